@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from .models import AuditEntry, Customer
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("name", "phone", "card_number", "email", "created_at", "last_purchase_at")
+    list_filter = ("consent_email", "consent_sms", "created_at")
+    search_fields = ("name", "phone", "card_number", "email", "referral_code")
+    readonly_fields = ("card_number", "referral_code", "created_at", "first_purchase_at", "last_purchase_at")
+    raw_id_fields = ("referred_by",)
+    date_hierarchy = "created_at"
+
+    def has_delete_permission(self, request, obj=None):
+        # A customer with ledger history cannot be deleted (the ledger is append-only).
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor", "origin", "action", "object_type", "object_id", "summary")
+    list_filter = ("action", "object_type")
+    search_fields = ("summary", "object_id", "actor__username", "origin")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,106 @@
+"""Pure rules about customers: phone normalisation and card numbers. No database."""
+
+import random
+import secrets
+
+import phonenumbers
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from .exceptions import InvalidCardNumber, InvalidPhone
+
+CARD_NUMBER_LENGTH = 13
+
+
+def phone_normalize(raw: str, *, region: str | None = None) -> str:
+    """Return the phone in E.164 (`+79123456789`) or raise InvalidPhone.
+
+    `+7 912 345-67-89`, `8 (912) 345 67 89` and `+79123456789` all give the same result.
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidPhone(_("Enter a phone number."))
+    region = region or settings.PHONE_DEFAULT_REGION
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone(_("“%(phone)s” is not a phone number.") % {"phone": text}) from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(_("“%(phone)s” is not a valid phone number.") % {"phone": text})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_try_normalize(raw: str) -> str | None:
+    try:
+        return phone_normalize(raw)
+    except InvalidPhone:
+        return None
+
+
+def phone_mask(e164: str) -> str:
+    """`+79123456789` → `+7 912 ***-**-89`: enough for a cashier to confirm, not to copy."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164[:-4] + "****"
+    international = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    digits_seen = 0
+    masked = []
+    total_digits = sum(ch.isdigit() for ch in international)
+    country_digits = len(str(number.country_code))
+    for ch in international:
+        if ch.isdigit():
+            digits_seen += 1
+            keep = digits_seen <= country_digits + 3 or digits_seen > total_digits - 2
+            masked.append(ch if keep else "*")
+        else:
+            masked.append(ch)
+    return "".join(masked)
+
+
+def luhn_check_digit(digits: str) -> str:
+    total = 0
+    for index, ch in enumerate(reversed(digits)):
+        value = int(ch)
+        if index % 2 == 0:  # every second digit from the right, counting the check digit's place
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+def card_number_is_valid(card_number: str) -> bool:
+    return (
+        len(card_number) == CARD_NUMBER_LENGTH
+        and card_number.isdigit()
+        and luhn_check_digit(card_number[:-1]) == card_number[-1]
+    )
+
+
+def card_number_generate(*, rng: random.Random | None = None) -> str:
+    """A new card number: prefix + random digits + Luhn check digit, 13 digits in all."""
+    prefix = settings.CARD_NUMBER_PREFIX
+    body_length = CARD_NUMBER_LENGTH - 1 - len(prefix)
+    if rng is None:
+        body = "".join(str(secrets.randbelow(10)) for _ in range(body_length))
+    else:
+        body = "".join(str(rng.randrange(10)) for _ in range(body_length))
+    partial = prefix + body
+    return partial + luhn_check_digit(partial)
+
+
+def card_number_validate(card_number: str) -> str:
+    card_number = (card_number or "").strip()
+    if not card_number_is_valid(card_number):
+        raise InvalidCardNumber(_("“%(card)s” is not a valid card number.") % {"card": card_number})
+    return card_number
+
+
+REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till
+
+
+def referral_code_generate(*, rng: random.Random | None = None, length: int = 8) -> str:
+    if rng is None:
+        return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(length))
+    return "".join(rng.choice(REFERRAL_ALPHABET) for _ in range(length))

@@ -1,0 +1,185 @@
+"""Writes for customers. Each service owns its transaction and writes its audit entry inside it."""
+
+import datetime as dt
+import random
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest, Least
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import rules
+from .exceptions import CustomerError, DuplicateEmail, DuplicatePhone, UnknownReferralCode
+from .models import AuditEntry, Customer
+
+
+def audit_record(
+    *,
+    action: str,
+    obj: Any,
+    summary: str,
+    actor: Any = None,
+    origin: str = "",
+    changes: dict | None = None,
+) -> AuditEntry:
+    """Append an audit entry; call it inside the transaction of the change it describes."""
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        origin=origin,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        summary=summary[:300],
+        changes=changes or {},
+    )
+
+
+def _email_clean(email: str | None) -> str | None:
+    email = (email or "").strip().lower()
+    return email or None
+
+
+def _unique_value(generate, field: str) -> str:
+    for _attempt in range(20):
+        value = generate()
+        if not Customer.objects.filter(**{field: value}).exists():
+            return value
+    raise RuntimeError(f"could not generate a unique {field}")  # pragma: no cover - 10^10 space
+
+
+def customer_enrol(
+    *,
+    name: str,
+    phone: str,
+    email: str | None = None,
+    birthday: dt.date | None = None,
+    consent_email: bool = False,
+    consent_sms: bool = False,
+    referral_code: str | None = None,
+    notes: str = "",
+    card_number: str | None = None,
+    idempotency_key: str | None = None,
+    actor: Any = None,
+    origin: str = "",
+    now: dt.datetime | None = None,
+    rng: random.Random | None = None,
+) -> Customer:
+    """Enrol a customer. Raises a CustomerError subclass (with `.field`) on bad input.
+
+    With `idempotency_key`, a retried enrolment returns the customer the first call created.
+    """
+    if idempotency_key:
+        existing = Customer.objects.filter(enrol_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    name = (name or "").strip()
+    if not name:
+        raise CustomerError(_("Enter the customer's name."), field="name")
+    phone_e164 = rules.phone_normalize(phone)
+    email = _email_clean(email)
+    if Customer.objects.filter(phone=phone_e164).exists():
+        raise DuplicatePhone(_("A customer with phone %(phone)s already exists.") % {"phone": phone_e164})
+    if email and Customer.objects.filter(email=email).exists():
+        raise DuplicateEmail(_("A customer with email %(email)s already exists.") % {"email": email})
+    referrer = None
+    if referral_code:
+        referrer = Customer.objects.filter(referral_code=referral_code.strip().upper()).first()
+        if referrer is None:
+            raise UnknownReferralCode(_("Referral code “%(code)s” is unknown.") % {"code": referral_code})
+    if card_number:
+        card_number = rules.card_number_validate(card_number)
+    else:
+        card_number = _unique_value(lambda: rules.card_number_generate(rng=rng), "card_number")
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(
+                name=name,
+                phone=phone_e164,
+                email=email,
+                birthday=birthday,
+                consent_email=consent_email,
+                consent_sms=consent_sms,
+                referral_code=_unique_value(lambda: rules.referral_code_generate(rng=rng), "referral_code"),
+                referred_by=referrer,
+                notes=notes,
+                card_number=card_number,
+                created_at=now or timezone.now(),
+                enrol_key=idempotency_key or None,
+            )
+            audit_record(
+                action="customer.enrol",
+                obj=customer,
+                summary=_("Enrolled %(name)s, card %(card)s") % {"name": name, "card": card_number},
+                actor=actor,
+                origin=origin,
+            )
+    except IntegrityError:
+        # Lost a race with a concurrent enrolment: report it the way the checks above would have.
+        if idempotency_key and (existing := Customer.objects.filter(enrol_key=idempotency_key).first()):
+            return existing
+        if Customer.objects.filter(phone=phone_e164).exists():
+            raise DuplicatePhone(
+                _("A customer with phone %(phone)s already exists.") % {"phone": phone_e164}
+            ) from None
+        if email and Customer.objects.filter(email=email).exists():
+            raise DuplicateEmail(
+                _("A customer with email %(email)s already exists.") % {"email": email}
+            ) from None
+        raise
+    return customer
+
+
+EDITABLE_FIELDS = ("name", "phone", "email", "birthday", "consent_email", "consent_sms", "notes")
+
+
+def customer_update(*, customer: Customer, actor: Any = None, origin: str = "", **fields: Any) -> Customer:
+    """Change a customer's profile; the audit entry records old → new for each changed field."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {sorted(unknown)}")
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+        if not fields["name"]:
+            raise CustomerError(_("Enter the customer's name."), field="name")
+    if "phone" in fields:
+        fields["phone"] = rules.phone_normalize(fields["phone"])
+        if Customer.objects.filter(phone=fields["phone"]).exclude(pk=customer.pk).exists():
+            raise DuplicatePhone(
+                _("A customer with phone %(phone)s already exists.") % {"phone": fields["phone"]}
+            )
+    if "email" in fields:
+        fields["email"] = _email_clean(fields["email"])
+        if fields["email"] and Customer.objects.filter(email=fields["email"]).exclude(pk=customer.pk).exists():
+            raise DuplicateEmail(
+                _("A customer with email %(email)s already exists.") % {"email": fields["email"]}
+            )
+    changes = {}
+    for field, value in fields.items():
+        old = getattr(customer, field)
+        if old != value:
+            changes[field] = [str(old) if old is not None else None, str(value) if value is not None else None]
+            setattr(customer, field, value)
+    if not changes:
+        return customer
+    with transaction.atomic():
+        customer.save(update_fields=list(changes))
+        audit_record(
+            action="customer.update",
+            obj=customer,
+            summary=_("Changed %(fields)s of %(name)s") % {"fields": ", ".join(changes), "name": customer.name},
+            actor=actor,
+            origin=origin,
+            changes=changes,
+        )
+    return customer
+
+
+def customer_purchase_dates_touch(*, customer_id: int, at: dt.datetime) -> None:
+    """Widen the customer's first/last purchase dates to include `at` (called by loyalty services)."""
+    when = Value(at)
+    Customer.objects.filter(pk=customer_id).update(
+        first_purchase_at=Least(Coalesce(F("first_purchase_at"), when), when),
+        last_purchase_at=Greatest(Coalesce(F("last_purchase_at"), when), when),
+    )

@@ -1,0 +1,112 @@
+from django.contrib import admin
+
+from .models import LedgerEntry, LotDebit, PointsAccount, PointsLot, ProgramSettings, Purchase, PurchaseLine, Refund
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The ledger is append-only: the admin shows it and never changes it."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProgramSettings)
+class ProgramSettingsAdmin(admin.ModelAdmin):
+    list_display = (
+        "currency",
+        "point_value",
+        "base_cashback_percent",
+        "redeem_cap_percent",
+        "points_lifetime_days",
+        "activation_delay_days",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request):
+        return not ProgramSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PointsAccount)
+class PointsAccountAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "balance", "updated_at")
+    search_fields = ("customer__name", "customer__phone", "customer__card_number")
+    list_select_related = ("customer",)
+
+
+class PurchaseLineInline(admin.TabularInline):
+    model = PurchaseLine
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RefundInline(PurchaseLineInline):
+    model = Refund
+    fields = ("created_at", "amount", "points_reversed", "points_returned", "points_shortfall", "created_by")
+    readonly_fields = fields
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "created_at",
+        "customer",
+        "amount",
+        "redeemed_points",
+        "paid_amount",
+        "earned_points",
+        "refunded_amount",
+        "external_id",
+        "origin",
+    )
+    list_filter = ("origin", "created_at")
+    search_fields = ("external_id", "customer__name", "customer__phone", "customer__card_number")
+    list_select_related = ("customer",)
+    date_hierarchy = "created_at"
+    inlines = [PurchaseLineInline, RefundInline]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("id", "created_at", "purchase", "amount", "points_reversed", "points_returned", "points_shortfall")
+    search_fields = ("purchase__external_id", "purchase__customer__phone")
+    list_select_related = ("purchase",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "customer", "kind", "points", "reason", "expires_at", "actor", "source")
+    list_filter = ("kind", "created_at")
+    search_fields = ("customer__name", "customer__phone", "customer__card_number", "reason", "source")
+    list_select_related = ("customer", "actor")
+    date_hierarchy = "created_at"
+
+
+@admin.register(PointsLot)
+class PointsLotAdmin(ReadOnlyAdmin):
+    list_display = ("id", "customer", "points", "remaining", "created_at", "available_at", "expires_at")
+    list_filter = ("expires_at",)
+    search_fields = ("customer__phone", "customer__card_number")
+    list_select_related = ("customer",)
+
+
+@admin.register(LotDebit)
+class LotDebitAdmin(ReadOnlyAdmin):
+    list_display = ("entry", "lot", "points")
+    list_select_related = ("entry", "lot")

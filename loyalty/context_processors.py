@@ -1,0 +1,15 @@
+from django.http import HttpRequest
+
+
+def program(request: HttpRequest) -> dict:
+    """Navigation flags for the base layout: each link shows only for users who may use it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav": {
+            "dashboard": user.has_perm("loyalty.view_dashboard"),
+            "cashier": user.has_perm("loyalty.use_cashier"),
+            "admin": user.is_staff,
+        }
+    }

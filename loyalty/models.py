@@ -1,0 +1,297 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+PERCENT = {"max_digits": 5, "decimal_places": 2}
+
+
+class ProgramSettings(models.Model):
+    """The program's rules: one row (pk=1). Read through loyalty.selectors.program_settings_get."""
+
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    point_value = models.DecimalField(
+        _("point value"),
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Money value of one point in the program's currency."),
+        **MONEY,
+    )
+    base_cashback_percent = models.DecimalField(
+        _("base cashback, %"),
+        default=Decimal("5.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        **PERCENT,
+    )
+    redeem_cap_percent = models.DecimalField(
+        _("redemption cap, % of the check"),
+        default=Decimal("30.00"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+        **PERCENT,
+    )
+    points_lifetime_days = models.PositiveIntegerField(
+        _("point lifetime, days"),
+        null=True,
+        blank=True,
+        default=365,
+        validators=[MinValueValidator(1)],
+        help_text=_("Empty: points never expire."),
+    )
+    activation_delay_days = models.PositiveIntegerField(
+        _("activation delay, days"),
+        default=0,
+        help_text=_("Earned points become spendable after this many days (e.g. the return window)."),
+    )
+    manual_adjustment_limit = models.PositiveIntegerField(
+        _("maximum points per manual adjustment"),
+        default=10000,
+        validators=[MinValueValidator(1)],
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("program settings")
+        verbose_name_plural = _("program settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="loyalty_programsettings_single_row"),
+            models.CheckConstraint(condition=Q(point_value__gt=0), name="loyalty_programsettings_point_value_positive"),
+            models.CheckConstraint(
+                condition=Q(base_cashback_percent__gte=0, base_cashback_percent__lte=100),
+                name="loyalty_programsettings_cashback_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(redeem_cap_percent__gt=0, redeem_cap_percent__lte=100),
+                name="loyalty_programsettings_cap_range",
+            ),
+        ]
+        permissions = [
+            ("use_cashier", _("Can use the cashier page")),
+            ("view_dashboard", _("Can view the back-office overview and analytics")),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Program settings"))
+
+
+class PointsAccount(models.Model):
+    """The cached balance of one customer. Changed only by ledger services, under a row lock."""
+
+    customer = models.OneToOneField(
+        Customer, primary_key=True, on_delete=models.PROTECT, related_name="points_account"
+    )
+    balance = models.IntegerField(_("balance"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("points account")
+        verbose_name_plural = _("points accounts")
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="loyalty_pointsaccount_balance_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.balance}"
+
+
+class Purchase(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="purchases")
+    amount = models.DecimalField(_("amount"), **MONEY)
+    redeemed_points = models.PositiveIntegerField(_("points redeemed"), default=0)
+    paid_amount = models.DecimalField(_("paid in money"), **MONEY)
+    earned_points = models.PositiveIntegerField(_("points earned"), default=0)
+    cashback_percent = models.DecimalField(_("cashback, %"), **PERCENT)
+    point_value = models.DecimalField(_("point value"), **MONEY)
+    refunded_amount = models.DecimalField(_("refunded"), default=Decimal("0"), **MONEY)
+    points_reversed = models.PositiveIntegerField(_("earned points reversed"), default=0)
+    points_returned = models.PositiveIntegerField(_("redeemed points returned"), default=0)
+    external_id = models.CharField(_("receipt / external number"), max_length=100, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
+    # Hash of the request that created the purchase: the same key with another body is a conflict.
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    origin = models.CharField(_("origin"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("date"), db_index=True)
+
+    class Meta:
+        verbose_name = _("purchase")
+        verbose_name_plural = _("purchases")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="loyalty_purchase_customer_date")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="loyalty_purchase_amount_positive"),
+            models.CheckConstraint(condition=Q(paid_amount__gte=0), name="loyalty_purchase_paid_not_negative"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),
+                name="loyalty_purchase_refund_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(points_reversed__lte=models.F("earned_points")),
+                name="loyalty_purchase_reversed_within_earned",
+            ),
+            models.CheckConstraint(
+                condition=Q(points_returned__lte=models.F("redeemed_points")),
+                name="loyalty_purchase_returned_within_redeemed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.amount} ({self.customer_id})"
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        return self.amount - self.refunded_amount
+
+
+class PurchaseLine(models.Model):
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="lines")
+    sku = models.CharField(_("SKU"), max_length=64, blank=True)
+    category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)
+    amount = models.DecimalField(_("amount"), **MONEY)
+
+    class Meta:
+        verbose_name = _("purchase line")
+        verbose_name_plural = _("purchase lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="loyalty_purchaseline_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku or self.category}: {self.amount}"
+
+
+class Refund(models.Model):
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("refunded amount"), **MONEY)
+    points_reversed = models.PositiveIntegerField(_("earned points reversed"), default=0)
+    points_returned = models.PositiveIntegerField(_("redeemed points returned"), default=0)
+    # Earned points that should have been reversed but had already been spent: the balance
+    # stays ≥ 0 and the shop sees what it lost.
+    points_shortfall = models.PositiveIntegerField(_("points already spent (shortfall)"), default=0)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    origin = models.CharField(_("origin"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("date"), db_index=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="loyalty_refund_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund #{self.pk} of purchase #{self.purchase_id}: {self.amount}"
+
+
+class LedgerEntry(models.Model):
+    """One change of a customer's points. Append-only: the database refuses UPDATE and DELETE."""
+
+    class Kind(models.TextChoices):
+        EARN = "earn", _("Earned")
+        REDEEM = "redeem", _("Redeemed")
+        EXPIRE = "expire", _("Expired")
+        REFUND_REVERSAL = "refund_reversal", _("Refund: earned points reversed")
+        REFUND_RETURN = "refund_return", _("Refund: redeemed points returned")
+        ADJUSTMENT = "adjustment", _("Manual adjustment")
+        BONUS = "bonus", _("Bonus")
+        IMPORT = "import", _("Import")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    points = models.IntegerField(_("points"))
+    reason = models.CharField(_("reason"), max_length=300)
+    purchase = models.ForeignKey(
+        Purchase, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    refund = models.ForeignKey(Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
+    # A campaign or another source outside this app, e.g. "campaign:12".
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(_("date"))
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at", "-id"], name="loyalty_ledger_customer_date")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(points=0), name="loyalty_ledgerentry_points_not_zero"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["earn", "refund_return", "bonus", "import"], points__gt=0)
+                | Q(kind__in=["redeem", "expire", "refund_reversal"], points__lt=0)
+                | Q(kind="adjustment"),
+                name="loyalty_ledgerentry_sign_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d} {self.kind} {self.points:+d}"
+
+
+class PointsLot(models.Model):
+    """Points credited by one entry, spendable from `available_at` until `expires_at`.
+
+    Debits take points from lots, soonest expiry first; a lot's remainder never goes below zero.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="points_lots")
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="lot")
+    points = models.PositiveIntegerField(_("points credited"))
+    remaining = models.PositiveIntegerField(_("points remaining"))
+    created_at = models.DateTimeField(_("credited"))
+    available_at = models.DateTimeField(_("spendable from"))
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("points lot")
+        verbose_name_plural = _("points lots")
+        indexes = [
+            models.Index(
+                fields=["customer", "expires_at"], name="loyalty_lot_open_by_customer", condition=Q(remaining__gt=0)
+            ),
+            models.Index(fields=["expires_at"], name="loyalty_lot_open_by_expiry", condition=Q(remaining__gt=0)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0, remaining__lte=models.F("points")),
+                name="loyalty_pointslot_remaining_within_points",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"lot {self.pk}: {self.remaining}/{self.points}"
+
+
+class LotDebit(models.Model):
+    """How many points a debit entry took from which lot (so a refund can return them faithfully)."""
+
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="debits")
+    lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="debits")
+    points = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(points__gt=0), name="loyalty_lotdebit_points_positive")]
+
+    def __str__(self) -> str:
+        return f"entry {self.entry_id} took {self.points} from lot {self.lot_id}"

@@ -1,0 +1,132 @@
+"""Pure program rules on Decimals and ints. One rounding policy, defined here: points round down.
+
+Nothing here touches the database, so it is tested exhaustively with hypothesis.
+"""
+
+import datetime as dt
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal("100")
+MAX_AMOUNT = Decimal("9999999999.99")  # what a DecimalField(12, 2) holds
+
+
+class RuleError(ValueError):
+    """Bad input to a rule; the message is for the user."""
+
+
+def money_parse(value: object, *, field_label: str | None = None) -> Decimal:
+    """A positive amount with at most 2 decimal places, or RuleError saying what is wrong."""
+    label = field_label or _("Amount")
+    if isinstance(value, float):
+        raise RuleError(_("%(label)s must be given as a decimal string, not a float.") % {"label": label})
+    try:
+        amount = Decimal(str(value).strip().replace(",", ".")) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError):
+        raise RuleError(_("%(label)s “%(value)s” is not a number.") % {"label": label, "value": value}) from None
+    if not amount.is_finite():
+        raise RuleError(_("%(label)s “%(value)s” is not a number.") % {"label": label, "value": value})
+    if amount <= 0:
+        raise RuleError(_("%(label)s must be greater than zero.") % {"label": label})
+    if amount != amount.quantize(CENT):
+        raise RuleError(_("%(label)s can have at most 2 decimal places.") % {"label": label})
+    if amount > MAX_AMOUNT:
+        raise RuleError(_("%(label)s is too large.") % {"label": label})
+    return amount.quantize(CENT)
+
+
+def points_parse(value: object, *, allow_zero: bool = True, allow_negative: bool = False) -> int:
+    """Whole points from an int or a digit string, or RuleError."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise RuleError(_("Points must be a whole number."))
+    if isinstance(value, int):
+        points = value
+    else:
+        text = str(value if value is not None else "").strip()
+        try:
+            points = int(text)
+        except ValueError:
+            raise RuleError(_("Points must be a whole number.")) from None
+    if points < 0 and not allow_negative:
+        raise RuleError(_("Points cannot be negative."))
+    if points == 0 and not allow_zero:
+        raise RuleError(_("Points cannot be zero."))
+    if abs(points) > 2_000_000_000:
+        raise RuleError(_("Points value is too large."))
+    return points
+
+
+def _floor_points(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=ROUND_FLOOR))
+
+
+def points_to_money(points: int, point_value: Decimal) -> Decimal:
+    return (Decimal(points) * point_value).quantize(CENT)
+
+
+def redeem_cap_points(amount: Decimal, cap_percent: Decimal, point_value: Decimal) -> int:
+    """How many points the cap allows on a check of `amount`: floor(amount × cap % / 100 / point value)."""
+    return max(0, _floor_points(amount * cap_percent / HUNDRED / point_value))
+
+
+def max_redeemable(*, amount: Decimal, available_points: int, cap_percent: Decimal, point_value: Decimal) -> int:
+    """min(available points, the cap's points). Never more than the check itself is worth."""
+    by_amount = _floor_points(amount / point_value)
+    return max(0, min(available_points, redeem_cap_points(amount, cap_percent, point_value), by_amount))
+
+
+def paid_amount(*, amount: Decimal, redeemed_points: int, point_value: Decimal) -> Decimal:
+    """The part of the check paid in money: amount − redeemed points × point value."""
+    return (amount - points_to_money(redeemed_points, point_value)).quantize(CENT)
+
+
+def earn_points(*, paid: Decimal, cashback_percent: Decimal, point_value: Decimal) -> int:
+    """floor(paid × cashback % / 100 / point value): no cashback on the part paid with points."""
+    if paid <= 0:
+        return 0
+    return max(0, _floor_points(paid * cashback_percent / HUNDRED / point_value))
+
+
+def refund_points_split(
+    *,
+    amount: Decimal,
+    refunded_before: Decimal,
+    refund_amount: Decimal,
+    earned_points: int,
+    reversed_before: int,
+    redeemed_points: int,
+    returned_before: int,
+) -> tuple[int, int]:
+    """(earned points to reverse, redeemed points to return) for one refund, in proportion.
+
+    Cumulative and rounded down: after refunds totalling R of a check A, floor(earned × R / A) have been
+    reversed and floor(redeemed × R / A) returned, so the refund that completes the check settles the
+    rest exactly and a series of partial refunds never adds up to more than a full one.
+    """
+    refunded_after = refunded_before + refund_amount
+    reversed_target = _floor_points(Decimal(earned_points) * refunded_after / amount)
+    returned_target = _floor_points(Decimal(redeemed_points) * refunded_after / amount)
+    if refunded_after == amount:
+        reversed_target, returned_target = earned_points, redeemed_points
+    return max(0, reversed_target - reversed_before), max(0, returned_target - returned_before)
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """Start of `day` in the shop's time zone, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def points_expiry(*, credited_at: dt.datetime, lifetime_days: int | None) -> dt.datetime | None:
+    """Points credited on day D with a lifetime of N days burn at the start of day D + N (local time)."""
+    if lifetime_days is None:
+        return None
+    local_day = credited_at.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+    return local_midnight(local_day + dt.timedelta(days=lifetime_days))
+
+
+def points_available_at(*, credited_at: dt.datetime, activation_delay_days: int) -> dt.datetime:
+    return credited_at + dt.timedelta(days=activation_delay_days)
