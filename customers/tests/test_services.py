@@ -1,0 +1,104 @@
+import datetime as dt
+
+import pytest
+
+from customers.exceptions import CustomerError, DuplicateEmail, DuplicatePhone, InvalidPhone, UnknownReferralCode
+from customers.models import AuditEntry, Customer
+from customers.selectors import customer_lookup
+from customers.services import customer_enrol, customer_update
+
+pytestmark = pytest.mark.django_db
+
+
+def test_enrol_normalises_phone_gives_card_and_referral_code_and_audits():
+    customer = customer_enrol(name="  Ivan Ivanov ", phone="8 (912) 345 67 89", email="Ivan@Example.COM")
+    assert customer.name == "Ivan Ivanov"
+    assert customer.phone == "+79123456789"
+    assert customer.email == "ivan@example.com"
+    assert len(customer.card_number) == 13
+    assert len(customer.referral_code) == 8
+    entry = AuditEntry.objects.get(action="customer.enrol")
+    assert entry.object_id == str(customer.pk)
+
+
+@pytest.mark.parametrize("other_format", ["+7 912 345-67-89", "8 (912) 345 67 89", "+79123456789"])
+def test_duplicate_phone_in_any_format_is_refused_and_changes_nothing(other_format):
+    customer_enrol(name="First", phone="+79123456789")
+    with pytest.raises(DuplicatePhone) as exc:
+        customer_enrol(name="Second", phone=other_format)
+    assert "+79123456789" in exc.value.message
+    assert exc.value.field == "phone"
+    assert Customer.objects.count() == 1
+    assert AuditEntry.objects.count() == 1
+
+
+def test_duplicate_email_is_refused():
+    customer_enrol(name="First", phone="+79123456789", email="a@example.com")
+    with pytest.raises(DuplicateEmail):
+        customer_enrol(name="Second", phone="+79123456780", email="A@example.com")
+    assert Customer.objects.count() == 1
+
+
+def test_bad_input_says_why_and_changes_nothing():
+    with pytest.raises(InvalidPhone):
+        customer_enrol(name="X", phone="12")
+    with pytest.raises(CustomerError) as exc:
+        customer_enrol(name="   ", phone="+79123456789")
+    assert exc.value.field == "name"
+    with pytest.raises(UnknownReferralCode):
+        customer_enrol(name="X", phone="+79123456789", referral_code="NOPE1234")
+    assert Customer.objects.count() == 0
+
+
+def test_referral_code_links_the_new_customer_to_the_referrer():
+    referrer = customer_enrol(name="Referrer", phone="+79123456789")
+    friend = customer_enrol(name="Friend", phone="+79123456780", referral_code=referrer.referral_code.lower())
+    assert friend.referred_by == referrer
+
+
+def test_enrol_with_the_same_key_returns_the_same_customer():
+    first = customer_enrol(name="Anna", phone="+79123456789", idempotency_key="till-1-0001")
+    again = customer_enrol(name="Anna", phone="+79123456789", idempotency_key="till-1-0001")
+    assert again.pk == first.pk
+    assert Customer.objects.count() == 1
+
+
+def test_update_records_old_and_new_values():
+    customer = customer_enrol(name="Anna", phone="+79123456789")
+    customer_update(customer=customer, name="Anna P.", birthday=dt.date(1990, 5, 17))
+    entry = AuditEntry.objects.get(action="customer.update")
+    assert entry.changes == {"name": ["Anna", "Anna P."], "birthday": [None, "1990-05-17"]}
+
+
+def test_update_to_another_customers_phone_is_refused():
+    customer_enrol(name="Anna", phone="+79123456789")
+    boris = customer_enrol(name="Boris", phone="+79123456780")
+    with pytest.raises(DuplicatePhone):
+        customer_update(customer=boris, phone="8 912 345 67 89")
+    boris.refresh_from_db()
+    assert boris.phone == "+79123456780"
+
+
+class TestLookup:
+    @pytest.fixture
+    def anna(self):
+        customer_enrol(name="Boris Sidorov", phone="+79001112233")
+        return customer_enrol(name="Anna Petrova", phone="+79123456789", email="anna@example.com")
+
+    @pytest.mark.parametrize("query", ["+7 912 345-67-89", "8 (912) 345 67 89", "+79123456789", "89123456789"])
+    def test_by_phone_in_any_format(self, anna, query):
+        assert customer_lookup(query) == [anna]
+
+    def test_by_card_number_as_a_scanner_types_it(self, anna):
+        assert customer_lookup(anna.card_number + "\n") == [anna]
+
+    def test_by_email_in_any_case(self, anna):
+        assert customer_lookup("ANNA@example.com") == [anna]
+
+    def test_by_part_of_the_name_in_any_case(self, anna):
+        assert customer_lookup("petro") == [anna]
+        assert [c.name for c in customer_lookup("ov")] == ["Anna Petrova", "Boris Sidorov"]
+
+    @pytest.mark.parametrize("query", ["", "   ", "+7 999 000 00 00", "x", "nobody"])
+    def test_no_match(self, anna, query):
+        assert customer_lookup(query) == []
