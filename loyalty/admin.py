@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .services import program_settings_update
 from .models import LedgerEntry, LotDebit, PointsAccount, PointsLot, ProgramSettings, Purchase, PurchaseLine, Refund
 
 
@@ -29,7 +30,13 @@ class ProgramSettingsAdmin(admin.ModelAdmin):
     )
 
     def has_add_permission(self, request):
-        return not ProgramSettings.objects.exists()
+        return False  # the one row is created on first use
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, so that the change is validated the same way and audited old → new.
+        program_settings_update(
+            actor=request.user, origin="admin", **{field: form.cleaned_data[field] for field in form.changed_data}
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -329,3 +329,49 @@ def test_customers_are_independent(program, t0):
     buy(anna, "1000.00", now=t0)
     buy(boris, "3000.00", now=t0)
     assert (balance(anna), balance(boris)) == (50, 150)
+
+
+class TestProgramSettings:
+    def test_change_is_audited_with_old_and_new_values(self, program, marketing_user):
+        services.program_settings_update(actor=marketing_user, base_cashback_percent=D("7.5"), redeem_cap_percent=D("30"))
+        entry = AuditEntry.objects.get(action="settings.update")
+        assert entry.actor == marketing_user
+        assert entry.changes == {"base_cashback_percent": ["5.00", "7.5"]}
+
+    @pytest.mark.parametrize(
+        ("field", "value", "message"),
+        [
+            ("base_cashback_percent", D("101"), "less than or equal to 100"),
+            ("redeem_cap_percent", D("0"), "greater than or equal to 0.01"),
+            ("point_value", D("0"), "greater than or equal to 0.01"),
+        ],
+    )
+    def test_invalid_values_are_refused_and_change_nothing(self, program, marketing_user, field, value, message):
+        with pytest.raises(InvalidInput, match=message):
+            services.program_settings_update(actor=marketing_user, **{field: value})
+        program.refresh_from_db()
+        assert (program.base_cashback_percent, program.redeem_cap_percent, program.point_value) == (
+            D("5.00"),
+            D("30.00"),
+            D("1.00"),
+        )
+        assert not AuditEntry.objects.filter(action="settings.update").exists()
+
+
+def test_migrations_create_roles_and_the_daily_schedule(db):
+    from django.contrib.auth.models import Group
+    from django_q.models import Schedule
+
+    cashiers = set(Group.objects.get(name="Cashiers").permissions.values_list("codename", flat=True))
+    marketing = set(Group.objects.get(name="Marketing").permissions.values_list("codename", flat=True))
+    assert cashiers == {"use_cashier"}
+    assert {"change_programsettings", "adjust_points", "view_customer", "view_dashboard"} <= marketing
+    assert "use_cashier" not in marketing
+    schedule = Schedule.objects.get(name="loyalty.run_daily")
+    assert (schedule.func, schedule.schedule_type) == ("loyalty.tasks.run_daily_task", "D")
+
+
+def test_daily_task_runs_the_daily_jobs(customer):
+    from loyalty.tasks import run_daily_task
+
+    assert run_daily_task()["balance_mismatches"] == 0
