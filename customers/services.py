@@ -120,13 +120,9 @@ def customer_enrol(
         if idempotency_key and (existing := Customer.objects.filter(enrol_key=idempotency_key).first()):
             return existing
         if Customer.objects.filter(phone=phone_e164).exists():
-            raise DuplicatePhone(
-                _("A customer with phone %(phone)s already exists.") % {"phone": phone_e164}
-            ) from None
+            raise DuplicatePhone(_("A customer with phone %(phone)s already exists.") % {"phone": phone_e164}) from None
         if email and Customer.objects.filter(email=email).exists():
-            raise DuplicateEmail(
-                _("A customer with email %(email)s already exists.") % {"email": email}
-            ) from None
+            raise DuplicateEmail(_("A customer with email %(email)s already exists.") % {"email": email}) from None
         raise
     return customer
 
@@ -146,15 +142,11 @@ def customer_update(*, customer: Customer, actor: Any = None, origin: str = "", 
     if "phone" in fields:
         fields["phone"] = rules.phone_normalize(fields["phone"])
         if Customer.objects.filter(phone=fields["phone"]).exclude(pk=customer.pk).exists():
-            raise DuplicatePhone(
-                _("A customer with phone %(phone)s already exists.") % {"phone": fields["phone"]}
-            )
+            raise DuplicatePhone(_("A customer with phone %(phone)s already exists.") % {"phone": fields["phone"]})
     if "email" in fields:
         fields["email"] = _email_clean(fields["email"])
         if fields["email"] and Customer.objects.filter(email=fields["email"]).exclude(pk=customer.pk).exists():
-            raise DuplicateEmail(
-                _("A customer with email %(email)s already exists.") % {"email": fields["email"]}
-            )
+            raise DuplicateEmail(_("A customer with email %(email)s already exists.") % {"email": fields["email"]})
     changes = {}
     for field, value in fields.items():
         old = getattr(customer, field)

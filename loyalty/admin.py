@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from .services import program_settings_update
 from .models import LedgerEntry, LotDebit, PointsAccount, PointsLot, ProgramSettings, Purchase, PurchaseLine, Refund
+from .services import program_settings_update
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -82,9 +82,7 @@ class ProgramSettings(models.Model):
 class PointsAccount(models.Model):
     """The cached balance of one customer. Changed only by ledger services, under a row lock."""
 
-    customer = models.OneToOneField(
-        Customer, primary_key=True, on_delete=models.PROTECT, related_name="points_account"
-    )
+    customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.PROTECT, related_name="points_account")
     balance = models.IntegerField(_("balance"), default=0)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

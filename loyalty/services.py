@@ -32,7 +32,6 @@ from .exceptions import (
     IdempotencyConflict,
     InsufficientPoints,
     InvalidInput,
-    LoyaltyError,
     RedeemTooMuch,
     RefundTooMuch,
     UnknownCustomer,
@@ -224,7 +223,9 @@ def _lines_parse(lines: list[Any] | None) -> list[LineInput]:
         except rules.RuleError as exc:
             raise InvalidInput(str(exc), field="lines") from None
         parsed.append(
-            LineInput(amount=amount, category=str(data.get("category") or "")[:100], sku=str(data.get("sku") or "")[:64])
+            LineInput(
+                amount=amount, category=str(data.get("category") or "")[:100], sku=str(data.get("sku") or "")[:64]
+            )
         )
     return parsed
 
@@ -361,7 +362,10 @@ def _purchase_create(
     )
     if lines:
         PurchaseLine.objects.bulk_create(
-            [PurchaseLine(purchase=purchase, sku=line.sku, category=line.category, amount=line.amount) for line in lines]
+            [
+                PurchaseLine(purchase=purchase, sku=line.sku, category=line.category, amount=line.amount)
+                for line in lines
+            ]
         )
     label = external_id or f"#{purchase.pk}"
     if redeem:
@@ -381,7 +385,9 @@ def _purchase_create(
             points=earned,
             reason=_("Cashback %(pct)s%% on purchase %(p)s") % {"pct": _percent(cashback), "p": label},
             now=now,
-            available_at=rules.points_available_at(credited_at=now, activation_delay_days=program.activation_delay_days),
+            available_at=rules.points_available_at(
+                credited_at=now, activation_delay_days=program.activation_delay_days
+            ),
             expires_at=rules.points_expiry(credited_at=now, lifetime_days=program.points_lifetime_days),
             purchase=purchase,
             actor=actor,
@@ -515,7 +521,9 @@ def _refund_create(
     reversed_points = 0
     if to_reverse:
         earn_lot_id = (
-            PointsLot.objects.filter(entry__purchase=purchase, entry__kind=Kind.EARN).values_list("id", flat=True).first()
+            PointsLot.objects.filter(entry__purchase=purchase, entry__kind=Kind.EARN)
+            .values_list("id", flat=True)
+            .first()
         )
         taken = _take_from_lots(_all_open_lots(account.pk, first_lot_id=earn_lot_id), to_reverse)
         if taken:

@@ -13,7 +13,14 @@ from django.db.models import Sum
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from customers.services import customer_enrol
 from loyalty import rules, services
@@ -46,9 +53,13 @@ class LedgerMachine(RuleBasedStateMachine):
     def purchase(self, amount, share):
         quote = purchase_quote(customer_id=self.customer.pk, amount=amount, now=self.now)
         redeem = int(quote.max_redeem_points * share)
-        result = services.purchase_record(customer_id=self.customer.pk, amount=amount, redeem_points=redeem, now=self.now)
+        result = services.purchase_record(
+            customer_id=self.customer.pk, amount=amount, redeem_points=redeem, now=self.now
+        )
         paid = rules.paid_amount(amount=amount, redeemed_points=redeem, point_value=D("1.00"))
-        assert result.purchase.earned_points == rules.earn_points(paid=paid, cashback_percent=D("5"), point_value=D("1"))
+        assert result.purchase.earned_points == rules.earn_points(
+            paid=paid, cashback_percent=D("5"), point_value=D("1")
+        )
         self.expected += result.purchase.earned_points - redeem
         self.purchases.append(result.purchase.pk)
 
@@ -79,7 +90,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def adjust(self, points):
         if -points > self._balance():
             with pytest.raises(InsufficientPoints):
-                services.points_adjust(customer_id=self.customer.pk, points=points, reason="prop", actor=None, now=self.now)
+                services.points_adjust(
+                    customer_id=self.customer.pk, points=points, reason="prop", actor=None, now=self.now
+                )
             return
         services.points_adjust(customer_id=self.customer.pk, points=points, reason="prop", actor=None, now=self.now)
         self.expected += points
@@ -89,8 +102,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.now += dt.timedelta(days=days)
         as_of = timezone.localtime(self.now).date()
         due = (
-            PointsLot.objects.filter(customer=self.customer, expires_at__lte=rules.local_midnight(as_of))
-            .aggregate(s=Sum("remaining"))["s"]
+            PointsLot.objects.filter(customer=self.customer, expires_at__lte=rules.local_midnight(as_of)).aggregate(
+                s=Sum("remaining")
+            )["s"]
             or 0
         )
         result = services.daily_run(as_of=as_of, now=self.now)

@@ -14,9 +14,10 @@ point_values = st.decimals(min_value=D("0.01"), max_value=D("10"), places=2)
 def test_defaults_from_the_issue():
     # 5 % of 1000.00 at 1 point = 1.00 → 50 points; cap 30 % → 300 points.
     assert rules.earn_points(paid=D("1000.00"), cashback_percent=D("5"), point_value=D("1.00")) == 50
-    assert rules.max_redeemable(
-        amount=D("1000.00"), available_points=10_000, cap_percent=D("30"), point_value=D("1.00")
-    ) == 300
+    assert (
+        rules.max_redeemable(amount=D("1000.00"), available_points=10_000, cap_percent=D("30"), point_value=D("1.00"))
+        == 300
+    )
     # Points round down: 5 % of 999.99 is 49.9995 → 49.
     assert rules.earn_points(paid=D("999.99"), cashback_percent=D("5"), point_value=D("1.00")) == 49
 

@@ -291,7 +291,12 @@ class TestAdjustment:
         entry = services.points_adjust(
             customer_id=customer.pk, points=250, reason="Complaint #12", actor=marketing_user
         )
-        assert (entry.kind, entry.points, entry.actor, entry.reason) == ("adjustment", 250, marketing_user, "Complaint #12")
+        assert (entry.kind, entry.points, entry.actor, entry.reason) == (
+            "adjustment",
+            250,
+            marketing_user,
+            "Complaint #12",
+        )
         services.points_adjust(customer_id=customer.pk, points=-50, reason="Correction", actor=marketing_user)
         assert balance(customer) == 200
         audit = AuditEntry.objects.filter(action="points.adjust").order_by("id")
@@ -333,7 +338,9 @@ def test_customers_are_independent(program, t0):
 
 class TestProgramSettings:
     def test_change_is_audited_with_old_and_new_values(self, program, marketing_user):
-        services.program_settings_update(actor=marketing_user, base_cashback_percent=D("7.5"), redeem_cap_percent=D("30"))
+        services.program_settings_update(
+            actor=marketing_user, base_cashback_percent=D("7.5"), redeem_cap_percent=D("30")
+        )
         entry = AuditEntry.objects.get(action="settings.update")
         assert entry.actor == marketing_user
         assert entry.changes == {"base_cashback_percent": ["5.00", "7.5"]}
