@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from customers.models import Customer
 from customers.services import audit_record, customer_purchase_dates_touch
 
-from . import rules
-from .exceptions import (
+from .. import rules
+from ..exceptions import (
     AdjustmentTooLarge,
     IdempotencyConflict,
     InsufficientPoints,
@@ -37,8 +37,8 @@ from .exceptions import (
     UnknownCustomer,
     UnknownPurchase,
 )
-from .models import LedgerEntry, LotDebit, PointsAccount, PointsLot, ProgramSettings, Purchase, PurchaseLine, Refund
-from .selectors import points_available, program_settings_get
+from ..models import LedgerEntry, LotDebit, PointsAccount, PointsLot, ProgramSettings, Purchase, PurchaseLine, Refund
+from ..selectors import points_available, program_settings_get
 
 logger = logging.getLogger(__name__)
 
@@ -778,7 +778,7 @@ def daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, An
 
     Idempotent per date: a second run for the same date changes nothing.
     """
-    from .selectors import balance_mismatches
+    from ..selectors import balance_mismatches
 
     with _job_lock("loyalty.daily_run") as got_lock:
         if not got_lock:
@@ -793,50 +793,3 @@ def daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, An
         "expired_points": expired["points"],
         "balance_mismatches": len(mismatches),
     }
-
-
-# --- program settings ------------------------------------------------------------------------------
-
-SETTINGS_FIELDS = (
-    "currency",
-    "point_value",
-    "base_cashback_percent",
-    "redeem_cap_percent",
-    "points_lifetime_days",
-    "activation_delay_days",
-    "manual_adjustment_limit",
-)
-
-
-def program_settings_update(*, actor: Any, origin: str = "", **fields: Any) -> ProgramSettings:
-    """Change the program rules. They apply from the next operation on; history is never rewritten
-    (each purchase keeps the cashback % and point value it was recorded with). Audited old → new."""
-    unknown = set(fields) - set(SETTINGS_FIELDS)
-    if unknown:
-        raise TypeError(f"not a program setting: {sorted(unknown)}")
-    with transaction.atomic():
-        program = ProgramSettings.objects.select_for_update().get(pk=program_settings_get().pk)
-        changes = {}
-        for field, value in fields.items():
-            old = getattr(program, field)
-            if old != value:
-                changes[field] = [None if old is None else str(old), None if value is None else str(value)]
-                setattr(program, field, value)
-        if not changes:
-            return program
-        try:
-            program.full_clean()
-        except Exception as exc:  # ValidationError: report the first message per field
-            messages = getattr(exc, "message_dict", {"__all__": [str(exc)]})
-            field, errors = next(iter(messages.items()))
-            raise InvalidInput(errors[0], field=None if field == "__all__" else field) from None
-        program.save()
-        audit_record(
-            action="settings.update",
-            obj=program,
-            summary=_("Program settings changed: %(fields)s") % {"fields": ", ".join(changes)},
-            actor=actor,
-            origin=origin,
-            changes=changes,
-        )
-    return program

@@ -1,0 +1,57 @@
+"""Program settings: the rules every operation reads."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from customers.services import audit_record
+
+from ..exceptions import InvalidInput
+from ..models import ProgramSettings
+from ..selectors import program_settings_get
+
+SETTINGS_FIELDS = (
+    "currency",
+    "point_value",
+    "base_cashback_percent",
+    "redeem_cap_percent",
+    "points_lifetime_days",
+    "activation_delay_days",
+    "manual_adjustment_limit",
+)
+
+
+def program_settings_update(*, actor: Any, origin: str = "", **fields: Any) -> ProgramSettings:
+    """Change the program rules. They apply from the next operation on; history is never rewritten
+    (each purchase keeps the cashback % and point value it was recorded with). Audited old → new."""
+    unknown = set(fields) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise TypeError(f"not a program setting: {sorted(unknown)}")
+    with transaction.atomic():
+        program = ProgramSettings.objects.select_for_update().get(pk=program_settings_get().pk)
+        changes = {}
+        for field, value in fields.items():
+            old = getattr(program, field)
+            if old != value:
+                changes[field] = [None if old is None else str(old), None if value is None else str(value)]
+                setattr(program, field, value)
+        if not changes:
+            return program
+        try:
+            program.full_clean()
+        except ValidationError as exc:  # report the first message, on its field
+            messages = exc.message_dict
+            field, errors = next(iter(messages.items()))
+            raise InvalidInput(errors[0], field=None if field == "__all__" else field) from None
+        program.save()
+        audit_record(
+            action="settings.update",
+            obj=program,
+            summary=_("Program settings changed: %(fields)s") % {"fields": ", ".join(changes)},
+            actor=actor,
+            origin=origin,
+            changes=changes,
+        )
+    return program
