@@ -4,6 +4,7 @@ Nothing here touches the database, so it is tested exhaustively with hypothesis.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -130,3 +131,43 @@ def points_expiry(*, credited_at: dt.datetime, lifetime_days: int | None) -> dt.
 
 def points_available_at(*, credited_at: dt.datetime, activation_delay_days: int) -> dt.datetime:
     return credited_at + dt.timedelta(days=activation_delay_days)
+
+
+def qualifying_amount(*, paid: Decimal, amount: Decimal, refunded: Decimal) -> Decimal:
+    """The money of a purchase that counts towards tiers: the part paid in money, less its refunded share."""
+    if refunded >= amount:
+        return Decimal("0.00")
+    return (paid * (amount - refunded) / amount).quantize(CENT)
+
+
+def tier_window_start(*, moment: dt.datetime, window_days: int | None) -> dt.datetime | None:
+    """Spend counts from this moment on (None: lifetime). The window is [moment − days, moment)."""
+    if window_days is None:
+        return None
+    return moment - dt.timedelta(days=window_days)
+
+
+@dataclass(frozen=True)
+class TierRule:
+    key: object  # the tier's id, or a placeholder for an unsaved one
+    order: int
+    threshold: Decimal
+    min_purchases: int | None = None
+
+
+def tier_for(tiers: list[TierRule], *, spend: Decimal, purchases: int) -> TierRule | None:
+    """The highest tier whose spend threshold (and purchase count, if set) is met."""
+    best = None
+    for tier in sorted(tiers, key=lambda t: t.order):
+        if spend >= tier.threshold and (tier.min_purchases is None or purchases >= tier.min_purchases):
+            best = tier
+    return best
+
+
+def tier_progress_percent(*, spend: Decimal, current_threshold: Decimal, next_threshold: Decimal) -> int:
+    """How far from the current tier's threshold to the next one, 0–100, rounded down."""
+    span = next_threshold - current_threshold
+    if span <= 0:
+        return 100
+    done = (spend - current_threshold) / span * HUNDRED
+    return max(0, min(100, int(done.to_integral_value(rounding=ROUND_FLOOR))))

@@ -3,15 +3,17 @@
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db import connection
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Customer
 
 from . import rules
-from .models import LedgerEntry, PointsAccount, PointsLot, ProgramSettings, Purchase
+from .models import LedgerEntry, PointsAccount, PointsLot, ProgramSettings, Purchase, Tier, TierStatus
 
 
 def program_settings_get() -> ProgramSettings:
@@ -58,7 +60,7 @@ class PurchaseQuote:
 def purchase_quote(*, customer_id: int, amount: Decimal, now: dt.datetime | None = None) -> PurchaseQuote:
     program = program_settings_get()
     available = points_available(customer_id, now=now)
-    cashback, cap = program.base_cashback_percent, program.redeem_cap_percent
+    _tier, cashback, cap = customer_terms(customer_id)
     return PurchaseQuote(
         max_redeem_points=rules.max_redeemable(
             amount=amount, available_points=available, cap_percent=cap, point_value=program.point_value
@@ -123,3 +125,126 @@ def program_overview(*, now: dt.datetime | None = None) -> ProgramOverview:
         purchases_this_month=month["n"],
         revenue_this_month=month["revenue"] or Decimal("0.00"),
     )
+
+
+# --- tiers -----------------------------------------------------------------------------------------
+
+
+def tiers_list() -> list[Tier]:
+    return list(Tier.objects.order_by("order"))
+
+
+def tier_rules(tiers: list[Tier]) -> list[rules.TierRule]:
+    return [
+        rules.TierRule(key=t.pk, order=t.order, threshold=t.threshold, min_purchases=t.min_purchases) for t in tiers
+    ]
+
+
+def tier_current(customer_id: int, *, tiers: list[Tier] | None = None) -> Tier | None:
+    """The customer's tier; one who has no status yet holds the entry tier (threshold met with no spend)."""
+    status = TierStatus.objects.filter(pk=customer_id).select_related("tier").first()
+    if status is not None:
+        return status.tier
+    tiers = tiers_list() if tiers is None else tiers
+    entry = rules.tier_for(tier_rules(tiers), spend=Decimal("0"), purchases=0)
+    return next((t for t in tiers if entry and t.pk == entry.key), None)
+
+
+def customer_terms(customer_id: int) -> tuple[Tier | None, Decimal, Decimal]:
+    """(tier, cashback %, redemption cap %) that apply to the customer's next purchase."""
+    program = program_settings_get()
+    tier = tier_current(customer_id)
+    if tier is None:
+        return None, program.base_cashback_percent, program.redeem_cap_percent
+    return tier, tier.cashback_percent, tier.redeem_cap_percent
+
+
+def qualifying_spend(customer_id: int, *, now: dt.datetime | None = None) -> tuple[Decimal, int]:
+    """(money spent, purchases) that count towards tiers over the window ending now."""
+    now = now or timezone.now()
+    program = program_settings_get()
+    start = rules.tier_window_start(moment=now, window_days=program.tier_window_days)
+    window = Q(customer_id=customer_id, created_at__lte=now)
+    if start is not None:
+        window &= Q(created_at__gte=start)
+    totals = Purchase.objects.filter(window).aggregate(
+        spend=Sum("qualifying_amount"), n=Count("id", filter=Q(qualifying_amount__gt=0))
+    )
+    return totals["spend"] or Decimal("0.00"), totals["n"]
+
+
+@dataclass(frozen=True)
+class TierProgress:
+    tier: Tier | None
+    next_tier: Tier | None
+    spend: Decimal
+    purchases: int
+    spend_needed: Decimal  # money still to spend for the next tier (0 when only purchases are missing)
+    purchases_needed: int
+    percent: int  # of the way from the current tier's threshold to the next one
+
+
+def tier_progress(customer_id: int, *, now: dt.datetime | None = None) -> TierProgress:
+    tiers = tiers_list()
+    tier = tier_current(customer_id, tiers=tiers)
+    spend, purchases = qualifying_spend(customer_id, now=now)
+    higher = [t for t in tiers if tier is None or t.order > tier.order]
+    next_tier = higher[0] if higher else None
+    if next_tier is None:
+        return TierProgress(tier, None, spend, purchases, Decimal("0.00"), 0, 100)
+    base = tier.threshold if tier else Decimal("0")
+    return TierProgress(
+        tier=tier,
+        next_tier=next_tier,
+        spend=spend,
+        purchases=purchases,
+        spend_needed=max(Decimal("0.00"), next_tier.threshold - spend),
+        purchases_needed=max(0, (next_tier.min_purchases or 0) - purchases),
+        percent=rules.tier_progress_percent(spend=spend, current_threshold=base, next_threshold=next_tier.threshold),
+    )
+
+
+def tier_distribution() -> list[tuple[Tier | None, int]]:
+    """How many customers hold each tier (customers never reviewed count in the entry tier)."""
+    tiers = tiers_list()
+    counts = dict(TierStatus.objects.values("tier_id").annotate(n=Count("pk")).values_list("tier_id", "n"))
+    unreviewed = Customer.objects.filter(tier_status__isnull=True).count()
+    entry = tier_current(-1, tiers=tiers)  # the tier of a customer with no status
+    rows = []
+    for tier in tiers:
+        rows.append((tier, counts.get(tier.pk, 0) + (unreviewed if entry and entry.pk == tier.pk else 0)))
+    none_count = counts.get(None, 0) + (0 if entry else unreviewed)
+    if none_count:
+        rows.insert(0, (None, none_count))
+    return rows
+
+
+def tier_preview(
+    *, tiers: list[rules.TierRule], as_of: dt.date | None = None, window_days: Any = "program", grace_days: Any = None
+) -> dict[Any, int]:
+    """How many customers would hold each tier (by `key`, None = no tier) after saving `tiers` and
+    running the daily review as of `as_of` (default today). The same SQL as the review itself."""
+    from .tier_sql import tier_decisions_sql
+
+    program = program_settings_get()
+    as_of = as_of or timezone.localdate()
+    counts: dict[Any, int] = {t.key: 0 for t in tiers}
+    bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    if bounds["lo"] is None:
+        return counts
+    if not tiers:
+        counts[None] = Customer.objects.count()
+        return counts
+    sql, params = tier_decisions_sql(
+        tiers=tiers,
+        as_of=as_of,
+        window_days=program.tier_window_days if window_days == "program" else window_days,
+        grace_days=program.tier_grace_days if grace_days is None else grace_days,
+        lo=bounds["lo"],
+        hi=bounds["hi"],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT new_id, COUNT(*) FROM ({sql}) decisions GROUP BY new_id", params)  # noqa: S608
+        for key, n in cursor.fetchall():
+            counts[key] = n
+    return counts

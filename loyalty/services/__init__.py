@@ -4,7 +4,6 @@ from ..exceptions import InvalidInput  # noqa: F401 - re-exported for callers th
 from .ledger import (  # noqa: F401
     PurchaseResult,
     RefundResult,
-    cashback_percent_for,
     daily_run,
     points_adjust,
     points_award,
@@ -13,3 +12,11 @@ from .ledger import (  # noqa: F401
     purchase_refund,
 )
 from .program import SETTINGS_FIELDS, program_settings_update  # noqa: F401
+from .tiers import (  # noqa: F401
+    TIER_FIELDS,
+    tier_recalculate_all,
+    tier_upgrade_on_purchase,
+    tiers_save,
+    tiers_validate,
+    tiers_warnings,
+)

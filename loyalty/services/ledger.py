@@ -37,8 +37,9 @@ from ..exceptions import (
     UnknownCustomer,
     UnknownPurchase,
 )
-from ..models import LedgerEntry, LotDebit, PointsAccount, PointsLot, ProgramSettings, Purchase, PurchaseLine, Refund
-from ..selectors import points_available, program_settings_get
+from ..models import LedgerEntry, LotDebit, PointsAccount, PointsLot, Purchase, PurchaseLine, Refund
+from ..selectors import customer_terms, points_available, program_settings_get
+from .tiers import tier_recalculate_all, tier_upgrade_on_purchase
 
 logger = logging.getLogger(__name__)
 
@@ -332,14 +333,12 @@ def _purchase_create(
     now: dt.datetime,
 ) -> PurchaseResult:
     program = program_settings_get()
-    cashback = cashback_percent_for(customer_id=account.pk, program=program)
+    # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one.
+    _tier, cashback, cap = customer_terms(account.pk)
     if redeem:
         available = points_available(account.pk, now=now)
         allowed = rules.max_redeemable(
-            amount=amount,
-            available_points=available,
-            cap_percent=program.redeem_cap_percent,
-            point_value=program.point_value,
+            amount=amount, available_points=available, cap_percent=cap, point_value=program.point_value
         )
         if redeem > allowed:
             raise RedeemTooMuch(requested=redeem, max_redeem_points=allowed)
@@ -350,6 +349,7 @@ def _purchase_create(
         amount=amount,
         redeemed_points=redeem,
         paid_amount=paid,
+        qualifying_amount=paid,
         earned_points=earned,
         cashback_percent=cashback,
         point_value=program.point_value,
@@ -394,16 +394,12 @@ def _purchase_create(
         )
     _save_balance(account)
     customer_purchase_dates_touch(customer_id=account.pk, at=now)
+    tier_upgrade_on_purchase(customer_id=account.pk, purchase=purchase, now=now)
     return PurchaseResult(purchase=purchase, balance_after=account.balance, replayed=False)
 
 
 def _percent(value: Decimal) -> str:
     return f"{value.normalize():f}"
-
-
-def cashback_percent_for(*, customer_id: int, program: ProgramSettings) -> Decimal:
-    """The cashback % that applies to this customer's next purchase."""
-    return program.base_cashback_percent
 
 
 # --- refunds ---------------------------------------------------------------------------------------
@@ -559,7 +555,10 @@ def _refund_create(
     purchase.refunded_amount += amount
     purchase.points_reversed += to_reverse
     purchase.points_returned += to_return
-    purchase.save(update_fields=["refunded_amount", "points_reversed", "points_returned"])
+    purchase.qualifying_amount = rules.qualifying_amount(
+        paid=purchase.paid_amount, amount=purchase.amount, refunded=purchase.refunded_amount
+    )
+    purchase.save(update_fields=["refunded_amount", "points_reversed", "points_returned", "qualifying_amount"])
     _save_balance(account)
     return RefundResult(refund=refund, balance_after=account.balance, replayed=False)
 
@@ -774,7 +773,7 @@ def _job_lock(name: str):
 
 
 def daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The daily jobs as of a date: expiry, then a check that cached balances equal the ledger.
+    """The daily jobs as of a date: expiry, the tier review, then a check that cached balances equal the ledger.
 
     Idempotent per date: a second run for the same date changes nothing.
     """
@@ -784,6 +783,7 @@ def daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, An
         if not got_lock:
             return {"date": as_of.isoformat(), "skipped": "another daily run is in progress"}
         expired = points_expire_due(as_of=as_of, now=now)
+        tiers = tier_recalculate_all(as_of=as_of, now=now)
         mismatches = balance_mismatches()
     if mismatches:
         logger.error("ledger mismatch: cached balance differs from entries for %s", mismatches[:10])
@@ -791,5 +791,8 @@ def daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, An
         "date": as_of.isoformat(),
         "expired_customers": expired["customers"],
         "expired_points": expired["points"],
+        "tiers_upgraded": tiers["upgraded"],
+        "tiers_downgraded": tiers["downgraded"],
+        "tiers_joined": tiers["joined"],
         "balance_mismatches": len(mismatches),
     }

@@ -26,7 +26,7 @@ from customers.services import customer_enrol
 from loyalty import rules, services
 from loyalty.exceptions import InsufficientPoints, RedeemTooMuch, RefundTooMuch
 from loyalty.models import LedgerEntry, PointsAccount, PointsLot, ProgramSettings, Purchase
-from loyalty.selectors import points_summary, purchase_quote
+from loyalty.selectors import customer_terms, points_summary, purchase_quote
 
 phones = itertools.count(9000000000)
 amounts = st.decimals(min_value=D("1.00"), max_value=D("20000.00"), places=2)
@@ -53,12 +53,13 @@ class LedgerMachine(RuleBasedStateMachine):
     def purchase(self, amount, share):
         quote = purchase_quote(customer_id=self.customer.pk, amount=amount, now=self.now)
         redeem = int(quote.max_redeem_points * share)
+        _tier, cashback, _cap = customer_terms(self.customer.pk)  # the tier held before the purchase
         result = services.purchase_record(
             customer_id=self.customer.pk, amount=amount, redeem_points=redeem, now=self.now
         )
         paid = rules.paid_amount(amount=amount, redeemed_points=redeem, point_value=D("1.00"))
         assert result.purchase.earned_points == rules.earn_points(
-            paid=paid, cashback_percent=D("5"), point_value=D("1")
+            paid=paid, cashback_percent=cashback, point_value=D("1")
         )
         self.expected += result.purchase.earned_points - redeem
         self.purchases.append(result.purchase.pk)

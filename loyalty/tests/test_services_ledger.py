@@ -19,7 +19,7 @@ from loyalty.exceptions import (
     UnknownCustomer,
     UnknownPurchase,
 )
-from loyalty.models import LedgerEntry, PointsAccount, PointsLot, Purchase, Refund
+from loyalty.models import LedgerEntry, PointsAccount, PointsLot, Purchase, Refund, Tier
 from loyalty.rules import local_midnight
 from loyalty.selectors import balance_mismatches, points_summary, purchase_quote
 
@@ -141,6 +141,7 @@ class TestPurchase:
         assert_ledger_consistent(customer)
 
     def test_new_settings_apply_to_the_next_purchase_only(self, customer, program, t0):
+        Tier.objects.all().delete()  # without tiers the program's own cashback applies
         first = buy(customer, "1000.00", now=t0)
         program.base_cashback_percent = D("10")
         program.save()

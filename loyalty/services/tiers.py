@@ -1,0 +1,264 @@
+"""Tiers: upgrade on the crossing purchase, the daily set-based review, and editing the tier list."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Max, Min, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import Customer
+from customers.services import audit_record
+
+from .. import rules
+from ..exceptions import InvalidInput
+from ..models import Purchase, Tier, TierChange, TierStatus
+from ..selectors import program_settings_get, tier_rules, tiers_list
+from ..tier_sql import tier_decisions_sql
+
+REVIEW_CHUNK = 200_000  # customers per transaction
+
+
+def tier_upgrade_on_purchase(*, customer_id: int, purchase: Purchase, now: dt.datetime) -> TierChange | None:
+    """Move the customer up at once if this purchase crossed a threshold. Call inside the purchase's
+    transaction (the customer's account row is locked, so two purchases cannot race here).
+
+    Never moves anyone down: downgrades happen only at the daily review, after the grace period.
+    """
+    tiers = tiers_list()
+    if not tiers:
+        return None
+    program = program_settings_get()
+    start = rules.tier_window_start(moment=now, window_days=program.tier_window_days)
+    window = Q(customer_id=customer_id, created_at__lte=now)
+    if start is not None:
+        window &= Q(created_at__gte=start)
+    totals = Purchase.objects.filter(window).aggregate(
+        spend=Sum("qualifying_amount"), n=Count("id", filter=Q(qualifying_amount__gt=0))
+    )
+    spend = totals["spend"] or Decimal("0")
+    target = rules.tier_for(tier_rules(tiers), spend=spend, purchases=totals["n"])
+    status = TierStatus.objects.select_for_update(of=("self",)).filter(pk=customer_id).select_related("tier").first()
+    current = status.tier if status else None
+    if target is None or (current is not None and current.order >= target.order):
+        return None
+    new_tier = next(t for t in tiers if t.pk == target.key)
+    TierStatus.objects.update_or_create(
+        customer_id=customer_id, defaults={"tier": new_tier, "below_since": None, "changed_at": now}
+    )
+    return TierChange.objects.create(
+        customer_id=customer_id,
+        from_tier=current,
+        to_tier=new_tier,
+        reason=TierChange.Reason.UPGRADE_PURCHASE if current else TierChange.Reason.JOINED,
+        spend=spend,
+        purchase=purchase,
+        created_at=now,
+    )
+
+
+def tier_recalculate_all(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, int]:
+    """The daily review of every customer's tier, in set-based SQL, chunked by customer id.
+
+    Per chunk: one statement materialises the decisions (tier_sql), then one INSERT … SELECT writes the
+    history, one inserts missing statuses and one UPDATE … FROM applies the changes. Idempotent per
+    date: a second run for the same date decides exactly what the first one left.
+    """
+    now = now or timezone.now()
+    tiers = tiers_list()
+    result = {"reviewed": 0, "joined": 0, "upgraded": 0, "downgraded": 0}
+    bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    if not tiers or bounds["lo"] is None:
+        return result
+    program = program_settings_get()
+    status_t, change_t = TierStatus._meta.db_table, TierChange._meta.db_table
+    temp = "loyalty_tier_review"
+    for lo in range(bounds["lo"], bounds["hi"] + 1, REVIEW_CHUNK):
+        hi = lo + REVIEW_CHUNK - 1
+        select_sql, params = tier_decisions_sql(
+            tiers=tier_rules(tiers),
+            as_of=as_of,
+            window_days=program.tier_window_days,
+            grace_days=program.tier_grace_days,
+            lo=lo,
+            hi=hi,
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Hold the chunk's statuses so that a purchase's upgrade cannot be overwritten by a stale decision.
+            list(TierStatus.objects.select_for_update().filter(pk__gte=lo, pk__lte=hi).values_list("pk"))
+            cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {temp} AS {select_sql}", params)
+            cursor.execute(
+                f"""
+                SELECT COUNT(*),
+                       SUM(CASE WHEN has_status = 0 THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN has_status = 1 AND new_ord > cur_ord THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN has_status = 1 AND new_ord < cur_ord THEN 1 ELSE 0 END)
+                FROM {temp}
+                """  # noqa: S608
+            )
+            reviewed, joined, upgraded, downgraded = (value or 0 for value in cursor.fetchone())
+            cursor.execute(
+                f"""
+                INSERT INTO {change_t} (customer_id, from_tier_id, to_tier_id, reason, spend, review_date, created_at)
+                SELECT customer_id, cur_id, new_id,
+                       CASE WHEN has_status = 0 THEN %s WHEN new_ord > cur_ord THEN %s ELSE %s END,
+                       spend, %s, %s
+                FROM {temp}
+                WHERE (has_status = 0 AND new_id IS NOT NULL) OR new_ord <> cur_ord
+                """,  # noqa: S608
+                [
+                    TierChange.Reason.JOINED,
+                    TierChange.Reason.UPGRADE_REVIEW,
+                    TierChange.Reason.DOWNGRADE_REVIEW,
+                    as_of,
+                    now,
+                ],
+            )
+            cursor.execute(
+                f"""
+                INSERT INTO {status_t} (customer_id, tier_id, below_since, changed_at)
+                SELECT customer_id, new_id, new_below, %s FROM {temp} WHERE has_status = 0
+                ON CONFLICT (customer_id) DO NOTHING
+                """,  # noqa: S608
+                [now],
+            )
+            cursor.execute(
+                f"""
+                UPDATE {status_t}
+                SET tier_id = d.new_id,
+                    below_since = d.new_below,
+                    changed_at = CASE WHEN d.new_ord <> d.cur_ord THEN %s ELSE {status_t}.changed_at END
+                FROM {temp} d
+                WHERE {status_t}.customer_id = d.customer_id AND d.has_status = 1
+                  AND (d.new_ord <> d.cur_ord
+                       OR COALESCE(d.new_below, '1970-01-01') <> COALESCE({status_t}.below_since, '1970-01-01'))
+                """,  # noqa: S608
+                [now],
+            )
+            cursor.execute(f"DROP TABLE {temp}")
+        result["reviewed"] += reviewed
+        result["joined"] += joined
+        result["upgraded"] += upgraded
+        result["downgraded"] += downgraded
+    return result
+
+
+# --- editing the tier list ------------------------------------------------------------------------
+
+TIER_FIELDS = (
+    "name",
+    "code",
+    "order",
+    "colour",
+    "threshold",
+    "min_purchases",
+    "cashback_percent",
+    "redeem_cap_percent",
+    "perks",
+)
+
+
+def tiers_validate(tiers: list[dict[str, Any]]) -> list[str]:
+    """Errors that make a tier list unusable (empty when fine). Each dict has TIER_FIELDS."""
+    errors = []
+    ordered = sorted(tiers, key=lambda t: t["order"])
+    codes = [t["code"] for t in tiers]
+    if len(set(codes)) != len(codes):
+        errors.append(_("Each tier needs its own code."))
+    if len({t["order"] for t in tiers}) != len(tiers):
+        errors.append(_("Each tier needs its own place in the order."))
+    for lower, higher in zip(ordered, ordered[1:], strict=False):
+        if higher["threshold"] <= lower["threshold"]:
+            errors.append(
+                _("Thresholds must increase with the order: %(higher)s (%(h)s) must need more than %(lower)s (%(l)s).")
+                % {"higher": higher["name"], "h": higher["threshold"], "lower": lower["name"], "l": lower["threshold"]}
+            )
+    for tier in tiers:
+        for field, label in (("cashback_percent", _("cashback")), ("redeem_cap_percent", _("redemption cap"))):
+            value = tier[field]
+            if value is None or value < 0 or value > 100:
+                errors.append(
+                    _("%(tier)s: %(label)s must be between 0 and 100 %%.") % {"tier": tier["name"], "label": label}
+                )
+        if tier["redeem_cap_percent"] is not None and tier["redeem_cap_percent"] == 0:
+            errors.append(_("%(tier)s: the redemption cap must be above 0 %%.") % {"tier": tier["name"]})
+    return errors
+
+
+def tiers_warnings(tiers: list[dict[str, Any]]) -> list[str]:
+    """Advice that does not block saving: a step under 2 percentage points of cashback does not motivate."""
+    warnings = []
+    ordered = sorted(tiers, key=lambda t: t["order"])
+    for lower, higher in zip(ordered, ordered[1:], strict=False):
+        if higher["cashback_percent"] - lower["cashback_percent"] < 2:
+            warnings.append(
+                _(
+                    "%(lower)s → %(higher)s: cashback rises by only %(diff)s percentage points; a step under 2 "
+                    "rarely motivates customers to climb."
+                )
+                % {
+                    "lower": lower["name"],
+                    "higher": higher["name"],
+                    "diff": f"{(higher['cashback_percent'] - lower['cashback_percent']).normalize():f}",
+                }
+            )
+    return warnings
+
+
+def tiers_save(*, tiers: list[dict[str, Any]], actor: Any, origin: str = "") -> list[Tier]:
+    """Replace the tier list in one transaction: create, update (by `id`) and delete tiers.
+
+    A tier that customers hold (or held) cannot be deleted. New rules apply from the next purchase
+    and the next daily review; audited old → new.
+    """
+    errors = tiers_validate(tiers)
+    if errors:
+        raise InvalidInput(errors[0])
+    with transaction.atomic():
+        existing = {tier.pk: tier for tier in Tier.objects.select_for_update()}
+        keep_ids = {t.get("id") for t in tiers if t.get("id")}
+        unknown = keep_ids - set(existing)
+        if unknown:
+            raise InvalidInput(_("Tier %(id)s does not exist.") % {"id": sorted(unknown)[0]})
+        for tier_id in set(existing) - keep_ids:
+            tier = existing[tier_id]
+            held = TierStatus.objects.filter(tier=tier).exists()
+            in_history = TierChange.objects.filter(Q(from_tier=tier) | Q(to_tier=tier)).exists()
+            if held or in_history:
+                raise InvalidInput(
+                    _("%(tier)s cannot be deleted: customers hold it or have held it.") % {"tier": tier.name}
+                )
+        changes: dict[str, Any] = {}
+        # Free the unique `order` and `code` values first, so that tiers can swap places.
+        for index, tier in enumerate(existing.values()):
+            Tier.objects.filter(pk=tier.pk).update(order=10000 + index, code=f"__tmp{tier.pk}")
+        deleted = [existing[i].name for i in set(existing) - keep_ids]
+        Tier.objects.filter(pk__in=set(existing) - keep_ids).delete()
+        saved = []
+        for data in tiers:
+            values = {field: data[field] for field in TIER_FIELDS}
+            if data.get("id"):
+                old = existing[data["id"]]
+                diff = {f: [str(getattr(old, f)), str(values[f])] for f in TIER_FIELDS if getattr(old, f) != values[f]}
+                if diff:
+                    changes[old.name] = diff
+                Tier.objects.filter(pk=old.pk).update(**values)
+                saved.append(Tier.objects.get(pk=old.pk))
+            else:
+                saved.append(Tier.objects.create(**values))
+                changes[values["name"]] = "created"
+        for name in deleted:
+            changes[name] = "deleted"
+        if changes:
+            audit_record(
+                action="tiers.update",
+                obj=None,
+                summary=_("Tiers changed: %(names)s") % {"names": ", ".join(changes)},
+                actor=actor,
+                origin=origin,
+                changes=changes,
+            )
+    return sorted(saved, key=lambda t: t.order)
