@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from .models import LedgerEntry, LotDebit, PointsAccount, PointsLot, ProgramSettings, Purchase, PurchaseLine, Refund
+from .models import (
+    LedgerEntry,
+    LotDebit,
+    PointsAccount,
+    PointsLot,
+    ProgramSettings,
+    Purchase,
+    PurchaseLine,
+    Refund,
+    Tier,
+    TierChange,
+    TierStatus,
+)
 from .services import program_settings_update
 
 
@@ -117,3 +129,37 @@ class PointsLotAdmin(ReadOnlyAdmin):
 class LotDebitAdmin(ReadOnlyAdmin):
     list_display = ("entry", "lot", "points")
     list_select_related = ("entry", "lot")
+
+
+@admin.register(Tier)
+class TierAdmin(admin.ModelAdmin):
+    """Read-only here: tiers are edited on the Tiers page, where the whole list is validated and audited."""
+
+    list_display = ("order", "name", "code", "threshold", "min_purchases", "cashback_percent", "redeem_cap_percent")
+    ordering = ("order",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TierStatus)
+class TierStatusAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "tier", "changed_at", "below_since")
+    list_filter = ("tier",)
+    search_fields = ("customer__name", "customer__phone", "customer__card_number")
+    list_select_related = ("customer", "tier")
+
+
+@admin.register(TierChange)
+class TierChangeAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "customer", "from_tier", "to_tier", "reason", "spend", "review_date")
+    list_filter = ("reason", "to_tier")
+    search_fields = ("customer__name", "customer__phone", "customer__card_number")
+    list_select_related = ("customer", "from_tier", "to_tier")
+    date_hierarchy = "created_at"

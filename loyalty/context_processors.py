@@ -10,6 +10,7 @@ def program(request: HttpRequest) -> dict:
         "nav": {
             "dashboard": user.has_perm("loyalty.view_dashboard"),
             "cashier": user.has_perm("loyalty.use_cashier"),
+            "tiers": user.has_perm("loyalty.change_tier"),
             "admin": user.is_staff,
         }
     }

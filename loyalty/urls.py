@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import views
 
+app_name = "loyalty"
+
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("tiers/", views.tier_edit, name="tiers"),
 ]

@@ -1,12 +1,19 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
+from customers.permissions import permission_required
 from customers.rules import phone_mask
 from customers.selectors import customer_lookup
 
-from .forms import CustomerSearchForm
-from .selectors import points_summary, program_overview, program_settings_get
+from . import rules
+from .exceptions import InvalidInput
+from .forms import CustomerSearchForm, TierFormSet
+from .models import Tier
+from .selectors import points_summary, program_overview, program_settings_get, tier_distribution, tier_preview
+from .services import tiers_save, tiers_validate, tiers_warnings
 
 
 @login_required
@@ -15,6 +22,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict = {"program": program_settings_get()}
     if request.user.has_perm("loyalty.view_dashboard"):
         context["overview"] = program_overview()
+        context["tier_distribution"] = tier_distribution()
     if request.user.has_perm("loyalty.use_cashier"):
         form = CustomerSearchForm(request.GET or None)
         context["search_form"] = form
@@ -24,3 +32,55 @@ def home(request: HttpRequest) -> HttpResponse:
                 {"customer": c, "phone": phone_mask(c.phone), "points": points_summary(c.pk)} for c in found
             ]
     return render(request, "core/home.html", context)
+
+
+def _tiers_from_formset(formset) -> list[dict]:
+    tiers = []
+    for form in formset.forms:
+        if not form.has_changed() and form.instance.pk is None:
+            continue  # the empty row for a new tier, left blank
+        if formset.can_delete and formset._should_delete_form(form):
+            continue
+        data = dict(form.cleaned_data)
+        data.pop("DELETE", None)
+        instance = data.pop("id", None)
+        data["id"] = instance.pk if instance else None
+        tiers.append(data)
+    return tiers
+
+
+@permission_required("loyalty.change_tier")
+def tier_edit(request: HttpRequest) -> HttpResponse:
+    """List, create, edit, reorder and delete tiers; preview where customers would land before saving."""
+    queryset = Tier.objects.order_by("order")
+    formset = TierFormSet(request.POST or None, queryset=queryset)
+    context: dict = {"formset": formset, "program": program_settings_get(), "current": tier_distribution()}
+    if request.method == "POST" and formset.is_valid():
+        tiers = _tiers_from_formset(formset)
+        errors = tiers_validate(tiers)
+        context["warnings"] = tiers_warnings(tiers)
+        if errors:
+            context["errors"] = errors
+        elif "save" in request.POST:
+            try:
+                tiers_save(tiers=tiers, actor=request.user)
+            except InvalidInput as exc:
+                context["errors"] = [exc.message]
+            else:
+                messages.success(
+                    request, _("Tiers saved. They apply from the next purchase and the next daily review.")
+                )
+                return redirect("loyalty:tiers")
+        else:
+            keyed = [dict(t, key=t["id"] or -(index + 1)) for index, t in enumerate(tiers)]
+            counts = tier_preview(
+                tiers=[
+                    rules.TierRule(
+                        key=t["key"], order=t["order"], threshold=t["threshold"], min_purchases=t["min_purchases"]
+                    )
+                    for t in keyed
+                ]
+            )
+            context["preview"] = [(t, counts.get(t["key"], 0)) for t in sorted(keyed, key=lambda t: t["order"])]
+            context["preview_none"] = counts.get(None, 0)
+    return render(request, "loyalty/tier_edit.html", context)
