@@ -12,7 +12,14 @@ from . import rules
 from .exceptions import InvalidInput
 from .forms import CustomerSearchForm, TierFormSet
 from .models import Tier
-from .selectors import points_summary, program_overview, program_settings_get, tier_distribution, tier_preview
+from .selectors import (
+    points_summary,
+    program_overview,
+    program_settings_get,
+    tier_distribution,
+    tier_preview,
+    tier_progress,
+)
 from .services import tiers_save, tiers_validate, tiers_warnings
 
 
@@ -29,7 +36,13 @@ def home(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             found = customer_lookup(form.cleaned_data["q"])
             context["results"] = [
-                {"customer": c, "phone": phone_mask(c.phone), "points": points_summary(c.pk)} for c in found
+                {
+                    "customer": c,
+                    "phone": phone_mask(c.phone),
+                    "points": points_summary(c.pk),
+                    "progress": tier_progress(c.pk),
+                }
+                for c in found
             ]
     return render(request, "core/home.html", context)
 

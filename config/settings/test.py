@@ -9,3 +9,6 @@ from .base import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LANGUAGE_CODE = "en"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
+# Two test runs at once (e.g. a long property run beside the suite) need their own test databases.
+if os.environ.get("TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}  # noqa: F405

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -697,8 +698,10 @@ def points_expire_due(*, as_of: dt.date, now: dt.datetime | None = None) -> dict
 
     Set-based: per chunk of customer ids, one INSERT … SELECT for the expiry entries (one per customer),
     one for the lot debits, one UPDATE of the balances and one of the lots. Running it again for the
-    same date finds nothing left to expire, and each entry's idempotency key
-    (`expire:<date>:<customer>`) makes a double insert impossible.
+    same date finds nothing left to expire: the lots it emptied have nothing left. A lot can still fall
+    due after a run (returned points keep the expiry of the points they were paid with, which may have
+    passed); the next run, even for the same date, expires it. Each entry's key
+    (`expire:<date>:<run>:<customer>`) links it to its lot debits within this run.
     """
     cutoff = rules.local_midnight(as_of)
     now = now or timezone.now()
@@ -708,7 +711,7 @@ def points_expire_due(*, as_of: dt.date, now: dt.datetime | None = None) -> dict
     if bounds["lo"] is None:
         return result
     lot_t, entry_t, debit_t = PointsLot._meta.db_table, LedgerEntry._meta.db_table, LotDebit._meta.db_table
-    key_prefix = f"expire:{as_of.isoformat()}:"
+    key_prefix = f"expire:{as_of.isoformat()}:{uuid.uuid4().hex[:12]}:"
     reason = _("Points expired")
     due_lot_sum = (
         due.filter(customer_id=OuterRef("pk")).values("customer_id").annotate(total=Sum("remaining")).values("total")

@@ -16,7 +16,7 @@ from .. import rules
 from ..exceptions import InvalidInput
 from ..models import Purchase, Tier, TierChange, TierStatus
 from ..selectors import program_settings_get, tier_rules, tiers_list
-from ..tier_sql import tier_decisions_sql
+from ..tier_sql import DECISION_COLUMNS, tier_decisions_sql
 
 REVIEW_CHUNK = 200_000  # customers per transaction
 
@@ -88,8 +88,14 @@ def tier_recalculate_all(*, as_of: dt.date, now: dt.datetime | None = None) -> d
         with transaction.atomic(), connection.cursor() as cursor:
             # Hold the chunk's statuses so that a purchase's upgrade cannot be overwritten by a stale decision.
             list(TierStatus.objects.select_for_update().filter(pk__gte=lo, pk__lte=hi).values_list("pk"))
-            cursor.execute(f"DROP TABLE IF EXISTS {temp}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {temp} AS {select_sql}", params)
+            # One temporary table per connection, emptied per chunk: creating one per run would pile up
+            # locks when many reviews share a transaction (tests), and costs catalogue churn daily.
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {temp} (customer_id bigint, has_status integer, "
+                "cur_id bigint, cur_ord integer, new_id bigint, new_ord integer, new_below date, spend numeric)"
+            )
+            cursor.execute(f"DELETE FROM {temp}")  # noqa: S608 - a constant name
+            cursor.execute(f"INSERT INTO {temp} ({', '.join(DECISION_COLUMNS)}) {select_sql}", params)
             cursor.execute(
                 f"""
                 SELECT COUNT(*),
@@ -138,7 +144,7 @@ def tier_recalculate_all(*, as_of: dt.date, now: dt.datetime | None = None) -> d
                 """,  # noqa: S608
                 [now],
             )
-            cursor.execute(f"DROP TABLE {temp}")
+            cursor.execute(f"DELETE FROM {temp}")  # noqa: S608 - a constant name
         result["reviewed"] += reviewed
         result["joined"] += joined
         result["upgraded"] += upgraded

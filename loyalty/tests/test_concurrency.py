@@ -24,7 +24,7 @@ def redeem_once(customer_id: int) -> bool:
         return False
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles)
 def test_concurrent_redemptions_match_a_serial_run_and_never_overspend():
     serial_customer = customer_enrol(name="Serial", phone="+79120000001")
     racing_customer = customer_enrol(name="Racing", phone="+79120000002")

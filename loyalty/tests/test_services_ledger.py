@@ -383,3 +383,18 @@ def test_daily_task_runs_the_daily_jobs(customer):
     from loyalty.tasks import run_daily_task
 
     assert run_daily_task()["balance_mismatches"] == 0
+
+
+def test_points_returned_after_their_expiry_burn_at_the_next_run_even_for_the_same_date(customer, t0):
+    # Found by the property test: a refund returned points whose original expiry had passed, and a second
+    # run for the same date crashed on a duplicate key instead of expiring them.
+    gift = services.points_award(customer_id=customer.pk, points=300, reason="gift", now=t0)
+    purchase = buy(customer, "1000.00", redeem=300, now=t0 + dt.timedelta(days=300)).purchase
+    burn_day = gift.expires_at.date()
+    services.daily_run(as_of=burn_day)
+    services.purchase_refund(purchase_id=purchase.pk, now=gift.expires_at + dt.timedelta(hours=2))
+    assert balance(customer) == 300  # the 35 earned reversed, the 300 returned with the gift's passed expiry
+    result = services.daily_run(as_of=burn_day)
+    assert result["expired_points"] == 300
+    assert balance(customer) == 0
+    assert_ledger_consistent(customer)

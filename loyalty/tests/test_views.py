@@ -79,3 +79,11 @@ def test_russian_interface(client, marketing_user):
     client.cookies.load({"django_language": "ru"})
     page = client.get("/").content.decode()
     assert "Обзор программы" in page
+
+
+def test_cashier_search_shows_tier_and_what_is_left_to_the_next(client, cashier_user, customer):
+    services.purchase_record(customer_id=customer.pk, amount="13500.00")
+    client.force_login(cashier_user)
+    page = client.get("/", {"q": customer.card_number}).content.decode()
+    assert "Bronze" in page
+    assert "Spend 1,500.00\u00a0₽ more to reach Silver" in page
