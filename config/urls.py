@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from loyalty.views import home
+from loyalty.views.console import home
 
 urlpatterns = [
     path("", home, name="home"),

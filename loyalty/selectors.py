@@ -13,7 +13,7 @@ from django.utils import timezone
 from customers.models import Customer
 
 from . import rules
-from .models import LedgerEntry, PointsAccount, PointsLot, ProgramSettings, Purchase, Tier, TierStatus
+from .models import LedgerEntry, PointsAccount, PointsLot, ProgramSettings, Purchase, Refund, Tier, TierStatus
 
 
 def program_settings_get() -> ProgramSettings:
@@ -248,3 +248,91 @@ def tier_preview(
         for key, n in cursor.fetchall():
             counts[key] = n
     return counts
+
+
+# --- the till --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Burn:
+    expires_at: dt.datetime
+    points: int
+
+
+def points_burning(customer_id: int, *, now: dt.datetime | None = None, limit: int = 3) -> list[Burn]:
+    """The next dates on which points burn, with how many ("300 points burn on 12 Dec")."""
+    now = now or timezone.now()
+    rows = (
+        PointsLot.objects.filter(customer_id=customer_id, remaining__gt=0, expires_at__gt=now)
+        .values("expires_at")
+        .annotate(points=Sum("remaining"))
+        .order_by("expires_at")[:limit]
+    )
+    return [Burn(expires_at=row["expires_at"], points=row["points"]) for row in rows]
+
+
+def bonus_lots(customer_id: int, *, now: dt.datetime | None = None) -> QuerySet[PointsLot]:
+    """Campaign and other bonus points still held, with their own deadlines."""
+    now = now or timezone.now()
+    return (
+        PointsLot.objects.filter(customer_id=customer_id, remaining__gt=0, entry__kind=LedgerEntry.Kind.BONUS)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("entry")
+        .order_by(F("expires_at").asc(nulls_last=True))
+    )
+
+
+def balance_after_entry(customer_id: int, entry_id: int) -> int:
+    """The customer's balance right after a given ledger entry (entries are append-only, ids increase)."""
+    return LedgerEntry.objects.filter(customer_id=customer_id, id__lte=entry_id).aggregate(s=Sum("points"))["s"] or 0
+
+
+def balance_after_purchase(purchase: Purchase) -> int:
+    """The balance right after a purchase was recorded (not counting what happened since)."""
+    last = (
+        LedgerEntry.objects.filter(purchase=purchase, refund__isnull=True)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    if last is None:  # moved no points: the balance as of the last entry before it
+        last = (
+            LedgerEntry.objects.filter(customer_id=purchase.customer_id, created_at__lte=purchase.created_at)
+            .order_by("-id")
+            .values_list("id", flat=True)
+            .first()
+        )
+    return balance_after_entry(purchase.customer_id, last) if last else 0
+
+
+def balance_after_refund(refund: Refund) -> int:
+    last = LedgerEntry.objects.filter(refund=refund).order_by("-id").values_list("id", flat=True).first()
+    if last is None:
+        last = (
+            LedgerEntry.objects.filter(customer_id=refund.purchase.customer_id, created_at__lte=refund.created_at)
+            .order_by("-id")
+            .values_list("id", flat=True)
+            .first()
+        )
+    return balance_after_entry(refund.purchase.customer_id, last) if last else 0
+
+
+def purchase_find(receipt: str) -> list[Purchase]:
+    """Purchases by receipt / external number, or by our own number (`#123` or `123`)."""
+    text = (receipt or "").strip()
+    if not text:
+        return []
+    found = list(Purchase.objects.filter(external_id=text).select_related("customer").order_by("-created_at")[:10])
+    number = text.lstrip("#")
+    if not found and number.isdigit() and len(number) < 18:
+        found = list(Purchase.objects.filter(pk=int(number)).select_related("customer"))
+    return found
+
+
+def purchase_get(purchase_id: int) -> Purchase | None:
+    return (
+        Purchase.objects.filter(pk=purchase_id)
+        .select_related("customer", "created_by")
+        .prefetch_related("refunds")
+        .first()
+    )

@@ -1,9 +1,17 @@
 from django.urls import path
 
-from . import views
+from .views import cashier, console
 
 app_name = "loyalty"
 
 urlpatterns = [
-    path("tiers/", views.tier_edit, name="tiers"),
+    path("tiers/", console.tier_edit, name="tiers"),
+    path("cashier/", cashier.search, name="cashier"),
+    path("cashier/receipt/", cashier.receipt, name="cashier_receipt"),
+    path("cashier/enrol/", cashier.enrol, name="cashier_enrol"),
+    path("cashier/customer/<int:customer_id>/", cashier.customer_card, name="cashier_customer"),
+    path("cashier/customer/<int:customer_id>/quote/", cashier.quote, name="cashier_quote"),
+    path("cashier/customer/<int:customer_id>/purchase/", cashier.purchase_create, name="cashier_purchase_create"),
+    path("cashier/purchase/<int:purchase_id>/", cashier.purchase_detail, name="cashier_purchase"),
+    path("cashier/purchase/<int:purchase_id>/refund/", cashier.refund_create, name="cashier_refund"),
 ]

@@ -39,7 +39,13 @@ from ..exceptions import (
     UnknownPurchase,
 )
 from ..models import LedgerEntry, LotDebit, PointsAccount, PointsLot, Purchase, PurchaseLine, Refund
-from ..selectors import customer_terms, points_available, program_settings_get
+from ..selectors import (
+    balance_after_purchase,
+    balance_after_refund,
+    customer_terms,
+    points_available,
+    program_settings_get,
+)
 from .tiers import tier_recalculate_all, tier_upgrade_on_purchase
 
 logger = logging.getLogger(__name__)
@@ -292,32 +298,7 @@ def purchase_record(
 def _purchase_replay(earlier: Purchase, fingerprint: str) -> PurchaseResult:
     if earlier.request_fingerprint != fingerprint:
         raise IdempotencyConflict()
-    balance_after = (
-        LedgerEntry.objects.filter(customer_id=earlier.customer_id, id__lte=_last_entry_id(earlier)).aggregate(
-            s=Sum("points")
-        )["s"]
-        or 0
-    )
-    return PurchaseResult(purchase=earlier, balance_after=balance_after, replayed=True)
-
-
-def _last_entry_id(purchase: Purchase) -> int:
-    last = (
-        LedgerEntry.objects.filter(purchase=purchase, refund__isnull=True)
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
-    )
-    if last is not None:
-        return last
-    # A purchase that moved no points: the balance as of the last entry before it.
-    return (
-        LedgerEntry.objects.filter(customer_id=purchase.customer_id, created_at__lte=purchase.created_at)
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
-        or 0
-    )
+    return PurchaseResult(purchase=earlier, balance_after=balance_after_purchase(earlier), replayed=True)
 
 
 def _purchase_create(
@@ -464,18 +445,7 @@ def purchase_refund(
 def _refund_replay(earlier: Refund, fingerprint: str) -> RefundResult:
     if earlier.request_fingerprint != fingerprint:
         raise IdempotencyConflict()
-    customer_id = earlier.purchase.customer_id
-    last = LedgerEntry.objects.filter(refund=earlier).order_by("-id").values_list("id", flat=True).first()
-    if last is None:
-        last = (
-            LedgerEntry.objects.filter(customer_id=customer_id, created_at__lte=earlier.created_at)
-            .order_by("-id")
-            .values_list("id", flat=True)
-            .first()
-            or 0
-        )
-    balance = LedgerEntry.objects.filter(customer_id=customer_id, id__lte=last).aggregate(s=Sum("points"))["s"] or 0
-    return RefundResult(refund=earlier, balance_after=balance, replayed=True)
+    return RefundResult(refund=earlier, balance_after=balance_after_refund(earlier), replayed=True)
 
 
 def _refund_create(

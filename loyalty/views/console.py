@@ -5,45 +5,27 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from customers.permissions import permission_required
-from customers.rules import phone_mask
-from customers.selectors import customer_lookup
 
-from . import rules
-from .exceptions import InvalidInput
-from .forms import CustomerSearchForm, TierFormSet
-from .models import Tier
-from .selectors import (
-    points_summary,
-    program_overview,
-    program_settings_get,
-    tier_distribution,
-    tier_preview,
-    tier_progress,
-)
-from .services import tiers_save, tiers_validate, tiers_warnings
+from .. import rules
+from ..exceptions import InvalidInput
+from ..forms import TierFormSet
+from ..models import Tier
+from ..selectors import program_overview, program_settings_get, tier_distribution, tier_preview
+from ..services import tiers_save, tiers_validate, tiers_warnings
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Overview for Marketing; a customer search for Cashiers; both for superusers."""
-    context: dict = {"program": program_settings_get()}
-    if request.user.has_perm("loyalty.view_dashboard"):
-        context["overview"] = program_overview()
-        context["tier_distribution"] = tier_distribution()
-    if request.user.has_perm("loyalty.use_cashier"):
-        form = CustomerSearchForm(request.GET or None)
-        context["search_form"] = form
-        if form.is_valid():
-            found = customer_lookup(form.cleaned_data["q"])
-            context["results"] = [
-                {
-                    "customer": c,
-                    "phone": phone_mask(c.phone),
-                    "points": points_summary(c.pk),
-                    "progress": tier_progress(c.pk),
-                }
-                for c in found
-            ]
+    """The console overview for Marketing (and superusers); cashiers go straight to the till."""
+    if not request.user.has_perm("loyalty.view_dashboard"):
+        if request.user.has_perm("loyalty.use_cashier"):
+            return redirect("loyalty:cashier")
+        return render(request, "core/home.html", {})
+    context = {
+        "program": program_settings_get(),
+        "overview": program_overview(),
+        "tier_distribution": tier_distribution(),
+    }
     return render(request, "core/home.html", context)
 
 

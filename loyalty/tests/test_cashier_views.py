@@ -1,0 +1,201 @@
+import pytest
+
+from customers.models import AuditEntry, Customer
+from customers.services import customer_enrol
+from loyalty import services
+from loyalty.models import PointsAccount, Purchase, Refund
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def till(client, cashier_user):
+    client.force_login(cashier_user)
+    return client
+
+
+def balance(customer) -> int:
+    return PointsAccount.objects.get(pk=customer.pk).balance
+
+
+class TestSearch:
+    def test_search_field_is_focused_on_load(self, till):
+        page = till.get("/cashier/").content.decode()
+        assert 'name="q"' in page and "autofocus" in page
+
+    @pytest.mark.parametrize("query", ["8 (912) 345 67 89", "+7 912 345-67-89", "89123456789"])
+    def test_one_match_opens_the_card(self, till, customer, query):
+        response = till.get("/cashier/", {"q": query})
+        assert response.status_code == 302 and response.url == f"/cashier/customer/{customer.pk}/"
+
+    def test_scanned_card_number_opens_the_card(self, till, customer):
+        response = till.get("/cashier/", {"q": customer.card_number})
+        assert response.url == f"/cashier/customer/{customer.pk}/"
+
+    def test_several_matches_show_a_pick_list_with_masked_phones(self, till, customer):
+        other = customer_enrol(name="Anna Sidorova", phone="+79001112233")
+        page = till.get("/cashier/", {"q": "anna"}).content.decode()
+        assert "Anna Petrova" in page and "Anna Sidorova" in page
+        assert "+7 900 ***-**-33" in page and "+79001112233" not in page
+        assert f"/cashier/customer/{other.pk}/" in page
+
+    def test_no_match_offers_enrolment_with_the_phone_prefilled(self, till, program):
+        page = till.get("/cashier/", {"q": "8 999 111 22 33"}).content.decode()
+        assert "No customer matches" in page
+        assert "/cashier/enrol/?phone=+79991112233" in page
+
+    @pytest.mark.parametrize("query", ["", "   ", "a"])
+    def test_empty_or_garbage_search_says_what_to_type(self, till, program, query):
+        page = till.get("/cashier/", {"q": query}).content.decode()
+        assert ("Type a phone number" in page) or ("No customer matches" in page)
+
+
+class TestCard:
+    def test_card_shows_balance_tier_progress_burns_and_last_purchases(self, till, customer, program):
+        services.purchase_record(customer_id=customer.pk, amount="13500.00", external_id="R-1")
+        services.points_award(customer_id=customer.pk, points=300, reason="Welcome bonus", use_lifetime=False)
+        page = till.get(f"/cashier/customer/{customer.pk}/").content.decode()
+        assert "Anna Petrova" in page and "+7 912 ***-**-89" in page and customer.card_number in page
+        assert 'id="balance">975<' in page
+        assert "Spend 1,500.00\u00a0₽ more to reach Silver" in page
+        assert "Welcome bonus: 300 points" in page
+        assert "675 points burn on" in page
+        assert "R-1" in page
+
+    def test_pending_points_are_shown_apart(self, till, customer, program):
+        program.activation_delay_days = 14
+        program.save()
+        services.purchase_record(customer_id=customer.pk, amount="1000.00")
+        page = till.get(f"/cashier/customer/{customer.pk}/").content.decode()
+        assert 'id="available">0<' in page and 'id="pending">50<' in page
+
+    def test_unknown_customer_is_404(self, till, program):
+        assert till.get("/cashier/customer/999999/").status_code == 404
+
+
+class TestQuote:
+    def test_quote_shows_the_maximum_while_typing(self, till, customer, program):
+        services.points_award(customer_id=customer.pk, points=1000, reason="gift")
+        page = till.get(f"/cashier/customer/{customer.pk}/quote/", {"amount": "1000"}).content.decode()
+        assert 'max="300"' in page and 'id="max-redeem">300<' in page
+        assert "earns 50 points" in page
+        page = till.get(f"/cashier/customer/{customer.pk}/quote/", {"amount": "200"}).content.decode()
+        assert 'max="60"' in page
+
+    @pytest.mark.parametrize("amount", ["", "-5", "abc"])
+    def test_quote_without_a_valid_amount_asks_for_it(self, till, customer, amount):
+        page = till.get(f"/cashier/customer/{customer.pk}/quote/", {"amount": amount}).content.decode()
+        assert "Type the amount" in page
+
+
+class TestPurchase:
+    def post(self, till, customer, **data):
+        payload = {"amount": "1000.00", "redeem_points": "0", "external_id": "", "idempotency_key": "k-1"} | data
+        return till.post(f"/cashier/customer/{customer.pk}/purchase/", payload)
+
+    def test_purchase_with_maximum_redemption_shows_the_receipt(self, till, customer, cashier_user):
+        services.points_award(customer_id=customer.pk, points=1000, reason="gift")
+        response = self.post(till, customer, redeem_points="300")
+        purchase = Purchase.objects.get()
+        assert response.url == f"/cashier/purchase/{purchase.pk}/"
+        assert purchase.created_by == cashier_user and purchase.origin == "cashier"
+        page = till.get(response.url).content.decode()
+        assert 'id="paid">700.00\u00a0₽<' in page
+        assert 'id="points-spent">300<' in page and 'id="points-earned">+35<' in page
+        assert 'id="new-balance">735<' in page
+
+    def test_double_submit_records_once(self, till, customer):
+        first = self.post(till, customer)
+        second = self.post(till, customer)
+        assert first.url == second.url
+        assert Purchase.objects.count() == 1
+        assert balance(customer) == 50
+
+    @pytest.mark.parametrize(
+        ("amount", "message"),
+        [
+            ("-100", "Ensure this value is greater than or equal to 0.01."),
+            ("abc", "Enter a number."),
+            ("1e12", "Ensure"),
+        ],
+    )
+    def test_bad_amount_is_refused_on_the_page(self, till, customer, amount, message):
+        response = self.post(till, customer, amount=amount)
+        assert response.status_code == 400
+        assert message in response.content.decode()
+        assert Purchase.objects.count() == 0
+
+    def test_tampered_redemption_above_the_maximum_is_refused(self, till, customer):
+        services.points_award(customer_id=customer.pk, points=1000, reason="gift")
+        response = self.post(till, customer, redeem_points="301")
+        assert response.status_code == 400
+        assert "at most 300 can be redeemed" in response.content.decode()
+        assert Purchase.objects.count() == 0 and balance(customer) == 1000
+
+    def test_negative_points_are_refused(self, till, customer):
+        response = self.post(till, customer, redeem_points="-5")
+        assert response.status_code == 400 and Purchase.objects.count() == 0
+
+
+class TestRefund:
+    def test_refund_part_then_the_rest_then_too_much(self, till, customer, cashier_user):
+        purchase = services.purchase_record(customer_id=customer.pk, amount="1000.00", external_id="R-9").purchase
+        url = f"/cashier/purchase/{purchase.pk}/refund/"
+        response = till.post(url, {"amount": "400.00", "idempotency_key": "r-1"}, follow=True)
+        page = response.content.decode()
+        assert "Refunded 400.00: 20 earned points reversed, 0 points returned. Balance now 30." in page
+        assert Refund.objects.get().created_by == cashier_user
+        too_much = till.post(url, {"amount": "600.01", "idempotency_key": "r-2"})
+        assert too_much.status_code == 400
+        assert "only 600.00 of this purchase remains to refund" in too_much.content.decode()
+        till.post(url, {"amount": "", "idempotency_key": "r-3"})
+        assert balance(customer) == 0
+        assert "fully refunded" in till.get(f"/cashier/purchase/{purchase.pk}/").content.decode()
+        assert Refund.objects.count() == 2
+
+    def test_find_purchase_by_receipt_number(self, till, customer):
+        purchase = services.purchase_record(customer_id=customer.pk, amount="100.00", external_id="R-77").purchase
+        assert till.get("/cashier/receipt/", {"receipt": "R-77"}).url == f"/cashier/purchase/{purchase.pk}/"
+        assert till.get("/cashier/receipt/", {"receipt": f"#{purchase.pk}"}).url == f"/cashier/purchase/{purchase.pk}/"
+        assert "No purchase with receipt number" in till.get("/cashier/receipt/", {"receipt": "nope"}).content.decode()
+
+
+class TestEnrol:
+    def test_quick_enrolment_opens_the_card_with_its_number(self, till, program, cashier_user):
+        response = till.post(
+            "/cashier/enrol/",
+            {"phone": "8 (912) 000-11-22", "name": "Oleg", "idempotency_key": "e-1", "consent_sms": "on"},
+            follow=True,
+        )
+        customer = Customer.objects.get()
+        assert customer.phone == "+79120001122" and customer.consent_sms
+        assert f"Oleg is enrolled. Card number: {customer.card_number}" in response.content.decode()
+        assert AuditEntry.objects.get(action="customer.enrol").actor == cashier_user
+
+    def test_duplicate_phone_is_refused_on_the_form(self, till, customer):
+        response = till.post("/cashier/enrol/", {"phone": "+7 912 345 67 89", "name": "X", "idempotency_key": "e-2"})
+        assert response.status_code == 400
+        assert "A customer with phone +79123456789 already exists." in response.content.decode()
+        assert Customer.objects.count() == 1
+
+    def test_prefilled_phone(self, till, program):
+        page = till.get("/cashier/enrol/", {"phone": "+79991112233"}).content.decode()
+        assert 'value="+79991112233"' in page
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/cashier/", "/cashier/enrol/", "/cashier/receipt/?receipt=1", "/cashier/customer/1/", "/cashier/purchase/1/"],
+)
+def test_marketing_without_cashier_role_is_refused_and_anonymous_sent_to_login(client, marketing_user, url):
+    assert client.get(url).status_code == 302
+    client.force_login(marketing_user)
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/tiers/", "/admin/"])
+def test_cashier_cannot_open_the_back_office(till, url):
+    response = till.get(url)
+    assert response.status_code in (302, 403)
+    if response.status_code == 302:
+        assert "/admin/login/" in response.url  # the admin's own login: cashiers are not staff

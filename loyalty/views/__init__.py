@@ -1,0 +1,1 @@
+"""Views by area: the console (Marketing) and the till (Cashiers)."""

@@ -1,0 +1,248 @@
+"""The till: find a customer in seconds, ring up a purchase with points, refund, enrol.
+
+Keyboard-first: the search field has focus on load, Enter submits, a barcode scanner's digits + Enter
+open the card. Every action goes through a service and is recorded with the cashier.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from customers.exceptions import CustomerError
+from customers.permissions import permission_required
+from customers.rules import phone_mask, phone_try_normalize
+from customers.selectors import customer_get, customer_lookup
+from customers.services import customer_enrol
+
+from .. import rules
+from ..exceptions import LoyaltyError
+from ..forms import CashierSearchForm, EnrolForm, PurchaseForm, ReceiptSearchForm, RefundForm
+from ..selectors import (
+    balance_after_purchase,
+    bonus_lots,
+    points_burning,
+    points_summary,
+    program_settings_get,
+    purchase_find,
+    purchase_get,
+    purchase_quote,
+    purchases_for_customer,
+    tier_progress,
+)
+from ..services import purchase_record, purchase_refund
+
+cashier_required = permission_required("loyalty.use_cashier")
+ORIGIN = "cashier"
+
+
+def _new_key() -> str:
+    return uuid.uuid4().hex
+
+
+@cashier_required
+def search(request: HttpRequest) -> HttpResponse:
+    form = CashierSearchForm(request.GET or None)
+    context: dict = {"form": form, "receipt_form": ReceiptSearchForm()}
+    if request.GET and form.is_valid():
+        query = form.cleaned_data["q"]
+        found = customer_lookup(query)
+        if len(found) == 1:
+            return redirect("loyalty:cashier_customer", customer_id=found[0].pk)
+        context["query"] = query
+        context["results"] = [{"customer": c, "phone": phone_mask(c.phone)} for c in found]
+        if not found:
+            phone = phone_try_normalize(query)
+            context["enrol_url"] = reverse("loyalty:cashier_enrol") + (f"?phone={phone}" if phone else "")
+    elif request.GET:
+        context["error"] = _("Type a phone number, a card number, an email or at least two letters of a name.")
+    return render(request, "loyalty/cashier/search.html", context)
+
+
+@cashier_required
+def receipt(request: HttpRequest) -> HttpResponse:
+    form = ReceiptSearchForm(request.GET or None)
+    found = purchase_find(form.cleaned_data["receipt"]) if form.is_valid() else []
+    if len(found) == 1:
+        return redirect("loyalty:cashier_purchase", purchase_id=found[0].pk)
+    context = {"form": CashierSearchForm(), "receipt_form": form, "purchases": found}
+    if not found:
+        context["error"] = _("No purchase with receipt number “%(number)s”.") % {
+            "number": request.GET.get("receipt", "")
+        }
+    return render(request, "loyalty/cashier/search.html", context)
+
+
+def _card_context(customer, *, form: PurchaseForm | None = None) -> dict:
+    program = program_settings_get()
+    return {
+        "customer": customer,
+        "phone": phone_mask(customer.phone),
+        "points": points_summary(customer.pk),
+        "progress": tier_progress(customer.pk),
+        "burning": points_burning(customer.pk),
+        "bonuses": list(bonus_lots(customer.pk)[:5]),
+        "purchases": list(purchases_for_customer(customer.pk)[:5]),
+        "program": program,
+        "form": form or PurchaseForm(initial={"idempotency_key": _new_key(), "redeem_points": 0}),
+    }
+
+
+def _customer_or_404(customer_id: int):
+    customer = customer_get(customer_id)
+    if customer is None:
+        raise Http404(_("No such customer."))
+    return customer
+
+
+@cashier_required
+def customer_card(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(customer_id)
+    return render(request, "loyalty/cashier/customer.html", _card_context(customer))
+
+
+@cashier_required
+def quote(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """htmx: as the amount is typed, the maximum that points may pay and what the purchase earns."""
+    customer = _customer_or_404(customer_id)
+    context: dict = {"customer": customer, "redeem_value": request.GET.get("redeem_points", "0")}
+    try:
+        amount = rules.money_parse(request.GET.get("amount", ""))
+    except rules.RuleError:
+        context["quote"] = None
+    else:
+        context["quote"] = purchase_quote(customer_id=customer.pk, amount=amount)
+        context["amount"] = amount
+        program = program_settings_get()
+        context["max_value"] = rules.points_to_money(context["quote"].max_redeem_points, program.point_value)
+    return render(request, "loyalty/cashier/partials/redeem.html", context)
+
+
+@cashier_required
+@require_POST
+def purchase_create(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(customer_id)
+    form = PurchaseForm(request.POST)
+    if form.is_valid():
+        try:
+            result = purchase_record(
+                customer_id=customer.pk,
+                amount=form.cleaned_data["amount"],
+                redeem_points=form.cleaned_data["redeem_points"] or 0,
+                external_id=form.cleaned_data["external_id"],
+                idempotency_key=f"till:{form.cleaned_data['idempotency_key']}",
+                actor=request.user,
+                origin=ORIGIN,
+            )
+        except LoyaltyError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return redirect("loyalty:cashier_purchase", purchase_id=result.purchase.pk)
+    return render(request, "loyalty/cashier/customer.html", _card_context(customer, form=form), status=400)
+
+
+def _purchase_or_404(purchase_id: int):
+    purchase = purchase_get(purchase_id)
+    if purchase is None:
+        raise Http404(_("No such purchase."))
+    return purchase
+
+
+def _purchase_context(purchase, *, form: RefundForm | None = None) -> dict:
+    return {
+        "purchase": purchase,
+        "customer": purchase.customer,
+        "phone": phone_mask(purchase.customer.phone),
+        "balance_after": balance_after_purchase(purchase),
+        "points": points_summary(purchase.customer_id),
+        "refunds": list(purchase.refunds.all()),
+        "refund_form": form or RefundForm(initial={"idempotency_key": _new_key()}),
+        "program": program_settings_get(),
+    }
+
+
+@cashier_required
+def purchase_detail(request: HttpRequest, purchase_id: int) -> HttpResponse:
+    """The receipt summary after a purchase, and where a refund starts."""
+    return render(request, "loyalty/cashier/purchase.html", _purchase_context(_purchase_or_404(purchase_id)))
+
+
+@cashier_required
+@require_POST
+def refund_create(request: HttpRequest, purchase_id: int) -> HttpResponse:
+    purchase = _purchase_or_404(purchase_id)
+    form = RefundForm(request.POST)
+    if form.is_valid():
+        try:
+            result = purchase_refund(
+                purchase_id=purchase.pk,
+                amount=form.cleaned_data["amount"],
+                idempotency_key=f"till:{form.cleaned_data['idempotency_key']}",
+                actor=request.user,
+                origin=ORIGIN,
+            )
+        except LoyaltyError as exc:
+            form.add_error("amount" if exc.field == "amount" else None, exc.message)
+        else:
+            refund = result.refund
+            messages.success(
+                request,
+                _(
+                    "Refunded %(amount)s: %(reversed)s earned points reversed, %(returned)s points returned. "
+                    "Balance now %(balance)s."
+                )
+                % {
+                    "amount": refund.amount,
+                    "reversed": refund.points_reversed,
+                    "returned": refund.points_returned,
+                    "balance": result.balance_after,
+                },
+            )
+            if refund.points_shortfall:
+                messages.warning(
+                    request,
+                    _("%(points)s earned points had already been spent and could not be taken back.")
+                    % {"points": refund.points_shortfall},
+                )
+            return redirect("loyalty:cashier_purchase", purchase_id=purchase.pk)
+    purchase.refresh_from_db()
+    return render(request, "loyalty/cashier/purchase.html", _purchase_context(purchase, form=form), status=400)
+
+
+@cashier_required
+def enrol(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = EnrolForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                customer = customer_enrol(
+                    name=data["name"],
+                    phone=data["phone"],
+                    email=data["email"] or None,
+                    birthday=data["birthday"],
+                    consent_email=data["consent_email"],
+                    consent_sms=data["consent_sms"],
+                    referral_code=data["referral_code"] or None,
+                    idempotency_key=f"till:{data['idempotency_key']}",
+                    actor=request.user,
+                    origin=ORIGIN,
+                )
+            except CustomerError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s is enrolled. Card number: %(card)s")
+                    % {"name": customer.name, "card": customer.card_number},
+                )
+                return redirect("loyalty:cashier_customer", customer_id=customer.pk)
+        status = 400
+    else:
+        form = EnrolForm(initial={"phone": request.GET.get("phone", ""), "idempotency_key": _new_key()})
+        status = 200
+    return render(request, "loyalty/cashier/enrol.html", {"form": form}, status=status)
