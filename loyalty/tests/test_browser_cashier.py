@@ -1,0 +1,58 @@
+"""The till in a real browser: find by a phone typed in another format, redeem the maximum, confirm."""
+
+import pytest
+
+from conftest import browser_login, screenshot
+from loyalty import services
+from loyalty.models import PointsAccount, Purchase
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def test_cashier_finds_customer_redeems_the_maximum_and_sees_the_new_balance(page, cashier_user, customer):
+    services.points_award(customer_id=customer.pk, points=1000, reason="Opening balance")
+    browser_login(page, "cashier")
+    assert page.url.endswith("/cashier/")
+    # The search field has focus on load: type straight away, as a cashier would.
+    page.keyboard.type("8 (912) 345-67-89")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/cashier/customer/{customer.pk}/")
+    assert page.inner_text("#balance") == "1,000"
+    page.fill("#id_amount", "1000")
+    # htmx updates the maximum as the amount is typed, without reloading the page.
+    page.wait_for_selector("#max-redeem[data-max='300']")
+    screenshot(page, "cashier-card")
+    page.click("#use-max")
+    assert page.input_value("#id_redeem_points") == "300"
+    page.click("#purchase-form button[type=submit]")
+    page.wait_for_url("**/cashier/purchase/*/")
+    assert page.inner_text("#points-spent") == "300"
+    assert page.inner_text("#paid") == "700.00\u00a0₽"
+    assert page.inner_text("#points-earned") == "+35"
+    assert page.inner_text("#new-balance") == "735"
+    screenshot(page, "cashier-receipt")
+    assert Purchase.objects.count() == 1
+    assert PointsAccount.objects.get(pk=customer.pk).balance == 735
+
+
+def test_cashier_is_refused_the_back_office(page, cashier_user, program):
+    browser_login(page, "cashier")
+    response = page.goto(f"{page.base_url}/tiers/")
+    assert response.status == 403
+    assert "Not allowed" in page.inner_text("h1")
+    assert page.locator("a.nav-link", has_text="Tiers").count() == 0
+
+
+def test_tampered_maximum_is_refused_on_the_page(page, cashier_user, customer):
+    services.points_award(customer_id=customer.pk, points=1000, reason="Opening balance")
+    browser_login(page, "cashier")
+    page.goto(f"{page.base_url}/cashier/customer/{customer.pk}/")
+    page.fill("#id_amount", "1000")
+    page.wait_for_selector("#max-redeem[data-max='300']")
+    # Get round the input's max attribute, as a tampered form would.
+    page.evaluate("document.getElementById('id_redeem_points').removeAttribute('max')")
+    page.fill("#id_redeem_points", "500")
+    page.click("#purchase-form button[type=submit]")
+    page.wait_for_selector("#redeem-error")
+    assert "at most 300 can be redeemed" in page.inner_text("#redeem-error")
+    assert Purchase.objects.count() == 0
