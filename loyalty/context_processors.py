@@ -11,6 +11,7 @@ def program(request: HttpRequest) -> dict:
             "dashboard": user.has_perm("loyalty.view_dashboard"),
             "cashier": user.has_perm("loyalty.use_cashier"),
             "tiers": user.has_perm("loyalty.change_tier"),
+            "customers": user.has_perm("customers.view_customer"),
             "admin": user.is_staff,
         }
     }

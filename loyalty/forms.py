@@ -147,3 +147,27 @@ class EnrolForm(forms.Form):
     consent_email = forms.BooleanField(label=_("Agrees to email offers"), required=False)
     referral_code = forms.CharField(label=_("Friend's referral code"), max_length=12, required=False)
     idempotency_key = _idempotency_field()
+
+
+# --- the console: customers ------------------------------------------------------------------------
+
+
+class CustomerProfileForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    phone = forms.CharField(label=_("Phone"), max_length=30)
+    email = forms.EmailField(label=_("Email"), required=False)
+    birthday = forms.DateField(
+        label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    consent_email = forms.BooleanField(label=_("Email marketing consent"), required=False)
+    consent_sms = forms.BooleanField(label=_("SMS marketing consent"), required=False)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AdjustmentForm(forms.Form):
+    points = forms.IntegerField(
+        label=_("Points (+ to add, − to deduct)"),
+        widget=forms.NumberInput(attrs={"class": "form-control", "step": 1}),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.TextInput(attrs={"class": "form-control"}))
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)

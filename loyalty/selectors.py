@@ -336,3 +336,13 @@ def purchase_get(purchase_id: int) -> Purchase | None:
         .prefetch_related("refunds")
         .first()
     )
+
+
+# --- the console's customer list -------------------------------------------------------------------
+
+
+def customers_with_program_data() -> QuerySet[Customer]:
+    """Customers with their balance and tier, for lists, filters and exports."""
+    return Customer.objects.select_related("tier_status__tier").annotate(
+        balance=Coalesce(F("points_account__balance"), 0)
+    )

@@ -1,11 +1,15 @@
 from django.urls import path
 
-from .views import cashier, console
+from .views import cashier, console, customers
 
 app_name = "loyalty"
 
 urlpatterns = [
     path("tiers/", console.tier_edit, name="tiers"),
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
+    path("customers/<int:customer_id>/edit/", customers.customer_edit, name="customer_edit"),
+    path("customers/<int:customer_id>/adjust/", customers.customer_adjust, name="customer_adjust"),
     path("cashier/", cashier.search, name="cashier"),
     path("cashier/receipt/", cashier.receipt, name="cashier_receipt"),
     path("cashier/enrol/", cashier.enrol, name="cashier_enrol"),

@@ -26,3 +26,13 @@ def money(value, currency: str | None = None) -> str:
 @register.filter
 def points(value) -> str:
     return intcomma(value if value is not None else 0)
+
+
+@register.filter
+def points_value(value) -> str:
+    """Points shown as their money value under the program's point value and currency."""
+    from loyalty.rules import points_to_money
+    from loyalty.selectors import program_settings_get
+
+    program = program_settings_get()
+    return money(points_to_money(int(value or 0), program.point_value), program.currency)

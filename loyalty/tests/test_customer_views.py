@@ -1,0 +1,135 @@
+import csv
+import io
+import re
+
+import pytest
+
+from customers.models import AuditEntry, Customer
+from customers.services import customer_enrol
+from loyalty import services
+from loyalty.models import LedgerEntry, PointsAccount
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def console(client, marketing_user):
+    client.force_login(marketing_user)
+    return client
+
+
+@pytest.fixture
+def shop(program, t0):
+    anna = customer_enrol(name="Anna Petrova", phone="+79123456789", email="anna@example.com")
+    boris = customer_enrol(name="Boris Sidorov", phone="+79001112233")
+    customer_enrol(name="Vera Never", phone="+79001112244")
+    services.purchase_record(customer_id=anna.pk, amount="20000.00", now=t0)  # Silver, 1 000 points
+    services.purchase_record(customer_id=boris.pk, amount="1000.00", now=t0)  # Bronze, 50 points
+    return anna, boris
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [(None, 302), ("cashier_user", 403), ("marketing_user", 200), ("superuser", 200)]
+)
+@pytest.mark.parametrize("path", ["/customers/", "/customers/{id}/"])
+def test_permission_matrix(client, request, customer, who, status, path):
+    if who:
+        client.force_login(request.getfixturevalue(who))
+    response = client.get(path.format(id=customer.pk))
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize("path", ["/customers/{id}/edit/", "/customers/{id}/adjust/"])
+def test_cashier_cannot_post_changes(client, cashier_user, customer, path):
+    client.force_login(cashier_user)
+    response = client.post(path.format(id=customer.pk), {"points": "100", "reason": "x", "idempotency_key": "k"})
+    assert response.status_code == 403
+    assert not LedgerEntry.objects.exists()
+
+
+class TestList:
+    def names(self, response):
+        return re.findall(r'<td><a href="/customers/\d+/">([^<]+)</a></td>', response.content.decode())
+
+    def test_filters_by_tier_balance_and_never_bought(self, console, shop):
+        anna, boris = shop
+        silver = anna.tier_status.tier
+        assert self.names(console.get("/customers/", {"tier": silver.pk})) == ["Anna Petrova"]
+        assert self.names(console.get("/customers/", {"balance_min": "40", "balance_max": "100"})) == ["Boris Sidorov"]
+        assert self.names(console.get("/customers/", {"never_bought": "true"})) == ["Vera Never"]
+        assert self.names(console.get("/customers/", {"q": "8 900 111-22-33"})) == ["Boris Sidorov"]
+
+    def test_sort_by_balance(self, console, shop):
+        names = self.names(console.get("/customers/", {"sort": "-balance"}))
+        assert names == ["Anna Petrova", "Boris Sidorov", "Vera Never"]
+
+    def test_csv_export_of_the_filtered_list(self, console, shop):
+        response = console.get("/customers/", {"balance_min": "1", "sort": "name", "export": "csv"})
+        assert response["Content-Type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert rows[0][:3] == ["Name", "Phone", "Card"]
+        assert [(r[0], r[1], r[4], r[5]) for r in rows[1:]] == [
+            ("Anna Petrova", "+79123456789", "Silver", "1000"),
+            ("Boris Sidorov", "+79001112233", "Bronze", "50"),
+        ]
+
+    def test_bad_filter_values_say_so(self, console, shop):
+        page = console.get("/customers/", {"balance_min": "lots"}).content.decode()
+        assert "Enter a number." in page
+
+
+class TestDetail:
+    def test_page_shows_balance_tier_progress_lots_ledger_purchases(self, console, shop):
+        anna, _ = shop
+        page = console.get(f"/customers/{anna.pk}/").content.decode()
+        assert 'id="balance">1,000<' in page
+        assert "Silver" in page and "Spend 30,000.00\u00a0₽ more to reach Gold" in page
+        assert "Cashback 5% on purchase" in page  # the ledger reason
+        assert "20,000.00\u00a0₽" in page
+
+    def test_manual_adjustment_shows_in_the_ledger_and_is_audited(self, console, shop, marketing_user):
+        anna, _ = shop
+        response = console.post(
+            f"/customers/{anna.pk}/adjust/",
+            {"points": "-200", "reason": "Returned gift card", "idempotency_key": "adj-1"},
+            follow=True,
+        )
+        page = response.content.decode()
+        assert "-200 points: Returned gift card" in page
+        assert 'id="balance">800<' in page
+        assert AuditEntry.objects.get(action="points.adjust").actor == marketing_user
+        # A resubmitted form does not adjust twice.
+        console.post(
+            f"/customers/{anna.pk}/adjust/",
+            {"points": "-200", "reason": "Returned gift card", "idempotency_key": "adj-1"},
+        )
+        assert PointsAccount.objects.get(pk=anna.pk).balance == 800
+
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            ({"points": "0", "reason": "x"}, "Points cannot be zero."),
+            ({"points": "50", "reason": ""}, "This field is required."),
+            ({"points": "abc", "reason": "x"}, "Enter a whole number."),
+            ({"points": "10001", "reason": "x"}, "limited to 10000 points"),
+            ({"points": "-5000", "reason": "x"}, "the customer has 1000"),
+        ],
+    )
+    def test_bad_adjustments_are_refused(self, console, shop, data, message):
+        anna, _ = shop
+        response = console.post(f"/customers/{anna.pk}/adjust/", data | {"idempotency_key": "adj-x"})
+        assert response.status_code == 400
+        assert message in response.content.decode()
+        assert PointsAccount.objects.get(pk=anna.pk).balance == 1000
+
+    def test_profile_edit_and_duplicate_phone(self, console, shop):
+        anna, boris = shop
+        data = {"name": "Anna P.", "phone": "8 912 345 67 89", "email": "anna@example.com", "consent_sms": "on"}
+        assert console.post(f"/customers/{anna.pk}/edit/", data).status_code == 302
+        anna.refresh_from_db()
+        assert (anna.name, anna.consent_sms) == ("Anna P.", True)
+        assert AuditEntry.objects.filter(action="customer.update").count() == 1
+        response = console.post(f"/customers/{boris.pk}/edit/", data | {"email": ""})
+        assert response.status_code == 400
+        assert "A customer with phone +79123456789 already exists." in response.content.decode()
+        assert Customer.objects.get(pk=boris.pk).phone == "+79001112233"
