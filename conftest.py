@@ -59,10 +59,9 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent / "docs" / "screenshots"
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Headless Chromium. Outside CI the browser tests skip when Playwright or Chromium is missing;
-    with CI=true they must run, so a missing piece is an error there."""
+def _playwright_or_skip():
+    """Outside CI the browser tests skip when Playwright or Chromium is missing; with CI=true they must
+    run, so a missing piece is an error there."""
     in_ci = os.environ.get("CI", "").lower() == "true"
     try:
         from playwright.sync_api import sync_playwright
@@ -74,7 +73,16 @@ def browser():
         if in_ci:
             pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+    return sync_playwright
+
+
+@pytest.fixture
+def page(live_server):
+    """A page in headless Chromium, started per test AFTER the database is set up: Playwright's sync API
+    runs an event loop, and Django's per-context connections would not see the restored migration data
+    (roles, tiers) if the loop were already running when a transactional test sets up."""
+    sync_playwright = _playwright_or_skip()
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # ORM calls from the test while the loop runs
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -89,18 +97,16 @@ def browser():
                 "--disable-sync",
             ],
         )
-        yield browser
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.base_url = live_server.url
+        yield page
+        context.close()
         browser.close()
+    from django.db import connections
 
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.base_url = live_server.url
-    yield page
-    context.close()
+    connections.close_all()  # the connection opened from inside the loop's context, so teardown can drop the DB
 
 
 def browser_login(page, username: str, password: str = "pw-for-tests-1") -> None:
