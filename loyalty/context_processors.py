@@ -12,6 +12,8 @@ def program(request: HttpRequest) -> dict:
             "cashier": user.has_perm("loyalty.use_cashier"),
             "tiers": user.has_perm("loyalty.change_tier"),
             "customers": user.has_perm("customers.view_customer"),
+            "settings": user.has_perm("loyalty.change_programsettings"),
+            "audit": user.has_perm("customers.view_auditentry"),
             "admin": user.is_staff,
         }
     }

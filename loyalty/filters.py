@@ -5,10 +5,19 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer
+from customers.models import AuditEntry, Customer
 from customers.rules import phone_try_normalize
 
 from .models import Tier
+
+
+def _styled(form):
+    for field in form.fields.values():
+        widget = field.widget
+        css = "form-select form-select-sm" if isinstance(widget, forms.Select) else "form-control form-control-sm"
+        for sub in getattr(widget, "widgets", [widget]):
+            sub.attrs.setdefault("class", css)
+    return form
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -66,10 +75,29 @@ class CustomerFilter(django_filters.FilterSet):
 
     @property
     def form(self):
-        form = super().form
-        for field in form.fields.values():
-            widget = field.widget
-            css = "form-select form-select-sm" if isinstance(widget, forms.Select) else "form-control form-control-sm"
-            for sub in getattr(widget, "widgets", [widget]):
-                sub.attrs.setdefault("class", css)
-        return form
+        return _styled(super().form)
+
+
+class AuditFilter(django_filters.FilterSet):
+    action = django_filters.ChoiceFilter(label=_("Action"), choices=[])
+    actor = django_filters.CharFilter(label=_("Who"), field_name="actor__username", lookup_expr="iexact")
+    when = django_filters.DateFromToRangeFilter(
+        label=_("When"),
+        field_name="created_at",
+        lookup_expr="date__range",
+        widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
+    )
+    text = django_filters.CharFilter(label=_("Text"), field_name="summary", lookup_expr="icontains")
+
+    class Meta:
+        model = AuditEntry
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+        self.filters["action"].extra["choices"] = [(a, a) for a in actions]
+
+    @property
+    def form(self):
+        return _styled(super().form)

@@ -4,7 +4,7 @@ from django import forms
 from django.forms import modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
-from .models import Tier
+from .models import ProgramSettings, Tier
 
 
 class PerksField(forms.CharField):
@@ -171,3 +171,30 @@ class AdjustmentForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.TextInput(attrs={"class": "form-control"}))
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+
+# --- the console: program settings -----------------------------------------------------------------
+
+
+class ProgramSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ProgramSettings
+        fields = [
+            "currency",
+            "point_value",
+            "base_cashback_percent",
+            "redeem_cap_percent",
+            "points_lifetime_days",
+            "activation_delay_days",
+            "tier_window_days",
+            "tier_grace_days",
+            "manual_adjustment_limit",
+        ]
+        widgets = {
+            "currency": forms.Select(
+                choices=[("RUB", "RUB ₽"), ("USD", "USD $"), ("EUR", "EUR €"), ("KZT", "KZT ₸"), ("BYN", "BYN Br")]
+            )
+        }
+
+    def clean_currency(self):
+        return self.cleaned_data["currency"].strip().upper()

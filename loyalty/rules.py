@@ -171,3 +171,38 @@ def tier_progress_percent(*, spend: Decimal, current_threshold: Decimal, next_th
         return 100
     done = (spend - current_threshold) / span * HUNDRED
     return max(0, min(100, int(done.to_integral_value(rounding=ROUND_FLOOR))))
+
+
+@dataclass(frozen=True)
+class ProgramExample:
+    amount: Decimal
+    earn_points: int
+    earn_value: Decimal
+    max_redeem_points: int
+    max_redeem_value: Decimal
+    lifetime_days: int | None
+    activation_delay_days: int
+
+
+def program_example(
+    *,
+    amount: Decimal,
+    cashback_percent: Decimal,
+    cap_percent: Decimal,
+    point_value: Decimal,
+    lifetime_days: int | None,
+    activation_delay_days: int,
+) -> ProgramExample:
+    """What the rules mean for one purchase: "a 1 000 ₽ purchase earns 50 points; up to 300 ₽ of it can
+    be paid in points; points expire after 365 days"."""
+    earned = earn_points(paid=amount, cashback_percent=cashback_percent, point_value=point_value)
+    cap_points = min(redeem_cap_points(amount, cap_percent, point_value), _floor_points(amount / point_value))
+    return ProgramExample(
+        amount=amount,
+        earn_points=earned,
+        earn_value=points_to_money(earned, point_value),
+        max_redeem_points=cap_points,
+        max_redeem_value=points_to_money(cap_points, point_value),
+        lifetime_days=lifetime_days,
+        activation_delay_days=activation_delay_days,
+    )

@@ -1,11 +1,14 @@
 from django.urls import path
 
-from .views import cashier, console, customers
+from .views import audit, cashier, console, customers, settings
 
 app_name = "loyalty"
 
 urlpatterns = [
     path("tiers/", console.tier_edit, name="tiers"),
+    path("settings/", settings.settings_edit, name="settings"),
+    path("settings/preview/", settings.settings_preview, name="settings_preview"),
+    path("audit/", audit.audit_log, name="audit"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/edit/", customers.customer_edit, name="customer_edit"),

@@ -1,5 +1,6 @@
 """Program settings: the rules every operation reads."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,8 +20,25 @@ SETTINGS_FIELDS = (
     "redeem_cap_percent",
     "points_lifetime_days",
     "activation_delay_days",
+    "tier_window_days",
+    "tier_grace_days",
     "manual_adjustment_limit",
 )
+
+
+def _normalised(field: str, value: Any) -> Any:
+    """The value as the database stores it (7 → 7.00 for a 2-place decimal), so that the audit shows a
+    change only where there is one."""
+    model_field = ProgramSettings._meta.get_field(field)
+    if value is None or value == "":
+        return None if model_field.null else value
+    try:
+        value = model_field.to_python(value)
+    except ValidationError:
+        return value  # full_clean reports it
+    if isinstance(value, Decimal):
+        return value.quantize(Decimal(1).scaleb(-model_field.decimal_places))
+    return value
 
 
 def program_settings_update(*, actor: Any, origin: str = "", **fields: Any) -> ProgramSettings:
@@ -33,6 +51,7 @@ def program_settings_update(*, actor: Any, origin: str = "", **fields: Any) -> P
         program = ProgramSettings.objects.select_for_update().get(pk=program_settings_get().pk)
         changes = {}
         for field, value in fields.items():
+            value = _normalised(field, value)
             old = getattr(program, field)
             if old != value:
                 changes[field] = [None if old is None else str(old), None if value is None else str(value)]

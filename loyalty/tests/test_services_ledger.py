@@ -344,7 +344,7 @@ class TestProgramSettings:
         )
         entry = AuditEntry.objects.get(action="settings.update")
         assert entry.actor == marketing_user
-        assert entry.changes == {"base_cashback_percent": ["5.00", "7.5"]}
+        assert entry.changes == {"base_cashback_percent": ["5.00", "7.50"]}  # as stored; 30 == 30.00: no change
 
     @pytest.mark.parametrize(
         ("field", "value", "message"),

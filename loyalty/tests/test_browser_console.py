@@ -1,0 +1,54 @@
+"""The Marketing console in a real browser: the settings preview and a manual adjustment."""
+
+import pytest
+
+from conftest import browser_login, screenshot
+from loyalty import services
+from loyalty.models import ProgramSettings
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def test_changing_the_cashback_updates_the_preview_before_saving(page, marketing_user, customer):
+    services.purchase_record(customer_id=customer.pk, amount="16000.00")
+    browser_login(page, "marketing")
+    assert "Program overview" in page.inner_text("h1")
+    screenshot(page, "console-home")
+    page.click("a.nav-link:has-text('Settings')")
+    page.wait_for_url("**/settings/")
+    assert "purchase earns 50 points" in page.inner_text("#preview-text")
+    page.fill("#id_base_cashback_percent", "8")
+    page.wait_for_function("document.getElementById('preview-text').innerText.includes('earns 80 points')")
+    page.fill("#id_redeem_cap_percent", "0")
+    page.wait_for_function("document.getElementById('preview-text').innerText.includes('Fix the highlighted')")
+    page.fill("#id_redeem_cap_percent", "50")
+    page.wait_for_function("document.getElementById('preview-text').innerText.includes('up to 500.00')")
+    screenshot(page, "console-settings")
+    assert ProgramSettings.objects.get().base_cashback_percent == 5  # nothing saved while typing
+    page.click("#settings-form button[type=submit]")
+    page.wait_for_selector(".alert-success")
+    assert ProgramSettings.objects.get().base_cashback_percent == 8
+
+
+def test_manual_adjustment_shows_up_in_the_ledger(page, marketing_user, customer):
+    services.purchase_record(customer_id=customer.pk, amount="1000.00")
+    browser_login(page, "marketing")
+    page.goto(f"{page.base_url}/customers/")
+    screenshot(page, "console-customers")
+    page.fill("#id_q", "8 912 345 67 89")
+    page.click("#customer-filter button[type=submit]")
+    page.click("#customers a:has-text('Anna Petrova')")
+    page.wait_for_url(f"**/customers/{customer.pk}/")
+    page.fill("#adjust-form input[name=points]", "120")
+    page.fill("#adjust-form input[name=reason]", "Apology for a late delivery")
+    page.click("#adjust-form button[type=submit]")
+    page.wait_for_selector(".alert-success")
+    assert page.inner_text("#balance") == "170"
+    first_row = page.locator("#ledger tbody tr, #ledger tr").nth(1).inner_text()
+    assert "+120" in first_row and "Apology for a late delivery" in first_row and "marketing" in first_row
+    screenshot(page, "console-customer")
+    page.goto(f"{page.base_url}/tiers/")
+    screenshot(page, "console-tiers")
+    page.goto(f"{page.base_url}/audit/")
+    assert "points.adjust" in page.inner_text("#audit")
+    screenshot(page, "console-audit")
