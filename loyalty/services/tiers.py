@@ -18,7 +18,7 @@ from ..models import Purchase, Tier, TierChange, TierStatus
 from ..selectors import program_settings_get, tier_rules, tiers_list
 from ..tier_sql import DECISION_COLUMNS, tier_decisions_sql
 
-REVIEW_CHUNK = 200_000  # customers per transaction
+REVIEW_CHUNK = 500_000  # customers per transaction: one pass over their purchases each
 
 
 def tier_upgrade_on_purchase(*, customer_id: int, purchase: Purchase, now: dt.datetime) -> TierChange | None:
@@ -62,9 +62,12 @@ def tier_upgrade_on_purchase(*, customer_id: int, purchase: Purchase, now: dt.da
 def tier_recalculate_all(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, int]:
     """The daily review of every customer's tier, in set-based SQL, chunked by customer id.
 
-    Per chunk: one statement materialises the decisions (tier_sql), then one INSERT … SELECT writes the
-    history, one inserts missing statuses and one UPDATE … FROM applies the changes. Idempotent per
-    date: a second run for the same date decides exactly what the first one left.
+    Per chunk: one statement materialises the decisions (tier_sql) in a temporary table; one INSERT …
+    SELECT adds missing statuses, one UPDATE … FROM applies the changes and one INSERT … SELECT writes
+    the history of what changed. No row locks: the UPDATE only touches a status that still holds the
+    tier the decision started from, so a purchase's upgrade made meanwhile is never overwritten (its
+    customer is simply reviewed again tomorrow). Idempotent per date: a second run for the same date
+    decides exactly what the first one left.
     """
     now = now or timezone.now()
     tiers = tiers_list()
@@ -86,8 +89,6 @@ def tier_recalculate_all(*, as_of: dt.date, now: dt.datetime | None = None) -> d
             hi=hi,
         )
         with transaction.atomic(), connection.cursor() as cursor:
-            # Hold the chunk's statuses so that a purchase's upgrade cannot be overwritten by a stale decision.
-            list(TierStatus.objects.select_for_update().filter(pk__gte=lo, pk__lte=hi).values_list("pk"))
             # One temporary table per connection, emptied per chunk: creating one per run would pile up
             # locks when many reviews share a transaction (tests), and costs catalogue churn daily.
             cursor.execute(
@@ -96,6 +97,8 @@ def tier_recalculate_all(*, as_of: dt.date, now: dt.datetime | None = None) -> d
             )
             cursor.execute(f"DELETE FROM {temp}")  # noqa: S608 - a constant name
             cursor.execute(f"INSERT INTO {temp} ({', '.join(DECISION_COLUMNS)}) {select_sql}", params)
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {temp}")  # temp tables get no autovacuum statistics
             cursor.execute(
                 f"""
                 SELECT COUNT(*),
@@ -106,23 +109,6 @@ def tier_recalculate_all(*, as_of: dt.date, now: dt.datetime | None = None) -> d
                 """  # noqa: S608
             )
             reviewed, joined, upgraded, downgraded = (value or 0 for value in cursor.fetchone())
-            cursor.execute(
-                f"""
-                INSERT INTO {change_t} (customer_id, from_tier_id, to_tier_id, reason, spend, review_date, created_at)
-                SELECT customer_id, cur_id, new_id,
-                       CASE WHEN has_status = 0 THEN %s WHEN new_ord > cur_ord THEN %s ELSE %s END,
-                       spend, %s, %s
-                FROM {temp}
-                WHERE (has_status = 0 AND new_id IS NOT NULL) OR new_ord <> cur_ord
-                """,  # noqa: S608
-                [
-                    TierChange.Reason.JOINED,
-                    TierChange.Reason.UPGRADE_REVIEW,
-                    TierChange.Reason.DOWNGRADE_REVIEW,
-                    as_of,
-                    now,
-                ],
-            )
             cursor.execute(
                 f"""
                 INSERT INTO {status_t} (customer_id, tier_id, below_since, changed_at)
@@ -139,10 +125,30 @@ def tier_recalculate_all(*, as_of: dt.date, now: dt.datetime | None = None) -> d
                     changed_at = CASE WHEN d.new_ord <> d.cur_ord THEN %s ELSE {status_t}.changed_at END
                 FROM {temp} d
                 WHERE {status_t}.customer_id = d.customer_id AND d.has_status = 1
+                  AND COALESCE({status_t}.tier_id, -1) = COALESCE(d.cur_id, -1)
                   AND (d.new_ord <> d.cur_ord
                        OR COALESCE(d.new_below, '1970-01-01') <> COALESCE({status_t}.below_since, '1970-01-01'))
                 """,  # noqa: S608
                 [now],
+            )
+            # History for exactly the statuses this run wrote (their changed_at is this run's moment).
+            cursor.execute(
+                f"""
+                INSERT INTO {change_t} (customer_id, from_tier_id, to_tier_id, reason, spend, review_date, created_at)
+                SELECT d.customer_id, d.cur_id, d.new_id,
+                       CASE WHEN d.has_status = 0 THEN %s WHEN d.new_ord > d.cur_ord THEN %s ELSE %s END,
+                       d.spend, %s, %s
+                FROM {temp} d JOIN {status_t} s ON s.customer_id = d.customer_id AND s.changed_at = %s
+                WHERE (d.has_status = 0 AND d.new_id IS NOT NULL) OR d.new_ord <> d.cur_ord
+                """,  # noqa: S608
+                [
+                    TierChange.Reason.JOINED,
+                    TierChange.Reason.UPGRADE_REVIEW,
+                    TierChange.Reason.DOWNGRADE_REVIEW,
+                    as_of,
+                    now,
+                    now,
+                ],
             )
             cursor.execute(f"DELETE FROM {temp}")  # noqa: S608 - a constant name
         result["reviewed"] += reviewed
