@@ -5,6 +5,7 @@ from django.forms import modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from .models import ProgramSettings, Tier
+from .services.program import SETTINGS_FIELDS
 
 
 class PerksField(forms.CharField):
@@ -179,17 +180,7 @@ class AdjustmentForm(forms.Form):
 class ProgramSettingsForm(forms.ModelForm):
     class Meta:
         model = ProgramSettings
-        fields = [
-            "currency",
-            "point_value",
-            "base_cashback_percent",
-            "redeem_cap_percent",
-            "points_lifetime_days",
-            "activation_delay_days",
-            "tier_window_days",
-            "tier_grace_days",
-            "manual_adjustment_limit",
-        ]
+        fields = list(SETTINGS_FIELDS)
         widgets = {
             "currency": forms.Select(
                 choices=[("RUB", "RUB ₽"), ("USD", "USD $"), ("EUR", "EUR €"), ("KZT", "KZT ₸"), ("BYN", "BYN Br")]

@@ -1,11 +1,10 @@
 """Tiers: upgrade on the crossing purchase, the daily set-based review, and editing the tier list."""
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +14,7 @@ from customers.services import audit_record
 from .. import rules
 from ..exceptions import InvalidInput
 from ..models import Purchase, Tier, TierChange, TierStatus
-from ..selectors import program_settings_get, tier_rules, tiers_list
+from ..selectors import program_settings_get, qualifying_spend, tier_rules, tiers_list
 from ..tier_sql import DECISION_COLUMNS, tier_decisions_sql
 
 REVIEW_CHUNK = 500_000  # customers per transaction: one pass over their purchases each
@@ -30,16 +29,8 @@ def tier_upgrade_on_purchase(*, customer_id: int, purchase: Purchase, now: dt.da
     tiers = tiers_list()
     if not tiers:
         return None
-    program = program_settings_get()
-    start = rules.tier_window_start(moment=now, window_days=program.tier_window_days)
-    window = Q(customer_id=customer_id, created_at__lte=now)
-    if start is not None:
-        window &= Q(created_at__gte=start)
-    totals = Purchase.objects.filter(window).aggregate(
-        spend=Sum("qualifying_amount"), n=Count("id", filter=Q(qualifying_amount__gt=0))
-    )
-    spend = totals["spend"] or Decimal("0")
-    target = rules.tier_for(tier_rules(tiers), spend=spend, purchases=totals["n"])
+    spend, purchases = qualifying_spend(customer_id, now=now)
+    target = rules.tier_for(tier_rules(tiers), spend=spend, purchases=purchases)
     status = TierStatus.objects.select_for_update(of=("self",)).filter(pk=customer_id).select_related("tier").first()
     current = status.tier if status else None
     if target is None or (current is not None and current.order >= target.order):
