@@ -150,19 +150,23 @@ def tier_current(customer_id: int, *, tiers: list[Tier] | None = None) -> Tier |
     return next((t for t in tiers if entry and t.pk == entry.key), None)
 
 
-def customer_terms(customer_id: int) -> tuple[Tier | None, Decimal, Decimal]:
+def customer_terms(
+    customer_id: int, *, program: ProgramSettings | None = None, tiers: list[Tier] | None = None
+) -> tuple[Tier | None, Decimal, Decimal]:
     """(tier, cashback %, redemption cap %) that apply to the customer's next purchase."""
-    program = program_settings_get()
-    tier = tier_current(customer_id)
+    program = program or program_settings_get()
+    tier = tier_current(customer_id, tiers=tiers)
     if tier is None:
         return None, program.base_cashback_percent, program.redeem_cap_percent
     return tier, tier.cashback_percent, tier.redeem_cap_percent
 
 
-def qualifying_spend(customer_id: int, *, now: dt.datetime | None = None) -> tuple[Decimal, int]:
+def qualifying_spend(
+    customer_id: int, *, now: dt.datetime | None = None, program: ProgramSettings | None = None
+) -> tuple[Decimal, int]:
     """(money spent, purchases) that count towards tiers over the window ending now."""
     now = now or timezone.now()
-    program = program_settings_get()
+    program = program or program_settings_get()
     start = rules.tier_window_start(moment=now, window_days=program.tier_window_days)
     window = Q(customer_id=customer_id, created_at__lte=now)
     if start is not None:

@@ -45,6 +45,7 @@ from ..selectors import (
     customer_terms,
     points_available,
     program_settings_get,
+    tiers_list,
 )
 from .tiers import tier_recalculate_all, tier_upgrade_on_purchase
 
@@ -315,8 +316,9 @@ def _purchase_create(
     now: dt.datetime,
 ) -> PurchaseResult:
     program = program_settings_get()
+    tiers = tiers_list()
     # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one.
-    _tier, cashback, cap = customer_terms(account.pk)
+    _tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers)
     if redeem:
         available = points_available(account.pk, now=now)
         allowed = rules.max_redeemable(
@@ -376,7 +378,7 @@ def _purchase_create(
         )
     _save_balance(account)
     customer_purchase_dates_touch(customer_id=account.pk, at=now)
-    tier_upgrade_on_purchase(customer_id=account.pk, purchase=purchase, now=now)
+    tier_upgrade_on_purchase(customer_id=account.pk, purchase=purchase, now=now, program=program, tiers=tiers)
     return PurchaseResult(purchase=purchase, balance_after=account.balance, replayed=False)
 
 

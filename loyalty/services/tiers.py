@@ -13,32 +13,42 @@ from customers.services import audit_record
 
 from .. import rules
 from ..exceptions import InvalidInput
-from ..models import Purchase, Tier, TierChange, TierStatus
+from ..models import ProgramSettings, Purchase, Tier, TierChange, TierStatus
 from ..selectors import program_settings_get, qualifying_spend, tier_rules, tiers_list
 from ..tier_sql import DECISION_COLUMNS, tier_decisions_sql
 
 REVIEW_CHUNK = 500_000  # customers per transaction: one pass over their purchases each
 
 
-def tier_upgrade_on_purchase(*, customer_id: int, purchase: Purchase, now: dt.datetime) -> TierChange | None:
+def tier_upgrade_on_purchase(
+    *,
+    customer_id: int,
+    purchase: Purchase,
+    now: dt.datetime,
+    program: ProgramSettings | None = None,
+    tiers: list[Tier] | None = None,
+) -> TierChange | None:
     """Move the customer up at once if this purchase crossed a threshold. Call inside the purchase's
     transaction (the customer's account row is locked, so two purchases cannot race here).
 
     Never moves anyone down: downgrades happen only at the daily review, after the grace period.
     """
-    tiers = tiers_list()
+    tiers = tiers_list() if tiers is None else tiers
     if not tiers:
         return None
-    spend, purchases = qualifying_spend(customer_id, now=now)
-    target = rules.tier_for(tier_rules(tiers), spend=spend, purchases=purchases)
     status = TierStatus.objects.select_for_update(of=("self",)).filter(pk=customer_id).select_related("tier").first()
     current = status.tier if status else None
+    if current is not None and current.order >= tiers[-1].order:
+        return None  # already at the top
+    spend, purchases = qualifying_spend(customer_id, now=now, program=program)
+    target = rules.tier_for(tier_rules(tiers), spend=spend, purchases=purchases)
     if target is None or (current is not None and current.order >= target.order):
         return None
     new_tier = next(t for t in tiers if t.pk == target.key)
-    TierStatus.objects.update_or_create(
-        customer_id=customer_id, defaults={"tier": new_tier, "below_since": None, "changed_at": now}
-    )
+    if status is None:
+        TierStatus.objects.create(customer_id=customer_id, tier=new_tier, below_since=None, changed_at=now)
+    else:
+        TierStatus.objects.filter(pk=customer_id).update(tier=new_tier, below_since=None, changed_at=now)
     return TierChange.objects.create(
         customer_id=customer_id,
         from_tier=current,
