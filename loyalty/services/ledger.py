@@ -43,7 +43,6 @@ from ..selectors import (
     balance_after_purchase,
     balance_after_refund,
     customer_terms,
-    points_available,
     program_settings_get,
     tiers_list,
 )
@@ -320,7 +319,8 @@ def _purchase_create(
     # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one.
     _tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers)
     if redeem:
-        available = points_available(account.pk, now=now)
+        spendable = _spendable_lots(account.pk, now)  # the same lots pay below: one read
+        available = sum(lot.remaining for lot in spendable)
         allowed = rules.max_redeemable(
             amount=amount, available_points=available, cap_percent=cap, point_value=program.point_value
         )
@@ -356,7 +356,7 @@ def _purchase_create(
         _debit(
             account=account,
             kind=Kind.REDEEM,
-            taken=_take_from_lots(_spendable_lots(account.pk, now), redeem),
+            taken=_take_from_lots(spendable, redeem),
             reason=_("Paid with points, purchase %(p)s") % {"p": label},
             now=now,
             purchase=purchase,
