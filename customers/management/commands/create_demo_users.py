@@ -1,0 +1,65 @@
+"""Demo logins: one user per role, created or reset to a known password.
+
+    python manage.py create_demo_users [--password demo-pass-2026]
+
+The groups come from migration loyalty/0003_roles. Running it again resets the password and the role of
+each demo user (so a demo that someone changed comes back to a known state) and touches no other user.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+DEFAULT_PASSWORD = "demo-pass-2026"
+
+# username, superuser, group, what the role sees
+DEMO_USERS = (
+    ("admin", True, None, "superuser (everything, /admin/)"),
+    ("marketing", False, "Marketing", "group Marketing (overview, customers, settings, adjustments, analytics)"),
+    ("cashier", False, "Cashiers", "group Cashiers (the till)"),
+)
+
+
+class Command(BaseCommand):
+    help = "Create the demo users admin, marketing and cashier (or reset their passwords) and print the logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password", default=DEFAULT_PASSWORD, help=f"password for all three (default {DEFAULT_PASSWORD})"
+        )
+
+    def handle(self, *args, **options):
+        password = options["password"]
+        if not password:
+            raise CommandError("--password must not be empty")
+        names = [group for _u, _s, group, _d in DEMO_USERS if group]
+        groups = {group.name: group for group in Group.objects.filter(name__in=names)}
+        missing = sorted(set(names) - set(groups))
+        if missing:
+            raise CommandError(f"group(s) {', '.join(missing)} missing: run `manage.py migrate` first")
+        User = get_user_model()
+        created_names, reset_names = [], []
+        with transaction.atomic():
+            for username, superuser, group, _description in DEMO_USERS:
+                user, created = User.objects.get_or_create(username=username)
+                user.is_active = True
+                user.is_superuser = superuser
+                user.is_staff = superuser  # only the superuser uses Django admin; the others use the back office
+                user.set_password(password)  # set directly: demo passwords need not pass the validators
+                user.save()
+                user.groups.set([groups[group]] if group else [])
+                (created_names if created else reset_names).append(username)
+        done = ", ".join(
+            part
+            for part in (
+                f"created {', '.join(created_names)}" if created_names else "",
+                f"password reset for {', '.join(reset_names)}" if reset_names else "",
+            )
+            if part
+        )
+        width = max(len(password), len("password")) + 2
+        self.stdout.write(f"Demo logins ({done}):")
+        self.stdout.write(f"  {'user':<10} {'password':<{width}} role")
+        for username, _superuser, _group, description in DEMO_USERS:
+            self.stdout.write(f"  {username:<10} {password:<{width}} {description}")
