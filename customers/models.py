@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -50,7 +51,7 @@ class Customer(models.Model):
 class AuditEntry(models.Model):
     """Who changed what, and when. Written by services inside the transaction of the change."""
 
-    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("who"),
@@ -75,3 +76,14 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.summary}"
+
+    @property
+    def change_rows(self) -> list[tuple[str, object, object, bool]]:
+        """(field, old, new, is_pair) for display: a two-item list is old → new, anything else a value."""
+        rows = []
+        for field, value in (self.changes or {}).items():
+            if isinstance(value, list | tuple) and len(value) == 2:
+                rows.append((field, value[0], value[1], True))
+            else:
+                rows.append((field, value, None, False))
+        return rows

@@ -23,9 +23,13 @@ def audit_record(
     actor: Any = None,
     origin: str = "",
     changes: dict | None = None,
+    at: dt.datetime | None = None,
 ) -> AuditEntry:
-    """Append an audit entry; call it inside the transaction of the change it describes."""
+    """Append an audit entry; call it inside the transaction of the change it describes.
+
+    `at` is the moment of the change when it is not now (operations recorded with a historic `now`)."""
     return AuditEntry.objects.create(
+        created_at=at or timezone.now(),
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         origin=origin,
         action=action,
@@ -114,6 +118,7 @@ def customer_enrol(
                 summary=_("Enrolled %(name)s, card %(card)s") % {"name": name, "card": card_number},
                 actor=actor,
                 origin=origin,
+                at=now,
             )
     except IntegrityError:
         # Lost a race with a concurrent enrolment: report it the way the checks above would have.

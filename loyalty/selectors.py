@@ -123,7 +123,8 @@ def program_overview(*, now: dt.datetime | None = None) -> ProgramOverview:
         points_outstanding=outstanding,
         points_outstanding_value=rules.points_to_money(outstanding, program.point_value),
         purchases_this_month=month["n"],
-        revenue_this_month=month["revenue"] or Decimal("0.00"),
+        # SQLite sums decimals as floats: round to kopecks so the figure is what PostgreSQL would say.
+        revenue_this_month=(month["revenue"] or Decimal("0")).quantize(rules.CENT),
     )
 
 

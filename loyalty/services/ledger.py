@@ -612,6 +612,7 @@ def points_adjust(
             actor=actor,
             origin=origin,
             changes={"customer": account.pk, "points": points, "reason": reason, "balance_after": account.balance},
+            at=now,
         )
     return entry
 

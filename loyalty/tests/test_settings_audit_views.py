@@ -3,6 +3,7 @@ from decimal import Decimal as D
 import pytest
 
 from customers.models import AuditEntry
+from loyalty import services
 from loyalty.models import ProgramSettings
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +81,9 @@ class TestAudit:
         page = console.get("/audit/").content.decode()
         assert "settings.update" in page and "customer.enrol" in page
         assert "5.00 → 6.00" in page
+        services.points_adjust(customer_id=customer.pk, points=10, reason="Gift card", actor=marketing_user)
+        page = console.get("/audit/", {"action": "points.adjust"}).content.decode()
+        assert "<strong>reason</strong>: Gift card" in page  # a plain value, not “G → i”
         filtered = console.get("/audit/", {"action": "settings.update"}).content.decode()
         assert "settings.update" in filtered and "Enrolled Anna Petrova" not in filtered
         by_who = console.get("/audit/", {"actor": "marketing"}).content.decode()
