@@ -4,8 +4,9 @@ Nothing here touches the database, so it is tested exhaustively with hypothesis.
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 MAX_AMOUNT = Decimal("9999999999.99")  # what a DecimalField(12, 2) holds
+MONEY_TEXT = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
 class RuleError(ValueError):
@@ -25,18 +27,22 @@ def money_parse(value: object, *, field_label: str | None = None) -> Decimal:
     label = field_label or _("Amount")
     if isinstance(value, float):
         raise RuleError(_("%(label)s must be given as a decimal string, not a float.") % {"label": label})
-    try:
-        amount = Decimal(str(value).strip().replace(",", ".")) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError):
-        raise RuleError(_("%(label)s “%(value)s” is not a number.") % {"label": label, "value": value}) from None
+    if isinstance(value, Decimal):
+        amount = value
+    else:
+        text = str(value if value is not None else "").strip().replace(",", ".")
+        # Plain digits only: no exponents ("1e30"), underscores ("1_000"), NaN or infinity.
+        if not MONEY_TEXT.fullmatch(text):
+            raise RuleError(_("%(label)s “%(value)s” is not a number.") % {"label": label, "value": value})
+        amount = Decimal(text)
     if not amount.is_finite():
         raise RuleError(_("%(label)s “%(value)s” is not a number.") % {"label": label, "value": value})
+    if amount > MAX_AMOUNT:
+        raise RuleError(_("%(label)s is too large.") % {"label": label})
     if amount <= 0:
         raise RuleError(_("%(label)s must be greater than zero.") % {"label": label})
     if amount != amount.quantize(CENT):
         raise RuleError(_("%(label)s can have at most 2 decimal places.") % {"label": label})
-    if amount > MAX_AMOUNT:
-        raise RuleError(_("%(label)s is too large.") % {"label": label})
     return amount.quantize(CENT)
 
 

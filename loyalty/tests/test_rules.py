@@ -85,6 +85,9 @@ def test_partial_refunds_add_up_to_exactly_a_full_refund(amount, earned, redeeme
         ("1.005", "at most 2 decimal places"),
         (1.5, "not a float"),
         ("99999999999", "too large"),
+        ("1e30", "is not a number"),
+        ("1_000", "is not a number"),
+        ("Infinity", "is not a number"),
     ],
 )
 def test_bad_amounts_say_why(value, message):
