@@ -1,6 +1,5 @@
 import datetime as dt
 import os
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -50,7 +49,6 @@ def cashier_user(db):
 @pytest.fixture
 def superuser(db):
     return User.objects.create_superuser("root", password="pw-for-tests-1")
-
 
 
 # --- browser tests (Playwright for Python driving Debian's /usr/bin/chromium) -------------------------

@@ -30,6 +30,7 @@ class ProgramSettings(models.Model):
         **PERCENT,
     )
     redeem_cap_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("redemption cap, % of the check"),
         default=Decimal("30.00"),
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
@@ -117,6 +118,7 @@ class Tier(models.Model):
         **PERCENT,
     )
     redeem_cap_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("redemption cap, % of the check"),
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
         **PERCENT,
@@ -401,3 +403,104 @@ class LotDebit(models.Model):
 
     def __str__(self) -> str:
         return f"entry {self.entry_id} took {self.points} from lot {self.lot_id}"
+
+
+class ApiClient(models.Model):
+    """A system that calls the REST API (a till, a web shop) with its own key.
+
+    Only a SHA-256 digest of the key is stored: the key is 256 random bits, so a fast hash is enough
+    (no brute force can reach it) and costs microseconds per request, unlike a password hasher.
+    """
+
+    name = models.CharField(_("name"), max_length=60)
+    key_prefix = models.CharField(_("key starts with"), max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        ordering = ["name", "-created_at"]
+        constraints = [
+            # A revoked client's name can be reused (rotating a key); two active clients cannot share one.
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(revoked_at__isnull=True), name="loyalty_apiclient_active_name_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ImportJob(models.Model):
+    """One run of the customer CSV import (a dry run or the real one), with its progress and outcome.
+
+    The uploaded file is kept in `content` so that the real run re-reads exactly what the dry run checked,
+    and so that a worker on another machine can read it (no shared file system needed).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for the background worker")
+        VALIDATING = "validating", _("Checking rows")
+        WRITING = "writing", _("Writing")
+        DONE = "done", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    dry_run = models.BooleanField(_("dry run"), default=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
+    file_name = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(editable=False)
+    total_rows = models.PositiveIntegerField(_("rows in the file"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows checked"), default=0)
+    valid_rows = models.PositiveIntegerField(_("valid rows"), default=0)
+    invalid_rows = models.PositiveIntegerField(_("rows with problems"), default=0)
+    imported_rows = models.PositiveIntegerField(_("customers imported"), default=0)
+    imported_points = models.PositiveBigIntegerField(_("opening points imported"), default=0)
+    # [{"row": 7, "column": "phone", "message": "…"}, …]: the first problems found (the page lists them).
+    errors = models.JSONField(_("problems"), default=list, blank=True)
+    # Rows that import but not exactly as written (e.g. an invalid card number replaced by a new card).
+    warnings = models.JSONField(_("notes"), default=list, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    # The uploader's language: the worker writes the problems in it.
+    language = models.CharField(max_length=10, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer import")
+        verbose_name_plural = _("customer imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, self.processed_rows * 100 // self.total_rows)

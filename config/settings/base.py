@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_filters",
+    "import_export",
     "django_q",
     "customers",
     "loyalty",
@@ -69,6 +70,9 @@ TEMPLATES = [
 # SQLite file by default (zero set-up); DATABASE_URL=postgres://... for tests and production.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections: opening one per request costs more than the request (bench/api_purchases.py).
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Let concurrent writers (web server + django-q worker) wait instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
@@ -131,3 +135,42 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+
+# --- REST API (issue #5): Django REST framework + drf-spectacular, see loyalty/api/ -------------------
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
+# Outermost, so that the time it logs for each /api/ request covers the whole stack.
+MIDDLEWARE = ["loyalty.api.middleware.ApiRequestLogMiddleware", *MIDDLEWARE]
+# Requests per API client: "<n>/<sec|min|hour|day>". Counted in the cache below, per client.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+# The throttle counts in this cache. The default (local memory) counts per server process, so with
+# N gunicorn workers a client gets up to N × the rate; point it at Redis or Memcached to count exactly.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["loyalty.api.authentication.ApiClientAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["loyalty.api.authentication.IsApiClient"],
+    "DEFAULT_THROTTLE_CLASSES": ["loyalty.api.throttling.ApiClientRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["loyalty.api.parsers.ExactJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "loyalty.api.errors.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Boomerang loyalty API",
+    "DESCRIPTION": (
+        "Customers, purchases with points, refunds and the points ledger. Authenticate with "
+        "`Authorization: Token <key>`; send `Idempotency-Key` on every purchase and refund."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"LedgerKindEnum": "loyalty.models.LedgerEntry.Kind"},
+    # Swagger UI and ReDoc from the drf-spectacular-sidecar package (static files), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# --- end of REST API --------------------------------------------------------------------------------

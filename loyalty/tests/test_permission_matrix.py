@@ -19,6 +19,9 @@ MATRIX = {
     "/customers/": (FORBIDDEN, OK, OK),
     "/customers/{customer}/": (FORBIDDEN, OK, OK),
     "/audit/": (FORBIDDEN, OK, OK),
+    "/api-clients/": (FORBIDDEN, OK, OK),
+    "/customers/import/": (FORBIDDEN, OK, OK),
+    "/customers/import/sample.csv": (FORBIDDEN, OK, OK),
     "/cashier/": (OK, FORBIDDEN, OK),
     "/cashier/enrol/": (OK, FORBIDDEN, OK),
     "/cashier/customer/{customer}/": (OK, FORBIDDEN, OK),
@@ -55,3 +58,13 @@ def test_django_admin_is_for_superusers_only(client, request, role):
     client.force_login(request.getfixturevalue(role))
     response = client.get("/admin/")
     assert response.status_code == (200 if role == "superuser" else 302)
+
+
+def test_every_admin_list_opens_for_a_superuser(client, superuser, objects):
+    from django.contrib import admin
+    from django.urls import reverse
+
+    client.force_login(superuser)
+    for model in admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        assert client.get(url).status_code == 200, url

@@ -1,0 +1,347 @@
+"""Benchmark: purchases per second through the REST API, through the service layer, and as raw SQL.
+
+    .venv/bin/python bench/api_purchases.py [--purchases 2000] [--customers 200] [--workers 2] [--time-limit 90]
+
+Every purchase is the same: a 1 000.00 check for one of `--customers` customers (round robin), paying
+10 points, earning 49. Three ways, each in the same run, on its own database `boomerang_bench_api`
+(override with BENCH_DATABASE_URL; emptied at the start of every run):
+
+- raw SQL: the database work of one purchase written by hand with psycopg, one transaction each: lock the
+  account row, insert the purchase, pick the lot to pay from and take 10 points from it, insert the
+  redeem entry and its lot debit, the earn entry and its lot, update the balance and the customer's
+  purchase dates. (The service also reads the program settings, the tier and the spend window, and
+  writes a tier change when a purchase crosses a threshold; the raw SQL does not.) This is the floor.
+- service: loyalty.services.purchase_record, the function every caller goes through.
+- API: POST /api/v1/purchases/ over HTTP to gunicorn (--workers sync workers, bound to 127.0.0.1 only)
+  from a threaded http.client load generator on loopback (2 × workers threads, one Idempotency-Key per
+  purchase), twice: with the settings as they are (a new PostgreSQL connection per request,
+  CONN_MAX_AGE=0) and with persistent connections (DATABASE_URL …?conn_max_age=60).
+
+Raw SQL and the service layer run in `--workers` processes as well, so that all three use the same number
+of database connections. Each phase stops after `--purchases` purchases or `--time-limit` seconds.
+Figures: purchases per second, and each as a ratio to raw SQL.
+"""
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/boomerang_bench_api")
+os.environ["DATABASE_URL"] = DATABASE_URL
+os.environ["DEBUG"] = "false"
+os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
+os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
+# The benchmark measures purchases, not the throttle (which still runs, and counts, on every request).
+os.environ["API_THROTTLE_RATE"] = "100000000/min"
+
+AMOUNT = "1000.00"
+REDEEM = 10
+OPENING_POINTS = 1_000_000
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def reset(customers: int) -> tuple[list[int], str]:
+    """Empty the database, enrol the customers with an opening balance, create an API client."""
+    from django.db import connection
+
+    from customers.services import customer_enrol
+    from loyalty import services
+    from loyalty.api.services import api_client_create
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "TRUNCATE customers_customer, loyalty_purchase, loyalty_tierstatus, loyalty_tierchange, "
+            "loyalty_purchaseline, loyalty_refund, loyalty_ledgerentry, loyalty_pointslot, loyalty_lotdebit, "
+            "loyalty_pointsaccount, customers_auditentry, loyalty_apiclient RESTART IDENTITY CASCADE"
+        )
+    ids = []
+    for i in range(customers):
+        customer = customer_enrol(name=f"Bench {i}", phone=f"+7913{i:07d}")
+        services.points_award(customer_id=customer.pk, points=OPENING_POINTS, reason="bench opening balance")
+        ids.append(customer.pk)
+    return ids, api_client_create(name="bench").key
+
+
+# --- raw SQL -----------------------------------------------------------------------------------------------
+
+
+def raw_purchase(conn, customer_id: int, key: str) -> None:
+    """One purchase's writes by hand (see the module docstring), in one transaction."""
+    now = dt.datetime.now(dt.UTC)
+    expires = now + dt.timedelta(days=365)
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT balance FROM loyalty_pointsaccount WHERE customer_id = %s FOR UPDATE", [customer_id])
+        cur.execute(
+            """INSERT INTO loyalty_purchase (customer_id, amount, redeemed_points, paid_amount, earned_points,
+                   cashback_percent, point_value, refunded_amount, points_reversed, points_returned,
+                   qualifying_amount, external_id, idempotency_key, request_fingerprint, origin, created_at)
+               VALUES (%s, 1000.00, %s, 990.00, 49, 5.00, 1.00, 0, 0, 0, 990.00, '', %s, %s, 'bench:sql', %s)
+               RETURNING id""",
+            [customer_id, REDEEM, key, "f" * 64, now],
+        )
+        purchase_id = cur.fetchone()[0]
+        cur.execute(
+            """SELECT id FROM loyalty_pointslot
+               WHERE customer_id = %s AND remaining >= %s AND available_at <= %s
+                 AND (expires_at IS NULL OR expires_at > %s)
+               ORDER BY expires_at ASC NULLS LAST, available_at, id LIMIT 1""",
+            [customer_id, REDEEM, now, now],
+        )
+        lot_id = cur.fetchone()[0]
+        cur.execute("UPDATE loyalty_pointslot SET remaining = remaining - %s WHERE id = %s", [REDEEM, lot_id])
+        cur.execute(
+            """INSERT INTO loyalty_ledgerentry (customer_id, kind, points, reason, purchase_id, source, created_at)
+               VALUES (%s, 'redeem', %s, %s, %s, '', %s) RETURNING id""",
+            [customer_id, -REDEEM, f"Paid with points, purchase #{purchase_id}", purchase_id, now],
+        )
+        redeem_id = cur.fetchone()[0]
+        cur.execute(
+            "INSERT INTO loyalty_lotdebit (entry_id, lot_id, points) VALUES (%s, %s, %s)", [redeem_id, lot_id, REDEEM]
+        )
+        cur.execute(
+            """INSERT INTO loyalty_ledgerentry (customer_id, kind, points, reason, purchase_id, source, created_at,
+                   expires_at)
+               VALUES (%s, 'earn', 49, %s, %s, '', %s, %s) RETURNING id""",
+            [customer_id, f"Cashback 5% on purchase #{purchase_id}", purchase_id, now, expires],
+        )
+        earn_id = cur.fetchone()[0]
+        cur.execute(
+            """INSERT INTO loyalty_pointslot (customer_id, entry_id, points, remaining, created_at, available_at,
+                   expires_at)
+               VALUES (%s, %s, 49, 49, %s, %s, %s)""",
+            [customer_id, earn_id, now, now, expires],
+        )
+        cur.execute(
+            "UPDATE loyalty_pointsaccount SET balance = balance + %s, updated_at = %s WHERE customer_id = %s",
+            [49 - REDEEM, now, customer_id],
+        )
+        cur.execute(
+            """UPDATE customers_customer
+               SET first_purchase_at = LEAST(COALESCE(first_purchase_at, %s), %s),
+                   last_purchase_at = GREATEST(COALESCE(last_purchase_at, %s), %s)
+               WHERE id = %s""",
+            [now, now, now, now, customer_id],
+        )
+
+
+def raw_worker(job: tuple[list[int], int, int, float]) -> int:
+    import psycopg
+
+    customer_ids, count, offset, deadline = job
+    done = 0
+    with psycopg.connect(DATABASE_URL.split("?", 1)[0]) as conn:
+        for i in range(count):
+            if time.time() > deadline:
+                break
+            raw_purchase(conn, customer_ids[(offset + i) % len(customer_ids)], f"sql:{uuid.uuid4().hex}")
+            done += 1
+    return done
+
+
+# --- the service layer -----------------------------------------------------------------------------------
+
+
+def service_worker(job: tuple[list[int], int, int, float]) -> int:
+    from django.db import connection
+
+    from loyalty.services import purchase_record
+
+    customer_ids, count, offset, deadline = job
+    done = 0
+    for i in range(count):
+        if time.time() > deadline:
+            break
+        purchase_record(
+            customer_id=customer_ids[(offset + i) % len(customer_ids)],
+            amount=AMOUNT,
+            redeem_points=REDEEM,
+            idempotency_key=f"svc:{uuid.uuid4().hex}",
+            origin="bench:service",
+        )
+        done += 1
+    connection.close()
+    return done
+
+
+def in_processes(worker, customer_ids: list[int], total: int, processes: int, time_limit: float) -> tuple[int, float]:
+    """Run `total` purchases split over `processes` forked processes; (purchases done, seconds)."""
+    from django.db import connections
+
+    connections.close_all()  # never share a connection with a forked child
+    share = -(-total // processes)
+    deadline = time.time() + time_limit
+    jobs = [(customer_ids, min(share, total - p * share), p * share, deadline) for p in range(processes)]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        started = time.perf_counter()
+        done = sum(pool.map(worker, jobs))
+        return done, time.perf_counter() - started
+
+
+# --- the API -----------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(port: int, workers: int, database_url: str, log) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}; see {log.name}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/api/schema/")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("gunicorn did not answer within 30 s")
+
+
+def api_load(port: int, key: str, customer_ids: list[int], total: int, threads: int, time_limit: float):
+    """`total` purchases from `threads` threads; (purchases answered 201, seconds, other statuses)."""
+    counter = iter(range(total))
+    lock = threading.Lock()
+    ok, failures = [0], []
+    deadline = time.time() + time_limit
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.time() < deadline:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            body = json.dumps(
+                {"customer": customer_ids[i % len(customer_ids)], "amount": AMOUNT, "redeem_points": REDEEM}
+            )
+            headers = {
+                "Authorization": f"Token {key}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": uuid.uuid4().hex,
+            }
+            conn.request("POST", "/api/v1/purchases/", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            with lock:
+                if response.status == 201:
+                    ok[0] += 1
+                else:
+                    failures.append(response.status)
+
+    pool = [threading.Thread(target=client) for _ in range(threads)]
+    started = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return ok[0], time.perf_counter() - started, failures
+
+
+def api_phase(label, database_url, args, customer_ids, key, log) -> tuple[int, float]:
+    port = free_port()
+    server = start_gunicorn(port, args.workers, database_url, log)
+    try:
+        api_load(port, key, customer_ids, 20, 2, 30)  # warm up: imports, first connections
+        done, seconds, failures = api_load(port, key, customer_ids, args.purchases, 2 * args.workers, args.time_limit)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if failures:
+        raise RuntimeError(f"{label}: {len(failures)} requests failed, statuses {sorted(set(failures))}")
+    return done, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--purchases", type=int, default=2000, help="per phase")
+    parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, and processes for SQL/service")
+    parser.add_argument("--time-limit", type=float, default=90, help="seconds per phase at most")
+    args = parser.parse_args()
+
+    ensure_database(DATABASE_URL)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from loyalty.models import Purchase
+    from loyalty.selectors import balance_mismatches
+
+    call_command("migrate", verbosity=0)
+    customer_ids, key = reset(args.customers)
+    print(
+        f"{args.customers} customers, {args.purchases} purchases per phase, {args.workers} workers/processes, "
+        f"{os.cpu_count()} CPUs; every purchase: {AMOUNT} paying {REDEEM} points; "
+        f"load average before: {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+
+    results: dict[str, tuple[int, float]] = {}
+    results["raw SQL"] = in_processes(raw_worker, customer_ids, args.purchases, args.workers, args.time_limit)
+    results["service layer"] = in_processes(service_worker, customer_ids, args.purchases, args.workers, args.time_limit)
+    with tempfile.NamedTemporaryFile("w+", prefix="bench-api-gunicorn-", suffix=".log", delete=False) as log:
+        results["API, new DB connection per request"] = api_phase("API", DATABASE_URL, args, customer_ids, key, log)
+        persistent = DATABASE_URL + ("&" if "?" in DATABASE_URL else "?") + "conn_max_age=60"
+        results["API, persistent DB connections"] = api_phase(
+            "API (persistent)", persistent, args, customer_ids, key, log
+        )
+        log.seek(0)
+        logged = sum(1 for line in log if " POST /api/v1/purchases/ 201 " in line)
+    os.unlink(log.name)  # kept only when a phase failed, for its traceback
+
+    raw_rate = results["raw SQL"][0] / results["raw SQL"][1]
+    print(f"{'':38s} {'purchases':>9s} {'seconds':>8s} {'per s':>8s} {'ms each':>8s} {'÷ raw SQL':>9s}")
+    for label, (done, seconds) in results.items():
+        rate = done / seconds
+        print(
+            f"{label:38s} {done:9d} {seconds:8.2f} {rate:8.1f} {1000 * args.workers / rate:8.2f} {rate / raw_rate:9.3f}"
+        )
+    print("(ms each: wall time per purchase per worker, i.e. workers ÷ rate)")
+    print(f"load average after: {os.getloadavg()[0]:.2f} (other work on the machine skews every figure)")
+    api_total = results["API, new DB connection per request"][0] + results["API, persistent DB connections"][0]
+    print(f"request log lines for API purchases answered 201: {logged} (expected {api_total + 2 * 20})")
+    mismatches = balance_mismatches()
+    print(f"purchases in the database: {Purchase.objects.count()}; cached balances ≠ ledger: {len(mismatches)}")
+    if mismatches:
+        raise SystemExit("ledger mismatch")
+
+
+if __name__ == "__main__":
+    main()

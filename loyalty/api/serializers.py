@@ -1,0 +1,205 @@
+"""Parse requests and shape responses. Amounts are decimal strings, points integers.
+
+Input amounts: a decimal string ("1000.00", "1000", "999.9") or a JSON number, which the parser reads
+as an exact Decimal from its text (19.99 is 19.99, never a binary float); either way at most 2 decimal
+places, greater than zero, at most 9 999 999 999.99. Points and ids: JSON integers only.
+"""
+
+import re
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from .. import rules
+from ..models import LedgerEntry
+
+DECIMAL_TEXT = re.compile(r"^\s*-?[0-9]{1,13}(\.[0-9]{1,12})?\s*$")
+MAX_LINES = 500
+ID_MAX = 2**63 - 1
+
+
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": r"^[0-9]{1,10}(\.[0-9]{1,2})?$", "example": "1000.00"}
+)
+class MoneyField(serializers.Field):
+    """A positive amount of money, parsed by the program's one rule (loyalty.rules.money_parse)."""
+
+    default_error_messages = {
+        "invalid": _("Enter the amount as a decimal string such as “1000.00”."),
+    }
+
+    def to_internal_value(self, data) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, str | int | Decimal):
+            self.fail("invalid")
+        if isinstance(data, str) and not DECIMAL_TEXT.match(data):
+            self.fail("invalid")
+        number = Decimal(data.strip()) if isinstance(data, str) else Decimal(data)
+        if not number.is_finite():
+            self.fail("invalid")
+        if number > rules.MAX_AMOUNT:  # checked first: money_parse cannot quantize a number like 1E+30
+            raise serializers.ValidationError(_("%(label)s is too large.") % {"label": _("Amount")})
+        try:
+            return rules.money_parse(number, field_label=str(_("Amount")))
+        except rules.RuleError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def to_representation(self, value) -> str:
+        return f"{value:.2f}"
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: "5", 5.0 and true are refused (DRF's IntegerField would accept them)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def customer_id_field(**kwargs) -> StrictIntegerField:
+    return StrictIntegerField(min_value=1, max_value=ID_MAX, help_text=_("The customer's id."), **kwargs)
+
+
+# --- requests ----------------------------------------------------------------------------------------
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A new customer",
+            value={"phone": "+7 912 345-67-89", "name": "Anna Petrova", "email": "anna@example.com"},
+            request_only=True,
+        )
+    ]
+)
+class CustomerEnrolSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32, help_text=_("In any format; stored as E.164."))
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
+    birthday = serializers.DateField(required=False, allow_null=True, help_text=_("YYYY-MM-DD"))
+    referral_code = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=32, help_text=_("Another customer's code.")
+    )
+
+
+class CustomerLookupSerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=64, help_text=_("A phone number in any format, or a card number."))
+
+
+class PurchaseQuoteSerializer(serializers.Serializer):
+    customer = customer_id_field()
+    amount = MoneyField()
+
+
+class PurchaseLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    category = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    amount = MoneyField()
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A check paid partly with points",
+            value={
+                "customer": 1,
+                "amount": "1000.00",
+                "redeem_points": 150,
+                "external_id": "R-2026-000123",
+                "lines": [{"sku": "A-100", "category": "shoes", "amount": "1000.00"}],
+            },
+            request_only=True,
+        )
+    ]
+)
+class PurchaseRecordSerializer(serializers.Serializer):
+    customer = customer_id_field()
+    amount = MoneyField()
+    redeem_points = StrictIntegerField(required=False, default=0, min_value=0, max_value=2_000_000_000)
+    external_id = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=100, help_text=_("The receipt number at the till.")
+    )
+    lines = PurchaseLineSerializer(many=True, required=False, default=list, max_length=MAX_LINES)
+
+
+class PurchaseRefundSerializer(serializers.Serializer):
+    amount = MoneyField(required=False, allow_null=True, help_text=_("Absent or null: the rest of the purchase."))
+
+
+# --- responses ---------------------------------------------------------------------------------------
+
+
+class TierSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    cashback_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    redeem_cap_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+
+
+class NextTierSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    spend_needed = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text=_("Money still to spend to reach it.")
+    )
+
+
+class CustomerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    phone = serializers.CharField(help_text=_("E.164, e.g. +79123456789."))
+    card_number = serializers.CharField()
+    balance = serializers.IntegerField(help_text=_("Every point on the account."))
+    available_points = serializers.IntegerField(help_text=_("Points that can pay now."))
+    pending_points = serializers.IntegerField(help_text=_("Earned points not yet spendable (activation delay)."))
+    tier = TierSerializer(allow_null=True, help_text=_("Null when the program has no tiers."))
+    next_tier = NextTierSerializer(allow_null=True, help_text=_("Null at the top tier or without tiers."))
+
+
+class PurchaseQuoteResultSerializer(serializers.Serializer):
+    max_redeem_points = serializers.IntegerField(help_text=_("The most points this purchase can redeem."))
+    earn_points = serializers.IntegerField(help_text=_("Points earned if nothing is redeemed."))
+
+
+class PurchaseResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    redeemed_points = serializers.IntegerField()
+    paid_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    earned_points = serializers.IntegerField()
+    balance_after = serializers.IntegerField()
+
+
+class RefundResultSerializer(serializers.Serializer):
+    refunded_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    points_reversed = serializers.IntegerField(help_text=_("Earned points taken back."))
+    points_returned = serializers.IntegerField(help_text=_("Redeemed points given back."))
+    balance_after = serializers.IntegerField()
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=LedgerEntry.Kind.choices)
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["created_at", "kind", "points", "reason", "expires_at"]
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error: a sentence for a person in `detail`, and the messages per field where a field is wrong."""
+
+    detail = serializers.CharField()
+
+
+class PurchaseErrorSerializer(ErrorSerializer):
+    max_redeem_points = serializers.IntegerField(
+        required=False, help_text=_("When too many points were asked for: the most this purchase can redeem.")
+    )
+
+
+class RefundErrorSerializer(ErrorSerializer):
+    refundable_amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, help_text=_("When too much was asked for: what remains.")
+    )

@@ -1,0 +1,77 @@
+"""Writes for API clients: create (the key is returned once and never stored) and revoke, each audited."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.services import audit_record
+
+from ..exceptions import InvalidInput
+from ..models import ApiClient
+from .keys import PREFIX_LENGTH, key_digest, key_generate
+
+NAME_MAX = ApiClient._meta.get_field("name").max_length
+
+
+@dataclass(frozen=True)
+class CreatedApiClient:
+    client: ApiClient
+    key: str  # the only time the key exists outside the caller's hands
+
+
+def api_client_create(*, name: str, actor: Any = None, origin: str = "") -> CreatedApiClient:
+    """Create an API client with a new random key. Two active clients cannot share a name."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_("Enter the client's name."), field="name")
+    if len(name) > NAME_MAX:
+        raise InvalidInput(_("The name can have at most %(n)s characters.") % {"n": NAME_MAX}, field="name")
+    duplicate = InvalidInput(_("An active API client named “%(name)s” already exists.") % {"name": name}, field="name")
+    if ApiClient.objects.filter(name=name, revoked_at__isnull=True).exists():
+        raise duplicate
+    key = key_generate()
+    try:
+        with transaction.atomic():
+            client = ApiClient.objects.create(
+                name=name,
+                key_prefix=key[:PREFIX_LENGTH],
+                key_hash=key_digest(key),
+                created_at=timezone.now(),
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            audit_record(
+                action="api_client.create",
+                obj=client,
+                summary=_("Created API client %(name)s (key %(prefix)s…)")
+                % {"name": name, "prefix": client.key_prefix},
+                actor=actor,
+                origin=origin,
+                changes={"name": name, "key_prefix": client.key_prefix},
+            )
+    except IntegrityError:
+        raise duplicate from None  # created concurrently under the same name
+    return CreatedApiClient(client=client, key=key)
+
+
+def api_client_revoke(*, client_id: Any, actor: Any = None, origin: str = "") -> ApiClient:
+    """Revoke a client: its key stops working at once. Revoking a revoked client changes nothing."""
+    with transaction.atomic():
+        client = ApiClient.objects.select_for_update().filter(pk=client_id).first()
+        if client is None:
+            raise InvalidInput(_("API client %(id)s does not exist.") % {"id": client_id})
+        if client.revoked_at is not None:
+            return client
+        client.revoked_at = timezone.now()
+        client.save(update_fields=["revoked_at"])
+        audit_record(
+            action="api_client.revoke",
+            obj=client,
+            summary=_("Revoked API client %(name)s (key %(prefix)s…)")
+            % {"name": client.name, "prefix": client.key_prefix},
+            actor=actor,
+            origin=origin,
+        )
+    return client

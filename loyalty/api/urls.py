@@ -1,0 +1,22 @@
+"""Mounted at /api/ by config/urls.py: v1 endpoints, the OpenAPI schema and its docs pages (no CDN)."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/customers/", views.CustomerEnrolView.as_view(), name="customer_enrol"),
+    path("v1/customers/lookup/", views.CustomerLookupView.as_view(), name="customer_lookup"),
+    path("v1/customers/<int:customer_id>/ledger/", views.CustomerLedgerView.as_view(), name="customer_ledger"),
+    path("v1/purchases/", views.PurchaseRecordView.as_view(), name="purchase_record"),
+    path("v1/purchases/quote/", views.PurchaseQuoteView.as_view(), name="purchase_quote"),
+    path("v1/purchases/<int:purchase_id>/refund/", views.PurchaseRefundView.as_view(), name="purchase_refund"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Anything else under /api/ (e.g. /api/v1/customers/abc/ledger/): a JSON 404, not the HTML page.
+    re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
+]

@@ -1,0 +1,263 @@
+"""API v1 views: parse with a serializer, call one service or selector, answer with a serializer.
+
+Domain errors propagate to loyalty.api.errors.exception_handler, which maps them to 400/404/409 JSON.
+"""
+
+import re
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.rules import phone_try_normalize
+from customers.selectors import customer_get, customer_lookup
+from customers.services import customer_enrol
+
+from ..exceptions import UnknownCustomer
+from ..models import ApiClient
+from ..selectors import ledger_for_customer, purchase_quote
+from ..services import purchase_record, purchase_refund
+from . import serializers as s
+from .errors import MissingIdempotencyKey, NotFoundError
+from .selectors import customer_card
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,64}$")
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    pattern=IDEMPOTENCY_KEY.pattern,
+    description=gettext_lazy(
+        "A key you choose per operation (e.g. a UUID), 1–64 visible ASCII characters. Sending the same key "
+        "with the same body again returns the first response (with `Idempotent-Replayed: true`) and records "
+        "nothing twice; the same key with another body is refused with 409. Keys are per API client."
+    ),
+)
+ERRORS = {
+    401: OpenApiResponse(s.ErrorSerializer, description=gettext_lazy("No API key, or an unknown or revoked one.")),
+    429: OpenApiResponse(s.ErrorSerializer, description=gettext_lazy("Too many requests from this client.")),
+}
+BAD_REQUEST = OpenApiResponse(s.ErrorSerializer, description=gettext_lazy("Invalid input; see `detail`."))
+
+
+class ApiView(APIView):
+    @property
+    def client(self) -> ApiClient:
+        return self.request.auth
+
+    @property
+    def origin(self) -> str:
+        return f"api:{self.client.name}"
+
+    def idempotency_key(self) -> str:
+        """The client's Idempotency-Key, namespaced per client so that two clients' keys never collide."""
+        key = self.request.headers.get("Idempotency-Key", "")
+        if not IDEMPOTENCY_KEY.match(key):
+            raise MissingIdempotencyKey()
+        return f"api:{self.client.pk}:{key}"
+
+    @staticmethod
+    def parse(serializer_class, data) -> dict:
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class CustomerEnrolView(ApiView):
+    @extend_schema(
+        operation_id="customer_enrol",
+        summary=gettext_lazy("Enrol a customer"),
+        request=s.CustomerEnrolSerializer,
+        responses={201: s.CustomerSerializer, 400: BAD_REQUEST, **ERRORS},
+        tags=["customers"],
+    )
+    def post(self, request):
+        data = self.parse(s.CustomerEnrolSerializer, request.data)
+        customer = customer_enrol(
+            name=data["name"],
+            phone=data["phone"],
+            email=data.get("email") or None,
+            birthday=data.get("birthday"),
+            referral_code=data.get("referral_code") or None,
+            origin=self.origin,
+        )
+        return Response(s.CustomerSerializer(customer_card(customer)).data, status=status.HTTP_201_CREATED)
+
+
+class CustomerLookupView(ApiView):
+    @extend_schema(
+        operation_id="customer_lookup",
+        summary=gettext_lazy("Find a customer by phone or card number"),
+        description=gettext_lazy(
+            "One exact match by a phone number in any format or by a card number; names and emails do not match."
+        ),
+        parameters=[s.CustomerLookupSerializer],
+        responses={
+            200: s.CustomerSerializer,
+            400: BAD_REQUEST,
+            404: OpenApiResponse(s.ErrorSerializer, description=gettext_lazy("No customer has that phone or card.")),
+            **ERRORS,
+        },
+        tags=["customers"],
+    )
+    def get(self, request):
+        query = self.parse(s.CustomerLookupSerializer, request.query_params)["q"].strip()
+        phone = phone_try_normalize(query)
+        found = customer_lookup(query)
+        exact = [c for c in found if c.card_number == query or (phone and c.phone == phone)]
+        if len(found) != 1 or len(exact) != 1:
+            raise NotFoundError(_("No customer has the phone or card number “%(q)s”.") % {"q": query})
+        return Response(s.CustomerSerializer(customer_card(exact[0])).data)
+
+
+class LedgerPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class CustomerLedgerView(ApiView):
+    pagination_class = LedgerPagination
+
+    @extend_schema(
+        operation_id="customer_ledger",
+        summary=gettext_lazy("A customer's points ledger, newest first"),
+        responses={
+            200: s.LedgerEntrySerializer(many=True),
+            404: OpenApiResponse(s.ErrorSerializer, description=gettext_lazy("No such customer, or a bad cursor.")),
+            **ERRORS,
+        },
+        tags=["customers"],
+    )
+    def get(self, request, customer_id: int):
+        if customer_get(customer_id) is None:
+            raise NotFoundError(_("Customer %(id)s does not exist.") % {"id": customer_id})
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(ledger_for_customer(customer_id), request, view=self)
+        return paginator.get_paginated_response(s.LedgerEntrySerializer(page, many=True).data)
+
+
+class PurchaseQuoteView(ApiView):
+    @extend_schema(
+        operation_id="purchase_quote",
+        summary=gettext_lazy("How many points a purchase can redeem, and earn"),
+        request=s.PurchaseQuoteSerializer,
+        responses={200: s.PurchaseQuoteResultSerializer, 400: BAD_REQUEST, **ERRORS},
+        tags=["purchases"],
+    )
+    def post(self, request):
+        data = self.parse(s.PurchaseQuoteSerializer, request.data)
+        if customer_get(data["customer"]) is None:
+            raise UnknownCustomer(data["customer"])
+        quote = purchase_quote(customer_id=data["customer"], amount=data["amount"])
+        return Response(s.PurchaseQuoteResultSerializer(quote).data)
+
+
+class PurchaseRecordView(ApiView):
+    @extend_schema(
+        operation_id="purchase_record",
+        summary=gettext_lazy("Record a purchase, optionally paying part of it with points"),
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=s.PurchaseRecordSerializer,
+        responses={
+            201: s.PurchaseResultSerializer,
+            400: OpenApiResponse(
+                s.PurchaseErrorSerializer,
+                description=gettext_lazy(
+                    "Invalid input, a missing Idempotency-Key, an unknown customer, or more points than allowed "
+                    "(then `max_redeem_points` says how many can be redeemed)."
+                ),
+            ),
+            409: OpenApiResponse(
+                s.ErrorSerializer, description=gettext_lazy("The Idempotency-Key was used for another request.")
+            ),
+            **ERRORS,
+        },
+        tags=["purchases"],
+    )
+    def post(self, request):
+        key = self.idempotency_key()
+        data = self.parse(s.PurchaseRecordSerializer, request.data)
+        result = purchase_record(
+            customer_id=data["customer"],
+            amount=data["amount"],
+            redeem_points=data["redeem_points"],
+            lines=data["lines"],
+            external_id=data["external_id"],
+            idempotency_key=key,
+            origin=self.origin,
+        )
+        purchase = result.purchase
+        body = {
+            "id": purchase.pk,
+            "amount": purchase.amount,
+            "redeemed_points": purchase.redeemed_points,
+            "paid_amount": purchase.paid_amount,
+            "earned_points": purchase.earned_points,
+            "balance_after": result.balance_after,
+        }
+        headers = {REPLAYED_HEADER: "true"} if result.replayed else {}
+        return Response(s.PurchaseResultSerializer(body).data, status=status.HTTP_201_CREATED, headers=headers)
+
+
+class PurchaseRefundView(ApiView):
+    @extend_schema(
+        operation_id="purchase_refund",
+        summary=gettext_lazy("Refund all or part of a purchase"),
+        description=gettext_lazy(
+            "Earned points are taken back and redeemed points given back in proportion to the amount refunded."
+        ),
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=s.PurchaseRefundSerializer,
+        responses={
+            201: s.RefundResultSerializer,
+            400: OpenApiResponse(
+                s.RefundErrorSerializer,
+                description=gettext_lazy(
+                    "Invalid input, a missing Idempotency-Key, or more than remains to refund "
+                    "(then `refundable_amount` says what remains)."
+                ),
+            ),
+            404: OpenApiResponse(s.ErrorSerializer, description=gettext_lazy("No such purchase.")),
+            409: OpenApiResponse(
+                s.ErrorSerializer, description=gettext_lazy("The Idempotency-Key was used for another request.")
+            ),
+            **ERRORS,
+        },
+        tags=["purchases"],
+    )
+    def post(self, request, purchase_id: int):
+        key = self.idempotency_key()
+        data = self.parse(s.PurchaseRefundSerializer, request.data)
+        result = purchase_refund(
+            purchase_id=purchase_id, amount=data.get("amount"), idempotency_key=key, origin=self.origin
+        )
+        refund = result.refund
+        body = {
+            "refunded_amount": refund.amount,
+            "points_reversed": refund.points_reversed,
+            "points_returned": refund.points_returned,
+            "balance_after": result.balance_after,
+        }
+        headers = {REPLAYED_HEADER: "true"} if result.replayed else {}
+        return Response(s.RefundResultSerializer(body).data, status=status.HTTP_201_CREATED, headers=headers)
+
+
+@extend_schema(exclude=True)
+class NotFoundView(APIView):
+    """Every /api/ path that matches no endpoint: 404 in the API's JSON shape, whatever the method."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes: list = []
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise NotFoundError(_("There is no API endpoint at %(path)s.") % {"path": request.path})

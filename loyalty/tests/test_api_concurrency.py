@@ -1,0 +1,77 @@
+"""20 concurrent purchases through the API (real threads, separate connections) redeeming against one
+balance never overspend, and give the same outcome as the same requests one after another."""
+
+import threading
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from customers.services import customer_enrol
+from loyalty import services
+from loyalty.api.services import api_client_create
+from loyalty.models import PointsAccount, Purchase
+from loyalty.selectors import balance_mismatches
+
+ATTEMPTS = 20
+REDEEM = 150  # on a 1 000.00 check: under the 30 % cap, so only the balance limits it
+
+
+def purchase(key: str, customer_id: int, idempotency_key: str) -> tuple[int, dict]:
+    client = APIClient()  # one per thread: each thread's requests use that thread's own connection
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = client.post(
+        "/api/v1/purchases/",
+        {"customer": customer_id, "amount": "1000.00", "redeem_points": REDEEM},
+        format="json",
+        headers={"Idempotency-Key": idempotency_key},
+    )
+    return response.status_code, response.json()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles)
+def test_concurrent_api_purchases_never_overspend():
+    cache.clear()
+    key = api_client_create(name="load").key
+    serial_customer = customer_enrol(name="Serial", phone="+79120000001")
+    racing_customer = customer_enrol(name="Racing", phone="+79120000002")
+    for c in (serial_customer, racing_customer):
+        services.points_award(customer_id=c.pk, points=1000, reason="opening balance")
+
+    serial = [purchase(key, serial_customer.pk, f"serial-{i}")[0] for i in range(ATTEMPTS)]
+
+    barrier = threading.Barrier(ATTEMPTS)
+    outcomes: list[tuple[int, dict]] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcome = purchase(key, racing_customer.pk, f"race-{index}")
+            with lock:
+                outcomes.append(outcome)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(ATTEMPTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    assert errors == []
+    assert len(outcomes) == ATTEMPTS
+    statuses = sorted(status for status, _body in outcomes)
+    assert set(statuses) == {201, 400}
+    assert statuses == sorted(serial)  # as many succeed as one after another: 1 000 points, 150 each, +42 back
+    refused = [body for status, body in outcomes if status == 400]
+    assert all(body["max_redeem_points"] < REDEEM for body in refused)
+    serial_balance = PointsAccount.objects.get(pk=serial_customer.pk).balance
+    racing_balance = PointsAccount.objects.get(pk=racing_customer.pk).balance
+    assert racing_balance == serial_balance >= 0
+    assert Purchase.objects.filter(customer=racing_customer).count() == statuses.count(201)
+    assert balance_mismatches() == []
