@@ -205,6 +205,26 @@ def _user_or_none(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
+def _once_per_key(*, model, key: str | None, fingerprint: str, customer_id: Any, replay, create):
+    """Run `create(account)` at most once per idempotency key, under the customer's account lock.
+
+    A key seen before returns `replay(earlier, fingerprint)` (which raises IdempotencyConflict for a
+    different request). Two requests with one key for different customers can still race past the
+    check: the loser's INSERT hits the unique key, and it replays the winner's row instead.
+    """
+    try:
+        with transaction.atomic():
+            account = _account_lock(customer_id)
+            if key and (earlier := model.objects.filter(idempotency_key=key).first()) is not None:
+                return replay(earlier, fingerprint)
+            return create(account)
+    except IntegrityError:
+        earlier = model.objects.filter(idempotency_key=key).first() if key else None
+        if earlier is None:
+            raise
+        return replay(earlier, fingerprint)
+
+
 # --- purchases -------------------------------------------------------------------------------------
 
 
@@ -268,31 +288,25 @@ def purchase_record(
             "lines": [[str(line.amount), line.category, line.sku] for line in parsed_lines],
         }
     )
-    try:
-        with transaction.atomic():
-            account = _account_lock(customer_id)
-            if idempotency_key:
-                earlier = Purchase.objects.filter(idempotency_key=idempotency_key).first()
-                if earlier is not None:
-                    return _purchase_replay(earlier, fingerprint)
-            return _purchase_create(
-                account=account,
-                amount=amount,
-                redeem=redeem,
-                lines=parsed_lines,
-                external_id=external_id,
-                idempotency_key=idempotency_key,
-                fingerprint=fingerprint,
-                actor=actor,
-                origin=origin,
-                now=now or timezone.now(),
-            )
-    except IntegrityError:
-        # Two requests with one key for different customers raced; the loser sees the winner's row.
-        earlier = Purchase.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
-        if earlier is None:
-            raise
-        return _purchase_replay(earlier, fingerprint)
+    return _once_per_key(
+        model=Purchase,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        customer_id=customer_id,
+        replay=_purchase_replay,
+        create=lambda account: _purchase_create(
+            account=account,
+            amount=amount,
+            redeem=redeem,
+            lines=parsed_lines,
+            external_id=external_id,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            actor=actor,
+            origin=origin,
+            now=now or timezone.now(),
+        ),
+    )
 
 
 def _purchase_replay(earlier: Purchase, fingerprint: str) -> PurchaseResult:
@@ -419,29 +433,23 @@ def purchase_refund(
     customer_id = Purchase.objects.filter(pk=purchase_pk).values_list("customer_id", flat=True).first()
     if customer_id is None:
         raise UnknownPurchase(purchase_id)
-    try:
-        with transaction.atomic():
-            account = _account_lock(customer_id)
-            if idempotency_key:
-                earlier = Refund.objects.filter(idempotency_key=idempotency_key).first()
-                if earlier is not None:
-                    return _refund_replay(earlier, fingerprint)
-            purchase = Purchase.objects.select_for_update().get(pk=purchase_pk)
-            return _refund_create(
-                account=account,
-                purchase=purchase,
-                amount=refund_amount,
-                idempotency_key=idempotency_key,
-                fingerprint=fingerprint,
-                actor=actor,
-                origin=origin,
-                now=now or timezone.now(),
-            )
-    except IntegrityError:
-        earlier = Refund.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
-        if earlier is None:
-            raise
-        return _refund_replay(earlier, fingerprint)
+    return _once_per_key(
+        model=Refund,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        customer_id=customer_id,
+        replay=_refund_replay,
+        create=lambda account: _refund_create(
+            account=account,
+            purchase=Purchase.objects.select_for_update().get(pk=purchase_pk),
+            amount=refund_amount,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            actor=actor,
+            origin=origin,
+            now=now or timezone.now(),
+        ),
+    )
 
 
 def _refund_replay(earlier: Refund, fingerprint: str) -> RefundResult:
