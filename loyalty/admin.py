@@ -180,3 +180,11 @@ class ImportJobAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "file_name", "status", "created_by")
     list_filter = ("status",)
     exclude = ("content",)
+
+
+@admin.register(PurchaseLine)
+class PurchaseLineAdmin(ReadOnlyAdmin):
+    list_display = ("purchase", "sku", "category", "amount")
+    list_filter = ("category",)
+    search_fields = ("sku", "category", "purchase__external_id")
+    list_select_related = ("purchase",)
