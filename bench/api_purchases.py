@@ -302,7 +302,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from loyalty.models import Purchase
-    from loyalty.selectors import balance_mismatches
+    from loyalty.selectors import ledger_problems
 
     call_command("migrate", verbosity=0)
     customer_ids, key = reset(args.customers)
@@ -337,7 +337,7 @@ def main() -> None:
     print(f"load average after: {os.getloadavg()[0]:.2f} (other work on the machine skews every figure)")
     api_total = results["API, new DB connection per request"][0] + results["API, persistent DB connections"][0]
     print(f"request log lines for API purchases answered 201: {logged} (expected {api_total + 2 * 20})")
-    mismatches = balance_mismatches()
+    mismatches = ledger_problems()
     print(f"purchases in the database: {Purchase.objects.count()}; cached balances ≠ ledger: {len(mismatches)}")
     if mismatches:
         raise SystemExit("ledger mismatch")

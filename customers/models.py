@@ -30,6 +30,8 @@ class Customer(models.Model):
     last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True, db_index=True)
     # A caller-supplied key that makes enrolment from a till or the API safe to retry.
     enrol_key = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
+    # Hash of the enrolment request behind enrol_key: the same key with another request is a conflict.
+    enrol_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("customer")

@@ -10,6 +10,8 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.idempotency import once_per_key, request_fingerprint
+
 from . import rules
 from .exceptions import CustomerError, DuplicateEmail, DuplicatePhone, UnknownReferralCode
 from .models import AuditEntry, Customer
@@ -70,66 +72,87 @@ def customer_enrol(
     now: dt.datetime | None = None,
     rng: random.Random | None = None,
 ) -> Customer:
-    """Enrol a customer. Raises a CustomerError subclass (with `.field`) on bad input.
+    """Enrol a customer. Raises a CustomerError subclass (with `.field`) on bad input: InvalidPhone,
+    DuplicatePhone, DuplicateEmail, UnknownReferralCode, InvalidCardNumber.
 
-    With `idempotency_key`, a retried enrolment returns the customer the first call created.
+    With `idempotency_key`, a retried enrolment returns the customer the first call created; the same
+    key with other details (name, phone, email, birthday, consents, referral code, card) raises
+    IdempotencyConflict (core.idempotency.once_per_key).
     """
-    if idempotency_key:
-        existing = Customer.objects.filter(enrol_key=idempotency_key).first()
-        if existing is not None:
-            return existing
     name = (name or "").strip()
     if not name:
         raise CustomerError(_("Enter the customer's name."), field="name")
     phone_e164 = rules.phone_normalize(phone)
     email = _email_clean(email)
-    if Customer.objects.filter(phone=phone_e164).exists():
-        raise DuplicatePhone(_("A customer with phone %(phone)s already exists.") % {"phone": phone_e164})
-    if email and Customer.objects.filter(email=email).exists():
-        raise DuplicateEmail(_("A customer with email %(email)s already exists.") % {"email": email})
-    referrer = None
-    if referral_code:
-        referrer = Customer.objects.filter(referral_code=referral_code.strip().upper()).first()
-        if referrer is None:
-            raise UnknownReferralCode(_("Referral code “%(code)s” is unknown.") % {"code": referral_code})
+    referral_code = (referral_code or "").strip().upper() or None
     if card_number:
         card_number = rules.card_number_validate(card_number)
-    else:
-        card_number = _unique_value(lambda: rules.card_number_generate(rng=rng), "card_number")
+    fingerprint = request_fingerprint(
+        {
+            "name": name,
+            "phone": phone_e164,
+            "email": email,
+            "birthday": birthday.isoformat() if birthday else None,
+            "consent_email": bool(consent_email),
+            "consent_sms": bool(consent_sms),
+            "referral_code": referral_code,
+            "card_number": card_number or None,
+        }
+    )
+
+    def create(_locked: Any) -> Customer:
+        if Customer.objects.filter(phone=phone_e164).exists():
+            raise DuplicatePhone(_("A customer with phone %(phone)s already exists.") % {"phone": phone_e164})
+        if email and Customer.objects.filter(email=email).exists():
+            raise DuplicateEmail(_("A customer with email %(email)s already exists.") % {"email": email})
+        referrer = None
+        if referral_code:
+            referrer = Customer.objects.filter(referral_code=referral_code).first()
+            if referrer is None:
+                raise UnknownReferralCode(_("Referral code “%(code)s” is unknown.") % {"code": referral_code})
+        card = card_number or _unique_value(lambda: rules.card_number_generate(rng=rng), "card_number")
+        customer = Customer.objects.create(
+            name=name,
+            phone=phone_e164,
+            email=email,
+            birthday=birthday,
+            consent_email=consent_email,
+            consent_sms=consent_sms,
+            referral_code=_unique_value(lambda: rules.referral_code_generate(rng=rng), "referral_code"),
+            referred_by=referrer,
+            notes=notes,
+            card_number=card,
+            created_at=now or timezone.now(),
+            enrol_key=idempotency_key or None,
+            enrol_fingerprint=fingerprint if idempotency_key else "",
+        )
+        audit_record(
+            action="customer.enrol",
+            obj=customer,
+            summary=_("Enrolled %(name)s, card %(card)s") % {"name": name, "card": card},
+            actor=actor,
+            origin=origin,
+            at=now,
+        )
+        return customer
+
     try:
-        with transaction.atomic():
-            customer = Customer.objects.create(
-                name=name,
-                phone=phone_e164,
-                email=email,
-                birthday=birthday,
-                consent_email=consent_email,
-                consent_sms=consent_sms,
-                referral_code=_unique_value(lambda: rules.referral_code_generate(rng=rng), "referral_code"),
-                referred_by=referrer,
-                notes=notes,
-                card_number=card_number,
-                created_at=now or timezone.now(),
-                enrol_key=idempotency_key or None,
-            )
-            audit_record(
-                action="customer.enrol",
-                obj=customer,
-                summary=_("Enrolled %(name)s, card %(card)s") % {"name": name, "card": card_number},
-                actor=actor,
-                origin=origin,
-                at=now,
-            )
+        return once_per_key(
+            model=Customer,
+            key=idempotency_key,
+            fingerprint=fingerprint,
+            create=create,
+            replay=lambda earlier: earlier,
+            key_field="enrol_key",
+            fingerprint_field="enrol_fingerprint",
+        )
     except IntegrityError:
-        # Lost a race with a concurrent enrolment: report it the way the checks above would have.
-        if idempotency_key and (existing := Customer.objects.filter(enrol_key=idempotency_key).first()):
-            return existing
+        # Lost a race with a concurrent enrolment of the same phone or email: report it as the checks would.
         if Customer.objects.filter(phone=phone_e164).exists():
             raise DuplicatePhone(_("A customer with phone %(phone)s already exists.") % {"phone": phone_e164}) from None
         if email and Customer.objects.filter(email=email).exists():
             raise DuplicateEmail(_("A customer with email %(email)s already exists.") % {"email": email}) from None
         raise
-    return customer
 
 
 EDITABLE_FIELDS = ("name", "phone", "email", "birthday", "consent_email", "consent_sms", "notes")

@@ -1,23 +1,34 @@
+"""Domain errors of the loyalty program. Each knows its API code, HTTP status, form field and the extra
+values the API body carries (core.exceptions.DomainError)."""
+
 from django.utils.translation import gettext as _
 
+from core.exceptions import DomainError, IdempotencyConflict
 
-class LoyaltyError(Exception):
+__all__ = [
+    "AdjustmentTooLarge",
+    "DuplicateReceipt",
+    "IdempotencyConflict",
+    "InsufficientPoints",
+    "InvalidInput",
+    "LoyaltyError",
+    "RedeemTooMuch",
+    "RefundTooMuch",
+    "UnknownCustomer",
+    "UnknownPurchase",
+]
+
+
+class LoyaltyError(DomainError):
     """A loyalty operation that cannot be done; `message` is shown to the user as is."""
-
-    field: str | None = None
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if field is not None:
-            self.field = field
 
 
 class InvalidInput(LoyaltyError):
-    pass
+    code = "invalid"
 
 
 class UnknownCustomer(LoyaltyError):
+    code = "unknown_customer"
     field = "customer"
 
     def __init__(self, customer_id: object) -> None:
@@ -25,6 +36,10 @@ class UnknownCustomer(LoyaltyError):
 
 
 class UnknownPurchase(LoyaltyError):
+    """No such purchase, or one the caller may not see (another API client's): the API answers 404."""
+
+    code = "not_found"
+    http_status = 404
     field = "purchase"
 
     def __init__(self, purchase_id: object) -> None:
@@ -32,7 +47,9 @@ class UnknownPurchase(LoyaltyError):
 
 
 class RedeemTooMuch(LoyaltyError):
+    code = "redeem_too_much"
     field = "redeem_points"
+    extra = ("max_redeem_points",)
 
     def __init__(self, *, requested: int, max_redeem_points: int) -> None:
         self.requested = requested
@@ -44,10 +61,13 @@ class RedeemTooMuch(LoyaltyError):
 
 
 class RefundTooMuch(LoyaltyError):
+    code = "refund_too_much"
     field = "amount"
+    extra = ("refundable_amount",)
 
     def __init__(self, *, requested: object, refundable: object) -> None:
         self.refundable = refundable
+        self.refundable_amount = str(refundable)
         super().__init__(
             _("Cannot refund %(requested)s: only %(refundable)s of this purchase remains to refund.")
             % {"requested": requested, "refundable": refundable}
@@ -55,13 +75,26 @@ class RefundTooMuch(LoyaltyError):
 
 
 class InsufficientPoints(LoyaltyError):
+    code = "insufficient_points"
     field = "points"
 
 
 class AdjustmentTooLarge(LoyaltyError):
+    code = "adjustment_too_large"
     field = "points"
 
 
-class IdempotencyConflict(LoyaltyError):
-    def __init__(self) -> None:
-        super().__init__(_("This idempotency key was already used for a different request."))
+class DuplicateReceipt(LoyaltyError):
+    """A purchase with this receipt number was already recorded by the same API client (or till)."""
+
+    code = "duplicate_receipt"
+    http_status = 409
+    field = "external_id"
+    extra = ("id",)
+
+    def __init__(self, *, external_id: str, purchase_id: int) -> None:
+        self.id = purchase_id
+        super().__init__(
+            _("Receipt %(receipt)s was already recorded as purchase #%(id)s; it is not recorded again.")
+            % {"receipt": external_id, "id": purchase_id}
+        )

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -10,6 +11,11 @@ from customers.models import Customer
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 PERCENT = {"max_digits": 5, "decimal_places": 2}
+# Day counts a purchase can compute with (datetime + timedelta stays far inside year 9999): 100 years.
+MAX_DAYS = 36500
+# The largest check a program accepts by default; the setting can raise it up to what MONEY holds.
+DEFAULT_MAX_PURCHASE_AMOUNT = Decimal("10000000.00")
+MAX_PURCHASE_AMOUNT = Decimal("9999999999.99")
 
 
 class ProgramSettings(models.Model):
@@ -41,12 +47,13 @@ class ProgramSettings(models.Model):
         null=True,
         blank=True,
         default=365,
-        validators=[MinValueValidator(1)],
-        help_text=_("Empty: points never expire."),
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DAYS)],
+        help_text=_("Empty: points never expire. Longer than the activation delay, at most 36 500 (100 years)."),
     )
     activation_delay_days = models.PositiveIntegerField(
         _("activation delay, days"),
         default=0,
+        validators=[MaxValueValidator(MAX_DAYS)],
         help_text=_("Earned points become spendable after this many days (e.g. the return window)."),
     )
     tier_window_days = models.PositiveIntegerField(
@@ -54,18 +61,26 @@ class ProgramSettings(models.Model):
         null=True,
         blank=True,
         default=365,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DAYS)],
         help_text=_("Spend over this many days qualifies for a tier. Empty: lifetime spend."),
     )
     tier_grace_days = models.PositiveIntegerField(
         _("tier downgrade grace period, days"),
         default=30,
+        validators=[MaxValueValidator(MAX_DAYS)],
         help_text=_("A customer below their tier's threshold at a review keeps the tier this long."),
     )
     manual_adjustment_limit = models.PositiveIntegerField(
         _("maximum points per manual adjustment"),
         default=10000,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(1_000_000_000)],
+    )
+    max_purchase_amount = models.DecimalField(
+        _("largest purchase accepted"),
+        default=DEFAULT_MAX_PURCHASE_AMOUNT,
+        validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(MAX_PURCHASE_AMOUNT)],
+        help_text=_("A check above this amount is refused as a typing or scanning error."),
+        **MONEY,
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -83,6 +98,20 @@ class ProgramSettings(models.Model):
                 condition=Q(redeem_cap_percent__gt=0, redeem_cap_percent__lte=100),
                 name="loyalty_programsettings_cap_range",
             ),
+            models.CheckConstraint(
+                condition=Q(activation_delay_days__lte=MAX_DAYS, tier_grace_days__lte=MAX_DAYS)
+                & (Q(points_lifetime_days__isnull=True) | Q(points_lifetime_days__lte=MAX_DAYS))
+                & (Q(tier_window_days__isnull=True) | Q(tier_window_days__lte=MAX_DAYS)),
+                name="loyalty_programsettings_days_bounded",
+            ),
+            models.CheckConstraint(
+                condition=Q(points_lifetime_days__isnull=True)
+                | Q(points_lifetime_days__gt=models.F("activation_delay_days")),
+                name="loyalty_programsettings_lifetime_after_activation",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_purchase_amount__gt=0), name="loyalty_programsettings_max_purchase_positive"
+            ),
         ]
         permissions = [
             ("use_cashier", _("Can use the cashier page")),
@@ -91,6 +120,20 @@ class ProgramSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("Program settings"))
+
+    def clean(self) -> None:
+        """Refuse rules that make points unusable: every point would expire before it became spendable."""
+        lifetime, delay = self.points_lifetime_days, self.activation_delay_days
+        if lifetime is not None and delay is not None and lifetime <= delay:
+            raise ValidationError(
+                {
+                    "points_lifetime_days": _(
+                        "The point lifetime (%(lifetime)s days) must be longer than the activation delay "
+                        "(%(delay)s days): otherwise points expire before they can be spent."
+                    )
+                    % {"lifetime": lifetime, "delay": delay}
+                }
+            )
 
 
 class Tier(models.Model):
@@ -191,7 +234,10 @@ class PointsAccount(models.Model):
     """The cached balance of one customer. Changed only by ledger services, under a row lock."""
 
     customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.PROTECT, related_name="points_account")
-    balance = models.IntegerField(_("balance"), default=0)
+    balance = models.BigIntegerField(_("balance"), default=0)
+    # Points a refund should have taken back but the customer had already spent (the refund's shortfall):
+    # a debt that later credits pay first. Never below zero, never forgotten.
+    points_owed = models.BigIntegerField(_("points owed"), default=0)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -199,6 +245,7 @@ class PointsAccount(models.Model):
         verbose_name_plural = _("points accounts")
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="loyalty_pointsaccount_balance_not_negative"),
+            models.CheckConstraint(condition=Q(points_owed__gte=0), name="loyalty_pointsaccount_owed_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -208,14 +255,19 @@ class PointsAccount(models.Model):
 class Purchase(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="purchases")
     amount = models.DecimalField(_("amount"), **MONEY)
-    redeemed_points = models.PositiveIntegerField(_("points redeemed"), default=0)
+    redeemed_points = models.PositiveBigIntegerField(_("points redeemed"), default=0)
     paid_amount = models.DecimalField(_("paid in money"), **MONEY)
-    earned_points = models.PositiveIntegerField(_("points earned"), default=0)
+    earned_points = models.PositiveBigIntegerField(_("points earned"), default=0)
     cashback_percent = models.DecimalField(_("cashback, %"), **PERCENT)
     point_value = models.DecimalField(_("point value"), **MONEY)
     refunded_amount = models.DecimalField(_("refunded"), default=Decimal("0"), **MONEY)
-    points_reversed = models.PositiveIntegerField(_("earned points reversed"), default=0)
-    points_returned = models.PositiveIntegerField(_("redeemed points returned"), default=0)
+    # Earned points settled by refunds: taken back, or recorded as owed (the shortfall).
+    points_reversed = models.PositiveBigIntegerField(_("earned points reversed"), default=0)
+    points_returned = models.PositiveBigIntegerField(_("redeemed points returned"), default=0)
+    # Of this purchase's earned points that a refund replaced by other points (they had been spent on
+    # another purchase), how many came back since through that purchase's refund and were turned back
+    # into the points they replaced (loyalty.services.ledger._return_points).
+    points_swapped_back = models.PositiveBigIntegerField(default=0, editable=False)
     # Money spent that counts towards tiers: the part paid in money, less its refunded share.
     qualifying_amount = models.DecimalField(_("qualifying spend"), default=Decimal("0"), **MONEY)
     external_id = models.CharField(_("receipt / external number"), max_length=100, blank=True, db_index=True)
@@ -225,7 +277,19 @@ class Purchase(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The API client that recorded it (None: the till, the console, an import or the demo data). An API
+    # client sees and refunds only its own purchases.
+    api_client = models.ForeignKey(
+        "ApiClient",
+        verbose_name=_("API client"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="purchases",
+    )
     origin = models.CharField(_("origin"), max_length=100, blank=True)
+    # The customer's balance when it was recorded: what a replayed request answers again.
+    balance_after = models.BigIntegerField(_("balance after"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("date"), db_index=True)
 
     class Meta:
@@ -247,6 +311,17 @@ class Purchase(models.Model):
             models.CheckConstraint(
                 condition=Q(points_returned__lte=models.F("redeemed_points")),
                 name="loyalty_purchase_returned_within_redeemed",
+            ),
+            # A receipt is recorded once: per API client, and per origin for purchases made outside the API.
+            models.UniqueConstraint(
+                fields=["api_client", "external_id"],
+                condition=Q(api_client__isnull=False) & ~Q(external_id=""),
+                name="loyalty_purchase_receipt_once_per_client",
+            ),
+            models.UniqueConstraint(
+                fields=["origin", "external_id"],
+                condition=Q(api_client__isnull=True) & ~Q(external_id=""),
+                name="loyalty_purchase_receipt_once_per_origin",
             ),
         ]
 
@@ -278,17 +353,22 @@ class PurchaseLine(models.Model):
 class Refund(models.Model):
     purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="refunds")
     amount = models.DecimalField(_("refunded amount"), **MONEY)
-    points_reversed = models.PositiveIntegerField(_("earned points reversed"), default=0)
-    points_returned = models.PositiveIntegerField(_("redeemed points returned"), default=0)
-    # Earned points that should have been reversed but had already been spent: the balance
-    # stays ≥ 0 and the shop sees what it lost.
-    points_shortfall = models.PositiveIntegerField(_("points already spent (shortfall)"), default=0)
+    points_reversed = models.PositiveBigIntegerField(_("earned points reversed"), default=0)
+    points_returned = models.PositiveBigIntegerField(_("redeemed points returned"), default=0)
+    # Earned points that should have been reversed but had already been spent and could not be taken
+    # back: the balance stays ≥ 0 and they become points owed (PointsAccount.points_owed), which later
+    # credits pay first.
+    points_shortfall = models.PositiveBigIntegerField(_("points owed (shortfall)"), default=0)
+    # Earned points not taken back because they had expired unused: the customer lost them already.
+    points_expired = models.PositiveBigIntegerField(_("earned points that had expired"), default=0)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     origin = models.CharField(_("origin"), max_length=100, blank=True)
+    # The customer's balance when it was recorded: what a replayed request answers again.
+    balance_after = models.BigIntegerField(_("balance after"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("date"), db_index=True)
 
     class Meta:
@@ -315,10 +395,11 @@ class LedgerEntry(models.Model):
         ADJUSTMENT = "adjustment", _("Manual adjustment")
         BONUS = "bonus", _("Bonus")
         IMPORT = "import", _("Import")
+        OWED_SETTLED = "owed_settled", _("Points owed settled")
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="ledger_entries")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    points = models.IntegerField(_("points"))
+    points = models.BigIntegerField(_("points"))
     reason = models.CharField(_("reason"), max_length=300)
     purchase = models.ForeignKey(
         Purchase, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
@@ -335,6 +416,9 @@ class LedgerEntry(models.Model):
         related_name="+",
     )
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
+    # Hash of the request behind a keyed entry (adjustment, award): the same key with another request is
+    # a conflict, not a replay.
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("date"))
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
@@ -347,7 +431,7 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(condition=~Q(points=0), name="loyalty_ledgerentry_points_not_zero"),
             models.CheckConstraint(
                 condition=Q(kind__in=["earn", "refund_return", "bonus", "import"], points__gt=0)
-                | Q(kind__in=["redeem", "expire", "refund_reversal"], points__lt=0)
+                | Q(kind__in=["redeem", "expire", "refund_reversal", "owed_settled"], points__lt=0)
                 | Q(kind="adjustment"),
                 name="loyalty_ledgerentry_sign_matches_kind",
             ),
@@ -365,8 +449,13 @@ class PointsLot(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="points_lots")
     entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="lot")
-    points = models.PositiveIntegerField(_("points credited"))
-    remaining = models.PositiveIntegerField(_("points remaining"))
+    # For points a refund returned: the lot they first came from (its root, through any number of
+    # redemptions and returns). A refund of the purchase that earned that lot takes these back first.
+    origin_lot = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    points = models.PositiveBigIntegerField(_("points credited"))
+    remaining = models.PositiveBigIntegerField(_("points remaining"))
     created_at = models.DateTimeField(_("credited"))
     available_at = models.DateTimeField(_("spendable from"))
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
@@ -396,13 +485,34 @@ class LotDebit(models.Model):
 
     entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="debits")
     lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="debits")
-    points = models.PositiveIntegerField()
+    points = models.PositiveBigIntegerField()
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(points__gt=0), name="loyalty_lotdebit_points_positive")]
 
     def __str__(self) -> str:
         return f"entry {self.entry_id} took {self.points} from lot {self.lot_id}"
+
+
+class DailyRun(models.Model):
+    """One completed run of the daily jobs for a date (loyalty.services.ledger.daily_run).
+
+    The latest date tells the tier review not to go back in time, and verify_ledger which lots must
+    already be expired.
+    """
+
+    as_of = models.DateField(_("date"), unique=True)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"))
+    result = models.JSONField(_("result"), default=dict)
+
+    class Meta:
+        verbose_name = _("daily run")
+        verbose_name_plural = _("daily runs")
+        ordering = ["-as_of"]
+
+    def __str__(self) -> str:
+        return self.as_of.isoformat()
 
 
 class ApiClient(models.Model):

@@ -6,14 +6,24 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Customer
 
 from . import rules
-from .models import LedgerEntry, PointsAccount, PointsLot, ProgramSettings, Purchase, Refund, Tier, TierStatus
+from .models import (
+    DailyRun,
+    LedgerEntry,
+    PointsAccount,
+    PointsLot,
+    ProgramSettings,
+    Purchase,
+    Refund,
+    Tier,
+    TierStatus,
+)
 
 
 def program_settings_get() -> ProgramSettings:
@@ -29,19 +39,23 @@ def _open_lots(customer_id: int, now: dt.datetime) -> QuerySet[PointsLot]:
 
 @dataclass(frozen=True)
 class PointsSummary:
-    balance: int  # every point on the account (the cached balance)
+    balance: int  # every live point on the account: available + pending (points past their expiry are dead
+    # even before the nightly job writes them off)
     available: int  # spendable now
     pending: int  # earned, not yet spendable (activation delay)
+    owed: int  # points a refund could not take back (already spent); later credits pay them first
 
 
 def points_summary(customer_id: int, *, now: dt.datetime | None = None) -> PointsSummary:
+    """A customer's points as of `now` (default: now), all in points."""
     now = now or timezone.now()
-    balance = PointsAccount.objects.filter(pk=customer_id).values_list("balance", flat=True).first() or 0
+    owed = PointsAccount.objects.filter(pk=customer_id).values_list("points_owed", flat=True).first() or 0
     sums = _open_lots(customer_id, now).aggregate(
         available=Sum("remaining", filter=Q(available_at__lte=now)),
         pending=Sum("remaining", filter=Q(available_at__gt=now)),
     )
-    return PointsSummary(balance=balance, available=sums["available"] or 0, pending=sums["pending"] or 0)
+    available, pending = sums["available"] or 0, sums["pending"] or 0
+    return PointsSummary(balance=available + pending, available=available, pending=pending, owed=owed)
 
 
 def points_available(customer_id: int, *, now: dt.datetime | None = None) -> int:
@@ -83,22 +97,61 @@ def purchases_for_customer(customer_id: int) -> QuerySet[Purchase]:
     return Purchase.objects.filter(customer_id=customer_id).prefetch_related("refunds")
 
 
-def balance_mismatches(*, limit: int = 100) -> list[tuple[int, int, int]]:
-    """Accounts whose cached balance differs from the sum of their entries: (customer id, cached, Σ entries).
+@dataclass(frozen=True)
+class LedgerProblem:
+    """One customer whose points do not add up (all figures in points)."""
 
-    Empty when the ledger is healthy; the daily job reports it. One query, no per-row Python.
+    customer_id: int
+    balance: int  # the cached PointsAccount.balance
+    entries: int  # Σ LedgerEntry.points
+    lots: int  # Σ PointsLot.remaining
+    owed: int  # the cached PointsAccount.points_owed
+    owed_expected: int  # Σ refunds' shortfalls − Σ settlements
+    dead_points: int  # points still in lots that expired by the last daily run's date
+
+
+def ledger_problems(*, as_of: dt.date | None = None, limit: int = 100) -> list[LedgerProblem]:
+    """Customers whose cached balance, entries and lots disagree, whose points owed differ from their
+    refunds' unsettled shortfalls, or who still hold points that expired by `as_of` (the date of the
+    last daily run: its expiry has passed them). Empty when the ledger is healthy.
+
+    Set-based: one query over per-customer aggregates, no per-row Python.
     """
-    entry_sum = (
-        LedgerEntry.objects.filter(customer_id=OuterRef("pk"))
-        .values("customer_id")
-        .annotate(total=Sum("points"))
-        .values("total")
-    )
-    return list(
-        PointsAccount.objects.annotate(expected=Coalesce(Subquery(entry_sum), 0))
-        .exclude(balance=F("expected"))
-        .values_list("customer_id", "balance", "expected")[:limit]
-    )
+    account_t, entry_t, lot_t = PointsAccount._meta.db_table, LedgerEntry._meta.db_table, PointsLot._meta.db_table
+    refund_t, purchase_t = Refund._meta.db_table, Purchase._meta.db_table
+    cutoff = rules.local_midnight(as_of) if as_of is not None else None
+    sql = f"""
+        SELECT a.customer_id, a.balance, COALESCE(e.total, 0), COALESCE(l.total, 0), a.points_owed,
+               COALESCE(s.total, 0) + COALESCE(e.settled, 0), COALESCE(l.dead, 0)
+        FROM {account_t} a
+        LEFT JOIN (
+            SELECT customer_id, SUM(points) AS total,
+                   SUM(CASE WHEN kind = %s THEN points ELSE 0 END) AS settled
+            FROM {entry_t} GROUP BY customer_id
+        ) e ON e.customer_id = a.customer_id
+        LEFT JOIN (
+            SELECT customer_id, SUM(remaining) AS total,
+                   SUM(CASE WHEN remaining > 0 AND expires_at <= %s THEN remaining ELSE 0 END) AS dead
+            FROM {lot_t} GROUP BY customer_id
+        ) l ON l.customer_id = a.customer_id
+        LEFT JOIN (
+            SELECT p.customer_id, SUM(r.points_shortfall) AS total
+            FROM {refund_t} r JOIN {purchase_t} p ON p.id = r.purchase_id
+            WHERE r.points_shortfall > 0 GROUP BY p.customer_id
+        ) s ON s.customer_id = a.customer_id
+        WHERE a.balance <> COALESCE(e.total, 0) OR a.balance <> COALESCE(l.total, 0)
+           OR a.points_owed <> COALESCE(s.total, 0) + COALESCE(e.settled, 0) OR COALESCE(l.dead, 0) > 0
+        ORDER BY a.customer_id
+        LIMIT %s
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [LedgerEntry.Kind.OWED_SETTLED, cutoff, limit])
+        return [LedgerProblem(*(int(value) for value in row)) for row in cursor.fetchall()]
+
+
+def daily_run_latest() -> dt.date | None:
+    """The latest date the daily jobs completed for, or None before the first run."""
+    return DailyRun.objects.aggregate(d=Max("as_of"))["d"]
 
 
 @dataclass(frozen=True)
@@ -294,6 +347,8 @@ def balance_after_entry(customer_id: int, entry_id: int) -> int:
 
 def balance_after_purchase(purchase: Purchase) -> int:
     """The balance right after a purchase was recorded (not counting what happened since)."""
+    if purchase.balance_after is not None:
+        return purchase.balance_after
     last = (
         LedgerEntry.objects.filter(purchase=purchase, refund__isnull=True)
         .order_by("-id")
@@ -311,6 +366,9 @@ def balance_after_purchase(purchase: Purchase) -> int:
 
 
 def balance_after_refund(refund: Refund) -> int:
+    """The balance right after a refund was recorded (not counting what happened since)."""
+    if refund.balance_after is not None:
+        return refund.balance_after
     last = LedgerEntry.objects.filter(refund=refund).order_by("-id").values_list("id", flat=True).first()
     if last is None:
         last = (

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "django_q",
+    "core",
     "customers",
     "loyalty",
     "campaigns",

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0002_name_trigram_index'),
+        ("customers", "0002_name_trigram_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='created_at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='when'),
+            model_name="auditentry",
+            name="created_at",
+            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="when"),
         ),
     ]

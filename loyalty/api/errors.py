@@ -1,7 +1,7 @@
-"""One error shape for the whole API: {"detail": "<a sentence for a person>", "<field>": ["…"], …}.
+"""One error shape for the whole API: {"detail": "<a sentence for a person>", "code": "…", "<field>": ["…"], …}.
 
-Domain errors from the services (loyalty.exceptions, customers.exceptions) are mapped here by class,
-so views only call a service and let its error propagate.
+Domain errors from the services (core.exceptions.DomainError and its subclasses) say themselves how they
+are shown (status, code, field, extra values), so views only call a service and let its error propagate.
 """
 
 from typing import Any
@@ -14,8 +14,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from customers.exceptions import CustomerError
-from loyalty.exceptions import IdempotencyConflict, LoyaltyError, RedeemTooMuch, RefundTooMuch, UnknownPurchase
+from core.exceptions import DomainError
 
 
 class MissingIdempotencyKey(exceptions.APIException):
@@ -52,26 +51,9 @@ def _first_message(detail: Any, path: str = "") -> str | None:
     return f"{path}: {detail}" if path else str(detail)
 
 
-def _domain_error(exc: LoyaltyError | CustomerError) -> Response:
-    body: dict[str, Any] = {"detail": exc.message}
-    if exc.field:
-        body[exc.field] = [exc.message]
-    code = status.HTTP_400_BAD_REQUEST
-    if isinstance(exc, IdempotencyConflict):
-        code = status.HTTP_409_CONFLICT
-    elif isinstance(exc, UnknownPurchase):
-        code = status.HTTP_404_NOT_FOUND
-        body.pop(exc.field, None)  # the purchase is in the path, not the body
-    elif isinstance(exc, RedeemTooMuch):
-        body["max_redeem_points"] = exc.max_redeem_points
-    elif isinstance(exc, RefundTooMuch):
-        body["refundable_amount"] = str(exc.refundable)
-    return Response(body, status=code)
-
-
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, LoyaltyError | CustomerError):
-        return _domain_error(exc)
+    if isinstance(exc, DomainError):
+        return Response(exc.as_api_body(), status=exc.http_status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

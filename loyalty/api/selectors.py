@@ -24,6 +24,7 @@ def customer_card(customer: Customer) -> dict[str, Any]:
         "balance": points.balance,
         "available_points": points.available,
         "pending_points": points.pending,
+        "points_owed": points.owed,
         "tier": None
         if tier is None
         else {

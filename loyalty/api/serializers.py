@@ -154,6 +154,11 @@ class CustomerSerializer(serializers.Serializer):
     balance = serializers.IntegerField(help_text=_("Every point on the account."))
     available_points = serializers.IntegerField(help_text=_("Points that can pay now."))
     pending_points = serializers.IntegerField(help_text=_("Earned points not yet spendable (activation delay)."))
+    points_owed = serializers.IntegerField(
+        help_text=_(
+            "Points a refund should have taken back but the customer had already spent: later credits pay them first."
+        )
+    )
     tier = TierSerializer(allow_null=True, help_text=_("Null when the program has no tiers."))
     next_tier = NextTierSerializer(allow_null=True, help_text=_("Null at the top tier or without tiers."))
 
@@ -176,6 +181,12 @@ class RefundResultSerializer(serializers.Serializer):
     refunded_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     points_reversed = serializers.IntegerField(help_text=_("Earned points taken back."))
     points_returned = serializers.IntegerField(help_text=_("Redeemed points given back."))
+    points_shortfall = serializers.IntegerField(
+        help_text=_("Earned points already spent that could not be taken back: now owed by the customer.")
+    )
+    points_expired = serializers.IntegerField(
+        help_text=_("Earned points not taken back because they had expired unused.")
+    )
     balance_after = serializers.IntegerField()
 
 
@@ -191,12 +202,19 @@ class ErrorSerializer(serializers.Serializer):
     """Every error: a sentence for a person in `detail`, and the messages per field where a field is wrong."""
 
     detail = serializers.CharField()
+    code = serializers.CharField(
+        required=False, help_text=_("A stable machine-readable reason, e.g. `redeem_too_much`, `duplicate_receipt`.")
+    )
 
 
 class PurchaseErrorSerializer(ErrorSerializer):
     max_redeem_points = serializers.IntegerField(
         required=False, help_text=_("When too many points were asked for: the most this purchase can redeem.")
     )
+
+
+class DuplicateReceiptSerializer(ErrorSerializer):
+    id = serializers.IntegerField(help_text=_("The purchase already recorded under this receipt number."))
 
 
 class RefundErrorSerializer(ErrorSerializer):

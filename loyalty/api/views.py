@@ -56,9 +56,12 @@ class ApiView(APIView):
     def origin(self) -> str:
         return f"api:{self.client.name}"
 
-    def idempotency_key(self) -> str:
-        """The client's Idempotency-Key, namespaced per client so that two clients' keys never collide."""
+    def idempotency_key(self, *, required: bool = True) -> str | None:
+        """The client's Idempotency-Key, namespaced per client so that two clients' keys never collide.
+        Missing or malformed: MissingIdempotencyKey (400) where required, None where optional and absent."""
         key = self.request.headers.get("Idempotency-Key", "")
+        if not key and not required:
+            return None
         if not IDEMPOTENCY_KEY.match(key):
             raise MissingIdempotencyKey()
         return f"api:{self.client.pk}:{key}"
@@ -74,11 +77,32 @@ class CustomerEnrolView(ApiView):
     @extend_schema(
         operation_id="customer_enrol",
         summary=gettext_lazy("Enrol a customer"),
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                pattern=IDEMPOTENCY_KEY.pattern,
+                description=gettext_lazy(
+                    "Optional: with it, a retried enrolment returns the customer the first one created; the same "
+                    "key with other details is refused with 409."
+                ),
+            )
+        ],
         request=s.CustomerEnrolSerializer,
-        responses={201: s.CustomerSerializer, 400: BAD_REQUEST, **ERRORS},
+        responses={
+            201: s.CustomerSerializer,
+            400: BAD_REQUEST,
+            409: OpenApiResponse(
+                s.ErrorSerializer, description=gettext_lazy("The Idempotency-Key was used for another enrolment.")
+            ),
+            **ERRORS,
+        },
         tags=["customers"],
     )
     def post(self, request):
+        key = self.idempotency_key(required=False)
         data = self.parse(s.CustomerEnrolSerializer, request.data)
         customer = customer_enrol(
             name=data["name"],
@@ -86,6 +110,7 @@ class CustomerEnrolView(ApiView):
             email=data.get("email") or None,
             birthday=data.get("birthday"),
             referral_code=data.get("referral_code") or None,
+            idempotency_key=key,
             origin=self.origin,
         )
         return Response(s.CustomerSerializer(customer_card(customer)).data, status=status.HTTP_201_CREATED)
@@ -177,7 +202,11 @@ class PurchaseRecordView(ApiView):
                 ),
             ),
             409: OpenApiResponse(
-                s.ErrorSerializer, description=gettext_lazy("The Idempotency-Key was used for another request.")
+                s.DuplicateReceiptSerializer,
+                description=gettext_lazy(
+                    "The Idempotency-Key was used for another request, or this client already recorded a purchase "
+                    "with this `external_id` (then `id` is that purchase)."
+                ),
             ),
             **ERRORS,
         },
@@ -193,6 +222,7 @@ class PurchaseRecordView(ApiView):
             lines=data["lines"],
             external_id=data["external_id"],
             idempotency_key=key,
+            api_client=self.client,
             origin=self.origin,
         )
         purchase = result.purchase
@@ -226,7 +256,9 @@ class PurchaseRefundView(ApiView):
                     "(then `refundable_amount` says what remains)."
                 ),
             ),
-            404: OpenApiResponse(s.ErrorSerializer, description=gettext_lazy("No such purchase.")),
+            404: OpenApiResponse(
+                s.ErrorSerializer, description=gettext_lazy("No such purchase, or one another API client recorded.")
+            ),
             409: OpenApiResponse(
                 s.ErrorSerializer, description=gettext_lazy("The Idempotency-Key was used for another request.")
             ),
@@ -238,13 +270,19 @@ class PurchaseRefundView(ApiView):
         key = self.idempotency_key()
         data = self.parse(s.PurchaseRefundSerializer, request.data)
         result = purchase_refund(
-            purchase_id=purchase_id, amount=data.get("amount"), idempotency_key=key, origin=self.origin
+            purchase_id=purchase_id,
+            amount=data.get("amount"),
+            idempotency_key=key,
+            api_client=self.client,
+            origin=self.origin,
         )
         refund = result.refund
         body = {
             "refunded_amount": refund.amount,
             "points_reversed": refund.points_reversed,
             "points_returned": refund.points_returned,
+            "points_shortfall": refund.points_shortfall,
+            "points_expired": refund.points_expired,
             "balance_after": result.balance_after,
         }
         headers = {REPLAYED_HEADER: "true"} if result.replayed else {}

@@ -23,6 +23,7 @@ SETTINGS_FIELDS = (
     "tier_window_days",
     "tier_grace_days",
     "manual_adjustment_limit",
+    "max_purchase_amount",
 )
 
 

@@ -119,6 +119,7 @@ class TestEnrol:
             "balance": 0,
             "available_points": 0,
             "pending_points": 0,
+            "points_owed": 0,
             "tier": {"code": "bronze", "name": "Bronze", "cashback_percent": "5.00", "redeem_cap_percent": "30.00"},
             "next_tier": {"code": "silver", "name": "Silver", "spend_needed": "15000.00"},
         }
@@ -134,7 +135,7 @@ class TestEnrol:
         response = api.post("/api/v1/customers/", {"phone": "89123456789", "name": "Someone"}, format="json")
         assert response.status_code == 400
         message = "A customer with phone +79123456789 already exists."
-        assert response.json() == {"detail": message, "phone": [message]}
+        assert response.json() == {"detail": message, "code": "duplicate_phone", "phone": [message]}
 
     def test_missing_fields_are_400_per_field(self, api):
         response = api.post("/api/v1/customers/", {}, format="json")
@@ -146,7 +147,7 @@ class TestEnrol:
     def test_bad_phone_is_400_under_phone(self, api):
         response = api.post("/api/v1/customers/", {"phone": "12", "name": "Anna"}, format="json")
         assert response.status_code == 400
-        assert list(response.json()) == ["detail", "phone"]
+        assert list(response.json()) == ["detail", "code", "phone"]
 
     def test_referral_code(self, api, customer):
         response = api.post(
@@ -259,6 +260,7 @@ class TestQuote:
         assert response.status_code == 400
         assert response.json() == {
             "detail": "Customer 999999 does not exist.",
+            "code": "unknown_customer",
             "customer": ["Customer 999999 does not exist."],
         }
 
@@ -340,7 +342,11 @@ class TestPurchase:
         post(api, "/api/v1/purchases/", {"customer": customer.pk, "amount": "1000.00"})
         response = post(api, "/api/v1/purchases/", {"customer": customer.pk, "amount": "999.00"})
         assert response.status_code == 409
-        assert response.json() == {"detail": "This idempotency key was already used for a different request."}
+        assert response.json() == {
+            "detail": "This request was already made with the same key but different details (customer, amount or "
+            "points). Nothing was recorded; start a new operation.",
+            "code": "idempotency_conflict",
+        }
         assert Purchase.objects.count() == 1
 
     def test_two_clients_can_use_the_same_key(self, api, customer):
@@ -357,7 +363,12 @@ class TestPurchase:
         response = post(api, "/api/v1/purchases/", {"customer": customer.pk, "amount": "1000.00", "redeem_points": 301})
         assert response.status_code == 400
         message = "Cannot redeem 301 points: at most 300 can be redeemed on this purchase."
-        assert response.json() == {"detail": message, "redeem_points": [message], "max_redeem_points": 300}
+        assert response.json() == {
+            "detail": message,
+            "code": "redeem_too_much",
+            "redeem_points": [message],
+            "max_redeem_points": 300,
+        }
         assert Purchase.objects.count() == 0 and balance(customer) == 500
 
     def test_unknown_customer_is_400(self, api, program):
@@ -422,9 +433,11 @@ class TestPurchase:
 
 class TestRefund:
     @pytest.fixture
-    def purchase(self, customer):
+    def purchase(self, customer, client_key):
         services.points_award(customer_id=customer.pk, points=500, reason="Welcome")
-        return services.purchase_record(customer_id=customer.pk, amount="1000.00", redeem_points=200).purchase
+        return services.purchase_record(
+            customer_id=customer.pk, amount="1000.00", redeem_points=200, api_client=client_key[0]
+        ).purchase
 
     def test_full_refund_when_amount_is_absent(self, api, purchase, customer):
         response = post(api, f"/api/v1/purchases/{purchase.pk}/refund/", {}, key="r-1")
@@ -433,6 +446,8 @@ class TestRefund:
             "refunded_amount": "1000.00",
             "points_reversed": 40,
             "points_returned": 200,
+            "points_shortfall": 0,
+            "points_expired": 0,
             "balance_after": 500,
         }
         refund = Refund.objects.get()
@@ -445,6 +460,8 @@ class TestRefund:
             "refunded_amount": "250.00",
             "points_reversed": 10,
             "points_returned": 50,
+            "points_shortfall": 0,
+            "points_expired": 0,
             "balance_after": 380,
         }
         rest = post(api, f"/api/v1/purchases/{purchase.pk}/refund/", {"amount": None}, key="r-2")
@@ -455,7 +472,12 @@ class TestRefund:
         response = post(api, f"/api/v1/purchases/{purchase.pk}/refund/", {"amount": "100.01"}, key="r-2")
         assert response.status_code == 400
         message = "Cannot refund 100.01: only 100.00 of this purchase remains to refund."
-        assert response.json() == {"detail": message, "amount": [message], "refundable_amount": "100.00"}
+        assert response.json() == {
+            "detail": message,
+            "code": "refund_too_much",
+            "amount": [message],
+            "refundable_amount": "100.00",
+        }
 
     def test_fully_refunded_purchase_cannot_be_refunded_again(self, api, purchase):
         post(api, f"/api/v1/purchases/{purchase.pk}/refund/", {}, key="r-1")
@@ -478,7 +500,7 @@ class TestRefund:
     def test_unknown_purchase_is_404(self, api, program):
         response = post(api, "/api/v1/purchases/999999/refund/", {}, key="r-1")
         assert response.status_code == 404
-        assert response.json() == {"detail": "Purchase 999999 does not exist."}
+        assert response.json() == {"detail": "Purchase 999999 does not exist.", "code": "not_found"}
 
     def test_huge_purchase_id_is_404(self, api, program):
         response = post(api, f"/api/v1/purchases/{10**30}/refund/", {}, key="r-1")

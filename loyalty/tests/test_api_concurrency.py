@@ -12,7 +12,7 @@ from customers.services import customer_enrol
 from loyalty import services
 from loyalty.api.services import api_client_create
 from loyalty.models import PointsAccount, Purchase
-from loyalty.selectors import balance_mismatches
+from loyalty.selectors import ledger_problems
 
 ATTEMPTS = 20
 REDEEM = 150  # on a 1 000.00 check: under the 30 % cap, so only the balance limits it
@@ -74,4 +74,4 @@ def test_concurrent_api_purchases_never_overspend():
     racing_balance = PointsAccount.objects.get(pk=racing_customer.pk).balance
     assert racing_balance == serial_balance >= 0
     assert Purchase.objects.filter(customer=racing_customer).count() == statuses.count(201)
-    assert balance_mismatches() == []
+    assert ledger_problems() == []

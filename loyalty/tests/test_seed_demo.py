@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from loyalty.models import LedgerEntry, PointsAccount, PointsLot, Purchase, Refund
-from loyalty.selectors import balance_mismatches
+from loyalty.selectors import ledger_problems
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def test_seed_demo_loads_a_consistent_history_through_the_services_once_unless_f
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.EXPIRE, created_at__lt=t0).exists()
     # The ledger agrees with itself: cached balance = Σ entries = Σ remaining points in lots.
     assert PointsAccount.objects.exists()
-    assert balance_mismatches() == []
+    assert ledger_problems() == []
     assert _lot_mismatches() == []
 
     before = _counts()
@@ -64,5 +64,5 @@ def test_seed_demo_loads_a_consistent_history_through_the_services_once_unless_f
     # --force adds to what is there: the same seed draws the same people, who get new phones and emails.
     call_command("seed_demo", customers=5, force=True, stdout=StringIO())
     assert Customer.objects.count() == 65
-    assert balance_mismatches() == []
+    assert ledger_problems() == []
     assert _lot_mismatches() == []

@@ -21,7 +21,7 @@ from loyalty.exceptions import (
 )
 from loyalty.models import LedgerEntry, PointsAccount, PointsLot, Purchase, Refund, Tier
 from loyalty.rules import local_midnight
-from loyalty.selectors import balance_mismatches, points_summary, purchase_quote
+from loyalty.selectors import ledger_problems, points_summary, purchase_quote
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,12 @@ def assert_ledger_consistent(customer):
     entries = LedgerEntry.objects.filter(customer=customer).aggregate(s=Sum("points"))["s"] or 0
     lots = PointsLot.objects.filter(customer=customer).aggregate(s=Sum("remaining"))["s"] or 0
     assert balance(customer) == entries == lots
-    assert balance_mismatches() == []
+    assert ledger_problems() == []
+
+
+def run_daily(day: dt.date) -> dict:
+    """The daily jobs for `day`, run at 00:15 that day (the schedule's time)."""
+    return services.daily_run(as_of=day, now=local_midnight(day) + dt.timedelta(minutes=15))
 
 
 def buy(customer, amount, redeem=0, **kwargs):
@@ -237,12 +242,12 @@ class TestExpiry:
         buy(customer, "2000.00", now=t0 + dt.timedelta(days=10))  # 100 points
         lot = PointsLot.objects.order_by("id").first()
         assert lot.expires_at == local_midnight(dt.date(2027, 3, 1))
-        assert services.daily_run(as_of=dt.date(2027, 2, 28))["expired_points"] == 0
+        assert run_daily(dt.date(2027, 2, 28))["expired_points"] == 0
         assert balance(customer) == 150
-        result = services.daily_run(as_of=dt.date(2027, 3, 1))
+        result = run_daily(dt.date(2027, 3, 1))
         assert (result["expired_points"], result["expired_customers"], result["balance_mismatches"]) == (50, 1, 0)
         assert balance(customer) == 100
-        again = services.daily_run(as_of=dt.date(2027, 3, 1))
+        again = run_daily(dt.date(2027, 3, 1))
         assert again["expired_points"] == 0
         assert LedgerEntry.objects.filter(kind="expire").count() == 1
         assert_ledger_consistent(customer)
@@ -257,7 +262,7 @@ class TestExpiry:
     def test_partly_spent_lot_expires_only_its_remainder(self, customer, t0):
         buy(customer, "10000.00", now=t0)  # 500
         buy(customer, "1000.00", redeem=200, now=t0)  # spends 200 of the first lot, earns 40
-        services.daily_run(as_of=dt.date(2027, 3, 1))
+        run_daily(dt.date(2027, 3, 1))
         assert LedgerEntry.objects.get(kind="expire").points == -340
         assert balance(customer) == 0
         assert_ledger_consistent(customer)
@@ -271,9 +276,9 @@ class TestExpiry:
         assert remaining == [("bonus", 100), ("earn", 0), ("earn", 45)]
 
     def test_run_daily_command(self, customer, t0):
-        buy(customer, "1000.00", now=t0)
-        call_command("run_daily", "--date", "2027-03-01")
-        call_command("run_daily", "--date", "2027-03-01")
+        buy(customer, "1000.00", now=t0 - dt.timedelta(days=365))  # burns at 2026-03-01 00:00
+        call_command("run_daily", "--date", "2026-03-01")
+        call_command("run_daily", "--date", "2026-03-01")
         assert balance(customer) == 0
         assert LedgerEntry.objects.filter(kind="expire").count() == 1
 
@@ -385,16 +390,17 @@ def test_daily_task_runs_the_daily_jobs(customer):
     assert run_daily_task()["balance_mismatches"] == 0
 
 
-def test_points_returned_after_their_expiry_burn_at_the_next_run_even_for_the_same_date(customer, t0):
+def test_points_returned_after_their_expiry_are_dead_at_once_and_a_second_run_changes_nothing(customer, t0):
     # Found by the property test: a refund returned points whose original expiry had passed, and a second
-    # run for the same date crashed on a duplicate key instead of expiring them.
+    # run for the same date crashed on a duplicate key. Returned points past their expiry now expire in the
+    # refund itself, so no run has anything left to do.
     gift = services.points_award(customer_id=customer.pk, points=300, reason="gift", now=t0)
     purchase = buy(customer, "1000.00", redeem=300, now=t0 + dt.timedelta(days=300)).purchase
     burn_day = gift.expires_at.date()
-    services.daily_run(as_of=burn_day)
-    services.purchase_refund(purchase_id=purchase.pk, now=gift.expires_at + dt.timedelta(hours=2))
-    assert balance(customer) == 300  # the 35 earned reversed, the 300 returned with the gift's passed expiry
-    result = services.daily_run(as_of=burn_day)
-    assert result["expired_points"] == 300
+    run_daily(burn_day)
+    refund = services.purchase_refund(purchase_id=purchase.pk, now=gift.expires_at + dt.timedelta(hours=2))
+    # The 35 earned are reversed; the 300 come back with the gift's passed expiry and burn at once.
+    assert (refund.refund.points_returned, refund.refund.points_reversed, refund.balance_after) == (300, 35, 0)
     assert balance(customer) == 0
+    assert run_daily(burn_day)["expired_points"] == 0
     assert_ledger_consistent(customer)

@@ -18,6 +18,7 @@ VALID = {
     "tier_window_days": "365",
     "tier_grace_days": "30",
     "manual_adjustment_limit": "10000",
+    "max_purchase_amount": "10000000.00",
 }
 
 

@@ -6,12 +6,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.exceptions import DomainError
+from core.forms import add_domain_error
 from customers.permissions import permission_required
 
 from ..api.forms import ApiClientCreateForm
 from ..api.selectors import api_client_list
 from ..api.services import api_client_create, api_client_revoke
-from ..exceptions import InvalidInput
 
 ORIGIN = "console"
 api_clients_required = permission_required("loyalty.change_apiclient")
@@ -25,8 +26,8 @@ def client_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             created = api_client_create(name=form.cleaned_data["name"], actor=request.user, origin=ORIGIN)
-        except InvalidInput as exc:
-            form.add_error(exc.field or None, exc.message)
+        except DomainError as exc:
+            add_domain_error(form, exc)
         else:
             form = ApiClientCreateForm()
     response = render(
@@ -42,7 +43,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 def client_revoke(request: HttpRequest, client_id: int) -> HttpResponse:
     try:
         client = api_client_revoke(client_id=client_id, actor=request.user, origin=ORIGIN)
-    except InvalidInput as exc:
+    except DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(

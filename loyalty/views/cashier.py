@@ -13,14 +13,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.exceptions import CustomerError
+from core.exceptions import DomainError
+from core.forms import add_domain_error
 from customers.permissions import permission_required
 from customers.rules import phone_mask, phone_try_normalize
 from customers.selectors import customer_get, customer_lookup
 from customers.services import customer_enrol
 
 from .. import rules
-from ..exceptions import LoyaltyError
 from ..forms import CashierSearchForm, EnrolForm, PurchaseForm, ReceiptSearchForm, RefundForm
 from ..selectors import (
     balance_after_purchase,
@@ -138,8 +138,8 @@ def purchase_create(request: HttpRequest, customer_id: int) -> HttpResponse:
                 actor=request.user,
                 origin=ORIGIN,
             )
-        except LoyaltyError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except DomainError as exc:
+            add_domain_error(form, exc)
         else:
             return redirect("loyalty:cashier_purchase", purchase_id=result.purchase.pk)
     return render(request, "loyalty/cashier/customer.html", _card_context(customer, form=form), status=400)
@@ -185,8 +185,8 @@ def refund_create(request: HttpRequest, purchase_id: int) -> HttpResponse:
                 actor=request.user,
                 origin=ORIGIN,
             )
-        except LoyaltyError as exc:
-            form.add_error("amount" if exc.field == "amount" else None, exc.message)
+        except DomainError as exc:
+            add_domain_error(form, exc)
         else:
             refund = result.refund
             messages.success(
@@ -232,8 +232,8 @@ def enrol(request: HttpRequest) -> HttpResponse:
                     actor=request.user,
                     origin=ORIGIN,
                 )
-            except CustomerError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            except DomainError as exc:
+                add_domain_error(form, exc)
             else:
                 messages.success(
                     request,

@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.exceptions import CustomerError
+from core.exceptions import DomainError
+from core.forms import add_domain_error
 from customers.permissions import permission_required
 from customers.selectors import customer_get
 from customers.services import EDITABLE_FIELDS, customer_update
 
-from ..exceptions import LoyaltyError
 from ..filters import CustomerFilter
 from ..forms import AdjustmentForm, CustomerProfileForm
 from ..selectors import (
@@ -129,8 +129,8 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             customer_update(customer=customer, actor=request.user, origin="console", **form.cleaned_data)
-        except CustomerError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except DomainError as exc:
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("Profile saved."))
             return redirect("loyalty:customer", customer_id=customer.pk)
@@ -154,8 +154,8 @@ def customer_adjust(request: HttpRequest, customer_id: int) -> HttpResponse:
                 idempotency_key=f"console:{form.cleaned_data['idempotency_key']}",
                 origin="console",
             )
-        except LoyaltyError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except DomainError as exc:
+            add_domain_error(form, exc)
         else:
             messages.success(
                 request, _("%(points)+d points: %(reason)s") % {"points": entry.points, "reason": entry.reason}

@@ -7,10 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core.exceptions import DomainError
+from core.forms import add_domain_error
 from customers.permissions import permission_required
 
 from .. import rules
-from ..exceptions import InvalidInput
 from ..forms import ProgramSettingsForm
 from ..selectors import program_settings_get, tiers_list
 from ..services import SETTINGS_FIELDS, program_settings_update
@@ -49,8 +50,8 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
                 program_settings_update(
                     actor=request.user, origin="console", **{f: form.cleaned_data[f] for f in SETTINGS_FIELDS}
                 )
-            except InvalidInput as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            except DomainError as exc:
+                add_domain_error(form, exc)
             else:
                 messages.success(request, _("Settings saved. They apply from the next purchase; history is unchanged."))
                 return redirect("loyalty:settings")

@@ -3,11 +3,15 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from loyalty.exceptions import InvalidInput
 from loyalty.services import daily_run
 
 
 class Command(BaseCommand):
-    help = "Run the daily jobs (points expiry, ledger check) as of a date. Safe to run twice for one date."
+    help = (
+        "Run the daily jobs (points expiry, tier review, ledger check) as of a date: today or earlier in the "
+        "shop's time zone. Safe to run twice for one date."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="YYYY-MM-DD; default: today in the shop's time zone")
@@ -20,13 +24,18 @@ class Command(BaseCommand):
                 raise CommandError(f"--date must be YYYY-MM-DD, got {options['date']!r}") from None
         else:
             as_of = timezone.localdate()
-        result = daily_run(as_of=as_of)
+        try:
+            result = daily_run(as_of=as_of)
+        except InvalidInput as exc:
+            raise CommandError(exc.message) from None
         if "skipped" in result:
             self.stdout.write(self.style.WARNING(f"{as_of}: skipped, {result['skipped']}"))
             return
+        if "tiers_skipped" in result:
+            self.stdout.write(self.style.WARNING(f"{as_of}: {result['tiers_skipped']}"))
         self.stdout.write(
             f"{as_of}: expired {result['expired_points']} points of {result['expired_customers']} customers; "
-            f"balance mismatches: {result['balance_mismatches']}"
+            f"customers whose points do not add up: {result['balance_mismatches']}"
         )
         if result["balance_mismatches"]:
-            raise CommandError("cached balances differ from the ledger; see the log")
+            raise CommandError("the ledger check found customers whose points do not add up: run verify_ledger")

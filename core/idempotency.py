@@ -1,0 +1,62 @@
+"""One way to make a write safe to retry: an idempotency key, checked the same way by every service.
+
+The same key with the same request returns the first result and records nothing; the same key with
+another request raises IdempotencyConflict; two concurrent requests with one key never surface a raw
+IntegrityError (the loser of the race on the key's unique index replays the winner's row).
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, models, transaction
+
+from .exceptions import IdempotencyConflict
+
+T = TypeVar("T")
+
+
+def request_fingerprint(payload: dict[str, Any]) -> str:
+    """A SHA-256 hex digest (64 characters) of a request's normalised fields, for comparing retries."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def once_per_key(
+    *,
+    model: type[models.Model],
+    key: str | None,
+    fingerprint: str,
+    create: Callable[[Any], T],
+    replay: Callable[[Any], T],
+    lock: Callable[[], Any] | None = None,
+    key_field: str = "idempotency_key",
+    fingerprint_field: str = "request_fingerprint",
+) -> T:
+    """Run `create(lock())` at most once per `key` (no key: always), in one transaction.
+
+    `model` holds the key in `key_field` (a unique column) and the request's fingerprint in
+    `fingerprint_field`. `lock()` runs first inside the transaction (e.g. the customer's account row
+    lock) so that retries for one customer are serialised. A row with the key already there is passed
+    to `replay(row)` when its fingerprint matches, else IdempotencyConflict is raised.
+    """
+
+    def earlier():
+        return model.objects.filter(**{key_field: key}).first() if key else None
+
+    def replay_or_conflict(row):
+        if getattr(row, fingerprint_field) != fingerprint:
+            raise IdempotencyConflict()
+        return replay(row)
+
+    try:
+        with transaction.atomic():
+            locked = lock() if lock is not None else None
+            if (row := earlier()) is not None:
+                return replay_or_conflict(row)
+            return create(locked)
+    except IntegrityError:
+        row = earlier()
+        if row is None:
+            raise
+        return replay_or_conflict(row)

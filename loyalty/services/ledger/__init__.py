@@ -1,0 +1,24 @@
+"""The points ledger and the operations that move points, by concern:
+
+- core: account locks, credit/debit, lazy expiry of dead lots, settling points owed;
+- purchases, refunds, adjustments (manual adjustments and awards);
+- expiry (the nightly set-based expiry) and daily (the daily jobs).
+"""
+
+from .adjustments import points_adjust, points_award
+from .daily import daily_run, job_lock
+from .expiry import points_expire_due
+from .purchases import PurchaseResult, purchase_record
+from .refunds import RefundResult, purchase_refund
+
+__all__ = [
+    "PurchaseResult",
+    "RefundResult",
+    "daily_run",
+    "job_lock",
+    "points_adjust",
+    "points_award",
+    "points_expire_due",
+    "purchase_record",
+    "purchase_refund",
+]

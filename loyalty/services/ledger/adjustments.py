@@ -1,0 +1,164 @@
+"""Points that are not cashback: manual adjustments by staff, and awards (campaign bonuses)."""
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.idempotency import once_per_key, request_fingerprint
+from customers.services import audit_record
+
+from ... import rules
+from ...exceptions import AdjustmentTooLarge, InsufficientPoints, InvalidInput
+from ...models import LedgerEntry, PointsAccount
+from ...selectors import program_settings_get
+from .core import Kind, account_lock, account_save, credit, debit, live_lots, parse, take_from_lots
+
+
+def points_adjust(
+    *,
+    customer_id: Any,
+    points: Any,
+    reason: str,
+    actor: Any,
+    idempotency_key: str | None = None,
+    origin: str = "",
+    now: dt.datetime | None = None,
+) -> LedgerEntry:
+    """A manual adjustment by staff: ± `points` (integer, non-zero) with a mandatory reason, at most
+    ProgramSettings.manual_adjustment_limit either way. Audited.
+
+    A deduction takes live points only (never ones past their expiry), soonest expiry first, and never
+    more than the customer holds. Raises InvalidInput, AdjustmentTooLarge, InsufficientPoints,
+    UnknownCustomer, IdempotencyConflict (the key used for another customer, points or reason).
+    """
+    points = parse(rules.points_parse, points, allow_zero=False, allow_negative=True)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Enter the reason for the adjustment."), field="reason")
+    program = program_settings_get()
+    if abs(points) > program.manual_adjustment_limit:
+        raise AdjustmentTooLarge(
+            _("A manual adjustment is limited to %(limit)s points.") % {"limit": program.manual_adjustment_limit}
+        )
+    now = now or timezone.now()
+    fingerprint = request_fingerprint({"customer": str(customer_id), "points": points, "reason": reason})
+
+    def create(account: PointsAccount) -> LedgerEntry:
+        if points > 0:
+            entry = credit(
+                account=account,
+                kind=Kind.ADJUSTMENT,
+                points=points,
+                reason=reason,
+                now=now,
+                available_at=now,
+                expires_at=rules.points_expiry(credited_at=now, lifetime_days=program.points_lifetime_days),
+                actor=actor,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+            )
+        else:
+            if -points > account.balance:  # the balance holds live points only: dead ones expired at the lock
+                raise InsufficientPoints(
+                    _("Cannot deduct %(points)s points: the customer has %(balance)s.")
+                    % {"points": -points, "balance": account.balance}
+                )
+            entry = debit(
+                account=account,
+                kind=Kind.ADJUSTMENT,
+                taken=take_from_lots(live_lots(account.pk, now), -points),
+                reason=reason,
+                now=now,
+                actor=actor,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+            )
+        account_save(account)
+        audit_record(
+            action="points.adjust",
+            obj=entry,
+            summary=_("%(points)+d points for customer %(customer)s: %(reason)s")
+            % {"points": points, "customer": account.pk, "reason": reason},
+            actor=actor,
+            origin=origin,
+            changes={"customer": account.pk, "points": points, "reason": reason, "balance_after": account.balance},
+            at=now,
+        )
+        return entry
+
+    return once_per_key(
+        model=LedgerEntry,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        lock=lambda: account_lock(customer_id, now=now),
+        create=create,
+        replay=lambda earlier: earlier,
+    )
+
+
+def points_award(
+    *,
+    customer_id: Any,
+    points: Any,
+    reason: str,
+    kind: str = Kind.BONUS,
+    source: str = "",
+    expires_at: dt.datetime | None = None,
+    use_lifetime: bool = True,
+    idempotency_key: str | None = None,
+    actor: Any = None,
+    now: dt.datetime | None = None,
+) -> LedgerEntry:
+    """Credit `points` (a positive integer) that are not cashback: campaign bonuses, opening balances.
+
+    `expires_at` overrides the program lifetime (a welcome bonus with its own deadline); with
+    `use_lifetime=False` and no `expires_at` the points never expire. What the customer owes is paid
+    from them first. Raises InvalidInput, UnknownCustomer, IdempotencyConflict (the key used for
+    another customer, points, kind, source or deadline).
+    """
+    if kind not in (Kind.BONUS, Kind.IMPORT):
+        raise ValueError(f"points_award does not credit {kind!r}")
+    points = parse(rules.points_parse, points, allow_zero=False)
+    now = now or timezone.now()
+    deadline = expires_at  # the caller's own deadline is part of the request; a computed one is not
+    if expires_at is None and use_lifetime:
+        expires_at = rules.points_expiry(credited_at=now, lifetime_days=program_settings_get().points_lifetime_days)
+    fingerprint = request_fingerprint(
+        {
+            "customer": str(customer_id),
+            "points": points,
+            "kind": str(kind),
+            "source": source,
+            "reason": reason,
+            "expires_at": deadline.isoformat() if deadline else None,
+            "use_lifetime": use_lifetime,
+        }
+    )
+
+    def create(account: PointsAccount) -> LedgerEntry:
+        entry = credit(
+            account=account,
+            kind=kind,
+            points=points,
+            reason=reason,
+            now=now,
+            available_at=now,
+            expires_at=expires_at,
+            source=source,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
+        )
+        account_save(account)
+        return entry
+
+    return once_per_key(
+        model=LedgerEntry,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        lock=lambda: account_lock(customer_id, now=now),
+        create=create,
+        replay=lambda earlier: earlier,
+    )

@@ -1,0 +1,269 @@
+"""The ledger's core: the one way to lock accounts, credit and debit points, expire dead lots and
+settle points owed. Every service that moves points builds on these; nothing else writes entries.
+
+Invariants kept by every function here (inside the caller's transaction, under the account lock):
+- PointsAccount.balance = Σ LedgerEntry.points = Σ PointsLot.remaining for the customer, ≥ 0;
+- no lot whose expiry has passed pays for anything: `account_lock` expires them first (lazy expiry,
+  so a lot past its expiry is dead whether or not the nightly job has run);
+- a credit first pays the points the customer owes (PointsAccount.points_owed, the shortfall of
+  earlier refunds), oldest refund first.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, IntegerField, Q, Sum, When
+from django.utils.translation import gettext as _
+
+from customers.models import Customer
+
+from ... import rules
+from ...exceptions import InvalidInput, UnknownCustomer
+from ...models import LedgerEntry, LotDebit, PointsAccount, PointsLot, Refund
+
+Kind = LedgerEntry.Kind
+
+# A debit takes points from lots: [(lot, points taken from it), …].
+Taken = list[tuple[PointsLot, int]]
+
+
+def parse(func, *args, **kwargs):
+    """Call a `rules` parser; its RuleError becomes InvalidInput (a 400 / form error)."""
+    try:
+        return func(*args, **kwargs)
+    except rules.RuleError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def user_or_none(actor: Any) -> Any:
+    """The staff user to record, or None for anonymous callers (API clients, jobs)."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def accounts_for_update(customer_ids: Iterable[int]) -> dict[int, PointsAccount]:
+    """Lock the given customers' accounts, always in primary-key order (so two writers never deadlock).
+
+    Call inside a transaction. Returns {customer id: account}; customers without an account are absent.
+    """
+    rows = PointsAccount.objects.filter(pk__in=list(customer_ids)).order_by("pk").select_for_update()
+    return {row.pk: row for row in rows}
+
+
+def account_lock(customer_id: Any, *, now: dt.datetime) -> PointsAccount:
+    """Lock one customer's account (creating it on first use) and expire their dead lots.
+
+    Call inside a transaction; every ledger service calls it before reading or writing points.
+    Raises UnknownCustomer for an id that is not a customer.
+    """
+    try:
+        customer_id = int(customer_id)
+    except (TypeError, ValueError):
+        raise UnknownCustomer(customer_id) from None
+    account = accounts_for_update([customer_id]).get(customer_id)
+    if account is None:
+        if not Customer.objects.filter(pk=customer_id).exists():
+            raise UnknownCustomer(customer_id)
+        try:
+            with transaction.atomic():
+                PointsAccount.objects.create(customer_id=customer_id, balance=0)
+        except IntegrityError:
+            pass  # created concurrently; lock it below
+        account = accounts_for_update([customer_id])[customer_id]
+    expire_dead_lots(account, now=now)
+    return account
+
+
+def account_save(account: PointsAccount) -> None:
+    """Write the cached balance and points owed changed by credit/debit (same transaction, lock held)."""
+    account.save(update_fields=["balance", "points_owed", "updated_at"])
+
+
+def lot_root(lot: PointsLot) -> int:
+    """The id of the lot these points first came from (themselves, unless a refund returned them)."""
+    return lot.origin_lot_id or lot.pk
+
+
+def credit(
+    *,
+    account: PointsAccount,
+    kind: str,
+    points: int,
+    reason: str,
+    now: dt.datetime,
+    available_at: dt.datetime,
+    expires_at: dt.datetime | None,
+    origin_lot_id: int | None = None,
+    purchase: Any = None,
+    refund: Refund | None = None,
+    source: str = "",
+    actor: Any = None,
+    idempotency_key: str | None = None,
+    request_fingerprint: str = "",
+) -> LedgerEntry:
+    """Append a positive entry and its lot. Points already past their expiry (returned points keep the
+    expiry of the points they were paid with) are expired at once; otherwise they pay what the customer
+    owes first. Returns the credit entry."""
+    entry = LedgerEntry.objects.create(
+        customer_id=account.pk,
+        kind=kind,
+        points=points,
+        reason=reason,
+        purchase=purchase,
+        refund=refund,
+        source=source,
+        actor=user_or_none(actor),
+        idempotency_key=idempotency_key,
+        request_fingerprint=request_fingerprint,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    lot = PointsLot.objects.create(
+        customer_id=account.pk,
+        entry=entry,
+        origin_lot_id=origin_lot_id,
+        points=points,
+        remaining=points,
+        created_at=now,
+        available_at=available_at,
+        expires_at=expires_at,
+    )
+    account.balance += points
+    if expires_at is not None and expires_at <= now:
+        debit(account=account, kind=Kind.EXPIRE, taken=[(lot, points)], reason=_("Points expired"), now=now)
+    elif account.points_owed:
+        owed_settle(account=account, lot=lot, now=now, actor=actor)
+    return entry
+
+
+def debit(
+    *,
+    account: PointsAccount,
+    kind: str,
+    taken: Taken,
+    reason: str,
+    now: dt.datetime,
+    purchase: Any = None,
+    refund: Refund | None = None,
+    source: str = "",
+    actor: Any = None,
+    idempotency_key: str | None = None,
+    request_fingerprint: str = "",
+) -> LedgerEntry:
+    """Append a negative entry taking `taken` from lots (one UPDATE for all of them, guarded by the
+    CHECK remaining ≥ 0) and record where each point came from (LotDebit). Returns the entry."""
+    points = sum(take for _lot, take in taken)
+    entry = LedgerEntry.objects.create(
+        customer_id=account.pk,
+        kind=kind,
+        points=-points,
+        reason=reason,
+        purchase=purchase,
+        refund=refund,
+        source=source,
+        actor=user_or_none(actor),
+        idempotency_key=idempotency_key,
+        request_fingerprint=request_fingerprint,
+        created_at=now,
+    )
+    PointsLot.objects.filter(pk__in=[lot.pk for lot, _take in taken]).update(
+        remaining=F("remaining")
+        - Case(*[When(pk=lot.pk, then=take) for lot, take in taken], output_field=IntegerField())
+    )
+    LotDebit.objects.bulk_create([LotDebit(entry=entry, lot=lot, points=take) for lot, take in taken])
+    for lot, take in taken:
+        lot.remaining -= take
+    account.balance -= points
+    return entry
+
+
+def take_from_lots(lots: Iterable[PointsLot], points: int) -> Taken:
+    """Take up to `points` from `lots` in the order given. Fewer are taken when the lots hold fewer."""
+    taken: Taken = []
+    need = points
+    for lot in lots:
+        if need == 0:
+            break
+        take = min(lot.remaining, need)
+        if take:
+            taken.append((lot, take))
+            need -= take
+    return taken
+
+
+def _live(customer_id: int, now: dt.datetime):
+    return PointsLot.objects.filter(customer_id=customer_id, remaining__gt=0).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+
+
+SOONEST_EXPIRY_FIRST = (F("expires_at").asc(nulls_last=True), "available_at", "id")
+
+
+def spendable_lots(customer_id: int, now: dt.datetime) -> list[PointsLot]:
+    """Lots that can pay now: available, not expired; soonest expiry first (never-expiring last)."""
+    return list(_live(customer_id, now).filter(available_at__lte=now).order_by(*SOONEST_EXPIRY_FIRST))
+
+
+def live_lots(customer_id: int, now: dt.datetime, *, root_first: int | None = None) -> list[PointsLot]:
+    """Every live lot with points left, pending ones too (a refund or a deduction may take them),
+    soonest expiry first; with `root_first`, the lots whose points came from that lot lead."""
+    lots = list(_live(customer_id, now).order_by(*SOONEST_EXPIRY_FIRST))
+    if root_first is not None:
+        lots.sort(key=lambda lot: lot_root(lot) != root_first)
+    return lots
+
+
+def expire_dead_lots(account: PointsAccount, *, now: dt.datetime) -> LedgerEntry | None:
+    """Expire every lot of the (locked) account whose expiry is at or before `now`: one entry."""
+    dead = list(PointsLot.objects.filter(customer_id=account.pk, remaining__gt=0, expires_at__lte=now).order_by("id"))
+    if not dead:
+        return None
+    return debit(
+        account=account,
+        kind=Kind.EXPIRE,
+        taken=[(lot, lot.remaining) for lot in dead],
+        reason=_("Points expired"),
+        now=now,
+    )
+
+
+def owed_outstanding(customer_id: int) -> list[tuple[Refund, int]]:
+    """Refunds of the customer whose shortfall is not fully settled yet, oldest first, with what each
+    still owes (points). Settlements name their refund in `source` ("refund:<id>")."""
+    refunds = list(Refund.objects.filter(purchase__customer_id=customer_id, points_shortfall__gt=0).order_by("id"))
+    if not refunds:
+        return []
+    settled = dict(
+        LedgerEntry.objects.filter(
+            customer_id=customer_id, kind=Kind.OWED_SETTLED, source__in=[f"refund:{r.pk}" for r in refunds]
+        )
+        .values_list("source")
+        .annotate(total=Sum("points"))
+        .values_list("source", "total")
+    )
+    result = []
+    for refund in refunds:
+        left = refund.points_shortfall + (settled.get(f"refund:{refund.pk}") or 0)  # settled totals are < 0
+        if left > 0:
+            result.append((refund, left))
+    return result
+
+
+def owed_settle(*, account: PointsAccount, lot: PointsLot, now: dt.datetime, actor: Any = None) -> None:
+    """Pay what the customer owes from a lot just credited, oldest refund's shortfall first."""
+    for refund, left in owed_outstanding(account.pk):
+        take = min(left, lot.remaining, account.points_owed)
+        if take <= 0:
+            break
+        debit(
+            account=account,
+            kind=Kind.OWED_SETTLED,
+            taken=[(lot, take)],
+            reason=_("Points owed since refund #%(refund)s settled") % {"refund": refund.pk},
+            now=now,
+            source=f"refund:{refund.pk}",
+            actor=actor,
+        )
+        account.points_owed -= take

@@ -1,0 +1,89 @@
+"""The daily jobs: expiry, the tier review and the ledger check, once per date, never ahead of time."""
+
+import datetime as dt
+import hashlib
+import logging
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connection
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ...exceptions import InvalidInput
+from ...models import DailyRun
+from ...selectors import ledger_problems
+from ..tiers import tier_recalculate_all
+from .expiry import points_expire_due
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def job_lock(name: str):
+    """Guard a job against overlapping runs (PostgreSQL advisory lock; SQLite serialises writers anyway).
+
+    Yields True when this process holds the lock, False when another run holds it."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        got = cursor.fetchone()[0]
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The daily jobs as of a date (the shop's calendar day): expire due points, review tiers, then
+    check that every cached balance equals its entries and its lots.
+
+    Refuses (InvalidInput) a date after today in the shop's time zone: expiring as of a future date
+    would burn points that still have time to live. A date before the latest date already reviewed
+    expires what is due but skips the tier review, so that a replay never overwrites newer tier
+    decisions. Idempotent per date: a second run for the same date changes nothing. Returns a summary
+    dict (dates as ISO strings, counts as integers).
+    """
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    if as_of > today:
+        raise InvalidInput(
+            _("%(date)s is in the future (today is %(today)s): the daily jobs run only for today or earlier.")
+            % {"date": as_of.isoformat(), "today": today.isoformat()},
+            field="date",
+        )
+    with job_lock("loyalty.daily_run") as got_lock:
+        if not got_lock:
+            return {"date": as_of.isoformat(), "skipped": "another daily run is in progress"}
+        latest = DailyRun.objects.aggregate(d=Max("as_of"))["d"]
+        expired = points_expire_due(as_of=as_of, now=now)
+        if latest is not None and as_of < latest:
+            tiers = {"upgraded": 0, "downgraded": 0, "joined": 0}
+            tier_note = _("tier review skipped: %(latest)s was reviewed already") % {"latest": latest.isoformat()}
+        else:
+            tiers = tier_recalculate_all(as_of=as_of, now=now)
+            tier_note = ""
+        problems = ledger_problems(as_of=as_of)
+        result = {
+            "date": as_of.isoformat(),
+            "expired_customers": expired["customers"],
+            "expired_points": expired["points"],
+            "tiers_upgraded": tiers["upgraded"],
+            "tiers_downgraded": tiers["downgraded"],
+            "tiers_joined": tiers["joined"],
+            "balance_mismatches": len(problems),
+        }
+        if tier_note:
+            result["tiers_skipped"] = tier_note
+        DailyRun.objects.update_or_create(
+            as_of=as_of, defaults={"started_at": now, "finished_at": timezone.now(), "result": result}
+        )
+    if problems:
+        logger.error("ledger check: %s customers disagree, e.g. %s", len(problems), problems[:10])
+    return result

@@ -1,0 +1,225 @@
+"""Recording a purchase: redeem points up to the cap, earn cashback on the part paid in money."""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.idempotency import once_per_key, request_fingerprint
+from customers.services import customer_purchase_dates_touch
+
+from ... import rules
+from ...exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch
+from ...models import ApiClient, PointsAccount, Purchase, PurchaseLine
+from ...selectors import balance_after_purchase, customer_terms, program_settings_get, tiers_list
+from ..tiers import tier_upgrade_on_purchase
+from .core import Kind, account_lock, account_save, credit, debit, parse, spendable_lots, take_from_lots, user_or_none
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    purchase: Purchase
+    balance_after: int  # points, the customer's balance right after the purchase was recorded
+    replayed: bool  # True when an idempotency key returned an earlier result
+
+
+@dataclass(frozen=True)
+class LineInput:
+    amount: Decimal
+    category: str = ""
+    sku: str = ""
+
+
+def _lines_parse(lines: list[Any] | None) -> list[LineInput]:
+    parsed = []
+    for index, line in enumerate(lines or [], start=1):
+        data = line if isinstance(line, dict) else vars(line)
+        try:
+            amount = rules.money_parse(data.get("amount"), field_label=_("Line %(n)s amount") % {"n": index})
+        except rules.RuleError as exc:
+            raise InvalidInput(str(exc), field="lines") from None
+        parsed.append(
+            LineInput(
+                amount=amount, category=str(data.get("category") or "")[:100], sku=str(data.get("sku") or "")[:64]
+            )
+        )
+    return parsed
+
+
+def _receipt_recorded(*, external_id: str, api_client: ApiClient | None, origin: str) -> Purchase | None:
+    """The purchase already recorded under this receipt number by the same API client (or, outside
+    the API, from the same origin: the till, the console…)."""
+    if not external_id:
+        return None
+    same = Q(api_client=api_client) if api_client is not None else Q(api_client__isnull=True, origin=origin)
+    return Purchase.objects.filter(same, external_id=external_id).only("pk").first()
+
+
+def purchase_record(
+    *,
+    customer_id: Any,
+    amount: Any,
+    redeem_points: Any = 0,
+    lines: list[Any] | None = None,
+    external_id: str = "",
+    idempotency_key: str | None = None,
+    api_client: ApiClient | None = None,
+    actor: Any = None,
+    origin: str = "",
+    now: dt.datetime | None = None,
+) -> PurchaseResult:
+    """Record a purchase of `amount` (money, the program's currency) paying `redeem_points` (points) of it.
+
+    Earns floor(paid × cashback % / 100 / point value) points on the part paid in money, at the terms of
+    the tier held before the purchase; upgrades the tier at once if the purchase crosses a threshold.
+    One transaction. Raises InvalidInput (bad amount, above the program's largest purchase),
+    RedeemTooMuch (above the cap or the points available), UnknownCustomer, DuplicateReceipt (this
+    `external_id` was recorded already by the same API client or origin), IdempotencyConflict (the
+    same `idempotency_key` with another request; the same request returns the first result).
+    """
+    amount = parse(rules.money_parse, amount)
+    redeem = parse(rules.points_parse, redeem_points)
+    parsed_lines = _lines_parse(lines)
+    external_id = (external_id or "").strip()[:100]
+    now = now or timezone.now()
+    fingerprint = request_fingerprint(
+        {
+            "customer": str(customer_id),
+            "amount": str(amount),
+            "redeem": redeem,
+            "external_id": external_id,
+            "lines": [[str(line.amount), line.category, line.sku] for line in parsed_lines],
+        }
+    )
+    try:
+        return once_per_key(
+            model=Purchase,
+            key=idempotency_key,
+            fingerprint=fingerprint,
+            lock=lambda: account_lock(customer_id, now=now),
+            replay=lambda earlier: PurchaseResult(
+                purchase=earlier, balance_after=balance_after_purchase(earlier), replayed=True
+            ),
+            create=lambda account: _purchase_create(
+                account=account,
+                amount=amount,
+                redeem=redeem,
+                lines=parsed_lines,
+                external_id=external_id,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                api_client=api_client,
+                actor=actor,
+                origin=origin,
+                now=now,
+            ),
+        )
+    except IntegrityError:
+        # The receipt was recorded concurrently (for another customer, so no account lock serialised
+        # the two): the unique constraint caught it; answer as the check would have.
+        earlier = _receipt_recorded(external_id=external_id, api_client=api_client, origin=origin)
+        if earlier is None:
+            raise
+        raise DuplicateReceipt(external_id=external_id, purchase_id=earlier.pk) from None
+
+
+def _purchase_create(
+    *,
+    account: PointsAccount,
+    amount: Decimal,
+    redeem: int,
+    lines: list[LineInput],
+    external_id: str,
+    idempotency_key: str | None,
+    fingerprint: str,
+    api_client: ApiClient | None,
+    actor: Any,
+    origin: str,
+    now: dt.datetime,
+) -> PurchaseResult:
+    program = program_settings_get()
+    if amount > program.max_purchase_amount:
+        raise InvalidInput(
+            _("Amount is above the largest purchase the program accepts (%(max)s).")
+            % {"max": program.max_purchase_amount},
+            field="amount",
+        )
+    if (earlier := _receipt_recorded(external_id=external_id, api_client=api_client, origin=origin)) is not None:
+        raise DuplicateReceipt(external_id=external_id, purchase_id=earlier.pk)
+    tiers = tiers_list()
+    # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one.
+    _tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers)
+    if redeem:
+        spendable = spendable_lots(account.pk, now)  # the same lots pay below: one read
+        available = sum(lot.remaining for lot in spendable)
+        allowed = rules.max_redeemable(
+            amount=amount, available_points=available, cap_percent=cap, point_value=program.point_value
+        )
+        if redeem > allowed:
+            raise RedeemTooMuch(requested=redeem, max_redeem_points=allowed)
+    paid = rules.paid_amount(amount=amount, redeemed_points=redeem, point_value=program.point_value)
+    earned = rules.earn_points(paid=paid, cashback_percent=cashback, point_value=program.point_value)
+    purchase = Purchase.objects.create(
+        customer_id=account.pk,
+        amount=amount,
+        redeemed_points=redeem,
+        paid_amount=paid,
+        qualifying_amount=paid,
+        earned_points=earned,
+        cashback_percent=cashback,
+        point_value=program.point_value,
+        external_id=external_id,
+        idempotency_key=idempotency_key or None,
+        request_fingerprint=fingerprint,
+        created_by=user_or_none(actor),
+        api_client=api_client,
+        origin=origin,
+        created_at=now,
+    )
+    if lines:
+        PurchaseLine.objects.bulk_create(
+            [
+                PurchaseLine(purchase=purchase, sku=line.sku, category=line.category, amount=line.amount)
+                for line in lines
+            ]
+        )
+    label = external_id or f"#{purchase.pk}"
+    if redeem:
+        debit(
+            account=account,
+            kind=Kind.REDEEM,
+            taken=take_from_lots(spendable, redeem),
+            reason=_("Paid with points, purchase %(p)s") % {"p": label},
+            now=now,
+            purchase=purchase,
+            actor=actor,
+        )
+    if earned:
+        credit(
+            account=account,
+            kind=Kind.EARN,
+            points=earned,
+            reason=_("Cashback %(pct)s%% on purchase %(p)s") % {"pct": _percent(cashback), "p": label},
+            now=now,
+            available_at=rules.points_available_at(
+                credited_at=now, activation_delay_days=program.activation_delay_days
+            ),
+            expires_at=rules.points_expiry(credited_at=now, lifetime_days=program.points_lifetime_days),
+            purchase=purchase,
+            actor=actor,
+        )
+    account_save(account)
+    Purchase.objects.filter(pk=purchase.pk).update(balance_after=account.balance)
+    purchase.balance_after = account.balance
+    customer_purchase_dates_touch(customer_id=account.pk, at=now)
+    tier_upgrade_on_purchase(customer_id=account.pk, purchase=purchase, now=now, program=program, tiers=tiers)
+    return PurchaseResult(purchase=purchase, balance_after=account.balance, replayed=False)
+
+
+def _percent(value: Decimal) -> str:
+    return f"{value.normalize():f}"
