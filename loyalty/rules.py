@@ -15,6 +15,9 @@ from django.utils.translation import gettext as _
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 MAX_AMOUNT = Decimal("9999999999.99")  # what a DecimalField(12, 2) holds
+# The most points one operation may name: the largest check (MAX_AMOUNT) at the smallest point value
+# (0.01) is 10^12 points; balances are 64-bit (up to 9.2 × 10^18), so sums of such operations still fit.
+MAX_POINTS = 10**15
 MONEY_TEXT = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
@@ -62,7 +65,7 @@ def points_parse(value: object, *, allow_zero: bool = True, allow_negative: bool
         raise RuleError(_("Points cannot be negative."))
     if points == 0 and not allow_zero:
         raise RuleError(_("Points cannot be zero."))
-    if abs(points) > 2_000_000_000:
+    if abs(points) > MAX_POINTS:
         raise RuleError(_("Points value is too large."))
     return points
 

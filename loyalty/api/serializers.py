@@ -117,7 +117,7 @@ class PurchaseLineSerializer(serializers.Serializer):
 class PurchaseRecordSerializer(serializers.Serializer):
     customer = customer_id_field()
     amount = MoneyField()
-    redeem_points = StrictIntegerField(required=False, default=0, min_value=0, max_value=2_000_000_000)
+    redeem_points = StrictIntegerField(required=False, default=0, min_value=0, max_value=rules.MAX_POINTS)
     external_id = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=100, help_text=_("The receipt number at the till.")
     )
@@ -214,7 +214,9 @@ class PurchaseErrorSerializer(ErrorSerializer):
 
 
 class DuplicateReceiptSerializer(ErrorSerializer):
-    id = serializers.IntegerField(help_text=_("The purchase already recorded under this receipt number."))
+    id = serializers.IntegerField(
+        required=False, help_text=_("For a receipt recorded already: the purchase recorded under that number.")
+    )
 
 
 class RefundErrorSerializer(ErrorSerializer):

@@ -282,7 +282,7 @@ class BalanceWidget(widgets.Widget):
             raise ValueError(_("“%(value)s” is not a whole number of points.") % {"value": text}) from None
         if points < 0:
             raise ValueError(_("The opening balance cannot be negative (%(value)s).") % {"value": text})
-        if points > 2_000_000_000:
+        if points > rules.MAX_POINTS:
             raise ValueError(_("The opening balance %(value)s is too large.") % {"value": text})
         return points
 

@@ -71,7 +71,8 @@ def account_lock(customer_id: Any, *, now: dt.datetime) -> PointsAccount:
         except IntegrityError:
             pass  # created concurrently; lock it below
         account = accounts_for_update([customer_id])[customer_id]
-    expire_dead_lots(account, now=now)
+    if expire_dead_lots(account, now=now) is not None:
+        account_save(account)  # saved now: a replay or an error after the lock must not lose it
     return account
 
 
@@ -95,6 +96,7 @@ def credit(
     available_at: dt.datetime,
     expires_at: dt.datetime | None,
     origin_lot_id: int | None = None,
+    owed_by_purchase_id: int | None = None,
     purchase: Any = None,
     refund: Refund | None = None,
     source: str = "",
@@ -102,9 +104,12 @@ def credit(
     idempotency_key: str | None = None,
     request_fingerprint: str = "",
 ) -> LedgerEntry:
-    """Append a positive entry and its lot. Points already past their expiry (returned points keep the
-    expiry of the points they were paid with) are expired at once; otherwise they pay what the customer
-    owes first. Returns the credit entry."""
+    """Append a positive entry and its lot (`points` > 0). Returns the credit entry.
+
+    Live points pay what the customer owes first (oldest refund first). Points already past their
+    expiry (returned points keep the expiry of the points they were paid with) are expired at once,
+    except that points earned by purchase `owed_by_purchase_id` and coming back now first settle what
+    that purchase's refunds could not take back."""
     entry = LedgerEntry.objects.create(
         customer_id=account.pk,
         kind=kind,
@@ -130,10 +135,15 @@ def credit(
         expires_at=expires_at,
     )
     account.balance += points
-    if expires_at is not None and expires_at <= now:
-        debit(account=account, kind=Kind.EXPIRE, taken=[(lot, points)], reason=_("Points expired"), now=now)
-    elif account.points_owed:
+    dead = expires_at is not None and expires_at <= now
+    if account.points_owed and owed_by_purchase_id is not None:
+        # These are the very points a refund of that purchase could not take back: they settle its debt
+        # first, even when they have expired meanwhile.
+        owed_settle(account=account, lot=lot, now=now, actor=actor, purchase_id=owed_by_purchase_id)
+    if account.points_owed and not dead:
         owed_settle(account=account, lot=lot, now=now, actor=actor)
+    if dead and lot.remaining:
+        debit(account=account, kind=Kind.EXPIRE, taken=[(lot, lot.remaining)], reason=_("Points expired"), now=now)
     return entry
 
 
@@ -229,10 +239,14 @@ def expire_dead_lots(account: PointsAccount, *, now: dt.datetime) -> LedgerEntry
     )
 
 
-def owed_outstanding(customer_id: int) -> list[tuple[Refund, int]]:
-    """Refunds of the customer whose shortfall is not fully settled yet, oldest first, with what each
-    still owes (points). Settlements name their refund in `source` ("refund:<id>")."""
-    refunds = list(Refund.objects.filter(purchase__customer_id=customer_id, points_shortfall__gt=0).order_by("id"))
+def owed_outstanding(customer_id: int, *, purchase_id: int | None = None) -> list[tuple[Refund, int]]:
+    """Refunds of the customer (of one purchase, if given) whose shortfall is not fully settled yet,
+    oldest first, with what each still owes (points). Settlements name their refund in `source`
+    ("refund:<id>")."""
+    refunds = Refund.objects.filter(purchase__customer_id=customer_id, points_shortfall__gt=0)
+    if purchase_id is not None:
+        refunds = refunds.filter(purchase_id=purchase_id)
+    refunds = list(refunds.order_by("id"))
     if not refunds:
         return []
     settled = dict(
@@ -251,9 +265,12 @@ def owed_outstanding(customer_id: int) -> list[tuple[Refund, int]]:
     return result
 
 
-def owed_settle(*, account: PointsAccount, lot: PointsLot, now: dt.datetime, actor: Any = None) -> None:
-    """Pay what the customer owes from a lot just credited, oldest refund's shortfall first."""
-    for refund, left in owed_outstanding(account.pk):
+def owed_settle(
+    *, account: PointsAccount, lot: PointsLot, now: dt.datetime, actor: Any = None, purchase_id: int | None = None
+) -> None:
+    """Pay what the customer owes (of one purchase's refunds, if given) from a lot just credited,
+    oldest refund's shortfall first."""
+    for refund, left in owed_outstanding(account.pk, purchase_id=purchase_id):
         take = min(left, lot.remaining, account.points_owed)
         if take <= 0:
             break

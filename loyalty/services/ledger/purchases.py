@@ -17,6 +17,7 @@ from ... import rules
 from ...exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch
 from ...models import ApiClient, PointsAccount, Purchase, PurchaseLine
 from ...selectors import balance_after_purchase, customer_terms, program_settings_get, tiers_list
+from ...templatetags.money import money
 from ..tiers import tier_upgrade_on_purchase
 from .core import Kind, account_lock, account_save, credit, debit, parse, spendable_lots, take_from_lots, user_or_none
 
@@ -146,7 +147,7 @@ def _purchase_create(
     if amount > program.max_purchase_amount:
         raise InvalidInput(
             _("Amount is above the largest purchase the program accepts (%(max)s).")
-            % {"max": program.max_purchase_amount},
+            % {"max": money(program.max_purchase_amount, program.currency)},
             field="amount",
         )
     if (earlier := _receipt_recorded(external_id=external_id, api_client=api_client, origin=origin)) is not None:

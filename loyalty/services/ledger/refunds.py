@@ -247,6 +247,7 @@ def _return_points(
                 label=label,
                 actor=actor,
                 now=now,
+                owed_by_purchase_id=earner_id,
             )
 
 
@@ -298,6 +299,7 @@ def _credit_return(
     label: str,
     actor: Any,
     now: dt.datetime,
+    owed_by_purchase_id: int | None = None,
 ) -> None:
     credit(
         account=account,
@@ -308,6 +310,7 @@ def _credit_return(
         available_at=source_lot.available_at,
         expires_at=source_lot.expires_at,
         origin_lot_id=root_id,
+        owed_by_purchase_id=owed_by_purchase_id,
         purchase=refund.purchase,
         refund=refund,
         actor=actor,
