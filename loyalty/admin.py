@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from .models import (
     ApiClient,
+    DailyRun,
     ImportJob,
     LedgerEntry,
     LotDebit,
@@ -58,7 +59,7 @@ class ProgramSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(PointsAccount)
 class PointsAccountAdmin(ReadOnlyAdmin):
-    list_display = ("customer", "balance", "updated_at")
+    list_display = ("customer", "balance", "points_owed", "updated_at")
     search_fields = ("customer__name", "customer__phone", "customer__card_number")
     list_select_related = ("customer",)
 
@@ -77,7 +78,15 @@ class PurchaseLineInline(admin.TabularInline):
 
 class RefundInline(PurchaseLineInline):
     model = Refund
-    fields = ("created_at", "amount", "points_reversed", "points_returned", "points_shortfall", "created_by")
+    fields = (
+        "created_at",
+        "amount",
+        "points_reversed",
+        "points_returned",
+        "points_shortfall",
+        "points_expired",
+        "created_by",
+    )
     readonly_fields = fields
 
 
@@ -93,9 +102,10 @@ class PurchaseAdmin(ReadOnlyAdmin):
         "earned_points",
         "refunded_amount",
         "external_id",
+        "api_client",
         "origin",
     )
-    list_filter = ("origin", "created_at")
+    list_filter = ("origin", "api_client", "created_at")
     search_fields = ("external_id", "customer__name", "customer__phone", "customer__card_number")
     list_select_related = ("customer",)
     date_hierarchy = "created_at"
@@ -104,7 +114,16 @@ class PurchaseAdmin(ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ("id", "created_at", "purchase", "amount", "points_reversed", "points_returned", "points_shortfall")
+    list_display = (
+        "id",
+        "created_at",
+        "purchase",
+        "amount",
+        "points_reversed",
+        "points_returned",
+        "points_shortfall",
+        "points_expired",
+    )
     search_fields = ("purchase__external_id", "purchase__customer__phone")
     list_select_related = ("purchase",)
     date_hierarchy = "created_at"
@@ -188,3 +207,9 @@ class PurchaseLineAdmin(ReadOnlyAdmin):
     list_filter = ("category",)
     search_fields = ("sku", "category", "purchase__external_id")
     list_select_related = ("purchase",)
+
+
+@admin.register(DailyRun)
+class DailyRunAdmin(ReadOnlyAdmin):
+    list_display = ("as_of", "started_at", "finished_at", "result")
+    date_hierarchy = "as_of"

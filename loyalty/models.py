@@ -570,6 +570,11 @@ class ImportJob(models.Model):
         FAILED = "failed", _("Failed")
 
     dry_run = models.BooleanField(_("dry run"), default=True)
+    # For a real run: the dry run whose file it imports. One real run per dry run, so "Import N customers"
+    # clicked twice (or resubmitted) imports once and shows the same job.
+    dry_run_job = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="real_run", editable=False
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
     file_name = models.CharField(_("file name"), max_length=255)
     content = models.BinaryField(editable=False)

@@ -638,17 +638,36 @@ def _rows_estimate(content: bytes) -> int:
 
 
 def import_job_submit(
-    *, content: bytes, file_name: str, dry_run: bool, actor: Any, language: str | None = None
+    *,
+    content: bytes,
+    file_name: str,
+    dry_run: bool,
+    actor: Any,
+    language: str | None = None,
+    dry_run_job: ImportJob | None = None,
 ) -> ImportJob:
-    """Store an upload as a job and run it: now for a small file, in the background for a big one."""
-    job = ImportJob.objects.create(
-        dry_run=dry_run,
-        file_name=file_name[:255],
-        content=content,
-        total_rows=_rows_estimate(content),
-        language=language or translation.get_language() or "",
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
+    """Store an upload as a job and run it: now for a small file, in the background for a big one.
+
+    With `dry_run_job` (the real run of a checked file) a second submission returns the first job: one
+    real run per dry run, whatever the number of clicks or concurrent requests.
+    """
+    if dry_run_job is not None and (earlier := ImportJob.objects.filter(dry_run_job=dry_run_job).first()):
+        return earlier
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                dry_run=dry_run,
+                dry_run_job=dry_run_job,
+                file_name=file_name[:255],
+                content=content,
+                total_rows=_rows_estimate(content),
+                language=language or translation.get_language() or "",
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+    except IntegrityError:
+        if dry_run_job is None:
+            raise
+        return ImportJob.objects.get(dry_run_job=dry_run_job)  # submitted concurrently: that one runs
     if job.total_rows <= INLINE_ROWS:
         import_job_run(job_id=job.pk)
     else:
@@ -658,9 +677,14 @@ def import_job_submit(
 
 
 def import_job_rerun(*, job: ImportJob, actor: Any, language: str | None = None) -> ImportJob:
-    """The real run of the file a dry run checked ("Import N customers")."""
+    """The real run of the file a dry run checked ("Import N customers"), once per dry run."""
     return import_job_submit(
-        content=bytes(job.content), file_name=job.file_name, dry_run=False, actor=actor, language=language
+        content=bytes(job.content),
+        file_name=job.file_name,
+        dry_run=False,
+        actor=actor,
+        language=language,
+        dry_run_job=job,
     )
 
 

@@ -406,3 +406,15 @@ def test_the_upload_page_documents_every_column(console):
         assert f"<code>{column}</code>" in page
     assert 'name="dry_run" class="form-check-input" id="id_dry_run" checked' in page
     assert 'href="/customers/import/sample.csv"' in page
+
+
+def test_import_clicked_twice_imports_once_and_shows_the_same_job(console, program):
+    upload(console, console.get("/customers/import/sample.csv").content.decode())
+    dry = ImportJob.objects.get()
+    first = console.post(f"/customers/import/{dry.pk}/run/")
+    second = console.post(f"/customers/import/{dry.pk}/run/")
+    real = ImportJob.objects.get(dry_run=False)
+    assert first["Location"] == second["Location"] == f"/customers/import/{real.pk}/"
+    assert (real.status, real.imported_rows, Customer.objects.count()) == ("done", 3, 3)
+    page = console.get(f"/customers/import/{real.pk}/").content.decode()
+    assert "Imported 3 customers with 1,550 opening points." in page
