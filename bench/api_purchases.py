@@ -94,13 +94,20 @@ def raw_purchase(conn, customer_id: int, key: str) -> None:
     expires = now + dt.timedelta(days=365)
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT balance FROM loyalty_pointsaccount WHERE customer_id = %s FOR UPDATE", [customer_id])
+        balance = cur.fetchone()[0]
+        # Lots past their expiry are dead before any job runs: a purchase looks for them first.
+        cur.execute(
+            "SELECT id FROM loyalty_pointslot WHERE customer_id = %s AND remaining > 0 AND expires_at <= %s",
+            [customer_id, now],
+        )
         cur.execute(
             """INSERT INTO loyalty_purchase (customer_id, amount, redeemed_points, paid_amount, earned_points,
                    cashback_percent, point_value, refunded_amount, points_reversed, points_returned,
-                   qualifying_amount, external_id, idempotency_key, request_fingerprint, origin, created_at)
-               VALUES (%s, 1000.00, %s, 990.00, 49, 5.00, 1.00, 0, 0, 0, 990.00, '', %s, %s, 'bench:sql', %s)
+                   points_swapped_back, qualifying_amount, external_id, idempotency_key, request_fingerprint,
+                   origin, balance_after, created_at)
+               VALUES (%s, 1000.00, %s, 990.00, 49, 5.00, 1.00, 0, 0, 0, 0, 990.00, '', %s, %s, 'bench:sql', %s, %s)
                RETURNING id""",
-            [customer_id, REDEEM, key, "f" * 64, now],
+            [customer_id, REDEEM, key, "f" * 64, balance - REDEEM + 49, now],
         )
         purchase_id = cur.fetchone()[0]
         cur.execute(
@@ -113,8 +120,9 @@ def raw_purchase(conn, customer_id: int, key: str) -> None:
         lot_id = cur.fetchone()[0]
         cur.execute("UPDATE loyalty_pointslot SET remaining = remaining - %s WHERE id = %s", [REDEEM, lot_id])
         cur.execute(
-            """INSERT INTO loyalty_ledgerentry (customer_id, kind, points, reason, purchase_id, source, created_at)
-               VALUES (%s, 'redeem', %s, %s, %s, '', %s) RETURNING id""",
+            """INSERT INTO loyalty_ledgerentry (customer_id, kind, points, reason, purchase_id, source,
+                   request_fingerprint, created_at)
+               VALUES (%s, 'redeem', %s, %s, %s, '', '', %s) RETURNING id""",
             [customer_id, -REDEEM, f"Paid with points, purchase #{purchase_id}", purchase_id, now],
         )
         redeem_id = cur.fetchone()[0]
@@ -122,9 +130,9 @@ def raw_purchase(conn, customer_id: int, key: str) -> None:
             "INSERT INTO loyalty_lotdebit (entry_id, lot_id, points) VALUES (%s, %s, %s)", [redeem_id, lot_id, REDEEM]
         )
         cur.execute(
-            """INSERT INTO loyalty_ledgerentry (customer_id, kind, points, reason, purchase_id, source, created_at,
-                   expires_at)
-               VALUES (%s, 'earn', 49, %s, %s, '', %s, %s) RETURNING id""",
+            """INSERT INTO loyalty_ledgerentry (customer_id, kind, points, reason, purchase_id, source,
+                   request_fingerprint, created_at, expires_at)
+               VALUES (%s, 'earn', 49, %s, %s, '', '', %s, %s) RETURNING id""",
             [customer_id, f"Cashback 5% on purchase #{purchase_id}", purchase_id, now, expires],
         )
         earn_id = cur.fetchone()[0]

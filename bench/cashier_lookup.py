@@ -68,11 +68,21 @@ def load(n: int) -> None:
     with raw.cursor() as cur:
         with cur.copy(
             "COPY customers_customer (name, phone, card_number, consent_email, consent_sms, referral_code, notes,"
-            " created_at) FROM STDIN"
+            " enrol_fingerprint, created_at) FROM STDIN"
         ) as copy:
             for i in range(1, n + 1):
                 copy.write_row(
-                    (f"Customer {i}", phone_for(i), card_for(i), i % 3 == 0, i % 4 == 0, f"B{i:09d}", "", "2026-01-01")
+                    (
+                        f"Customer {i}",
+                        phone_for(i),
+                        card_for(i),
+                        i % 3 == 0,
+                        i % 4 == 0,
+                        f"B{i:09d}",
+                        "",
+                        "",
+                        "2026-01-01",
+                    )
                 )
     raw.commit()
     with connection.cursor() as cur:

@@ -45,9 +45,9 @@ def load(customers: int, purchases: int) -> None:
         cur.execute(
             """
             INSERT INTO customers_customer (name, phone, card_number, email, consent_email, consent_sms,
-                referral_code, notes, created_at)
+                referral_code, notes, enrol_fingerprint, created_at)
             SELECT 'Customer ' || i, '+7900' || lpad(i::text, 7, '0'), '27' || lpad(i::text, 11, '0'), NULL,
-                   i %% 3 = 0, i %% 4 = 0, 'R' || i, '', now() - (random() * 800) * interval '1 day'
+                   i %% 3 = 0, i %% 4 = 0, 'R' || i, '', '', now() - (random() * 800) * interval '1 day'
             FROM generate_series(1, %s) AS i
             """,
             [customers],
@@ -59,8 +59,8 @@ def load(customers: int, purchases: int) -> None:
             """
             INSERT INTO loyalty_purchase (customer_id, amount, redeemed_points, paid_amount, earned_points,
                 cashback_percent, point_value, refunded_amount, points_reversed, points_returned,
-                qualifying_amount, external_id, request_fingerprint, origin, created_at)
-            SELECT c, a, 0, a, floor(a * 0.05), 5, 1, 0, 0, 0, a, '', '', 'bench',
+                points_swapped_back, qualifying_amount, external_id, request_fingerprint, origin, created_at)
+            SELECT c, a, 0, a, floor(a * 0.05), 5, 1, 0, 0, 0, 0, a, '', '', 'bench',
                    now() - (random() * 400) * interval '1 day'
             FROM (
                 SELECT 1 + floor(%s * power(random(), 1.5))::int AS c,

@@ -259,5 +259,21 @@ class Migration(migrations.Migration):
             name="points_shortfall",
             field=models.PositiveBigIntegerField(default=0, verbose_name="points owed (shortfall)"),
         ),
+        migrations.RemoveConstraint(
+            model_name="ledgerentry",
+            name="loyalty_ledgerentry_sign_matches_kind",
+        ),
+        migrations.AddConstraint(
+            model_name="ledgerentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind__in", ["earn", "refund_return", "bonus", "import"]), ("points__gt", 0)),
+                    models.Q(("kind__in", ["redeem", "expire", "refund_reversal", "owed_settled"]), ("points__lt", 0)),
+                    ("kind", "adjustment"),
+                    _connector="OR",
+                ),
+                name="loyalty_ledgerentry_sign_matches_kind",
+            ),
+        ),
         migrations.RunPython(reinstall_append_only_triggers, migrations.RunPython.noop),
     ]

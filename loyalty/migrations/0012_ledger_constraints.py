@@ -1,45 +1,13 @@
-"""Ledger exactness, step 3 of 3: the constraints (bounded settings, points owed ≥ 0, a receipt once per
-API client or origin, the new entry kind's sign)."""
+"""Ledger exactness, step 3 of 3: the constraints that rely on the data fixes of 0011 (bounded settings,
+points owed ≥ 0, a receipt once per API client or origin)."""
 
 from django.db import migrations, models
-
-LEDGER_TABLES = ("loyalty_ledgerentry", "loyalty_lotdebit")
-
-
-def reinstall_append_only_triggers(apps, schema_editor):
-    """SQLite rebuilds a table to change a column's type, and the rebuild drops its triggers: install
-    the append-only triggers of 0002 again (PostgreSQL keeps them through ALTER COLUMN)."""
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for table in LEDGER_TABLES:
-        for op in ("UPDATE", "DELETE"):
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}")
-            schema_editor.execute(
-                f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'loyalty ledger is append-only: {op} on {table} refused'); END"
-            )
 
 
 class Migration(migrations.Migration):
     dependencies = [("loyalty", "0011_ledger_data")]
 
     operations = [
-        migrations.RemoveConstraint(
-            model_name="ledgerentry",
-            name="loyalty_ledgerentry_sign_matches_kind",
-        ),
-        migrations.AddConstraint(
-            model_name="ledgerentry",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("kind__in", ["earn", "refund_return", "bonus", "import"]), ("points__gt", 0)),
-                    models.Q(("kind__in", ["redeem", "expire", "refund_reversal", "owed_settled"]), ("points__lt", 0)),
-                    ("kind", "adjustment"),
-                    _connector="OR",
-                ),
-                name="loyalty_ledgerentry_sign_matches_kind",
-            ),
-        ),
         migrations.AddConstraint(
             model_name="pointsaccount",
             constraint=models.CheckConstraint(
@@ -93,5 +61,4 @@ class Migration(migrations.Migration):
                 name="loyalty_purchase_receipt_once_per_origin",
             ),
         ),
-        migrations.RunPython(reinstall_append_only_triggers, migrations.RunPython.noop),
     ]

@@ -639,7 +639,9 @@ class TestOverTheApi:
             clients["web-shop"], "/api/v1/purchases/", {"customer": customer.pk, "amount": "9999999999.99"}, "k-1"
         )
         assert response.status_code == 400
-        assert response.json()["amount"] == ["Amount is above the largest purchase the program accepts (10,000,000.00\u00a0₽)."]
+        assert response.json()["amount"] == [
+            "Amount is above the largest purchase the program accepts (10,000,000.00\u00a0₽)."
+        ]
         too_many = self.post(
             clients["web-shop"],
             "/api/v1/purchases/",

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
@@ -205,8 +206,24 @@ def refund_create(request: HttpRequest, purchase_id: int) -> HttpResponse:
             if refund.points_shortfall:
                 messages.warning(
                     request,
-                    _("%(points)s earned points had already been spent and could not be taken back.")
+                    ngettext(
+                        "%(points)s earned point had already been spent and could not be taken back: the customer "
+                        "owes it now, and the next points they earn pay it first.",
+                        "%(points)s earned points had already been spent and could not be taken back: the customer "
+                        "owes them now, and the next points they earn pay them first.",
+                        refund.points_shortfall,
+                    )
                     % {"points": refund.points_shortfall},
+                )
+            if refund.points_expired:
+                messages.info(
+                    request,
+                    ngettext(
+                        "%(points)s earned point had expired unused and was not taken back again.",
+                        "%(points)s earned points had expired unused and were not taken back again.",
+                        refund.points_expired,
+                    )
+                    % {"points": refund.points_expired},
                 )
             return redirect("loyalty:cashier_purchase", purchase_id=purchase.pk)
     purchase.refresh_from_db()

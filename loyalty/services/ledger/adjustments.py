@@ -1,6 +1,7 @@
 """Points that are not cashback: manual adjustments by staff, and awards (campaign bonuses)."""
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
@@ -14,6 +15,25 @@ from ...exceptions import AdjustmentTooLarge, InsufficientPoints, InvalidInput
 from ...models import LedgerEntry, PointsAccount
 from ...selectors import program_settings_get
 from .core import Kind, account_lock, account_save, credit, debit, live_lots, parse, take_from_lots
+
+
+def _entry_once(
+    *,
+    customer_id: Any,
+    key: str | None,
+    fingerprint: str,
+    now: dt.datetime,
+    create: Callable[[PointsAccount], LedgerEntry],
+) -> LedgerEntry:
+    """`create(account)` once per key, under the customer's account lock; a retry returns the entry."""
+    return once_per_key(
+        model=LedgerEntry,
+        key=key,
+        fingerprint=fingerprint,
+        lock=lambda: account_lock(customer_id, now=now),
+        create=create,
+        replay=lambda earlier: earlier,
+    )
 
 
 def points_adjust(
@@ -88,14 +108,7 @@ def points_adjust(
         )
         return entry
 
-    return once_per_key(
-        model=LedgerEntry,
-        key=idempotency_key,
-        fingerprint=fingerprint,
-        lock=lambda: account_lock(customer_id, now=now),
-        create=create,
-        replay=lambda earlier: earlier,
-    )
+    return _entry_once(customer_id=customer_id, key=idempotency_key, fingerprint=fingerprint, now=now, create=create)
 
 
 def points_award(
@@ -154,11 +167,4 @@ def points_award(
         account_save(account)
         return entry
 
-    return once_per_key(
-        model=LedgerEntry,
-        key=idempotency_key,
-        fingerprint=fingerprint,
-        lock=lambda: account_lock(customer_id, now=now),
-        create=create,
-        replay=lambda earlier: earlier,
-    )
+    return _entry_once(customer_id=customer_id, key=idempotency_key, fingerprint=fingerprint, now=now, create=create)

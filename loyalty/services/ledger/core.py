@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, Q, Sum, When
+from django.db.models import BigIntegerField, Case, F, Q, Sum, When
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
@@ -179,7 +179,7 @@ def debit(
     )
     PointsLot.objects.filter(pk__in=[lot.pk for lot, _take in taken]).update(
         remaining=F("remaining")
-        - Case(*[When(pk=lot.pk, then=take) for lot, take in taken], output_field=IntegerField())
+        - Case(*[When(pk=lot.pk, then=take) for lot, take in taken], output_field=BigIntegerField())
     )
     LotDebit.objects.bulk_create([LotDebit(entry=entry, lot=lot, points=take) for lot, take in taken])
     for lot, take in taken:
