@@ -48,7 +48,7 @@ class IdempotencyConflict(DomainError):
         super().__init__(
             message
             or _(
-                "This request was already made with the same key but different details (customer, amount or "
-                "points). Nothing was recorded; start a new operation."
+                "This key was already used for a request with different details. Nothing was recorded; "
+                "start a new operation."
             )
         )

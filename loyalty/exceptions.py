@@ -5,6 +5,8 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError, IdempotencyConflict
 
+from .templatetags.money import money
+
 __all__ = [
     "AdjustmentTooLarge",
     "DuplicateReceipt",
@@ -65,13 +67,17 @@ class RefundTooMuch(LoyaltyError):
     field = "amount"
     extra = ("refundable_amount",)
 
-    def __init__(self, *, requested: object, refundable: object) -> None:
+    def __init__(self, *, requested: object, refundable: object, refunded_in_full: bool = False) -> None:
         self.refundable = refundable
         self.refundable_amount = str(refundable)
-        super().__init__(
-            _("Cannot refund %(requested)s: only %(refundable)s of this purchase remains to refund.")
-            % {"requested": requested, "refundable": refundable}
-        )
+        if refunded_in_full:
+            message = _("This purchase has been refunded in full already.")
+        else:
+            message = _("Cannot refund %(requested)s: only %(refundable)s of this purchase remains to refund.") % {
+                "requested": money(requested),
+                "refundable": money(refundable),
+            }
+        super().__init__(message)
 
 
 class InsufficientPoints(LoyaltyError):

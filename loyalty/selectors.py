@@ -89,8 +89,31 @@ def ledger_for_customer(customer_id: int) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(customer_id=customer_id).select_related("actor", "purchase")
 
 
-def lots_for_customer(customer_id: int) -> QuerySet[PointsLot]:
-    return PointsLot.objects.filter(customer_id=customer_id, remaining__gt=0).order_by("expires_at", "id")
+def lots_for_customer(customer_id: int, *, now: dt.datetime | None = None) -> QuerySet[PointsLot]:
+    """The customer's live lots (points left, not past their expiry), soonest expiry first."""
+    return _open_lots(customer_id, now or timezone.now()).order_by(F("expires_at").asc(nulls_last=True), "id")
+
+
+@dataclass(frozen=True)
+class OperationPoints:
+    """What a purchase's or a refund's credits did besides adding to the balance (points)."""
+
+    owed_settled: int  # paid points the customer owed (the shortfall of earlier refunds)
+    returned_expired: int  # came back already past their expiry and burnt at once
+
+
+def operation_points(*, purchase: Purchase | None = None, refund: Refund | None = None) -> OperationPoints:
+    """The OperationPoints of one purchase (its recording, not its refunds) or one refund."""
+    entries = (
+        LedgerEntry.objects.filter(refund=refund)
+        if refund is not None
+        else LedgerEntry.objects.filter(purchase=purchase, refund__isnull=True)
+    )
+    sums = entries.aggregate(
+        owed=Sum("points", filter=Q(kind=LedgerEntry.Kind.OWED_SETTLED)),
+        expired=Sum("points", filter=Q(kind=LedgerEntry.Kind.EXPIRE)),
+    )
+    return OperationPoints(owed_settled=-(sums["owed"] or 0), returned_expired=-(sums["expired"] or 0))
 
 
 def purchases_for_customer(customer_id: int) -> QuerySet[Purchase]:

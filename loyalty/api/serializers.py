@@ -174,6 +174,9 @@ class PurchaseResultSerializer(serializers.Serializer):
     redeemed_points = serializers.IntegerField()
     paid_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     earned_points = serializers.IntegerField()
+    points_owed_settled = serializers.IntegerField(
+        help_text=_("Of the points earned, how many paid points the customer owed (they do not add to the balance).")
+    )
     balance_after = serializers.IntegerField()
 
 
@@ -186,6 +189,12 @@ class RefundResultSerializer(serializers.Serializer):
     )
     points_expired = serializers.IntegerField(
         help_text=_("Earned points not taken back because they had expired unused.")
+    )
+    points_returned_expired = serializers.IntegerField(
+        help_text=_("Of the points returned, how many came back past their expiry and burnt at once.")
+    )
+    points_owed_settled = serializers.IntegerField(
+        help_text=_("Of the points returned, how many paid points the customer owed.")
     )
     balance_after = serializers.IntegerField()
 

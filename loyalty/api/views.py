@@ -19,8 +19,8 @@ from customers.services import customer_enrol
 
 from ..exceptions import UnknownCustomer
 from ..models import ApiClient
-from ..selectors import ledger_for_customer, purchase_quote
-from ..services import purchase_record, purchase_refund
+from ..selectors import ledger_for_customer, operation_points, purchase_quote
+from ..services import purchase_amount_check, purchase_record, purchase_refund
 from . import serializers as s
 from .errors import MissingIdempotencyKey, NotFoundError
 from .selectors import customer_card
@@ -182,6 +182,7 @@ class PurchaseQuoteView(ApiView):
         data = self.parse(s.PurchaseQuoteSerializer, request.data)
         if customer_get(data["customer"]) is None:
             raise UnknownCustomer(data["customer"])
+        purchase_amount_check(data["amount"])
         quote = purchase_quote(customer_id=data["customer"], amount=data["amount"])
         return Response(s.PurchaseQuoteResultSerializer(quote).data)
 
@@ -232,6 +233,7 @@ class PurchaseRecordView(ApiView):
             "redeemed_points": purchase.redeemed_points,
             "paid_amount": purchase.paid_amount,
             "earned_points": purchase.earned_points,
+            "points_owed_settled": operation_points(purchase=purchase).owed_settled,
             "balance_after": result.balance_after,
         }
         headers = {REPLAYED_HEADER: "true"} if result.replayed else {}
@@ -277,12 +279,15 @@ class PurchaseRefundView(ApiView):
             origin=self.origin,
         )
         refund = result.refund
+        effects = operation_points(refund=refund)
         body = {
             "refunded_amount": refund.amount,
             "points_reversed": refund.points_reversed,
             "points_returned": refund.points_returned,
             "points_shortfall": refund.points_shortfall,
             "points_expired": refund.points_expired,
+            "points_returned_expired": effects.returned_expired,
+            "points_owed_settled": effects.owed_settled,
             "balance_after": result.balance_after,
         }
         headers = {REPLAYED_HEADER: "true"} if result.replayed else {}

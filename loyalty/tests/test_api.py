@@ -301,6 +301,7 @@ class TestPurchase:
             "redeemed_points": 200,
             "paid_amount": "800.00",
             "earned_points": 40,
+            "points_owed_settled": 0,
             "balance_after": 340,
         }
         assert "Idempotent-Replayed" not in response
@@ -343,8 +344,8 @@ class TestPurchase:
         response = post(api, "/api/v1/purchases/", {"customer": customer.pk, "amount": "999.00"})
         assert response.status_code == 409
         assert response.json() == {
-            "detail": "This request was already made with the same key but different details (customer, amount or "
-            "points). Nothing was recorded; start a new operation.",
+            "detail": "This key was already used for a request with different details. Nothing was recorded; "
+            "start a new operation.",
             "code": "idempotency_conflict",
         }
         assert Purchase.objects.count() == 1
@@ -448,6 +449,8 @@ class TestRefund:
             "points_returned": 200,
             "points_shortfall": 0,
             "points_expired": 0,
+            "points_returned_expired": 0,
+            "points_owed_settled": 0,
             "balance_after": 500,
         }
         refund = Refund.objects.get()
@@ -462,6 +465,8 @@ class TestRefund:
             "points_returned": 50,
             "points_shortfall": 0,
             "points_expired": 0,
+            "points_returned_expired": 0,
+            "points_owed_settled": 0,
             "balance_after": 380,
         }
         rest = post(api, f"/api/v1/purchases/{purchase.pk}/refund/", {"amount": None}, key="r-2")
@@ -471,7 +476,7 @@ class TestRefund:
         post(api, f"/api/v1/purchases/{purchase.pk}/refund/", {"amount": "900.00"}, key="r-1")
         response = post(api, f"/api/v1/purchases/{purchase.pk}/refund/", {"amount": "100.01"}, key="r-2")
         assert response.status_code == 400
-        message = "Cannot refund 100.01: only 100.00 of this purchase remains to refund."
+        message = "Cannot refund 100.01\u00a0₽: only 100.00\u00a0₽ of this purchase remains to refund."
         assert response.json() == {
             "detail": message,
             "code": "refund_too_much",

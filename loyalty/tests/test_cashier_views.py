@@ -143,11 +143,11 @@ class TestRefund:
         url = f"/cashier/purchase/{purchase.pk}/refund/"
         response = till.post(url, {"amount": "400.00", "idempotency_key": "r-1"}, follow=True)
         page = response.content.decode()
-        assert "Refunded 400.00: 20 earned points reversed, 0 points returned. Balance now 30." in page
+        assert "Refunded 400.00\u00a0₽: 20 earned points taken back, 0 points returned. Balance now 30." in page
         assert Refund.objects.get().created_by == cashier_user
         too_much = till.post(url, {"amount": "600.01", "idempotency_key": "r-2"})
         assert too_much.status_code == 400
-        assert "only 600.00 of this purchase remains to refund" in too_much.content.decode()
+        assert "only 600.00\u00a0₽ of this purchase remains to refund" in too_much.content.decode()
         till.post(url, {"amount": "", "idempotency_key": "r-3"})
         assert balance(customer) == 0
         assert "fully refunded" in till.get(f"/cashier/purchase/{purchase.pk}/").content.decode()

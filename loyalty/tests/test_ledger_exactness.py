@@ -367,7 +367,7 @@ class TestCase7OneWayToCheckIdempotencyKeys:
         assert client.post(url, {"points": "10", "reason": "x", "idempotency_key": "k1"}).status_code == 302
         response = client.post(url, {"points": "20", "reason": "x", "idempotency_key": "k1"})
         assert response.status_code == 400
-        assert "already made with the same key but different details" in response.content.decode()
+        assert "This key was already used for a request with different details." in response.content.decode()
         assert balance(customer) == 10
 
 
@@ -649,3 +649,76 @@ class TestOverTheApi:
             "k-2",
         )
         assert too_many.status_code == 400 and "redeem_points" in too_many.json()
+
+
+class TestWhatTheCashierIsTold:
+    def test_the_receipt_shows_points_that_paid_what_was_owed(self, customer, client, cashier_user):
+        first = buy(customer, "1000.00", now=T).purchase
+        buy(customer, "200.00", redeem=50, now=T)
+        refund(first, now=T)  # owes 43
+        later = buy(customer, "1000.00", now=T).purchase  # earns 50: 43 pay what is owed
+        client.force_login(cashier_user)
+        page = client.get(f"/cashier/purchase/{later.pk}/").content.decode()
+        assert 'id="points-earned">+50<' in page and 'id="owed-settled">−43<' in page
+        assert 'id="new-balance">7<' in page
+
+    def test_a_refund_says_what_came_back_dead_and_what_paid_the_debt(self, customer, client, cashier_user):
+        burn = local_midnight(dt.date(2026, 3, 5))
+        bonus(customer, 100, now=T, expires_at=burn)
+        purchase = buy(customer, "400.00", redeem=100, now=T).purchase  # earns 15
+        client.force_login(cashier_user)
+        with_dead = client.post(
+            f"/cashier/purchase/{purchase.pk}/refund/", {"amount": "", "idempotency_key": "r-1"}, follow=True
+        ).content.decode()
+        # The refund is recorded now (the test client's clock), long after 5 March: the 100 come back dead.
+        assert "100 returned points had already expired and burnt at once." in with_dead
+        assert balance(customer) == 0
+
+    def test_refunding_a_purchase_twice_says_it_is_refunded_already(self, customer):
+        purchase = buy(customer, "100.00", now=T).purchase
+        refund(purchase, now=T)
+        with pytest.raises(Exception, match="This purchase has been refunded in full already."):
+            refund(purchase, now=T)
+
+    def test_the_customer_page_lists_only_live_lots(self, customer, client, marketing_user):
+        bonus(customer, 77, now=T, expires_at=local_midnight(dt.date(2026, 3, 2)))  # dead by now, no job ran
+        bonus(customer, 33, now=T, use_lifetime=False)
+        client.force_login(marketing_user)
+        page = client.get(f"/customers/{customer.pk}/").content.decode()
+        assert 'id="balance">33<' in page
+        assert ">77<" not in page
+
+
+class TestTheApiSaysItToo:
+    @pytest.fixture
+    def api(self, program):
+        from django.core.cache import cache
+        from rest_framework.test import APIClient
+
+        from loyalty.api.services import api_client_create
+
+        cache.clear()
+        created = api_client_create(name="web-shop")
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {created.key}")
+        api.client_row = created.client
+        return api
+
+    def test_refund_body_counts_dead_returns_and_debt_payments(self, api, customer):
+        burn = local_midnight(dt.date(2026, 3, 5))
+        bonus(customer, 100, now=T, expires_at=burn)
+        purchase = buy(customer, "400.00", redeem=100, now=T, api_client=api.client_row).purchase
+        response = api.post(
+            f"/api/v1/purchases/{purchase.pk}/refund/", {}, format="json", headers={"Idempotency-Key": "r-1"}
+        )
+        assert response.status_code == 201
+        body = response.json()
+        assert (body["points_returned"], body["points_returned_expired"], body["points_reversed"]) == (100, 100, 15)
+        assert (body["points_owed_settled"], body["balance_after"]) == (0, 0)
+
+    def test_the_quote_refuses_what_the_purchase_would_refuse(self, api, customer):
+        response = api.post(
+            "/api/v1/purchases/quote/", {"customer": customer.pk, "amount": "10000000.01"}, format="json"
+        )
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid" and "largest purchase" in response.json()["detail"]

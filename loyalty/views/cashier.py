@@ -26,6 +26,7 @@ from ..forms import CashierSearchForm, EnrolForm, PurchaseForm, ReceiptSearchFor
 from ..selectors import (
     balance_after_purchase,
     bonus_lots,
+    operation_points,
     points_burning,
     points_summary,
     program_settings_get,
@@ -35,7 +36,8 @@ from ..selectors import (
     purchases_for_customer,
     tier_progress,
 )
-from ..services import purchase_record, purchase_refund
+from ..services import purchase_amount_check, purchase_record, purchase_refund
+from ..templatetags.money import money, points
 
 cashier_required = permission_required("loyalty.use_cashier")
 ORIGIN = "cashier"
@@ -113,7 +115,8 @@ def quote(request: HttpRequest, customer_id: int) -> HttpResponse:
     context: dict = {"customer": customer, "redeem_value": request.GET.get("redeem_points", "0")}
     try:
         amount = rules.money_parse(request.GET.get("amount", ""))
-    except rules.RuleError:
+        purchase_amount_check(amount)
+    except (rules.RuleError, DomainError):
         context["quote"] = None
     else:
         context["quote"] = purchase_quote(customer_id=customer.pk, amount=amount)
@@ -146,6 +149,67 @@ def purchase_create(request: HttpRequest, customer_id: int) -> HttpResponse:
     return render(request, "loyalty/cashier/customer.html", _card_context(customer, form=form), status=400)
 
 
+def _refund_messages(request: HttpRequest, result) -> None:
+    """What the refund did, in the cashier's words: points taken back and returned, points that came back
+    already expired, points that paid or became points owed, and cashback not taken back because it had
+    expired unused."""
+    refund = result.refund
+    effects = operation_points(refund=refund)
+    messages.success(
+        request,
+        _(
+            "Refunded %(amount)s: %(reversed)s earned points taken back, %(returned)s points returned. Balance now %(balance)s."
+        )
+        % {
+            "amount": money(refund.amount),
+            "reversed": points(refund.points_reversed),
+            "returned": points(refund.points_returned),
+            "balance": points(result.balance_after),
+        },
+    )
+    notes = [
+        (
+            effects.returned_expired,
+            ngettext(
+                "%(points)s returned point had already expired and burnt at once.",
+                "%(points)s returned points had already expired and burnt at once.",
+                effects.returned_expired,
+            ),
+        ),
+        (
+            effects.owed_settled,
+            ngettext(
+                "%(points)s returned point paid points the customer owed.",
+                "%(points)s returned points paid points the customer owed.",
+                effects.owed_settled,
+            ),
+        ),
+        (
+            refund.points_expired,
+            ngettext(
+                "%(points)s earned point had expired unused and was not taken back again.",
+                "%(points)s earned points had expired unused and were not taken back again.",
+                refund.points_expired,
+            ),
+        ),
+    ]
+    for count, text in notes:
+        if count:
+            messages.info(request, text % {"points": points(count)})
+    if refund.points_shortfall:
+        messages.warning(
+            request,
+            ngettext(
+                "%(points)s earned point had already been spent and could not be taken back: the customer owes it "
+                "now, and the next points they earn pay it first.",
+                "%(points)s earned points had already been spent and could not be taken back: the customer owes "
+                "them now, and the next points they earn pay them first.",
+                refund.points_shortfall,
+            )
+            % {"points": points(refund.points_shortfall)},
+        )
+
+
 def _purchase_or_404(purchase_id: int):
     purchase = purchase_get(purchase_id)
     if purchase is None:
@@ -160,6 +224,7 @@ def _purchase_context(purchase, *, form: RefundForm | None = None) -> dict:
         "phone": phone_mask(purchase.customer.phone),
         "balance_after": balance_after_purchase(purchase),
         "points": points_summary(purchase.customer_id),
+        "owed_settled": operation_points(purchase=purchase).owed_settled,
         "refunds": list(purchase.refunds.all()),
         "refund_form": form or RefundForm(initial={"idempotency_key": _new_key()}),
         "program": program_settings_get(),
@@ -189,42 +254,7 @@ def refund_create(request: HttpRequest, purchase_id: int) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            refund = result.refund
-            messages.success(
-                request,
-                _(
-                    "Refunded %(amount)s: %(reversed)s earned points reversed, %(returned)s points returned. "
-                    "Balance now %(balance)s."
-                )
-                % {
-                    "amount": refund.amount,
-                    "reversed": refund.points_reversed,
-                    "returned": refund.points_returned,
-                    "balance": result.balance_after,
-                },
-            )
-            if refund.points_shortfall:
-                messages.warning(
-                    request,
-                    ngettext(
-                        "%(points)s earned point had already been spent and could not be taken back: the customer "
-                        "owes it now, and the next points they earn pay it first.",
-                        "%(points)s earned points had already been spent and could not be taken back: the customer "
-                        "owes them now, and the next points they earn pay them first.",
-                        refund.points_shortfall,
-                    )
-                    % {"points": refund.points_shortfall},
-                )
-            if refund.points_expired:
-                messages.info(
-                    request,
-                    ngettext(
-                        "%(points)s earned point had expired unused and was not taken back again.",
-                        "%(points)s earned points had expired unused and were not taken back again.",
-                        refund.points_expired,
-                    )
-                    % {"points": refund.points_expired},
-                )
+            _refund_messages(request, result)
             return redirect("loyalty:cashier_purchase", purchase_id=purchase.pk)
     purchase.refresh_from_db()
     return render(request, "loyalty/cashier/purchase.html", _purchase_context(purchase, form=form), status=400)

@@ -8,7 +8,7 @@
 from .adjustments import points_adjust, points_award
 from .daily import daily_run, job_lock
 from .expiry import points_expire_due
-from .purchases import PurchaseResult, purchase_record
+from .purchases import PurchaseResult, purchase_amount_check, purchase_record
 from .refunds import RefundResult, purchase_refund
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "points_adjust",
     "points_award",
     "points_expire_due",
+    "purchase_amount_check",
     "purchase_record",
     "purchase_refund",
 ]

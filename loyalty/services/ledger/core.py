@@ -136,14 +136,23 @@ def credit(
     )
     account.balance += points
     dead = expires_at is not None and expires_at <= now
+    # What follows from this credit belongs to the same operation (the purchase or refund that made it).
+    links = {"purchase": purchase, "refund": refund, "actor": actor}
     if account.points_owed and owed_by_purchase_id is not None:
         # These are the very points a refund of that purchase could not take back: they settle its debt
         # first, even when they have expired meanwhile.
-        owed_settle(account=account, lot=lot, now=now, actor=actor, purchase_id=owed_by_purchase_id)
+        owed_settle(account=account, lot=lot, now=now, owed_by_purchase_id=owed_by_purchase_id, **links)
     if account.points_owed and not dead:
-        owed_settle(account=account, lot=lot, now=now, actor=actor)
+        owed_settle(account=account, lot=lot, now=now, **links)
     if dead and lot.remaining:
-        debit(account=account, kind=Kind.EXPIRE, taken=[(lot, lot.remaining)], reason=_("Points expired"), now=now)
+        debit(
+            account=account,
+            kind=Kind.EXPIRE,
+            taken=[(lot, lot.remaining)],
+            reason=_("Points expired"),
+            now=now,
+            **links,
+        )
     return entry
 
 
@@ -246,7 +255,7 @@ def owed_outstanding(customer_id: int, *, purchase_id: int | None = None) -> lis
     refunds = Refund.objects.filter(purchase__customer_id=customer_id, points_shortfall__gt=0)
     if purchase_id is not None:
         refunds = refunds.filter(purchase_id=purchase_id)
-    refunds = list(refunds.order_by("id"))
+    refunds = list(refunds.select_related("purchase").order_by("id"))
     if not refunds:
         return []
     settled = dict(
@@ -266,21 +275,33 @@ def owed_outstanding(customer_id: int, *, purchase_id: int | None = None) -> lis
 
 
 def owed_settle(
-    *, account: PointsAccount, lot: PointsLot, now: dt.datetime, actor: Any = None, purchase_id: int | None = None
+    *,
+    account: PointsAccount,
+    lot: PointsLot,
+    now: dt.datetime,
+    purchase: Any = None,
+    refund: Refund | None = None,
+    actor: Any = None,
+    owed_by_purchase_id: int | None = None,
 ) -> None:
-    """Pay what the customer owes (of one purchase's refunds, if given) from a lot just credited,
-    oldest refund's shortfall first."""
-    for refund, left in owed_outstanding(account.pk, purchase_id=purchase_id):
+    """Pay what the customer owes (only what refunds of `owed_by_purchase_id` left, if given) from a lot
+    just credited, oldest refund's shortfall first. The settlement entries name the operation that made
+    the credit (`purchase`, `refund`) and, in `source`, the refund whose shortfall they pay."""
+    for owed_refund, left in owed_outstanding(account.pk, purchase_id=owed_by_purchase_id):
         take = min(left, lot.remaining, account.points_owed)
         if take <= 0:
             break
+        owed_purchase = owed_refund.purchase
         debit(
             account=account,
             kind=Kind.OWED_SETTLED,
             taken=[(lot, take)],
-            reason=_("Points owed since refund #%(refund)s settled") % {"refund": refund.pk},
+            reason=_("Points owed since the refund of purchase %(p)s settled")
+            % {"p": owed_purchase.external_id or f"#{owed_purchase.pk}"},
             now=now,
-            source=f"refund:{refund.pk}",
+            purchase=purchase,
+            refund=refund,
+            source=f"refund:{owed_refund.pk}",
             actor=actor,
         )
         account.points_owed -= take

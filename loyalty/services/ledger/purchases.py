@@ -15,7 +15,7 @@ from customers.services import customer_purchase_dates_touch
 
 from ... import rules
 from ...exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch
-from ...models import ApiClient, PointsAccount, Purchase, PurchaseLine
+from ...models import ApiClient, PointsAccount, ProgramSettings, Purchase, PurchaseLine
 from ...selectors import balance_after_purchase, customer_terms, program_settings_get, tiers_list
 from ...templatetags.money import money
 from ..tiers import tier_upgrade_on_purchase
@@ -50,6 +50,19 @@ def _lines_parse(lines: list[Any] | None) -> list[LineInput]:
             )
         )
     return parsed
+
+
+def purchase_amount_check(amount: Decimal, *, program: ProgramSettings | None = None) -> None:
+    """Raise InvalidInput (on `amount`) when a check is above the program's largest purchase
+    (ProgramSettings.max_purchase_amount): a typing or scanning error, refused before anything is written.
+    The quote applies it too, so that it never promises what the purchase would refuse."""
+    program = program or program_settings_get()
+    if amount > program.max_purchase_amount:
+        raise InvalidInput(
+            _("Amount is above the largest purchase the program accepts (%(max)s).")
+            % {"max": money(program.max_purchase_amount, program.currency)},
+            field="amount",
+        )
 
 
 def _receipt_recorded(*, external_id: str, api_client: ApiClient | None, origin: str) -> Purchase | None:
@@ -144,12 +157,7 @@ def _purchase_create(
     now: dt.datetime,
 ) -> PurchaseResult:
     program = program_settings_get()
-    if amount > program.max_purchase_amount:
-        raise InvalidInput(
-            _("Amount is above the largest purchase the program accepts (%(max)s).")
-            % {"max": money(program.max_purchase_amount, program.currency)},
-            field="amount",
-        )
+    purchase_amount_check(amount, program=program)
     if (earlier := _receipt_recorded(external_id=external_id, api_client=api_client, origin=origin)) is not None:
         raise DuplicateReceipt(external_id=external_id, purchase_id=earlier.pk)
     tiers = tiers_list()

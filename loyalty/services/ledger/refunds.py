@@ -109,7 +109,7 @@ def _refund_create(
 ) -> RefundResult:
     refundable = purchase.refundable_amount
     if refundable <= 0:
-        raise RefundTooMuch(requested=amount or purchase.amount, refundable=Decimal("0.00"))
+        raise RefundTooMuch(requested=amount or purchase.amount, refundable=Decimal("0.00"), refunded_in_full=True)
     if amount is None:
         amount = refundable
     if amount > refundable:
