@@ -550,6 +550,51 @@ class TestCase6ExpiryUnderConcurrentWriters:
         assert_consistent(customer)
 
 
+class TestTheMomentIsTakenUnderTheLock:
+    @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles)
+    def test_a_till_that_waited_for_the_lock_past_midnight_does_not_spend_dead_points(self, program):
+        import threading
+
+        from django.utils import timezone
+
+        from loyalty.exceptions import RedeemTooMuch
+
+        customer = customer_enrol(name="Anna", phone="+79120000001")
+        dies_at = timezone.now() + dt.timedelta(seconds=1)
+        bonus(customer, 100, now=timezone.now(), expires_at=dies_at)
+        locked, outcome = threading.Event(), {}
+
+        def other_till():
+            try:
+                with transaction.atomic():
+                    PointsAccount.objects.select_for_update().get(pk=customer.pk)
+                    locked.set()
+                    while timezone.now() <= dies_at:  # holds the lock until the points have died
+                        threading.Event().wait(0.05)
+            finally:
+                connection.close()
+
+        def this_till():
+            try:
+                services.purchase_record(customer_id=customer.pk, amount="1000.00", redeem_points=100)
+                outcome["result"] = "recorded"
+            except RedeemTooMuch as exc:
+                outcome["result"] = exc.max_redeem_points
+            finally:
+                connection.close()
+
+        holder = threading.Thread(target=other_till)
+        holder.start()
+        assert locked.wait(10)
+        till = threading.Thread(target=this_till)  # asks while the points are alive, gets the lock after
+        till.start()
+        holder.join()
+        till.join()
+        assert outcome["result"] == 0  # refused: at the moment it got the lock, no live point was left
+        assert points_summary(customer.pk).balance == 0 and not Purchase.objects.exists()
+        assert_consistent(customer)
+
+
 class TestVerifyLedger:
     def test_healthy(self, customer, capsys):
         buy(customer, "1000.00", now=T)

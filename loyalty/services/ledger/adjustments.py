@@ -4,7 +4,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.idempotency import once_per_key, request_fingerprint
@@ -62,10 +61,10 @@ def points_adjust(
         raise AdjustmentTooLarge(
             _("A manual adjustment is limited to %(limit)s points.") % {"limit": program.manual_adjustment_limit}
         )
-    now = now or timezone.now()
     fingerprint = request_fingerprint({"customer": str(customer_id), "points": points, "reason": reason})
 
     def create(account: PointsAccount) -> LedgerEntry:
+        now = account.now
         if points > 0:
             entry = credit(
                 account=account,
@@ -134,10 +133,7 @@ def points_award(
     if kind not in (Kind.BONUS, Kind.IMPORT):
         raise ValueError(f"points_award does not credit {kind!r}")
     points = parse(rules.points_parse, points, allow_zero=False)
-    now = now or timezone.now()
     deadline = expires_at  # the caller's own deadline is part of the request; a computed one is not
-    if expires_at is None and use_lifetime:
-        expires_at = rules.points_expiry(credited_at=now, lifetime_days=program_settings_get().points_lifetime_days)
     fingerprint = request_fingerprint(
         {
             "customer": str(customer_id),
@@ -151,6 +147,10 @@ def points_award(
     )
 
     def create(account: PointsAccount) -> LedgerEntry:
+        now = account.now
+        expiry = deadline
+        if expiry is None and use_lifetime:
+            expiry = rules.points_expiry(credited_at=now, lifetime_days=program_settings_get().points_lifetime_days)
         entry = credit(
             account=account,
             kind=kind,
@@ -158,7 +158,7 @@ def points_award(
             reason=reason,
             now=now,
             available_at=now,
-            expires_at=expires_at,
+            expires_at=expiry,
             source=source,
             actor=actor,
             idempotency_key=idempotency_key,

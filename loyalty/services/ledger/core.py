@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, Case, F, Q, Sum, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
@@ -51,11 +52,13 @@ def accounts_for_update(customer_ids: Iterable[int]) -> dict[int, PointsAccount]
     return {row.pk: row for row in rows}
 
 
-def account_lock(customer_id: Any, *, now: dt.datetime) -> PointsAccount:
+def account_lock(customer_id: Any, *, now: dt.datetime | None) -> PointsAccount:
     """Lock one customer's account (creating it on first use) and expire their dead lots.
 
-    Call inside a transaction; every ledger service calls it before reading or writing points.
-    Raises UnknownCustomer for an id that is not a customer.
+    Call inside a transaction; every ledger service calls it before reading or writing points. `now` is
+    the operation's moment; None means the moment the lock was granted, so that an operation that waited
+    for another one never treats a lot that died meanwhile as live. The moment used is set on the
+    returned account as `account.now`. Raises UnknownCustomer for an id that is not a customer.
     """
     try:
         customer_id = int(customer_id)
@@ -71,7 +74,8 @@ def account_lock(customer_id: Any, *, now: dt.datetime) -> PointsAccount:
         except IntegrityError:
             pass  # created concurrently; lock it below
         account = accounts_for_update([customer_id])[customer_id]
-    if expire_dead_lots(account, now=now) is not None:
+    account.now = now or timezone.now()
+    if expire_dead_lots(account, now=account.now) is not None:
         account_save(account)  # saved now: a replay or an error after the lock must not lose it
     return account
 

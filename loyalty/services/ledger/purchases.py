@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db import IntegrityError
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.idempotency import once_per_key, request_fingerprint
@@ -100,7 +99,6 @@ def purchase_record(
     redeem = parse(rules.points_parse, redeem_points)
     parsed_lines = _lines_parse(lines)
     external_id = (external_id or "").strip()[:100]
-    now = now or timezone.now()
     fingerprint = request_fingerprint(
         {
             "customer": str(customer_id),
@@ -130,7 +128,7 @@ def purchase_record(
                 api_client=api_client,
                 actor=actor,
                 origin=origin,
-                now=now,
+                now=account.now,
             ),
         )
     except IntegrityError:

@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.idempotency import once_per_key, request_fingerprint
@@ -76,7 +75,6 @@ def purchase_refund(
     customer_id = visible.values_list("customer_id", flat=True).first()
     if customer_id is None:
         raise UnknownPurchase(purchase_id)
-    now = now or timezone.now()
     return once_per_key(
         model=Refund,
         key=idempotency_key,
@@ -91,7 +89,7 @@ def purchase_refund(
             fingerprint=fingerprint,
             actor=actor,
             origin=origin,
-            now=now,
+            now=account.now,
         ),
     )
 
