@@ -163,6 +163,22 @@ class TestCase2RefundsNeverMintPoints:
         assert (balance(customer), account(customer).points_owed) == (0, 0)
         assert_consistent(customer)
 
+    def test_returned_points_settle_their_own_debt_before_turning_back_into_substitutes(self, customer, program):
+        # Found by a hypothesis run. A earns 50 (burning 2026-03-01) that pay B; B earns 7 that never burn. A's
+        # refund takes those 7 in place of its 50 and leaves 43 owed. B is refunded after A's points died: of the 50
+        # that come back, 43 settle A's debt (they are the very points owed) and 7 turn back into B's 7, which B's
+        # own refund then takes back. Nothing is left and nothing is owed.
+        first = buy(customer, "1000.00", now=at(dt.date(2025, 3, 1))).purchase
+        program.points_lifetime_days = None
+        program.save()
+        second = buy(customer, "200.00", redeem=50, now=at(dt.date(2025, 3, 1))).purchase
+        one = refund(first, now=at(dt.date(2025, 6, 1)))
+        assert (one.refund.points_reversed, one.refund.points_shortfall) == (7, 43)
+        two = refund(second, now=at(dt.date(2026, 3, 5)))
+        assert (two.refund.points_returned, two.refund.points_reversed, two.refund.points_shortfall) == (50, 7, 0)
+        assert (balance(customer), account(customer).points_owed) == (0, 0)
+        assert_consistent(customer)
+
     def test_owed_points_show_on_the_customer_page_the_till_and_in_the_api(self, customer, client, marketing_user):
         first = buy(customer, "1000.00", now=T).purchase
         buy(customer, "200.00", redeem=50, now=T)

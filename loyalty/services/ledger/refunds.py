@@ -34,6 +34,7 @@ from .core import (
     debit,
     live_lots,
     lot_root,
+    owed_outstanding,
     parse,
     take_from_lots,
     user_or_none,
@@ -217,10 +218,13 @@ def _return_points(
     """Credit `points` of the purchase's redemption back, lot by lot.
 
     The points come back in the reverse order they were taken (the longest-lived first), each piece
-    with the expiry of the lot it was paid from. A piece whose points were earned by a purchase that
-    has since been refunded, and that the refund replaced by other points (these points had been
-    spent here), turns back into the points it replaced, with their expiry: the customer ends with
-    what they would hold had that purchase not happened.
+    with the expiry of the lot it was paid from. A piece whose points were earned by another purchase
+    that has since been refunded is, in this order:
+    1. the very points that refund could not take back: they settle what it left owed (even if dead);
+    2. the points that refund took in their place (these had been spent here): they turn back into
+       those points, with their expiry;
+    3. the rest comes back as itself.
+    So the customer ends with what they would hold had neither purchase happened.
     """
     paid_with = list(
         LotDebit.objects.filter(entry__purchase=purchase, entry__kind=Kind.REDEEM)
@@ -232,9 +236,24 @@ def _return_points(
         root = lot if root_id == lot.pk else PointsLot.objects.select_related("entry").get(pk=root_id)
         earner_id = root.entry.purchase_id if root.entry.kind == Kind.EARN else None
         if earner_id is not None and earner_id != purchase.pk:
-            count = _swap_back(
-                account=account, earner_id=earner_id, points=count, refund=refund, label=label, actor=actor, now=now
-            )
+            owed = min(count, sum(left for _refund, left in owed_outstanding(account.pk, purchase_id=earner_id)))
+            if owed:
+                _credit_return(
+                    account=account,
+                    source_lot=lot,
+                    root_id=root_id,
+                    points=owed,
+                    refund=refund,
+                    label=label,
+                    actor=actor,
+                    now=now,
+                    owed_by_purchase_id=earner_id,
+                )
+                count -= owed
+            if count:
+                count = _swap_back(
+                    account=account, earner_id=earner_id, points=count, refund=refund, label=label, actor=actor, now=now
+                )
         if count:
             _credit_return(
                 account=account,
