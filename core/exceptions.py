@@ -52,3 +52,12 @@ class IdempotencyConflict(DomainError):
                 "start a new operation."
             )
         )
+
+
+class InvalidIdempotencyKey(DomainError):
+    """An idempotency key longer than the 100 characters a key column holds."""
+
+    code = "idempotency_key_invalid"
+
+    def __init__(self) -> None:
+        super().__init__(_("The idempotency key is too long (at most 100 characters)."))

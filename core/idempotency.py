@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
 
-from .exceptions import IdempotencyConflict
+from .exceptions import DomainError, IdempotencyConflict, InvalidIdempotencyKey
+
+KEY_MAX_LENGTH = 100  # the key columns' length (prefixes such as "api:<client>:" included)
 
 T = TypeVar("T")
 
@@ -49,13 +51,18 @@ def once_per_key(
             raise IdempotencyConflict()
         return replay(row)
 
+    if key and len(key) > KEY_MAX_LENGTH:
+        raise InvalidIdempotencyKey()
     try:
         with transaction.atomic():
             locked = lock() if lock is not None else None
             if (row := earlier()) is not None:
                 return replay_or_conflict(row)
             return create(locked)
-    except IntegrityError:
+    except (IntegrityError, DomainError):
+        # A request with the same key that committed while this one ran makes this one fail: on the
+        # key's unique index, or on a rule its own write broke (the phone it enrolled, the receipt it
+        # recorded). Then this request is a retry of that one.
         row = earlier()
         if row is None:
             raise

@@ -42,9 +42,26 @@ def audit_record(
     )
 
 
+EMAIL_MAX = Customer._meta.get_field("email").max_length
+NAME_MAX = Customer._meta.get_field("name").max_length
+
+
 def _email_clean(email: str | None) -> str | None:
+    """The address lower-cased, None for none; CustomerError (on `email`) when no column could hold it."""
     email = (email or "").strip().lower()
+    if len(email) > EMAIL_MAX:
+        raise CustomerError(_("An email address can have at most %(n)s characters.") % {"n": EMAIL_MAX}, field="email")
     return email or None
+
+
+def _name_clean(name: str | None) -> str:
+    """The name trimmed; CustomerError (on `name`) when it is empty or longer than the column holds."""
+    name = (name or "").strip()
+    if not name:
+        raise CustomerError(_("Enter the customer's name."), field="name")
+    if len(name) > NAME_MAX:
+        raise CustomerError(_("A name can have at most %(n)s characters.") % {"n": NAME_MAX}, field="name")
+    return name
 
 
 def _unique_value(generate, field: str) -> str:
@@ -79,9 +96,7 @@ def customer_enrol(
     key with other details (name, phone, email, birthday, consents, referral code, card) raises
     IdempotencyConflict (core.idempotency.once_per_key).
     """
-    name = (name or "").strip()
-    if not name:
-        raise CustomerError(_("Enter the customer's name."), field="name")
+    name = _name_clean(name)
     phone_e164 = rules.phone_normalize(phone)
     email = _email_clean(email)
     referral_code = (referral_code or "").strip().upper() or None
@@ -164,9 +179,7 @@ def customer_update(*, customer: Customer, actor: Any = None, origin: str = "", 
     if unknown:
         raise TypeError(f"not editable: {sorted(unknown)}")
     if "name" in fields:
-        fields["name"] = (fields["name"] or "").strip()
-        if not fields["name"]:
-            raise CustomerError(_("Enter the customer's name."), field="name")
+        fields["name"] = _name_clean(fields["name"])
     if "phone" in fields:
         fields["phone"] = rules.phone_normalize(fields["phone"])
         if Customer.objects.filter(phone=fields["phone"]).exclude(pk=customer.pk).exists():

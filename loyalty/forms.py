@@ -97,7 +97,7 @@ class ReceiptSearchForm(forms.Form):
 
 def _idempotency_field() -> forms.CharField:
     # Generated when the form is shown; a double click or a resubmitted form sends the same key again.
-    return forms.CharField(widget=forms.HiddenInput, max_length=100)
+    return forms.CharField(widget=forms.HiddenInput, max_length=64)  # a prefix ("till:") is added: ≤ 100
 
 
 class PurchaseForm(forms.Form):
@@ -171,7 +171,7 @@ class AdjustmentForm(forms.Form):
         widget=forms.NumberInput(attrs={"class": "form-control", "step": 1}),
     )
     reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.TextInput(attrs={"class": "form-control"}))
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    idempotency_key = _idempotency_field()
 
 
 # --- the console: program settings -----------------------------------------------------------------

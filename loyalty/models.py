@@ -124,7 +124,7 @@ class ProgramSettings(models.Model):
     def clean(self) -> None:
         """Refuse rules that make points unusable: every point would expire before it became spendable."""
         lifetime, delay = self.points_lifetime_days, self.activation_delay_days
-        if lifetime is not None and delay is not None and lifetime <= delay:
+        if isinstance(lifetime, int) and isinstance(delay, int) and lifetime <= delay:  # else clean_fields says
             raise ValidationError(
                 {
                     "points_lifetime_days": _(

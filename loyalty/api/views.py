@@ -5,10 +5,12 @@ Domain errors propagate to loyalty.api.errors.exception_handler, which maps them
 
 import re
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -147,6 +149,14 @@ class LedgerPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """A cursor whose position is not a moment (forged or damaged) is a 404 "Invalid cursor", like one
+        that does not decode."""
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except DjangoValidationError:
+            raise NotFound(self.invalid_cursor_message) from None
 
 
 class CustomerLedgerView(ApiView):

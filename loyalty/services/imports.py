@@ -50,6 +50,7 @@ from ..selectors import program_settings_get
 
 logger = logging.getLogger(__name__)
 
+EMAIL_MAX = Customer._meta.get_field("email").max_length
 COLUMNS = ("name", "phone", "email", "birthday", "consent_email", "consent_sms", "card_number", "balance", "notes")
 REQUIRED_COLUMNS = ("name", "phone")
 PROGRESS_EVERY = 5000  # rows between two progress updates of a job
@@ -219,6 +220,8 @@ class EmailWidget(widgets.Widget):
         email = (value or "").strip().lower()
         if not email:
             return None
+        if len(email) > EMAIL_MAX:
+            raise ValueError(_("Longer than %(n)s characters.") % {"n": EMAIL_MAX})
         try:
             validate_email(email)
         except ValidationError:

@@ -1,6 +1,6 @@
 """Program settings: the rules every operation reads."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -38,7 +38,10 @@ def _normalised(field: str, value: Any) -> Any:
     except ValidationError:
         return value  # full_clean reports it
     if isinstance(value, Decimal):
-        return value.quantize(Decimal(1).scaleb(-model_field.decimal_places))
+        try:
+            return value.quantize(Decimal(1).scaleb(-model_field.decimal_places))
+        except InvalidOperation:
+            return value  # too many digits to quantize: full_clean reports it
     return value
 
 

@@ -46,7 +46,18 @@ def tier_upgrade_on_purchase(
         return None
     new_tier = next(t for t in tiers if t.pk == target.key)
     if status is None:
-        TierStatus.objects.create(customer_id=customer_id, tier=new_tier, below_since=None, changed_at=now)
+        # The daily review may be creating this customer's status in its open transaction: insert or wait and
+        # skip (never a duplicate-key error), then decide against whatever status is there.
+        TierStatus.objects.bulk_create(
+            [TierStatus(customer_id=customer_id, tier=new_tier, below_since=None, changed_at=now)],
+            ignore_conflicts=True,
+        )
+        status = TierStatus.objects.select_for_update(of=("self",)).select_related("tier").get(pk=customer_id)
+        if not (status.tier_id == new_tier.pk and status.changed_at == now):  # the review's row, not ours
+            current = status.tier
+            if current is not None and current.order >= new_tier.order:
+                return None
+            TierStatus.objects.filter(pk=customer_id).update(tier=new_tier, below_since=None, changed_at=now)
     else:
         TierStatus.objects.filter(pk=customer_id).update(tier=new_tier, below_since=None, changed_at=now)
     return TierChange.objects.create(

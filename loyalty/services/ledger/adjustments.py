@@ -15,6 +15,19 @@ from ...models import LedgerEntry, PointsAccount
 from ...selectors import program_settings_get
 from .core import Kind, account_lock, account_save, credit, debit, live_lots, parse, take_from_lots
 
+REASON_MAX = LedgerEntry._meta.get_field("reason").max_length
+SOURCE_MAX = LedgerEntry._meta.get_field("source").max_length
+
+
+def _reason_clean(reason: str | None, *, required_message: str) -> str:
+    """The reason trimmed; InvalidInput (on `reason`) when empty or longer than an entry holds (300)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(required_message, field="reason")
+    if len(reason) > REASON_MAX:
+        raise InvalidInput(_("A reason can have at most %(n)s characters.") % {"n": REASON_MAX}, field="reason")
+    return reason
+
 
 def _entry_once(
     *,
@@ -53,9 +66,7 @@ def points_adjust(
     UnknownCustomer, IdempotencyConflict (the key used for another customer, points or reason).
     """
     points = parse(rules.points_parse, points, allow_zero=False, allow_negative=True)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(_("Enter the reason for the adjustment."), field="reason")
+    reason = _reason_clean(reason, required_message=_("Enter the reason for the adjustment."))
     program = program_settings_get()
     if abs(points) > program.manual_adjustment_limit:
         raise AdjustmentTooLarge(
@@ -133,6 +144,9 @@ def points_award(
     if kind not in (Kind.BONUS, Kind.IMPORT):
         raise ValueError(f"points_award does not credit {kind!r}")
     points = parse(rules.points_parse, points, allow_zero=False)
+    reason = _reason_clean(reason, required_message=_("Enter the reason for the bonus."))
+    if len(source) > SOURCE_MAX:
+        raise InvalidInput(_("A source can have at most %(n)s characters.") % {"n": SOURCE_MAX}, field="source")
     deadline = expires_at  # the caller's own deadline is part of the request; a computed one is not
     fingerprint = request_fingerprint(
         {

@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import logging
+import time
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,17 +22,23 @@ logger = logging.getLogger(__name__)
 
 
 @contextmanager
-def job_lock(name: str):
+def job_lock(name: str, *, wait_seconds: float = 0):
     """Guard a job against overlapping runs (PostgreSQL advisory lock; SQLite serialises writers anyway).
 
-    Yields True when this process holds the lock, False when another run holds it."""
+    Waits up to `wait_seconds` for a run that holds the lock to finish. Yields True when this process holds
+    the lock, False when another run still holds it."""
     if connection.vendor != "postgresql":
         yield True
         return
     key = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
+    deadline = time.monotonic() + wait_seconds
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        got = cursor.fetchone()[0]
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            got = cursor.fetchone()[0]
+            if got or time.monotonic() >= deadline:
+                break
+            time.sleep(1)
     try:
         yield got
     finally:
@@ -40,11 +47,18 @@ def job_lock(name: str):
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
-def daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, Any]:
+EARLIEST_DATE = dt.date(1900, 1, 1)  # day counts of up to 100 years are computed back from a date
+LOCK_WAIT_SECONDS = 1800  # a run for another date (a replay) may be in progress: today's waits for it
+
+
+def daily_run(
+    *, as_of: dt.date, now: dt.datetime | None = None, wait_seconds: float = LOCK_WAIT_SECONDS
+) -> dict[str, Any]:
     """The daily jobs as of a date (the shop's calendar day): expire due points, review tiers, then
     check that every cached balance equals its entries and its lots.
 
-    Refuses (InvalidInput) a date after today in the shop's time zone: expiring as of a future date
+    Another run in progress (a replay of an older date) is waited for, up to `wait_seconds`; then this
+    one is skipped ({"skipped": …}). Refuses (InvalidInput) a date after today in the shop's time zone: expiring as of a future date
     would burn points that still have time to live. A date before the latest date already reviewed
     expires what is due but skips the tier review, so that a replay never overwrites newer tier
     decisions. Idempotent per date: a second run for the same date changes nothing. Returns a summary
@@ -58,7 +72,13 @@ def daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, An
             % {"date": as_of.isoformat(), "today": today.isoformat()},
             field="date",
         )
-    with job_lock("loyalty.daily_run") as got_lock:
+    if as_of < EARLIEST_DATE:
+        raise InvalidInput(
+            _("%(date)s is too far in the past: the daily jobs run for %(earliest)s or later.")
+            % {"date": as_of.isoformat(), "earliest": EARLIEST_DATE.isoformat()},
+            field="date",
+        )
+    with job_lock("loyalty.daily_run", wait_seconds=wait_seconds) as got_lock:
         if not got_lock:
             return {"date": as_of.isoformat(), "skipped": "another daily run is in progress"}
         latest = DailyRun.objects.aggregate(d=Max("as_of"))["d"]
