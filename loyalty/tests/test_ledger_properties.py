@@ -1,18 +1,20 @@
-"""Property tests: a hypothesis state machine with a clock drives the ledger through bonuses, purchases
-that redeem, partial and full refunds of old purchases, time passing across expiry dates with and without
-the daily job. After every step:
+"""Property tests: a hypothesis state machine with a clock drives the ledger through bonuses (with deadlines
+at any moment), manual credits, purchases that redeem, partial and full refunds of old purchases, time
+passing across expiry dates (to exactly an expiry and a microsecond either side) with and without the daily
+job, daily runs for past dates, and the program changing its lifetime and activation delay. After every step:
 
 - cached balance = Σ entries = Σ lot remainders ≥ 0, and points owed = the refunds' unsettled shortfalls;
 - no lot past its expiry ever paid for anything (redemptions, reversals, deductions, settlements);
 - after a daily run no lot due by its date holds points;
 - a customer who owes points holds none (credits pay what is owed first);
 and refunding every purchase in full leaves the customer with exactly what the bonuses alone would give
-at that moment (the live bonus points), owing nothing.
+at that moment (the same live points, burning on the same dates), owing nothing.
 """
 
 import datetime as dt
 import itertools
 import os
+from collections import Counter
 from decimal import Decimal as D
 
 import pytest
@@ -36,6 +38,7 @@ from loyalty.models import DailyRun, LedgerEntry, LotDebit, PointsAccount, Point
 from loyalty.selectors import customer_terms, ledger_problems, points_summary, purchase_quote
 
 phones = itertools.count(9000000000)
+MICROSECOND = dt.timedelta(microseconds=1)
 amounts = st.decimals(min_value=D("1.00"), max_value=D("20000.00"), places=2)
 
 
@@ -140,6 +143,64 @@ class LedgerMachine(RuleBasedStateMachine):
         live_bonuses = sum(points for points, expires_at in self.bonuses if expires_at is None or expires_at > self.now)
         summary = points_summary(self.customer.pk, now=self.now)
         assert (summary.balance, summary.owed) == (live_bonuses, 0)
+        # Not only as many points: the same points, burning on the same dates as the bonuses' own.
+        held, bonuses = Counter(), Counter()
+        for expires_at, remaining in PointsLot.objects.filter(customer=self.customer, remaining__gt=0).values_list(
+            "expires_at", "remaining"
+        ):
+            if expires_at is None or expires_at > self.now:
+                held[expires_at] += remaining
+        for points, expires_at in self.bonuses:
+            if expires_at is None or expires_at > self.now:
+                bonuses[expires_at] += points
+        assert held == bonuses
+
+    @rule(points=st.integers(1, 500), minutes=st.integers(1, 60 * 24 * 40), micro=st.sampled_from([0, 1, 999999]))
+    def award_bonus_with_a_deadline_at_any_moment(self, points, minutes, micro):
+        expires_at = self.now + dt.timedelta(minutes=minutes, microseconds=micro)
+        services.points_award(
+            customer_id=self.customer.pk, points=points, reason="odd deadline", expires_at=expires_at, now=self.now
+        )
+        self.bonuses.append((points, expires_at))
+
+    @rule(points=st.integers(1, 300))
+    def manual_credit(self, points):
+        entry = services.points_adjust(
+            customer_id=self.customer.pk, points=points, reason="goodwill", actor=None, now=self.now
+        )
+        self.bonuses.append((points, entry.expires_at))
+
+    @rule(data=st.data(), delta=st.sampled_from([-MICROSECOND, dt.timedelta(0), MICROSECOND]))
+    def clock_to_an_expiry(self, data, delta):
+        """Jump to exactly a lot's expiry, or a microsecond either side."""
+        future = sorted(
+            set(
+                PointsLot.objects.filter(customer=self.customer, expires_at__gt=self.now + MICROSECOND).values_list(
+                    "expires_at", flat=True
+                )
+            )
+        )
+        if future:
+            self.now = data.draw(st.sampled_from(future)) + delta
+
+    @rule(hours=st.integers(1, 30))
+    def a_few_hours_pass(self, hours):
+        self.now += dt.timedelta(hours=hours)
+
+    @rule(days_back=st.integers(0, 400))
+    def daily_run_for_a_past_date(self, days_back):
+        as_of = timezone.localtime(self.now).date() - dt.timedelta(days=days_back)
+        services.daily_run(as_of=as_of, now=self.now)
+        assert not PointsLot.objects.filter(
+            customer=self.customer, remaining__gt=0, expires_at__lte=rules.local_midnight(as_of)
+        ).exists()
+
+    @rule(lifetime=st.sampled_from([None, 1, 2, 30, 365, 36500]), delay=st.sampled_from([0, 0, 1, 3]))
+    def the_program_changes_its_lifetime_or_delay(self, lifetime, delay):
+        if lifetime is not None and lifetime <= delay:
+            return
+        ProgramSettings.objects.filter(pk=1).update(points_lifetime_days=lifetime, activation_delay_days=delay)
+        self.lifetime = lifetime
 
     @invariant()
     def the_ledger_adds_up(self):
