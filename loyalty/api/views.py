@@ -243,7 +243,7 @@ class PurchaseRecordView(ApiView):
             "redeemed_points": purchase.redeemed_points,
             "paid_amount": purchase.paid_amount,
             "earned_points": purchase.earned_points,
-            "points_owed_settled": operation_points(purchase=purchase).owed_settled,
+            "points_owed_settled": result.owed_settled,
             "balance_after": result.balance_after,
         }
         headers = {REPLAYED_HEADER: "true"} if result.replayed else {}

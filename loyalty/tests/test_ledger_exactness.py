@@ -783,3 +783,15 @@ class TestTheApiSaysItToo:
         )
         assert response.status_code == 400
         assert response.json()["code"] == "invalid" and "largest purchase" in response.json()["detail"]
+
+    def test_purchase_body_says_how_much_cashback_paid_what_was_owed_and_a_replay_says_the_same(self, api, customer):
+        first = buy(customer, "1000.00", now=T).purchase
+        buy(customer, "200.00", redeem=50, now=T)
+        refund(first, now=T)  # owes 43
+        body = {"customer": customer.pk, "amount": "1000.00"}
+        response = api.post("/api/v1/purchases/", body, format="json", headers={"Idempotency-Key": "p-1"})
+        again = api.post("/api/v1/purchases/", body, format="json", headers={"Idempotency-Key": "p-1"})
+        assert response.status_code == again.status_code == 201
+        assert (response.json()["earned_points"], response.json()["points_owed_settled"]) == (50, 43)
+        assert response.json()["balance_after"] == 7
+        assert again.json() == response.json() and again.headers["Idempotent-Replayed"] == "true"

@@ -15,7 +15,7 @@ from customers.services import customer_purchase_dates_touch
 from ... import rules
 from ...exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch
 from ...models import ApiClient, PointsAccount, ProgramSettings, Purchase, PurchaseLine
-from ...selectors import balance_after_purchase, customer_terms, program_settings_get, tiers_list
+from ...selectors import balance_after_purchase, customer_terms, operation_points, program_settings_get, tiers_list
 from ...templatetags.money import money
 from ..tiers import tier_upgrade_on_purchase
 from .core import Kind, account_lock, account_save, credit, debit, parse, spendable_lots, take_from_lots, user_or_none
@@ -26,6 +26,7 @@ class PurchaseResult:
     purchase: Purchase
     balance_after: int  # points, the customer's balance right after the purchase was recorded
     replayed: bool  # True when an idempotency key returned an earlier result
+    owed_settled: int  # points of its cashback that paid points the customer owed
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,10 @@ def purchase_record(
             fingerprint=fingerprint,
             lock=lambda: account_lock(customer_id, now=now),
             replay=lambda earlier: PurchaseResult(
-                purchase=earlier, balance_after=balance_after_purchase(earlier), replayed=True
+                purchase=earlier,
+                balance_after=balance_after_purchase(earlier),
+                replayed=True,
+                owed_settled=operation_points(purchase=earlier).owed_settled,
             ),
             create=lambda account: _purchase_create(
                 account=account,
@@ -159,6 +163,7 @@ def _purchase_create(
     if (earlier := _receipt_recorded(external_id=external_id, api_client=api_client, origin=origin)) is not None:
         raise DuplicateReceipt(external_id=external_id, purchase_id=earlier.pk)
     tiers = tiers_list()
+    owed_before = account.points_owed
     # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one.
     _tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers)
     if redeem:
@@ -225,7 +230,9 @@ def _purchase_create(
     purchase.balance_after = account.balance
     customer_purchase_dates_touch(customer_id=account.pk, at=now)
     tier_upgrade_on_purchase(customer_id=account.pk, purchase=purchase, now=now, program=program, tiers=tiers)
-    return PurchaseResult(purchase=purchase, balance_after=account.balance, replayed=False)
+    return PurchaseResult(
+        purchase=purchase, balance_after=account.balance, replayed=False, owed_settled=owed_before - account.points_owed
+    )
 
 
 def _percent(value: Decimal) -> str:
