@@ -557,9 +557,9 @@ class Command(BaseCommand):
             for event in events:
                 seeder.apply(event)
             daily_run(as_of=today, now=now)  # today's expiry and the tier review
-            mismatches = ledger_problems()
+            mismatches = ledger_problems(as_of=today)
             if mismatches:  # never leave a broken ledger behind: roll the whole load back
-                raise CommandError(f"cached balances differ from the ledger (customer, cached, Σ): {mismatches}")
+                raise CommandError(f"the ledger does not add up for these customers: {mismatches}")
         outstanding = PointsAccount.objects.aggregate(s=Sum("balance"))["s"] or 0
         totals = seeder.totals
         self.stdout.write(
