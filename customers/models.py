@@ -4,6 +4,8 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import AuditAction
+
 
 class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200)
@@ -64,7 +66,7 @@ class AuditEntry(models.Model):
     )
     # Where the change came from when no person made it: "api:<client>", "job:run_daily", "seed_demo".
     origin = models.CharField(_("origin"), max_length=100, blank=True)
-    action = models.CharField(_("action"), max_length=60, db_index=True)
+    action = models.CharField(_("action"), max_length=60, db_index=True, choices=AuditAction.choices)
     object_type = models.CharField(_("object type"), max_length=60)
     object_id = models.CharField(_("object id"), max_length=40, blank=True)
     summary = models.CharField(_("summary"), max_length=300)

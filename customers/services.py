@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import AuditAction
 from core.idempotency import once_per_key, request_fingerprint
 
 from . import rules
@@ -19,7 +20,7 @@ from .models import AuditEntry, Customer
 
 def audit_record(
     *,
-    action: str,
+    action: AuditAction,
     obj: Any,
     summary: str,
     actor: Any = None,
@@ -142,7 +143,7 @@ def customer_enrol(
             enrol_fingerprint=fingerprint if idempotency_key else "",
         )
         audit_record(
-            action="customer.enrol",
+            action=AuditAction.CUSTOMER_ENROL,
             obj=customer,
             summary=_("Enrolled %(name)s, card %(card)s") % {"name": name, "card": card},
             actor=actor,
@@ -199,7 +200,7 @@ def customer_update(*, customer: Customer, actor: Any = None, origin: str = "", 
     with transaction.atomic():
         customer.save(update_fields=list(changes))
         audit_record(
-            action="customer.update",
+            action=AuditAction.CUSTOMER_UPDATE,
             obj=customer,
             summary=_("Changed %(fields)s of %(name)s") % {"fields": ", ".join(changes), "name": customer.name},
             actor=actor,

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import AuditAction
 from customers.services import audit_record
 
 from ..exceptions import InvalidInput
@@ -43,7 +44,7 @@ def api_client_create(*, name: str, actor: Any = None, origin: str = "") -> Crea
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
             audit_record(
-                action="api_client.create",
+                action=AuditAction.API_CLIENT_CREATE,
                 obj=client,
                 summary=_("Created API client %(name)s (key %(prefix)s…)")
                 % {"name": name, "prefix": client.key_prefix},
@@ -67,7 +68,7 @@ def api_client_revoke(*, client_id: Any, actor: Any = None, origin: str = "") ->
         client.revoked_at = timezone.now()
         client.save(update_fields=["revoked_at"])
         audit_record(
-            action="api_client.revoke",
+            action=AuditAction.API_CLIENT_REVOKE,
             obj=client,
             summary=_("Revoked API client %(name)s (key %(prefix)s…)")
             % {"name": client.name, "prefix": client.key_prefix},

@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from import_export import resources, widgets
 from import_export.fields import Field
 
+from core.audit import AuditAction
 from customers import rules as customer_rules
 from customers.exceptions import InvalidPhone
 from customers.models import Customer
@@ -616,7 +617,7 @@ def _write(
         )
         points = sum(r.balance for r in credited)
         audit_record(
-            action="customer.import",
+            action=AuditAction.CUSTOMER_IMPORT,
             obj=job,
             summary=_("Imported %(n)s customers from %(file)s with %(points)s opening points")
             % {"n": len(customers), "file": file_name, "points": points},

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.audit import AuditAction
 from customers.services import audit_record
 
 from ..exceptions import InvalidInput
@@ -70,7 +71,7 @@ def program_settings_update(*, actor: Any, origin: str = "", **fields: Any) -> P
             raise InvalidInput(errors[0], field=None if field == "__all__" else field) from None
         program.save()
         audit_record(
-            action="settings.update",
+            action=AuditAction.SETTINGS_UPDATE,
             obj=program,
             summary=_("Program settings changed: %(fields)s") % {"fields": ", ".join(changes)},
             actor=actor,

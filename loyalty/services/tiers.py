@@ -8,6 +8,7 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import AuditAction
 from customers.models import Customer
 from customers.services import audit_record
 
@@ -278,7 +279,7 @@ def tiers_save(*, tiers: list[dict[str, Any]], actor: Any, origin: str = "") -> 
             changes[name] = "deleted"
         if changes:
             audit_record(
-                action="tiers.update",
+                action=AuditAction.TIERS_UPDATE,
                 obj=None,
                 summary=_("Tiers changed: %(names)s") % {"names": ", ".join(changes)},
                 actor=actor,

@@ -89,3 +89,13 @@ class TestAudit:
         assert "settings.update" in filtered and "Enrolled Anna Petrova" not in filtered
         by_who = console.get("/audit/", {"actor": "marketing"}).content.decode()
         assert "Program settings changed" in by_who and "Enrolled Anna Petrova" not in by_who
+
+
+def test_audit_actions_are_named_in_words_in_both_languages(client, marketing_user, customer):
+    services.points_adjust(customer_id=customer.pk, points=10, reason="Gift card", actor=marketing_user)
+    client.force_login(marketing_user)
+    page = client.get("/audit/", {"action": "points.adjust"}).content.decode()
+    assert "<td>Manual adjustment <code" in page and "<td>Customer enrolled <code" not in page
+    client.cookies["django_language"] = "ru"
+    page = client.get("/audit/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "<td>Ручная корректировка <code" in page and "<td>Клиент зарегистрирован <code" in page

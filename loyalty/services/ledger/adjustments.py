@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core.audit import AuditAction
 from core.idempotency import once_per_key, request_fingerprint
 from customers.services import audit_record
 
@@ -107,7 +108,7 @@ def points_adjust(
             )
         account_save(account)
         audit_record(
-            action="points.adjust",
+            action=AuditAction.POINTS_ADJUST,
             obj=entry,
             summary=_("%(points)+d points for customer %(customer)s: %(reason)s")
             % {"points": points, "customer": account.pk, "reason": reason},
