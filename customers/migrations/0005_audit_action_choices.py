@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0004_ledger_exactness'),
+        ("customers", "0004_ledger_exactness"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(choices=[('customer.enrol', 'Customer enrolled'), ('customer.update', 'Customer profile changed'), ('customer.import', 'Customers imported'), ('points.adjust', 'Manual adjustment'), ('settings.update', 'Program settings changed'), ('tiers.update', 'Tiers changed'), ('api_client.create', 'API client created'), ('api_client.revoke', 'API client revoked')], db_index=True, max_length=60, verbose_name='action'),
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("customer.enrol", "Customer enrolled"),
+                    ("customer.update", "Customer profile changed"),
+                    ("customer.import", "Customers imported"),
+                    ("points.adjust", "Manual adjustment"),
+                    ("settings.update", "Program settings changed"),
+                    ("tiers.update", "Tiers changed"),
+                    ("api_client.create", "API client created"),
+                    ("api_client.revoke", "API client revoked"),
+                ],
+                db_index=True,
+                max_length=60,
+                verbose_name="action",
+            ),
         ),
     ]
