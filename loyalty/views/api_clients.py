@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
 from core.forms import add_domain_error
-from customers.permissions import permission_required
+from core.permissions import permission_required
 
 from ..api.forms import ApiClientCreateForm
 from ..api.selectors import api_client_list

@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from customers.permissions import permission_required
+from core.permissions import permission_required
 from customers.selectors import audit_list
 
 from ..filters import AuditFilter

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
 from core.forms import add_domain_error
-from customers.permissions import permission_required
+from core.permissions import permission_required
 from customers.rules import phone_mask, phone_try_normalize
 from customers.selectors import customer_get, customer_lookup
 from customers.services import customer_enrol

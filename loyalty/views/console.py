@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from customers.permissions import permission_required
+from core.permissions import permission_required
 
 from .. import rules
 from ..exceptions import InvalidInput

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
 from core.forms import add_domain_error
-from customers.permissions import permission_required
+from core.permissions import permission_required
 from customers.selectors import customer_get
 from customers.services import EDITABLE_FIELDS, customer_update
 

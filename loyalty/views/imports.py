@@ -7,7 +7,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.permissions import permission_required
+from core.permissions import permission_required
 
 from ..models import ImportJob
 from ..services.imports import SAMPLE_CSV, import_job_rerun, import_job_submit

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
 from core.forms import add_domain_error
-from customers.permissions import permission_required
+from core.permissions import permission_required
 
 from .. import rules
 from ..forms import ProgramSettingsForm

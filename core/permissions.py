@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 
 
 def permission_required(*perms: str):
+    """Decorate a view so that it needs every one of `perms` ("app_label.codename")."""
+
     def decorator(view):
         @login_required
         @wraps(view)
