@@ -115,7 +115,7 @@ def test_an_enrolment_retried_while_the_first_is_in_flight_returns_the_same_cust
 
 @transactional
 def test_todays_run_waits_for_a_replay_in_progress_instead_of_being_dropped():
-    from loyalty.services.ledger.daily import job_lock
+    from core.jobs import job_lock
 
     today = timezone.localdate()
     released = threading.Event()

@@ -6,7 +6,7 @@
 """
 
 from .adjustments import points_adjust, points_award
-from .daily import daily_run, job_lock
+from .daily import daily_run
 from .expiry import points_expire_due
 from .purchases import PurchaseResult, purchase_amount_check, purchase_record
 from .refunds import RefundResult, purchase_refund
@@ -15,7 +15,6 @@ __all__ = [
     "PurchaseResult",
     "RefundResult",
     "daily_run",
-    "job_lock",
     "points_adjust",
     "points_award",
     "points_expire_due",

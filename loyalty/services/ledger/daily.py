@@ -1,16 +1,14 @@
 """The daily jobs: expiry, the tier review and the ledger check, once per date, never ahead of time."""
 
 import datetime as dt
-import hashlib
 import logging
-import time
-from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from core.jobs import job_lock
 
 from ...exceptions import InvalidInput
 from ...models import DailyRun
@@ -19,32 +17,6 @@ from ..tiers import tier_recalculate_all
 from .expiry import points_expire_due
 
 logger = logging.getLogger(__name__)
-
-
-@contextmanager
-def job_lock(name: str, *, wait_seconds: float = 0):
-    """Guard a job against overlapping runs (PostgreSQL advisory lock; SQLite serialises writers anyway).
-
-    Waits up to `wait_seconds` for a run that holds the lock to finish. Yields True when this process holds
-    the lock, False when another run still holds it."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    key = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
-    deadline = time.monotonic() + wait_seconds
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-            got = cursor.fetchone()[0]
-            if got or time.monotonic() >= deadline:
-                break
-            time.sleep(1)
-    try:
-        yield got
-    finally:
-        if got:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 EARLIEST_DATE = dt.date(1900, 1, 1)  # day counts of up to 100 years are computed back from a date
