@@ -17,3 +17,4 @@ class AuditAction(models.TextChoices):
     TIERS_UPDATE = "tiers.update", _("Tiers changed")
     API_CLIENT_CREATE = "api_client.create", _("API client created")
     API_CLIENT_REVOKE = "api_client.revoke", _("API client revoked")
+    API_CLIENT_ROTATE = "api_client.rotate", _("API client given a new key")

@@ -541,7 +541,7 @@ class ApiClient(models.Model):
         verbose_name_plural = _("API clients")
         ordering = ["name", "-created_at"]
         constraints = [
-            # A revoked client's name can be reused (rotating a key); two active clients cannot share one.
+            # A revoked client's name can be reused (a system that came back); two active clients cannot share one.
             models.UniqueConstraint(
                 fields=["name"], condition=Q(revoked_at__isnull=True), name="loyalty_apiclient_active_name_unique"
             ),

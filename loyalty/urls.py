@@ -11,6 +11,7 @@ urlpatterns = [
     path("settings/preview/", settings.settings_preview, name="settings_preview"),
     path("api-clients/", api_clients.client_list, name="api_clients"),
     path("api-clients/<int:client_id>/revoke/", api_clients.client_revoke, name="api_client_revoke"),
+    path("api-clients/<int:client_id>/rotate/", api_clients.client_rotate, name="api_client_rotate"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/edit/", customers.customer_edit, name="customer_edit"),

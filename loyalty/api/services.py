@@ -76,3 +76,32 @@ def api_client_revoke(*, client_id: Any, actor: Any = None, origin: str = "") ->
             origin=origin,
         )
     return client
+
+
+def api_client_rotate(*, client_id: Any, actor: Any = None, origin: str = "") -> CreatedApiClient:
+    """Give an active client a new key; the old key stops working at once.
+
+    The client stays the same row, so its purchases (which it alone may refund), its receipt numbers and
+    its idempotency keys stay its own: a retry sent with the new key after a rotation is still recognised.
+    Raises InvalidInput for an unknown or revoked client.
+    """
+    key = key_generate()
+    with transaction.atomic():
+        client = ApiClient.objects.select_for_update().filter(pk=client_id).first()
+        if client is None:
+            raise InvalidInput(_("API client %(id)s does not exist.") % {"id": client_id})
+        if client.revoked_at is not None:
+            raise InvalidInput(_("API client “%(name)s” is revoked; create a new one.") % {"name": client.name})
+        old_prefix = client.key_prefix
+        client.key_prefix, client.key_hash = key[:PREFIX_LENGTH], key_digest(key)
+        client.save(update_fields=["key_prefix", "key_hash"])
+        audit_record(
+            action=AuditAction.API_CLIENT_ROTATE,
+            obj=client,
+            summary=_("New key for API client %(name)s (%(old)s… → %(new)s…)")
+            % {"name": client.name, "old": old_prefix, "new": client.key_prefix},
+            actor=actor,
+            origin=origin,
+            changes={"key_prefix": [old_prefix, client.key_prefix]},
+        )
+    return CreatedApiClient(client=client, key=key)

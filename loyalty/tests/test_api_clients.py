@@ -130,3 +130,71 @@ class TestConsole:
         assert client.post("/api-clients/", {"name": "x"}).status_code == 403
         assert client.post(f"/api-clients/{created.client.pk}/revoke/").status_code == 403
         assert ApiClient.objects.filter(revoked_at__isnull=True).count() == 1
+
+
+class TestKeyRotation:
+    """A new key for the same client: its purchases, receipts and idempotency keys stay its own."""
+
+    def test_a_retry_after_rotation_is_a_replay_and_old_purchases_stay_refundable(self, customer):
+        from rest_framework.test import APIClient
+
+        from loyalty.api.services import api_client_create, api_client_rotate
+        from loyalty.models import PointsAccount
+
+        created = api_client_create(name="web-shop")
+        old = APIClient()
+        old.credentials(HTTP_AUTHORIZATION=f"Token {created.key}")
+        body = {"customer": customer.pk, "amount": "1000.00", "external_id": "R-1"}
+        first = old.post("/api/v1/purchases/", body, format="json", headers={"Idempotency-Key": "k-1"})
+        assert first.status_code == 201
+        rotated = api_client_rotate(client_id=created.client.pk)
+        assert rotated.client.pk == created.client.pk and rotated.key != created.key
+        assert (
+            old.post("/api/v1/purchases/", body, format="json", headers={"Idempotency-Key": "k-1"}).status_code == 401
+        )
+        new = APIClient()
+        new.credentials(HTTP_AUTHORIZATION=f"Token {rotated.key}")
+        retry = new.post("/api/v1/purchases/", body, format="json", headers={"Idempotency-Key": "k-1"})
+        assert (retry.status_code, retry.json(), retry.headers["Idempotent-Replayed"]) == (201, first.json(), "true")
+        assert PointsAccount.objects.get(pk=customer.pk).balance == 50
+        refund = new.post(
+            f"/api/v1/purchases/{first.json()['id']}/refund/", {}, format="json", headers={"Idempotency-Key": "r-1"}
+        )
+        assert refund.status_code == 201
+
+    def test_the_console_shows_the_new_key_once_and_audits_it(self, client, marketing_user):
+        from customers.models import AuditEntry
+        from loyalty.api.services import api_client_create
+
+        created = api_client_create(name="web-shop")
+        client.force_login(marketing_user)
+        response = client.post(f"/api-clients/{created.client.pk}/rotate/")
+        page = response.content.decode()
+        assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+        assert "has a new key; the old one no longer works" in page
+        assert AuditEntry.objects.filter(action="api_client.rotate", actor=marketing_user).exists()
+
+    def test_the_command_rotates_by_name(self, program):
+        import io
+
+        from django.core.management import call_command
+
+        from loyalty.api.keys import key_digest
+        from loyalty.models import ApiClient
+
+        call_command("create_api_client", "web-shop", stdout=io.StringIO())
+        out = io.StringIO()
+        call_command("create_api_client", "web-shop", "--rotate", stdout=out)
+        key = out.getvalue().strip().splitlines()[-1]
+        assert ApiClient.objects.get(name="web-shop").key_hash == key_digest(key)
+        assert ApiClient.objects.count() == 1
+
+    def test_only_marketing_may_rotate(self, client, cashier_user):
+        from loyalty.api.services import api_client_create
+
+        created = api_client_create(name="web-shop")
+        url = f"/api-clients/{created.client.pk}/rotate/"
+        assert client.post(url).status_code == 302  # anonymous: to the login page
+        client.force_login(cashier_user)
+        assert client.post(url).status_code == 403
+        assert ApiClient.objects.get().key_hash == created.client.key_hash

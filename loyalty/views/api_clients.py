@@ -1,4 +1,5 @@
-"""API clients in the console: list, create (the key is shown once), revoke. Every change is audited."""
+"""API clients in the console: list, create and give a new key (the key is shown once), revoke. Every change is
+audited."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -12,10 +13,18 @@ from core.permissions import permission_required
 
 from ..api.forms import ApiClientCreateForm
 from ..api.selectors import api_client_list
-from ..api.services import api_client_create, api_client_revoke
+from ..api.services import api_client_create, api_client_revoke, api_client_rotate
 
 ORIGIN = "console"
 api_clients_required = permission_required("loyalty.change_apiclient")
+
+
+def _page(request: HttpRequest, form: ApiClientCreateForm, created=None, rotated=False) -> HttpResponse:
+    context = {"form": form, "created": created, "rotated": rotated, "clients": api_client_list()}
+    response = render(request, "loyalty/apiclient_list.html", context)
+    if created is not None:
+        response["Cache-Control"] = "no-store"  # the key must not stay in any cache
+    return response
 
 
 @api_clients_required
@@ -30,12 +39,19 @@ def client_list(request: HttpRequest) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             form = ApiClientCreateForm()
-    response = render(
-        request, "loyalty/apiclient_list.html", {"form": form, "created": created, "clients": api_client_list()}
-    )
-    if created is not None:
-        response["Cache-Control"] = "no-store"  # the key must not stay in any cache
-    return response
+    return _page(request, form, created)
+
+
+@require_POST
+@api_clients_required
+def client_rotate(request: HttpRequest, client_id: int) -> HttpResponse:
+    """A new key for a client (the old one stops working); the page shows it, once."""
+    try:
+        created = api_client_rotate(client_id=client_id, actor=request.user, origin=ORIGIN)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("loyalty:api_clients")
+    return _page(request, ApiClientCreateForm(), created, rotated=True)
 
 
 @require_POST
