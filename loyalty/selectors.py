@@ -31,7 +31,8 @@ def program_settings_get() -> ProgramSettings:
     return settings_row
 
 
-def _open_lots(customer_id: int, now: dt.datetime) -> QuerySet[PointsLot]:
+def lots_live(customer_id: int, now: dt.datetime) -> QuerySet[PointsLot]:
+    """The customer's lots with points left and not past their expiry at `now` (pending ones included)."""
     return PointsLot.objects.filter(customer_id=customer_id, remaining__gt=0).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )
@@ -50,7 +51,7 @@ def points_summary(customer_id: int, *, now: dt.datetime | None = None) -> Point
     """A customer's points as of `now` (default: now), all in points."""
     now = now or timezone.now()
     owed = PointsAccount.objects.filter(pk=customer_id).values_list("points_owed", flat=True).first() or 0
-    sums = _open_lots(customer_id, now).aggregate(
+    sums = lots_live(customer_id, now).aggregate(
         available=Sum("remaining", filter=Q(available_at__lte=now)),
         pending=Sum("remaining", filter=Q(available_at__gt=now)),
     )
@@ -60,7 +61,7 @@ def points_summary(customer_id: int, *, now: dt.datetime | None = None) -> Point
 
 def points_available(customer_id: int, *, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
-    return _open_lots(customer_id, now).filter(available_at__lte=now).aggregate(s=Sum("remaining"))["s"] or 0
+    return lots_live(customer_id, now).filter(available_at__lte=now).aggregate(s=Sum("remaining"))["s"] or 0
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def ledger_for_customer(customer_id: int) -> QuerySet[LedgerEntry]:
 
 def lots_for_customer(customer_id: int, *, now: dt.datetime | None = None) -> QuerySet[PointsLot]:
     """The customer's live lots (points left, not past their expiry), soonest expiry first."""
-    return _open_lots(customer_id, now or timezone.now()).order_by(F("expires_at").asc(nulls_last=True), "id")
+    return lots_live(customer_id, now or timezone.now()).order_by(F("expires_at").asc(nulls_last=True), "id")
 
 
 @dataclass(frozen=True)

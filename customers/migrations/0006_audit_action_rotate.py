@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0005_audit_action_choices'),
+        ("customers", "0005_audit_action_choices"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(choices=[('customer.enrol', 'Customer enrolled'), ('customer.update', 'Customer profile changed'), ('customer.import', 'Customers imported'), ('points.adjust', 'Manual adjustment'), ('settings.update', 'Program settings changed'), ('tiers.update', 'Tiers changed'), ('api_client.create', 'API client created'), ('api_client.revoke', 'API client revoked'), ('api_client.rotate', 'API client given a new key')], db_index=True, max_length=60, verbose_name='action'),
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("customer.enrol", "Customer enrolled"),
+                    ("customer.update", "Customer profile changed"),
+                    ("customer.import", "Customers imported"),
+                    ("points.adjust", "Manual adjustment"),
+                    ("settings.update", "Program settings changed"),
+                    ("tiers.update", "Tiers changed"),
+                    ("api_client.create", "API client created"),
+                    ("api_client.revoke", "API client revoked"),
+                    ("api_client.rotate", "API client given a new key"),
+                ],
+                db_index=True,
+                max_length=60,
+                verbose_name="action",
+            ),
         ),
     ]

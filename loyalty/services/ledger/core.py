@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import BigIntegerField, Case, F, Q, Sum, When
+from django.db.models import BigIntegerField, Case, F, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,7 @@ from customers.models import Customer
 from ... import rules
 from ...exceptions import InvalidInput, UnknownCustomer
 from ...models import LedgerEntry, LotDebit, PointsAccount, PointsLot, Refund
+from ...selectors import lots_live
 
 Kind = LedgerEntry.Kind
 
@@ -215,24 +216,18 @@ def take_from_lots(lots: Iterable[PointsLot], points: int) -> Taken:
     return taken
 
 
-def _live(customer_id: int, now: dt.datetime):
-    return PointsLot.objects.filter(customer_id=customer_id, remaining__gt=0).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    )
-
-
 SOONEST_EXPIRY_FIRST = (F("expires_at").asc(nulls_last=True), "available_at", "id")
 
 
 def spendable_lots(customer_id: int, now: dt.datetime) -> list[PointsLot]:
     """Lots that can pay now: available, not expired; soonest expiry first (never-expiring last)."""
-    return list(_live(customer_id, now).filter(available_at__lte=now).order_by(*SOONEST_EXPIRY_FIRST))
+    return list(lots_live(customer_id, now).filter(available_at__lte=now).order_by(*SOONEST_EXPIRY_FIRST))
 
 
 def live_lots(customer_id: int, now: dt.datetime, *, root_first: int | None = None) -> list[PointsLot]:
     """Every live lot with points left, pending ones too (a refund or a deduction may take them),
     soonest expiry first; with `root_first`, the lots whose points came from that lot lead."""
-    lots = list(_live(customer_id, now).order_by(*SOONEST_EXPIRY_FIRST))
+    lots = list(lots_live(customer_id, now).order_by(*SOONEST_EXPIRY_FIRST))
     if root_first is not None:
         lots.sort(key=lambda lot: lot_root(lot) != root_first)
     return lots

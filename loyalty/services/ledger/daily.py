@@ -4,7 +4,6 @@ import datetime as dt
 import logging
 from typing import Any
 
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,7 +11,7 @@ from core.jobs import job_lock
 
 from ...exceptions import InvalidInput
 from ...models import DailyRun
-from ...selectors import ledger_problems
+from ...selectors import daily_run_latest, ledger_problems
 from ..tiers import tier_recalculate_all
 from .expiry import points_expire_due
 
@@ -53,7 +52,7 @@ def daily_run(
     with job_lock("loyalty.daily_run", wait_seconds=wait_seconds) as got_lock:
         if not got_lock:
             return {"date": as_of.isoformat(), "skipped": "another daily run is in progress"}
-        latest = DailyRun.objects.aggregate(d=Max("as_of"))["d"]
+        latest = daily_run_latest()
         expired = points_expire_due(as_of=as_of, now=now)
         if latest is not None and as_of < latest:
             tiers = {"upgraded": 0, "downgraded": 0, "joined": 0}
