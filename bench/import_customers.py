@@ -94,7 +94,8 @@ def main() -> None:
     from django.db import connection
     from django.db.models import Sum
 
-    from customers.models import AuditEntry, Customer
+    from core.models import AuditEntry
+    from customers.models import Customer
     from loyalty.models import ImportJob, LedgerEntry, PointsAccount, PointsLot
     from loyalty.selectors import ledger_problems
     from loyalty.services import imports

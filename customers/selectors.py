@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 
 from . import rules
-from .models import AuditEntry, Customer
+from .models import Customer
 
 
 def customer_lookup(query: str, *, limit: int = 20) -> list[Customer]:
@@ -48,7 +48,3 @@ def customer_search(query: str) -> QuerySet[Customer]:
     if phone:
         condition |= Q(phone=phone)
     return qs.filter(condition)
-
-
-def audit_list() -> QuerySet[AuditEntry]:
-    return AuditEntry.objects.select_related("actor")

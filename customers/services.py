@@ -10,38 +10,12 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import AuditAction
+from core.audit import AuditAction, audit_record
 from core.idempotency import once_per_key, request_fingerprint
 
 from . import rules
 from .exceptions import CustomerError, DuplicateEmail, DuplicatePhone, UnknownReferralCode
-from .models import AuditEntry, Customer
-
-
-def audit_record(
-    *,
-    action: AuditAction,
-    obj: Any,
-    summary: str,
-    actor: Any = None,
-    origin: str = "",
-    changes: dict | None = None,
-    at: dt.datetime | None = None,
-) -> AuditEntry:
-    """Append an audit entry; call it inside the transaction of the change it describes.
-
-    `at` is the moment of the change when it is not now (operations recorded with a historic `now`)."""
-    return AuditEntry.objects.create(
-        created_at=at or timezone.now(),
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        origin=origin,
-        action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        summary=summary[:300],
-        changes=changes or {},
-    )
-
+from .models import Customer
 
 EMAIL_MAX = Customer._meta.get_field("email").max_length
 NAME_MAX = Customer._meta.get_field("name").max_length

@@ -13,7 +13,7 @@ def program(request: HttpRequest) -> dict:
             "tiers": user.has_perm("loyalty.change_tier"),
             "customers": user.has_perm("customers.view_customer"),
             "settings": user.has_perm("loyalty.change_programsettings"),
-            "audit": user.has_perm("customers.view_auditentry"),
+            "audit": user.has_perm("core.view_auditentry"),
             "api_clients": user.has_perm("loyalty.change_apiclient"),
             "admin": user.is_staff,
         }

@@ -6,7 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import AuditAction
-from customers.models import AuditEntry, Customer
+from core.models import AuditEntry
+from customers.models import Customer
 from customers.rules import phone_try_normalize
 
 from .models import Tier

@@ -2,8 +2,9 @@ import datetime as dt
 
 import pytest
 
+from core.models import AuditEntry
 from customers.exceptions import CustomerError, DuplicateEmail, DuplicatePhone, InvalidPhone, UnknownReferralCode
-from customers.models import AuditEntry, Customer
+from customers.models import Customer
 from customers.selectors import customer_lookup
 from customers.services import customer_enrol, customer_update
 

@@ -7,8 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import AuditAction
-from customers.services import audit_record
+from core.audit import AuditAction, audit_record
 
 from ..exceptions import InvalidInput
 from ..models import ApiClient

@@ -39,11 +39,10 @@ from django.utils.translation import gettext_lazy, ngettext
 from import_export import resources, widgets
 from import_export.fields import Field
 
-from core.audit import AuditAction
+from core.audit import AuditAction, audit_record
 from customers import rules as customer_rules
 from customers.exceptions import InvalidPhone
 from customers.models import Customer
-from customers.services import audit_record
 
 from .. import rules
 from ..models import ImportJob, LedgerEntry, PointsAccount, PointsLot

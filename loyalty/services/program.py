@@ -7,8 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.audit import AuditAction
-from customers.services import audit_record
+from core.audit import AuditAction, audit_record
 
 from ..exceptions import InvalidInput
 from ..models import ProgramSettings

@@ -8,9 +8,8 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import AuditAction
+from core.audit import AuditAction, audit_record
 from customers.models import Customer
-from customers.services import audit_record
 
 from .. import rules
 from ..exceptions import InvalidInput

@@ -11,7 +11,8 @@ from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from customers.models import AuditEntry, Customer
+from core.models import AuditEntry
+from customers.models import Customer
 from customers.services import customer_enrol
 from loyalty import services
 from loyalty.api.services import api_client_create, api_client_revoke

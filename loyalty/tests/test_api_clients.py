@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
-from customers.models import AuditEntry
+from core.models import AuditEntry
 from loyalty.api.services import api_client_create
 from loyalty.models import ApiClient
 
@@ -163,7 +163,7 @@ class TestKeyRotation:
         assert refund.status_code == 201
 
     def test_the_console_shows_the_new_key_once_and_audits_it(self, client, marketing_user):
-        from customers.models import AuditEntry
+        from core.models import AuditEntry
         from loyalty.api.services import api_client_create
 
         created = api_client_create(name="web-shop")

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from customers.models import AuditEntry, Customer
+from core.models import AuditEntry
+from customers.models import Customer
 from customers.services import customer_enrol
 from loyalty import services
 from loyalty.models import LedgerEntry, PointsAccount

@@ -7,8 +7,9 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.models import AuditEntry
 from customers import rules as customer_rules
-from customers.models import AuditEntry, Customer
+from customers.models import Customer
 from loyalty import rules
 from loyalty.models import ImportJob, LedgerEntry, PointsAccount, PointsLot
 from loyalty.selectors import ledger_problems

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Sum
 
-from customers.models import AuditEntry
+from core.models import AuditEntry
 from customers.services import customer_enrol
 from loyalty import services
 from loyalty.exceptions import (

@@ -2,7 +2,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from customers.models import AuditEntry
+from core.models import AuditEntry
 from loyalty import services
 from loyalty.models import ProgramSettings
 

@@ -1,6 +1,6 @@
 import pytest
 
-from customers.models import AuditEntry
+from core.models import AuditEntry
 from loyalty.models import Tier
 
 pytestmark = pytest.mark.django_db

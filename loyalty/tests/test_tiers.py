@@ -258,7 +258,7 @@ class TestEditing:
         assert services.tiers_warnings(self.current()) == []
 
     def test_reorder_rename_create_delete_and_audit(self, program, marketing_user):
-        from customers.models import AuditEntry
+        from core.models import AuditEntry
 
         tiers = self.current()
         tiers[1]["name"] = "Silver+"

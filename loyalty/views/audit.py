@@ -5,12 +5,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from core.permissions import permission_required
-from customers.selectors import audit_list
+from core.selectors import audit_list
 
 from ..filters import AuditFilter
 
 
-@permission_required("customers.view_auditentry")
+@permission_required("core.view_auditentry")
 def audit_log(request: HttpRequest) -> HttpResponse:
     filterset = AuditFilter(request.GET or None, queryset=audit_list())
     queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset

@@ -6,9 +6,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from core.audit import AuditAction
+from core.audit import AuditAction, audit_record
 from core.idempotency import once_per_key, request_fingerprint
-from customers.services import audit_record
 
 from ... import rules
 from ...exceptions import AdjustmentTooLarge, InsufficientPoints, InvalidInput

@@ -1,0 +1,51 @@
+"""Core models: the audit log every app writes to (`core.audit.audit_record`)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .audit import AuditAction
+
+
+class AuditEntry(models.Model):
+    """Who changed what, and when. Written by services inside the transaction of the change."""
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+    )
+    # Where the change came from when no person made it: "api:<client>", "job:run_daily", "seed_demo".
+    origin = models.CharField(_("origin"), max_length=100, blank=True)
+    action = models.CharField(_("action"), max_length=60, db_index=True, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=40, blank=True)
+    summary = models.CharField(_("summary"), max_length=300)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-id"]
+        # The table keeps the name it had when the log lived in `customers` (moved in core 0001): no data moves.
+        db_table = "customers_auditentry"
+        indexes = [models.Index(fields=["object_type", "object_id"], name="customers_audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.summary}"
+
+    @property
+    def change_rows(self) -> list[tuple[str, object, object, bool]]:
+        """(field, old, new, is_pair) for display: a two-item list is old → new, anything else a value."""
+        rows = []
+        for field, value in (self.changes or {}).items():
+            if isinstance(value, list | tuple) and len(value) == 2:
+                rows.append((field, value[0], value[1], True))
+            else:
+                rows.append((field, value, None, False))
+        return rows
