@@ -67,9 +67,9 @@ def reset(customers: int) -> tuple[list[int], str]:
     """Empty the database, enrol the customers with an opening balance, create an API client."""
     from django.db import connection
 
+    from api.services import api_client_create
     from customers.services import customer_enrol
     from loyalty import services
-    from loyalty.api.services import api_client_create
 
     with connection.cursor() as cur:
         cur.execute(

@@ -8,6 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/", include("loyalty.api.urls")),
+    path("api/", include("api.urls")),
     path("", include("loyalty.urls")),
 ]

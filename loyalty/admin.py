@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from .models import (
-    ApiClient,
     DailyRun,
     ImportJob,
     LedgerEntry,
@@ -184,14 +183,6 @@ class TierChangeAdmin(ReadOnlyAdmin):
     search_fields = ("customer__name", "customer__phone", "customer__card_number")
     list_select_related = ("customer", "from_tier", "to_tier")
     date_hierarchy = "created_at"
-
-
-@admin.register(ApiClient)
-class ApiClientAdmin(ReadOnlyAdmin):
-    """Created and revoked on the API clients page (the key is shown once there); listed here."""
-
-    list_display = ("name", "key_prefix", "created_at", "created_by", "revoked_at")
-    search_fields = ("name", "key_prefix")
 
 
 @admin.register(ImportJob)

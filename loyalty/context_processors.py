@@ -14,7 +14,7 @@ def program(request: HttpRequest) -> dict:
             "customers": user.has_perm("customers.view_customer"),
             "settings": user.has_perm("loyalty.change_programsettings"),
             "audit": user.has_perm("core.view_auditentry"),
-            "api_clients": user.has_perm("loyalty.change_apiclient"),
+            "api_clients": user.has_perm("api.change_apiclient"),
             "admin": user.is_staff,
         }
     }

@@ -280,7 +280,7 @@ class Purchase(models.Model):
     # The API client that recorded it (None: the till, the console, an import or the demo data). An API
     # client sees and refunds only its own purchases.
     api_client = models.ForeignKey(
-        "ApiClient",
+        "api.ApiClient",
         verbose_name=_("API client"),
         null=True,
         blank=True,
@@ -513,46 +513,6 @@ class DailyRun(models.Model):
 
     def __str__(self) -> str:
         return self.as_of.isoformat()
-
-
-class ApiClient(models.Model):
-    """A system that calls the REST API (a till, a web shop) with its own key.
-
-    Only a SHA-256 digest of the key is stored: the key is 256 random bits, so a fast hash is enough
-    (no brute force can reach it) and costs microseconds per request, unlike a password hasher.
-    """
-
-    name = models.CharField(_("name"), max_length=60)
-    key_prefix = models.CharField(_("key starts with"), max_length=8, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(_("created"))
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("API client")
-        verbose_name_plural = _("API clients")
-        ordering = ["name", "-created_at"]
-        constraints = [
-            # A revoked client's name can be reused (a system that came back); two active clients cannot share one.
-            models.UniqueConstraint(
-                fields=["name"], condition=Q(revoked_at__isnull=True), name="loyalty_apiclient_active_name_unique"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
 
 
 class ImportJob(models.Model):

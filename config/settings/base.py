@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "core",
     "customers",
     "loyalty",
+    "api",
     "campaigns",
 ]
 
@@ -137,23 +138,23 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 
-# --- REST API (issue #5): Django REST framework + drf-spectacular, see loyalty/api/ -------------------
+# --- REST API (issue #5): Django REST framework + drf-spectacular, see api/ -------------------
 INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
 # Outermost, so that the time it logs for each /api/ request covers the whole stack.
-MIDDLEWARE = ["loyalty.api.middleware.ApiRequestLogMiddleware", *MIDDLEWARE]
+MIDDLEWARE = ["api.middleware.ApiRequestLogMiddleware", *MIDDLEWARE]
 # Requests per API client: "<n>/<sec|min|hour|day>". Counted in the cache below, per client.
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
 # The throttle counts in this cache. The default (local memory) counts per server process, so with
 # N gunicorn workers a client gets up to N × the rate; point it at Redis or Memcached to count exactly.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["loyalty.api.authentication.ApiClientAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["loyalty.api.authentication.IsApiClient"],
-    "DEFAULT_THROTTLE_CLASSES": ["loyalty.api.throttling.ApiClientRateThrottle"],
-    "DEFAULT_PARSER_CLASSES": ["loyalty.api.parsers.ExactJSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiClientAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.authentication.IsApiClient"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiClientRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.ExactJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "loyalty.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {

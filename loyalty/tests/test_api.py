@@ -11,11 +11,11 @@ from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from api.services import api_client_create, api_client_revoke
 from core.models import AuditEntry
 from customers.models import Customer
 from customers.services import customer_enrol
 from loyalty import services
-from loyalty.api.services import api_client_create, api_client_revoke
 from loyalty.models import LedgerEntry, PointsAccount, ProgramSettings, Purchase, PurchaseLine, Refund, Tier
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from api.services import api_client_create
 from customers.services import customer_enrol
 from loyalty import services
-from loyalty.api.services import api_client_create
 from loyalty.models import PointsAccount, Purchase
 from loyalty.selectors import ledger_problems
 

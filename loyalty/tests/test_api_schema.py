@@ -21,10 +21,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from api.services import api_client_create
 from config.wsgi import application
 from customers.services import customer_enrol
 from loyalty import services
-from loyalty.api.services import api_client_create
 
 EXAMPLES_PER_MODE = 25  # per operation, for valid and for invalid data: ~300 requests, a few seconds
 TIME_LIMIT = 60  # seconds for the whole run, however slow the machine

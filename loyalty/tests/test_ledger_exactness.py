@@ -183,7 +183,7 @@ class TestCase2RefundsNeverMintPoints:
         first = buy(customer, "1000.00", now=T).purchase
         buy(customer, "200.00", redeem=50, now=T)
         refund(first, now=T)
-        from loyalty.api.selectors import customer_card
+        from api.selectors import customer_card
 
         assert customer_card(customer)["points_owed"] == 43
         client.force_login(marketing_user)
@@ -519,7 +519,7 @@ class TestCase11AReceiptIsRecordedOnce:
 
 class TestCase12PurchasesBelongToTheirApiClient:
     def test_another_clients_purchase_is_unknown(self, customer):
-        from loyalty.api.services import api_client_create
+        from api.services import api_client_create
 
         shop, till = api_client_create(name="web-shop").client, api_client_create(name="till-2").client
         own = buy(customer, "1000.00", now=T, api_client=shop).purchase
@@ -646,7 +646,7 @@ class TestOverTheApi:
         from django.core.cache import cache
         from rest_framework.test import APIClient
 
-        from loyalty.api.services import api_client_create
+        from api.services import api_client_create
 
         cache.clear()
         result = {}
@@ -756,7 +756,7 @@ class TestTheApiSaysItToo:
         from django.core.cache import cache
         from rest_framework.test import APIClient
 
-        from loyalty.api.services import api_client_create
+        from api.services import api_client_create
 
         cache.clear()
         created = api_client_create(name="web-shop")

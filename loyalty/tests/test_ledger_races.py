@@ -164,7 +164,7 @@ class TestHostileInput:
         from django.core.cache import cache
         from rest_framework.test import APIClient
 
-        from loyalty.api.services import api_client_create
+        from api.services import api_client_create
 
         cache.clear()
         api = APIClient()
@@ -179,7 +179,7 @@ class TestHostileInput:
         from django.core.cache import cache
         from rest_framework.test import APIClient
 
-        from loyalty.api.services import api_client_create
+        from api.services import api_client_create
 
         cache.clear()
         api = APIClient()

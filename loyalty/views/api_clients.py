@@ -7,16 +7,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from api.forms import ApiClientCreateForm
+from api.selectors import api_client_list
+from api.services import api_client_create, api_client_revoke, api_client_rotate
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.permissions import permission_required
 
-from ..api.forms import ApiClientCreateForm
-from ..api.selectors import api_client_list
-from ..api.services import api_client_create, api_client_revoke, api_client_rotate
-
 ORIGIN = "console"
-api_clients_required = permission_required("loyalty.change_apiclient")
+api_clients_required = permission_required("api.change_apiclient")
 
 
 def _page(request: HttpRequest, form: ApiClientCreateForm, created=None, rotated=False) -> HttpResponse:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils.translation import gettext as _
 
 from core.idempotency import once_per_key, request_fingerprint
@@ -14,7 +14,7 @@ from customers.services import customer_purchase_dates_touch
 
 from ... import rules
 from ...exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch
-from ...models import ApiClient, PointsAccount, ProgramSettings, Purchase, PurchaseLine
+from ...models import PointsAccount, ProgramSettings, Purchase, PurchaseLine
 from ...selectors import balance_after_purchase, customer_terms, operation_points, program_settings_get, tiers_list
 from ...templatetags.money import money
 from ..tiers import tier_upgrade_on_purchase
@@ -65,7 +65,7 @@ def purchase_amount_check(amount: Decimal, *, program: ProgramSettings | None = 
         )
 
 
-def _receipt_recorded(*, external_id: str, api_client: ApiClient | None, origin: str) -> Purchase | None:
+def _receipt_recorded(*, external_id: str, api_client: Model | None, origin: str) -> Purchase | None:
     """The purchase already recorded under this receipt number by the same API client (or, outside
     the API, from the same origin: the till, the console…)."""
     if not external_id:
@@ -82,7 +82,7 @@ def purchase_record(
     lines: list[Any] | None = None,
     external_id: str = "",
     idempotency_key: str | None = None,
-    api_client: ApiClient | None = None,
+    api_client: Model | None = None,
     actor: Any = None,
     origin: str = "",
     now: dt.datetime | None = None,
@@ -95,6 +95,8 @@ def purchase_record(
     RedeemTooMuch (above the cap or the points available), UnknownCustomer, DuplicateReceipt (this
     `external_id` was recorded already by the same API client or origin), IdempotencyConflict (the
     same `idempotency_key` with another request; the same request returns the first result).
+    `api_client` is the calling system's `api.ApiClient` (None from the till): receipts are unique per
+    client, and only that client may refund the purchase.
     """
     amount = parse(rules.money_parse, amount)
     redeem = parse(rules.points_parse, redeem_points)
@@ -153,7 +155,7 @@ def _purchase_create(
     external_id: str,
     idempotency_key: str | None,
     fingerprint: str,
-    api_client: ApiClient | None,
+    api_client: Model | None,
     actor: Any,
     origin: str,
     now: dt.datetime,

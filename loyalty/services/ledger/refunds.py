@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Model, Q, Sum
 from django.utils.translation import gettext as _
 
 from core.idempotency import once_per_key, request_fingerprint
 
 from ... import rules
 from ...exceptions import RefundTooMuch, UnknownPurchase
-from ...models import ApiClient, LotDebit, PointsAccount, PointsLot, Purchase, Refund
+from ...models import LotDebit, PointsAccount, PointsLot, Purchase, Refund
 from ...selectors import balance_after_refund
 from .core import (
     Kind,
@@ -53,7 +53,7 @@ def purchase_refund(
     purchase_id: Any,
     amount: Any = None,
     idempotency_key: str | None = None,
-    api_client: ApiClient | None = None,
+    api_client: Model | None = None,
     actor: Any = None,
     origin: str = "",
     now: dt.datetime | None = None,

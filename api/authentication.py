@@ -4,8 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
-from ..models import ApiClient
 from .keys import key_digest
+from .models import ApiClient
 
 KEYWORD = "Token"
 
@@ -65,7 +65,7 @@ class IsApiClient(permissions.BasePermission):
 
 
 class ApiClientScheme(OpenApiAuthenticationExtension):
-    target_class = "loyalty.api.authentication.ApiClientAuthentication"
+    target_class = "api.authentication.ApiClientAuthentication"
     name = "apiClientToken"
 
     def get_security_definition(self, auto_schema):

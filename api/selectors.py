@@ -5,9 +5,9 @@ from typing import Any
 from django.db.models import F, QuerySet
 
 from customers.models import Customer
+from loyalty.selectors import points_summary, tier_progress
 
-from ..models import ApiClient
-from ..selectors import points_summary, tier_progress
+from .models import ApiClient
 
 
 def customer_card(customer: Customer) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from loyalty.api.services import api_client_create, api_client_rotate
-from loyalty.exceptions import InvalidInput
-from loyalty.models import ApiClient
+from api.exceptions import ApiClientError
+from api.models import ApiClient
+from api.services import api_client_create, api_client_rotate
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
                 created = api_client_rotate(client_id=active.pk, origin=origin)
             else:
                 created = api_client_create(name=name, origin=origin)
-        except InvalidInput as exc:
+        except ApiClientError as exc:
             raise CommandError(exc.message) from None
         client = created.client
         if rotate:

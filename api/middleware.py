@@ -8,6 +8,7 @@ logs go (journald, a log shipper), keep working when the database does not, and 
 import logging
 import time
 
+# The logger keeps the name it had before the API became its own app: log configurations depend on it.
 logger = logging.getLogger("loyalty.api.requests")
 
 
@@ -23,7 +24,7 @@ class ApiRequestLogMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         elapsed_ms = (time.perf_counter() - started) * 1000
-        client = getattr(request, "auth", None)  # set by DRF's authentication (loyalty.api.authentication)
+        client = getattr(request, "auth", None)  # set by DRF's authentication (api.authentication)
         client_name = getattr(client, "name", "-")
         logger.info(
             "api %s %s %s %s %.1fms",

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from core.audit import AuditAction, audit_record
 
-from ..exceptions import InvalidInput
-from ..models import ApiClient
+from .exceptions import ApiClientError
 from .keys import PREFIX_LENGTH, key_digest, key_generate
+from .models import ApiClient
 
 NAME_MAX = ApiClient._meta.get_field("name").max_length
 
@@ -26,10 +26,12 @@ def api_client_create(*, name: str, actor: Any = None, origin: str = "") -> Crea
     """Create an API client with a new random key. Two active clients cannot share a name."""
     name = (name or "").strip()
     if not name:
-        raise InvalidInput(_("Enter the client's name."), field="name")
+        raise ApiClientError(_("Enter the client's name."), field="name")
     if len(name) > NAME_MAX:
-        raise InvalidInput(_("The name can have at most %(n)s characters.") % {"n": NAME_MAX}, field="name")
-    duplicate = InvalidInput(_("An active API client named “%(name)s” already exists.") % {"name": name}, field="name")
+        raise ApiClientError(_("The name can have at most %(n)s characters.") % {"n": NAME_MAX}, field="name")
+    duplicate = ApiClientError(
+        _("An active API client named “%(name)s” already exists.") % {"name": name}, field="name"
+    )
     if ApiClient.objects.filter(name=name, revoked_at__isnull=True).exists():
         raise duplicate
     key = key_generate()
@@ -61,7 +63,7 @@ def api_client_revoke(*, client_id: Any, actor: Any = None, origin: str = "") ->
     with transaction.atomic():
         client = ApiClient.objects.select_for_update().filter(pk=client_id).first()
         if client is None:
-            raise InvalidInput(_("API client %(id)s does not exist.") % {"id": client_id})
+            raise ApiClientError(_("API client %(id)s does not exist.") % {"id": client_id})
         if client.revoked_at is not None:
             return client
         client.revoked_at = timezone.now()
@@ -82,15 +84,15 @@ def api_client_rotate(*, client_id: Any, actor: Any = None, origin: str = "") ->
 
     The client stays the same row, so its purchases (which it alone may refund), its receipt numbers and
     its idempotency keys stay its own: a retry sent with the new key after a rotation is still recognised.
-    Raises InvalidInput for an unknown or revoked client.
+    Raises ApiClientError for an unknown or revoked client.
     """
     key = key_generate()
     with transaction.atomic():
         client = ApiClient.objects.select_for_update().filter(pk=client_id).first()
         if client is None:
-            raise InvalidInput(_("API client %(id)s does not exist.") % {"id": client_id})
+            raise ApiClientError(_("API client %(id)s does not exist.") % {"id": client_id})
         if client.revoked_at is not None:
-            raise InvalidInput(_("API client “%(name)s” is revoked; create a new one.") % {"name": client.name})
+            raise ApiClientError(_("API client “%(name)s” is revoked; create a new one.") % {"name": client.name})
         old_prefix = client.key_prefix
         client.key_prefix, client.key_hash = key[:PREFIX_LENGTH], key_digest(key)
         client.save(update_fields=["key_prefix", "key_hash"])

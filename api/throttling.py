@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from ..models import ApiClient
+from .models import ApiClient
 
 
 class ApiClientRateThrottle(SimpleRateThrottle):

@@ -1,6 +1,6 @@
 """API v1 views: parse with a serializer, call one service or selector, answer with a serializer.
 
-Domain errors propagate to loyalty.api.errors.exception_handler, which maps them to 400/404/409 JSON.
+Domain errors propagate to api.errors.exception_handler, which maps them to 400/404/409 JSON.
 """
 
 import re
@@ -18,13 +18,13 @@ from rest_framework.views import APIView
 from customers.rules import phone_try_normalize
 from customers.selectors import customer_get, customer_lookup
 from customers.services import customer_enrol
+from loyalty.exceptions import UnknownCustomer
+from loyalty.selectors import ledger_for_customer, operation_points, purchase_quote
+from loyalty.services import purchase_amount_check, purchase_record, purchase_refund
 
-from ..exceptions import UnknownCustomer
-from ..models import ApiClient
-from ..selectors import ledger_for_customer, operation_points, purchase_quote
-from ..services import purchase_amount_check, purchase_record, purchase_refund
 from . import serializers as s
 from .errors import MissingIdempotencyKey, NotFoundError
+from .models import ApiClient
 from .selectors import customer_card
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,64}$")

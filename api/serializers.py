@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from .. import rules
-from ..models import LedgerEntry
+from loyalty import rules
+from loyalty.models import LedgerEntry
 
 DECIMAL_TEXT = re.compile(r"^\s*-?[0-9]{1,13}(\.[0-9]{1,12})?\s*$")
 MAX_LINES = 500
