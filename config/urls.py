@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from loyalty.views.console import home
+from console.views.overview import home
 
 urlpatterns = [
     path("", home, name="home"),
@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("api.urls")),
-    path("", include("loyalty.urls")),
+    path("cashier/", include("cashier.urls")),
+    path("", include("console.urls")),
 ]

@@ -113,10 +113,6 @@ class ProgramSettings(models.Model):
                 condition=Q(max_purchase_amount__gt=0), name="loyalty_programsettings_max_purchase_positive"
             ),
         ]
-        permissions = [
-            ("use_cashier", _("Can use the cashier page")),
-            ("view_dashboard", _("Can view the back-office overview and analytics")),
-        ]
 
     def __str__(self) -> str:
         return str(_("Program settings"))

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "customers",
     "loyalty",
     "api",
+    "cashier",
+    "console",
     "campaigns",
 ]
 
@@ -63,7 +65,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "loyalty.context_processors.program",
+                "console.context_processors.nav",
             ],
         },
     },

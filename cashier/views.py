@@ -1,0 +1,295 @@
+"""The till: find a customer in seconds, ring up a purchase with points, refund, enrol.
+
+Keyboard-first: the search field has focus on load, Enter submits, a barcode scanner's digits + Enter
+open the card. Every action goes through a service and is recorded with the cashier.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from core.exceptions import DomainError
+from core.forms import add_domain_error
+from core.permissions import permission_required
+from customers.rules import phone_mask, phone_try_normalize
+from customers.selectors import customer_get, customer_lookup
+from customers.services import customer_enrol
+from loyalty import rules
+from loyalty.selectors import (
+    balance_after_purchase,
+    bonus_lots,
+    operation_points,
+    points_burning,
+    points_summary,
+    program_settings_get,
+    purchase_find,
+    purchase_get,
+    purchase_quote,
+    purchases_for_customer,
+    tier_progress,
+)
+from loyalty.services import purchase_amount_check, purchase_record, purchase_refund
+from loyalty.templatetags.money import money, points
+
+from .forms import CashierSearchForm, EnrolForm, PurchaseForm, ReceiptSearchForm, RefundForm
+
+cashier_required = permission_required("cashier.use_cashier")
+ORIGIN = "cashier"
+
+
+def _new_key() -> str:
+    return uuid.uuid4().hex
+
+
+@cashier_required
+def search(request: HttpRequest) -> HttpResponse:
+    form = CashierSearchForm(request.GET or None)
+    context: dict = {"form": form, "receipt_form": ReceiptSearchForm()}
+    if request.GET and form.is_valid():
+        query = form.cleaned_data["q"]
+        found = customer_lookup(query)
+        if len(found) == 1:
+            return redirect("cashier:customer", customer_id=found[0].pk)
+        context["query"] = query
+        context["results"] = [{"customer": c, "phone": phone_mask(c.phone)} for c in found]
+        if not found:
+            phone = phone_try_normalize(query)
+            context["enrol_url"] = reverse("cashier:enrol") + (f"?phone={phone}" if phone else "")
+    elif request.GET:
+        context["error"] = _("Type a phone number, a card number, an email or at least two letters of a name.")
+    return render(request, "cashier/search.html", context)
+
+
+@cashier_required
+def receipt(request: HttpRequest) -> HttpResponse:
+    form = ReceiptSearchForm(request.GET or None)
+    found = purchase_find(form.cleaned_data["receipt"]) if form.is_valid() else []
+    if len(found) == 1:
+        return redirect("cashier:purchase", purchase_id=found[0].pk)
+    context = {"form": CashierSearchForm(), "receipt_form": form, "purchases": found}
+    if not found:
+        context["error"] = _("No purchase with receipt number “%(number)s”.") % {
+            "number": request.GET.get("receipt", "")
+        }
+    return render(request, "cashier/search.html", context)
+
+
+def _card_context(customer, *, form: PurchaseForm | None = None) -> dict:
+    program = program_settings_get()
+    return {
+        "customer": customer,
+        "phone": phone_mask(customer.phone),
+        "points": points_summary(customer.pk),
+        "progress": tier_progress(customer.pk),
+        "burning": points_burning(customer.pk),
+        "bonuses": list(bonus_lots(customer.pk)[:5]),
+        "purchases": list(purchases_for_customer(customer.pk)[:5]),
+        "program": program,
+        "form": form or PurchaseForm(initial={"idempotency_key": _new_key(), "redeem_points": 0}),
+    }
+
+
+def _customer_or_404(customer_id: int):
+    customer = customer_get(customer_id)
+    if customer is None:
+        raise Http404(_("No such customer."))
+    return customer
+
+
+@cashier_required
+def customer_card(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(customer_id)
+    return render(request, "cashier/customer.html", _card_context(customer))
+
+
+@cashier_required
+def quote(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """htmx: as the amount is typed, the maximum that points may pay and what the purchase earns."""
+    customer = _customer_or_404(customer_id)
+    context: dict = {"customer": customer, "redeem_value": request.GET.get("redeem_points", "0")}
+    try:
+        amount = rules.money_parse(request.GET.get("amount", ""))
+        purchase_amount_check(amount)
+    except (rules.RuleError, DomainError):
+        context["quote"] = None
+    else:
+        context["quote"] = purchase_quote(customer_id=customer.pk, amount=amount)
+        context["amount"] = amount
+        program = program_settings_get()
+        context["max_value"] = rules.points_to_money(context["quote"].max_redeem_points, program.point_value)
+    return render(request, "cashier/partials/redeem.html", context)
+
+
+@cashier_required
+@require_POST
+def purchase_create(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(customer_id)
+    form = PurchaseForm(request.POST)
+    if form.is_valid():
+        try:
+            result = purchase_record(
+                customer_id=customer.pk,
+                amount=form.cleaned_data["amount"],
+                redeem_points=form.cleaned_data["redeem_points"] or 0,
+                external_id=form.cleaned_data["external_id"],
+                idempotency_key=f"till:{form.cleaned_data['idempotency_key']}",
+                actor=request.user,
+                origin=ORIGIN,
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return redirect("cashier:purchase", purchase_id=result.purchase.pk)
+    return render(request, "cashier/customer.html", _card_context(customer, form=form), status=400)
+
+
+def _refund_messages(request: HttpRequest, result) -> None:
+    """What the refund did, in the cashier's words: points taken back and returned, points that came back
+    already expired, points that paid or became points owed, and cashback not taken back because it had
+    expired unused."""
+    refund = result.refund
+    effects = operation_points(refund=refund)
+    messages.success(
+        request,
+        _(
+            "Refunded %(amount)s: %(reversed)s earned points taken back, %(returned)s points returned. Balance now %(balance)s."
+        )
+        % {
+            "amount": money(refund.amount),
+            "reversed": points(refund.points_reversed),
+            "returned": points(refund.points_returned),
+            "balance": points(result.balance_after),
+        },
+    )
+    notes = [
+        (
+            effects.returned_expired,
+            ngettext(
+                "%(points)s returned point had already expired and burnt at once.",
+                "%(points)s returned points had already expired and burnt at once.",
+                effects.returned_expired,
+            ),
+        ),
+        (
+            effects.owed_settled,
+            ngettext(
+                "%(points)s returned point paid points the customer owed.",
+                "%(points)s returned points paid points the customer owed.",
+                effects.owed_settled,
+            ),
+        ),
+        (
+            refund.points_expired,
+            ngettext(
+                "%(points)s earned point had expired unused and was not taken back again.",
+                "%(points)s earned points had expired unused and were not taken back again.",
+                refund.points_expired,
+            ),
+        ),
+    ]
+    for count, text in notes:
+        if count:
+            messages.info(request, text % {"points": points(count)})
+    if refund.points_shortfall:
+        messages.warning(
+            request,
+            ngettext(
+                "%(points)s earned point had already been spent and could not be taken back: the customer owes it "
+                "now, and the next points they earn pay it first.",
+                "%(points)s earned points had already been spent and could not be taken back: the customer owes "
+                "them now, and the next points they earn pay them first.",
+                refund.points_shortfall,
+            )
+            % {"points": points(refund.points_shortfall)},
+        )
+
+
+def _purchase_or_404(purchase_id: int):
+    purchase = purchase_get(purchase_id)
+    if purchase is None:
+        raise Http404(_("No such purchase."))
+    return purchase
+
+
+def _purchase_context(purchase, *, form: RefundForm | None = None) -> dict:
+    return {
+        "purchase": purchase,
+        "customer": purchase.customer,
+        "phone": phone_mask(purchase.customer.phone),
+        "balance_after": balance_after_purchase(purchase),
+        "points": points_summary(purchase.customer_id),
+        "owed_settled": operation_points(purchase=purchase).owed_settled,
+        "refunds": list(purchase.refunds.all()),
+        "refund_form": form or RefundForm(initial={"idempotency_key": _new_key()}),
+        "program": program_settings_get(),
+    }
+
+
+@cashier_required
+def purchase_detail(request: HttpRequest, purchase_id: int) -> HttpResponse:
+    """The receipt summary after a purchase, and where a refund starts."""
+    return render(request, "cashier/purchase.html", _purchase_context(_purchase_or_404(purchase_id)))
+
+
+@cashier_required
+@require_POST
+def refund_create(request: HttpRequest, purchase_id: int) -> HttpResponse:
+    purchase = _purchase_or_404(purchase_id)
+    form = RefundForm(request.POST)
+    if form.is_valid():
+        try:
+            result = purchase_refund(
+                purchase_id=purchase.pk,
+                amount=form.cleaned_data["amount"],
+                idempotency_key=f"till:{form.cleaned_data['idempotency_key']}",
+                actor=request.user,
+                origin=ORIGIN,
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            _refund_messages(request, result)
+            return redirect("cashier:purchase", purchase_id=purchase.pk)
+    purchase.refresh_from_db()
+    return render(request, "cashier/purchase.html", _purchase_context(purchase, form=form), status=400)
+
+
+@cashier_required
+def enrol(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = EnrolForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                customer = customer_enrol(
+                    name=data["name"],
+                    phone=data["phone"],
+                    email=data["email"] or None,
+                    birthday=data["birthday"],
+                    consent_email=data["consent_email"],
+                    consent_sms=data["consent_sms"],
+                    referral_code=data["referral_code"] or None,
+                    idempotency_key=f"till:{data['idempotency_key']}",
+                    actor=request.user,
+                    origin=ORIGIN,
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s is enrolled. Card number: %(card)s")
+                    % {"name": customer.name, "card": customer.card_number},
+                )
+                return redirect("cashier:customer", customer_id=customer.pk)
+        status = 400
+    else:
+        form = EnrolForm(initial={"phone": request.GET.get("phone", ""), "idempotency_key": _new_key()})
+        status = 200
+    return render(request, "cashier/enrol.html", {"form": form}, status=status)

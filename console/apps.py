@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ConsoleConfig(AppConfig):
+    """The marketing back-office screens: the overview, customers, the import, program settings, tiers,
+    API clients and the audit log. A screen on top: it may import every domain app, and nothing imports it."""
+
+    name = "console"
+    verbose_name = _("Back office")

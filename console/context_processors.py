@@ -1,0 +1,20 @@
+from django.http import HttpRequest
+
+
+def nav(request: HttpRequest) -> dict:
+    """Navigation flags for the base layout: each link shows only for users who may use it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav": {
+            "dashboard": user.has_perm("console.view_dashboard"),
+            "cashier": user.has_perm("cashier.use_cashier"),
+            "tiers": user.has_perm("loyalty.change_tier"),
+            "customers": user.has_perm("customers.view_customer"),
+            "settings": user.has_perm("loyalty.change_programsettings"),
+            "audit": user.has_perm("core.view_auditentry"),
+            "api_clients": user.has_perm("api.change_apiclient"),
+            "admin": user.is_staff,
+        }
+    }

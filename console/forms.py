@@ -1,0 +1,105 @@
+from django import forms
+from django.forms import modelformset_factory
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import idempotency_key_field
+from loyalty.models import ProgramSettings, Tier
+from loyalty.services.program import SETTINGS_FIELDS
+
+
+class PerksField(forms.CharField):
+    """A list of perks edited as one perk per line."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def has_changed(self, initial, data):
+        return self.to_python(initial) != self.to_python(data)
+
+
+class TierForm(forms.ModelForm):
+    perks = PerksField(label=_("Perks (one per line)"), required=False)
+
+    class Meta:
+        model = Tier
+        fields = [
+            "order",
+            "name",
+            "code",
+            "colour",
+            "threshold",
+            "min_purchases",
+            "cashback_percent",
+            "redeem_cap_percent",
+            "perks",
+        ]
+        widgets = {
+            "colour": forms.TextInput(attrs={"type": "color", "class": "form-control-color"}),
+            "order": forms.NumberInput(attrs={"min": 1, "style": "width: 5rem"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            css = (
+                "form-check-input" if isinstance(field.widget, forms.CheckboxInput) else "form-control form-control-sm"
+            )
+            if name == "colour":
+                css += " form-control-color"
+            field.widget.attrs["class"] = css
+            field.widget.attrs.setdefault("aria-label", str(field.label))
+
+    def validate_unique(self):
+        # Codes and places may be swapped between tiers in one save: the service checks the whole list.
+        pass
+
+
+TierFormSet = modelformset_factory(Tier, form=TierForm, extra=1, can_delete=True)
+
+
+class CustomerProfileForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    phone = forms.CharField(label=_("Phone"), max_length=30)
+    email = forms.EmailField(label=_("Email"), required=False)
+    birthday = forms.DateField(
+        label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    consent_email = forms.BooleanField(label=_("Email marketing consent"), required=False)
+    consent_sms = forms.BooleanField(label=_("SMS marketing consent"), required=False)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AdjustmentForm(forms.Form):
+    points = forms.IntegerField(
+        label=_("Points (+ to add, − to deduct)"),
+        widget=forms.NumberInput(attrs={"class": "form-control", "step": 1}),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.TextInput(attrs={"class": "form-control"}))
+    idempotency_key = idempotency_key_field()
+
+
+# --- the console: program settings -----------------------------------------------------------------
+
+
+class ProgramSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ProgramSettings
+        fields = list(SETTINGS_FIELDS)
+        widgets = {
+            "currency": forms.Select(
+                choices=[("RUB", "RUB ₽"), ("USD", "USD $"), ("EUR", "EUR €"), ("KZT", "KZT ₸"), ("BYN", "BYN Br")]
+            )
+        }
+
+    def clean_currency(self):
+        return self.cleaned_data["currency"].strip().upper()

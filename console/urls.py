@@ -1,0 +1,26 @@
+"""The back office, mounted at the site root by config/urls.py; the paths are unchanged since the screens
+lived in `loyalty` (only the URL names moved from `loyalty:` to `console:`)."""
+
+from django.urls import path
+
+from .views import api_clients, audit, customers, imports, settings, tiers
+
+app_name = "console"
+
+urlpatterns = [
+    path("tiers/", tiers.tier_edit, name="tiers"),
+    path("settings/", settings.settings_edit, name="settings"),
+    path("settings/preview/", settings.settings_preview, name="settings_preview"),
+    path("audit/", audit.audit_log, name="audit"),
+    path("api-clients/", api_clients.client_list, name="api_clients"),
+    path("api-clients/<int:client_id>/revoke/", api_clients.client_revoke, name="api_client_revoke"),
+    path("api-clients/<int:client_id>/rotate/", api_clients.client_rotate, name="api_client_rotate"),
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
+    path("customers/<int:customer_id>/edit/", customers.customer_edit, name="customer_edit"),
+    path("customers/<int:customer_id>/adjust/", customers.customer_adjust, name="customer_adjust"),
+    path("customers/import/", imports.import_upload, name="customer_import"),
+    path("customers/import/sample.csv", imports.import_sample, name="customer_import_sample"),
+    path("customers/import/<int:job_id>/", imports.import_job, name="customer_import_job"),
+    path("customers/import/<int:job_id>/run/", imports.import_run, name="customer_import_run"),
+]

@@ -1,0 +1,165 @@
+"""The console's customers: a filterable list with CSV export, and the customer page."""
+
+import csv
+import uuid
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.exceptions import DomainError
+from core.forms import add_domain_error
+from core.permissions import permission_required
+from customers.selectors import customer_get
+from customers.services import EDITABLE_FIELDS, customer_update
+from loyalty.selectors import (
+    customers_with_program_data,
+    ledger_for_customer,
+    lots_for_customer,
+    points_summary,
+    program_settings_get,
+    purchases_for_customer,
+    tier_progress,
+)
+from loyalty.services import points_adjust
+
+from ..filters import CustomerFilter
+from ..forms import AdjustmentForm, CustomerProfileForm
+
+PAGE_SIZE = 25
+
+
+@permission_required("customers.view_customer")
+def customer_list(request: HttpRequest) -> HttpResponse:
+    filterset = CustomerFilter(
+        request.GET or None, queryset=customers_with_program_data().order_by("-created_at", "-id")
+    )
+    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    if request.GET.get("export") == "csv":
+        return _csv_export(queryset)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filter": filterset, "page": page, "query": query.urlencode(), "program": program_settings_get()}
+    return render(request, "console/customer_list.html", context)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_export(queryset) -> StreamingHttpResponse:
+    header = [
+        _("Name"),
+        _("Phone"),
+        _("Card"),
+        _("Email"),
+        _("Tier"),
+        _("Balance"),
+        _("Joined"),
+        _("Last purchase"),
+        _("Email consent"),
+        _("SMS consent"),
+    ]
+
+    def rows():
+        yield header
+        for c in queryset.iterator(chunk_size=2000):
+            tier = getattr(getattr(c, "tier_status", None), "tier", None)
+            yield [
+                c.name,
+                c.phone,
+                c.card_number,
+                c.email or "",
+                tier.name if tier else "",
+                c.balance,
+                timezone.localtime(c.created_at).date().isoformat(),
+                timezone.localtime(c.last_purchase_at).date().isoformat() if c.last_purchase_at else "",
+                int(c.consent_email),
+                int(c.consent_sms),
+            ]
+
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse((writer.writerow(row) for row in rows()), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="customers-{timezone.localdate().isoformat()}.csv"'
+    return response
+
+
+def _customer_or_404(customer_id: int):
+    customer = customer_get(customer_id)
+    if customer is None:
+        raise Http404(_("No such customer."))
+    return customer
+
+
+def _detail_context(request, customer, *, profile_form=None, adjust_form=None) -> dict:
+    ledger_page = Paginator(ledger_for_customer(customer.pk), 50).get_page(request.GET.get("ledger_page"))
+    return {
+        "customer": customer,
+        "points": points_summary(customer.pk),
+        "progress": tier_progress(customer.pk),
+        "lots": list(lots_for_customer(customer.pk)[:50]),
+        "ledger": ledger_page,
+        "purchases": list(purchases_for_customer(customer.pk)[:20]),
+        "program": program_settings_get(),
+        "profile_form": profile_form
+        or CustomerProfileForm(initial={field: getattr(customer, field) for field in EDITABLE_FIELDS}),
+        "adjust_form": adjust_form or AdjustmentForm(initial={"idempotency_key": uuid.uuid4().hex}),
+        "can_edit": request.user.has_perm("customers.change_customer"),
+        "can_adjust": request.user.has_perm("customers.adjust_points"),
+    }
+
+
+@permission_required("customers.view_customer")
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(customer_id)
+    return render(request, "console/customer_detail.html", _detail_context(request, customer))
+
+
+@permission_required("customers.change_customer")
+@require_POST
+def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(customer_id)
+    form = CustomerProfileForm(request.POST)
+    if form.is_valid():
+        try:
+            customer_update(customer=customer, actor=request.user, origin="console", **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Profile saved."))
+            return redirect("console:customer", customer_id=customer.pk)
+    customer.refresh_from_db()
+    context = _detail_context(request, customer, profile_form=form)
+    return render(request, "console/customer_detail.html", context, status=400)
+
+
+@permission_required("customers.adjust_points")
+@require_POST
+def customer_adjust(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(customer_id)
+    form = AdjustmentForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = points_adjust(
+                customer_id=customer.pk,
+                points=form.cleaned_data["points"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+                idempotency_key=f"console:{form.cleaned_data['idempotency_key']}",
+                origin="console",
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request, _("%(points)+d points: %(reason)s") % {"points": entry.points, "reason": entry.reason}
+            )
+            return redirect("console:customer", customer_id=customer.pk)
+    context = _detail_context(request, customer, adjust_form=form)
+    return render(request, "console/customer_detail.html", context, status=400)

@@ -1,1 +1,0 @@
-"""Views by area: the console (Marketing) and the till (Cashiers)."""
