@@ -47,3 +47,17 @@ def permissions_move(codenames: list[str], *, old: tuple[str, str], new: tuple[s
         return run
 
     return migrations.RunPython(move(old, new), move(new, old))
+
+
+def audit_object_type_move(model: str, *, old_app: str, new_app: str) -> migrations.RunPython:
+    """Rewrite audit entries' `object_type` ("<app>.<model>") for a model that changed app; reversible.
+    The migration must depend on ("core", "0001_initial")."""
+
+    def rewrite(source: str, target: str):
+        def run(apps, schema_editor):
+            AuditEntry = apps.get_model("core", "AuditEntry")
+            AuditEntry.objects.filter(object_type=f"{source}.{model}").update(object_type=f"{target}.{model}")
+
+        return run
+
+    return migrations.RunPython(rewrite(old_app, new_app), rewrite(new_app, old_app))

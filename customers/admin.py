@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import Customer
+from core.admin import ReadOnlyAdmin
+
+from .models import Customer, ImportJob
 
 
 @admin.register(Customer)
@@ -15,3 +17,10 @@ class CustomerAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # A customer with ledger history cannot be deleted (the ledger is append-only).
         return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "file_name", "status", "created_by")
+    list_filter = ("status",)
+    exclude = ("content",)

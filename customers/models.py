@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
@@ -46,3 +47,71 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.phone})"
+
+
+class ImportJob(models.Model):
+    """One run of the customer CSV import (a dry run or the real one), with its progress and outcome.
+
+    The uploaded file is kept in `content` so that the real run re-reads exactly what the dry run checked,
+    and so that a worker on another machine can read it (no shared file system needed).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for the background worker")
+        VALIDATING = "validating", _("Checking rows")
+        WRITING = "writing", _("Writing")
+        DONE = "done", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    dry_run = models.BooleanField(_("dry run"), default=True)
+    # For a real run: the dry run whose file it imports. One real run per dry run, so "Import N customers"
+    # clicked twice (or resubmitted) imports once and shows the same job.
+    dry_run_job = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="real_run", editable=False
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
+    file_name = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(editable=False)
+    total_rows = models.PositiveIntegerField(_("rows in the file"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows checked"), default=0)
+    valid_rows = models.PositiveIntegerField(_("valid rows"), default=0)
+    invalid_rows = models.PositiveIntegerField(_("rows with problems"), default=0)
+    imported_rows = models.PositiveIntegerField(_("customers imported"), default=0)
+    imported_points = models.PositiveBigIntegerField(_("opening points imported"), default=0)
+    # [{"row": 7, "column": "phone", "message": "…"}, …]: the first problems found (the page lists them).
+    errors = models.JSONField(_("problems"), default=list, blank=True)
+    # Rows that import but not exactly as written (e.g. an invalid card number replaced by a new card).
+    warnings = models.JSONField(_("notes"), default=list, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    # The uploader's language: the worker writes the problems in it.
+    language = models.CharField(max_length=10, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        # The table keeps the name it had when the import lived in `loyalty` (moved in customers 0008).
+        db_table = "loyalty_importjob"
+        verbose_name = _("customer import")
+        verbose_name_plural = _("customer imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, self.processed_rows * 100 // self.total_rows)

@@ -1,8 +1,9 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import (
     DailyRun,
-    ImportJob,
     LedgerEntry,
     LotDebit,
     PointsAccount,
@@ -16,19 +17,6 @@ from .models import (
     TierStatus,
 )
 from .services import program_settings_update
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The ledger is append-only: the admin shows it and never changes it."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ProgramSettings)
@@ -183,13 +171,6 @@ class TierChangeAdmin(ReadOnlyAdmin):
     search_fields = ("customer__name", "customer__phone", "customer__card_number")
     list_select_related = ("customer", "from_tier", "to_tier")
     date_hierarchy = "created_at"
-
-
-@admin.register(ImportJob)
-class ImportJobAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "file_name", "status", "created_by")
-    list_filter = ("status",)
-    exclude = ("content",)
 
 
 @admin.register(PurchaseLine)

@@ -5,7 +5,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from core.model_moves import content_type_move
+from core.model_moves import audit_object_type_move, content_type_move
 
 
 class Migration(migrations.Migration):
@@ -15,6 +15,7 @@ class Migration(migrations.Migration):
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         ("contenttypes", "0002_remove_content_type_name"),
+        ("core", "0001_initial"),
         # The table and the grants of `loyalty.*_apiclient` (0007, 0008) come first.
         ("loyalty", "0013_import_real_run_once"),
     ]
@@ -40,4 +41,5 @@ class Migration(migrations.Migration):
             },
         ),]),
         content_type_move("apiclient", old_app="loyalty", new_app="api"),
+        audit_object_type_move("apiclient", old_app="loyalty", new_app="api"),
     ]

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
-from loyalty.models import ImportJob
-from loyalty.services.imports import SAMPLE_CSV, import_job_rerun, import_job_submit
+from customers.imports import SAMPLE_CSV, import_job_rerun, import_job_submit
+from customers.models import ImportJob
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # ~700 000 rows of a typical file
 SHOWN_PROBLEMS = 500

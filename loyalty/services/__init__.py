@@ -7,6 +7,7 @@ from .ledger import (  # noqa: F401
     daily_run,
     points_adjust,
     points_award,
+    points_credit_bulk,
     points_expire_due,
     purchase_amount_check,
     purchase_record,

@@ -8,13 +8,17 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.models import AuditEntry
+from customers import imports
 from customers import rules as customer_rules
-from customers.models import Customer
+from customers.imports import SAMPLE_CSV, Problem, customers_import
+from customers.imports import jobs as import_jobs
+from customers.imports import rows as import_rows
+from customers.imports import service as import_service
+from customers.models import Customer, ImportJob
 from loyalty import rules
-from loyalty.models import ImportJob, LedgerEntry, PointsAccount, PointsLot
+from loyalty.models import LedgerEntry, PointsAccount, PointsLot
 from loyalty.selectors import ledger_problems
-from loyalty.services import imports, purchase_record
-from loyalty.services.imports import SAMPLE_CSV, Problem, customers_import
+from loyalty.services import purchase_record
 
 pytestmark = pytest.mark.django_db
 
@@ -184,7 +188,7 @@ def test_clean_file_imports_every_row_with_opening_balances_in_the_ledger(consol
 
     audit = AuditEntry.objects.get(action="customer.import")
     assert audit.actor == marketing_user
-    assert (audit.object_type, audit.object_id) == ("loyalty.importjob", str(real.pk))
+    assert (audit.object_type, audit.object_id) == ("customers.importjob", str(real.pk))
     assert audit.summary == "Imported 3 customers from customers.csv with 1550 opening points"
     assert audit.changes == {
         "file": "customers.csv",
@@ -309,7 +313,7 @@ def test_file_problems(program, text, problem):
 
 def test_customer_enrolled_between_the_check_and_the_write_stops_the_whole_import(program, monkeypatch):
     """The write re-checks inside its transaction: a phone taken since the check refuses the import."""
-    original = imports._write
+    original = import_service._write
 
     def enrol_first(rows, **kwargs):
         Customer.objects.create(
@@ -321,7 +325,7 @@ def test_customer_enrolled_between_the_check_and_the_write_stops_the_whole_impor
         )
         return original(rows, **kwargs)
 
-    monkeypatch.setattr(imports, "_write", enrol_first)
+    monkeypatch.setattr(import_service, "_write", enrol_first)
     result = customers_import(
         content=(HEADER + "A,+79000000001,,,,,,10,\nB,+79000000002,,,,,,20,\n").encode(),
         file_name="t.csv",
@@ -337,7 +341,7 @@ def test_customer_enrolled_between_the_check_and_the_write_stops_the_whole_impor
 
 
 def test_progress_is_reported_in_chunks_while_checking_then_the_write_stage(program, monkeypatch):
-    monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(import_rows, "PROGRESS_EVERY", 2)
     calls = []
     text = HEADER + "".join(f"C{i},+7900000000{i},,,,,,,\n" for i in range(1, 6))
     customers_import(content=text.encode(), file_name="t.csv", dry_run=False, progress=lambda *args: calls.append(args))
@@ -351,7 +355,7 @@ def test_progress_is_reported_in_chunks_while_checking_then_the_write_stage(prog
 
 
 def test_a_big_file_runs_as_a_background_job(console, program, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(imports, "INLINE_ROWS", 2)
+    monkeypatch.setattr(import_jobs, "INLINE_ROWS", 2)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = upload(console, SAMPLE_CSV, dry_run=False, follow=False)
     assert len(callbacks) == 1  # async_task, run at once here because the test settings make django-q2 sync
@@ -361,7 +365,7 @@ def test_a_big_file_runs_as_a_background_job(console, program, monkeypatch, djan
     assert Customer.objects.count() == 3
     from django_q.models import Task
 
-    assert Task.objects.get().func == "loyalty.services.imports.import_job_run"
+    assert Task.objects.get().func == "customers.tasks.import_job_run"
     # A second delivery of the same task does nothing.
     assert imports.import_job_run(job_id=job.pk) == {"job": job.pk, "skipped": "not queued"}
     assert Customer.objects.count() == 3
@@ -394,7 +398,7 @@ def test_a_failing_job_is_marked_failed_and_writes_nothing(program, marketing_us
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imports, "_write", boom)
+    monkeypatch.setattr(import_service, "_write", boom)
     job = imports.import_job_submit(content=SAMPLE_CSV.encode(), file_name="c.csv", dry_run=False, actor=marketing_user)
     assert job.status == "failed" and job.finished_at is not None
     assert job.message == "The import stopped with an error; nothing was imported: disk full"

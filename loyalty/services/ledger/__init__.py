@@ -2,10 +2,12 @@
 
 - core: account locks, credit/debit, lazy expiry of dead lots, settling points owed;
 - purchases, refunds, adjustments (manual adjustments and awards);
+- bulk (`points_credit_bulk`: many customers at once, e.g. an import's opening balances);
 - expiry (the nightly set-based expiry) and daily (the daily jobs).
 """
 
 from .adjustments import points_adjust, points_award
+from .bulk import points_credit_bulk
 from .daily import daily_run
 from .expiry import points_expire_due
 from .purchases import PurchaseResult, purchase_amount_check, purchase_record
@@ -17,6 +19,7 @@ __all__ = [
     "daily_run",
     "points_adjust",
     "points_award",
+    "points_credit_bulk",
     "points_expire_due",
     "purchase_amount_check",
     "purchase_record",

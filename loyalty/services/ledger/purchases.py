@@ -13,6 +13,7 @@ from core.idempotency import once_per_key, request_fingerprint
 from customers.services import customer_purchase_dates_touch
 
 from ... import rules
+from ...events import PurchaseRecorded, purchase_recorded_publish
 from ...exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch
 from ...models import PointsAccount, ProgramSettings, Purchase, PurchaseLine
 from ...selectors import balance_after_purchase, customer_terms, operation_points, program_settings_get, tiers_list
@@ -232,6 +233,9 @@ def _purchase_create(
     purchase.balance_after = account.balance
     customer_purchase_dates_touch(customer_id=account.pk, at=now)
     tier_upgrade_on_purchase(customer_id=account.pk, purchase=purchase, now=now, program=program, tiers=tiers)
+    purchase_recorded_publish(
+        PurchaseRecorded(purchase_id=purchase.pk, customer_id=account.pk, points_earned=earned, points_redeemed=redeem)
+    )
     return PurchaseResult(
         purchase=purchase, balance_after=account.balance, replayed=False, owed_settled=owed_before - account.points_owed
     )

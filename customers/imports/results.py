@@ -1,0 +1,72 @@
+"""What the import reports: problems by row and column, the rows it will create, the outcome."""
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import Customer
+
+EMAIL_MAX = Customer._meta.get_field("email").max_length
+COLUMNS = ("name", "phone", "email", "birthday", "consent_email", "consent_sms", "card_number", "balance", "notes")
+REQUIRED_COLUMNS = ("name", "phone")
+PROGRESS_EVERY = 5000  # rows between two progress updates of a job
+QUERY_CHUNK = 5000  # values per `__in` query
+WRITE_BATCH = 5000  # rows per INSERT
+INLINE_ROWS = 2000  # files up to this many rows are processed in the request, bigger ones by the worker
+MAX_STORED_PROBLEMS = 1000  # problems kept on a job (the count of rows with problems is always exact)
+# The ledger's bound on one entry (loyalty.rules.MAX_POINTS; a loyalty test checks that they agree).
+OPENING_BALANCE_MAX = 10**15
+TRUE_VALUES = {"1", "yes", "y", "true", "да", "д"}
+FALSE_VALUES = {"", "0", "no", "n", "false", "нет", "н"}
+ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+OLDEST_BIRTHDAY = dt.date(1900, 1, 1)
+
+# The sample offered for download on the import page (and imported cleanly by the tests).
+SAMPLE_CSV = (
+    "name,phone,email,birthday,consent_email,consent_sms,card_number,balance,notes\n"
+    "Anna Petrova,+7 912 345-67-89,anna@example.com,1990-04-12,1,0,2712345678906,350,\n"
+    "Boris Sidorov,8 (900) 111-22-33,,03.11.1985,да,нет,,0,Prefers SMS\n"
+    'Vera Ivanova,+79001112244,vera@example.com,,yes,yes,,1200,"Moved from the old card system, level Gold"\n'
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one row (row 1 is the header, as in a spreadsheet)."""
+
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class ImportRow:
+    row: int
+    customer: Customer  # not saved yet; card_number "" means "issue a new card"
+    balance: int
+
+
+@dataclass
+class ImportResult:
+    dry_run: bool
+    total_rows: int = 0
+    valid_rows: int = 0
+    invalid_rows: int = 0  # rows with at least one problem (file-level problems count as none)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    imported: int = 0
+    points: int = 0
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+Progress = Callable[[str, int, int], None]  # (ImportJob.Status value, rows processed, rows in the file)

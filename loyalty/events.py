@@ -1,0 +1,56 @@
+"""Events `loyalty` publishes for the apps above it (campaigns, messaging), which subscribe at start-up.
+
+`loyalty` never imports those apps: when a purchase must trigger something (a welcome campaign, a
+"points earned" message), it publishes an event here and subscribers run after the purchase commits.
+Subscribers should only queue work (a django-q2 task): they run in the request, after the commit, and
+an error in one is logged and does not undo the purchase or stop the other subscribers.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PurchaseRecorded:
+    """A purchase was recorded (not a replay). `points_earned` and `points_redeemed` are ints (points)."""
+
+    purchase_id: int
+    customer_id: int
+    points_earned: int
+    points_redeemed: int
+
+
+_purchase_recorded_subscribers: list[Callable[[PurchaseRecorded], None]] = []
+
+
+def purchase_recorded_subscribe(fn: Callable[[PurchaseRecorded], None]) -> Callable[[PurchaseRecorded], None]:
+    """Register `fn` to be called after each recorded purchase commits (once per function). Returns `fn`."""
+    if fn not in _purchase_recorded_subscribers:
+        _purchase_recorded_subscribers.append(fn)
+    return fn
+
+
+def purchase_recorded_unsubscribe(fn: Callable[[PurchaseRecorded], None]) -> None:
+    """Remove `fn` (tests; an app that turns a feature off)."""
+    if fn in _purchase_recorded_subscribers:
+        _purchase_recorded_subscribers.remove(fn)
+
+
+def _deliver(fn: Callable[[PurchaseRecorded], None], event: PurchaseRecorded) -> None:
+    try:
+        fn(event)
+    except Exception:
+        logger.exception("subscriber %s failed for purchase %s", getattr(fn, "__qualname__", fn), event.purchase_id)
+
+
+def purchase_recorded_publish(event: PurchaseRecorded) -> None:
+    """Call inside the purchase's transaction: each subscriber runs once it has committed, never if it
+    rolls back."""
+    for fn in list(_purchase_recorded_subscribers):
+        transaction.on_commit(partial(_deliver, fn, event))
