@@ -11,4 +11,5 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("cashier/", include("cashier.urls")),
     path("", include("console.urls")),
+    path("", include("api.console_urls")),
 ]

@@ -3,7 +3,7 @@ lived in `loyalty` (only the URL names moved from `loyalty:` to `console:`)."""
 
 from django.urls import path
 
-from .views import api_clients, audit, customers, imports, settings, tiers
+from .views import audit, customers, imports, settings, tiers
 
 app_name = "console"
 
@@ -12,9 +12,6 @@ urlpatterns = [
     path("settings/", settings.settings_edit, name="settings"),
     path("settings/preview/", settings.settings_preview, name="settings_preview"),
     path("audit/", audit.audit_log, name="audit"),
-    path("api-clients/", api_clients.client_list, name="api_clients"),
-    path("api-clients/<int:client_id>/revoke/", api_clients.client_revoke, name="api_client_revoke"),
-    path("api-clients/<int:client_id>/rotate/", api_clients.client_rotate, name="api_client_rotate"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/edit/", customers.customer_edit, name="customer_edit"),

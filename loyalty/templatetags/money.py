@@ -1,31 +1,29 @@
-"""Amounts formatted with the program's currency and the active locale: {{ amount|money }}."""
-
-from decimal import Decimal
+"""Amounts formatted with the program's currency and the active locale: {{ amount|money }},
+{{ points|points }}, {{ points|points_value }} (core.formatting does the formatting)."""
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
-from django.utils.formats import number_format
+
+from core.formatting import money_format, points_format
 
 register = template.Library()
-
-CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br", "UAH": "₴", "GBP": "£"}
 
 
 @register.filter
 def money(value, currency: str | None = None) -> str:
+    """Money in `currency` (default: the program's); "" for no value."""
     if value in (None, ""):
         return ""
     if currency is None:
         from loyalty.selectors import program_settings_get
 
         currency = program_settings_get().currency
-    amount = number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)
-    return f"{amount}\u00a0{CURRENCY_SIGNS.get(currency, currency)}"
+    return money_format(value, currency)
 
 
 @register.filter
 def points(value) -> str:
-    return intcomma(value if value is not None else 0)
+    """Points with the language's grouping."""
+    return points_format(value)
 
 
 @register.filter

@@ -1,5 +1,5 @@
-"""API clients in the console: list, create and give a new key (the key is shown once), revoke. Every change is
-audited."""
+"""The back-office page of API clients (/api-clients/, a screen of the api domain, shown in the console's
+navigation): list, create and give a new key (the key is shown once), revoke. Every change is audited."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +20,7 @@ api_clients_required = permission_required("api.change_apiclient")
 
 def _page(request: HttpRequest, form: ApiClientCreateForm, created=None, rotated=False) -> HttpResponse:
     context = {"form": form, "created": created, "rotated": rotated, "clients": api_client_list()}
-    response = render(request, "console/apiclient_list.html", context)
+    response = render(request, "api/apiclient_list.html", context)
     if created is not None:
         response["Cache-Control"] = "no-store"  # the key must not stay in any cache
     return response
@@ -49,7 +49,7 @@ def client_rotate(request: HttpRequest, client_id: int) -> HttpResponse:
         created = api_client_rotate(client_id=client_id, actor=request.user, origin=ORIGIN)
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect("console:api_clients")
+        return redirect("api_clients:list")
     return _page(request, ApiClientCreateForm(), created, rotated=True)
 
 
@@ -64,4 +64,4 @@ def client_revoke(request: HttpRequest, client_id: int) -> HttpResponse:
         messages.success(
             request, _("API client “%(name)s” is revoked: its key no longer works.") % {"name": client.name}
         )
-    return redirect("console:api_clients")
+    return redirect("api_clients:list")

@@ -1,0 +1,67 @@
+"""Events: `loyalty` announces purchases after commit; `customers` hands opening balances to the ledger."""
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+from django.db import transaction
+
+from customers import events as customer_events
+from customers.imports import SAMPLE_CSV, customers_import
+from customers.models import Customer
+from loyalty import events, services
+from loyalty.models import LedgerEntry
+
+
+@pytest.fixture
+def received():
+    seen: list[events.PurchaseRecorded] = []
+    events.purchase_recorded_subscribe(seen.append)
+    yield seen
+    events.purchase_recorded_unsubscribe(seen.append)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles)
+def test_a_purchase_is_announced_once_after_it_commits(customer, received):
+    result = services.purchase_record(customer_id=customer.pk, amount=D("1000.00"), idempotency_key="k-1")
+    assert received == [
+        events.PurchaseRecorded(
+            purchase_id=result.purchase.pk, customer_id=customer.pk, points_earned=50, points_redeemed=0
+        )
+    ]
+    services.purchase_record(customer_id=customer.pk, amount=D("1000.00"), idempotency_key="k-1")  # a retry
+    assert len(received) == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles)
+def test_a_purchase_rolled_back_is_never_announced(customer, received):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.purchase_record(customer_id=customer.pk, amount=D("1000.00"))
+        raise RuntimeError("the till's own transaction failed")
+    assert received == []
+    assert not LedgerEntry.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles)
+def test_a_failing_subscriber_does_not_undo_the_purchase_or_stop_the_others(customer, received, caplog):
+    def broken(event):
+        raise ValueError("campaign engine down")
+
+    events.purchase_recorded_subscribe(broken)
+    try:
+        events.purchase_recorded_subscribe(received.append)  # registered once only
+        result = services.purchase_record(customer_id=customer.pk, amount=D("1000.00"))
+    finally:
+        events.purchase_recorded_unsubscribe(broken)
+    assert [e.purchase_id for e in received] == [result.purchase.pk]
+    assert LedgerEntry.objects.get(purchase=result.purchase).points == 50
+    assert "campaign engine down" in caplog.text
+
+
+@pytest.mark.django_db
+def test_opening_balances_without_a_ledger_import_nothing(program, monkeypatch):
+    monkeypatch.setattr(customer_events, "_opening_balances_subscribers", [])
+    with pytest.raises(RuntimeError, match="no ledger subscribed"):
+        customers_import(content=SAMPLE_CSV.encode(), file_name="c.csv", dry_run=False, now=dt.datetime.now(dt.UTC))
+    assert not Customer.objects.exists()
+    assert not LedgerEntry.objects.exists()
