@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import BigIntegerField, Case, F, Sum, When
+from django.db.models import BigIntegerField, Case, F, QuerySet, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,12 +44,16 @@ def user_or_none(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def accounts_for_update(customer_ids: Iterable[int]) -> dict[int, PointsAccount]:
+def accounts_for_update(customer_ids: Iterable[int] | QuerySet) -> dict[int, PointsAccount]:
     """Lock the given customers' accounts, always in primary-key order (so two writers never deadlock).
 
-    Call inside a transaction. Returns {customer id: account}; customers without an account are absent.
+    The one way every service and job locks accounts (after Saleor's `giftcard/lock_objects.py`).
+    `customer_ids`: ids, or a queryset of ids (`.values("customer_id")`) for a job that locks a range
+    in one query. Call inside a transaction. Returns {customer id: account}, in primary-key order;
+    customers without an account are absent.
     """
-    rows = PointsAccount.objects.filter(pk__in=list(customer_ids)).order_by("pk").select_for_update()
+    ids = customer_ids if isinstance(customer_ids, QuerySet) else list(customer_ids)
+    rows = PointsAccount.objects.filter(pk__in=ids).order_by("pk").select_for_update(of=("self",))
     return {row.pk: row for row in rows}
 
 

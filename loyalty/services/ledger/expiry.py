@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from ... import rules
 from ...models import LedgerEntry, LotDebit, PointsAccount, PointsLot
-from .core import Kind
+from .core import Kind, accounts_for_update
 
 EXPIRY_CHUNK = 20000  # customer ids per transaction
 
@@ -49,10 +49,7 @@ def points_expire_due(*, as_of: dt.date, now: dt.datetime | None = None) -> dict
         hi = lo + EXPIRY_CHUNK - 1
         with transaction.atomic():
             locked = list(
-                PointsAccount.objects.select_for_update()
-                .filter(pk__in=due.filter(customer_id__gte=lo, customer_id__lte=hi).values("customer_id"))
-                .order_by("pk")
-                .values_list("pk", flat=True)
+                accounts_for_update(due.filter(customer_id__gte=lo, customer_id__lte=hi).values("customer_id"))
             )
             if not locked:
                 continue
