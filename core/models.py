@@ -1,4 +1,5 @@
-"""Core models: the audit log every app writes to (`core.audit.audit_record`)."""
+"""Core models: the audit log every app writes to (`core.audit.audit_record`), and the base of the
+models that only carry a role's permission."""
 
 from django.conf import settings
 from django.db import models
@@ -49,3 +50,17 @@ class AuditEntry(models.Model):
             else:
                 rows.append((field, value, None, False))
         return rows
+
+
+class PermissionAnchor(models.Model):
+    """Abstract base of a model with no table (`managed = False`) that only carries permissions of a
+    screen app (`cashier.use_cashier`, `console.view_dashboard`): subclasses list them in
+    `class Meta(PermissionAnchor.Meta): permissions = [...]`."""
+
+    class Meta:
+        abstract = True
+        managed = False
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

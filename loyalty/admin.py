@@ -140,20 +140,11 @@ class LotDebitAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Tier)
-class TierAdmin(admin.ModelAdmin):
+class TierAdmin(ReadOnlyAdmin):
     """Read-only here: tiers are edited on the Tiers page, where the whole list is validated and audited."""
 
     list_display = ("order", "name", "code", "threshold", "min_purchases", "cashback_percent", "redeem_cap_percent")
     ordering = ("order",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TierStatus)

@@ -95,6 +95,38 @@ def lot_root(lot: PointsLot) -> int:
     return lot.origin_lot_id or lot.pk
 
 
+def _entry_append(
+    *,
+    account: PointsAccount,
+    kind: str,
+    points: int,
+    reason: str,
+    now: dt.datetime,
+    expires_at: dt.datetime | None,
+    purchase: Any,
+    refund: Refund | None,
+    source: str,
+    actor: Any,
+    idempotency_key: str | None,
+    request_fingerprint: str,
+) -> LedgerEntry:
+    """The one INSERT of a ledger entry (signed `points`), for credit and debit alike."""
+    return LedgerEntry.objects.create(
+        customer_id=account.pk,
+        kind=kind,
+        points=points,
+        reason=reason,
+        purchase=purchase,
+        refund=refund,
+        source=source,
+        actor=user_or_none(actor),
+        idempotency_key=idempotency_key,
+        request_fingerprint=request_fingerprint,
+        created_at=now,
+        expires_at=expires_at,
+    )
+
+
 def credit(
     *,
     account: PointsAccount,
@@ -119,20 +151,11 @@ def credit(
     expiry (returned points keep the expiry of the points they were paid with) are expired at once,
     except that points earned by purchase `owed_by_purchase_id` and coming back now first settle what
     that purchase's refunds could not take back."""
-    entry = LedgerEntry.objects.create(
-        customer_id=account.pk,
-        kind=kind,
-        points=points,
-        reason=reason,
-        purchase=purchase,
-        refund=refund,
-        source=source,
-        actor=user_or_none(actor),
-        idempotency_key=idempotency_key,
-        request_fingerprint=request_fingerprint,
-        created_at=now,
-        expires_at=expires_at,
-    )
+    entry = _entry_append(
+        account=account, kind=kind, points=points, reason=reason, now=now, expires_at=expires_at,
+        purchase=purchase, refund=refund, source=source, actor=actor,
+        idempotency_key=idempotency_key, request_fingerprint=request_fingerprint,
+    )  # fmt: skip
     lot = PointsLot.objects.create(
         customer_id=account.pk,
         entry=entry,
@@ -182,19 +205,11 @@ def debit(
     """Append a negative entry taking `taken` from lots (one UPDATE for all of them, guarded by the
     CHECK remaining ≥ 0) and record where each point came from (LotDebit). Returns the entry."""
     points = sum(take for _lot, take in taken)
-    entry = LedgerEntry.objects.create(
-        customer_id=account.pk,
-        kind=kind,
-        points=-points,
-        reason=reason,
-        purchase=purchase,
-        refund=refund,
-        source=source,
-        actor=user_or_none(actor),
-        idempotency_key=idempotency_key,
-        request_fingerprint=request_fingerprint,
-        created_at=now,
-    )
+    entry = _entry_append(
+        account=account, kind=kind, points=-points, reason=reason, now=now, expires_at=None,
+        purchase=purchase, refund=refund, source=source, actor=actor,
+        idempotency_key=idempotency_key, request_fingerprint=request_fingerprint,
+    )  # fmt: skip
     PointsLot.objects.filter(pk__in=[lot.pk for lot, _take in taken]).update(
         remaining=F("remaining")
         - Case(*[When(pk=lot.pk, then=take) for lot, take in taken], output_field=BigIntegerField())
