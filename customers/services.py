@@ -39,6 +39,14 @@ def _name_clean(name: str | None) -> str:
     return name
 
 
+def _taken_check(phone: str, email: str | None) -> None:
+    """Raise DuplicatePhone / DuplicateEmail when a customer already has this phone (E.164) or email."""
+    if Customer.objects.filter(phone=phone).exists():
+        raise DuplicatePhone(_("A customer with phone %(phone)s already exists.") % {"phone": phone})
+    if email and Customer.objects.filter(email=email).exists():
+        raise DuplicateEmail(_("A customer with email %(email)s already exists.") % {"email": email})
+
+
 def _unique_value(generate, field: str) -> str:
     for _attempt in range(20):
         value = generate()
@@ -91,10 +99,7 @@ def customer_enrol(
     )
 
     def create(_locked: Any) -> Customer:
-        if Customer.objects.filter(phone=phone_e164).exists():
-            raise DuplicatePhone(_("A customer with phone %(phone)s already exists.") % {"phone": phone_e164})
-        if email and Customer.objects.filter(email=email).exists():
-            raise DuplicateEmail(_("A customer with email %(email)s already exists.") % {"email": email})
+        _taken_check(phone_e164, email)
         referrer = None
         if referral_code:
             referrer = Customer.objects.filter(referral_code=referral_code).first()
@@ -138,10 +143,7 @@ def customer_enrol(
         )
     except IntegrityError:
         # Lost a race with a concurrent enrolment of the same phone or email: report it as the checks would.
-        if Customer.objects.filter(phone=phone_e164).exists():
-            raise DuplicatePhone(_("A customer with phone %(phone)s already exists.") % {"phone": phone_e164}) from None
-        if email and Customer.objects.filter(email=email).exists():
-            raise DuplicateEmail(_("A customer with email %(email)s already exists.") % {"email": email}) from None
+        _taken_check(phone_e164, email)
         raise
 
 
