@@ -3,10 +3,37 @@ import os
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
 
-from customers.services import customer_enrol
+from api.tests.factories import ApiClientFactory
+from core.tests.factories import PASSWORD, UserFactory
+from customers.tests.factories import CustomerFactory
 from loyalty.models import ProgramSettings
+from loyalty.tests.factories import PurchaseFactory
+
+# --- factories (factory_boy), one module per app: <app>/tests/factories.py ------------------------------
+
+
+@pytest.fixture
+def user_factory(db) -> type[UserFactory]:
+    return UserFactory
+
+
+@pytest.fixture
+def customer_factory(db) -> type[CustomerFactory]:
+    return CustomerFactory
+
+
+@pytest.fixture
+def purchase_factory(db) -> type[PurchaseFactory]:
+    return PurchaseFactory
+
+
+@pytest.fixture
+def api_client_factory(db) -> type[ApiClientFactory]:
+    return ApiClientFactory
+
+
+# --- the program and the people in it ---------------------------------------------------------------
 
 
 @pytest.fixture
@@ -18,7 +45,7 @@ def program(db) -> ProgramSettings:
 
 @pytest.fixture
 def customer(db, program):
-    return customer_enrol(name="Anna Petrova", phone="+7 912 345-67-89")
+    return CustomerFactory(name="Anna Petrova", phone="+7 912 345-67-89")
 
 
 @pytest.fixture
@@ -29,26 +56,19 @@ def t0() -> dt.datetime:
     return local_midnight(dt.date(2026, 3, 1)) + dt.timedelta(hours=12)
 
 
-def _user(username: str, group: str | None = None, **extra) -> User:
-    user = User.objects.create_user(username=username, password="pw-for-tests-1", **extra)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
-
-
 @pytest.fixture
 def marketing_user(db):
-    return _user("marketing", "Marketing")
+    return UserFactory(username="marketing", groups=["Marketing"])
 
 
 @pytest.fixture
 def cashier_user(db):
-    return _user("cashier", "Cashiers")
+    return UserFactory(username="cashier", groups=["Cashiers"])
 
 
 @pytest.fixture
 def superuser(db):
-    return User.objects.create_superuser("root", password="pw-for-tests-1")
+    return UserFactory(username="root", superuser=True)
 
 
 # --- browser tests (Playwright for Python driving Debian's /usr/bin/chromium) -------------------------
@@ -107,7 +127,7 @@ def page(live_server):
     connections.close_all()  # the connection opened from inside the loop's context, so teardown can drop the DB
 
 
-def browser_login(page, username: str, password: str = "pw-for-tests-1") -> None:
+def browser_login(page, username: str, password: str = PASSWORD) -> None:
     page.goto(f"{page.base_url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
