@@ -8,8 +8,6 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
-from api.services import api_client_create
-from customers.services import customer_enrol
 from loyalty import services
 from loyalty.models import PointsAccount, Purchase
 from loyalty.selectors import ledger_problems
@@ -31,11 +29,11 @@ def purchase(key: str, customer_id: int, idempotency_key: str) -> tuple[int, dic
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles)
-def test_concurrent_api_purchases_never_overspend():
+def test_concurrent_api_purchases_never_overspend(customer_factory, api_client_factory):
     cache.clear()
-    key = api_client_create(name="load").key
-    serial_customer = customer_enrol(name="Serial", phone="+79120000001")
-    racing_customer = customer_enrol(name="Racing", phone="+79120000002")
+    key = api_client_factory(name="load").key
+    serial_customer = customer_factory(name="Serial")
+    racing_customer = customer_factory(name="Racing")
     for c in (serial_customer, racing_customer):
         services.points_award(customer_id=c.pk, points=1000, reason="opening balance")
 

@@ -1,5 +1,5 @@
-"""The OpenAPI schema is valid, and a bounded property-based run of schemathesis against it finds no
-server error and no response that contradicts the schema."""
+"""The OpenAPI schema is public and valid, the docs page needs no CDN, and a bounded property-based run of
+schemathesis against the schema finds no server error and no response that contradicts it."""
 
 import time
 from collections import Counter
@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 import schemathesis
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
@@ -21,9 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.services import api_client_create
 from config.wsgi import application
-from customers.services import customer_enrol
 from loyalty import services
 
 EXAMPLES_PER_MODE = 25  # per operation, for valid and for invalid data: ~300 requests, a few seconds
@@ -69,9 +68,9 @@ def _fuzz(strategy, *, max_examples: int, label: str, auth: dict, seen: Counter,
 
 
 @pytest.mark.django_db
-def test_schemathesis_finds_no_server_error(wsgi_in_test_transaction):
-    key = api_client_create(name="fuzz").key
-    customer = customer_enrol(name="Fuzz Target", phone="+79120000009")
+def test_schemathesis_finds_no_server_error(wsgi_in_test_transaction, api_client_factory, customer_factory):
+    key = api_client_factory(name="fuzz").key
+    customer = customer_factory(name="Fuzz Target", phone="+79120000009")
     services.points_award(customer_id=customer.pk, points=5000, reason="fuzz balance")
     purchase = services.purchase_record(customer_id=customer.pk, amount="1000000.00").purchase
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
@@ -113,3 +112,22 @@ def wsgi_in_test_transaction(settings):
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
     cache.clear()
+
+
+def test_schema_is_public_openapi_3(client, program):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert {"/api/v1/customers/", "/api/v1/purchases/", "/api/v1/purchases/{purchase_id}/refund/"} <= set(
+        schema["paths"]
+    )
+
+
+def test_docs_page_uses_no_cdn(client, program):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower() and "https://" not in page
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")

@@ -1,10 +1,12 @@
+"""The till (cashier.views): search, the customer's card, the live quote, purchases, refunds, enrolment."""
+
 import pytest
 
 from core.models import AuditEntry
 from customers.models import Customer
-from customers.services import customer_enrol
 from loyalty import services
-from loyalty.models import PointsAccount, Purchase, Refund
+from loyalty.models import Purchase, Refund
+from loyalty.tests.helpers import balance
 
 pytestmark = pytest.mark.django_db
 
@@ -13,10 +15,6 @@ pytestmark = pytest.mark.django_db
 def till(client, cashier_user):
     client.force_login(cashier_user)
     return client
-
-
-def balance(customer) -> int:
-    return PointsAccount.objects.get(pk=customer.pk).balance
 
 
 class TestSearch:
@@ -33,8 +31,8 @@ class TestSearch:
         response = till.get("/cashier/", {"q": customer.card_number})
         assert response.url == f"/cashier/customer/{customer.pk}/"
 
-    def test_several_matches_show_a_pick_list_with_masked_phones(self, till, customer):
-        other = customer_enrol(name="Anna Sidorova", phone="+79001112233")
+    def test_several_matches_show_a_pick_list_with_masked_phones(self, till, customer, customer_factory):
+        other = customer_factory(name="Anna Sidorova", phone="+79001112233")
         page = till.get("/cashier/", {"q": "anna"}).content.decode()
         assert "Anna Petrova" in page and "Anna Sidorova" in page
         assert "+7 900 ***-**-33" in page and "+79001112233" not in page
@@ -139,8 +137,8 @@ class TestPurchase:
 
 
 class TestRefund:
-    def test_refund_part_then_the_rest_then_too_much(self, till, customer, cashier_user):
-        purchase = services.purchase_record(customer_id=customer.pk, amount="1000.00", external_id="R-9").purchase
+    def test_refund_part_then_the_rest_then_too_much(self, till, customer, cashier_user, purchase_factory):
+        purchase = purchase_factory(customer=customer, amount="1000.00", external_id="R-9")
         url = f"/cashier/purchase/{purchase.pk}/refund/"
         response = till.post(url, {"amount": "400.00", "idempotency_key": "r-1"}, follow=True)
         page = response.content.decode()
@@ -154,8 +152,8 @@ class TestRefund:
         assert "fully refunded" in till.get(f"/cashier/purchase/{purchase.pk}/").content.decode()
         assert Refund.objects.count() == 2
 
-    def test_find_purchase_by_receipt_number(self, till, customer):
-        purchase = services.purchase_record(customer_id=customer.pk, amount="100.00", external_id="R-77").purchase
+    def test_find_purchase_by_receipt_number(self, till, customer, purchase_factory):
+        purchase = purchase_factory(customer=customer, amount="100.00", external_id="R-77")
         assert till.get("/cashier/receipt/", {"receipt": "R-77"}).url == f"/cashier/purchase/{purchase.pk}/"
         assert till.get("/cashier/receipt/", {"receipt": f"#{purchase.pk}"}).url == f"/cashier/purchase/{purchase.pk}/"
         assert "No purchase with receipt number" in till.get("/cashier/receipt/", {"receipt": "nope"}).content.decode()

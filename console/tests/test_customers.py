@@ -1,3 +1,5 @@
+"""The customers pages (console.views.customers): list, filters, CSV export, detail, adjustments, edits."""
+
 import csv
 import io
 import re
@@ -11,12 +13,6 @@ from loyalty import services
 from loyalty.models import LedgerEntry, PointsAccount
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def console(client, marketing_user):
-    client.force_login(marketing_user)
-    return client
 
 
 @pytest.fixture

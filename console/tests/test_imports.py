@@ -1,4 +1,5 @@
-"""The customer CSV import (issue #6): dry run, all-or-nothing real run, opening balances, jobs, pages."""
+"""The customer import pages (console.views.imports, issue #6): permissions, the dry run and the
+all-or-nothing real run from the upload form, background jobs and their progress."""
 
 import datetime as dt
 import html
@@ -10,11 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core.models import AuditEntry
 from customers import imports
 from customers import rules as customer_rules
-from customers.imports import SAMPLE_CSV, Problem, customers_import
+from customers.imports import SAMPLE_CSV
 from customers.imports import jobs as import_jobs
-from customers.imports import rows as import_rows
-from customers.imports import service as import_service
 from customers.models import Customer, ImportJob
+from customers.tests.imports.helpers import HEADER
 from loyalty import rules
 from loyalty.models import LedgerEntry, PointsAccount, PointsLot
 from loyalty.selectors import ledger_problems
@@ -22,7 +22,6 @@ from loyalty.services import purchase_record
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "name,phone,email,birthday,consent_email,consent_sms,card_number,balance,notes\n"
 
 # Row numbers as in a spreadsheet: the header is row 1.
 BAD_FILE = HEADER + (
@@ -35,6 +34,8 @@ BAD_FILE = HEADER + (
     "Not Number,+79001000007,,,,,,lots,\n"  # 8
     "Also Good,+79001000008,,,yes,да,,,\n"  # 9
 )
+
+
 BAD_FILE_PROBLEMS = [
     (3, "phone", "“12345” is not a valid phone number."),
     (4, "phone", "Same phone as row 2: +79001000001."),
@@ -43,12 +44,6 @@ BAD_FILE_PROBLEMS = [
     (7, "balance", "The opening balance cannot be negative (-5)."),
     (8, "balance", "“lots” is not a whole number of points."),
 ]
-
-
-@pytest.fixture
-def console(client, marketing_user):
-    client.force_login(marketing_user)
-    return client
 
 
 def upload(client, text: str, *, dry_run: bool = True, name: str = "customers.csv", follow: bool = True):
@@ -215,77 +210,6 @@ def test_the_same_file_cannot_be_imported_twice(console, program):
     assert Customer.objects.count() == 3 and LedgerEntry.objects.count() == 2
 
 
-# --- parsing and validation rules ------------------------------------------------------------------
-
-
-def check(text: str | bytes) -> imports.ImportResult:
-    return customers_import(content=text if isinstance(text, bytes) else text.encode(), file_name="t.csv")
-
-
-def test_values_in_their_usual_spellings(program):
-    text = (
-        "phone;name;consent_sms;birthday\n"  # any column order, semicolons (Excel with a decimal comma)
-        "+7 900 000-00-01;Да;да;01.02.2000\n"
-        "8 (900) 000-00-02;Yes;YES;2000-02-01\n"
-        "+79000000003;No;нет;\n"
-        "+79000000004;Zero;0;\n"
-    )
-    result = customers_import(content=text.encode("cp1251"), file_name="t.csv", dry_run=False)
-    assert result.ok and result.imported == 4
-    rows = Customer.objects.order_by("phone").values_list("phone", "name", "consent_sms", "birthday", "consent_email")
-    assert list(rows) == [
-        ("+79000000001", "Да", True, dt.date(2000, 2, 1), False),
-        ("+79000000002", "Yes", True, dt.date(2000, 2, 1), False),
-        ("+79000000003", "No", False, None, False),
-        ("+79000000004", "Zero", False, None, False),
-    ]
-    assert not LedgerEntry.objects.exists() and not PointsAccount.objects.exists()
-
-
-@pytest.mark.parametrize(
-    ("row", "problem"),
-    [
-        (
-            "Ann,+79000000001,,,maybe,,,,",
-            Problem(2, "consent_email", "“maybe” is not a yes/no value: use 1/0, yes/no or да/нет."),
-        ),
-        (",+79000000001,,,,,,,", Problem(2, "name", "Enter the customer's name.")),
-        ("Ann,,,,,,,,", Problem(2, "phone", "Enter a phone number.")),
-        ("Ann,+79000000001,not-an-email,,,,,,", Problem(2, "email", "“not-an-email” is not a valid email address.")),
-        ("Ann,+79000000001,,2999-01-01,,,,,", Problem(2, "birthday", "Birthday 2999-01-01 is in the future.")),
-        (
-            "Ann,+79000000001,,12/31/1990,,,,,",
-            Problem(2, "birthday", "“12/31/1990” is not a date: use YYYY-MM-DD or DD.MM.YYYY."),
-        ),
-        ("Ann,+79000000001,,,,,,1.5,", Problem(2, "balance", "“1.5” is not a whole number of points.")),
-        (
-            "Ann,+79000000001,,,,,,,,extra",
-            Problem(
-                2,
-                "",
-                "This row has more values than there are named columns (a separator inside a value that is not in quotes?).",
-            ),
-        ),
-    ],
-)
-def test_row_problems(program, row, problem):
-    result = check(HEADER + row + "\n")
-    assert result.problems == [problem]
-    assert (result.total_rows, result.valid_rows, result.invalid_rows) == (1, 0, 1)
-
-
-def test_duplicate_email_and_card_number_within_the_file(program):
-    result = check(
-        HEADER
-        + "A,+79000000001,a@example.com,,,,2712345678906,,\n"
-        + "B,+79000000002,A@Example.com,,,,2712345678906,,\n"
-    )
-    assert result.problems == [
-        Problem(3, "email", "Same email as row 2: a@example.com."),
-        Problem(3, "card_number", "Same card number as row 2: 2712345678906."),
-    ]
-
-
 def test_an_invalid_card_number_gets_a_new_card_with_a_note(console, program):
     page = upload(console, HEADER + "A,+79000000001,,,,,1234567890123,,\n", dry_run=False).content.decode()
     assert "Imported 1 customer with 0 opening points." in page
@@ -293,65 +217,7 @@ def test_an_invalid_card_number_gets_a_new_card_with_a_note(console, program):
     assert customer_rules.card_number_is_valid(Customer.objects.get().card_number)
 
 
-@pytest.mark.parametrize(
-    ("text", "problem"),
-    [
-        ("", Problem(1, "", "The file is empty: the first row must name the columns.")),
-        ("name,email\nAnn,a@example.com\n", Problem(1, "phone", "The file has no “phone” column.")),
-        (HEADER, Problem(2, "", "The file has no customers: only the header row.")),
-        (
-            "name,phone,e-mail\n",
-            Problem(1, "e-mail", "Unknown column “e-mail”. The columns are: " + ", ".join(imports.COLUMNS) + "."),
-        ),
-    ],
-)
-def test_file_problems(program, text, problem):
-    result = customers_import(content=text.encode(), file_name="t.csv", dry_run=False)
-    assert result.problems == [problem]
-    assert not Customer.objects.exists()
-
-
-def test_customer_enrolled_between_the_check_and_the_write_stops_the_whole_import(program, monkeypatch):
-    """The write re-checks inside its transaction: a phone taken since the check refuses the import."""
-    original = import_service._write
-
-    def enrol_first(rows, **kwargs):
-        Customer.objects.create(
-            name="Quick",
-            phone="+79000000002",
-            card_number="2700000000003",
-            referral_code="QUICK",
-            created_at=kwargs["now"],
-        )
-        return original(rows, **kwargs)
-
-    monkeypatch.setattr(import_service, "_write", enrol_first)
-    result = customers_import(
-        content=(HEADER + "A,+79000000001,,,,,,10,\nB,+79000000002,,,,,,20,\n").encode(),
-        file_name="t.csv",
-        dry_run=False,
-    )
-    assert result.imported == 0
-    assert result.problems == [Problem(3, "phone", "A customer with phone +79000000002 already exists.")]
-    assert list(Customer.objects.values_list("name", flat=True)) == ["Quick"]
-    assert not LedgerEntry.objects.exists()
-
-
 # --- jobs and progress -----------------------------------------------------------------------------
-
-
-def test_progress_is_reported_in_chunks_while_checking_then_the_write_stage(program, monkeypatch):
-    monkeypatch.setattr(import_rows, "PROGRESS_EVERY", 2)
-    calls = []
-    text = HEADER + "".join(f"C{i},+7900000000{i},,,,,,,\n" for i in range(1, 6))
-    customers_import(content=text.encode(), file_name="t.csv", dry_run=False, progress=lambda *args: calls.append(args))
-    assert calls == [
-        ("validating", 0, 5),
-        ("validating", 2, 5),
-        ("validating", 4, 5),
-        ("validating", 5, 5),
-        ("writing", 5, 5),
-    ]
 
 
 def test_a_big_file_runs_as_a_background_job(console, program, monkeypatch, django_capture_on_commit_callbacks):
@@ -392,17 +258,6 @@ def test_the_progress_fragment_polls_until_the_job_finishes(console, job):
 
     page = console.get(f"/customers/import/{job.pk}/").content.decode()
     assert "<html" in page and 'id="import-status"' in page
-
-
-def test_a_failing_job_is_marked_failed_and_writes_nothing(program, marketing_user, monkeypatch):
-    def boom(*args, **kwargs):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(import_service, "_write", boom)
-    job = imports.import_job_submit(content=SAMPLE_CSV.encode(), file_name="c.csv", dry_run=False, actor=marketing_user)
-    assert job.status == "failed" and job.finished_at is not None
-    assert job.message == "The import stopped with an error; nothing was imported: disk full"
-    assert not Customer.objects.exists()
 
 
 def test_the_upload_page_documents_every_column(console):

@@ -1,7 +1,7 @@
+"""The overview at / (console.views.overview.home), where logging in lands: each role sees its own start."""
+
 import pytest
 from django.urls import reverse
-
-from loyalty import services
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +26,8 @@ def test_anonymous_is_sent_to_login(client):
     assert response.url.startswith("/accounts/login/")
 
 
-def test_marketing_sees_the_overview_not_the_admin(client, marketing_user, customer):
-    services.purchase_record(customer_id=customer.pk, amount="1000.00")
+def test_marketing_sees_the_overview_not_the_admin(client, marketing_user, customer, purchase_factory):
+    purchase_factory(customer=customer, amount="1000.00")
     client.force_login(marketing_user)
     page = client.get("/").content.decode()
     assert "Program overview" in page
@@ -52,8 +52,8 @@ def test_logout_needs_post(client, marketing_user):
     assert client.get("/").status_code == 302
 
 
-def test_user_without_a_role_is_told_so(client, django_user_model):
-    user = django_user_model.objects.create_user("nobody", password="x-pw-123456")
+def test_user_without_a_role_is_told_so(client, user_factory):
+    user = user_factory(username="nobody", password="x-pw-123456")
     client.force_login(user)
     assert "no role in the program" in client.get("/").content.decode()
 

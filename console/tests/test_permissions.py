@@ -2,9 +2,6 @@
 
 import pytest
 
-from customers.services import customer_enrol
-from loyalty import services
-
 pytestmark = pytest.mark.django_db
 
 LOGIN = "login"
@@ -32,9 +29,9 @@ ROLES = ("cashier_user", "marketing_user", "superuser")
 
 
 @pytest.fixture
-def objects(program):
-    customer = customer_enrol(name="Matrix", phone="+79120007777")
-    purchase = services.purchase_record(customer_id=customer.pk, amount="100.00").purchase
+def objects(program, customer_factory, purchase_factory):
+    customer = customer_factory(name="Matrix")
+    purchase = purchase_factory(customer=customer, amount="100.00")
     return {"customer": customer.pk, "purchase": purchase.pk}
 
 

@@ -1,3 +1,5 @@
+"""The tiers page (console.views.tiers): permissions, edits audited, errors shown, preview before saving."""
+
 import pytest
 
 from core.models import AuditEntry
@@ -81,10 +83,8 @@ def test_invalid_tiers_show_the_error_and_save_nothing(client, marketing_user, p
     assert "Ensure this value is less than or equal to 100." in response.content.decode()
 
 
-def test_small_step_warning_and_preview_then_add_a_tier(client, marketing_user, program, customer):
-    from loyalty import services
-
-    services.purchase_record(customer_id=customer.pk, amount="20000.00")
+def test_small_step_warning_and_preview_then_add_a_tier(client, marketing_user, program, customer, purchase_factory):
+    purchase_factory(customer=customer, amount="20000.00")
     client.force_login(marketing_user)
     new = {
         "order": "4",

@@ -5,7 +5,6 @@ import pytest
 from core.models import AuditEntry
 from customers.exceptions import CustomerError, DuplicateEmail, DuplicatePhone, InvalidPhone, UnknownReferralCode
 from customers.models import Customer
-from customers.selectors import customer_lookup
 from customers.services import customer_enrol, customer_update
 
 pytestmark = pytest.mark.django_db
@@ -78,28 +77,3 @@ def test_update_to_another_customers_phone_is_refused():
         customer_update(customer=boris, phone="8 912 345 67 89")
     boris.refresh_from_db()
     assert boris.phone == "+79123456780"
-
-
-class TestLookup:
-    @pytest.fixture
-    def anna(self):
-        customer_enrol(name="Boris Sidorov", phone="+79001112233")
-        return customer_enrol(name="Anna Petrova", phone="+79123456789", email="anna@example.com")
-
-    @pytest.mark.parametrize("query", ["+7 912 345-67-89", "8 (912) 345 67 89", "+79123456789", "89123456789"])
-    def test_by_phone_in_any_format(self, anna, query):
-        assert customer_lookup(query) == [anna]
-
-    def test_by_card_number_as_a_scanner_types_it(self, anna):
-        assert customer_lookup(anna.card_number + "\n") == [anna]
-
-    def test_by_email_in_any_case(self, anna):
-        assert customer_lookup("ANNA@example.com") == [anna]
-
-    def test_by_part_of_the_name_in_any_case(self, anna):
-        assert customer_lookup("petro") == [anna]
-        assert [c.name for c in customer_lookup("ov")] == ["Anna Petrova", "Boris Sidorov"]
-
-    @pytest.mark.parametrize("query", ["", "   ", "+7 999 000 00 00", "x", "nobody"])
-    def test_no_match(self, anna, query):
-        assert customer_lookup(query) == []

@@ -1,14 +1,20 @@
+"""The management commands: seed_demo, run_daily, verify_ledger."""
+
+import datetime as dt
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Customer
 from loyalty.models import LedgerEntry, PointsAccount, PointsLot, Purchase, Refund
+from loyalty.rules import local_midnight
 from loyalty.selectors import ledger_problems
+from loyalty.tests.helpers import T, balance, buy, run_daily
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +72,41 @@ def test_seed_demo_loads_a_consistent_history_through_the_services_once_unless_f
     assert Customer.objects.count() == 65
     assert ledger_problems() == []
     assert _lot_mismatches() == []
+
+
+class TestRunDaily:
+    def test_run_daily_command(self, customer, t0):
+        buy(customer, "1000.00", now=t0 - dt.timedelta(days=365))  # burns at 2026-03-01 00:00
+        call_command("run_daily", "--date", "2026-03-01")
+        call_command("run_daily", "--date", "2026-03-01")
+        assert balance(customer) == 0
+        assert LedgerEntry.objects.filter(kind="expire").count() == 1
+
+
+class TestVerifyLedger:
+    def test_healthy(self, customer, capsys):
+        buy(customer, "1000.00", now=T)
+        call_command("verify_ledger")
+        assert "ledger OK" in capsys.readouterr().out
+
+    def test_reports_a_cached_balance_that_differs(self, customer, capsys):
+        buy(customer, "1000.00", now=T)
+        PointsAccount.objects.filter(pk=customer.pk).update(balance=70)
+        with pytest.raises(CommandError, match="1 customer"):
+            call_command("verify_ledger")
+        assert f"customer {customer.pk}: balance 70, entries 50, lots 50" in capsys.readouterr().out
+
+    def test_reports_points_owed_that_no_refund_explains(self, customer, capsys):
+        buy(customer, "1000.00", now=T)
+        PointsAccount.objects.filter(pk=customer.pk).update(points_owed=5)
+        with pytest.raises(CommandError):
+            call_command("verify_ledger")
+        assert "points owed 5, refunds say 0" in capsys.readouterr().out
+
+    def test_reports_a_dead_lot_after_the_job_ran(self, customer, capsys):
+        buy(customer, "1000.00", now=T)
+        run_daily(dt.date(2026, 3, 5))
+        PointsLot.objects.update(expires_at=local_midnight(dt.date(2026, 3, 4)))  # a lot the job missed
+        with pytest.raises(CommandError):
+            call_command("verify_ledger")
+        assert "50 points in lots that expired by 2026-03-05" in capsys.readouterr().out

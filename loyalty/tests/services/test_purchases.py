@@ -1,49 +1,25 @@
+"""Recording purchases (loyalty.services.ledger.purchases): cashback on the paid part, the redemption cap,
+bad input, retries and receipts recorded once, bounds, and the moment taken under the account lock.
+
+The TestCase… classes are issue #9's hand-worked stories (their default settings: loyalty/tests/helpers.py).
+"""
+
 import datetime as dt
+import threading
 from decimal import Decimal as D
 
 import pytest
-from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
-from django.db.models import Sum
+from django.db import connection, transaction
+from django.utils import timezone
 
-from core.models import AuditEntry
-from customers.services import customer_enrol
+from core.exceptions import IdempotencyConflict
 from loyalty import services
-from loyalty.exceptions import (
-    AdjustmentTooLarge,
-    IdempotencyConflict,
-    InsufficientPoints,
-    InvalidInput,
-    RedeemTooMuch,
-    RefundTooMuch,
-    UnknownCustomer,
-    UnknownPurchase,
-)
-from loyalty.models import LedgerEntry, PointsAccount, PointsLot, Purchase, Refund, Tier
-from loyalty.rules import local_midnight
-from loyalty.selectors import ledger_problems, points_summary, purchase_quote
+from loyalty.exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch, UnknownCustomer
+from loyalty.models import LedgerEntry, PointsAccount, Purchase, Tier
+from loyalty.selectors import points_summary, purchase_quote
+from loyalty.tests.helpers import T, assert_ledger_consistent, balance, bonus, buy, refund
 
 pytestmark = pytest.mark.django_db
-
-
-def balance(customer) -> int:
-    return PointsAccount.objects.get(pk=customer.pk).balance
-
-
-def assert_ledger_consistent(customer):
-    entries = LedgerEntry.objects.filter(customer=customer).aggregate(s=Sum("points"))["s"] or 0
-    lots = PointsLot.objects.filter(customer=customer).aggregate(s=Sum("remaining"))["s"] or 0
-    assert balance(customer) == entries == lots
-    assert ledger_problems() == []
-
-
-def run_daily(day: dt.date) -> dict:
-    """The daily jobs for `day`, run at 00:15 that day (the schedule's time)."""
-    return services.daily_run(as_of=day, now=local_midnight(day) + dt.timedelta(minutes=15))
-
-
-def buy(customer, amount, redeem=0, **kwargs):
-    return services.purchase_record(customer_id=customer.pk, amount=amount, redeem_points=redeem, **kwargs)
 
 
 class TestPurchase:
@@ -156,251 +132,99 @@ class TestPurchase:
         assert first.purchase.cashback_percent == D("5.00")
 
 
-class TestRefund:
-    def test_full_refund_reverses_earned_and_returns_redeemed(self, customer, t0):
-        services.points_award(customer_id=customer.pk, points=500, reason="gift", now=t0)
-        purchase = buy(customer, "1000.00", redeem=300, now=t0).purchase  # earns 35
-        assert balance(customer) == 235
-        result = services.purchase_refund(purchase_id=purchase.pk, now=t0)
-        assert (result.refund.amount, result.refund.points_reversed, result.refund.points_returned) == (
-            D("1000.00"),
-            35,
-            300,
-        )
-        assert result.balance_after == 500
-        assert_ledger_consistent(customer)
-
-    def test_partial_refunds_in_proportion_then_the_rest(self, customer, t0):
-        purchase = buy(customer, "1000.00", now=t0).purchase  # 50 points
-        first = services.purchase_refund(purchase_id=purchase.pk, amount="333.33", now=t0)
-        assert first.refund.points_reversed == 16  # floor(50 × 333.33 / 1000)
-        rest = services.purchase_refund(purchase_id=purchase.pk, now=t0)
-        assert rest.refund.amount == D("666.67")
-        assert rest.refund.points_reversed == 34
-        assert balance(customer) == 0
-        purchase.refresh_from_db()
-        assert purchase.refunded_amount == D("1000.00")
-        assert_ledger_consistent(customer)
-
-    def test_refunding_more_than_remains_is_refused(self, customer, t0):
-        purchase = buy(customer, "1000.00", now=t0).purchase
-        services.purchase_refund(purchase_id=purchase.pk, amount="600.00", now=t0)
-        with pytest.raises(RefundTooMuch) as exc:
-            services.purchase_refund(purchase_id=purchase.pk, amount="400.01", now=t0)
-        assert "400.00" in exc.value.message
-        services.purchase_refund(purchase_id=purchase.pk, now=t0)
-        with pytest.raises(RefundTooMuch):
-            services.purchase_refund(purchase_id=purchase.pk, now=t0)
-        assert Refund.objects.count() == 2
-        assert_ledger_consistent(customer)
-
-    @pytest.mark.parametrize("amount", ["-1", "0", "x"])
-    def test_bad_refund_amount(self, customer, amount):
-        purchase = buy(customer, "100.00").purchase
-        with pytest.raises(InvalidInput):
-            services.purchase_refund(purchase_id=purchase.pk, amount=amount)
-        assert Refund.objects.count() == 0
-
-    def test_unknown_purchase(self, program):
-        with pytest.raises(UnknownPurchase):
-            services.purchase_refund(purchase_id=424242)
-
-    def test_spent_points_leave_a_shortfall_not_a_negative_balance(self, customer, t0):
-        purchase = buy(customer, "10000.00", now=t0).purchase  # 500 points
-        buy(customer, "2000.00", redeem=500, now=t0)  # spends them all (cap 600), earns 75
-        assert balance(customer) == 75
-        result = services.purchase_refund(purchase_id=purchase.pk, now=t0)
-        assert result.refund.points_reversed == 75
-        assert result.refund.points_shortfall == 425
-        assert balance(customer) == 0
-        assert_ledger_consistent(customer)
-        # The shortfall is settled: a later refund does not try to take those points again.
-        purchase.refresh_from_db()
-        assert purchase.points_reversed == 500
-
-    def test_refund_replay_and_conflict(self, customer, t0):
-        purchase = buy(customer, "1000.00", now=t0).purchase
-        first = services.purchase_refund(purchase_id=purchase.pk, amount="100.00", idempotency_key="r-1", now=t0)
-        again = services.purchase_refund(purchase_id=purchase.pk, amount="100.00", idempotency_key="r-1", now=t0)
-        assert again.replayed and again.refund.pk == first.refund.pk
-        assert again.balance_after == first.balance_after == 45
-        with pytest.raises(IdempotencyConflict):
-            services.purchase_refund(purchase_id=purchase.pk, amount="200.00", idempotency_key="r-1", now=t0)
-        assert Refund.objects.count() == 1
-
-    def test_returned_points_keep_their_original_expiry(self, customer, t0):
-        gift = services.points_award(customer_id=customer.pk, points=300, reason="gift", now=t0)
-        purchase = buy(customer, "1000.00", redeem=300, now=t0 + dt.timedelta(days=30)).purchase
-        services.purchase_refund(purchase_id=purchase.pk, now=t0 + dt.timedelta(days=31))
-        returned = LedgerEntry.objects.get(kind=LedgerEntry.Kind.REFUND_RETURN)
-        assert returned.expires_at == gift.expires_at
-
-
-class TestExpiry:
-    def test_points_expire_after_their_lifetime_and_twice_changes_nothing(self, customer, t0):
-        buy(customer, "1000.00", now=t0)  # 50 points, 2026-03-01, burn at 2027-03-01 00:00
-        buy(customer, "2000.00", now=t0 + dt.timedelta(days=10))  # 100 points
-        lot = PointsLot.objects.order_by("id").first()
-        assert lot.expires_at == local_midnight(dt.date(2027, 3, 1))
-        assert run_daily(dt.date(2027, 2, 28))["expired_points"] == 0
-        assert balance(customer) == 150
-        result = run_daily(dt.date(2027, 3, 1))
-        assert (result["expired_points"], result["expired_customers"], result["balance_mismatches"]) == (50, 1, 0)
-        assert balance(customer) == 100
-        again = run_daily(dt.date(2027, 3, 1))
-        assert again["expired_points"] == 0
-        assert LedgerEntry.objects.filter(kind="expire").count() == 1
-        assert_ledger_consistent(customer)
-
-    def test_expired_points_are_not_spendable_before_the_job_runs(self, customer, t0):
-        buy(customer, "1000.00", now=t0)
-        after = local_midnight(dt.date(2027, 3, 1)) + dt.timedelta(hours=1)
-        assert points_summary(customer.pk, now=after).available == 0
-        with pytest.raises(RedeemTooMuch):
-            buy(customer, "1000.00", redeem=1, now=after)
-
-    def test_partly_spent_lot_expires_only_its_remainder(self, customer, t0):
-        buy(customer, "10000.00", now=t0)  # 500
-        buy(customer, "1000.00", redeem=200, now=t0)  # spends 200 of the first lot, earns 40
-        run_daily(dt.date(2027, 3, 1))
-        assert LedgerEntry.objects.get(kind="expire").points == -340
-        assert balance(customer) == 0
-        assert_ledger_consistent(customer)
-
-    def test_soonest_expiry_is_spent_first(self, customer, t0):
-        services.points_award(customer_id=customer.pk, points=100, reason="never expires", use_lifetime=False, now=t0)
-        buy(customer, "2000.00", now=t0)  # 100 points expiring in a year
-        buy(customer, "1000.00", redeem=100, now=t0)
-        remaining = list(PointsLot.objects.order_by("id").values_list("entry__kind", "remaining"))
-        # The never-expiring bonus is untouched; the expiring lot paid; the new purchase earned 45.
-        assert remaining == [("bonus", 100), ("earn", 0), ("earn", 45)]
-
-    def test_run_daily_command(self, customer, t0):
-        buy(customer, "1000.00", now=t0 - dt.timedelta(days=365))  # burns at 2026-03-01 00:00
-        call_command("run_daily", "--date", "2026-03-01")
-        call_command("run_daily", "--date", "2026-03-01")
-        assert balance(customer) == 0
-        assert LedgerEntry.objects.filter(kind="expire").count() == 1
-
-
-class TestAdjustment:
-    def test_adjustment_needs_a_reason_and_respects_the_limit(self, customer, marketing_user):
-        with pytest.raises(InvalidInput, match="reason"):
-            services.points_adjust(customer_id=customer.pk, points=10, reason="  ", actor=marketing_user)
-        with pytest.raises(AdjustmentTooLarge):
-            services.points_adjust(customer_id=customer.pk, points=10001, reason="x", actor=marketing_user)
-        with pytest.raises(InvalidInput):
-            services.points_adjust(customer_id=customer.pk, points=0, reason="x", actor=marketing_user)
-        assert LedgerEntry.objects.count() == 0
-
-    def test_adjustment_is_recorded_with_staff_user_and_audited(self, customer, marketing_user):
-        entry = services.points_adjust(
-            customer_id=customer.pk, points=250, reason="Complaint #12", actor=marketing_user
-        )
-        assert (entry.kind, entry.points, entry.actor, entry.reason) == (
-            "adjustment",
-            250,
-            marketing_user,
-            "Complaint #12",
-        )
-        services.points_adjust(customer_id=customer.pk, points=-50, reason="Correction", actor=marketing_user)
-        assert balance(customer) == 200
-        audit = AuditEntry.objects.filter(action="points.adjust").order_by("id")
-        assert [a.changes["points"] for a in audit] == [250, -50]
-        assert all(a.actor == marketing_user for a in audit)
-        assert_ledger_consistent(customer)
-
-    def test_cannot_deduct_more_than_the_balance(self, customer, marketing_user):
-        services.points_adjust(customer_id=customer.pk, points=30, reason="x", actor=marketing_user)
-        with pytest.raises(InsufficientPoints, match="has 30"):
-            services.points_adjust(customer_id=customer.pk, points=-31, reason="x", actor=marketing_user)
-        assert balance(customer) == 30
-
-
-class TestAppendOnly:
-    def test_database_refuses_to_update_or_delete_entries(self, customer):
-        buy(customer, "1000.00")
-        entry = LedgerEntry.objects.get()
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            LedgerEntry.objects.filter(pk=entry.pk).update(points=5000)
-        # Raw SQL bypasses every Python-side guard (the ORM's PROTECT foreign keys, admin permissions).
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("DELETE FROM loyalty_ledgerentry WHERE id = %s", [entry.pk])
-        assert LedgerEntry.objects.get().points == 50
-
-    def test_balance_cannot_go_negative_even_bypassing_services(self, customer):
-        buy(customer, "1000.00")
-        with pytest.raises(DatabaseError), transaction.atomic():
-            PointsAccount.objects.filter(pk=customer.pk).update(balance=-1)
-
-
-def test_customers_are_independent(program, t0):
-    anna = customer_enrol(name="Anna", phone="+79123456789")
-    boris = customer_enrol(name="Boris", phone="+79123456780")
+def test_customers_are_independent(program, t0, customer_factory):
+    anna = customer_factory(name="Anna")
+    boris = customer_factory(name="Boris")
     buy(anna, "1000.00", now=t0)
     buy(boris, "3000.00", now=t0)
     assert (balance(anna), balance(boris)) == (50, 150)
 
 
-class TestProgramSettings:
-    def test_change_is_audited_with_old_and_new_values(self, program, marketing_user):
-        services.program_settings_update(
-            actor=marketing_user, base_cashback_percent=D("7.5"), redeem_cap_percent=D("30")
-        )
-        entry = AuditEntry.objects.get(action="settings.update")
-        assert entry.actor == marketing_user
-        assert entry.changes == {"base_cashback_percent": ["5.00", "7.50"]}  # as stored; 30 == 30.00: no change
+class TestCase10Overflow:
+    def test_a_check_above_the_largest_purchase_is_refused(self, customer, program):
+        program.point_value = D("0.01")
+        program.save()
+        with pytest.raises(InvalidInput, match="above the largest purchase") as exc:
+            buy(customer, "9999999999.99", now=T)
+        assert exc.value.field == "amount"
+        assert Purchase.objects.count() == 0
 
-    @pytest.mark.parametrize(
-        ("field", "value", "message"),
-        [
-            ("base_cashback_percent", D("101"), "less than or equal to 100"),
-            ("redeem_cap_percent", D("0"), "greater than or equal to 0.01"),
-            ("point_value", D("0"), "greater than or equal to 0.01"),
-        ],
-    )
-    def test_invalid_values_are_refused_and_change_nothing(self, program, marketing_user, field, value, message):
-        with pytest.raises(InvalidInput, match=message):
-            services.program_settings_update(actor=marketing_user, **{field: value})
-        program.refresh_from_db()
-        assert (program.base_cashback_percent, program.redeem_cap_percent, program.point_value) == (
-            D("5.00"),
-            D("30.00"),
-            D("1.00"),
-        )
-        assert not AuditEntry.objects.filter(action="settings.update").exists()
+    def test_the_largest_check_at_the_smallest_point_value_fits(self, customer, program):
+        program.point_value = D("0.01")
+        program.base_cashback_percent = D("100")
+        program.max_purchase_amount = D("9999999999.99")
+        program.save()
+        Tier.objects.update(cashback_percent=D("100"))
+        result = buy(customer, "9999999999.99", now=T)
+        assert result.purchase.earned_points == 999_999_999_999
+        assert balance(customer) == 999_999_999_999
+        refund(result.purchase, now=T)
+        assert balance(customer) == 0
+        assert_ledger_consistent(customer)
+
+    def test_points_beyond_any_check_are_a_clear_error(self, customer):
+        with pytest.raises(InvalidInput, match="too large"):
+            buy(customer, "100.00", redeem=10**16, now=T)
 
 
-def test_migrations_create_roles_and_the_daily_schedule(db):
-    from django.contrib.auth.models import Group
-    from django_q.models import Schedule
+class TestCase11AReceiptIsRecordedOnce:
+    def test_at_the_till(self, customer):
+        first = buy(customer, "1000.00", now=T, external_id="R-1", idempotency_key="till:a", origin="cashier")
+        with pytest.raises(DuplicateReceipt) as exc:
+            buy(customer, "1000.00", now=T, external_id="R-1", idempotency_key="till:b", origin="cashier")
+        assert exc.value.id == first.purchase.pk
+        replay = buy(customer, "1000.00", now=T, external_id="R-1", idempotency_key="till:a", origin="cashier")
+        assert replay.replayed and replay.purchase.pk == first.purchase.pk
+        assert balance(customer) == 50
 
-    cashiers = set(Group.objects.get(name="Cashiers").permissions.values_list("codename", flat=True))
-    marketing = set(Group.objects.get(name="Marketing").permissions.values_list("codename", flat=True))
-    assert cashiers == {"use_cashier"}
-    assert {"change_programsettings", "adjust_points", "view_customer", "view_dashboard"} <= marketing
-    assert "use_cashier" not in marketing
-    schedule = Schedule.objects.get(name="loyalty.run_daily")
-    assert (schedule.func, schedule.schedule_type) == ("loyalty.tasks.run_daily_task", "D")
+    def test_the_till_form_says_so(self, customer, client, cashier_user):
+        client.force_login(cashier_user)
+        url = f"/cashier/customer/{customer.pk}/purchase/"
+        form = {"amount": "1000.00", "redeem_points": "0", "external_id": "R-7"}
+        assert client.post(url, form | {"idempotency_key": "a"}).status_code == 302
+        response = client.post(url, form | {"idempotency_key": "b"})
+        assert response.status_code == 400
+        assert "Receipt R-7 was already recorded as purchase" in response.content.decode()
+        assert balance(customer) == 50
 
 
-def test_daily_task_runs_the_daily_jobs(customer):
-    from loyalty.tasks import run_daily_task
+class TestTheMomentIsTakenUnderTheLock:
+    @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles)
+    def test_a_till_that_waited_for_the_lock_past_midnight_does_not_spend_dead_points(self, program, customer_factory):
 
-    assert run_daily_task()["balance_mismatches"] == 0
+        from loyalty.exceptions import RedeemTooMuch
 
+        customer = customer_factory(name="Anna")
+        dies_at = timezone.now() + dt.timedelta(seconds=1)
+        bonus(customer, 100, now=timezone.now(), expires_at=dies_at)
+        locked, outcome = threading.Event(), {}
 
-def test_points_returned_after_their_expiry_are_dead_at_once_and_a_second_run_changes_nothing(customer, t0):
-    # Found by the property test: a refund returned points whose original expiry had passed, and a second
-    # run for the same date crashed on a duplicate key. Returned points past their expiry now expire in the
-    # refund itself, so no run has anything left to do.
-    gift = services.points_award(customer_id=customer.pk, points=300, reason="gift", now=t0)
-    purchase = buy(customer, "1000.00", redeem=300, now=t0 + dt.timedelta(days=300)).purchase
-    burn_day = gift.expires_at.date()
-    run_daily(burn_day)
-    refund = services.purchase_refund(purchase_id=purchase.pk, now=gift.expires_at + dt.timedelta(hours=2))
-    # The 35 earned are reversed; the 300 come back with the gift's passed expiry and burn at once.
-    assert (refund.refund.points_returned, refund.refund.points_reversed, refund.balance_after) == (300, 35, 0)
-    assert balance(customer) == 0
-    assert run_daily(burn_day)["expired_points"] == 0
-    assert_ledger_consistent(customer)
+        def other_till():
+            try:
+                with transaction.atomic():
+                    PointsAccount.objects.select_for_update().get(pk=customer.pk)
+                    locked.set()
+                    while timezone.now() <= dies_at:  # holds the lock until the points have died
+                        threading.Event().wait(0.05)
+            finally:
+                connection.close()
+
+        def this_till():
+            try:
+                services.purchase_record(customer_id=customer.pk, amount="1000.00", redeem_points=100)
+                outcome["result"] = "recorded"
+            except RedeemTooMuch as exc:
+                outcome["result"] = exc.max_redeem_points
+            finally:
+                connection.close()
+
+        holder = threading.Thread(target=other_till)
+        holder.start()
+        assert locked.wait(10)
+        till = threading.Thread(target=this_till)  # asks while the points are alive, gets the lock after
+        till.start()
+        holder.join()
+        till.join()
+        assert outcome["result"] == 0  # refused: at the moment it got the lock, no live point was left
+        assert points_summary(customer.pk).balance == 0 and not Purchase.objects.exists()
+        assert_ledger_consistent(customer)

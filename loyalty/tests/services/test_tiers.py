@@ -1,14 +1,18 @@
+"""Tiers (loyalty.services.tiers): the shipped tiers, upgrades on purchase, downgrades after the grace period,
+the rolling window, progress, editing and its preview."""
+
 import datetime as dt
 from decimal import Decimal as D
 
 import pytest
 
-from customers.services import customer_enrol
 from loyalty import services
 from loyalty.exceptions import InvalidInput
 from loyalty.models import Tier, TierChange, TierStatus
-from loyalty.rules import TierRule, local_midnight
+from loyalty.rules import TierRule
 from loyalty.selectors import customer_terms, tier_distribution, tier_preview, tier_progress
+from loyalty.tests.helpers import buy
+from loyalty.tests.helpers import run_daily as review
 
 pytestmark = pytest.mark.django_db
 
@@ -16,14 +20,6 @@ pytestmark = pytest.mark.django_db
 def tier_of(customer) -> str | None:
     status = TierStatus.objects.filter(pk=customer.pk).select_related("tier").first()
     return status.tier.code if status and status.tier else None
-
-
-def buy(customer, amount, when, **kwargs):
-    return services.purchase_record(customer_id=customer.pk, amount=amount, now=when, **kwargs)
-
-
-def review(day: dt.date):
-    return services.daily_run(as_of=day, now=local_midnight(day) + dt.timedelta(minutes=15))
 
 
 def test_default_tiers_are_shipped(program):
@@ -36,10 +32,10 @@ def test_default_tiers_are_shipped(program):
 
 
 def test_upgrade_on_the_crossing_purchase_and_new_cashback_from_the_next(customer, t0):
-    first = buy(customer, "10000.00", t0)
+    first = buy(customer, "10000.00", now=t0)
     assert first.purchase.earned_points == 500  # Bronze 5 %
     assert tier_of(customer) == "bronze"
-    crossing = buy(customer, "6000.00", t0 + dt.timedelta(days=1))
+    crossing = buy(customer, "6000.00", now=t0 + dt.timedelta(days=1))
     assert crossing.purchase.earned_points == 300  # still Bronze's 5 % on the crossing purchase
     assert tier_of(customer) == "silver"
     change = TierChange.objects.filter(customer=customer).order_by("-id").first()
@@ -50,19 +46,19 @@ def test_upgrade_on_the_crossing_purchase_and_new_cashback_from_the_next(custome
         crossing.purchase,
     )
     assert change.spend == D("16000.00")
-    after = buy(customer, "1000.00", t0 + dt.timedelta(days=2))
+    after = buy(customer, "1000.00", now=t0 + dt.timedelta(days=2))
     assert after.purchase.earned_points == 70  # Silver 7 %
 
 
-def test_points_paid_part_does_not_qualify(customer, t0):
+def test_points_paid_part_does_not_qualify(customer, t0, customer_factory):
     services.points_award(customer_id=customer.pk, points=5000, reason="gift", now=t0)
-    buy(customer, "14000.00", t0, redeem_points=0)
-    buy(customer, "2000.00", t0, redeem_points=600)  # 1 400 paid in money → 15 400 ≥ 15 000
+    buy(customer, "14000.00", now=t0, redeem=0)
+    buy(customer, "2000.00", now=t0, redeem=600)  # 1 400 paid in money → 15 400 ≥ 15 000
     assert tier_of(customer) == "silver"
-    fifth = customer_enrol(name="Dina", phone="+79120000006")
+    fifth = customer_factory(name="Dina")
     services.points_award(customer_id=fifth.pk, points=5000, reason="gift", now=t0)
-    buy(fifth, "14500.00", t0)
-    buy(fifth, "700.00", t0, redeem_points=210)  # 14 500 + 490 in money = 14 990 < 15 000, though 15 200 rung up
+    buy(fifth, "14500.00", now=t0)
+    buy(fifth, "700.00", now=t0, redeem=210)  # 14 500 + 490 in money = 14 990 < 15 000, though 15 200 rung up
     assert tier_of(fifth) == "bronze"
 
 
@@ -78,7 +74,7 @@ def test_tier_cap_limits_redemption(customer, t0):
     from loyalty.exceptions import RedeemTooMuch
 
     with pytest.raises(RedeemTooMuch) as exc:
-        buy(customer, "1000.00", t0, redeem_points=101)
+        buy(customer, "1000.00", now=t0, redeem=101)
     assert exc.value.max_redeem_points == 100
 
 
@@ -86,7 +82,7 @@ class TestDowngrade:
     def test_refund_below_threshold_then_downgrade_only_after_grace(self, customer, program, t0):
         program.tier_grace_days = 30
         program.save()
-        big = buy(customer, "16000.00", t0).purchase
+        big = buy(customer, "16000.00", now=t0).purchase
         assert tier_of(customer) == "silver"
         services.purchase_refund(purchase_id=big.pk, amount="2000.00", now=t0 + dt.timedelta(hours=1))
         assert tier_of(customer) == "silver"  # a refund never downgrades on the spot
@@ -103,11 +99,11 @@ class TestDowngrade:
         assert change.spend == D("14000.00")
 
     def test_back_above_threshold_cancels_the_pending_downgrade(self, customer, program, t0):
-        big = buy(customer, "16000.00", t0).purchase
+        big = buy(customer, "16000.00", now=t0).purchase
         services.purchase_refund(purchase_id=big.pk, amount="2000.00", now=t0)
         day1 = t0.date() + dt.timedelta(days=1)
         review(day1)
-        buy(customer, "1500.00", t0 + dt.timedelta(days=5))
+        buy(customer, "1500.00", now=t0 + dt.timedelta(days=5))
         review(day1 + dt.timedelta(days=6))
         assert TierStatus.objects.get(pk=customer.pk).below_since is None
         review(day1 + dt.timedelta(days=60))
@@ -116,7 +112,7 @@ class TestDowngrade:
     def test_never_more_than_one_tier_per_review(self, customer, program, t0):
         program.tier_grace_days = 10
         program.save()
-        gold = buy(customer, "60000.00", t0).purchase
+        gold = buy(customer, "60000.00", now=t0).purchase
         assert tier_of(customer) == "gold"
         services.purchase_refund(purchase_id=gold.pk, now=t0)  # spend drops to 0
         day = t0.date() + dt.timedelta(days=1)
@@ -133,7 +129,7 @@ class TestDowngrade:
     def test_zero_grace_still_needs_a_later_review(self, customer, program, t0):
         program.tier_grace_days = 0
         program.save()
-        gold = buy(customer, "60000.00", t0).purchase
+        gold = buy(customer, "60000.00", now=t0).purchase
         services.purchase_refund(purchase_id=gold.pk, now=t0)
         day = t0.date() + dt.timedelta(days=1)
         review(day)
@@ -147,7 +143,7 @@ class TestWindow:
     def test_rolling_window_edges(self, customer, program, t0):
         program.tier_window_days = 365
         program.save()
-        buy(customer, "16000.00", t0)
+        buy(customer, "16000.00", now=t0)
         assert tier_of(customer) == "silver"
         # The review as of D counts purchases in [midnight(D) − 365 days, midnight(D)).
         last_day_in = t0.date() + dt.timedelta(days=365)  # midnight(D) − 365 d = 2026-03-01 00:00 ≤ t0
@@ -157,38 +153,40 @@ class TestWindow:
         review(first_day_out)
         assert TierStatus.objects.get(pk=customer.pk).below_since == first_day_out
 
-    def test_purchase_exactly_at_the_window_start_counts_for_an_immediate_upgrade(self, customer, program, t0):
-        buy(customer, "10000.00", t0)
+    def test_purchase_exactly_at_the_window_start_counts_for_an_immediate_upgrade(
+        self, customer, program, t0, customer_factory
+    ):
+        buy(customer, "10000.00", now=t0)
         at_edge = t0 + dt.timedelta(days=365)
-        buy(customer, "5000.00", at_edge)  # the first purchase is exactly 365 days old: still in
+        buy(customer, "5000.00", now=at_edge)  # the first purchase is exactly 365 days old: still in
         assert tier_of(customer) == "silver"
-        other = customer_enrol(name="Late", phone="+79120000005")
-        buy(other, "10000.00", t0)
-        buy(other, "5000.00", at_edge + dt.timedelta(seconds=1))  # one second later: out
+        other = customer_factory(name="Late")
+        buy(other, "10000.00", now=t0)
+        buy(other, "5000.00", now=at_edge + dt.timedelta(seconds=1))  # one second later: out
         assert tier_of(other) == "bronze"
 
     def test_lifetime_window(self, customer, program, t0):
         program.tier_window_days = None
         program.save()
-        buy(customer, "10000.00", t0)
-        buy(customer, "5000.00", t0 + dt.timedelta(days=3000))
+        buy(customer, "10000.00", now=t0)
+        buy(customer, "5000.00", now=t0 + dt.timedelta(days=3000))
         assert tier_of(customer) == "silver"
 
     def test_purchase_count_threshold(self, customer, t0):
         Tier.objects.filter(code="silver").update(min_purchases=3)
-        buy(customer, "20000.00", t0)
+        buy(customer, "20000.00", now=t0)
         assert tier_of(customer) == "bronze"
-        buy(customer, "10.00", t0)
+        buy(customer, "10.00", now=t0)
         progress = tier_progress(customer.pk, now=t0)
         assert (progress.next_tier.code, progress.spend_needed, progress.purchases_needed) == ("silver", 0, 1)
-        buy(customer, "10.00", t0)
+        buy(customer, "10.00", now=t0)
         assert tier_of(customer) == "silver"
 
 
-def test_daily_review_is_idempotent_and_assigns_everyone(program, t0):
-    customers = [customer_enrol(name=f"C{i}", phone=f"+7912000010{i}") for i in range(4)]
-    buy(customers[0], "20000.00", t0)
-    buy(customers[1], "60000.00", t0)
+def test_daily_review_is_idempotent_and_assigns_everyone(program, t0, customer_factory):
+    customers = [customer_factory(name=f"C{i}") for i in range(4)]
+    buy(customers[0], "20000.00", now=t0)
+    buy(customers[1], "60000.00", now=t0)
     day = t0.date() + dt.timedelta(days=1)
     first = review(day)
     assert first["tiers_joined"] == 2  # the two who never bought get a status now
@@ -205,7 +203,7 @@ def test_daily_review_is_idempotent_and_assigns_everyone(program, t0):
 
 
 def test_review_upgrades_when_thresholds_are_lowered(customer, t0):
-    buy(customer, "12000.00", t0)
+    buy(customer, "12000.00", now=t0)
     Tier.objects.filter(code="silver").update(threshold=D("10000"))
     result = review(t0.date() + dt.timedelta(days=1))
     assert result["tiers_upgraded"] == 1
@@ -215,19 +213,19 @@ def test_review_upgrades_when_thresholds_are_lowered(customer, t0):
 
 class TestProgress:
     def test_money_still_needed_and_percent(self, customer, t0):
-        buy(customer, "13500.00", t0)
+        buy(customer, "13500.00", now=t0)
         progress = tier_progress(customer.pk, now=t0)
         assert (progress.tier.code, progress.next_tier.code) == ("bronze", "silver")
         assert progress.spend_needed == D("1500.00")
         assert progress.percent == 90
 
     def test_top_tier_has_no_next(self, customer, t0):
-        buy(customer, "50000.00", t0)
+        buy(customer, "50000.00", now=t0)
         progress = tier_progress(customer.pk, now=t0)
         assert (progress.tier.code, progress.next_tier, progress.percent) == ("gold", None, 100)
 
     def test_from_silver_to_gold(self, customer, t0):
-        buy(customer, "32500.00", t0)
+        buy(customer, "32500.00", now=t0)
         progress = tier_progress(customer.pk, now=t0)
         assert (progress.spend_needed, progress.percent) == (D("17500.00"), 50)
 
@@ -280,17 +278,19 @@ class TestEditing:
         assert AuditEntry.objects.get(action="tiers.update").changes["Silver"] == {"name": ["Silver", "Silver+"]}
 
     def test_a_held_tier_cannot_be_deleted(self, customer, marketing_user, t0):
-        buy(customer, "100.00", t0)  # holds Bronze now
+        buy(customer, "100.00", now=t0)  # holds Bronze now
         tiers = [t for t in self.current() if t["code"] != "bronze"]
         with pytest.raises(InvalidInput, match="Bronze cannot be deleted"):
             services.tiers_save(tiers=tiers, actor=marketing_user)
         assert Tier.objects.count() == 3
 
-    def test_preview_counts_equal_counts_after_saving_and_running_the_job(self, program, marketing_user, t0):
+    def test_preview_counts_equal_counts_after_saving_and_running_the_job(
+        self, program, marketing_user, t0, customer_factory
+    ):
         spends = ["100.00", "9000.00", "12000.00", "16000.00", "40000.00", "55000.00", "80000.00"]
         for i, amount in enumerate(spends):
-            c = customer_enrol(name=f"P{i}", phone=f"+7912000020{i}")
-            buy(c, amount, t0)
+            c = customer_factory(name=f"P{i}")
+            buy(c, amount, now=t0)
         day = t0.date() + dt.timedelta(days=1)
         review(day)
         edited = self.current()

@@ -6,7 +6,6 @@ from decimal import Decimal as D
 import pytest
 from django.db import connection
 
-from customers.services import customer_enrol
 from loyalty import services
 from loyalty.exceptions import RedeemTooMuch
 from loyalty.models import PointsAccount, Purchase
@@ -25,9 +24,9 @@ def redeem_once(customer_id: int) -> bool:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles)
-def test_concurrent_redemptions_match_a_serial_run_and_never_overspend():
-    serial_customer = customer_enrol(name="Serial", phone="+79120000001")
-    racing_customer = customer_enrol(name="Racing", phone="+79120000002")
+def test_concurrent_redemptions_match_a_serial_run_and_never_overspend(customer_factory):
+    serial_customer = customer_factory(name="Serial")
+    racing_customer = customer_factory(name="Racing")
     for c in (serial_customer, racing_customer):
         services.points_award(customer_id=c.pk, points=1000, reason="opening balance")
 
