@@ -51,7 +51,22 @@ def _first_message(detail: Any, path: str = "") -> str | None:
     return f"{path}: {detail}" if path else str(detail)
 
 
+def _code(exc: exceptions.APIException) -> str:
+    """The machine-readable code of a DRF error: its own for a single-message error ("not_authenticated",
+    "authentication_failed", "permission_denied", "not_found", "method_not_allowed", "throttled",
+    "parse_error", "unsupported_media_type", "idempotency_key_missing"); "invalid" for field errors."""
+    if isinstance(exc, exceptions.ValidationError):
+        return "invalid"
+    codes = exc.get_codes()
+    return codes if isinstance(codes, str) else "invalid"
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's exception handler for the whole API (settings REST_FRAMEWORK["EXCEPTION_HANDLER"]).
+
+    Every error body is a JSON object with "detail" (a sentence for a person) and "code" (stable, for
+    programs); field errors also keep DRF's {"<field>": ["…"]} lists, domain errors their extra values.
+    Returns None for anything that is not an API error (a bug: Django logs it and answers 500)."""
     if isinstance(exc, DomainError):
         return Response(exc.as_api_body(), status=exc.http_status)
     if isinstance(exc, Http404):
@@ -61,11 +76,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a bug: Django logs it and answers 500
-    data = response.data
+    data, code = response.data, _code(exc)
     if isinstance(data, dict) and "detail" in data and len(data) == 1:
-        return response  # DRF's own {"detail": "..."} (401, 403, 404, 405, 415, 429, parse errors)
-    if isinstance(data, dict):
-        response.data = {"detail": _first_message(data) or _("Invalid input."), **data}
+        # DRF's own {"detail": "..."} (401, 403, 404, 405, 415, 429, parse errors)
+        response.data = {"detail": data["detail"], "code": code}
+    elif isinstance(data, dict):
+        response.data = {"detail": _first_message(data) or _("Invalid input."), "code": code, **data}
     else:
-        response.data = {"detail": _first_message(data) or _("Invalid input.")}
+        response.data = {"detail": _first_message(data) or _("Invalid input."), "code": code}
     return response

@@ -16,7 +16,10 @@ class TestAuthentication:
         response = APIClient().get("/api/v1/customers/lookup/", {"q": "+79123456789"})
         assert response.status_code == 401
         assert response["Content-Type"] == "application/json"
-        assert response.json() == {"detail": "Authentication credentials were not provided."}
+        assert response.json() == {
+            "detail": "Authentication credentials were not provided.",
+            "code": "not_authenticated",
+        }
         assert response["WWW-Authenticate"] == "Token"
 
     def test_unknown_key_is_401(self, program):
@@ -24,14 +27,14 @@ class TestAuthentication:
         client.credentials(HTTP_AUTHORIZATION="Token not-a-key")
         response = client.get("/api/v1/customers/lookup/", {"q": "+79123456789"})
         assert response.status_code == 401
-        assert response.json() == {"detail": "Invalid API key."}
+        assert response.json() == {"detail": "Invalid API key.", "code": "authentication_failed"}
 
     def test_revoked_key_is_401(self, api, client_key, customer):
         assert api.get("/api/v1/customers/lookup/", {"q": customer.phone}).status_code == 200
         api_client_revoke(client_id=client_key[0].pk)
         response = api.get("/api/v1/customers/lookup/", {"q": customer.phone})
         assert response.status_code == 401
-        assert response.json() == {"detail": "This API key has been revoked."}
+        assert response.json() == {"detail": "This API key has been revoked.", "code": "authentication_failed"}
 
     def test_a_revoked_key_cannot_write(self, api, client_key, customer):
         api_client_revoke(client_id=client_key[0].pk)

@@ -96,7 +96,8 @@ class TestEnrol:
             format="json",
         )
         assert response.status_code == 400
-        assert set(response.json()) == {"detail", "email", "birthday"}
+        assert set(response.json()) == {"detail", "code", "email", "birthday"}
+        assert response.json()["code"] == "invalid"
 
 
 class TestLookup:
@@ -114,7 +115,10 @@ class TestLookup:
     def test_names_and_unknown_numbers_are_404(self, api, customer, query):
         response = api.get("/api/v1/customers/lookup/", {"q": query})
         assert response.status_code == 404
-        assert response.json() == {"detail": f"No customer has the phone or card number “{query}”."}
+        assert response.json() == {
+            "detail": f"No customer has the phone or card number “{query}”.",
+            "code": "not_found",
+        }
 
     def test_email_is_not_a_lookup_key(self, api, program, customer_factory):
         customer_factory(name="Boris", email="boris@example.com")
@@ -203,7 +207,7 @@ class TestQuote:
     def test_bad_amounts_are_400(self, api, customer, amount, message):
         response = api.post("/api/v1/purchases/quote/", {"customer": customer.pk, "amount": amount}, format="json")
         assert response.status_code == 400
-        assert response.json() == {"detail": f"amount: {message}", "amount": [message]}
+        assert response.json() == {"detail": f"amount: {message}", "code": "invalid", "amount": [message]}
 
 
 # --- purchases -----------------------------------------------------------------------------------
@@ -349,7 +353,10 @@ class TestPurchase:
 
     def test_get_is_405(self, api, program):
         response = api.get("/api/v1/purchases/")
-        assert response.status_code == 405 and response.json() == {"detail": 'Method "GET" not allowed.'}
+        assert response.status_code == 405 and response.json() == {
+            "detail": 'Method "GET" not allowed.',
+            "code": "method_not_allowed",
+        }
 
 
 # --- refunds -------------------------------------------------------------------------------------
@@ -458,17 +465,23 @@ class TestLedger:
 
     def test_unknown_customer_is_404(self, api, program):
         response = api.get("/api/v1/customers/999999/ledger/")
-        assert response.status_code == 404 and response.json() == {"detail": "Customer 999999 does not exist."}
+        assert response.status_code == 404 and response.json() == {
+            "detail": "Customer 999999 does not exist.",
+            "code": "not_found",
+        }
 
     def test_huge_or_malformed_ids_are_json_404(self, api, program):
         assert api.get(f"/api/v1/customers/{10**30}/ledger/").status_code == 404
         response = api.get("/api/v1/customers/abc/ledger/")
         assert response.status_code == 404
-        assert response.json() == {"detail": "There is no API endpoint at /api/v1/customers/abc/ledger/."}
+        assert response.json() == {
+            "detail": "There is no API endpoint at /api/v1/customers/abc/ledger/.",
+            "code": "not_found",
+        }
 
     def test_bad_cursor_is_404(self, api, customer):
         response = api.get(f"/api/v1/customers/{customer.pk}/ledger/", {"cursor": "garbage"})
-        assert response.status_code == 404 and response.json() == {"detail": "Invalid cursor"}
+        assert response.status_code == 404 and response.json() == {"detail": "Invalid cursor", "code": "not_found"}
 
 
 # --- the ledger's stories of issue #9 over the API ------------------------------------------------

@@ -186,7 +186,7 @@ class TestHostileInput:
         api.credentials(HTTP_AUTHORIZATION=f"Token {api_client_create(name='shop').key}")
         cursor = base64.b64encode(b"p=garbage").decode()
         response = api.get(f"/api/v1/customers/{customer.pk}/ledger/", {"cursor": cursor})
-        assert response.status_code == 404 and response.json() == {"detail": "Invalid cursor"}
+        assert response.status_code == 404 and response.json() == {"detail": "Invalid cursor", "code": "not_found"}
 
     def test_reasons_and_sources_longer_than_an_entry_holds(self, customer):
         with pytest.raises(InvalidInput, match="at most 300 characters"):
