@@ -18,7 +18,7 @@ def permission_required(*perms: str):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        wrapped.required_permissions = perms  # the permission-matrix test reads it
+        wrapped.required_permissions = perms  # console/tests/test_urls.py checks every screen has some
         return wrapped
 
     return decorator

@@ -46,3 +46,11 @@ def test_every_path_of_before_the_move_still_answers_with_its_screen(path, name,
 def test_the_screens_still_ask_for_a_login(client, path, name, view):
     response = client.get(path)
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_every_screen_names_the_permission_it_needs():
+    """No screen is left open by accident: each one is wrapped by core.permissions.permission_required."""
+    open_screens = [view for path, name, view in SCREENS if path != "/" and not resolve(path).func.required_permissions]
+    assert open_screens == []
+    assert resolve("/cashier/").func.required_permissions == ("cashier.use_cashier",)
+    assert resolve("/api-clients/").func.required_permissions == ("api.change_apiclient",)
