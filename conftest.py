@@ -119,7 +119,11 @@ def page(live_server):
         page = context.new_page()
         page.set_default_timeout(10_000)
         page.base_url = live_server.url
+        # Anything the Content Security Policy blocks (an inline script or style) fails the test.
+        blocked: list[str] = []
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
         yield page
+        assert blocked == [], f"the Content Security Policy blocked: {blocked}"
         context.close()
         browser.close()
     from django.db import connections

@@ -1,11 +1,13 @@
 """Mounted at /api/ by config/urls.py: v1 endpoints, the OpenAPI schema and its docs pages (no CDN)."""
 
+from csp.decorators import csp_update
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from . import views
 
 app_name = "api"
+docs_styles = csp_update({"style-src": ["'unsafe-inline'"]})
 
 urlpatterns = [
     path("v1/customers/", views.CustomerEnrolView.as_view(), name="customer_enrol"),
@@ -15,8 +17,10 @@ urlpatterns = [
     path("v1/purchases/quote/", views.PurchaseQuoteView.as_view(), name="purchase_quote"),
     path("v1/purchases/<int:purchase_id>/refund/", views.PurchaseRefundView.as_view(), name="purchase_refund"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # The two documentation UIs set styles from their scripts (React, styled-components): only they may use
+    # inline styles; their scripts are files (Swagger's "split" view, a ReDoc template without inline code).
+    path("docs/", docs_styles(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
+    path("redoc/", docs_styles(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
     # Anything else under /api/ (e.g. /api/v1/customers/abc/ledger/): a JSON 404, not the HTML page.
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
 ]

@@ -45,7 +45,7 @@ class TierForm(forms.ModelForm):
         ]
         widgets = {
             "colour": forms.TextInput(attrs={"type": "color", "class": "form-control-color"}),
-            "order": forms.NumberInput(attrs={"min": 1, "style": "width: 5rem"}),
+            "order": forms.NumberInput(attrs={"min": 1}),
         }
 
     def __init__(self, *args, **kwargs):
@@ -56,6 +56,8 @@ class TierForm(forms.ModelForm):
             )
             if name == "colour":
                 css += " form-control-color"
+            if name == "order":
+                css += " tier-order"  # a narrow column (static/css/boomerang.css: no inline styles)
             field.widget.attrs["class"] = css
             field.widget.attrs.setdefault("aria-label", str(field.label))
 

@@ -1,6 +1,7 @@
 """The Marketing console in a real browser: the settings preview and a manual adjustment."""
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import browser_login, screenshot
 from loyalty import services
@@ -18,11 +19,11 @@ def test_changing_the_cashback_updates_the_preview_before_saving(page, marketing
     page.wait_for_url("**/settings/")
     assert "purchase earns 50 points" in page.inner_text("#preview-text")
     page.fill("#id_base_cashback_percent", "8")
-    page.wait_for_function("document.getElementById('preview-text').innerText.includes('earns 80 points')")
+    expect(page.locator("#preview-text")).to_contain_text("earns 80 points")
     page.fill("#id_redeem_cap_percent", "0")
-    page.wait_for_function("document.getElementById('preview-text').innerText.includes('Fix the highlighted')")
+    expect(page.locator("#preview-text")).to_contain_text("Fix the highlighted")
     page.fill("#id_redeem_cap_percent", "50")
-    page.wait_for_function("document.getElementById('preview-text').innerText.includes('up to 500.00')")
+    expect(page.locator("#preview-text")).to_contain_text("up to 500.00")
     screenshot(page, "console-settings")
     assert ProgramSettings.objects.get().base_cashback_percent == 5  # nothing saved while typing
     page.click("#settings-form button[type=submit]")

@@ -242,7 +242,7 @@ def test_the_progress_fragment_polls_until_the_job_finishes(console, job):
     fragment = console.get(f"/customers/import/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in fragment
     assert f'hx-get="/customers/import/{job.pk}/" hx-trigger="every 1s"' in fragment
-    assert "5,000 of 20,000 rows checked" in fragment and 'style="width: 25%"' in fragment
+    assert "5,000 of 20,000 rows checked" in fragment and 'data-width="25"' in fragment
 
     ImportJob.objects.filter(pk=job.pk).update(status="writing", processed_rows=20000)
     fragment = console.get(f"/customers/import/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()

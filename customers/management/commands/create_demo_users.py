@@ -1,11 +1,15 @@
 """Demo logins: one user per role, created or reset to a known password.
 
-    python manage.py create_demo_users [--password demo-pass-2026]
+    python manage.py create_demo_users [--password demo-pass-2026] [--force]
+
+Known passwords on a production database are a way in: with DEBUG off the command refuses unless
+`--force` is given.
 
 The groups come from migration loyalty/0003_roles. Running it again resets the password and the role of
 each demo user (so a demo that someone changed comes back to a known state) and touches no other user.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -28,8 +32,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password", default=DEFAULT_PASSWORD, help=f"password for all three (default {DEFAULT_PASSWORD})"
         )
+        parser.add_argument("--force", action="store_true", help="run even with DEBUG off (a production database)")
 
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "DEBUG is off: this looks like a production database, and demo users with known passwords "
+                "would be a way in. Nothing was created. Use --force if you really mean it."
+            )
         password = options["password"]
         if not password:
             raise CommandError("--password must not be empty")
