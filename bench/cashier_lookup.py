@@ -6,7 +6,7 @@ Bulk-loads customers with COPY (valid phones and Luhn-checked card numbers) into
 `boomerang_bench_till` (override with BENCH_DATABASE_URL); the data stays for the next run unless
 --reload. Then, in this process, it sends requests through Django's full stack (middleware, session
 auth, the view, the template) with the test client, and reports the server-side time:
-- lookup: GET /cashier/?q=… with a random customer's phone typed in one of three formats, or a card
+- lookup: POST /cashier/ q=… with a random customer's phone typed in one of three formats, or a card
   number as a scanner types it (one match → the redirect to the card);
 - card: GET /cashier/customer/<id>/ (what the cashier sees next);
 - purchase: POST /cashier/customer/<id>/purchase/ redeeming points, the receipt redirect included.
@@ -135,14 +135,14 @@ def main() -> None:
         lambda i: card_for(i),
     ]
     for _ in range(50):  # warm up connections and caches
-        client.get("/cashier/", {"q": phone_for(rng.randint(1, args.customers))})
+        client.post("/cashier/", {"q": phone_for(rng.randint(1, args.customers))})
 
     lookup, card = [], []
     for _ in range(args.lookups):
         i = rng.randint(1, args.customers)
         query = rng.choice(formats)(i)
         t = time.perf_counter()
-        response = client.get("/cashier/", {"q": query})
+        response = client.post("/cashier/", {"q": query})
         lookup.append(time.perf_counter() - t)
         assert response.status_code == 302, (query, response.status_code)
         t = time.perf_counter()
@@ -161,7 +161,7 @@ def main() -> None:
         purchase.append(time.perf_counter() - t)
         assert response.status_code == 302, response.content[:500]
 
-    print(f"lookup   (GET /cashier/?q=…)              {percentiles(lookup)}")
+    print(f"lookup   (POST /cashier/ q=…)              {percentiles(lookup)}")
     print(f"card     (GET /cashier/customer/<id>/)    {percentiles(card)}")
     print(f"purchase (POST …/purchase/, with points)  {percentiles(purchase)}")
     print("goals: lookup p95 < 20 ms, purchase < 50 ms")

@@ -41,6 +41,7 @@ from .forms import CashierSearchForm, EnrolForm, PurchaseForm, ReceiptSearchForm
 
 cashier_required = permission_required("cashier.use_cashier")
 ORIGIN = "cashier"
+ENROL_PHONE_KEY = "cashier_enrol_phone"  # the phone of the last search that found nobody (session)
 
 
 def _new_key() -> str:
@@ -49,9 +50,12 @@ def _new_key() -> str:
 
 @cashier_required
 def search(request: HttpRequest) -> HttpResponse:
-    form = CashierSearchForm(request.GET or None)
+    """Find a customer. The query is POSTed, never put in the URL: a phone in a query string would land in
+    every access log and browser history (issue #11). A single match opens the card (its URL holds only
+    the id); no match offers to enrol the searched phone, kept in the session for the enrol form."""
+    form = CashierSearchForm(request.POST if request.method == "POST" else None)
     context: dict = {"form": form, "receipt_form": ReceiptSearchForm()}
-    if request.GET and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         query = form.cleaned_data["q"]
         found = customer_lookup(query)
         if len(found) == 1:
@@ -59,9 +63,9 @@ def search(request: HttpRequest) -> HttpResponse:
         context["query"] = query
         context["results"] = [{"customer": c, "phone": phone_mask(c.phone)} for c in found]
         if not found:
-            phone = phone_try_normalize(query)
-            context["enrol_url"] = reverse("cashier:enrol") + (f"?phone={phone}" if phone else "")
-    elif request.GET:
+            request.session[ENROL_PHONE_KEY] = phone_try_normalize(query) or ""
+            context["enrol_url"] = reverse("cashier:enrol") + "?from=search"
+    elif request.method == "POST":
         context["error"] = _("Type a phone number, a card number, an email or at least two letters of a name.")
     return render(request, "cashier/search.html", context)
 
@@ -290,6 +294,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
                 return redirect("cashier:customer", customer_id=customer.pk)
         status = 400
     else:
-        form = EnrolForm(initial={"phone": request.GET.get("phone", ""), "idempotency_key": _new_key()})
+        phone = request.session.pop(ENROL_PHONE_KEY, "") if request.GET.get("from") == "search" else ""
+        form = EnrolForm(initial={"phone": phone, "idempotency_key": _new_key()})
         status = 200
     return render(request, "cashier/enrol.html", {"form": form}, status=status)

@@ -574,3 +574,18 @@ class TestTheApiSaysItToo:
         assert (response.json()["earned_points"], response.json()["points_owed_settled"]) == (50, 43)
         assert response.json()["balance_after"] == 7
         assert again.json() == response.json() and again.headers["Idempotent-Replayed"] == "true"
+
+
+class TestLookupByPost:
+    """The lookup with the query in the body, so that a phone never travels in a URL (issue #11)."""
+
+    def test_same_answer_as_the_get_form(self, api, customer):
+        by_get = api.get("/api/v1/customers/lookup/", {"q": "+7 912 345-67-89"})
+        by_post = api.post("/api/v1/customers/lookup/", {"q": "+7 912 345-67-89"}, format="json")
+        assert by_post.status_code == 200 and by_post.json() == by_get.json()
+
+    def test_unknown_and_missing_queries(self, api, customer):
+        unknown = api.post("/api/v1/customers/lookup/", {"q": "+7 999 000-00-00"}, format="json")
+        assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+        missing = api.post("/api/v1/customers/lookup/", {}, format="json")
+        assert missing.status_code == 400 and missing.json()["q"] == ["This field is required."]

@@ -24,28 +24,37 @@ class TestSearch:
 
     @pytest.mark.parametrize("query", ["8 (912) 345 67 89", "+7 912 345-67-89", "89123456789"])
     def test_one_match_opens_the_card(self, till, customer, query):
-        response = till.get("/cashier/", {"q": query})
+        response = till.post("/cashier/", {"q": query})
         assert response.status_code == 302 and response.url == f"/cashier/customer/{customer.pk}/"
 
     def test_scanned_card_number_opens_the_card(self, till, customer):
-        response = till.get("/cashier/", {"q": customer.card_number})
+        response = till.post("/cashier/", {"q": customer.card_number})
         assert response.url == f"/cashier/customer/{customer.pk}/"
 
     def test_several_matches_show_a_pick_list_with_masked_phones(self, till, customer, customer_factory):
         other = customer_factory(name="Anna Sidorova", phone="+79001112233")
-        page = till.get("/cashier/", {"q": "anna"}).content.decode()
+        page = till.post("/cashier/", {"q": "anna"}).content.decode()
         assert "Anna Petrova" in page and "Anna Sidorova" in page
         assert "+7 900 ***-**-33" in page and "+79001112233" not in page
         assert f"/cashier/customer/{other.pk}/" in page
 
     def test_no_match_offers_enrolment_with_the_phone_prefilled(self, till, program):
-        page = till.get("/cashier/", {"q": "8 999 111 22 33"}).content.decode()
+        page = till.post("/cashier/", {"q": "8 999 111 22 33"}).content.decode()
         assert "No customer matches" in page
-        assert "/cashier/enrol/?phone=+79991112233" in page
+        assert 'href="/cashier/enrol/?from=search"' in page  # no phone in the link
+        form = till.get("/cashier/enrol/?from=search").content.decode()
+        assert 'value="+79991112233"' in form  # the searched phone arrives intact, "+" included
+
+    def test_a_phone_never_travels_in_a_url(self, till, customer):
+        """Access logs and browser history hold URLs: the search is POSTed and a match opens /customer/<id>/."""
+        response = till.post("/cashier/", {"q": "+7 912 345-67-89"})
+        assert response.status_code == 302 and response.url == f"/cashier/customer/{customer.pk}/"
+        page = till.get("/cashier/", {"q": "+7 912 345-67-89"}).content.decode()  # an old bookmark
+        assert "Anna Petrova" not in page and 'method="post"' in page
 
     @pytest.mark.parametrize("query", ["", "   ", "a"])
     def test_empty_or_garbage_search_says_what_to_type(self, till, program, query):
-        page = till.get("/cashier/", {"q": query}).content.decode()
+        page = till.post("/cashier/", {"q": query}).content.decode()
         assert ("Type a phone number" in page) or ("No customer matches" in page)
 
 
@@ -177,9 +186,11 @@ class TestEnrol:
         assert "A customer with phone +79123456789 already exists." in response.content.decode()
         assert Customer.objects.count() == 1
 
-    def test_prefilled_phone(self, till, program):
-        page = till.get("/cashier/enrol/", {"phone": "+79991112233"}).content.decode()
-        assert 'value="+79991112233"' in page
+    def test_prefilled_phone_comes_from_the_search_not_the_url(self, till, program):
+        till.post("/cashier/", {"q": "+375 29 123-45-67"})  # nobody has it
+        page = till.get("/cashier/enrol/", {"from": "search"}).content.decode()
+        assert 'value="+375291234567"' in page
+        assert 'value="+79991112233"' not in till.get("/cashier/enrol/", {"phone": "+79991112233"}).content.decode()
 
 
 @pytest.mark.parametrize(

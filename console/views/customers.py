@@ -1,6 +1,5 @@
 """The console's customers: a filterable list with CSV export, and the customer page."""
 
-import csv
 import uuid
 
 from django.contrib import messages
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.permissions import permission_required
+from core.spreadsheet import csv_response
 from customers.selectors import customer_get
 from customers.services import EDITABLE_FIELDS, customer_update
 from loyalty.selectors import (
@@ -48,11 +48,6 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     return render(request, "console/customer_list.html", context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def _csv_export(queryset) -> StreamingHttpResponse:
     header = [
         _("Name"),
@@ -84,10 +79,7 @@ def _csv_export(queryset) -> StreamingHttpResponse:
                 int(c.consent_sms),
             ]
 
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in rows()), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="customers-{timezone.localdate().isoformat()}.csv"'
-    return response
+    return csv_response(rows(), filename=f"customers-{timezone.localdate().isoformat()}.csv")
 
 
 def _customer_or_404(customer_id: int):

@@ -1,0 +1,35 @@
+"""CSV files for people who open them in a spreadsheet: one way for every CSV the product writes.
+
+A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is a formula to Excel, LibreOffice
+and Google Sheets ("CSV injection": a customer named `=HYPERLINK(…)` runs on the marketer's machine). Such
+a cell is written with a leading apostrophe, which spreadsheets show as text and do not display.
+"""
+
+import csv
+from collections.abc import Iterable
+
+from django.http import StreamingHttpResponse
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe_cell(value: object) -> object:
+    """`value` as it may be written to a CSV cell: text that a spreadsheet would run is prefixed with "'".
+    Numbers (int, Decimal) are kept as they are: a negative balance stays a number."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(rows: Iterable[Iterable[object]], *, filename: str) -> StreamingHttpResponse:
+    """A streamed CSV download (UTF-8) of `rows`, every text cell made safe by `csv_safe_cell`."""
+    writer = csv.writer(_Echo())
+    lines = (writer.writerow([csv_safe_cell(cell) for cell in row]) for row in rows)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
