@@ -150,6 +150,11 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="RU")
 # Card numbers: a fixed prefix, then digits, then a Luhn check digit (13 digits in all).
 CARD_NUMBER_PREFIX = env.str("CARD_NUMBER_PREFIX", default="27")
 
+# The customer import's bounds (customers/imports): a bigger file is refused before it is parsed.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 2**20)  # 20 MB: ~250 000 rows of a typical file
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+IMPORT_MAX_OPENING_BALANCE = env.int("IMPORT_MAX_OPENING_BALANCE", default=1_000_000)  # points per customer
+
 # django-q2: the Django ORM is the broker by default (no extra server); set Q_REDIS_URL for Redis.
 Q_CLUSTER = {
     "name": "boomerang",

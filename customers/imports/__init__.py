@@ -26,16 +26,18 @@ Resource), `checks` (set-based checks against the database), `service` (`custome
 """
 
 from .jobs import import_job_rerun, import_job_run, import_job_submit
-from .results import COLUMNS, SAMPLE_CSV, ImportResult, Problem
+from .results import COLUMNS, SAMPLE_CSV, ImportLimits, ImportResult, Problem, import_limits
 from .service import customers_import
 
 __all__ = [
     "COLUMNS",
     "SAMPLE_CSV",
+    "ImportLimits",
     "ImportResult",
     "Problem",
     "customers_import",
     "import_job_rerun",
     "import_job_run",
     "import_job_submit",
+    "import_limits",
 ]

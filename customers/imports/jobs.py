@@ -7,6 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.logging import personal_data_mask
+
 from ..models import ImportJob
 from .results import INLINE_ROWS, MAX_STORED_PROBLEMS
 from .service import customers_import
@@ -15,7 +17,8 @@ logger = logging.getLogger(__name__)
 
 
 def _rows_estimate(content: bytes) -> int:
-    return max(0, content.count(b"\n") - 1)
+    """Data rows, for choosing inline or background work: lines end in LF, CRLF or (old Mac files) CR alone."""
+    return max(0, max(content.count(b"\n"), content.count(b"\r")) - 1)
 
 
 def import_job_submit(
@@ -99,25 +102,38 @@ def import_job_run(*, job_id: int) -> dict[str, Any]:
             )
         except Exception as exc:
             logger.exception("customer import job %s failed", job_id)
-            ImportJob.objects.filter(pk=job_id).update(
-                status=ImportJob.Status.FAILED,
-                message=(_("The import stopped with an error; nothing was imported: %(error)s") % {"error": exc})[:500],
-                finished_at=timezone.now(),
-            )
+            _fail(job_id, exc)
             return {"job": job_id, "status": ImportJob.Status.FAILED}
     refused = not job.dry_run and not result.ok
     status = ImportJob.Status.FAILED if refused else ImportJob.Status.DONE
+    try:
+        ImportJob.objects.filter(pk=job_id).update(
+            status=status,
+            total_rows=result.total_rows,
+            processed_rows=result.total_rows,
+            valid_rows=result.valid_rows,
+            invalid_rows=result.invalid_rows,
+            imported_rows=result.imported,
+            imported_points=result.points,
+            errors=[p.as_dict() for p in result.problems[:MAX_STORED_PROBLEMS]],
+            warnings=[w.as_dict() for w in result.warnings[:MAX_STORED_PROBLEMS]],
+            message=result.message[:500],
+            finished_at=timezone.now(),
+        )
+    except Exception as exc:  # the outcome could not be stored: the job must still end, with its reason
+        logger.exception("customer import job %s: could not store its outcome", job_id)
+        _fail(job_id, exc)
+        return {"job": job_id, "status": ImportJob.Status.FAILED}
+    return {"job": job_id, "status": status, "imported": result.imported, "problems": len(result.problems)}
+
+
+def _fail(job_id: int, exc: Exception) -> None:
+    """End a job as failed with the error's message (phones and emails masked), never a traceback."""
     ImportJob.objects.filter(pk=job_id).update(
-        status=status,
-        total_rows=result.total_rows,
-        processed_rows=result.total_rows,
-        valid_rows=result.valid_rows,
-        invalid_rows=result.invalid_rows,
-        imported_rows=result.imported,
-        imported_points=result.points,
-        errors=[p.as_dict() for p in result.problems[:MAX_STORED_PROBLEMS]],
-        warnings=[w.as_dict() for w in result.warnings[:MAX_STORED_PROBLEMS]],
-        message=result.message[:500],
+        status=ImportJob.Status.FAILED,
+        message=(
+            _("The import stopped with an error; nothing was imported: %(error)s")
+            % {"error": personal_data_mask(str(exc))}
+        )[:500],
         finished_at=timezone.now(),
     )
-    return {"job": job_id, "status": status, "imported": result.imported, "problems": len(result.problems)}

@@ -6,6 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
 from ..models import Customer
 
 EMAIL_MAX = Customer._meta.get_field("email").max_length
@@ -16,8 +20,36 @@ QUERY_CHUNK = 5000  # values per `__in` query
 WRITE_BATCH = 5000  # rows per INSERT
 INLINE_ROWS = 2000  # files up to this many rows are processed in the request, bigger ones by the worker
 MAX_STORED_PROBLEMS = 1000  # problems kept on a job (the count of rows with problems is always exact)
-# The ledger's bound on one entry (loyalty.rules.MAX_POINTS; a loyalty test checks that they agree).
+# The ledger's bound on one entry (loyalty.rules.MAX_POINTS; loyalty/tests/services/test_bulk.py checks
+# that they agree). The configured maximum (settings IMPORT_MAX_OPENING_BALANCE) is far below it.
 OPENING_BALANCE_MAX = 10**15
+MAX_COLUMNS = 50  # a header wider than this is refused at once (the file has nine known columns)
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one import may hold (settings, see .env.example): bytes of the file, customers (rows) and
+    points of one opening balance. Checked before any row is parsed, so a hostile file costs little."""
+
+    max_bytes: int
+    max_rows: int
+    max_opening_balance: int
+
+
+def file_too_large(max_bytes: int) -> str:
+    """The message for a file above `max_bytes`, with the limit in the language's units ("20.0 MB")."""
+    return _("The file is larger than %(size)s.") % {"size": filesizeformat(max_bytes)}
+
+
+def import_limits() -> ImportLimits:
+    """The limits configured in settings (IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, IMPORT_MAX_OPENING_BALANCE)."""
+    return ImportLimits(
+        max_bytes=settings.IMPORT_MAX_BYTES,
+        max_rows=settings.IMPORT_MAX_ROWS,
+        max_opening_balance=min(settings.IMPORT_MAX_OPENING_BALANCE, OPENING_BALANCE_MAX),
+    )
+
+
 TRUE_VALUES = {"1", "yes", "y", "true", "да", "д"}
 FALSE_VALUES = {"", "0", "no", "n", "false", "нет", "н"}
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")

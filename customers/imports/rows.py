@@ -22,11 +22,11 @@ from .results import (
     FALSE_VALUES,
     ISO_DATE,
     OLDEST_BIRTHDAY,
-    OPENING_BALANCE_MAX,
     PROGRESS_EVERY,
     TRUE_VALUES,
     ImportRow,
     Problem,
+    import_limits,
 )
 
 
@@ -123,8 +123,12 @@ class BalanceWidget(widgets.Widget):
             raise ValueError(_("“%(value)s” is not a whole number of points.") % {"value": text}) from None
         if points < 0:
             raise ValueError(_("The opening balance cannot be negative (%(value)s).") % {"value": text})
-        if points > OPENING_BALANCE_MAX:
-            raise ValueError(_("The opening balance %(value)s is too large.") % {"value": text})
+        largest = import_limits().max_opening_balance
+        if points > largest:
+            raise ValueError(
+                _("The opening balance %(value)s is above the largest allowed, %(max)s points.")
+                % {"value": text, "max": largest}
+            )
         return points
 
 
