@@ -8,6 +8,7 @@ from . import views
 
 app_name = "api"
 docs_styles = csp_update({"style-src": ["'unsafe-inline'"]})
+redoc_policy = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
 
 urlpatterns = [
     path("v1/customers/", views.CustomerEnrolView.as_view(), name="customer_enrol"),
@@ -20,7 +21,8 @@ urlpatterns = [
     # The two documentation UIs set styles from their scripts (React, styled-components): only they may use
     # inline styles; their scripts are files (Swagger's "split" view, a ReDoc template without inline code).
     path("docs/", docs_styles(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
-    path("redoc/", docs_styles(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
+    # ReDoc's search runs in a worker it creates from a blob: allowed on that page only.
+    path("redoc/", redoc_policy(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
     # Anything else under /api/ (e.g. /api/v1/customers/abc/ledger/): a JSON 404, not the HTML page.
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
 ]

@@ -23,7 +23,7 @@ from loyalty.selectors import ledger_for_customer, operation_points, purchase_qu
 from loyalty.services import purchase_amount_check, purchase_record, purchase_refund
 
 from . import serializers as s
-from .errors import MissingIdempotencyKey, NotFoundError
+from .errors import InvalidIdempotencyKeyHeader, MissingIdempotencyKey, NotFoundError
 from .models import ApiClient
 from .selectors import customer_card
 
@@ -60,12 +60,15 @@ class ApiView(APIView):
 
     def idempotency_key(self, *, required: bool = True) -> str | None:
         """The client's Idempotency-Key, namespaced per client so that two clients' keys never collide.
-        Missing or malformed: MissingIdempotencyKey (400) where required, None where optional and absent."""
+        Missing: MissingIdempotencyKey (400) where required, None where optional. Sent but malformed (too
+        long, not visible ASCII): InvalidIdempotencyKeyHeader (400, code idempotency_key_invalid)."""
         key = self.request.headers.get("Idempotency-Key", "")
-        if not key and not required:
+        if not key:
+            if required:
+                raise MissingIdempotencyKey()
             return None
         if not IDEMPOTENCY_KEY.match(key):
-            raise MissingIdempotencyKey()
+            raise InvalidIdempotencyKeyHeader()
         return f"api:{self.client.pk}:{key}"
 
     @staticmethod

@@ -16,6 +16,8 @@ class AuditAction(models.TextChoices):
     CUSTOMER_ENROL = "customer.enrol", _("Customer enrolled")
     CUSTOMER_UPDATE = "customer.update", _("Customer profile changed")
     CUSTOMER_IMPORT = "customer.import", _("Customers imported")
+    CUSTOMER_EXPORT = "customer.export", _("Customer's personal data exported")
+    CUSTOMER_ERASE = "customer.erase", _("Customer's personal data erased")
     POINTS_ADJUST = "points.adjust", _("Manual adjustment")
     SETTINGS_UPDATE = "settings.update", _("Program settings changed")
     TIERS_UPDATE = "tiers.update", _("Tiers changed")

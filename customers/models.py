@@ -31,6 +31,8 @@ class Customer(models.Model):
     enrol_key = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
     # Hash of the enrolment request behind enrol_key: the same key with another request is a conflict.
     enrol_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    # Set when the person's data was erased on request (customer_erase): the row and the ledger stay.
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("customer")
@@ -43,6 +45,7 @@ class Customer(models.Model):
         ]
         permissions = [
             ("adjust_points", _("Can make manual points adjustments")),
+            ("erase_customer", _("Can export and erase a customer's personal data")),
         ]
 
     def __str__(self) -> str:

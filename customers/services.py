@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import AuditAction, audit_record
 from core.idempotency import once_per_key, request_fingerprint
+from core.models import AuditEntry
 
 from . import rules
 from .exceptions import CustomerError, DuplicateEmail, DuplicatePhone, UnknownReferralCode
@@ -193,3 +194,78 @@ def customer_purchase_dates_touch(*, customer_id: int, at: dt.datetime) -> None:
         first_purchase_at=Least(Coalesce(F("first_purchase_at"), when), when),
         last_purchase_at=Greatest(Coalesce(F("last_purchase_at"), when), when),
     )
+
+
+PERSONAL_FIELDS = ("name", "phone", "email", "birthday", "notes")
+
+
+def customer_personal_data(customer: Customer) -> dict[str, Any]:
+    """Everything `customers` holds about a person, JSON-able (the profile; the apps above add theirs)."""
+    return {
+        "id": customer.pk,
+        "name": customer.name,
+        "phone": customer.phone,
+        "email": customer.email,
+        "birthday": customer.birthday.isoformat() if customer.birthday else None,
+        "card_number": customer.card_number,
+        "consent_email": customer.consent_email,
+        "consent_sms": customer.consent_sms,
+        "referral_code": customer.referral_code,
+        "referred_by": customer.referred_by_id,
+        "notes": customer.notes,
+        "joined": customer.created_at.isoformat(),
+        "first_purchase": customer.first_purchase_at.isoformat() if customer.first_purchase_at else None,
+        "last_purchase": customer.last_purchase_at.isoformat() if customer.last_purchase_at else None,
+        "erased_at": customer.erased_at.isoformat() if customer.erased_at else None,
+    }
+
+
+def customer_export_record(*, customer: Customer, actor: Any, origin: str = "") -> None:
+    """Audit that a person's data was exported (who, when): the export itself is a read."""
+    audit_record(
+        action=AuditAction.CUSTOMER_EXPORT,
+        obj=customer,
+        summary=_("Exported the personal data of customer %(id)s") % {"id": customer.pk},
+        actor=actor,
+        origin=origin,
+    )
+
+
+def customer_erase(*, customer: Customer, actor: Any, origin: str = "", now: dt.datetime | None = None) -> Customer:
+    """Erase a person's data on request (the right to erasure): name, phone, email, birthday and notes
+    are replaced, consents withdrawn, the card and referral code replaced by new random ones, and the
+    personal values in this customer's earlier audit entries blanked. Purchases, refunds and the points
+    ledger stay whole and balanced (they hold amounts and points, not the person). The phone becomes
+    "+0" and the id (a number no real phone can have), so the row keeps its unique phone. Audited; a
+    second call changes nothing. Returns the customer."""
+    if customer.erased_at is not None:
+        return customer
+    now = now or timezone.now()
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        customer.name = _("Erased customer %(id)s") % {"id": customer.pk}
+        customer.phone = f"+0{customer.pk:014d}"
+        customer.email = None
+        customer.birthday = None
+        customer.notes = ""
+        customer.consent_email = customer.consent_sms = False
+        customer.card_number = _unique_value(rules.card_number_generate, "card_number")
+        customer.referral_code = _unique_value(rules.referral_code_generate, "referral_code")
+        customer.enrol_key = None
+        customer.enrol_fingerprint = ""
+        customer.erased_at = now
+        customer.save()
+        earlier = AuditEntry.objects.filter(object_type=customer._meta.label_lower, object_id=str(customer.pk))
+        for entry in earlier:
+            entry.summary = _("(personal data erased)")
+            entry.changes = {field: "(erased)" for field in entry.changes or {}}
+            entry.save(update_fields=["summary", "changes"])
+        audit_record(
+            action=AuditAction.CUSTOMER_ERASE,
+            obj=customer,
+            summary=_("Erased the personal data of customer %(id)s") % {"id": customer.pk},
+            actor=actor,
+            origin=origin,
+            at=now,
+        )
+    return customer

@@ -433,3 +433,42 @@ def customers_with_program_data() -> QuerySet[Customer]:
     return Customer.objects.select_related("tier_status__tier").annotate(
         balance=Coalesce(F("points_account__balance"), 0)
     )
+
+
+def customer_loyalty_data(customer_id: int) -> dict[str, Any]:
+    """Everything the loyalty program holds about one customer, JSON-able, for a personal-data export:
+    the balance, points owed, the tier, every ledger entry, purchase (with lines) and refund. Money as
+    decimal strings in the program's currency, points as integers, moments as ISO 8601."""
+    summary = points_summary(customer_id)
+    tier = tier_current(customer_id)
+    entries = LedgerEntry.objects.filter(customer_id=customer_id).order_by("id")
+    purchases = Purchase.objects.filter(customer_id=customer_id).prefetch_related("lines", "refunds").order_by("id")
+    return {
+        "points": {"balance": summary.balance, "pending": summary.pending, "owed": summary.owed},
+        "tier": tier.name if tier else None,
+        "ledger": [
+            {
+                "id": e.pk,
+                "at": e.created_at.isoformat(),
+                "kind": e.kind,
+                "points": e.points,
+                "reason": e.reason,
+                "expires_at": e.expires_at.isoformat() if e.expires_at else None,
+            }  # fmt: skip
+            for e in entries
+        ],
+        "purchases": [
+            {
+                "id": p.pk,
+                "at": p.created_at.isoformat(),
+                "receipt": p.external_id,
+                "amount": str(p.amount),
+                "paid": str(p.paid_amount),
+                "points_redeemed": p.redeemed_points,
+                "points_earned": p.earned_points,
+                "lines": [{"sku": li.sku, "category": li.category, "amount": str(li.amount)} for li in p.lines.all()],
+                "refunds": [{"at": r.created_at.isoformat(), "amount": str(r.amount)} for r in p.refunds.all()],
+            }  # fmt: skip
+            for p in purchases
+        ],
+    }

@@ -250,10 +250,18 @@ class TestPurchase:
         assert response.json()["detail"].startswith("The Idempotency-Key header is required")
         assert Purchase.objects.count() == 0
 
-    @pytest.mark.parametrize("key", ["", "x" * 65, "with space"])
-    def test_malformed_idempotency_key_is_400(self, api, customer, key):
+    @pytest.mark.parametrize(
+        ("key", "code"),
+        [
+            ("", "idempotency_key_missing"),
+            ("x" * 65, "idempotency_key_invalid"),
+            ("with space", "idempotency_key_invalid"),
+        ],
+    )
+    def test_malformed_idempotency_key_is_400(self, api, customer, key, code):
         response = post(api, "/api/v1/purchases/", {"customer": customer.pk, "amount": "1000.00"}, key=key)
-        assert response.status_code == 400
+        assert response.status_code == 400 and response.json()["code"] == code
+        assert Purchase.objects.count() == 0
 
     def test_replay_returns_the_first_response_and_records_nothing(self, api, customer):
         services.points_award(customer_id=customer.pk, points=500, reason="Welcome")

@@ -12,6 +12,8 @@ SCREENS = [
     ("/customers/7/", "console:customer", "console.views.customers.customer_detail"),
     ("/customers/7/edit/", "console:customer_edit", "console.views.customers.customer_edit"),
     ("/customers/7/adjust/", "console:customer_adjust", "console.views.customers.customer_adjust"),
+    ("/customers/7/export/", "console:customer_export", "console.views.customers.customer_export"),
+    ("/customers/7/erase/", "console:customer_erase", "console.views.customers.customer_erase_view"),
     ("/customers/import/", "console:customer_import", "console.views.imports.import_upload"),
     ("/customers/import/sample.csv", "console:customer_import_sample", "console.views.imports.import_sample"),
     ("/customers/import/7/", "console:customer_import_job", "console.views.imports.import_job"),

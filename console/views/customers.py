@@ -4,7 +4,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,8 +15,15 @@ from core.forms import add_domain_error
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
 from customers.selectors import customer_get
-from customers.services import EDITABLE_FIELDS, customer_update
+from customers.services import (
+    EDITABLE_FIELDS,
+    customer_erase,
+    customer_export_record,
+    customer_personal_data,
+    customer_update,
+)
 from loyalty.selectors import (
+    customer_loyalty_data,
     customers_with_program_data,
     ledger_for_customer,
     lots_for_customer,
@@ -104,6 +111,7 @@ def _detail_context(request, customer, *, profile_form=None, adjust_form=None) -
         "adjust_form": adjust_form or AdjustmentForm(initial={"idempotency_key": uuid.uuid4().hex}),
         "can_edit": request.user.has_perm("customers.change_customer"),
         "can_adjust": request.user.has_perm("customers.adjust_points"),
+        "can_erase": request.user.has_perm("customers.erase_customer"),
     }
 
 
@@ -155,3 +163,29 @@ def customer_adjust(request: HttpRequest, customer_id: int) -> HttpResponse:
             return redirect("console:customer", customer_id=customer.pk)
     context = _detail_context(request, customer, adjust_form=form)
     return render(request, "console/customer_detail.html", context, status=400)
+
+
+@permission_required("customers.erase_customer")
+def customer_export(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Everything held about the customer, as a JSON download (the right of access); audited."""
+    customer = _customer_or_404(customer_id)
+    data = {
+        "exported_at": timezone.now().isoformat(),
+        "customer": customer_personal_data(customer),
+        "loyalty": customer_loyalty_data(customer.pk),
+    }
+    customer_export_record(customer=customer, actor=request.user, origin="console")
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@permission_required("customers.erase_customer")
+@require_POST
+def customer_erase_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Erase the customer's personal data on request; the ledger stays whole. Audited."""
+    customer = _customer_or_404(customer_id)
+    customer_erase(customer=customer, actor=request.user, origin="console")
+    messages.success(request, _("The customer's personal data is erased; purchases and points are kept."))
+    return redirect("console:customer", customer_id=customer.pk)

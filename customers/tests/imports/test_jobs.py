@@ -20,3 +20,17 @@ def test_a_failing_job_is_marked_failed_and_writes_nothing(program, marketing_us
     assert job.status == "failed" and job.finished_at is not None
     assert job.message == "The import stopped with an error; nothing was imported: disk full"
     assert not Customer.objects.exists()
+
+
+def test_a_job_queued_before_the_upgrade_by_the_old_task_path_still_runs(program, marketing_user):
+    """Workers find tasks by their dotted path; tasks queued by the code before issue #10 name
+    loyalty.services.imports.import_job_run."""
+    from django.utils.module_loading import import_string
+
+    from customers.imports import SAMPLE_CSV
+    from customers.models import ImportJob
+
+    job = ImportJob.objects.create(dry_run=True, file_name="old.csv", content=SAMPLE_CSV.encode(), total_rows=3)
+    result = import_string("loyalty.services.imports.import_job_run")(job_id=job.pk)
+    job.refresh_from_db()
+    assert (result["status"], job.status, job.valid_rows) == ("done", "done", 3)
