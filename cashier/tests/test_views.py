@@ -209,3 +209,20 @@ def test_cashier_cannot_open_the_back_office(till, url):
     assert response.status_code in (302, 403)
     if response.status_code == 302:
         assert "/admin/login/" in response.url  # the admin's own login: cashiers are not staff
+
+
+@pytest.mark.parametrize("length", [65, 100, 5000])
+def test_a_key_field_longer_than_its_bound_is_refused_and_records_nothing(till, customer, length):
+    """Hidden idempotency keys are bounded (issue #11: a 100-character key gave a 500)."""
+    from loyalty.models import Purchase
+
+    response = till.post(
+        f"/cashier/customer/{customer.pk}/purchase/",
+        {"amount": "100.00", "redeem_points": "0", "idempotency_key": "k" * length},
+    )
+    assert response.status_code == 400
+    assert not Purchase.objects.exists()
+    enrol = till.post(
+        "/cashier/enrol/", {"name": "Boris", "phone": "+7 900 111-22-33", "idempotency_key": "k" * length}
+    )
+    assert enrol.status_code == 400
