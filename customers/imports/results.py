@@ -17,6 +17,7 @@ COLUMNS = ("name", "phone", "email", "birthday", "consent_email", "consent_sms",
 REQUIRED_COLUMNS = ("name", "phone")
 PROGRESS_EVERY = 5000  # rows between two progress updates of a job
 QUERY_CHUNK = 5000  # values per `__in` query
+CHECK_CHUNK = 5000  # rows per import-export pass of the check
 WRITE_BATCH = 5000  # rows per INSERT
 INLINE_ROWS = 2000  # files up to this many rows are processed in the request, bigger ones by the worker
 MAX_STORED_PROBLEMS = 1000  # problems kept on a job (the count of rows with problems is always exact)

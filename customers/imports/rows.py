@@ -161,6 +161,7 @@ class CustomerImportResource(resources.ModelResource):
     def __init__(self, *, row_numbers: list[int], progress: Callable[[int], None] | None = None) -> None:
         super().__init__()
         self.row_numbers = row_numbers
+        self.offset = 0  # rows of the file before the chunk being imported (the service checks in chunks)
         self.progress = progress
         self.valid: list[ImportRow] = []
         self.warnings: list[Problem] = []
@@ -175,13 +176,13 @@ class CustomerImportResource(resources.ModelResource):
 
     def import_row(self, row, instance_loader, **kwargs):
         row_result = super().import_row(row, instance_loader, **kwargs)
-        if self.progress and kwargs["row_number"] % PROGRESS_EVERY == 0:
-            self.progress(kwargs["row_number"])
+        if self.progress and (self.offset + kwargs["row_number"]) % PROGRESS_EVERY == 0:
+            self.progress(self.offset + kwargs["row_number"])
         return row_result
 
     def import_instance(self, instance, row, **kwargs):
         """The widgets' checks, then the checks across rows: a phone, e-mail or card number seen earlier."""
-        row_number = self.row_numbers[kwargs["row_number"] - 1]
+        row_number = self.row_numbers[self.offset + kwargs["row_number"] - 1]
         errors: dict[str, Any] = {}
         try:
             super().import_instance(instance, row, **kwargs)
@@ -227,7 +228,7 @@ class CustomerImportResource(resources.ModelResource):
             raise ValidationError(import_validation_errors)
 
     def save_instance(self, instance, is_create, row, **kwargs):
-        row_number = self.row_numbers[kwargs["row_number"] - 1]
+        row_number = self.row_numbers[self.offset + kwargs["row_number"] - 1]
         self.valid.append(ImportRow(row=row_number, customer=instance, balance=instance.opening_balance))
 
     def after_import(self, dataset, result, **kwargs):
@@ -237,11 +238,13 @@ class CustomerImportResource(resources.ModelResource):
         """The row problems import-export collected, as Problems with spreadsheet row numbers."""
         problems = []
         for invalid in result.invalid_rows:
-            row_number = self.row_numbers[invalid.number - 1]
+            row_number = self.row_numbers[self.offset + invalid.number - 1]
             for attribute, messages in invalid.error_dict.items():
                 column = "" if attribute == NON_FIELD_ERRORS else self.column_of.get(attribute, attribute)
                 problems.extend(Problem(row_number, column, message) for message in messages)
         for number, errors in result.row_errors():
-            problems.extend(Problem(self.row_numbers[number - 1], "", str(error.error)) for error in errors)
+            problems.extend(
+                Problem(self.row_numbers[self.offset + number - 1], "", str(error.error)) for error in errors
+            )
         problems.extend(Problem(1, "", str(error.error)) for error in result.base_errors)
         return problems

@@ -4,6 +4,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+import tablib
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from ..events import OpeningBalances, opening_balances_publish
 from ..models import Customer, ImportJob
 from .checks import _database_conflicts, _unique_new
 from .reading import csv_read
-from .results import COLUMNS, WRITE_BATCH, ImportResult, ImportRow, Problem, Progress
+from .results import CHECK_CHUNK, COLUMNS, WRITE_BATCH, ImportResult, ImportRow, Problem, Progress
 from .rows import CustomerImportResource
 
 logger = logging.getLogger(__name__)
@@ -39,8 +40,18 @@ def _check(content: bytes, *, result: ImportResult, progress: Progress | None) -
     if report:
         report(0)
     resource = CustomerImportResource(row_numbers=row_numbers, progress=report)
-    import_result = resource.import_data(dataset, dry_run=False, use_transactions=False, raise_errors=False)
-    problems = file_problems + resource.problems(import_result)
+    problems = list(file_problems)
+    # In chunks: import-export keeps a result object per row until its import_data returns, so one call
+    # for the whole file held them all (memory grew with the file); a chunk's results are dropped after it.
+    rows, headers = list(dataset), dataset.headers
+    del dataset
+    for start in range(0, len(rows), CHECK_CHUNK):
+        resource.offset = start
+        chunk = tablib.Dataset(*rows[start : start + CHECK_CHUNK], headers=headers)
+        chunk_result = resource.import_data(chunk, dry_run=False, use_transactions=False, raise_errors=False)
+        problems += resource.problems(chunk_result)
+        del chunk, chunk_result
+    del rows
     conflicts = _database_conflicts(resource.valid)
     problems += conflicts
     bad_rows = {p.row for p in problems if p.row > 1}

@@ -73,3 +73,18 @@ def test_progress_is_reported_in_chunks_while_checking_then_the_write_stage(prog
         ("validating", 5, 5),
         ("writing", 5, 5),
     ]
+
+
+def test_checked_in_chunks_the_rows_and_duplicates_are_found_across_chunks(program, monkeypatch):
+    """The check runs import-export in chunks (memory); row numbers and duplicates still span the file."""
+    monkeypatch.setattr(import_service, "CHECK_CHUNK", 2)
+    rows = (
+        "Anna,+7 900 000-00-01,,,,,,,\n"
+        "Boris,+7 900 000-00-02,,,,,,,\n"
+        "Vera,+7 900 000-00-03,bad-email,,,,,,\n"
+        "Gleb,+7 900 000-00-04,,,,,,,\n"
+        "Dina,+7 900 000-00-01,,,,,,,\n"
+    )
+    result = customers_import(content=(HEADER + rows).encode(), file_name="c.csv", dry_run=True)
+    assert [(p.row, p.column) for p in result.problems] == [(4, "email"), (6, "phone")]
+    assert (result.total_rows, result.valid_rows, result.invalid_rows) == (5, 3, 2)
