@@ -41,11 +41,11 @@ def _database_conflicts(rows: list[ImportRow]) -> list[Problem]:
         ("card_number", _("Card number %(value)s already belongs to a customer.")),
     )
     for attribute, message in checks:
-        taken = _existing(attribute, (getattr(r.customer, attribute) for r in rows))
+        taken = _existing(attribute, (getattr(r, attribute) for r in rows))
         if not taken:
             continue
         for r in rows:
-            value = getattr(r.customer, attribute)
+            value = getattr(r, attribute)
             if value and value in taken:
                 problems.append(Problem(r.row, attribute, message % {"value": value}))
     return problems

@@ -78,11 +78,31 @@ class Problem:
         return {"row": self.row, "column": self.column, "message": self.message}
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportRow:
+    """One valid row, kept compact (a tuple-sized object, not a model instance) until the write builds
+    its Customer: the check holds every row of the file at once. card_number "" means "issue a new card";
+    `customer_id` is set once the row is written."""
+
     row: int
-    customer: Customer  # not saved yet; card_number "" means "issue a new card"
+    name: str
+    phone: str
+    email: str | None
+    birthday: dt.date | None
+    consent_email: bool
+    consent_sms: bool
+    card_number: str
+    notes: str
     balance: int
+    customer_id: int | None = None
+
+    def customer(self, **fields: Any) -> Customer:
+        """An unsaved Customer with this row's values and `fields` (referral_code, created_at)."""
+        return Customer(
+            name=self.name, phone=self.phone, email=self.email, birthday=self.birthday,
+            consent_email=self.consent_email, consent_sms=self.consent_sms, card_number=self.card_number,
+            notes=self.notes, **fields,
+        )  # fmt: skip
 
 
 @dataclass

@@ -229,7 +229,14 @@ class CustomerImportResource(resources.ModelResource):
 
     def save_instance(self, instance, is_create, row, **kwargs):
         row_number = self.row_numbers[self.offset + kwargs["row_number"] - 1]
-        self.valid.append(ImportRow(row=row_number, customer=instance, balance=instance.opening_balance))
+        self.valid.append(
+            ImportRow(
+                row=row_number, name=instance.name, phone=instance.phone, email=instance.email,
+                birthday=instance.birthday, consent_email=instance.consent_email,
+                consent_sms=instance.consent_sms, card_number=instance.card_number, notes=instance.notes,
+                balance=instance.opening_balance,
+            )
+        )  # fmt: skip
 
     def after_import(self, dataset, result, **kwargs):
         pass  # ModelResource would reset the id sequence after saving; this resource saves nothing

@@ -129,41 +129,43 @@ def _write(
         conflicts = _database_conflicts(rows)
         if conflicts:
             raise _Refused(conflicts)
-        customers = [r.customer for r in rows]
-        need_card = [c for c in customers if not c.card_number]
+        need_card = [r for r in rows if not r.card_number]
         cards = _unique_new(
             customer_rules.card_number_generate,
             "card_number",
             len(need_card),
-            {c.card_number for c in customers if c.card_number},
+            {r.card_number for r in rows if r.card_number},
         )
-        codes = _unique_new(customer_rules.referral_code_generate, "referral_code", len(customers), set())
-        for customer, card in zip(need_card, cards, strict=True):
-            customer.card_number = card
-        for customer, code in zip(customers, codes, strict=True):
-            customer.referral_code = code
-            customer.created_at = now
-        Customer.objects.bulk_create(customers, batch_size=WRITE_BATCH)
+        codes = _unique_new(customer_rules.referral_code_generate, "referral_code", len(rows), set())
+        for r, card in zip(need_card, cards, strict=True):
+            r.card_number = card
+        for start in range(0, len(rows), WRITE_BATCH):  # model instances for one batch at a time
+            batch = rows[start : start + WRITE_BATCH]
+            created = Customer.objects.bulk_create(
+                [r.customer(referral_code=code, created_at=now) for r, code in zip(batch, codes[start:], strict=False)]
+            )
+            for r, customer in zip(batch, created, strict=True):
+                r.customer_id = customer.pk
 
         credited = [r for r in rows if r.balance > 0]
         # The ledger (a layer above) credits the opening balances inside this transaction: all or nothing.
         opening_balances_publish(
-            OpeningBalances(balances={r.customer.pk: r.balance for r in credited}, source=source, actor=actor, at=now)
+            OpeningBalances(balances={r.customer_id: r.balance for r in credited}, source=source, actor=actor, at=now)
         )
         points = sum(r.balance for r in credited)
         audit_record(
             action=AuditAction.CUSTOMER_IMPORT,
             obj=job,
             summary=_("Imported %(n)s customers from %(file)s with %(points)s opening points")
-            % {"n": len(customers), "file": file_name, "points": points},
+            % {"n": len(rows), "file": file_name, "points": points},
             actor=actor,
             origin=origin,
             changes={
                 "file": file_name,
-                "rows": len(customers),
+                "rows": len(rows),
                 "points": points,
                 "customers_with_balance": len(credited),
                 "job": job.pk if job is not None else None,
             },
         )
-    return len(customers), points
+    return len(rows), points
