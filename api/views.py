@@ -121,6 +121,14 @@ class CustomerEnrolView(ApiView):
         return Response(s.CustomerSerializer(customer_card(customer)).data, status=status.HTTP_201_CREATED)
 
 
+LOOKUP_RESPONSES = {
+    200: s.CustomerSerializer,
+    400: BAD_REQUEST,
+    404: OpenApiResponse(s.ErrorSerializer, description=gettext_lazy("No customer has that phone or card.")),
+    **ERRORS,
+}
+
+
 class CustomerLookupView(ApiView):
     @extend_schema(
         operation_id="customer_lookup",
@@ -129,12 +137,7 @@ class CustomerLookupView(ApiView):
             "One exact match by a phone number in any format or by a card number; names and emails do not match."
         ),
         parameters=[s.CustomerLookupSerializer],
-        responses={
-            200: s.CustomerSerializer,
-            400: BAD_REQUEST,
-            404: OpenApiResponse(s.ErrorSerializer, description=gettext_lazy("No customer has that phone or card.")),
-            **ERRORS,
-        },
+        responses=LOOKUP_RESPONSES,
         tags=["customers"],
     )
     def get(self, request):
@@ -148,12 +151,7 @@ class CustomerLookupView(ApiView):
             "query string is written to every access log on its way. New clients should use this form."
         ),
         request=s.CustomerLookupSerializer,
-        responses={
-            200: s.CustomerSerializer,
-            400: BAD_REQUEST,
-            404: OpenApiResponse(s.ErrorSerializer, description=gettext_lazy("No customer has that phone or card.")),
-            **ERRORS,
-        },
+        responses=LOOKUP_RESPONSES,
         tags=["customers"],
     )
     def post(self, request):
