@@ -1,5 +1,6 @@
-"""Nothing is lost in a crash (issue #11). A real gunicorn serves the API over loopback while a client
-sends a stream of purchases and refunds, each with its Idempotency-Key; the server is killed with SIGKILL
+"""Nothing is lost in a crash (issue #11). A real gunicorn serves the API and the console over loopback
+while clients send a stream of purchases and refunds (API, each with its Idempotency-Key) and a marketer
+makes manual adjustments (console form, with its hidden key); the server is killed with SIGKILL
 (and, in the second test, its database connections are cut) at random moments and restarted. Then:
 
 - every request answered 201 is recorded exactly once;
@@ -27,9 +28,10 @@ from django.core.management import call_command
 from django.db import connection
 
 from api.tests.factories import ApiClientFactory
+from core.tests.factories import PASSWORD, UserFactory
 from customers.tests.factories import CustomerFactory
 from loyalty import services
-from loyalty.models import Purchase, Refund
+from loyalty.models import LedgerEntry, Purchase, Refund
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -49,9 +51,11 @@ class Server:
         db = connection.settings_dict
         self.env = {
             **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",  # the same password hasher as the test
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
             "DEBUG": "false",
+            "SESSION_COOKIE_SECURE": "false",  # plain HTTP on loopback
+            "CSRF_COOKIE_SECURE": "false",
             "API_THROTTLE_RATE": "100000/min",
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": "2",
@@ -121,6 +125,27 @@ def _stream(server: Server, key: str, customer_ids: list[int], *, seconds: float
                 time.sleep(0.05)
             sent.append((path, body, idem, status))
 
+    def adjuster() -> None:
+        """A marketer making manual adjustments in the console (session login, CSRF, its hidden key)."""
+        rng = random.Random(seed * 100 + 99)
+        session = None
+        while time.monotonic() < deadline:
+            if session is None:
+                session = _console_login(server)
+                if session is None:
+                    time.sleep(0.1)
+                    continue
+            idem = uuid.uuid4().hex
+            path = f"/customers/{rng.choice(customer_ids)}/adjust/"
+            body = {"points": str(rng.choice([5, -5, 20])), "reason": "goodwill", "idempotency_key": idem}
+            try:
+                response = session.post(f"http://127.0.0.1:{server.port}{path}", timeout=5, allow_redirects=False,
+                                        data={**body, "csrfmiddlewaretoken": session.cookies["csrftoken"]})  # fmt: skip
+                status = 201 if response.status_code == 302 else response.status_code
+            except requests.RequestException:
+                status, session = None, None
+            sent.append((path, body, idem, status))
+
     def faults() -> None:
         rng = random.Random(seed)
         try:
@@ -132,7 +157,8 @@ def _stream(server: Server, key: str, customer_ids: list[int], *, seconds: float
         finally:
             connection.close()  # this thread's own connection
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)] + [threading.Thread(target=faults)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    threads += [threading.Thread(target=adjuster), threading.Thread(target=faults)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -140,7 +166,24 @@ def _stream(server: Server, key: str, customer_ids: list[int], *, seconds: float
     return sent
 
 
+def _console_login(server: Server) -> requests.Session | None:
+    """A logged-in console session for the marketer, or None while the server is down."""
+    session = requests.Session()
+    try:
+        session.get(f"http://127.0.0.1:{server.port}/accounts/login/", timeout=5)
+        response = session.post(
+            f"http://127.0.0.1:{server.port}/accounts/login/", timeout=5, allow_redirects=False,
+            data={"username": "crash-marketer", "password": PASSWORD,
+                  "csrfmiddlewaretoken": session.cookies.get("csrftoken", "")},
+        )  # fmt: skip
+    except requests.RequestException:
+        return None
+    return session if response.status_code == 302 else None
+
+
 def _recorded(client_pk: int, idem: str, path: str) -> int:
+    if path.endswith("/adjust/"):
+        return LedgerEntry.objects.filter(idempotency_key=f"console:{idem}").count()
     model = Purchase if path == "/api/v1/purchases/" else Refund
     return model.objects.filter(idempotency_key=f"api:{client_pk}:{idem}").count()
 
@@ -149,6 +192,7 @@ def _run(fault_kind: str) -> None:
     seed = random.randrange(10**6)
     print(f"crash test seed {seed} ({fault_kind})")
     api_client = ApiClientFactory(name=f"crash-{fault_kind}")
+    UserFactory(username="crash-marketer", groups=["Marketing"])
     customers = [CustomerFactory().pk for _ in range(5)]
     for pk in customers:
         services.points_award(customer_id=pk, points=1000, reason="float for the test")
@@ -170,6 +214,8 @@ def _run(fault_kind: str) -> None:
         answered = [s for s in sent if s[3] == 201]
         unanswered = [s for s in sent if s[3] is None or s[3] >= 500]
         assert len(answered) > 20, f"too little traffic to mean anything: {len(sent)} requests"
+        adjustments = sum(1 for s in answered if s[0].endswith("/adjust/"))
+        assert adjustments > 0, "the marketer's adjustments never went through"
         for path, _body, idem, _status in answered:
             assert _recorded(api_client.client.pk, idem, path) == 1, (seed, path, idem)
         for path, _body, idem, _status in unanswered:
@@ -178,14 +224,22 @@ def _run(fault_kind: str) -> None:
         # Retrying each unanswered request with its key records it exactly once.
         session = requests.Session()
         session.headers["Authorization"] = f"Token {api_client.key}"
+        console = _console_login(server)
         for path, body, idem, _status in unanswered:
-            response = session.post(f"http://127.0.0.1:{server.port}{path}", json=body,
-                                    headers={"Idempotency-Key": idem}, timeout=10)  # fmt: skip
-            assert response.status_code in (201, 400, 404), (seed, path, response.status_code, response.text)
-            expected = 1 if response.status_code == 201 else 0
+            if path.endswith("/adjust/"):
+                response = console.post(f"http://127.0.0.1:{server.port}{path}", timeout=10, allow_redirects=False,
+                                        data={**body, "csrfmiddlewaretoken": console.cookies["csrftoken"]})  # fmt: skip
+                status = 201 if response.status_code == 302 else response.status_code
+            else:
+                response = session.post(f"http://127.0.0.1:{server.port}{path}", json=body,
+                                        headers={"Idempotency-Key": idem}, timeout=10)  # fmt: skip
+                status = response.status_code
+            assert status in (201, 400, 404), (seed, path, response.status_code, response.text[:300])
+            expected = 1 if status == 201 else 0
             assert _recorded(api_client.client.pk, idem, path) == expected, (seed, path, idem)
         call_command("verify_ledger")
-        print(f"{len(sent)} requests, {len(answered)} answered 201, {len(unanswered)} unanswered and retried")
+        print(f"{len(sent)} requests ({adjustments} adjustments answered), {len(answered)} answered 201, "
+              f"{len(unanswered)} unanswered and retried")  # fmt: skip
     finally:
         server.kill()
 
