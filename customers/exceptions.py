@@ -27,6 +27,11 @@ class InvalidCardNumber(CustomerError):
     field = "card_number"
 
 
+class InvalidBirthday(CustomerError):
+    code = "invalid_birthday"
+    field = "birthday"
+
+
 class UnknownReferralCode(CustomerError):
     code = "unknown_referral_code"
     field = "referral_code"

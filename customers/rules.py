@@ -1,5 +1,6 @@
 """Pure rules about customers: phone normalisation and card numbers. No database."""
 
+import datetime as dt
 import random
 import secrets
 
@@ -7,7 +8,7 @@ import phonenumbers
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from .exceptions import InvalidCardNumber, InvalidPhone
+from .exceptions import InvalidBirthday, InvalidCardNumber, InvalidPhone
 
 CARD_NUMBER_LENGTH = 13
 
@@ -104,3 +105,18 @@ def referral_code_generate(*, rng: random.Random | None = None, length: int = 8)
     if rng is None:
         return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(length))
     return "".join(rng.choice(REFERRAL_ALPHABET) for _ in range(length))
+
+
+OLDEST_BIRTHDAY = dt.date(1900, 1, 1)
+
+
+def birthday_validate(day: dt.date | None, *, today: dt.date) -> dt.date | None:
+    """A birthday is a date from 1900-01-01 to `today` (the shop's local date), or None. Raises
+    InvalidBirthday (field "birthday") otherwise; one rule for the till, the console, the API and the import."""
+    if day is None:
+        return None
+    if day > today:
+        raise InvalidBirthday(_("Birthday %(date)s is in the future.") % {"date": day.isoformat()})
+    if day < OLDEST_BIRTHDAY:
+        raise InvalidBirthday(_("Birthday %(date)s is before 1900.") % {"date": day.isoformat()})
+    return day

@@ -86,6 +86,7 @@ def customer_enrol(
     referral_code = (referral_code or "").strip().upper() or None
     if card_number:
         card_number = rules.card_number_validate(card_number)
+    birthday = rules.birthday_validate(birthday, today=timezone.localdate())
     fingerprint = request_fingerprint(
         {
             "name": name,
@@ -162,6 +163,8 @@ def customer_update(*, customer: Customer, actor: Any = None, origin: str = "", 
         fields["phone"] = rules.phone_normalize(fields["phone"])
         if Customer.objects.filter(phone=fields["phone"]).exclude(pk=customer.pk).exists():
             raise DuplicatePhone(_("A customer with phone %(phone)s already exists.") % {"phone": fields["phone"]})
+    if "birthday" in fields:
+        fields["birthday"] = rules.birthday_validate(fields["birthday"], today=timezone.localdate())
     if "email" in fields:
         fields["email"] = _email_clean(fields["email"])
         if fields["email"] and Customer.objects.filter(email=fields["email"]).exclude(pk=customer.pk).exists():

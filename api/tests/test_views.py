@@ -597,3 +597,14 @@ class TestLookupByPost:
         assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
         missing = api.post("/api/v1/customers/lookup/", {}, format="json")
         assert missing.status_code == 400 and missing.json()["q"] == ["This field is required."]
+
+
+def test_enrolment_with_a_birthday_in_the_future_is_400(api, program):
+    response = api.post("/api/v1/customers/", {"phone": "+79160007003", "name": "A", "birthday": "9999-12-31"},
+                        format="json")  # fmt: skip
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Birthday 9999-12-31 is in the future.",
+        "code": "invalid_birthday",
+        "birthday": ["Birthday 9999-12-31 is in the future."],
+    }

@@ -104,6 +104,8 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# A try while locked does not push the opening time back (else anyone at the address could keep it locked).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # The lockout page says when the login opens again (console/views/login.py).
 AXES_LOCKOUT_CALLABLE = "console.views.login.login_locked"
 # Behind a reverse proxy the client address comes from X-Forwarded-For (set AXES_IPWARE_PROXY_COUNT=1).

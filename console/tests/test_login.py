@@ -58,3 +58,14 @@ def test_pages_forbid_inline_scripts_and_styles(client, marketing_user):
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
     page = client.get("/customers/").content.decode()
     assert not re.search(r"<script>|\sstyle=|\son(click|change|submit)=", page)
+
+
+def test_trying_again_while_locked_does_not_push_the_opening_time_back(client, marketing_user):
+    from axes.models import AccessAttempt
+
+    for _ in range(5):
+        login(client, "marketing", WRONG)
+    locked_at = AccessAttempt.objects.get().attempt_time
+    for _ in range(3):
+        assert login(client, "marketing", WRONG).status_code == 429
+    assert AccessAttempt.objects.get().attempt_time == locked_at

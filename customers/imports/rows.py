@@ -13,7 +13,7 @@ from import_export import resources, widgets
 from import_export.fields import Field
 
 from .. import rules as customer_rules
-from ..exceptions import InvalidPhone
+from ..exceptions import InvalidBirthday, InvalidPhone
 from ..models import Customer
 from .results import (
     COLUMNS,
@@ -21,7 +21,6 @@ from .results import (
     EMAIL_MAX,
     FALSE_VALUES,
     ISO_DATE,
-    OLDEST_BIRTHDAY,
     PROGRESS_EVERY,
     TRUE_VALUES,
     ImportRow,
@@ -90,11 +89,10 @@ class BirthdayWidget(widgets.Widget):
                 pass
         if day is None:
             raise ValueError(_("“%(date)s” is not a date: use YYYY-MM-DD or DD.MM.YYYY.") % {"date": text})
-        if day > self.today:
-            raise ValueError(_("Birthday %(date)s is in the future.") % {"date": text})
-        if day < OLDEST_BIRTHDAY:
-            raise ValueError(_("Birthday %(date)s is before 1900.") % {"date": text})
-        return day
+        try:
+            return customer_rules.birthday_validate(day, today=self.today)
+        except InvalidBirthday as exc:
+            raise ValueError(exc.message) from None
 
 
 class ConsentWidget(widgets.Widget):

@@ -77,3 +77,19 @@ def test_update_to_another_customers_phone_is_refused():
         customer_update(customer=boris, phone="8 912 345 67 89")
     boris.refresh_from_db()
     assert boris.phone == "+79123456780"
+
+
+@pytest.mark.parametrize(("day", "message"), [
+    (dt.date(9999, 12, 30), "Birthday 9999-12-30 is in the future."),
+    (dt.date(1899, 12, 31), "Birthday 1899-12-31 is before 1900."),
+])  # fmt: skip
+def test_a_birthday_outside_1900_to_today_is_refused_everywhere(program, customer, day, message):
+    from customers.exceptions import InvalidBirthday
+
+    with pytest.raises(InvalidBirthday, match=message):
+        customer_enrol(name="Boris", phone="+7 900 111-22-33", birthday=day)
+    with pytest.raises(InvalidBirthday, match=message):
+        customer_update(customer=customer, birthday=day)
+    assert Customer.objects.count() == 1
+    customer.refresh_from_db()
+    assert customer.birthday is None
