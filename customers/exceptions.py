@@ -43,3 +43,9 @@ class CustomerNotFound(CustomerError):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or _("No such customer."))
+
+
+class ImportFileGone(CustomerError):
+    """The file a dry run checked is no longer kept, so it cannot be imported from that check."""
+
+    code = "import_file_gone"

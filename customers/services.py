@@ -16,6 +16,7 @@ from core.models import AuditEntry
 
 from . import rules
 from .exceptions import CustomerError, DuplicateEmail, DuplicatePhone, UnknownReferralCode
+from .imports.jobs import import_files_purge
 from .models import Customer
 
 EMAIL_MAX = Customer._meta.get_field("email").max_length
@@ -237,7 +238,8 @@ def customer_export_record(*, customer: Customer, actor: Any, origin: str = "") 
 def customer_erase(*, customer: Customer, actor: Any, origin: str = "", now: dt.datetime | None = None) -> Customer:
     """Erase a person's data on request (the right to erasure): name, phone, email, birthday and notes
     are replaced, consents withdrawn, the card and referral code replaced by new random ones, and the
-    personal values in this customer's earlier audit entries blanked. Purchases, refunds and the points
+    personal values in this customer's earlier audit entries blanked, and the stored files of finished
+    customer imports removed (they may list the person). Purchases, refunds and the points
     ledger stay whole and balanced (they hold amounts and points, not the person). The phone becomes
     "+0" and the id (a number no real phone can have), so the row keeps its unique phone. Audited; a
     second call changes nothing. Returns the customer."""
@@ -259,6 +261,8 @@ def customer_erase(*, customer: Customer, actor: Any, origin: str = "", now: dt.
         customer.erased_at = now
         customer.save()
         earlier = AuditEntry.objects.filter(object_type=customer._meta.label_lower, object_id=str(customer.pk))
+        # Uploaded import files may hold the person too; files of finished jobs are not needed any more.
+        import_files_purge(everything=True)
         for entry in earlier:
             entry.summary = _("(personal data erased)")
             entry.changes = {field: "(erased)" for field in entry.changes or {}}

@@ -1,12 +1,14 @@
 """The console's customer import: upload a CSV, see the dry run's problems, then import every row or none."""
 
 from django import forms
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.exceptions import DomainError
 from core.permissions import permission_required
 from customers.imports import SAMPLE_CSV, import_job_rerun, import_job_submit, import_limits
 from customers.imports.results import file_too_large
@@ -109,5 +111,9 @@ def import_run(request: HttpRequest, job_id: int) -> HttpResponse:
     if not (job.dry_run and job.status == ImportJob.Status.DONE):
         return redirect("console:customer_import_job", job_id=job.pk)
     job = ImportJob.objects.get(pk=job.pk)  # with the stored file this time
-    real = import_job_rerun(job=job, actor=request.user, language=get_language())
+    try:
+        real = import_job_rerun(job=job, actor=request.user, language=get_language())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("console:customer_import")
     return redirect("console:customer_import_job", job_id=real.pk)

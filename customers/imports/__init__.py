@@ -25,7 +25,7 @@ Resource), `checks` (set-based checks against the database), `service` (`custome
 (the page's uploads, inline or by the django-q2 worker).
 """
 
-from .jobs import import_job_rerun, import_job_run, import_job_submit
+from .jobs import import_files_purge, import_job_rerun, import_job_run, import_job_submit
 from .results import COLUMNS, SAMPLE_CSV, ImportLimits, ImportResult, Problem, import_limits
 from .service import customers_import
 
@@ -36,6 +36,7 @@ __all__ = [
     "ImportResult",
     "Problem",
     "customers_import",
+    "import_files_purge",
     "import_job_rerun",
     "import_job_run",
     "import_job_submit",

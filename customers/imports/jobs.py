@@ -1,5 +1,6 @@
 """Import jobs: the page's uploads, run in the request (small files) or by the django-q2 worker."""
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.logging import personal_data_mask
 
+from ..exceptions import ImportFileGone
 from ..models import ImportJob
 from .results import INLINE_ROWS, MAX_STORED_PROBLEMS
 from .service import customers_import
@@ -61,7 +63,14 @@ def import_job_submit(
 
 
 def import_job_rerun(*, job: ImportJob, actor: Any, language: str | None = None) -> ImportJob:
-    """The real run of the file a dry run checked ("Import N customers"), once per dry run."""
+    """The real run of the file a dry run checked ("Import N customers"), once per dry run.
+
+    Raises ImportFileGone when the dry run's file is no longer kept (see `import_files_purge`)."""
+    if not job.content and not ImportJob.objects.filter(dry_run_job=job).exists():
+        raise ImportFileGone(
+            _("The file of this check is no longer kept (files are removed once imported, after %(days)s days, "
+              "or when a customer's data is erased). Upload it again.") % {"days": FILE_KEEP_DAYS}
+        )  # fmt: skip
     return import_job_submit(
         content=bytes(job.content),
         file_name=job.file_name,
@@ -106,6 +115,8 @@ def import_job_run(*, job_id: int) -> dict[str, Any]:
             return {"job": job_id, "status": ImportJob.Status.FAILED}
     refused = not job.dry_run and not result.ok
     status = ImportJob.Status.FAILED if refused else ImportJob.Status.DONE
+    if not job.dry_run:  # the file has done its work: personal data is not kept longer than needed
+        ImportJob.objects.filter(pk__in=[job_id, job.dry_run_job_id]).update(content=b"")
     try:
         ImportJob.objects.filter(pk=job_id).update(
             status=status,
@@ -137,3 +148,18 @@ def _fail(job_id: int, exc: Exception) -> None:
         )[:500],
         finished_at=timezone.now(),
     )
+
+
+FILE_KEEP_DAYS = 7  # an uploaded file nobody imported is removed after this many days
+
+
+def import_files_purge(*, now: dt.datetime | None = None, everything: bool = False) -> int:
+    """Remove the stored files (personal data) of finished import jobs: those finished more than
+    FILE_KEEP_DAYS ago, or, with `everything` (a customer's data erased), all finished ones; a job still
+    queued or running keeps its file. The jobs themselves (counts, problems) stay. Returns how many."""
+    finished = ImportJob.objects.filter(status__in=[ImportJob.Status.DONE, ImportJob.Status.FAILED]).exclude(
+        content=b""
+    )
+    if not everything:
+        finished = finished.filter(finished_at__lt=(now or timezone.now()) - dt.timedelta(days=FILE_KEEP_DAYS))
+    return finished.update(content=b"")

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.jobs import job_lock
+from customers.imports import import_files_purge
 
 from ...exceptions import InvalidInput
 from ...models import DailyRun
@@ -61,6 +62,7 @@ def daily_run(
             tiers = tier_recalculate_all(as_of=as_of, now=now)
             tier_note = ""
         problems = ledger_problems(as_of=as_of)
+        files_removed = import_files_purge(now=now)  # uploaded customer files nobody needs any more
         result = {
             "date": as_of.isoformat(),
             "expired_customers": expired["customers"],
@@ -69,6 +71,7 @@ def daily_run(
             "tiers_downgraded": tiers["downgraded"],
             "tiers_joined": tiers["joined"],
             "balance_mismatches": len(problems),
+            "import_files_removed": files_removed,
         }
         if tier_note:
             result["tiers_skipped"] = tier_note
