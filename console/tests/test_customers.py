@@ -159,3 +159,24 @@ class TestDjangoAdmin:
         assert (customer.name, customer.phone) == ("Anna Petrova", "+79123456789")
         assert other.phone == "+79001112233"
         assert not AuditEntry.objects.filter(action="customer.update").exists()
+
+
+class TestSearchKeepsPhonesOutOfUrls:
+    """The list's search form is POSTed; the filters live in the session under a token (issue #11)."""
+
+    def test_a_phone_search_redirects_to_a_token_and_pages_and_export_keep_it(self, console, shop):
+        response = console.post("/customers/", {"q": "+7 900 111-22-33", "sort": "name"})
+        assert response.status_code == 302
+        assert "900" not in response.url and response.url.startswith("/customers/?f=")
+        page = console.get(response.url).content.decode()
+        assert "Boris Sidorov" in page and "Anna Petrova" not in page
+        assert "111-22-33" not in re.sub(r'value="[^"]*"', "", page.split('id="customers"')[1])  # no phone in links
+        token = response.url.split("f=")[1]
+        assert f'href="?f={token}&amp;export=csv"' in page
+        export = console.get(f"/customers/?f={token}&export=csv")
+        rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+        assert [r[0] for r in rows[1:]] == ["Boris Sidorov"]
+
+    def test_an_unknown_token_shows_everyone(self, console, shop):
+        page = console.get("/customers/?f=nope").content.decode()
+        assert "Anna Petrova" in page and "Boris Sidorov" in page

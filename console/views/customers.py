@@ -4,7 +4,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,17 +42,44 @@ PAGE_SIZE = 25
 
 @permission_required("customers.view_customer")
 def customer_list(request: HttpRequest) -> HttpResponse:
-    filterset = CustomerFilter(
-        request.GET or None, queryset=customers_with_program_data().order_by("-created_at", "-id")
-    )
+    """The customer list with its filters. The filter form is POSTed and kept in the session under a short
+    token (`?f=…`), so that a phone or an email typed into the search never travels in a URL (browser
+    history, proxy logs: issue #11); pagination and the CSV export carry the token. Plain GET filters
+    (old bookmarks, `?tier=…&sort=…`) still work."""
+    if request.method == "POST":
+        token = uuid.uuid4().hex[:12]
+        saved = request.session.get(FILTERS_KEY, {})
+        saved = dict(list(saved.items())[-(SAVED_FILTERS - 1) :]) | {token: _filter_data(request.POST)}
+        request.session[FILTERS_KEY] = saved
+        return redirect(f"{request.path}?f={token}")
+    token = request.GET.get("f", "")
+    data = request.session.get(FILTERS_KEY, {}).get(token) if token else _filter_data(request.GET) or None
+    filterset = CustomerFilter(data, queryset=customers_with_program_data().order_by("-created_at", "-id"))
     queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     if request.GET.get("export") == "csv":
         return _csv_export(queryset)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"filter": filterset, "page": page, "query": query.urlencode(), "program": program_settings_get()}
+    if token and data is not None:
+        query = f"f={token}"
+    else:
+        query_dict = QueryDict(mutable=True)
+        query_dict.update(data or {})
+        query = query_dict.urlencode()
+    context = {"filter": filterset, "page": page, "query": query, "program": program_settings_get()}
     return render(request, "console/customer_list.html", context)
+
+
+FILTERS_KEY = "console_customer_filters"  # {token: {field: value}} in the session
+SAVED_FILTERS = 20  # the newest filter sets kept per session
+
+
+NOT_FILTERS = ("csrfmiddlewaretoken", "page", "export", "f")
+
+
+def _filter_data(source) -> dict[str, str]:
+    """The filter values of a GET or POST QueryDict: every non-empty field but the CSRF token, the page,
+    the export switch and the token itself."""
+    return {key: value for key, value in source.items() if key not in NOT_FILTERS and value != ""}
 
 
 def _csv_export(queryset) -> StreamingHttpResponse:
