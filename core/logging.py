@@ -35,3 +35,16 @@ class PersonalDataFilter(logging.Filter):
         if masked != message:
             record.msg, record.args = masked, None
         return True
+
+
+class ExpectedDenialFilter(logging.Filter):
+    """A 403 for a user without the role is expected: Django logs it ("Forbidden (Permission denied)")
+    with a traceback that buries real errors. Keep the one-line record, drop the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from django.core.exceptions import PermissionDenied
+
+        if record.exc_info and isinstance(record.exc_info[1], PermissionDenied):
+            record.exc_info = None
+            record.exc_text = None
+        return True

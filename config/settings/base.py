@@ -176,8 +176,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Phones and emails are masked in every record before it is written (core/logging.py).
-    "filters": {"personal_data": {"()": "core.logging.PersonalDataFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["personal_data"]}},
+    "filters": {
+        "personal_data": {"()": "core.logging.PersonalDataFilter"},
+        "expected_denial": {"()": "core.logging.ExpectedDenialFilter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["expected_denial", "personal_data"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # django-axes logs every login at INFO; its lockouts (WARNING) are what matter.
     "loggers": {"axes": {"level": "WARNING"}},

@@ -24,9 +24,20 @@ def test_phones_and_emails_are_masked_and_ids_and_amounts_kept(text, masked):
 
 def test_the_configured_handlers_mask_what_they_write(caplog):
     handler = logging.getLogger().handlers[0]
-    assert any(isinstance(f, PersonalDataFilter) for f in handler.filters)
+    masking = next(f for f in handler.filters if isinstance(f, PersonalDataFilter))
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "enrolled %s <%s>", ("+79123456789", "b@x.io"), None)
-    assert handler.filters[0].filter(record) and record.getMessage() == "enrolled +7***89 <b***@x.io>"
+    assert masking.filter(record) and record.getMessage() == "enrolled +7***89 <b***@x.io>"
+
+
+def test_an_expected_403_is_one_line_without_a_traceback(client, cashier_user, caplog):
+    client.force_login(cashier_user)
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client.get("/customers/").status_code == 403
+    record = next(r for r in caplog.records if r.name == "django.request")
+    handler = logging.getLogger().handlers[0]
+    for f in handler.filters:
+        f.filter(record)
+    assert record.getMessage() == "Forbidden (Permission denied): /customers/" and record.exc_info is None
 
 
 def test_the_gunicorn_access_log_leaves_out_query_strings():
