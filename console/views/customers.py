@@ -40,6 +40,11 @@ from ..forms import AdjustmentForm, CustomerProfileForm
 PAGE_SIZE = 25
 
 
+FILTERS_KEY = "console_customer_filters"  # {token: {field: value}} in the session
+SAVED_FILTERS = 20  # the newest filter sets kept per session
+NOT_FILTERS = ("csrfmiddlewaretoken", "page", "export", "f")  # request keys that are not filter values
+
+
 @permission_required("customers.view_customer")
 def customer_list(request: HttpRequest) -> HttpResponse:
     """The customer list with its filters. The filter form is POSTed and kept in the session under a short
@@ -67,13 +72,6 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         query = query_dict.urlencode()
     context = {"filter": filterset, "page": page, "query": query, "program": program_settings_get()}
     return render(request, "console/customer_list.html", context)
-
-
-FILTERS_KEY = "console_customer_filters"  # {token: {field: value}} in the session
-SAVED_FILTERS = 20  # the newest filter sets kept per session
-
-
-NOT_FILTERS = ("csrfmiddlewaretoken", "page", "export", "f")
 
 
 def _filter_data(source) -> dict[str, str]:
