@@ -1,22 +1,37 @@
-"""Reading the uploaded file: its encoding (UTF-8 or Windows-1251), delimiter, header and rows."""
+"""Reading the uploaded file: its encoding (UTF-8 or Windows-1251), delimiter, header and rows.
 
+The file is read as a stream, twice: a first pass checks the header and every record's shape and counts
+the rows (storing only their spreadsheet numbers); `CsvRows.chunks` then reads it again, a chunk of rows
+at a time, for the per-row checks. No copy of the whole file as text or as rows is ever held.
+"""
+
+import codecs
 import csv
 import io
 from collections import Counter
+from collections.abc import Iterator
 
-import tablib
 from django.utils.translation import gettext as _
 
 from .results import COLUMNS, MAX_COLUMNS, REQUIRED_COLUMNS, Problem, file_too_large, import_limits
 
 
-def _decode(content: bytes) -> str | None:
-    for encoding in ("utf-8-sig", "cp1251"):  # cp1251: "CSV" saved by Excel on a Russian-locale Windows
+def _encoding(content: bytes) -> str | None:
+    """UTF-8 (with or without a BOM), else Windows-1251 ("CSV" saved by Excel on a Russian-locale
+    Windows), else None. Decoded incrementally: the text of the whole file is never held."""
+    for encoding in ("utf-8-sig", "cp1251"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            return content.decode(encoding)
+            for start in range(0, len(content), DECODE_BLOCK):
+                decoder.decode(content[start : start + DECODE_BLOCK])
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        return encoding
     return None
+
+
+DECODE_BLOCK = 1 << 20
 
 
 def _delimiter(first_line: str) -> str:
@@ -24,19 +39,57 @@ def _delimiter(first_line: str) -> str:
     return max((",", ";", "\t"), key=first_line.count)
 
 
-def csv_read(content: bytes) -> tuple[tablib.Dataset | None, list[int], list[Problem]]:
-    """The file as a Dataset of the known columns, the spreadsheet row number of each data row, and
-    file-level problems (no Dataset when there are any). Blank lines are skipped."""
+class CsvRows:
+    """The data rows of a checked file, read again on demand: `len()` rows, their spreadsheet numbers in
+    `row_numbers`, the known column names in `headers`, and `chunks(size)` yielding lists of tuples."""
+
+    def __init__(self, *, content: bytes, encoding: str, delimiter: str, names: list[str], row_numbers: list[int]):
+        self.content, self.encoding, self.delimiter = content, encoding, delimiter
+        self.known = [(index, name) for index, name in enumerate(names) if name]
+        self.headers = [name for _index, name in self.known]
+        self.row_numbers = row_numbers
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    def chunks(self, size: int) -> Iterator[list[tuple[str, ...]]]:
+        """The rows `row_numbers` name, in order, `size` at a time, as tuples of the known columns."""
+        wanted = iter(self.row_numbers)
+        next_row = next(wanted, None)
+        chunk: list[tuple[str, ...]] = []
+        reader = _reader(self.content, self.encoding, self.delimiter)
+        next(reader, None)  # the header
+        for row_number, record in enumerate(reader, start=2):
+            if row_number != next_row:
+                continue
+            chunk.append(tuple(record[index] if index < len(record) else "" for index, _name in self.known))
+            next_row = next(wanted, None)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def _reader(content: bytes, encoding: str, delimiter: str):
+    return csv.reader(io.TextIOWrapper(io.BytesIO(content), encoding=encoding, newline=""), delimiter=delimiter)
+
+
+def csv_read(content: bytes) -> tuple[CsvRows | None, list[int], list[Problem]]:
+    """The file's data rows (a `CsvRows`, read again chunk by chunk), the spreadsheet row number of each,
+    and the problems found in the file and in the shape of its rows (no rows when the file itself has a
+    problem: too big, not text, a bad header, too many rows). Blank lines are skipped."""
     limits = import_limits()
     if len(content) > limits.max_bytes:
         return None, [], [Problem(1, "", file_too_large(limits.max_bytes))]
     if b"\x00" in content:
         return None, [], [Problem(1, "", _("The file contains NUL bytes: it is not a text CSV (a spreadsheet file?)."))]
-    text = _decode(content)
-    if text is None:
+    encoding = _encoding(content)
+    if encoding is None:
         return None, [], [Problem(1, "", _("The file is not text in UTF-8 (or Windows-1251) encoding."))]
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+    first_line = next(io.TextIOWrapper(io.BytesIO(content), encoding=encoding, newline=""), "").split("\n", 1)[0]
+    delimiter = _delimiter(first_line)
+    reader = _reader(content, encoding, delimiter)
     try:
         header = next(reader, None)
         if header is None or not any(cell.strip() for cell in header):
@@ -67,12 +120,11 @@ def csv_read(content: bytes) -> tuple[tablib.Dataset | None, list[int], list[Pro
                 problems.append(Problem(1, name, _("The file has no “%(column)s” column.") % {"column": name}))
         if problems:
             return None, [], problems
-        known = [(index, name) for index, name in enumerate(names) if name]
-        data, row_numbers = [], []
+        row_numbers: list[int] = []
         for row_number, record in enumerate(reader, start=2):
             if not any(cell.strip() for cell in record):
                 continue
-            if len(data) >= limits.max_rows:
+            if len(row_numbers) >= limits.max_rows:
                 return None, [], [
                     Problem(
                         row_number, "", _("The file has more than %(n)s customers; split it into several files.")
@@ -95,11 +147,10 @@ def csv_read(content: bytes) -> tuple[tablib.Dataset | None, list[int], list[Pro
                     )
                 )
                 continue
-            data.append(tuple(record[index] if index < len(record) else "" for index, _name in known))
             row_numbers.append(row_number)
     except csv.Error as exc:
         return None, [], [Problem(reader.line_num, "", _("The file is not a readable CSV: %(error)s") % {"error": exc})]
-    if not data and not problems:
+    if not row_numbers and not problems:
         problems.append(Problem(2, "", _("The file has no customers: only the header row.")))
-    dataset = tablib.Dataset(*data, headers=[name for _index, name in known])
-    return dataset, row_numbers, problems
+    rows = CsvRows(content=content, encoding=encoding, delimiter=delimiter, names=names, row_numbers=row_numbers)
+    return rows, row_numbers, problems

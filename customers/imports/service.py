@@ -43,15 +43,12 @@ def _check(content: bytes, *, result: ImportResult, progress: Progress | None) -
     problems = list(file_problems)
     # In chunks: import-export keeps a result object per row until its import_data returns, so one call
     # for the whole file held them all (memory grew with the file); a chunk's results are dropped after it.
-    rows, headers = list(dataset), dataset.headers
-    del dataset
-    for start in range(0, len(rows), CHECK_CHUNK):
-        resource.offset = start
-        chunk = tablib.Dataset(*rows[start : start + CHECK_CHUNK], headers=headers)
+    for number, rows in enumerate(dataset.chunks(CHECK_CHUNK)):
+        resource.offset = number * CHECK_CHUNK
+        chunk = tablib.Dataset(*rows, headers=dataset.headers)
         chunk_result = resource.import_data(chunk, dry_run=False, use_transactions=False, raise_errors=False)
         problems += resource.problems(chunk_result)
         del chunk, chunk_result
-    del rows
     conflicts = _database_conflicts(resource.valid)
     problems += conflicts
     bad_rows = {p.row for p in problems if p.row > 1}
