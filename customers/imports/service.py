@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import tablib
@@ -16,7 +17,7 @@ from .. import rules as customer_rules
 from ..events import OpeningBalances, opening_balances_publish
 from ..models import Customer, ImportJob
 from .checks import _database_conflicts, _unique_new
-from .reading import csv_read
+from .reading import CsvRows, csv_read
 from .results import CHECK_CHUNK, COLUMNS, WRITE_BATCH, ImportResult, ImportRow, Problem, Progress
 from .rows import CustomerImportResource
 
@@ -29,11 +30,14 @@ class _Refused(Exception):
         self.problems = problems
 
 
-def _check(content: bytes, *, result: ImportResult, progress: Progress | None) -> list[ImportRow]:
+def _check(content: bytes, *, result: ImportResult, progress: Progress | None) -> CsvRows | None:
+    """Check every row, a chunk at a time, and fill `result` (counts, problems, warnings). Valid rows are
+    counted, not kept: the write reads the file again (`_valid_chunks`), so memory does not grow with the
+    file. Returns the file's rows for that second reading, or None when the file itself is unreadable."""
     dataset, row_numbers, file_problems = csv_read(content)
     if dataset is None:
         result.problems = file_problems
-        return []
+        return None
     total = len(dataset) + sum(1 for p in file_problems if p.row > 1)
     result.total_rows = total
     report = (lambda n: progress(ImportJob.Status.VALIDATING, n, total)) if progress else None
@@ -41,25 +45,38 @@ def _check(content: bytes, *, result: ImportResult, progress: Progress | None) -
         report(0)
     resource = CustomerImportResource(row_numbers=row_numbers, progress=report)
     problems = list(file_problems)
-    # In chunks: import-export keeps a result object per row until its import_data returns, so one call
-    # for the whole file held them all (memory grew with the file); a chunk's results are dropped after it.
+    valid = 0
     for number, rows in enumerate(dataset.chunks(CHECK_CHUNK)):
         resource.offset = number * CHECK_CHUNK
-        chunk = tablib.Dataset(*rows, headers=dataset.headers)
-        chunk_result = resource.import_data(chunk, dry_run=False, use_transactions=False, raise_errors=False)
-        problems += resource.problems(chunk_result)
-        del chunk, chunk_result
-    conflicts = _database_conflicts(resource.valid)
-    problems += conflicts
+        chunk_result = resource.import_data(
+            tablib.Dataset(*rows, headers=dataset.headers), dry_run=False, use_transactions=False, raise_errors=False
+        )
+        chunk_problems = resource.problems(chunk_result) + _database_conflicts(resource.valid)
+        bad = {p.row for p in chunk_problems}
+        valid += sum(1 for r in resource.valid if r.row not in bad)
+        problems += chunk_problems
+        resource.valid.clear()
+        del chunk_result
     bad_rows = {p.row for p in problems if p.row > 1}
-    valid = [r for r in resource.valid if r.row not in bad_rows]
     result.problems = sorted(problems, key=lambda p: (p.row, COLUMNS.index(p.column) if p.column in COLUMNS else -1))
     result.warnings = [w for w in resource.warnings if w.row not in bad_rows]
-    result.valid_rows = len(valid)
+    result.valid_rows = valid
     result.invalid_rows = len(bad_rows)
     if report:
         report(total)
-    return valid
+    return dataset
+
+
+def _valid_chunks(dataset: CsvRows) -> Iterator[list[ImportRow]]:
+    """The file's rows read again for the write, a chunk at a time, as checked ImportRows. Called only
+    after a check that found no problem, so every row is valid and no row repeats another."""
+    for number, rows in enumerate(dataset.chunks(CHECK_CHUNK)):
+        resource = CustomerImportResource(row_numbers=dataset.row_numbers)
+        resource.offset = number * CHECK_CHUNK
+        resource.import_data(
+            tablib.Dataset(*rows, headers=dataset.headers), dry_run=False, use_transactions=False, raise_errors=False
+        )
+        yield resource.valid
 
 
 def customers_import(
@@ -79,7 +96,7 @@ def customers_import(
     become ledger entries of kind "import" (reason "import") with the program's points lifetime.
     """
     result = ImportResult(dry_run=dry_run)
-    rows = _check(content, result=result, progress=progress)
+    dataset = _check(content, result=result, progress=progress)
     if result.problems:
         if not dry_run:
             n = result.invalid_rows or len(result.problems)
@@ -95,7 +112,7 @@ def customers_import(
         progress(ImportJob.Status.WRITING, result.total_rows, result.total_rows)
     try:
         imported, points = _write(
-            rows, actor=actor, origin=origin, file_name=file_name, job=job, now=now or timezone.now()
+            _valid_chunks(dataset), actor=actor, origin=origin, file_name=file_name, job=job, now=now or timezone.now()
         )
     except _Refused as exc:
         result.problems = exc.problems
@@ -119,50 +136,58 @@ def customers_import(
 
 
 def _write(
-    rows: list[ImportRow], *, actor: Any, origin: str, file_name: str, job: ImportJob | None, now: dt.datetime
+    chunks: Iterable[list[ImportRow]],
+    *,
+    actor: Any,
+    origin: str,
+    file_name: str,
+    job: ImportJob | None,
+    now: dt.datetime,
 ) -> tuple[int, int]:
+    """Write every chunk of checked rows in ONE transaction: all or nothing. Per chunk: the database is
+    checked again (a customer may have been enrolled since the check: _Refused), new cards and referral
+    codes are drawn unique, the customers are inserted, and the ledger credits their opening balances
+    (the OpeningBalances event). Returns (customers imported, opening points)."""
     source = f"import:{job.pk}" if job is not None else "import"
+    imported = points = with_balance = 0
     with transaction.atomic():
-        conflicts = _database_conflicts(rows)
-        if conflicts:
-            raise _Refused(conflicts)
-        need_card = [r for r in rows if not r.card_number]
-        cards = _unique_new(
-            customer_rules.card_number_generate,
-            "card_number",
-            len(need_card),
-            {r.card_number for r in rows if r.card_number},
-        )
-        codes = _unique_new(customer_rules.referral_code_generate, "referral_code", len(rows), set())
-        for r, card in zip(need_card, cards, strict=True):
-            r.card_number = card
-        for start in range(0, len(rows), WRITE_BATCH):  # model instances for one batch at a time
-            batch = rows[start : start + WRITE_BATCH]
-            created = Customer.objects.bulk_create(
-                [r.customer(referral_code=code, created_at=now) for r, code in zip(batch, codes[start:], strict=False)]
+        for rows in chunks:
+            conflicts = _database_conflicts(rows)
+            if conflicts:
+                raise _Refused(conflicts)
+            need_card = [r for r in rows if not r.card_number]
+            cards = _unique_new(
+                customer_rules.card_number_generate,
+                "card_number",
+                len(need_card),
+                {r.card_number for r in rows if r.card_number},
             )
-            for r, customer in zip(batch, created, strict=True):
-                r.customer_id = customer.pk
-
-        credited = [r for r in rows if r.balance > 0]
-        # The ledger (a layer above) credits the opening balances inside this transaction: all or nothing.
-        opening_balances_publish(
-            OpeningBalances(balances={r.customer_id: r.balance for r in credited}, source=source, actor=actor, at=now)
-        )
-        points = sum(r.balance for r in credited)
+            codes = _unique_new(customer_rules.referral_code_generate, "referral_code", len(rows), set())
+            for r, card in zip(need_card, cards, strict=True):
+                r.card_number = card
+            created = Customer.objects.bulk_create(
+                [r.customer(referral_code=code, created_at=now) for r, code in zip(rows, codes, strict=True)],
+                batch_size=WRITE_BATCH,
+            )
+            credited = {customer.pk: r.balance for r, customer in zip(rows, created, strict=True) if r.balance > 0}
+            # The ledger (a layer above) credits the opening balances inside this transaction: all or nothing.
+            opening_balances_publish(OpeningBalances(balances=credited, source=source, actor=actor, at=now))
+            imported += len(rows)
+            points += sum(credited.values())
+            with_balance += len(credited)
         audit_record(
             action=AuditAction.CUSTOMER_IMPORT,
             obj=job,
             summary=_("Imported %(n)s customers from %(file)s with %(points)s opening points")
-            % {"n": len(rows), "file": file_name, "points": points},
+            % {"n": imported, "file": file_name, "points": points},
             actor=actor,
             origin=origin,
             changes={
                 "file": file_name,
-                "rows": len(rows),
+                "rows": imported,
                 "points": points,
-                "customers_with_balance": len(credited),
+                "customers_with_balance": with_balance,
                 "job": job.pk if job is not None else None,
             },
         )
-    return len(rows), points
+    return imported, points

@@ -69,9 +69,12 @@ def points_credit_bulk(
             known = set(Customer.objects.filter(pk__in=missing).values_list("pk", flat=True))
             if unknown := [i for i in missing if i not in known]:
                 raise UnknownCustomer(unknown[0])
-            PointsAccount.objects.bulk_create([PointsAccount(customer_id=i, balance=0) for i in missing])
-            accounts.update(accounts_for_update(missing))
-        owing = {i for i in chunk if accounts[i].points_owed}
+            # New accounts are created holding their credit (their entries and lots follow below), so the
+            # one UPDATE below is only for accounts that existed: an import creates every account.
+            PointsAccount.objects.bulk_create(
+                [PointsAccount(customer_id=i, balance=clean[i], updated_at=now) for i in missing]
+            )
+        owing = {i for i, account in accounts.items() if account.points_owed}
         for customer_id in sorted(owing):  # rare: the debt is settled first, as for any other credit
             account = accounts[customer_id]
             credit(
@@ -109,8 +112,9 @@ def points_credit_bulk(
                 for e in entries
             ]
         )
-        for i in plain:
-            accounts[i].balance += clean[i]
-            accounts[i].updated_at = now
-        PointsAccount.objects.bulk_update([accounts[i] for i in plain], ["balance", "updated_at"])
+        existing = [accounts[i] for i in plain if i in accounts]
+        for account in existing:
+            account.balance += clean[account.pk]
+            account.updated_at = now
+        PointsAccount.objects.bulk_update(existing, ["balance", "updated_at"], batch_size=500)
     return sum(clean.values())
