@@ -1,6 +1,8 @@
 """A customer's personal data can be exported and erased on request, both audited, while the ledger stays
 whole and balanced (issue #11)."""
 
+import csv
+import io
 import json
 
 import pytest
@@ -73,3 +75,15 @@ def test_cashiers_may_neither_export_nor_erase(client, cashier_user, anna):
     assert client.post(f"/customers/{anna.pk}/erase/").status_code == 403
     anna.refresh_from_db()
     assert anna.erased_at is None
+
+
+def test_the_export_as_a_spreadsheet(console, anna):
+    response = console.get(f"/customers/{anna.pk}/export/", {"format": "csv"})
+    assert response["Content-Disposition"] == f'attachment; filename="customer-{anna.pk}.csv"'
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert ["customer", "name", "Anna Petrova"] in rows
+    assert ["customer", "phone", "'+79123456789"] in rows  # written as text for spreadsheets
+    assert ["points", "balance / pending / owed", "50 / 0 / 0"] in rows
+    purchases = [r for r in rows if r[0] == "purchases"]
+    assert purchases[0][:4] == ["purchases", "id", "at", "receipt"] and purchases[1][3] == "R-77"
+    assert AuditEntry.objects.filter(action="customer.export").count() == 1

@@ -192,7 +192,8 @@ def customer_adjust(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @permission_required("customers.erase_customer")
 def customer_export(request: HttpRequest, customer_id: int) -> HttpResponse:
-    """Everything held about the customer, as a JSON download (the right of access); audited."""
+    """Everything held about the customer, as a JSON download, or CSV with `?format=csv` (the right of
+    access); audited."""
     customer = _customer_or_404(customer_id)
     data = {
         "exported_at": timezone.now().isoformat(),
@@ -200,10 +201,30 @@ def customer_export(request: HttpRequest, customer_id: int) -> HttpResponse:
         "loyalty": customer_loyalty_data(customer.pk),
     }
     customer_export_record(customer=customer, actor=request.user, origin="console")
-    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
-    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
+    if request.GET.get("format") == "csv":
+        response = csv_response(_personal_data_rows(data), filename=f"customer-{customer.pk}.csv")
+    else:
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+        response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _personal_data_rows(data: dict):
+    """The export as one spreadsheet: the profile as field/value rows, then one table per kind of record
+    (ledger, purchases), each headed by its column names."""
+    yield ["section", "field", "value"]
+    for field, value in data["customer"].items():
+        yield ["customer", field, "" if value is None else value]
+    yield ["points", "balance / pending / owed", "{balance} / {pending} / {owed}".format(**data["loyalty"]["points"])]
+    yield ["tier", "name", data["loyalty"]["tier"] or ""]
+    for section in ("ledger", "purchases"):
+        rows = data["loyalty"][section]
+        if rows:
+            columns = [c for c in rows[0] if c not in ("lines", "refunds")]
+            yield [section, *columns]
+            for row in rows:
+                yield [section, *("" if row[c] is None else row[c] for c in columns)]
 
 
 @permission_required("customers.erase_customer")
