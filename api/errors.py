@@ -25,14 +25,6 @@ class MissingIdempotencyKey(exceptions.APIException):
     default_code = "idempotency_key_missing"
 
 
-class InvalidIdempotencyKeyHeader(exceptions.APIException):
-    """An Idempotency-Key that was sent but is not 1–64 visible ASCII characters."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = gettext_lazy("The Idempotency-Key header must be 1–64 visible ASCII characters.")
-    default_code = "idempotency_key_invalid"
-
-
 class NotFoundError(exceptions.NotFound):
     """404 with a message that says what was not found."""
 

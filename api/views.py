@@ -15,6 +15,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.exceptions import InvalidIdempotencyKey
 from customers.rules import phone_try_normalize
 from customers.selectors import customer_get, customer_lookup
 from customers.services import customer_enrol
@@ -23,7 +24,7 @@ from loyalty.selectors import ledger_for_customer, operation_points, purchase_qu
 from loyalty.services import purchase_amount_check, purchase_record, purchase_refund
 
 from . import serializers as s
-from .errors import InvalidIdempotencyKeyHeader, MissingIdempotencyKey, NotFoundError
+from .errors import MissingIdempotencyKey, NotFoundError
 from .models import ApiClient
 from .selectors import customer_card
 
@@ -61,14 +62,14 @@ class ApiView(APIView):
     def idempotency_key(self, *, required: bool = True) -> str | None:
         """The client's Idempotency-Key, namespaced per client so that two clients' keys never collide.
         Missing: MissingIdempotencyKey (400) where required, None where optional. Sent but malformed (too
-        long, not visible ASCII): InvalidIdempotencyKeyHeader (400, code idempotency_key_invalid)."""
+        long, not visible ASCII): core's InvalidIdempotencyKey (400, code idempotency_key_invalid)."""
         key = self.request.headers.get("Idempotency-Key", "")
         if not key:
             if required:
                 raise MissingIdempotencyKey()
             return None
         if not IDEMPOTENCY_KEY.match(key):
-            raise InvalidIdempotencyKeyHeader()
+            raise InvalidIdempotencyKey(_("The Idempotency-Key header must be 1–64 visible ASCII characters."))
         return f"api:{self.client.pk}:{key}"
 
     @staticmethod

@@ -55,9 +55,10 @@ class IdempotencyConflict(DomainError):
 
 
 class InvalidIdempotencyKey(DomainError):
-    """An idempotency key longer than the 100 characters a key column holds."""
+    """An idempotency key that breaks a bound: longer than the 100 characters a key column holds (the
+    default message), or, with `message`, a caller's own rule (the API's header: 1–64 visible ASCII)."""
 
     code = "idempotency_key_invalid"
 
-    def __init__(self) -> None:
-        super().__init__(_("The idempotency key is too long (at most 100 characters)."))
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("The idempotency key is too long (at most 100 characters)."))
