@@ -39,6 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _database import ensure_database  # noqa: E402 - bench/ is on sys.path when run as a script
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/boomerang_bench_api")
 os.environ["DATABASE_URL"] = DATABASE_URL
@@ -51,16 +53,6 @@ os.environ["API_THROTTLE_RATE"] = "100000000/min"
 AMOUNT = "1000.00"
 REDEEM = 10
 OPENING_POINTS = 1_000_000
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?", 1)[0]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def reset(customers: int) -> tuple[list[int], str]:

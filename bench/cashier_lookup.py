@@ -24,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _database import ensure_database  # noqa: E402 - bench/ is on sys.path when run as a script
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/boomerang_bench_till"
@@ -31,16 +33,6 @@ os.environ["DATABASE_URL"] = os.environ.get(
 os.environ["DEBUG"] = "false"
 os.environ["ALLOWED_HOSTS"] = "testserver"
 os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def card_for(i: int) -> str:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _database import ensure_database  # noqa: E402 - bench/ is on sys.path when run as a script
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/boomerang_bench_memory")
 os.environ["DATABASE_URL"] = DATABASE_URL
@@ -38,12 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.make:
         make(args.make, args.file)
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    ensure_database(DATABASE_URL, fresh=True)
     import django
 
     django.setup()
