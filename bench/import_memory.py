@@ -21,6 +21,7 @@ from _database import ensure_database  # noqa: E402 - bench/ is on sys.path when
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/boomerang_bench_memory")
 os.environ["DATABASE_URL"] = DATABASE_URL
+os.environ.setdefault("DEBUG", "false")  # as a worker runs: no query log kept in memory
 os.environ["IMPORT_MAX_ROWS"] = os.environ.get("IMPORT_MAX_ROWS", "200000")
 
 

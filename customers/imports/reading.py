@@ -8,12 +8,21 @@ at a time, for the per-row checks. No copy of the whole file as text or as rows 
 import codecs
 import csv
 import io
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
 
-from .results import COLUMNS, MAX_COLUMNS, REQUIRED_COLUMNS, Problem, file_too_large, import_limits
+from .results import (
+    COLUMNS,
+    MAX_COLUMNS,
+    MAX_STORED_PROBLEMS,
+    REQUIRED_COLUMNS,
+    Problem,
+    file_too_large,
+    import_limits,
+)
 
 
 def _encoding(content: bytes) -> str | None:
@@ -41,13 +50,25 @@ def _delimiter(first_line: str) -> str:
 
 class CsvRows:
     """The data rows of a checked file, read again on demand: `len()` rows, their spreadsheet numbers in
-    `row_numbers`, the known column names in `headers`, and `chunks(size)` yielding lists of tuples."""
+    `row_numbers` (an array of 4-byte integers, not a list of objects), the known column names in
+    `headers`, `shape_problem_rows` (how many rows were set aside for their shape: too many values), and
+    `chunks(size)` yielding lists of tuples."""
 
-    def __init__(self, *, content: bytes, encoding: str, delimiter: str, names: list[str], row_numbers: list[int]):
+    def __init__(
+        self,
+        *,
+        content: bytes,
+        encoding: str,
+        delimiter: str,
+        names: list[str],
+        row_numbers: array,
+        shape_problem_rows: int = 0,
+    ):
         self.content, self.encoding, self.delimiter = content, encoding, delimiter
         self.known = [(index, name) for index, name in enumerate(names) if name]
         self.headers = [name for _index, name in self.known]
         self.row_numbers = row_numbers
+        self.shape_problem_rows = shape_problem_rows
 
     def __len__(self) -> int:
         return len(self.row_numbers)
@@ -75,27 +96,28 @@ def _reader(content: bytes, encoding: str, delimiter: str):
     return csv.reader(io.TextIOWrapper(io.BytesIO(content), encoding=encoding, newline=""), delimiter=delimiter)
 
 
-def csv_read(content: bytes) -> tuple[CsvRows | None, list[int], list[Problem]]:
-    """The file's data rows (a `CsvRows`, read again chunk by chunk), the spreadsheet row number of each,
-    and the problems found in the file and in the shape of its rows (no rows when the file itself has a
-    problem: too big, not text, a bad header, too many rows). Blank lines are skipped."""
+def csv_read(content: bytes) -> tuple[CsvRows | None, list[Problem]]:
+    """The file's data rows (a `CsvRows`, read again chunk by chunk) and the problems found in the file
+    and in the shape of its rows (no rows when the file itself has a problem: too big, not text, a bad
+    header, too many rows). Blank lines are skipped. Of the rows' shape problems only the first
+    MAX_STORED_PROBLEMS are kept; `CsvRows.shape_problem_rows` counts them all."""
     limits = import_limits()
     if len(content) > limits.max_bytes:
-        return None, [], [Problem(1, "", file_too_large(limits.max_bytes))]
+        return None, [Problem(1, "", file_too_large(limits.max_bytes))]
     if b"\x00" in content:
-        return None, [], [Problem(1, "", _("The file contains NUL bytes: it is not a text CSV (a spreadsheet file?)."))]
+        return None, [Problem(1, "", _("The file contains NUL bytes: it is not a text CSV (a spreadsheet file?)."))]
     encoding = _encoding(content)
     if encoding is None:
-        return None, [], [Problem(1, "", _("The file is not text in UTF-8 (or Windows-1251) encoding."))]
+        return None, [Problem(1, "", _("The file is not text in UTF-8 (or Windows-1251) encoding."))]
     first_line = next(io.TextIOWrapper(io.BytesIO(content), encoding=encoding, newline=""), "").split("\n", 1)[0]
     delimiter = _delimiter(first_line)
     reader = _reader(content, encoding, delimiter)
     try:
         header = next(reader, None)
         if header is None or not any(cell.strip() for cell in header):
-            return None, [], [Problem(1, "", _("The file is empty: the first row must name the columns."))]
+            return None, [Problem(1, "", _("The file is empty: the first row must name the columns."))]
         if len(header) > MAX_COLUMNS:
-            return None, [], [
+            return None, [
                 Problem(
                     1, "", _("The first row has %(n)s columns; a customer file has at most %(max)s.")
                     % {"n": len(header), "max": MAX_COLUMNS},
@@ -119,23 +141,31 @@ def csv_read(content: bytes) -> tuple[CsvRows | None, list[int], list[Problem]]:
             if name not in names:
                 problems.append(Problem(1, name, _("The file has no “%(column)s” column.") % {"column": name}))
         if problems:
-            return None, [], problems
-        row_numbers: list[int] = []
+            return None, problems
+        row_numbers = array("I")
+        shape_problem_rows = 0
         for row_number, record in enumerate(reader, start=2):
             if not any(cell.strip() for cell in record):
                 continue
-            if len(row_numbers) >= limits.max_rows:
-                return None, [], [
+            if len(row_numbers) + shape_problem_rows >= limits.max_rows:
+                return None, [
                     Problem(
                         row_number, "", _("The file has more than %(n)s customers; split it into several files.")
                         % {"n": f"{limits.max_rows:,}".replace(",", " ")},
                     )
                 ]  # fmt: skip
             if len(record) > MAX_COLUMNS:
-                problems.append(Problem(row_number, "", _("This row has more values than there are named columns.")))
+                shape_problem_rows += 1
+                if len(problems) < MAX_STORED_PROBLEMS:
+                    problems.append(
+                        Problem(row_number, "", _("This row has more values than there are named columns."))
+                    )
                 continue
             extra = [cell for index, cell in enumerate(record) if (index >= len(names) or not names[index])]
             if any(cell.strip() for cell in extra):
+                shape_problem_rows += 1
+                if len(problems) >= MAX_STORED_PROBLEMS:
+                    continue
                 problems.append(
                     Problem(
                         row_number,
@@ -149,8 +179,15 @@ def csv_read(content: bytes) -> tuple[CsvRows | None, list[int], list[Problem]]:
                 continue
             row_numbers.append(row_number)
     except csv.Error as exc:
-        return None, [], [Problem(reader.line_num, "", _("The file is not a readable CSV: %(error)s") % {"error": exc})]
+        return None, [Problem(reader.line_num, "", _("The file is not a readable CSV: %(error)s") % {"error": exc})]
     if not row_numbers and not problems:
         problems.append(Problem(2, "", _("The file has no customers: only the header row.")))
-    rows = CsvRows(content=content, encoding=encoding, delimiter=delimiter, names=names, row_numbers=row_numbers)
-    return rows, row_numbers, problems
+    rows = CsvRows(
+        content=content,
+        encoding=encoding,
+        delimiter=delimiter,
+        names=names,
+        row_numbers=row_numbers,
+        shape_problem_rows=shape_problem_rows,
+    )
+    return rows, problems

@@ -1,7 +1,7 @@
 """One row → one unsaved Customer, or its problems: a django-import-export Resource and its widgets."""
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -15,6 +15,7 @@ from import_export.fields import Field
 from .. import rules as customer_rules
 from ..exceptions import InvalidBirthday, InvalidPhone
 from ..models import Customer
+from .checks import SEEN_ATTRIBUTES
 from .results import (
     COLUMNS,
     DOTTED_DATE,
@@ -132,7 +133,8 @@ class BalanceWidget(widgets.Widget):
 
 class CustomerImportResource(resources.ModelResource):
     """Parses and validates rows; never saves. `save_instance` collects each valid row as an unsaved
-    Customer (with `opening_balance`) into `self.valid`; the service writes them set-based."""
+    Customer (with `opening_balance`) into `self.valid`; the service writes them set-based. `valid`,
+    `keys` and `warnings` hold one chunk's rows: the service empties them after each chunk."""
 
     name = Field(
         attribute="name",
@@ -156,7 +158,7 @@ class CustomerImportResource(resources.ModelResource):
         use_transactions = False  # nothing is written here; the job's progress updates commit as they go
         clean_model_instances = False  # the widgets validate; uniqueness is checked set-based afterwards
 
-    def __init__(self, *, row_numbers: list[int], progress: Callable[[int], None] | None = None) -> None:
+    def __init__(self, *, row_numbers: Sequence[int], progress: Callable[[int], None] | None = None) -> None:
         super().__init__()
         self.row_numbers = row_numbers
         self.offset = 0  # rows of the file before the chunk being imported (the service checks in chunks)
@@ -164,7 +166,8 @@ class CustomerImportResource(resources.ModelResource):
         self.valid: list[ImportRow] = []
         self.warnings: list[Problem] = []
         self.column_of = {f.attribute: f.column_name for f in self.fields.values()}
-        self._first_row: dict[tuple[str, str], int] = {}  # (column, value) → the row that had it first
+        # (attribute, value, row) of the chunk's phones, e-mails and card numbers, for SeenValues.repeated
+        self.keys: list[tuple[str, str, int]] = []
         self._import_fields = None
 
     def init_instance(self, row=None):
@@ -179,7 +182,8 @@ class CustomerImportResource(resources.ModelResource):
         return row_result
 
     def import_instance(self, instance, row, **kwargs):
-        """The widgets' checks, then the checks across rows: a phone, e-mail or card number seen earlier."""
+        """The widgets' checks; the row's phone, e-mail and card number are noted in `keys` for the check
+        across rows (SeenValues), which the service runs on the whole chunk."""
         row_number = self.row_numbers[self.offset + kwargs["row_number"] - 1]
         errors: dict[str, Any] = {}
         try:
@@ -196,24 +200,12 @@ class CustomerImportResource(resources.ModelResource):
                 )
             )
             instance.card_number = ""
-        for attribute in ("phone", "email", "card_number"):
+        for attribute in SEEN_ATTRIBUTES:
             value = getattr(instance, attribute, None)
-            if not value or attribute in errors:
-                continue
-            first = self._first_row.setdefault((attribute, value), row_number)
-            if first != row_number:
-                errors[attribute] = [self._repeated_message(attribute, first, value)]
+            if value and attribute not in errors:
+                self.keys.append((attribute, value, row_number))
         if errors:
             raise ValidationError(errors)
-
-    @staticmethod
-    def _repeated_message(attribute: str, first: int, value: str) -> str:
-        messages = {
-            "phone": _("Same phone as row %(row)s: %(value)s."),
-            "email": _("Same email as row %(row)s: %(value)s."),
-            "card_number": _("Same card number as row %(row)s: %(value)s."),
-        }
-        return messages[attribute] % {"row": first, "value": value}
 
     def get_import_fields(self):
         # import-export computes this list twice per row; it never changes for this resource.

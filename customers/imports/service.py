@@ -16,9 +16,18 @@ from core.audit import AuditAction, audit_record
 from .. import rules as customer_rules
 from ..events import OpeningBalances, opening_balances_publish
 from ..models import Customer, ImportJob
-from .checks import _database_conflicts, _unique_new
+from .checks import SeenValues, _database_conflicts, _unique_new
 from .reading import CsvRows, csv_read
-from .results import CHECK_CHUNK, COLUMNS, WRITE_BATCH, ImportResult, ImportRow, Problem, Progress
+from .results import (
+    CHECK_CHUNK,
+    COLUMNS,
+    MAX_STORED_PROBLEMS,
+    WRITE_BATCH,
+    ImportResult,
+    ImportRow,
+    Problem,
+    Progress,
+)
 from .rows import CustomerImportResource
 
 logger = logging.getLogger(__name__)
@@ -30,38 +39,59 @@ class _Refused(Exception):
         self.problems = problems
 
 
+def _problem_order(problem: Problem) -> tuple[int, int]:
+    return problem.row, COLUMNS.index(problem.column) if problem.column in COLUMNS else -1
+
+
+def _first(kept: list[Problem], more: list[Problem]) -> list[Problem]:
+    """The first MAX_STORED_PROBLEMS of `kept` and `more` by row and column (both in row order)."""
+    return sorted(kept + more, key=_problem_order)[:MAX_STORED_PROBLEMS]
+
+
 def _check(content: bytes, *, result: ImportResult, progress: Progress | None) -> CsvRows | None:
-    """Check every row, a chunk at a time, and fill `result` (counts, problems, warnings). Valid rows are
-    counted, not kept: the write reads the file again (`_valid_chunks`), so memory does not grow with the
-    file. Returns the file's rows for that second reading, or None when the file itself is unreadable."""
-    dataset, row_numbers, file_problems = csv_read(content)
+    """Check every row, a chunk at a time, and fill `result`: exact counts, the first MAX_STORED_PROBLEMS
+    problems and warnings. Valid rows are counted, not kept, and the values seen so far (for "same phone
+    as row N") live in a temporary table: memory does not grow with the file. The write reads the file
+    again (`_valid_chunks`). Returns the file's rows for that second reading, or None when the file
+    itself is unreadable."""
+    dataset, file_problems = csv_read(content)
     if dataset is None:
         result.problems = file_problems
         return None
-    total = len(dataset) + sum(1 for p in file_problems if p.row > 1)
+    total = len(dataset) + dataset.shape_problem_rows
     result.total_rows = total
     report = (lambda n: progress(ImportJob.Status.VALIDATING, n, total)) if progress else None
     if report:
         report(0)
-    resource = CustomerImportResource(row_numbers=row_numbers, progress=report)
-    problems = list(file_problems)
-    valid = 0
-    for number, rows in enumerate(dataset.chunks(CHECK_CHUNK)):
-        resource.offset = number * CHECK_CHUNK
-        chunk_result = resource.import_data(
-            tablib.Dataset(*rows, headers=dataset.headers), dry_run=False, use_transactions=False, raise_errors=False
-        )
-        chunk_problems = resource.problems(chunk_result) + _database_conflicts(resource.valid)
-        bad = {p.row for p in chunk_problems}
-        valid += sum(1 for r in resource.valid if r.row not in bad)
-        problems += chunk_problems
-        resource.valid.clear()
-        del chunk_result
-    bad_rows = {p.row for p in problems if p.row > 1}
-    result.problems = sorted(problems, key=lambda p: (p.row, COLUMNS.index(p.column) if p.column in COLUMNS else -1))
-    result.warnings = [w for w in resource.warnings if w.row not in bad_rows]
+    resource = CustomerImportResource(row_numbers=dataset.row_numbers, progress=report)
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    valid, invalid = 0, dataset.shape_problem_rows
+    with SeenValues() as seen:
+        for number, rows in enumerate(dataset.chunks(CHECK_CHUNK)):
+            resource.offset = number * CHECK_CHUNK
+            chunk_result = resource.import_data(
+                tablib.Dataset(*rows, headers=dataset.headers),
+                dry_run=False,
+                use_transactions=False,
+                raise_errors=False,
+            )
+            chunk_problems = (
+                resource.problems(chunk_result) + seen.repeated(resource.keys) + _database_conflicts(resource.valid)
+            )
+            bad = {p.row for p in chunk_problems}
+            valid += sum(1 for r in resource.valid if r.row not in bad)
+            invalid += len(bad)
+            problems = _first(problems, chunk_problems)
+            warnings = _first(warnings, [w for w in resource.warnings if w.row not in bad])
+            resource.valid.clear()
+            resource.keys.clear()
+            resource.warnings.clear()
+            del chunk_result
+    result.problems = _first(problems, file_problems)
+    result.warnings = warnings
     result.valid_rows = valid
-    result.invalid_rows = len(bad_rows)
+    result.invalid_rows = invalid
     if report:
         report(total)
     return dataset
@@ -98,13 +128,15 @@ def customers_import(
     result = ImportResult(dry_run=dry_run)
     dataset = _check(content, result=result, progress=progress)
     if result.problems:
-        if not dry_run:
-            n = result.invalid_rows or len(result.problems)
+        if not dry_run and result.invalid_rows:
+            n = result.invalid_rows
             result.message = ngettext(
                 "Nothing was imported: %(n)s row has problems. Fix it in the file and upload it again.",
                 "Nothing was imported: %(n)s rows have problems. Fix them in the file and upload it again.",
                 n,
             ) % {"n": n}
+        elif not dry_run:  # the file itself (its size, encoding or header): no row was read
+            result.message = _("Nothing was imported: the file cannot be read as it is. Fix it and upload it again.")
         return result
     if dry_run:
         return result

@@ -83,3 +83,24 @@ def test_a_job_whose_outcome_cannot_be_stored_ends_failed_with_its_reason(progra
                             actor=marketing_user)  # fmt: skip
     assert job.status == ImportJob.Status.FAILED
     assert job.message == "The import stopped with an error; nothing was imported: customer +7***89 broke it"
+
+
+def test_a_file_of_repeated_rows_keeps_the_first_1000_problems_and_counts_every_bad_row(program):
+    """Memory does not grow with the problems either: the job stores the first 1 000; the count is exact."""
+    result = real_run(HEADER + ROW.format(balance=0) * 1_500)
+    assert (result.total_rows, result.valid_rows, result.invalid_rows) == (1_500, 1, 1_499)
+    assert len(result.problems) == 1_000
+    assert (result.problems[0].row, result.problems[-1].row) == (3, 1_002)
+    assert result.problems[-1].message == "Same phone as row 2: +79123456789."
+    assert result.message == (
+        "Nothing was imported: 1499 rows have problems. Fix them in the file and upload it again."
+    )
+    assert_nothing_written()
+
+
+def test_a_header_with_unknown_columns_is_a_problem_of_the_file_not_of_rows(program):
+    result = real_run("name,phone,colour,size,weight\n" + "Anna,+7 912 345-67-89,red,m,5\n")
+    assert [(p.row, p.column) for p in result.problems] == [(1, "colour"), (1, "size"), (1, "weight")]
+    assert result.invalid_rows == 0
+    assert result.message == "Nothing was imported: the file cannot be read as it is. Fix it and upload it again."
+    assert_nothing_written()

@@ -4,6 +4,7 @@ spellings, a conflict found at write time stops the whole import, progress repor
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from customers.imports import Problem, customers_import
 from customers.imports import rows as import_rows
@@ -88,3 +89,30 @@ def test_checked_in_chunks_the_rows_and_duplicates_are_found_across_chunks(progr
     result = customers_import(content=(HEADER + rows).encode(), file_name="c.csv", dry_run=True)
     assert [(p.row, p.column) for p in result.problems] == [(4, "email"), (6, "phone")]
     assert (result.total_rows, result.valid_rows, result.invalid_rows) == (5, 3, 2)
+
+
+def test_repeats_within_a_chunk_and_across_chunks_name_the_first_row_of_each_value(program, monkeypatch):
+    """Phones, e-mails and card numbers repeated in the file, the first row named in each message; a row
+    with another problem as well reports both. The values seen are kept in a temporary table, dropped
+    after the check."""
+    monkeypatch.setattr(import_service, "CHECK_CHUNK", 3)
+    card = "2000000000008"
+    rows = (
+        f"Anna,+7 900 000-00-01,a@example.com,,,,{card},,\n"  # row 2
+        "Boris,+7 900 000-00-02,b@example.com,,,,,,\n"  # row 3
+        "Vera,+7 900 000-00-02,,,,,,,\n"  # row 4: Boris's phone, same chunk
+        f"Gleb,+7 900 000-00-04,A@example.com,,,,{card},,\n"  # row 5: Anna's e-mail and card, next chunk
+        "Dina,+7 900 000-00-01,,not-a-date,,,,,\n"  # row 6: Anna's phone and a bad birthday
+    )
+    result = customers_import(content=(HEADER + rows).encode(), file_name="r.csv", dry_run=True)
+    assert [(p.row, p.column, p.message) for p in result.problems] == [
+        (4, "phone", "Same phone as row 3: +79000000002."),
+        (5, "email", "Same email as row 2: a@example.com."),
+        (5, "card_number", f"Same card number as row 2: {card}."),
+        (6, "phone", "Same phone as row 2: +79000000001."),
+        (6, "birthday", "“not-a-date” is not a date: use YYYY-MM-DD or DD.MM.YYYY."),
+    ]
+    assert (result.total_rows, result.valid_rows, result.invalid_rows) == (5, 2, 3)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'import_seen_%%'")
+        assert cursor.fetchone() == (0,)
