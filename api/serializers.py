@@ -58,6 +58,16 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string: 79123456789 or true is refused ("Not a valid string."), where DRF's CharField would
+    turn a number into text (a phone sent as a number has lost its "+" and leading zeros)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def customer_id_field(**kwargs) -> StrictIntegerField:
     return StrictIntegerField(min_value=1, max_value=ID_MAX, help_text=_("The customer's id."), **kwargs)
 
@@ -75,17 +85,17 @@ def customer_id_field(**kwargs) -> StrictIntegerField:
     ]
 )
 class CustomerEnrolSerializer(serializers.Serializer):
-    phone = serializers.CharField(max_length=32, help_text=_("In any format; stored as E.164."))
-    name = serializers.CharField(max_length=200)
+    phone = StrictCharField(max_length=32, help_text=_("In any format; stored as E.164."))
+    name = StrictCharField(max_length=200)
     email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
     birthday = serializers.DateField(required=False, allow_null=True, help_text=_("YYYY-MM-DD"))
-    referral_code = serializers.CharField(
+    referral_code = StrictCharField(
         required=False, allow_null=True, allow_blank=True, max_length=32, help_text=_("Another customer's code.")
     )
 
 
 class CustomerLookupSerializer(serializers.Serializer):
-    q = serializers.CharField(max_length=64, help_text=_("A phone number in any format, or a card number."))
+    q = StrictCharField(max_length=64, help_text=_("A phone number in any format, or a card number."))
 
 
 class PurchaseQuoteSerializer(serializers.Serializer):
@@ -94,8 +104,8 @@ class PurchaseQuoteSerializer(serializers.Serializer):
 
 
 class PurchaseLineSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    category = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    sku = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
+    category = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     amount = MoneyField()
 
 
@@ -118,7 +128,7 @@ class PurchaseRecordSerializer(serializers.Serializer):
     customer = customer_id_field()
     amount = MoneyField()
     redeem_points = StrictIntegerField(required=False, default=0, min_value=0, max_value=rules.MAX_POINTS)
-    external_id = serializers.CharField(
+    external_id = StrictCharField(
         required=False, allow_blank=True, default="", max_length=100, help_text=_("The receipt number at the till.")
     )
     lines = PurchaseLineSerializer(many=True, required=False, default=list, max_length=MAX_LINES)

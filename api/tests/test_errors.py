@@ -5,6 +5,8 @@ validation (api.errors.exception_handler)."""
 import pytest
 from django.test import override_settings
 
+from customers.models import Customer
+
 pytestmark = pytest.mark.django_db
 
 
@@ -47,3 +49,21 @@ def test_field_errors_keep_their_lists_under_the_code_invalid(api, customer):
         "code": "invalid",
         "amount": ["This field is required."],
     }
+
+
+def test_text_fields_take_json_strings_only(api, customer):
+    """A phone sent as a JSON number has lost its "+" (and any leading zero): refused, nothing enrolled."""
+    before = Customer.objects.count()
+    response = api.post("/api/v1/customers/", {"phone": 79123456789, "name": "Anna"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["phone"] == ["Not a valid string."]
+    assert Customer.objects.count() == before
+    response = api.post(
+        "/api/v1/purchases/",
+        {"customer": customer.pk, "amount": "10.00", "external_id": 123},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="strict-strings-1",
+    )
+    assert response.status_code == 400
+    assert response.json()["external_id"] == ["Not a valid string."]
+    assert not customer.purchases.exists()
