@@ -1,14 +1,16 @@
-"""Formatting for people, one way per language: money with its currency sign, points with grouping.
+"""Formatting for people, one way per language: money with its currency sign, points with grouping; and
+reading numbers back as people type them (`number_parse`, `integer_parse`).
 
 Pure functions over the active Django language (`django.utils.formats`, `USE_THOUSAND_SEPARATOR` style
 grouping forced on): "1,234.50 ₽" in English, "1 234,50 ₽" in Russian. The template filters in
 `loyalty/templatetags/money.py` call these with the program's currency.
 """
 
+import re
 from decimal import Decimal
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.utils.formats import number_format
+from django.utils.formats import get_format, number_format
 
 # The sign shown after an amount; a currency not listed shows its ISO code.
 CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br", "UAH": "₴", "GBP": "£"}
@@ -24,3 +26,70 @@ def money_format(amount: Decimal | int | str, currency: str) -> str:
 def points_format(points: int | None) -> str:
     """Points (an integer) with the language's grouping: 12345 → "12,345" / "12 345"; None → "0"."""
     return intcomma(points if points is not None else 0)
+
+
+# --- reading numbers as people type them ------------------------------------------------------------
+
+_GROUP_SPACES = re.compile(r"[ \u00a0\u202f\u2009]+")  # space, no-break, narrow no-break, thin space
+_NUMBER_TEXT = re.compile(r"[0-9., ]+")
+_MINUS = ("-", "\u2212")  # hyphen-minus and the minus sign
+NUMBER_TEXT_MAX = 40  # characters: a longer "number" is refused before it is read
+
+
+def _number_read(text: str) -> tuple[Decimal, bool]:
+    """(value, whether a decimal separator was written); ValueError when `text` is not a number."""
+    raw = str(text).strip()
+    if not raw or len(raw) > NUMBER_TEXT_MAX:
+        raise ValueError(text)
+    sign = ""
+    if raw[0] in _MINUS or raw[0] == "+":
+        sign, raw = ("-" if raw[0] in _MINUS else ""), raw[1:].lstrip()
+    raw = _GROUP_SPACES.sub(" ", raw)
+    if not _NUMBER_TEXT.fullmatch(raw) or not any(c.isdigit() for c in raw):
+        raise ValueError(text)
+    marks = {c for c in raw if c in ".,"}
+    decimal_mark = ""
+    if len(marks) == 2:
+        decimal_mark = max(marks, key=raw.rindex)  # "1,000.50" / "1.000,50": the last mark is the decimal one
+    elif len(marks) == 1:
+        (mark,) = marks
+        after = raw.rsplit(mark, 1)[1]
+        language_mark = get_format("DECIMAL_SEPARATOR")
+        # One mark: decimal unless it groups thousands ("1,000" in English, "1.000" in Russian).
+        if raw.count(mark) == 1 and not (len(after) == 3 and after.isdigit() and mark != language_mark):
+            decimal_mark = mark
+    whole, _sep, fraction = raw.partition(decimal_mark) if decimal_mark else (raw, "", "")
+    if not fraction.isdigit() and fraction:
+        raise ValueError(text)
+    groups = re.split(r"[ .,]", whole)
+    if len(groups) > 1 and not (
+        1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:]) and all(g.isdigit() for g in groups)
+    ):
+        raise ValueError(text)
+    digits = "".join(groups)
+    if not digits.isdigit() and not (digits == "" and fraction):
+        raise ValueError(text)
+    return Decimal(f"{sign}{digits or '0'}.{fraction or '0'}"), bool(decimal_mark)
+
+
+def number_parse(text: str) -> Decimal:
+    """A number as a person types it in the active language, exactly, as a Decimal.
+
+    Spaces (normal, no-break, narrow, thin) group thousands in any language: "1 000", "1 000,50". The
+    language's decimal mark is read ("999,90" in Russian, "999.90" in English), and so is the other mark
+    when it can only be decimal ("999.90" at a Russian till whose keypad has a dot). A mark followed by
+    exactly three digits that is not the language's decimal mark groups thousands ("1,000" in English).
+    Groups after the first must have three digits. Raises ValueError for anything else ("1e5", "12 34",
+    "abc", NaN). Every form field of money, percentages and points reads through this (`core.forms`); the
+    API keeps its strict machine format ("1000.50").
+    """
+    return _number_read(text)[0]
+
+
+def integer_parse(text: str) -> int:
+    """A whole number as a person types it ("1 000", "1,000" in English); ValueError for a fraction or
+    anything `number_parse` refuses."""
+    value, had_decimal_mark = _number_read(text)
+    if had_decimal_mark or value != value.to_integral_value():
+        raise ValueError(text)
+    return int(value)

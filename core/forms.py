@@ -1,8 +1,13 @@
-"""Helpers for forms that call services."""
+"""Helpers for forms that call services, and the number fields every form uses."""
+
+from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
 
 from .exceptions import DomainError
+from .formatting import integer_parse, number_parse
 
 
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:
@@ -16,3 +21,64 @@ def idempotency_key_field() -> forms.CharField:
     same key again and the service replays instead of acting twice. At most 64 characters, leaving room
     for the caller's prefix ("till:") within the 100 a key column holds."""
     return forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class LocalDecimalField(forms.DecimalField):
+    """A decimal (money, a percentage) typed as people type it in the active language, read by
+    `core.formatting.number_parse`: "999,90", "1 000" and "1 000,50" at a Russian till, "1,000.50" in
+    English. A text input (a number input refuses spaces and, in some browsers, the comma) with the
+    decimal keypad on phones; the value is shown in the language's format ("15000,00" in Russian).
+    Django's checks (digits, decimal places, bounds) apply to the value read."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("localize", True)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "inputmode": "decimal", "autocomplete": "off"}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Decimal | int) and not isinstance(value, bool):
+            return Decimal(value)
+        try:
+            return number_parse(str(value))
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class LocalIntegerField(forms.IntegerField):
+    """A whole number (points, days) typed as people type it: "1 000" as well as "1000"
+    (`core.formatting.integer_parse`); a text input with the numeric keypad on phones."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("localize", True)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "inputmode": "numeric", "autocomplete": "off"}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            return integer_parse(str(value))
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+def local_number_formfield(model_field: models.Field, **kwargs) -> forms.Field | None:
+    """A ModelForm's `formfield_callback`: the model's decimal and integer fields become LocalDecimalField
+    and LocalIntegerField (bounds and digits kept), every other field its usual form field."""
+    if isinstance(model_field, models.DecimalField):
+        return model_field.formfield(form_class=LocalDecimalField, **kwargs)
+    if isinstance(model_field, models.IntegerField) and not model_field.choices:
+        return model_field.formfield(form_class=LocalIntegerField, **kwargs)
+    return model_field.formfield(**kwargs)

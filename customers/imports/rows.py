@@ -8,9 +8,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from import_export import resources, widgets
 from import_export.fields import Field
+
+from core.formatting import integer_parse
 
 from .. import rules as customer_rules
 from ..exceptions import InvalidBirthday, InvalidPhone
@@ -117,7 +119,7 @@ class BalanceWidget(widgets.Widget):
         if not text:
             return 0
         try:
-            points = int(text)
+            points = integer_parse(text)  # "1 000" as a spreadsheet in the uploader's language writes it
         except ValueError:
             raise ValueError(_("“%(value)s” is not a whole number of points.") % {"value": text}) from None
         if points < 0:
@@ -125,7 +127,11 @@ class BalanceWidget(widgets.Widget):
         largest = import_limits().max_opening_balance
         if points > largest:
             raise ValueError(
-                _("The opening balance %(value)s is above the largest allowed, %(max)s points.")
+                ngettext(
+                    "The opening balance %(value)s is above the largest allowed, %(max)s point.",
+                    "The opening balance %(value)s is above the largest allowed, %(max)s points.",
+                    largest,
+                )
                 % {"value": text, "max": largest}
             )
         return points

@@ -56,3 +56,13 @@ def test_duplicate_email_and_card_number_within_the_file(program):
         Problem(3, "email", "Same email as row 2: a@example.com."),
         Problem(3, "card_number", "Same card number as row 2: 2712345678906."),
     ]
+
+
+def test_opening_balances_with_thousands_grouped_as_a_spreadsheet_writes_them(program):
+    """A Russian-locale spreadsheet saves 1 500 points as "1 500" (a no-break space): read as 1 500."""
+    result = customers_import(
+        content=(HEADER + "Ann,+79000000001,,,,,,1\u00a0500,\nBob,+79000000002,,,,,,2 000,\n").encode(),
+        file_name="t.csv",
+        dry_run=False,
+    )
+    assert result.problems == [] and result.points == 3_500
