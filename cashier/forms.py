@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import idempotency_key_field
+from core.forms import LocalDecimalField, LocalIntegerField, idempotency_key_field
 
 
 class CashierSearchForm(forms.Form):
@@ -33,20 +33,18 @@ class ReceiptSearchForm(forms.Form):
 
 
 class PurchaseForm(forms.Form):
-    amount = forms.DecimalField(
+    amount = LocalDecimalField(
         label=_("Amount"),
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0.01"),
-        widget=forms.TextInput(
-            attrs={"inputmode": "decimal", "autocomplete": "off", "class": "form-control form-control-lg"}
-        ),
+        widget=forms.TextInput(attrs={"class": "form-control form-control-lg"}),
     )
-    redeem_points = forms.IntegerField(
+    redeem_points = LocalIntegerField(
         label=_("Pay with points"),
         min_value=0,
-        required=False,
-        widget=forms.NumberInput(attrs={"min": 0, "class": "form-control", "inputmode": "numeric"}),
+        required=False,  # empty: no points
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "0"}),
     )
     external_id = forms.CharField(
         label=_("Receipt number (optional)"),
@@ -58,15 +56,29 @@ class PurchaseForm(forms.Form):
 
 
 class RefundForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Amount to refund (empty: the rest of the purchase)"),
+    """A refund of part of a purchase (an amount) or of all that remains: two buttons, `scope` "amount" or
+    "rest", so that refunding everything is a choice the cashier makes, never what an empty field does."""
+
+    AMOUNT, REST = "amount", "rest"
+
+    amount = LocalDecimalField(
+        label=_("Amount to refund"),
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0.01"),
         required=False,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "form-control"}),
+        widget=forms.TextInput(attrs={"class": "form-control"}),
     )
+    scope = forms.ChoiceField(choices=[(AMOUNT, _("This amount")), (REST, _("The rest of the purchase"))])
     idempotency_key = idempotency_key_field()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("scope") == self.REST:
+            data["amount"] = None  # the service refunds whatever remains
+        elif data.get("scope") == self.AMOUNT and data.get("amount") is None and "amount" not in self.errors:
+            self.add_error("amount", _("Enter the amount to refund, or choose “Refund the rest”."))
+        return data
 
 
 class EnrolForm(forms.Form):

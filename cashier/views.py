@@ -7,6 +7,7 @@ open the card. Every action goes through a service and is recorded with the cash
 import uuid
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -95,7 +96,7 @@ def _card_context(customer, *, form: PurchaseForm | None = None) -> dict:
         "bonuses": list(bonus_lots(customer.pk)[:5]),
         "purchases": list(purchases_for_customer(customer.pk)[:5]),
         "program": program,
-        "form": form or PurchaseForm(initial={"idempotency_key": _new_key(), "redeem_points": 0}),
+        "form": form or PurchaseForm(initial={"idempotency_key": _new_key()}),
     }
 
 
@@ -116,11 +117,12 @@ def customer_card(request: HttpRequest, customer_id: int) -> HttpResponse:
 def quote(request: HttpRequest, customer_id: int) -> HttpResponse:
     """htmx: as the amount is typed, the maximum that points may pay and what the purchase earns."""
     customer = _customer_or_404(customer_id)
-    context: dict = {"customer": customer, "redeem_value": request.GET.get("redeem_points", "0")}
+    context: dict = {"customer": customer, "redeem_value": request.GET.get("redeem_points", "")}
     try:
-        amount = rules.money_parse(request.GET.get("amount", ""))
+        # The purchase form's own field: the quote reads "999,90" or "1 000" exactly as Confirm will.
+        amount = PurchaseForm.base_fields["amount"].clean(request.GET.get("amount", ""))
         purchase_amount_check(amount)
-    except (rules.RuleError, DomainError):
+    except (ValidationError, DomainError):
         context["quote"] = None
     else:
         context["quote"] = purchase_quote(customer_id=customer.pk, amount=amount)
@@ -159,17 +161,32 @@ def _refund_messages(request: HttpRequest, result) -> None:
     expired unused."""
     refund = result.refund
     effects = operation_points(refund=refund)
-    messages.success(
+    purchase = refund.purchase
+    hand_back = rules.refund_money(
+        refund_amount=refund.amount, points_returned=refund.points_returned, point_value=purchase.point_value
+    )
+    text = _("Refunded %(amount)s. Hand back %(money)s in money.") % {
+        "amount": money(refund.amount),
+        "money": money(hand_back),
+    }
+    if refund.points_returned:
+        text += " " + ngettext(
+            "%(points)s point paid for %(value)s goes back to the card.",
+            "%(points)s points paid for %(value)s go back to the card.",
+            refund.points_returned,
+        ) % {
+            "points": points(refund.points_returned),
+            "value": money(rules.points_to_money(refund.points_returned, purchase.point_value)),
+        }
+    messages.success(request, text)
+    messages.info(
         request,
-        _(
-            "Refunded %(amount)s: %(reversed)s earned points taken back, %(returned)s points returned. Balance now %(balance)s."
+        ngettext(
+            "%(reversed)s earned point taken back. Balance now %(balance)s.",
+            "%(reversed)s earned points taken back. Balance now %(balance)s.",
+            refund.points_reversed,
         )
-        % {
-            "amount": money(refund.amount),
-            "reversed": points(refund.points_reversed),
-            "returned": points(refund.points_returned),
-            "balance": points(result.balance_after),
-        },
+        % {"reversed": points(refund.points_reversed), "balance": points(result.balance_after)},
     )
     notes = [
         (
@@ -221,6 +238,13 @@ def _purchase_or_404(purchase_id: int):
     return purchase
 
 
+def _with_money_back(refund, point_value):
+    refund.money_back = rules.refund_money(
+        refund_amount=refund.amount, points_returned=refund.points_returned, point_value=point_value
+    )
+    return refund
+
+
 def _purchase_context(purchase, *, form: RefundForm | None = None) -> dict:
     return {
         "purchase": purchase,
@@ -229,7 +253,9 @@ def _purchase_context(purchase, *, form: RefundForm | None = None) -> dict:
         "balance_after": balance_after_purchase(purchase),
         "points": points_summary(purchase.customer_id),
         "owed_settled": operation_points(purchase=purchase).owed_settled,
-        "refunds": list(purchase.refunds.all()),
+        "refunds": [
+            _with_money_back(refund, purchase.point_value) for refund in purchase.refunds.order_by("created_at")
+        ],
         "refund_form": form or RefundForm(initial={"idempotency_key": _new_key()}),
         "program": program_settings_get(),
     }

@@ -125,6 +125,14 @@ def refund_points_split(
     return max(0, reversed_target - reversed_before), max(0, returned_target - returned_before)
 
 
+def refund_money(*, refund_amount: Decimal, points_returned: int, point_value: Decimal) -> Decimal:
+    """The money to hand back for a refund: the refunded amount (money, in the program's currency) less
+    the value of the redeemed points it returned to the customer (valued at the purchase's point value).
+    Over all refunds of a purchase this adds up to exactly what was paid in money (`refund_points_split`
+    settles the points exactly on the last refund); never negative."""
+    return max(Decimal("0.00"), (refund_amount - points_to_money(points_returned, point_value)).quantize(CENT))
+
+
 def local_midnight(day: dt.date) -> dt.datetime:
     """Start of `day` in the shop's time zone, as an aware datetime."""
     return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))

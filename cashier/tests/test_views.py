@@ -1,12 +1,16 @@
 """The till (cashier.views): search, the customer's card, the live quote, purchases, refunds, enrolment."""
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
+from django.utils import timezone
 
 from core.models import AuditEntry
 from customers.models import Customer
 from loyalty import services
 from loyalty.models import Purchase, Refund
-from loyalty.tests.helpers import balance
+from loyalty.tests.helpers import balance, bonus
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +128,10 @@ class TestPurchase:
         [
             ("-100", "Ensure this value is greater than or equal to 0.01."),
             ("abc", "Enter a number."),
-            ("1e12", "Ensure"),
+            ("1e12", "Enter a number."),
+            ("1 000 000 000 000", "Ensure that there are no more than 12 digits in total."),
+            ("12 34", "Enter a number."),
+            ("999.999", "Ensure that there are no more than 2 decimal places."),
         ],
     )
     def test_bad_amount_is_refused_on_the_page(self, till, customer, amount, message):
@@ -149,17 +156,45 @@ class TestRefund:
     def test_refund_part_then_the_rest_then_too_much(self, till, customer, cashier_user, purchase_factory):
         purchase = purchase_factory(customer=customer, amount="1000.00", external_id="R-9")
         url = f"/cashier/purchase/{purchase.pk}/refund/"
-        response = till.post(url, {"amount": "400.00", "idempotency_key": "r-1"}, follow=True)
+        response = till.post(url, {"amount": "400.00", "scope": "amount", "idempotency_key": "r-1"}, follow=True)
         page = response.content.decode()
-        assert "Refunded 400.00\u00a0₽: 20 earned points taken back, 0 points returned. Balance now 30." in page
+        assert "Refunded 400.00\u00a0₽. Hand back 400.00\u00a0₽ in money." in page
+        assert "20 earned points taken back. Balance now 30." in page
         assert Refund.objects.get().created_by == cashier_user
-        too_much = till.post(url, {"amount": "600.01", "idempotency_key": "r-2"})
+        too_much = till.post(url, {"amount": "600.01", "scope": "amount", "idempotency_key": "r-2"})
         assert too_much.status_code == 400
         assert "only 600.00\u00a0₽ of this purchase remains to refund" in too_much.content.decode()
-        till.post(url, {"amount": "", "idempotency_key": "r-3"})
+        empty = till.post(url, {"amount": "", "scope": "amount", "idempotency_key": "r-3"})
+        assert empty.status_code == 400
+        assert "Enter the amount to refund, or choose “Refund the rest”." in empty.content.decode()
+        assert Refund.objects.count() == 1 and balance(customer) == 30
+        page = till.get(f"/cashier/purchase/{purchase.pk}/").content.decode()
+        assert "Refund the rest (600.00\u00a0₽)" in page
+        till.post(url, {"amount": "5", "scope": "rest", "idempotency_key": "r-4"})
         assert balance(customer) == 0
         assert "fully refunded" in till.get(f"/cashier/purchase/{purchase.pk}/").content.decode()
-        assert Refund.objects.count() == 2
+        assert list(Refund.objects.order_by("pk").values_list("amount", flat=True)) == [
+            Decimal("400.00"),
+            Decimal("600.00"),
+        ]
+
+    def test_a_refund_of_a_purchase_paid_partly_with_points_says_how_much_money_to_hand_back(
+        self, till, customer, purchase_factory
+    ):
+        """1 000 ₽ paid with 300 points (1 point = 1 ₽) and 700 ₽: refunding 500 ₽ returns floor(300 × 0.5) = 150
+        points and hands back 500 − 150 = 350 ₽; the rest returns 150 points and 350 ₽, 700 ₽ in all."""
+        bonus(customer, 300, now=timezone.now() - dt.timedelta(minutes=1))
+        purchase = purchase_factory(customer=customer, amount="1000.00", redeem_points=300)
+        assert purchase.paid_amount == Decimal("700.00")
+        url = f"/cashier/purchase/{purchase.pk}/refund/"
+        page = till.post(url, {"amount": "500", "scope": "amount", "idempotency_key": "m-1"}, follow=True)
+        assert (
+            "Refunded 500.00\u00a0₽. Hand back 350.00\u00a0₽ in money. "
+            "150 points paid for 150.00\u00a0₽ go back to the card."
+        ) in page.content.decode()
+        page = till.post(url, {"scope": "rest", "idempotency_key": "m-2"}, follow=True).content.decode()
+        assert "Hand back 350.00\u00a0₽ in money." in page
+        assert page.count("350.00\u00a0₽</td>") == 2  # the refunds table's "Money back" column
 
     def test_find_purchase_by_receipt_number(self, till, customer, purchase_factory):
         purchase = purchase_factory(customer=customer, amount="100.00", external_id="R-77")

@@ -116,7 +116,7 @@ def test_the_till_forms(client, cashier_user, customer):
     @FUZZ
     @given(search=bodies("q"), enrol=bodies("name", "phone", "email", "birthday", "referral_code", "idempotency_key"),
            buy=bodies("amount", "redeem_points", "external_id", "idempotency_key"),
-           back=bodies("amount", "idempotency_key"))  # fmt: skip
+           back=bodies("amount", "scope", "idempotency_key"))  # fmt: skip
     def run(search, enrol, buy, back):
         assert client.post("/cashier/", search).status_code < 500
         assert client.get(f"/cashier/customer/{customer.pk}/quote/", buy).status_code < 500

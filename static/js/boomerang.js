@@ -2,7 +2,9 @@
 // style attribute (the Content Security Policy allows scripts and styles from this site only).
 //   data-confirm="Question?"        a button that asks before it submits its form
 //   data-autosubmit                 a select that submits its form when changed (the language switcher)
-//   data-submit-once                a form whose submit button is disabled once it is sent
+//   data-submit-once                a form whose submit buttons are disabled once it is sent
+//   data-focus-empty                a form whose first empty field gets the focus on load (enrolment)
+//   data-print                      a button that prints the page (the print stylesheet keeps the receipt)
 //   data-set-value="#id" data-value a button that fills a field (the till's "Use maximum")
 //   data-bg="#c0c0c0"               a background colour (tier badges); data-width="42" a width in %
 (function () {
@@ -13,10 +15,23 @@
     root.querySelectorAll("[data-width]").forEach(function (el) { el.style.width = el.dataset.width + "%"; });
   }
 
+  function focusFirstEmpty() {
+    document.querySelectorAll("form[data-focus-empty]").forEach(function (form) {
+      var fields = form.querySelectorAll("input:not([type=hidden]):not([type=checkbox]):not([type=radio]), textarea");
+      for (var i = 0; i < fields.length; i++) {
+        if (!fields[i].value) { fields[i].focus(); return; }
+      }
+    });
+  }
+
   document.addEventListener("click", function (event) {
     var asking = event.target.closest("[data-confirm]");
     if (asking && !window.confirm(asking.dataset.confirm)) {
       event.preventDefault();
+      return;
+    }
+    if (event.target.closest("[data-print]")) {
+      window.print();
       return;
     }
     var setter = event.target.closest("[data-set-value]");
@@ -30,8 +45,11 @@
   });
   document.addEventListener("submit", function (event) {
     if (event.target.matches("[data-submit-once]")) {
-      var button = event.target.querySelector("[type=submit]");
-      if (button) { button.disabled = true; }
+      // After the form's data is taken: a button disabled during this event would drop its name=value.
+      var form = event.target;
+      window.setTimeout(function () {
+        form.querySelectorAll("[type=submit]").forEach(function (button) { button.disabled = true; });
+      }, 0);
     }
   });
   if (window.htmx) {
@@ -39,4 +57,5 @@
   } else {
     document.addEventListener("DOMContentLoaded", function () { applyStyles(document); });
   }
+  document.addEventListener("DOMContentLoaded", focusFirstEmpty);
 })();

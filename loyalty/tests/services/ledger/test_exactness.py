@@ -87,7 +87,7 @@ class TestWhatTheCashierIsTold:
         purchase = buy(customer, "400.00", redeem=100, now=T).purchase  # earns 15
         client.force_login(cashier_user)
         with_dead = client.post(
-            f"/cashier/purchase/{purchase.pk}/refund/", {"amount": "", "idempotency_key": "r-1"}, follow=True
+            f"/cashier/purchase/{purchase.pk}/refund/", {"scope": "rest", "idempotency_key": "r-1"}, follow=True
         ).content.decode()
         # The refund is recorded now (the test client's clock), long after 5 March: the 100 come back dead.
         assert "100 returned points had already expired and burnt at once." in with_dead
