@@ -2,7 +2,7 @@ from django import forms
 from django.forms import modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import idempotency_key_field
+from core.forms import LocalIntegerField, idempotency_key_field, local_number_formfield
 from loyalty.models import ProgramSettings, Tier
 from loyalty.services.program import SETTINGS_FIELDS
 
@@ -32,6 +32,7 @@ class TierForm(forms.ModelForm):
 
     class Meta:
         model = Tier
+        formfield_callback = local_number_formfield  # thresholds and rates typed as in the language: "15 000,00"
         fields = [
             "order",
             "name",
@@ -82,9 +83,9 @@ class CustomerProfileForm(forms.Form):
 
 
 class AdjustmentForm(forms.Form):
-    points = forms.IntegerField(
+    points = LocalIntegerField(
         label=_("Points (+ to add, − to deduct)"),
-        widget=forms.NumberInput(attrs={"class": "form-control", "step": 1}),
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "+100"}),
     )
     reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.TextInput(attrs={"class": "form-control"}))
     idempotency_key = idempotency_key_field()
@@ -96,12 +97,29 @@ class AdjustmentForm(forms.Form):
 class ProgramSettingsForm(forms.ModelForm):
     class Meta:
         model = ProgramSettings
+        formfield_callback = local_number_formfield  # amounts and rates typed as in the language: "10 000 000,00"
         fields = list(SETTINGS_FIELDS)
         widgets = {
             "currency": forms.Select(
                 choices=[("RUB", "RUB ₽"), ("USD", "USD $"), ("EUR", "EUR €"), ("KZT", "KZT ₸"), ("BYN", "BYN Br")]
             )
         }
+
+    BASE_RATE_FIELDS = ("base_cashback_percent", "redeem_cap_percent")
+
+    def __init__(self, *args, entry_tier=None, **kwargs):
+        """`entry_tier`: the tier every customer holds from enrolment, if any (loyalty.selectors.entry_tier).
+        Then the base rates apply to nobody: their fields are shown disabled, saying why, and keep their
+        stored values whatever is posted."""
+        super().__init__(*args, **kwargs)
+        if entry_tier is not None:
+            for name in self.BASE_RATE_FIELDS:
+                field = self.fields[name]
+                field.disabled = True
+                field.help_text = _(
+                    "Applies to customers without a tier: nobody now, since every customer holds a tier "
+                    "(%(tier)s starts at 0). Change the rates on the Tiers page."
+                ) % {"tier": entry_tier.name}
 
     def clean_currency(self):
         return self.cleaned_data["currency"].strip().upper()

@@ -223,9 +223,7 @@ def tier_current(customer_id: int, *, tiers: list[Tier] | None = None) -> Tier |
     status = TierStatus.objects.filter(pk=customer_id).select_related("tier").first()
     if status is not None:
         return status.tier
-    tiers = tiers_list() if tiers is None else tiers
-    entry = rules.tier_for(tier_rules(tiers), spend=Decimal("0"), purchases=0)
-    return next((t for t in tiers if entry and t.pk == entry.key), None)
+    return entry_tier(tiers_list() if tiers is None else tiers)
 
 
 def customer_terms(
@@ -237,6 +235,46 @@ def customer_terms(
     if tier is None:
         return None, program.base_cashback_percent, program.redeem_cap_percent
     return tier, tier.cashback_percent, tier.redeem_cap_percent
+
+
+@dataclass(frozen=True)
+class ProgramRate:
+    """The rates one group of customers earns and redeems by: a tier's (`tier` set) or, for customers who
+    hold no tier, the program's base rates (`tier` None). Percentages as Decimals (5.00 = 5 %)."""
+
+    tier: Tier | None
+    cashback_percent: Decimal
+    redeem_cap_percent: Decimal
+
+
+def entry_tier(tiers: list[Tier]) -> Tier | None:
+    """The tier every customer holds from enrolment (its thresholds are met with no spend), or None when
+    there is none, and customers below the first threshold hold no tier."""
+    entry = rules.tier_for(tier_rules(tiers), spend=Decimal("0"), purchases=0)
+    return next((t for t in tiers if entry and t.pk == entry.key), None)
+
+
+def program_rates(
+    *,
+    program: ProgramSettings | None = None,
+    tiers: list[Tier] | None = None,
+    base_cashback_percent: Decimal | None = None,
+    base_redeem_cap_percent: Decimal | None = None,
+) -> list[ProgramRate]:
+    """Every rate that applies to someone, the same rule as `customer_terms` (the one source of truth for
+    what a customer earns): the base rates first, only when some customers can hold no tier (no entry
+    tier), then each tier's. The base rates may be given (values being typed on the settings page)."""
+    program = program or program_settings_get()
+    tiers = tiers_list() if tiers is None else tiers
+    rates = [ProgramRate(t, t.cashback_percent, t.redeem_cap_percent) for t in tiers]
+    if entry_tier(tiers) is None:
+        base = ProgramRate(
+            None,
+            program.base_cashback_percent if base_cashback_percent is None else base_cashback_percent,
+            program.redeem_cap_percent if base_redeem_cap_percent is None else base_redeem_cap_percent,
+        )
+        rates.insert(0, base)
+    return rates
 
 
 def qualifying_spend(
@@ -306,30 +344,56 @@ def tier_preview(
 ) -> dict[Any, int]:
     """How many customers would hold each tier (by `key`, None = no tier) after saving `tiers` and
     running the daily review as of `as_of` (default today). The same SQL as the review itself."""
+    return tier_preview_detail(tiers=tiers, as_of=as_of, window_days=window_days, grace_days=grace_days)[0]
+
+
+@dataclass(frozen=True)
+class GraceHold:
+    """Customers of one tier who are below its thresholds and keep it only through the grace period:
+    `count` of them, the last of whose grace periods ends on `ends_on` (a local date)."""
+
+    count: int
+    ends_on: dt.date
+
+
+def tier_preview_detail(
+    *, tiers: list[rules.TierRule], as_of: dt.date | None = None, window_days: Any = "program", grace_days: Any = None
+) -> tuple[dict[Any, int], dict[Any, GraceHold]]:
+    """`tier_preview`'s counts, and for each tier the customers it keeps only by the grace period (so that
+    raising a threshold does not look like it did nothing: "99 stay Silver until … "). One query."""
     from .tier_sql import tier_decisions_sql
 
     program = program_settings_get()
     as_of = as_of or timezone.localdate()
+    grace = program.tier_grace_days if grace_days is None else grace_days
     counts: dict[Any, int] = {t.key: 0 for t in tiers}
+    held: dict[Any, GraceHold] = {}
     bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
     if bounds["lo"] is None:
-        return counts
+        return counts, held
     if not tiers:
         counts[None] = Customer.objects.count()
-        return counts
+        return counts, held
     sql, params = tier_decisions_sql(
         tiers=tiers,
         as_of=as_of,
         window_days=program.tier_window_days if window_days == "program" else window_days,
-        grace_days=program.tier_grace_days if grace_days is None else grace_days,
+        grace_days=grace,
         lo=bounds["lo"],
         hi=bounds["hi"],
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT new_id, COUNT(*) FROM ({sql}) decisions GROUP BY new_id", params)  # noqa: S608
-        for key, n in cursor.fetchall():
+        cursor.execute(
+            "SELECT new_id, COUNT(*), SUM(CASE WHEN new_below IS NOT NULL THEN 1 ELSE 0 END), MAX(new_below) "  # noqa: S608
+            f"FROM ({sql}) decisions GROUP BY new_id",
+            params,
+        )
+        for key, n, n_held, last_below in cursor.fetchall():
             counts[key] = n
-    return counts
+            if n_held and key is not None:
+                below = dt.date.fromisoformat(str(last_below)[:10])
+                held[key] = GraceHold(count=n_held, ends_on=below + dt.timedelta(days=grace))
+    return counts, held
 
 
 # --- the till --------------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("program")]
 
 class TestAudit:
     def test_lists_and_filters_changes(self, console, customer, marketing_user):
-        console.post("/settings/", SETTINGS_FORM | {"base_cashback_percent": "6"})
+        console.post("/settings/", SETTINGS_FORM | {"manual_adjustment_limit": "20000"})
         page = console.get("/audit/").content.decode()
         assert "settings.update" in page and "customer.enrol" in page
-        assert "5.00 → 6.00" in page
+        assert "10000 → 20000" in page
         services.points_adjust(customer_id=customer.pk, points=10, reason="Gift card", actor=marketing_user)
         page = console.get("/audit/", {"action": "points.adjust"}).content.decode()
         assert "<strong>reason</strong>: Gift card" in page  # a plain value, not “G → i”

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from conftest import browser_login, screenshot
 from loyalty import services
-from loyalty.models import ProgramSettings
+from loyalty.models import ProgramSettings, Tier
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -17,13 +17,18 @@ def test_changing_the_cashback_updates_the_preview_before_saving(page, marketing
     screenshot(page, "console-home")
     page.click("a.nav-link:has-text('Settings')")
     page.wait_for_url("**/settings/")
-    assert "purchase earns 50 points" in page.inner_text("#preview-text")
+    # Every customer holds a tier (Bronze starts at 0): the base rate is disabled, the tiers' rates shown.
+    assert page.is_disabled("#id_base_cashback_percent")
+    expect(page.locator("#preview-rates tbody tr").first).to_contain_text("50 points")
+    Tier.objects.filter(code="bronze").update(threshold="1000.00")  # now new customers hold no tier
+    page.reload()
+    expect(page.locator("#preview-rates tbody tr").first).to_contain_text("Without a tier")
     page.fill("#id_base_cashback_percent", "8")
-    expect(page.locator("#preview-text")).to_contain_text("earns 80 points")
+    expect(page.locator("#preview-rates tbody tr").first).to_contain_text("80 points")
     page.fill("#id_redeem_cap_percent", "0")
     expect(page.locator("#preview-text")).to_contain_text("Fix the highlighted")
     page.fill("#id_redeem_cap_percent", "50")
-    expect(page.locator("#preview-text")).to_contain_text("up to 500.00")
+    expect(page.locator("#preview-rates tbody tr").first).to_contain_text("up to 500.00")
     screenshot(page, "console-settings")
     assert ProgramSettings.objects.get().base_cashback_percent == 5  # nothing saved while typing
     page.click("#settings-form button[type=submit]")

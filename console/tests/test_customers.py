@@ -94,6 +94,13 @@ class TestDetail:
         assert "Cashback 5% on purchase" in page  # the ledger reason
         assert "20,000.00\u00a0₽" in page
 
+    def test_in_russian_the_ledger_reasons_written_in_english_read_in_russian(self, console, shop):
+        anna, _ = shop
+        console.cookies["django_language"] = "ru"
+        page = console.get(f"/customers/{anna.pk}/").content.decode()
+        assert "Кешбэк 5% за покупку" in page and "Cashback 5% on purchase" not in page
+        assert 'id="balance">1\u00a0000<' in page
+
     def test_manual_adjustment_shows_in_the_ledger_and_is_audited(self, console, shop, marketing_user):
         anna, _ = shop
         response = console.post(

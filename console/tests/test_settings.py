@@ -5,26 +5,82 @@ from decimal import Decimal as D
 import pytest
 
 from core.models import AuditEntry
-from loyalty.models import ProgramSettings
+from loyalty.models import ProgramSettings, Tier
 from loyalty.tests.helpers import SETTINGS_FORM
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("program")]
 
 
+def preview_rows(page: str) -> list[str]:
+    """The preview table's rows as text: "Bronze 5% 50 points up to 300.00 ₽ (30%)"."""
+    import re
+
+    body = page.split('id="preview-rates"', 1)[1].split("</table>", 1)[0].split("<tbody>", 1)[1]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    return [re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows]
+
+
+class TestEveryCustomerHoldsATier:
+    """The default tiers: Bronze starts at 0, so every customer holds a tier and the base rates apply to
+    nobody. The page says so and shows what each tier really earns (issue #12: base 5 → 7 % promised 70
+    points to customers who all earn 50)."""
+
+    def test_preview_shows_what_each_tier_earns_and_redeems(self, console):
+        page = console.get("/settings/").content.decode()
+        assert preview_rows(page) == [
+            "Bronze 5% 50 points up to 300.00\u00a0₽ (30%)",
+            "Silver 7% 70 points up to 300.00\u00a0₽ (30%)",
+            "Gold 10% 100 points up to 300.00\u00a0₽ (30%)",
+        ]
+        assert "Without a tier" not in page
+        assert "Points expire after 365 days." in page
+        assert "csrfmiddlewaretoken" in page
+
+    def test_base_rates_are_shown_disabled_saying_why_and_a_posted_change_is_ignored(self, console):
+        page = console.get("/settings/").content.decode()
+        assert 'name="base_cashback_percent" value="5.00"' in page and "disabled" in page
+        assert "nobody now, since every customer holds a tier (Bronze starts at 0)" in page
+        response = console.post("/settings/", SETTINGS_FORM | {"base_cashback_percent": "7"})
+        assert response.status_code == 302
+        assert ProgramSettings.objects.get().base_cashback_percent == D("5.00")
+        assert "70 points" not in preview_rows(console.get("/settings/").content.decode())[0]
+
+    def test_in_russian_points_take_their_plural_forms(self, console):
+        console.cookies["django_language"] = "ru"
+        rows = preview_rows(console.get("/settings/").content.decode())
+        assert rows[0] == "Bronze 5% 50 баллов до 300,00\u00a0₽ (30%)"
+
+
+@pytest.fixture
+def no_entry_tier(db):
+    """Bronze from 1 000 ₽: new customers hold no tier and earn the base rates."""
+    Tier.objects.filter(code="bronze").update(threshold=D("1000.00"))
+
+
+@pytest.mark.usefixtures("no_entry_tier")
 class TestSettings:
     def test_page_shows_the_preview_of_the_stored_rules(self, console):
         page = console.get("/settings/").content.decode()
-        assert "A 1,000.00\u00a0₽ purchase earns 50 points;" in page
-        assert "up to 300.00\u00a0₽ of it can be paid in points;" in page
-        assert "points expire after 365 days." in page
-        assert "csrfmiddlewaretoken" in page
+        assert preview_rows(page)[:2] == [
+            "Without a tier 5% 50 points up to 300.00\u00a0₽ (30%)",
+            "Bronze 5% 50 points up to 300.00\u00a0₽ (30%)",
+        ]
+        assert "Points expire after 365 days." in page
 
     def test_preview_follows_the_typed_values_without_saving(self, console):
         page = console.get(
             "/settings/preview/", SETTINGS_FORM | {"base_cashback_percent": "7.5", "points_lifetime_days": ""}
         ).content.decode()
-        assert "earns 75 points" in page and "points never expire." in page
+        assert preview_rows(page)[0] == "Without a tier 7.50% 75 points up to 300.00\u00a0₽ (30%)"
+        assert "Points never expire." in page
         assert ProgramSettings.objects.get().base_cashback_percent == D("5.00")
+
+    def test_amounts_typed_the_russian_way_are_read(self, console):
+        console.cookies["django_language"] = "ru"
+        response = console.post("/settings/", SETTINGS_FORM | {"max_purchase_amount": "1 000 000,50"})
+        assert response.status_code == 302
+        assert ProgramSettings.objects.get().max_purchase_amount == D("1000000.50")
+        assert 'value="1000000,50"' in console.get("/settings/").content.decode()
 
     def test_preview_of_invalid_values_asks_to_fix_them(self, console):
         page = console.get("/settings/preview/", SETTINGS_FORM | {"redeem_cap_percent": "0"}).content.decode()

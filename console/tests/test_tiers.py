@@ -1,6 +1,9 @@
 """The tiers page (console.views.tiers): permissions, edits audited, errors shown, preview before saving."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from core.models import AuditEntry
 from loyalty.models import Tier
@@ -104,6 +107,10 @@ def test_small_step_warning_and_preview_then_add_a_tier(client, marketing_user, 
     # through the grace period: tonight's review leaves them there.
     assert 'data-tier="silver">1<' in page
     assert 'data-tier="bronze">0<' in page
+    ends = (timezone.localdate() + dt.timedelta(days=30)).strftime("%-d %b %Y")
+    assert (
+        f"1 of them is below Silver's thresholds and stays Silver only until the grace period ends (by {ends})."
+    ) in page.replace("&#x27;", "'")
     assert Tier.objects.count() == 3  # preview saves nothing
     data["save"] = "1"
     del data["preview"]

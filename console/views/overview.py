@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from loyalty.selectors import program_overview, program_settings_get, tier_distribution
+from loyalty.selectors import program_overview, program_rates, program_settings_get, tier_distribution
 
 
 @login_required
@@ -14,6 +14,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "console/overview.html", {})
     context = {
         "program": program_settings_get(),
+        "rates": program_rates(),  # what customers really earn: the tiers' rates, the base only if it applies
         "overview": program_overview(),
         "tier_distribution": tier_distribution(),
     }

@@ -11,7 +11,7 @@ from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.permissions import permission_required
 from loyalty import rules
-from loyalty.selectors import program_settings_get, tiers_list
+from loyalty.selectors import entry_tier, program_rates, program_settings_get, tiers_list
 from loyalty.services import SETTINGS_FIELDS, program_settings_update
 
 from ..forms import ProgramSettingsForm
@@ -19,32 +19,44 @@ from ..forms import ProgramSettingsForm
 EXAMPLE_AMOUNT = Decimal("1000.00")
 
 
-def _example(data: dict) -> rules.ProgramExample:
-    return rules.program_example(
-        amount=EXAMPLE_AMOUNT,
-        cashback_percent=data["base_cashback_percent"],
-        cap_percent=data["redeem_cap_percent"],
-        point_value=data["point_value"],
-        lifetime_days=data["points_lifetime_days"],
-        activation_delay_days=data["activation_delay_days"],
+def _preview_context(form: ProgramSettingsForm, tiers: list) -> dict:
+    """What a EXAMPLE_AMOUNT purchase earns and may redeem for each group of customers, under the values
+    in the form (typed, not yet saved): one row per rate that applies to someone (`program_rates`)."""
+    if not form.is_valid():
+        return {"examples": None}
+    data = form.cleaned_data
+    rates = program_rates(
+        tiers=tiers,
+        base_cashback_percent=data["base_cashback_percent"],
+        base_redeem_cap_percent=data["redeem_cap_percent"],
     )
+    examples = [
+        (
+            rate,
+            rules.program_example(
+                amount=EXAMPLE_AMOUNT,
+                cashback_percent=rate.cashback_percent,
+                cap_percent=rate.redeem_cap_percent,
+                point_value=data["point_value"],
+                lifetime_days=data["points_lifetime_days"],
+                activation_delay_days=data["activation_delay_days"],
+            ),
+        )
+        for rate in rates
+    ]
+    return {"examples": examples, "example": examples[0][1], "currency": data["currency"]}
 
 
-def _preview_context(form: ProgramSettingsForm) -> dict:
-    if form.is_valid():
-        return {
-            "example": _example(form.cleaned_data),
-            "currency": form.cleaned_data["currency"],
-            "tiers": tiers_list(),
-        }
-    return {"example": None}
+def _form(data, program, tiers) -> ProgramSettingsForm:
+    return ProgramSettingsForm(data, instance=program, entry_tier=entry_tier(tiers))
 
 
 @permission_required("loyalty.change_programsettings")
 def settings_edit(request: HttpRequest) -> HttpResponse:
     program = program_settings_get()
+    tiers = tiers_list()
     if request.method == "POST":
-        form = ProgramSettingsForm(request.POST, instance=program_settings_get())
+        form = _form(request.POST, program_settings_get(), tiers)
         if form.is_valid():
             try:
                 program_settings_update(
@@ -57,10 +69,10 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
                 return redirect("console:settings")
         status = 400
     else:
-        form = ProgramSettingsForm(instance=program)
+        form = _form(None, program, tiers)
         status = 200
-    preview_form = form if form.is_bound else ProgramSettingsForm(data=_as_data(program), instance=program)
-    context = {"form": form, **_preview_context(preview_form)}
+    preview_form = form if form.is_bound else _form(_as_data(program), program, tiers)
+    context = {"form": form, **_preview_context(preview_form, tiers)}
     return render(request, "console/settings_edit.html", context, status=status)
 
 
@@ -71,5 +83,6 @@ def _as_data(program) -> dict:
 @permission_required("loyalty.change_programsettings")
 def settings_preview(request: HttpRequest) -> HttpResponse:
     """htmx: the preview for the values being typed, without saving anything."""
-    form = ProgramSettingsForm(request.GET, instance=program_settings_get())
-    return render(request, "console/partials/settings_preview.html", _preview_context(form))
+    tiers = tiers_list()
+    form = _form(request.GET, program_settings_get(), tiers)
+    return render(request, "console/partials/settings_preview.html", _preview_context(form, tiers))

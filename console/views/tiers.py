@@ -9,7 +9,7 @@ from core.permissions import permission_required
 from loyalty import rules
 from loyalty.exceptions import InvalidInput
 from loyalty.models import Tier
-from loyalty.selectors import program_settings_get, tier_distribution, tier_preview
+from loyalty.selectors import program_settings_get, tier_distribution, tier_preview_detail
 from loyalty.services import tiers_save, tiers_validate, tiers_warnings
 
 from ..forms import TierFormSet
@@ -54,7 +54,7 @@ def tier_edit(request: HttpRequest) -> HttpResponse:
                 return redirect("console:tiers")
         else:
             keyed = [dict(t, key=t["id"] or -(index + 1)) for index, t in enumerate(tiers)]
-            counts = tier_preview(
+            counts, held = tier_preview_detail(
                 tiers=[
                     rules.TierRule(
                         key=t["key"], order=t["order"], threshold=t["threshold"], min_purchases=t["min_purchases"]
@@ -62,6 +62,9 @@ def tier_edit(request: HttpRequest) -> HttpResponse:
                     for t in keyed
                 ]
             )
-            context["preview"] = [(t, counts.get(t["key"], 0)) for t in sorted(keyed, key=lambda t: t["order"])]
+            context["preview"] = [
+                (t, counts.get(t["key"], 0), held.get(t["key"])) for t in sorted(keyed, key=lambda t: t["order"])
+            ]
+            context["grace_days"] = program_settings_get().tier_grace_days
             context["preview_none"] = counts.get(None, 0)
     return render(request, "console/tier_edit.html", context)

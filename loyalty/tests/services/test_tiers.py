@@ -10,7 +10,14 @@ from loyalty import services
 from loyalty.exceptions import InvalidInput
 from loyalty.models import Tier, TierChange, TierStatus
 from loyalty.rules import TierRule
-from loyalty.selectors import customer_terms, tier_distribution, tier_preview, tier_progress
+from loyalty.selectors import (
+    GraceHold,
+    customer_terms,
+    tier_distribution,
+    tier_preview,
+    tier_preview_detail,
+    tier_progress,
+)
 from loyalty.tests.helpers import buy
 from loyalty.tests.helpers import run_daily as review
 
@@ -303,6 +310,11 @@ class TestEditing:
         ]
         next_day = day + dt.timedelta(days=1)
         preview = tier_preview(tiers=rules_, as_of=next_day)
+        gold = edited[2]["id"]
+        # The 55 000 customer is below Gold's new 60 000 and keeps Gold through the 30-day grace period.
+        assert tier_preview_detail(tiers=rules_, as_of=next_day)[1] == {
+            gold: GraceHold(count=1, ends_on=next_day + dt.timedelta(days=30))
+        }
         saved = services.tiers_save(tiers=edited, actor=marketing_user)
         review(next_day)
         actual = {t.code: TierStatus.objects.filter(tier=t).count() for t in saved}
