@@ -38,6 +38,16 @@ def phone_try_normalize(raw: str) -> str | None:
         return None
 
 
+def phone_display(e164: str) -> str:
+    """`+79215267371` → `+7 921 526-73-71`: a stored E.164 phone written for reading, in its country's
+    international format (phonenumbers); a value it cannot parse (an erased customer's) is returned as is."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def phone_mask(e164: str) -> str:
     """`+79123456789` → `+7 912 ***-**-89`: enough for a cashier to confirm, not to copy."""
     try:

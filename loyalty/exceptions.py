@@ -2,6 +2,7 @@
 values the API body carries (core.exceptions.DomainError)."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.exceptions import DomainError, IdempotencyConflict
 
@@ -57,7 +58,11 @@ class RedeemTooMuch(LoyaltyError):
         self.requested = requested
         self.max_redeem_points = max_redeem_points
         super().__init__(
-            _("Cannot redeem %(requested)s points: at most %(max)s can be redeemed on this purchase.")
+            ngettext(
+                "Cannot redeem %(requested)s point: at most %(max)s can be redeemed on this purchase.",
+                "Cannot redeem %(requested)s points: at most %(max)s can be redeemed on this purchase.",
+                requested,
+            )
             % {"requested": requested, "max": max_redeem_points}
         )
 

@@ -136,6 +136,7 @@ LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
+FORMAT_MODULE_PATH = ["config.formats"]  # one date format per language: config/formats/<lang>/formats.py
 USE_I18N = True
 USE_TZ = True
 

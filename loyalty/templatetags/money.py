@@ -1,7 +1,8 @@
 """Amounts formatted with the program's currency and the active locale: {{ amount|money }},
-{{ points|points }}, {{ points|points_value }} (core.formatting does the formatting)."""
+{{ points|points }}, {{ points|points_count }} ("300 points"), {{ points|points_value }} (core.formatting does the formatting)."""
 
 from django import template
+from django.utils.translation import ngettext
 
 from core.formatting import money_format, points_format
 
@@ -24,6 +25,30 @@ def money(value, currency: str | None = None) -> str:
 def points(value) -> str:
     """Points with the language's grouping."""
     return points_format(value)
+
+
+@register.filter
+def ledger_reason(entry) -> str:
+    """A ledger entry's reason in the reader's language (loyalty.reasons.entry_reason)."""
+    from loyalty.reasons import entry_reason
+
+    return entry_reason(entry)
+
+
+@register.filter
+def phone(value) -> str:
+    """A stored E.164 phone for reading: "+7 921 526-73-71" (customers.rules.phone_display)."""
+    from customers.rules import phone_display
+
+    return phone_display(value) if value else ""
+
+
+@register.filter
+def points_count(value) -> str:
+    """Points with their word in the language's plural form: "1 point", "300 points"; in Russian
+    "1 балл", "2 балла", "300 баллов", "1 000 баллов" (ngettext)."""
+    n = int(value or 0)
+    return ngettext("%(n)s point", "%(n)s points", abs(n)) % {"n": points_format(n)}
 
 
 @register.filter

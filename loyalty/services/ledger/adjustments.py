@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.audit import AuditAction, audit_record
 from core.idempotency import once_per_key, request_fingerprint
@@ -70,7 +71,12 @@ def points_adjust(
     program = program_settings_get()
     if abs(points) > program.manual_adjustment_limit:
         raise AdjustmentTooLarge(
-            _("A manual adjustment is limited to %(limit)s points.") % {"limit": program.manual_adjustment_limit}
+            ngettext(
+                "A manual adjustment is limited to %(limit)s point.",
+                "A manual adjustment is limited to %(limit)s points.",
+                program.manual_adjustment_limit,
+            )
+            % {"limit": program.manual_adjustment_limit}
         )
     fingerprint = request_fingerprint({"customer": str(customer_id), "points": points, "reason": reason})
 
@@ -92,7 +98,11 @@ def points_adjust(
         else:
             if -points > account.balance:  # the balance holds live points only: dead ones expired at the lock
                 raise InsufficientPoints(
-                    _("Cannot deduct %(points)s points: the customer has %(balance)s.")
+                    ngettext(
+                        "Cannot deduct %(points)s point: the customer has %(balance)s.",
+                        "Cannot deduct %(points)s points: the customer has %(balance)s.",
+                        -points,
+                    )
                     % {"points": -points, "balance": account.balance}
                 )
             entry = debit(

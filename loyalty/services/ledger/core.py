@@ -16,11 +16,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, Case, F, QuerySet, Sum, When
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from customers.models import Customer
 
-from ... import rules
+from ... import reasons, rules
 from ...exceptions import InvalidInput, UnknownCustomer
 from ...models import LedgerEntry, LotDebit, PointsAccount, PointsLot, Refund
 from ...selectors import lots_live
@@ -181,7 +180,7 @@ def credit(
             account=account,
             kind=Kind.EXPIRE,
             taken=[(lot, lot.remaining)],
-            reason=_("Points expired"),
+            reason=reasons.expiry_reason(),
             now=now,
             **links,
         )
@@ -261,7 +260,7 @@ def expire_dead_lots(account: PointsAccount, *, now: dt.datetime) -> LedgerEntry
         account=account,
         kind=Kind.EXPIRE,
         taken=[(lot, lot.remaining) for lot in dead],
-        reason=_("Points expired"),
+        reason=reasons.expiry_reason(),
         now=now,
     )
 
@@ -314,8 +313,7 @@ def owed_settle(
             account=account,
             kind=Kind.OWED_SETTLED,
             taken=[(lot, take)],
-            reason=_("Points owed since the refund of purchase %(p)s settled")
-            % {"p": owed_purchase.external_id or f"#{owed_purchase.pk}"},
+            reason=reasons.owed_settled_reason(owed_purchase),
             now=now,
             purchase=purchase,
             refund=refund,

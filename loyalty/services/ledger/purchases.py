@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from core.idempotency import once_per_key, request_fingerprint
 from customers.services import customer_purchase_dates_touch
 
-from ... import rules
+from ... import reasons, rules
 from ...events import PurchaseRecorded, purchase_recorded_publish
 from ...exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch
 from ...models import PointsAccount, ProgramSettings, Purchase, PurchaseLine
@@ -203,13 +203,12 @@ def _purchase_create(
                 for line in lines
             ]
         )
-    label = external_id or f"#{purchase.pk}"
     if redeem:
         debit(
             account=account,
             kind=Kind.REDEEM,
             taken=take_from_lots(spendable, redeem),
-            reason=_("Paid with points, purchase %(p)s") % {"p": label},
+            reason=reasons.redeem_reason(purchase),
             now=now,
             purchase=purchase,
             actor=actor,
@@ -219,7 +218,7 @@ def _purchase_create(
             account=account,
             kind=Kind.EARN,
             points=earned,
-            reason=_("Cashback %(pct)s%% on purchase %(p)s") % {"pct": _percent(cashback), "p": label},
+            reason=reasons.earn_reason(purchase, cashback),
             now=now,
             available_at=rules.points_available_at(
                 credited_at=now, activation_delay_days=program.activation_delay_days
@@ -239,7 +238,3 @@ def _purchase_create(
     return PurchaseResult(
         purchase=purchase, balance_after=account.balance, replayed=False, owed_settled=owed_before - account.points_owed
     )
-
-
-def _percent(value: Decimal) -> str:
-    return f"{value.normalize():f}"

@@ -18,11 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Model, Q, Sum
-from django.utils.translation import gettext as _
 
 from core.idempotency import once_per_key, request_fingerprint
 
-from ... import rules
+from ... import reasons, rules
 from ...exceptions import RefundTooMuch, UnknownPurchase
 from ...models import LotDebit, PointsAccount, PointsLot, Purchase, Refund
 from ...selectors import balance_after_refund
@@ -153,7 +152,7 @@ def _refund_create(
                 account=account,
                 kind=Kind.REFUND_REVERSAL,
                 taken=taken,
-                reason=_("Refund of purchase %(p)s: cashback reversed") % {"p": label},
+                reason=reasons.reversal_reason(purchase),
                 now=now,
                 purchase=purchase,
                 refund=refund,
@@ -322,7 +321,7 @@ def _credit_return(
         account=account,
         kind=Kind.REFUND_RETURN,
         points=points,
-        reason=_("Refund of purchase %(p)s: points paid with returned") % {"p": label},
+        reason=reasons.return_reason(refund.purchase),
         now=now,
         available_at=source_lot.available_at,
         expires_at=source_lot.expires_at,

@@ -1,0 +1,69 @@
+"""The ledger's reasons for the entries the system writes, in one place: the services store them (in the
+language active when the entry is written, as the API returns them), and pages show them again in the
+reader's language (`entry_reason`), so a Russian page never shows an English "Cashback 5% on purchase".
+
+Entries a person writes (manual adjustments, bonuses with their own text, imports) keep their stored text.
+"""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from .models import LedgerEntry, Purchase
+
+Kind = LedgerEntry.Kind
+
+
+def purchase_label(purchase: Purchase) -> str:
+    """How a purchase is named in reasons: its receipt number, else "#<id>"."""
+    return purchase.external_id or f"#{purchase.pk}"
+
+
+def percent_text(value: Decimal) -> str:
+    """A percentage without trailing zeros: Decimal("5.00") → "5"."""
+    return f"{value.normalize():f}"
+
+
+def earn_reason(purchase: Purchase, cashback_percent: Decimal) -> str:
+    return _("Cashback %(pct)s%% on purchase %(p)s") % {
+        "pct": percent_text(cashback_percent),
+        "p": purchase_label(purchase),
+    }
+
+
+def redeem_reason(purchase: Purchase) -> str:
+    return _("Paid with points, purchase %(p)s") % {"p": purchase_label(purchase)}
+
+
+def expiry_reason() -> str:
+    return _("Points expired")
+
+
+def reversal_reason(purchase: Purchase) -> str:
+    return _("Refund of purchase %(p)s: cashback reversed") % {"p": purchase_label(purchase)}
+
+
+def return_reason(purchase: Purchase) -> str:
+    return _("Refund of purchase %(p)s: points paid with returned") % {"p": purchase_label(purchase)}
+
+
+def owed_settled_reason(owed_purchase: Purchase) -> str:
+    return _("Points owed since the refund of purchase %(p)s settled") % {"p": purchase_label(owed_purchase)}
+
+
+def entry_reason(entry: LedgerEntry) -> str:
+    """The entry's reason in the active language: written again from its kind and purchase for the
+    entries the system writes (load entries with select_related("purchase")), else the stored text."""
+    purchase = entry.purchase if entry.purchase_id else None
+    if entry.kind == Kind.EXPIRE:
+        return expiry_reason()
+    if purchase is not None:
+        if entry.kind == Kind.EARN:
+            return earn_reason(purchase, purchase.cashback_percent)
+        if entry.kind == Kind.REDEEM:
+            return redeem_reason(purchase)
+        if entry.kind == Kind.REFUND_REVERSAL:
+            return reversal_reason(purchase)
+        if entry.kind == Kind.REFUND_RETURN:
+            return return_reason(purchase)
+    return entry.reason
