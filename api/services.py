@@ -75,6 +75,7 @@ def api_client_revoke(*, client_id: Any, actor: Any = None, origin: str = "") ->
             % {"name": client.name, "prefix": client.key_prefix},
             actor=actor,
             origin=origin,
+            changes={"name": client.name, "key_prefix": client.key_prefix},
         )
     return client
 
@@ -103,6 +104,6 @@ def api_client_rotate(*, client_id: Any, actor: Any = None, origin: str = "") ->
             % {"name": client.name, "old": old_prefix, "new": client.key_prefix},
             actor=actor,
             origin=origin,
-            changes={"key_prefix": [old_prefix, client.key_prefix]},
+            changes={"name": client.name, "key_prefix": [old_prefix, client.key_prefix]},
         )
     return CreatedApiClient(client=client, key=key)

@@ -7,8 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import AuditAction
 from core.models import AuditEntry
+from core.selectors import audit_about_customers
 from customers.models import Customer
 from customers.rules import phone_try_normalize
+from customers.selectors import customer_search
 from loyalty.models import Tier
 
 
@@ -79,8 +81,13 @@ class CustomerFilter(django_filters.FilterSet):
         return _styled(super().form)
 
 
+# A customer filter naming more people than this (part of a common name) looks at the first ones only.
+AUDIT_CUSTOMERS_MAX = 500
+
+
 class AuditFilter(django_filters.FilterSet):
-    action = django_filters.ChoiceFilter(label=_("Action"), choices=[])
+    action = django_filters.ChoiceFilter(label=_("Action"), choices=[], empty_label=_("All actions"))
+    customer = django_filters.CharFilter(label=_("Customer"), method="filter_customer")
     actor = django_filters.CharFilter(label=_("Who"), field_name="actor__username", lookup_expr="iexact")
     when = django_filters.DateFromToRangeFilter(
         label=_("When"),
@@ -97,6 +104,16 @@ class AuditFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["action"].extra["choices"] = AuditAction.choices
+        self.filters["customer"].extra["widget"] = forms.TextInput(
+            attrs={"placeholder": _("Phone, card, email or name")}
+        )
+
+    def filter_customer(self, queryset, name, value):
+        """Entries about the customers a phone (any format), card number, email or part of the name finds."""
+        if not value.strip():
+            return queryset
+        ids = customer_search(value).order_by("pk").values_list("pk", flat=True)[:AUDIT_CUSTOMERS_MAX]
+        return queryset.filter(audit_about_customers(ids))
 
     @property
     def form(self):

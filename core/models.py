@@ -40,17 +40,6 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.summary}"
 
-    @property
-    def change_rows(self) -> list[tuple[str, object, object, bool]]:
-        """(field, old, new, is_pair) for display: a two-item list is old → new, anything else a value."""
-        rows = []
-        for field, value in (self.changes or {}).items():
-            if isinstance(value, list | tuple) and len(value) == 2:
-                rows.append((field, value[0], value[1], True))
-            else:
-                rows.append((field, value, None, False))
-        return rows
-
 
 class PermissionAnchor(models.Model):
     """Abstract base of a model with no table (`managed = False`) that only carries permissions of a

@@ -48,3 +48,12 @@ def customer_search(query: str) -> QuerySet[Customer]:
     if phone:
         condition |= Q(phone=phone)
     return qs.filter(condition)
+
+
+def customer_names(customer_ids) -> dict[int, str]:
+    """{id: name} of the given customers (ids of customers that do not exist are left out): one query,
+    for pages that name the customers of many rows (the audit log)."""
+    ids = {pk for pk in customer_ids if pk is not None}
+    if not ids:
+        return {}
+    return dict(Customer.objects.filter(pk__in=ids).values_list("pk", "name"))

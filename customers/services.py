@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import AuditAction, audit_record
+from core.audit import ERASED, AuditAction, audit_record, audit_value
 from core.idempotency import once_per_key, request_fingerprint
 from core.models import AuditEntry
 
@@ -130,6 +130,7 @@ def customer_enrol(
             summary=_("Enrolled %(name)s, card %(card)s") % {"name": name, "card": card},
             actor=actor,
             origin=origin,
+            changes={"name": name, "card_number": card},
             at=now,
         )
         return customer
@@ -174,7 +175,7 @@ def customer_update(*, customer: Customer, actor: Any = None, origin: str = "", 
     for field, value in fields.items():
         old = getattr(customer, field)
         if old != value:
-            changes[field] = [str(old) if old is not None else None, str(value) if value is not None else None]
+            changes[field] = [audit_value(old), audit_value(value)]
             setattr(customer, field, value)
     if not changes:
         return customer
@@ -265,7 +266,7 @@ def customer_erase(*, customer: Customer, actor: Any, origin: str = "", now: dt.
         import_files_purge(everything=True)
         for entry in earlier:
             entry.summary = _("(personal data erased)")
-            entry.changes = {field: "(erased)" for field in entry.changes or {}}
+            entry.changes = {field: ERASED for field in entry.changes or {}}
             entry.save(update_fields=["summary", "changes"])
         audit_record(
             action=AuditAction.CUSTOMER_ERASE,

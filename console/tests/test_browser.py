@@ -56,5 +56,7 @@ def test_manual_adjustment_shows_up_in_the_ledger(page, marketing_user, customer
     page.goto(f"{page.base_url}/tiers/")
     screenshot(page, "console-tiers")
     page.goto(f"{page.base_url}/audit/")
-    assert "points.adjust" in page.inner_text("#audit")
+    audit = page.inner_text("#audit")
+    assert "Manual adjustment" in audit and "+120 points: Apology for a late delivery" in audit
+    assert "points.adjust" not in audit
     screenshot(page, "console-audit")

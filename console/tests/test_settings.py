@@ -96,7 +96,7 @@ class TestSettings:
         entry = AuditEntry.objects.get(action="settings.update")
         assert entry.actor == marketing_user
         assert entry.changes["base_cashback_percent"] == ["5.00", "7.00"]
-        assert entry.changes["activation_delay_days"] == ["0", "14"]
+        assert entry.changes["activation_delay_days"] == [0, 14]  # day counts stored as numbers
 
     @pytest.mark.parametrize(
         ("field", "value", "message"),

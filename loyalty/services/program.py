@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.audit import AuditAction, audit_record
+from core.audit import AuditAction, audit_record, audit_value
 
 from ..exceptions import InvalidInput
 from ..models import ProgramSettings
@@ -58,7 +58,7 @@ def program_settings_update(*, actor: Any, origin: str = "", **fields: Any) -> P
             value = _normalised(field, value)
             old = getattr(program, field)
             if old != value:
-                changes[field] = [None if old is None else str(old), None if value is None else str(value)]
+                changes[field] = [audit_value(old), audit_value(value)]
                 setattr(program, field, value)
         if not changes:
             return program

@@ -8,7 +8,7 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import AuditAction, audit_record
+from core.audit import AuditAction, audit_record, audit_value
 from customers.models import Customer
 
 from .. import rules
@@ -259,23 +259,27 @@ def tiers_save(*, tiers: list[dict[str, Any]], actor: Any, origin: str = "") -> 
         # Free the unique `order` and `code` values first, so that tiers can swap places.
         for index, tier in enumerate(existing.values()):
             Tier.objects.filter(pk=tier.pk).update(order=10000 + index, code=f"__tmp{tier.pk}")
-        deleted = [existing[i].name for i in set(existing) - keep_ids]
+        deleted = [existing[i] for i in sorted(set(existing) - keep_ids)]
         Tier.objects.filter(pk__in=set(existing) - keep_ids).delete()
         saved = []
         for data in tiers:
             values = {field: data[field] for field in TIER_FIELDS}
             if data.get("id"):
                 old = existing[data["id"]]
-                diff = {f: [str(getattr(old, f)), str(values[f])] for f in TIER_FIELDS if getattr(old, f) != values[f]}
+                diff = {
+                    f: [audit_value(getattr(old, f)), audit_value(values[f])]
+                    for f in TIER_FIELDS
+                    if getattr(old, f) != values[f]
+                }
                 if diff:
                     changes[old.name] = diff
                 Tier.objects.filter(pk=old.pk).update(**values)
                 saved.append(Tier.objects.get(pk=old.pk))
             else:
                 saved.append(Tier.objects.create(**values))
-                changes[values["name"]] = "created"
-        for name in deleted:
-            changes[name] = "deleted"
+                changes[values["name"]] = {"created": {f: audit_value(values[f]) for f in TIER_FIELDS}}
+        for tier in deleted:
+            changes[tier.name] = {"deleted": {f: audit_value(getattr(tier, f)) for f in TIER_FIELDS}}
         if changes:
             audit_record(
                 action=AuditAction.TIERS_UPDATE,

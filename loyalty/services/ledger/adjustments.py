@@ -82,6 +82,7 @@ def points_adjust(
 
     def create(account: PointsAccount) -> LedgerEntry:
         now = account.now
+        balance_before = account.balance
         if points > 0:
             entry = credit(
                 account=account,
@@ -123,7 +124,12 @@ def points_adjust(
             % {"points": points, "customer": account.pk, "reason": reason},
             actor=actor,
             origin=origin,
-            changes={"customer": account.pk, "points": points, "reason": reason, "balance_after": account.balance},
+            changes={
+                "customer": account.pk,
+                "points": points,
+                "reason": reason,
+                "balance": [balance_before, account.balance],
+            },
             at=now,
         )
         return entry

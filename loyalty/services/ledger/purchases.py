@@ -9,6 +9,7 @@ from django.db import IntegrityError
 from django.db.models import Model, Q
 from django.utils.translation import gettext as _
 
+from core.audit import AuditAction, audit_record, audit_value
 from core.idempotency import once_per_key, request_fingerprint
 from customers.services import customer_purchase_dates_touch
 
@@ -167,6 +168,7 @@ def _purchase_create(
         raise DuplicateReceipt(external_id=external_id, purchase_id=earlier.pk)
     tiers = tiers_list()
     owed_before = account.points_owed
+    balance_before = account.balance
     # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one.
     _tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers)
     if redeem:
@@ -232,9 +234,40 @@ def _purchase_create(
     purchase.balance_after = account.balance
     customer_purchase_dates_touch(customer_id=account.pk, at=now)
     tier_upgrade_on_purchase(customer_id=account.pk, purchase=purchase, now=now, program=program, tiers=tiers)
+    if user_or_none(actor) is not None:
+        _purchase_audit(
+            purchase=purchase, balance_before=balance_before, currency=program.currency, actor=actor, origin=origin
+        )
     purchase_recorded_publish(
         PurchaseRecorded(purchase_id=purchase.pk, customer_id=account.pk, points_earned=earned, points_redeemed=redeem)
     )
     return PurchaseResult(
         purchase=purchase, balance_after=account.balance, replayed=False, owed_settled=owed_before - account.points_owed
     )
+
+
+def _purchase_audit(*, purchase: Purchase, balance_before: int, currency: str, actor: Any, origin: str) -> None:
+    """The audit row of a purchase a person recorded (the till): who, the customer, the amounts and the
+    balance before → after. Purchases sent by API clients and the demo data are in the purchase list
+    only (no person made them; `origin` says which system)."""
+    receipt = purchase.external_id or f"#{purchase.pk}"
+    audit_record(
+        action=AuditAction.PURCHASE_RECORD,
+        obj=purchase,
+        summary=_("Purchase %(receipt)s for %(amount)s")
+        % {"receipt": receipt, "amount": money(purchase.amount, currency)},
+        actor=actor,
+        origin=origin,
+        changes={
+            "customer": purchase.customer_id,
+            "purchase": purchase.pk,
+            "receipt": receipt,
+            "amount": audit_value(purchase.amount),
+            "paid_amount": audit_value(purchase.paid_amount),
+            "redeemed_points": purchase.redeemed_points,
+            "earned_points": purchase.earned_points,
+            "balance": [balance_before, purchase.balance_after],
+        },
+        at=purchase.created_at,
+    )
+

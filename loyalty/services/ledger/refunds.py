@@ -19,12 +19,14 @@ from typing import Any
 
 from django.db.models import Model, Q, Sum
 
+from core.audit import AuditAction, audit_record, audit_value
 from core.idempotency import once_per_key, request_fingerprint
 
 from ... import reasons, rules
 from ...exceptions import RefundTooMuch, UnknownPurchase
 from ...models import LotDebit, PointsAccount, PointsLot, Purchase, Refund
 from ...selectors import balance_after_refund
+from ...templatetags.money import money
 from .core import (
     Kind,
     account_lock,
@@ -125,6 +127,7 @@ def _refund_create(
         redeemed_points=purchase.redeemed_points,
         returned_before=purchase.points_returned,
     )
+    balance_before = account.balance
     refund = Refund.objects.create(
         purchase=purchase,
         amount=amount,
@@ -178,7 +181,38 @@ def _refund_create(
     )
     purchase.save(update_fields=["refunded_amount", "points_reversed", "points_returned", "qualifying_amount"])
     account_save(account)
+    if user_or_none(actor) is not None:
+        _refund_audit(refund=refund, purchase=purchase, balance_before=balance_before, actor=actor, origin=origin)
     return RefundResult(refund=refund, balance_after=account.balance, replayed=False)
+
+
+def _refund_audit(*, refund: Refund, purchase: Purchase, balance_before: int, actor: Any, origin: str) -> None:
+    """The audit row of a refund a person recorded (the till): who, the customer, the purchase, the amount,
+    the points it moved (only the parts that are not zero) and the balance before → after. Refunds sent
+    by API clients are in the purchase's refunds only, as their purchases are."""
+    receipt = purchase.external_id or f"#{purchase.pk}"
+    points = {
+        name: getattr(refund, name)
+        for name in ("points_returned", "points_reversed", "points_expired", "points_shortfall")
+        if getattr(refund, name)
+    }
+    audit_record(
+        action=AuditAction.PURCHASE_REFUND,
+        obj=refund,
+        summary=_("Refund of %(amount)s on purchase %(receipt)s")
+        % {"amount": money(refund.amount), "receipt": receipt},
+        actor=actor,
+        origin=origin,
+        changes={
+            "customer": purchase.customer_id,
+            "purchase": purchase.pk,
+            "receipt": receipt,
+            "amount": audit_value(refund.amount),
+            **points,
+            "balance": [balance_before, refund.balance_after],
+        },
+        at=refund.created_at,
+    )
 
 
 def _expired_from(root_lot_id: int) -> int:

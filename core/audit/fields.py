@@ -1,0 +1,202 @@
+"""The fields audit entries' changes name (per action), their labels and kinds, and how a stored value
+reads in the active language."""
+
+import ast
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import phonenumbers
+from django.utils import formats
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from ..formatting import money_format, points_format
+from .actions import ERASED, AuditAction
+
+
+class Kind(StrEnum):
+    """How a stored value reads."""
+
+    TEXT = "text"
+    MONEY = "money"  # a decimal string, in the program's currency
+    POINTS = "points"  # an integer number of points
+    SIGNED_POINTS = "signed_points"  # points added (+) or taken (−)
+    COUNT = "count"  # an integer
+    PERCENT = "percent"  # a decimal string
+    DAYS = "days"  # an integer number of days
+    DATE = "date"  # an ISO date
+    BOOL = "bool"  # True/False (or "True"/"False" in rows written before audit_value)
+    PHONE = "phone"  # E.164
+    LIST = "list"  # a list of texts
+    KEY = "key"  # the visible start of an API key
+    HIDDEN = "hidden"  # used by the summary or the links, not listed
+
+
+@dataclass(frozen=True)
+class AuditField:
+    label: Any  # a lazy translation
+    kind: Kind = Kind.TEXT
+    empty: Any = None  # what an empty value means (None: a dash)
+
+
+_CUSTOMER_FIELDS = {
+    "name": AuditField(_("Name")),
+    "phone": AuditField(_("Phone"), Kind.PHONE),
+    "email": AuditField(_("Email")),
+    "birthday": AuditField(_("Birthday"), Kind.DATE),
+    "consent_email": AuditField(_("Email consent"), Kind.BOOL),
+    "consent_sms": AuditField(_("SMS consent"), Kind.BOOL),
+    "notes": AuditField(_("Notes")),
+    "card_number": AuditField(_("Card number")),
+}
+_TIER_FIELDS = {
+    "name": AuditField(_("Name")),
+    "code": AuditField(_("Code")),
+    "order": AuditField(_("Order"), Kind.COUNT),
+    "colour": AuditField(_("Colour")),
+    "threshold": AuditField(_("Threshold"), Kind.MONEY),
+    "min_purchases": AuditField(_("Min. purchases"), Kind.COUNT),
+    "cashback_percent": AuditField(_("Cashback"), Kind.PERCENT),
+    "redeem_cap_percent": AuditField(_("Redemption cap"), Kind.PERCENT),
+    "perks": AuditField(_("Perks"), Kind.LIST),
+}
+_API_CLIENT_FIELDS = {"name": AuditField(_("Name")), "key_prefix": AuditField(_("Key"), Kind.KEY)}
+_BALANCE = AuditField(_("Balance"), Kind.POINTS)
+_CUSTOMER_LINK = AuditField(_("Customer"), Kind.HIDDEN)
+_PURCHASE_LINK = AuditField(_("Purchase"), Kind.HIDDEN)
+_RECEIPT = AuditField(_("Receipt"))
+
+FIELDS: dict[str, dict[str, AuditField]] = {
+    AuditAction.CUSTOMER_ENROL: {
+        "name": AuditField(_("Name"), Kind.HIDDEN),
+        "card_number": AuditField(_("Card number"), Kind.HIDDEN),
+    },
+    AuditAction.CUSTOMER_UPDATE: _CUSTOMER_FIELDS,
+    AuditAction.CUSTOMER_IMPORT: {
+        "file": AuditField(_("File")),
+        "rows": AuditField(_("Customers"), Kind.COUNT),
+        "points": AuditField(_("Opening points"), Kind.POINTS),
+        "customers_with_balance": AuditField(_("Customers with opening points"), Kind.COUNT),
+        "job": AuditField(_("Import job"), Kind.HIDDEN),
+    },
+    AuditAction.POINTS_ADJUST: {
+        "customer": _CUSTOMER_LINK,
+        "points": AuditField(_("Points"), Kind.SIGNED_POINTS),
+        "reason": AuditField(_("Reason")),
+        "balance": _BALANCE,
+        "balance_after": AuditField(_("Balance after"), Kind.POINTS),
+    },
+    AuditAction.PURCHASE_RECORD: {
+        "customer": _CUSTOMER_LINK,
+        "purchase": _PURCHASE_LINK,
+        "receipt": _RECEIPT,
+        "amount": AuditField(_("Amount"), Kind.MONEY),
+        "paid_amount": AuditField(_("Paid in money"), Kind.MONEY),
+        "redeemed_points": AuditField(_("Paid with points"), Kind.POINTS),
+        "earned_points": AuditField(_("Points earned"), Kind.POINTS),
+        "balance": _BALANCE,
+    },
+    AuditAction.PURCHASE_REFUND: {
+        "customer": _CUSTOMER_LINK,
+        "purchase": _PURCHASE_LINK,
+        "receipt": _RECEIPT,
+        "amount": AuditField(_("Refunded amount"), Kind.MONEY),
+        "points_returned": AuditField(_("Points returned"), Kind.POINTS),
+        "points_reversed": AuditField(_("Cashback taken back"), Kind.POINTS),
+        "points_expired": AuditField(_("Cashback not taken back (had expired)"), Kind.POINTS),
+        "points_shortfall": AuditField(_("Points owed"), Kind.POINTS),
+        "balance": _BALANCE,
+    },
+    AuditAction.SETTINGS_UPDATE: {
+        "currency": AuditField(_("Currency")),
+        "point_value": AuditField(_("Point value"), Kind.MONEY),
+        "base_cashback_percent": AuditField(_("Base cashback"), Kind.PERCENT),
+        "redeem_cap_percent": AuditField(_("Redemption cap"), Kind.PERCENT),
+        "points_lifetime_days": AuditField(_("Point lifetime"), Kind.DAYS, empty=_("points never expire")),
+        "activation_delay_days": AuditField(_("Activation delay"), Kind.DAYS),
+        "tier_window_days": AuditField(_("Tier qualification window"), Kind.DAYS, empty=_("lifetime spend")),
+        "tier_grace_days": AuditField(_("Tier downgrade grace period"), Kind.DAYS),
+        "manual_adjustment_limit": AuditField(_("Maximum points per manual adjustment"), Kind.POINTS),
+        "max_purchase_amount": AuditField(_("Largest purchase accepted"), Kind.MONEY),
+    },
+    AuditAction.TIERS_UPDATE: _TIER_FIELDS,  # nested: {tier name: {field: [old, new]}}
+    AuditAction.API_CLIENT_CREATE: _API_CLIENT_FIELDS,
+    AuditAction.API_CLIENT_REVOKE: _API_CLIENT_FIELDS,
+    AuditAction.API_CLIENT_ROTATE: _API_CLIENT_FIELDS,
+}
+
+
+def decimal_value(value: Any) -> Decimal:
+    """A stored amount as a Decimal; ValueError (or InvalidOperation) for anything not a finite number."""
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise ValueError(value)
+    return number
+
+
+def _plain_number(value: Any) -> str:
+    """A decimal without trailing zeros, in the language's format: "7.50" → "7.5" / "7,5"."""
+    number = decimal_value(value).normalize()
+    if number == number.to_integral_value():
+        number = number.quantize(Decimal(1))
+    return formats.number_format(number, use_l10n=True, force_grouping=True)
+
+
+def signed_points_format(value: Any) -> str:
+    """Points with their sign and grouping: 1500 → "+1,500", -1 → "−1" (a minus sign, not a hyphen)."""
+    points = int(value)
+    return ("+" if points > 0 else "−" if points < 0 else "") + points_format(abs(points))
+
+
+def _phone(value: Any) -> str:
+    number = phonenumbers.parse(str(value), None)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def _perks(value: Any) -> str:
+    if isinstance(value, str):  # rows written before audit_value stored str(list): "['Free coffee']"
+        value = ast.literal_eval(value) if value.startswith("[") else [value]
+    return ", ".join(str(item) for item in value) if value else "—"
+
+
+def _days(value: Any) -> str:
+    days = int(value)
+    return ngettext("%(n)s day", "%(n)s days", days) % {"n": points_format(days)}
+
+
+_FORMATTERS: dict[Kind, Callable[[Any, str], str]] = {
+    Kind.MONEY: lambda value, currency: money_format(decimal_value(value), currency),
+    Kind.POINTS: lambda value, currency: points_format(int(value)),
+    Kind.SIGNED_POINTS: lambda value, currency: signed_points_format(value),
+    Kind.COUNT: lambda value, currency: points_format(int(value)),
+    Kind.PERCENT: lambda value, currency: f"{_plain_number(value)}\u00a0%",
+    Kind.DAYS: lambda value, currency: _days(value),
+    Kind.DATE: lambda value, currency: formats.date_format(dt.date.fromisoformat(str(value)), "DATE_FORMAT"),
+    Kind.BOOL: lambda value, currency: str(_("Yes") if value in (True, "True", "true") else _("No")),
+    Kind.PHONE: lambda value, currency: _phone(value),
+    Kind.LIST: lambda value, currency: _perks(value),
+    Kind.KEY: lambda value, currency: f"{value}…",
+}
+
+
+def audit_value_format(value: Any, audit_field: AuditField, *, currency: str) -> str:
+    """A stored value as people read it in the active language: money with grouping and the currency
+    sign ("15,000.00 ₽" / "15 000,00 ₽"), points and counts with grouping, percentages ("7.5 %"), days
+    with their plural, dates in the language's format, Yes/No, phones spaced for reading; empty values
+    as a dash (or the field's meaning of empty: "points never expire"), erased ones as "(erased)". A
+    value that does not parse as its kind (an old row) is shown as stored."""
+    if value is None or value in ("", "None"):
+        return str(audit_field.empty) if audit_field.empty is not None else "—"
+    if value == ERASED:
+        return gettext("(erased)")
+    formatter = _FORMATTERS.get(audit_field.kind)
+    if formatter is None:
+        return str(value)
+    try:
+        return formatter(value, currency)
+    except (ValueError, TypeError, ArithmeticError, SyntaxError, phonenumbers.NumberParseException):
+        return str(value)
