@@ -1,5 +1,7 @@
 """The audit log page (console.views.audit): lists and filters changes, names actions in words."""
 
+import re
+
 import pytest
 
 from loyalty import services
@@ -31,3 +33,13 @@ def test_audit_actions_are_named_in_words_in_both_languages(client, marketing_us
     client.cookies["django_language"] = "ru"
     page = client.get("/audit/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "<td>Ручная корректировка <code" in page and "<td>Клиент зарегистрирован <code" in page
+
+
+def test_the_action_filter_offers_any_action_first_in_both_languages(console):
+    def first_option(page: str) -> str:
+        select = re.search(r'<select name="action".*?</select>', page, re.S).group(0)
+        return re.findall(r"<option[^>]*>([^<]*)</option>", select)[0]
+
+    assert first_option(console.get("/audit/").content.decode()) == "Any"
+    console.cookies["django_language"] = "ru"
+    assert first_option(console.get("/audit/").content.decode()) == "Любое"
