@@ -12,3 +12,4 @@ class CashierAccess(PermissionAnchor):
     class Meta(PermissionAnchor.Meta):
         permissions = [("use_cashier", _("Can use the cashier page"))]
         verbose_name = _("till access")
+        verbose_name_plural = _("till access")

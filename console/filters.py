@@ -1,8 +1,12 @@
-"""The console's customer list filters (django-filter)."""
+"""The console's list filters (django-filter) and the customer list's sortable columns."""
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import AuditAction
@@ -23,43 +27,43 @@ def _styled(form):
     return form
 
 
+class AnyYesNoSelect(forms.NullBooleanSelect):
+    """A yes/no filter's select: "Any" (no filtering), "Yes", "No" (Django's own says "Unknown" for the
+    first, which reads as a value rather than as "don't filter")."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
+
+
 class CustomerFilter(django_filters.FilterSet):
+    """The list's filters, short selects first and the ranges last, so that the form lays out in two even
+    rows on a wide screen (customer_list.html gives the search and the ranges wider columns)."""
+
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
     tier = django_filters.ModelChoiceFilter(
-        label=_("Tier"), queryset=Tier.objects.order_by("order"), field_name="tier_status__tier"
+        label=_("Tier"),
+        queryset=Tier.objects.order_by("order"),
+        field_name="tier_status__tier",
+        empty_label=_("Any"),
     )
+    never_bought = django_filters.BooleanFilter(
+        label=_("Never bought"), field_name="last_purchase_at", lookup_expr="isnull", widget=AnyYesNoSelect
+    )
+    consent_email = django_filters.BooleanFilter(label=_("Email consent"), widget=AnyYesNoSelect)
+    consent_sms = django_filters.BooleanFilter(label=_("SMS consent"), widget=AnyYesNoSelect)
     last_purchase = django_filters.DateFromToRangeFilter(
         label=_("Last purchase"),
         field_name="last_purchase_at",
         lookup_expr="date__range",
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
     )
-    never_bought = django_filters.BooleanFilter(
-        label=_("Never bought"), field_name="last_purchase_at", lookup_expr="isnull"
-    )
     balance = django_filters.RangeFilter(label=_("Balance, points"), field_name="balance")
-    consent_email = django_filters.BooleanFilter(label=_("Email consent"))
-    consent_sms = django_filters.BooleanFilter(label=_("SMS consent"))
     joined = django_filters.DateFromToRangeFilter(
         label=_("Joined"),
         field_name="created_at",
         lookup_expr="date__range",
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
-    )
-    sort = django_filters.OrderingFilter(
-        label=_("Sort by"),
-        fields=(
-            ("created_at", "joined"),
-            ("name", "name"),
-            ("last_purchase_at", "last_purchase"),
-            ("balance", "balance"),
-        ),
-        field_labels={
-            "joined": _("Joined"),
-            "name": _("Name"),
-            "last_purchase": _("Last purchase"),
-            "balance": _("Balance"),
-        },
     )
 
     class Meta:
@@ -79,6 +83,94 @@ class CustomerFilter(django_filters.FilterSet):
     @property
     def form(self):
         return _styled(super().form)
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """One column header of the customer list: its label and, for a sortable column, the link that sorts
+    by it (`url`), the arrow of the current sort (`arrow`, "" elsewhere), `aria_sort` for screen readers and
+    the link's `title` ("Sort by “Balance”, descending")."""
+
+    label: str
+    url: str = ""
+    arrow: str = ""
+    aria_sort: str = ""
+    title: str = ""
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerSort:
+    """The customer list's order, as the `sort` URL parameter says it: a column key ("balance"), with a
+    leading "-" for descending ("-balance"). Not personal data, so it travels in the URL (the filters stay
+    in the session). Ties are broken by the customer's id, so that pages never repeat or skip a row; rows
+    without a value (no tier, never bought) come last in either direction."""
+
+    column: str = "joined"
+    descending: bool = True
+
+    # column key -> (header label, queryset field or None when the column does not sort, numeric)
+    COLUMNS: ClassVar[dict[str, tuple[Any, str | None, bool]]] = {
+        "name": (_("Name"), "name", False),
+        "phone": (_("Phone"), None, False),
+        "card": (_("Card"), None, False),
+        "tier": (_("Tier"), "tier_status__tier__order", False),
+        "balance": (_("Balance"), "balance", True),
+        "joined": (_("Joined"), "created_at", False),
+        "last_purchase": (_("Last purchase"), "last_purchase_at", False),
+    }
+
+    @classmethod
+    def parse(cls, value: str | None) -> "CustomerSort":
+        """The order a `sort` value asks for; the default (newest first) for an empty or unknown value."""
+        value = (value or "").strip()
+        descending = value.startswith("-")
+        column = value[1:] if descending else value
+        if cls.COLUMNS.get(column, (None, None))[1] is None:
+            return cls()
+        return cls(column=column, descending=descending)
+
+    @property
+    def param(self) -> str:
+        """The `sort` URL value: "balance" or "-balance"."""
+        return f"-{self.column}" if self.descending else self.column
+
+    @property
+    def is_default(self) -> bool:
+        return self == CustomerSort()
+
+    def apply(self, queryset: QuerySet) -> QuerySet:
+        field = F(self.COLUMNS[self.column][1])
+        if self.descending:
+            return queryset.order_by(field.desc(nulls_last=True), "-id")
+        return queryset.order_by(field.asc(nulls_last=True), "id")
+
+    def headers(self, query: str) -> list[SortHeader]:
+        """The table's headers. A click on a column sorts by it, ascending; on the current column, the other
+        way round. `query` is the rest of the list's URL (the filter token), kept by every link."""
+        prefix = f"?{query}&sort=" if query else "?sort="
+        headers = []
+        for column, (label, field, numeric) in self.COLUMNS.items():
+            if field is None:
+                headers.append(SortHeader(label=str(label), numeric=numeric))
+                continue
+            current = column == self.column
+            descending = current and not self.descending
+            if descending:
+                title = gettext("Sort by “%(column)s”, descending") % {"column": label}
+            else:
+                title = gettext("Sort by “%(column)s”, ascending") % {"column": label}
+            headers.append(
+                SortHeader(
+                    label=str(label),
+                    url=prefix + (f"-{column}" if descending else column),
+                    arrow=("↓" if self.descending else "↑") if current else "",
+                    aria_sort=("descending" if self.descending else "ascending") if current else "",
+                    title=title,
+                    numeric=numeric,
+                )
+            )
+        return headers
 
 
 # A customer filter naming more people than this (part of a common name) looks at the first ones only.

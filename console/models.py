@@ -12,3 +12,4 @@ class ConsoleAccess(PermissionAnchor):
     class Meta(PermissionAnchor.Meta):
         permissions = [("view_dashboard", _("Can view the back-office overview and analytics"))]
         verbose_name = _("back-office access")
+        verbose_name_plural = _("back-office access")

@@ -319,3 +319,13 @@ class TestFilters:
         assert "Program settings changed" in filtered and "Enrolled Anna Petrova" not in filtered
         by_who = audit_text(console, actor="marketing")
         assert "Program settings changed" in by_who and "Enrolled Anna Petrova" not in by_who
+
+
+def test_the_action_filter_offers_all_actions_first_in_both_languages(console):
+    def first_option(page: str) -> str:
+        select = re.search(r'<select name="action".*?</select>', page, re.S).group(0)
+        return re.findall(r"<option[^>]*>([^<]*)</option>", select)[0]
+
+    assert first_option(console.get("/audit/").content.decode()) == "All actions"
+    console.cookies["django_language"] = "ru"
+    assert first_option(console.get("/audit/").content.decode()) == "Все действия"

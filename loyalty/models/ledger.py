@@ -14,7 +14,9 @@ from customers.models import Customer
 class PointsAccount(models.Model):
     """The cached balance of one customer. Changed only by ledger services, under a row lock."""
 
-    customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.PROTECT, related_name="points_account")
+    customer = models.OneToOneField(
+        Customer, verbose_name=_("customer"), primary_key=True, on_delete=models.PROTECT, related_name="points_account"
+    )
     balance = models.BigIntegerField(_("balance"), default=0)
     # Points a refund should have taken back but the customer had already spent (the refund's shortfall):
     # a debt that later credits pay first. Never below zero, never forgotten.
@@ -47,15 +49,27 @@ class LedgerEntry(models.Model):
         IMPORT = "import", _("Import")
         OWED_SETTLED = "owed_settled", _("Points owed settled")
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="ledger_entries")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="ledger_entries"
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     points = models.BigIntegerField(_("points"))
     reason = models.CharField(_("reason"), max_length=300)
     purchase = models.ForeignKey(
-        "loyalty.Purchase", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+        "loyalty.Purchase",
+        verbose_name=_("purchase"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
     )
     refund = models.ForeignKey(
-        "loyalty.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+        "loyalty.Refund",
+        verbose_name=_("refund"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
     )
     # A campaign or another source outside this app, e.g. "campaign:12".
     source = models.CharField(_("source"), max_length=100, blank=True)
@@ -99,8 +113,12 @@ class PointsLot(models.Model):
     Debits take points from lots, soonest expiry first; a lot's remainder never goes below zero.
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="points_lots")
-    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="lot")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="points_lots"
+    )
+    entry = models.OneToOneField(
+        LedgerEntry, verbose_name=_("ledger entry"), on_delete=models.PROTECT, related_name="lot"
+    )
     # For points a refund returned: the lot they first came from (its root, through any number of
     # redemptions and returns). A refund of the purchase that earned that lot takes these back first.
     origin_lot = models.ForeignKey(
@@ -135,11 +153,15 @@ class PointsLot(models.Model):
 class LotDebit(models.Model):
     """How many points a debit entry took from which lot (so a refund can return them faithfully)."""
 
-    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="debits")
-    lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="debits")
-    points = models.PositiveBigIntegerField()
+    entry = models.ForeignKey(
+        LedgerEntry, verbose_name=_("ledger entry"), on_delete=models.PROTECT, related_name="debits"
+    )
+    lot = models.ForeignKey(PointsLot, verbose_name=_("points lot"), on_delete=models.PROTECT, related_name="debits")
+    points = models.PositiveBigIntegerField(_("points taken"))
 
     class Meta:
+        verbose_name = _("points taken from a lot")
+        verbose_name_plural = _("points taken from lots")
         constraints = [models.CheckConstraint(condition=Q(points__gt=0), name="loyalty_lotdebit_points_positive")]
 
     def __str__(self) -> str:

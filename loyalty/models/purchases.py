@@ -16,7 +16,9 @@ from .program import MONEY, PERCENT
 
 
 class Purchase(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="purchases")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="purchases"
+    )
     amount = models.DecimalField(_("amount"), **MONEY)
     redeemed_points = models.PositiveBigIntegerField(_("points redeemed"), default=0)
     paid_amount = models.DecimalField(_("paid in money"), **MONEY)
@@ -38,7 +40,12 @@ class Purchase(models.Model):
     # Hash of the request that created the purchase: the same key with another body is a conflict.
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # The API client that recorded it (None: the till, the console, an import or the demo data). An API
     # client sees and refunds only its own purchases.
@@ -97,7 +104,7 @@ class Purchase(models.Model):
 
 
 class PurchaseLine(models.Model):
-    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="lines")
+    purchase = models.ForeignKey(Purchase, verbose_name=_("purchase"), on_delete=models.PROTECT, related_name="lines")
     sku = models.CharField(_("SKU"), max_length=64, blank=True)
     category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)
     amount = models.DecimalField(_("amount"), **MONEY)
@@ -114,7 +121,7 @@ class PurchaseLine(models.Model):
 
 
 class Refund(models.Model):
-    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="refunds")
+    purchase = models.ForeignKey(Purchase, verbose_name=_("purchase"), on_delete=models.PROTECT, related_name="refunds")
     amount = models.DecimalField(_("refunded amount"), **MONEY)
     points_reversed = models.PositiveBigIntegerField(_("earned points reversed"), default=0)
     points_returned = models.PositiveBigIntegerField(_("redeemed points returned"), default=0)
@@ -127,7 +134,12 @@ class Refund(models.Model):
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     origin = models.CharField(_("origin"), max_length=100, blank=True)
     # The customer's balance when it was recorded: what a replayed request answers again.

@@ -68,8 +68,10 @@ class Tier(models.Model):
 class TierStatus(models.Model):
     """A customer's current tier. `below_since` is the first review date that found them under it."""
 
-    customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.PROTECT, related_name="tier_status")
-    tier = models.ForeignKey(Tier, null=True, on_delete=models.PROTECT, related_name="statuses")
+    customer = models.OneToOneField(
+        Customer, verbose_name=_("customer"), primary_key=True, on_delete=models.PROTECT, related_name="tier_status"
+    )
+    tier = models.ForeignKey(Tier, verbose_name=_("tier"), null=True, on_delete=models.PROTECT, related_name="statuses")
     below_since = models.DateField(_("below the threshold since"), null=True, blank=True)
     changed_at = models.DateTimeField(_("tier since"))
 
@@ -90,12 +92,25 @@ class TierChange(models.Model):
         UPGRADE_REVIEW = "upgrade_review", _("Upgraded at the daily review")
         DOWNGRADE_REVIEW = "downgrade_review", _("Downgraded after the grace period")
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tier_changes")
-    from_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    to_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="tier_changes"
+    )
+    from_tier = models.ForeignKey(
+        Tier, verbose_name=_("from tier"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_tier = models.ForeignKey(
+        Tier, verbose_name=_("to tier"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     spend = models.DecimalField(_("qualifying spend"), null=True, blank=True, **MONEY)
-    purchase = models.ForeignKey("loyalty.Purchase", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    purchase = models.ForeignKey(
+        "loyalty.Purchase",
+        verbose_name=_("purchase"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     review_date = models.DateField(_("review date"), null=True, blank=True)
     created_at = models.DateTimeField(_("date"), db_index=True)
 
