@@ -270,4 +270,3 @@ def _purchase_audit(*, purchase: Purchase, balance_before: int, currency: str, a
         },
         at=purchase.created_at,
     )
-

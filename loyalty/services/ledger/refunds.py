@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Model, Q, Sum
+from django.utils.translation import gettext as _
 
 from core.audit import AuditAction, audit_record, audit_value
 from core.idempotency import once_per_key, request_fingerprint
