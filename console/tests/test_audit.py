@@ -278,7 +278,9 @@ class TestTillPurchasesAndRefunds:
         )
         assert response.status_code == 302
         purchase = customer.purchases.get()
-        refund = till.post(f"/cashier/purchase/{purchase.pk}/refund/", {"amount": "400", "scope": "amount", "idempotency_key": "r-1"})
+        refund = till.post(
+            f"/cashier/purchase/{purchase.pk}/refund/", {"amount": "400", "scope": "amount", "idempotency_key": "r-1"}
+        )
         assert refund.status_code == 302
         page = audit_text(console, action="purchase.record")
         assert f"cashier Till Purchase recorded Anna Petrova Purchase R-1 for {rub('1,000.00')}" in page
