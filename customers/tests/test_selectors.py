@@ -2,6 +2,8 @@
 
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from customers.models import Customer
 from customers.selectors import customer_lookup
@@ -106,6 +108,14 @@ class TestLookupAtTheTill:
         assert customer_lookup("семенова") == [people["alena"], people["olga"]]
         assert customer_lookup("Семёнова 4567") == [people["alena"]]
         assert customer_lookup("4567") == [people["alena"], people["valeria"]]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40))
+def test_any_text_is_searched_or_refused_never_an_error(customer, text):
+    """Whatever a cashier (or a scanner) types: a list, never a database error from the query's syntax."""
+    assert isinstance(customer_lookup(text + " " + text[::-1]), list)
+    assert isinstance(customer_lookup(text), list)
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the indexes are PostgreSQL's")
