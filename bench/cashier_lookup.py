@@ -10,12 +10,12 @@ client, and reports the server-side time:
 - lookup by kind, each POST /cashier/ q=… (--lookups of each):
   - phone or card: a random customer's phone typed in one of three formats, or a card number as a
     scanner types it (one match → the redirect to the card);
-  - last 4 digits: `4567` (100 customers end so at 1 000 000: the first 20 by name in the pick list);
+  - last 4 digits: `4567` (100 customers end so at 1 000 000: 20 of them in the pick list);
   - surname first: `степанова валерия` for "Валерия Степанова" (about 50 customers share a full name);
   - ё typed as е: `Семенова Алена` for "Алёна Семёнова";
   - surname + last 4 digits: `Степанова 4567` (mostly one customer: the card; a pick list where the
     surname is inside another, as Панов in Степанов);
-  - surname only: `Степанова` (about 2 400 customers: the first 20 by name, "add the name");
+  - surname only: `Степанова` (about 2 400 customers: 20 of them, "add the name");
 - card: GET /cashier/customer/<id>/ (what the cashier sees next);
 - purchase: POST /cashier/customer/<id>/purchase/ redeeming points, the receipt redirect included.
 Goals on this 2-core machine: lookup p95 under 20 ms (every kind), purchase under 50 ms.

@@ -76,6 +76,18 @@ def _phone_ends_with(queryset: QuerySet[Customer], digits: str) -> QuerySet[Cust
     return queryset.filter(phone__endswith=digits)
 
 
+def _some_by_name(queryset: QuerySet[Customer], limit: int) -> list[Customer]:
+    """Up to `limit` customers of `queryset`, sorted by name (lower case, ё as е) and id.
+
+    The database returns the first `limit` it finds, in no order: when more match, the till shows
+    these and asks for more of the name or phone. Asking it for the first `limit` by name instead
+    means reading and sorting every match: for a surname alone (2 400 of 1 000 000 customers) that
+    was 10 ms p50 / 13 ms p95 of the lookup, against 2-3 ms for the first ones found.
+    """
+    found = list(queryset.order_by()[:limit])
+    return sorted(found, key=lambda customer: (rules.name_search_form(customer.name), customer.pk))
+
+
 def customer_lookup(query: str, *, limit: int = 20) -> list[Customer]:
     """Find customers for the till (and the API's exact lookup) from what a cashier types.
 
@@ -83,7 +95,8 @@ def customer_lookup(query: str, *, limit: int = 20) -> list[Customer]:
     - a scanned card number, or a whole phone in any format: that customer only, at once (a unique index);
     - otherwise the last 4 or more digits of a phone (`4567`, `45-67`), name words in any order, case and
       with `е` = `ё` (`Семенова валерия` finds "Валерия Семёнова"), or both (`Семёнова 4567`): up to
-      `limit` customers, ordered by name. On PostgreSQL a name word matches the start of a word of the
+      `limit` customers, sorted by name (when more match, which ones is the database's choice: see
+      _some_by_name). On PostgreSQL a name word matches the start of a word of the
       name (`степ` finds "Степанова", fast); only when that finds nobody, anywhere in the name (`панова`).
       SQLite matches anywhere at once.
     A query rules.lookup_query_parse refuses (fewer than 4 digits, fewer than two letters) finds nobody;
@@ -108,12 +121,12 @@ def customer_lookup(query: str, *, limit: int = 20) -> list[Customer]:
     if lookup.digits:
         queryset = _phone_ends_with(queryset, lookup.digits)
     if lookup.words and connection.vendor == "postgresql":
-        found = list(_name_words_start(queryset, lookup.words).order_by("name", "id")[:limit])
+        found = _some_by_name(_name_words_start(queryset, lookup.words), limit)
         if found:
             return found
     if lookup.words:
         queryset = _name_holds(queryset, lookup.words)
-    return list(queryset.order_by("name", "id")[:limit])
+    return _some_by_name(queryset, limit)
 
 
 def customer_get(customer_id: int) -> Customer | None:

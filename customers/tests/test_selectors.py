@@ -95,7 +95,8 @@ class TestLookupAtTheTill:
         assert customer_lookup(ending) == []
 
     def test_limit(self, people):
-        assert customer_lookup("4567", limit=1) == [people["alena"]]
+        found = customer_lookup("4567", limit=1)
+        assert len(found) == 1 and found[0] in (people["alena"], people["valeria"])
 
     def test_the_fallback_without_postgresql_finds_the_same(self, people, monkeypatch):
         """SQLite (the demo) has neither index: a regular expression with [её] and a suffix match instead."""
