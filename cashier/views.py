@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.permissions import permission_required
-from customers.rules import phone_mask, phone_try_normalize
+from customers.rules import lookup_query_parse, phone_mask, phone_try_normalize
 from customers.selectors import customer_get, customer_lookup
 from customers.services import customer_enrol
 from loyalty import rules
@@ -49,20 +49,29 @@ def _new_key() -> str:
     return uuid.uuid4().hex
 
 
+PICK_LIST_SIZE = 20  # customers shown when several match; more means "add the name or more digits"
+
+
 @cashier_required
 def search(request: HttpRequest) -> HttpResponse:
     """Find a customer. The query is POSTed, never put in the URL: a phone in a query string would land in
     every access log and browser history (issue #11). A single match opens the card (its URL holds only
-    the id); no match offers to enrol the searched phone, kept in the session for the enrol form."""
+    the id); several show a pick list (phones masked); no match offers to enrol the searched phone, kept
+    in the session for the enrol form. A query too short to search (3 digits, 1 letter) says so."""
     form = CashierSearchForm(request.POST if request.method == "POST" else None)
     context: dict = {"form": form, "receipt_form": ReceiptSearchForm()}
     if request.method == "POST" and form.is_valid():
         query = form.cleaned_data["q"]
-        found = customer_lookup(query)
+        problem = lookup_query_parse(query).problem
+        if problem:
+            context["error"] = problem
+            return render(request, "cashier/search.html", context)
+        found = customer_lookup(query, limit=PICK_LIST_SIZE + 1)
         if len(found) == 1:
             return redirect("cashier:customer", customer_id=found[0].pk)
         context["query"] = query
-        context["results"] = [{"customer": c, "phone": phone_mask(c.phone)} for c in found]
+        context["more"] = len(found) > PICK_LIST_SIZE
+        context["results"] = [{"customer": c, "phone": phone_mask(c.phone)} for c in found[:PICK_LIST_SIZE]]
         if not found:
             request.session[ENROL_PHONE_KEY] = phone_try_normalize(query) or ""
             context["enrol_url"] = reverse("cashier:enrol") + "?from=search"

@@ -3,6 +3,7 @@
 import datetime as dt
 import random
 import secrets
+from dataclasses import dataclass
 
 import phonenumbers
 from django.conf import settings
@@ -106,6 +107,73 @@ def card_number_validate(card_number: str) -> str:
     if not card_number_is_valid(card_number):
         raise InvalidCardNumber(_("“%(card)s” is not a valid card number.") % {"card": card_number})
     return card_number
+
+
+LOOKUP_PHONE_END_DIGITS = 4  # "the last four digits, please": fewer would match a tenth of the base
+LOOKUP_NAME_LETTERS = 2
+_DIGITS = frozenset("0123456789")  # not str.isdigit: "²" or "٣" are no part of a phone
+_PHONE_PUNCTUATION = frozenset("+-().")
+
+
+def name_search_form(text: str) -> str:
+    """A name as the lookup compares names: lower case, `ё` read as `е`, words apart by one space.
+
+    `"  Семёнова  ВАЛЕРИЯ "` → `"семенова валерия"`. The database side of the comparison is the
+    expression indexed by migration customers 0011 (customers.selectors._name_key).
+    """
+    return " ".join((text or "").lower().replace("ё", "е").split())
+
+
+@dataclass(frozen=True)
+class LookupQuery:
+    """What a cashier typed into the search, taken apart by `lookup_query_parse`."""
+
+    text: str  # as typed, trimmed
+    email: str = ""  # lower-cased, when the text is an email address (it holds "@")
+    digits: str = ""  # the digits of the number-like words: a card, a whole phone or a phone's last digits
+    number: str = ""  # those words as typed, e.g. "8 (912) 345-67-89", for phone_normalize
+    words: tuple[str, ...] = ()  # the other words in name_search_form, to be found in a name in any order
+    problem: str = ""  # why it cannot be searched, in words for the cashier; "" when it can
+
+    @property
+    def is_number(self) -> bool:
+        """Only digits and phone punctuation: a card number or a phone, whole or its last digits."""
+        return bool(self.digits) and not self.words
+
+
+def _is_number_word(word: str) -> bool:
+    return any(ch in _DIGITS for ch in word) and all(ch in _DIGITS or ch in _PHONE_PUNCTUATION for ch in word)
+
+
+def lookup_query_parse(text: str) -> LookupQuery:
+    """Take a till search apart: an email; a number (card, phone in any format, or the last 4+ digits of
+    a phone); or name words in any order, optionally with a phone's last digits (`Степанова 4567`).
+
+    Never raises: a query that cannot be searched has `problem` set — nothing typed, fewer than
+    LOOKUP_PHONE_END_DIGITS (4) digits, or fewer than two letters of a name.
+    """
+    text = (text or "").strip()
+    if not text:
+        return LookupQuery(
+            text, problem=_("Type a phone number, a card number, an email or at least two letters of a name.")
+        )
+    if "@" in text:
+        return LookupQuery(text, email=text.lower())
+    numbers = [word for word in text.split() if _is_number_word(word)]
+    names = [word for word in text.split() if not _is_number_word(word) and any(ch.isalnum() for ch in word)]
+    digits = "".join(ch for word in numbers for ch in word if ch in _DIGITS)
+    words = tuple(name_search_form(word) for word in names)
+    query = LookupQuery(text, digits=digits, number=" ".join(numbers), words=words)
+    if digits and len(digits) < LOOKUP_PHONE_END_DIGITS:
+        problem = _("“%(query)s” is too short: type at least the last %(count)s digits of the phone.") % {
+            "query": text,
+            "count": LOOKUP_PHONE_END_DIGITS,
+        }
+        return LookupQuery(text, digits=digits, words=words, problem=problem)
+    if not digits and sum(ch.isalpha() for word in words for ch in word) < LOOKUP_NAME_LETTERS:
+        problem = _("“%(query)s” is too short: type at least two letters of the name.") % {"query": text}
+        return LookupQuery(text, words=words, problem=problem)
+    return query
 
 
 REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till

@@ -1,36 +1,132 @@
 """Reads for customers."""
 
-from django.db.models import Q, QuerySet
+import re
+
+from django.db import connection
+from django.db.models import BooleanField, Func, Q, QuerySet, Value
+from django.db.models.functions import Lower, Replace, Reverse, Upper
 
 from . import rules
 from .models import Customer
 
 
-def customer_lookup(query: str, *, limit: int = 20) -> list[Customer]:
-    """Find customers by a phone in any format, a card number, an email or part of the name.
+def _name_key() -> Replace:
+    """The name as the lookup compares it on PostgreSQL: `replace(lower(name), 'ё', 'е')` (lower case by
+    the database's UTF-8 locale, ё read as е)."""
+    return Replace(Lower("name"), Value("ё"), Value("е"))
 
-    An exact identifier (card, phone, email) wins outright; otherwise up to `limit` name matches.
+
+class _TextMatch(Func):
+    """`tsvector @@ tsquery`, usable as a filter condition."""
+
+    arg_joiner = " @@ "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+
+def _tsquery_prefix(word: str) -> str:
+    """A word as a quoted tsquery prefix: `о'нил` → `'о''нил':*`."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "':*"
+
+
+def _name_words_start(queryset: QuerySet[Customer], words: tuple[str, ...]) -> QuerySet[Customer]:
+    """PostgreSQL only: customers with, for each of `words` (in rules.name_search_form), a word of the name
+    that starts so, in any order: `степанова вал` finds "Валерия Степанова".
+
+    The condition is `to_tsvector('simple', replace(lower(name), 'ё', 'е')) @@ to_tsquery('simple',
+    'степанова':* & 'вал':*)`, the very expression migration 0011 indexes (GIN): keep the two identical,
+    or the planner scans every customer. Each word has its own posting list there, so a full name costs
+    1-4 ms at 1 000 000 customers (a trigram index spent 14-43 ms on the same queries, both measured
+    with the load average at 5).
     """
-    text = (query or "").strip()
-    if not text:
+    return queryset.filter(
+        _TextMatch(
+            Func(Value("simple"), _name_key(), function="to_tsvector"),
+            Func(Value("simple"), Value(" & ".join(_tsquery_prefix(word) for word in words)), function="to_tsquery"),
+        )
+    )
+
+
+def _name_holds(queryset: QuerySet[Customer], words: tuple[str, ...]) -> QuerySet[Customer]:
+    """Customers whose name holds each of `words` (in rules.name_search_form) anywhere, in any order and
+    case, with ё and е alike: a regular expression per word with [её].
+
+    PostgreSQL: on UPPER(name), which migration 0002's trigram index serves. Elsewhere (SQLite, the
+    demo): Django runs the expression in Python, row by row, case-insensitively.
+    """
+    for word in words:
+        if connection.vendor == "postgresql":
+            pattern = "".join("[ЕЁ]" if ch == "Е" else re.escape(ch) for ch in word.upper())
+            queryset = queryset.alias(name_upper=Upper("name")).filter(name_upper__regex=pattern)
+        else:
+            pattern = "".join("[её]" if ch == "е" else re.escape(ch) for ch in word)
+            queryset = queryset.filter(name__iregex=pattern)
+    return queryset
+
+
+def _phone_ends_with(queryset: QuerySet[Customer], digits: str) -> QuerySet[Customer]:
+    """Customers whose phone ends with `digits`, erased customers (their phone is "+0" and the id) left out.
+
+    PostgreSQL: a prefix of the reversed phone, which the index of migration 0011 serves; elsewhere a
+    plain suffix match (a scan).
+    """
+    queryset = queryset.filter(erased_at__isnull=True)
+    if connection.vendor == "postgresql":
+        return queryset.alias(phone_reversed=Reverse("phone")).filter(phone_reversed__startswith=digits[::-1])
+    return queryset.filter(phone__endswith=digits)
+
+
+def _some_by_name(queryset: QuerySet[Customer], limit: int) -> list[Customer]:
+    """Up to `limit` customers of `queryset`, sorted by name (lower case, ё as е) and id.
+
+    The database returns the first `limit` it finds, in no order: when more match, the till shows
+    these and asks for more of the name or phone. Asking it for the first `limit` by name instead
+    means reading and sorting every match: for a surname alone (2 400 of 1 000 000 customers) that
+    was 10 ms p50 / 13 ms p95 of the lookup, against 2-3 ms for the first ones found.
+    """
+    found = list(queryset.order_by()[:limit])
+    return sorted(found, key=lambda customer: (rules.name_search_form(customer.name), customer.pk))
+
+
+def customer_lookup(query: str, *, limit: int = 20) -> list[Customer]:
+    """Find customers for the till (and the API's exact lookup) from what a cashier types.
+
+    - an email (holds "@"): that address, any case;
+    - a scanned card number, or a whole phone in any format: that customer only, at once (a unique index);
+    - otherwise the last 4 or more digits of a phone (`4567`, `45-67`), name words in any order, case and
+      with `е` = `ё` (`Семенова валерия` finds "Валерия Семёнова"), or both (`Семёнова 4567`): up to
+      `limit` customers, sorted by name (when more match, which ones is the database's choice: see
+      _some_by_name). On PostgreSQL a name word matches the start of a word of the
+      name (`степ` finds "Степанова", fast); only when that finds nobody, anywhere in the name (`панова`).
+      SQLite matches anywhere at once.
+    A query rules.lookup_query_parse refuses (fewer than 4 digits, fewer than two letters) finds nobody;
+    the till shows why. Returns a list of Customer.
+    """
+    lookup = rules.lookup_query_parse(query)
+    if lookup.problem:
         return []
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if text.isdigit() and rules.card_number_is_valid(text):
-        found = list(Customer.objects.filter(card_number=text)[:1])
-        if found:
-            return found
-    if digits and len(digits) >= 7 and not any(ch.isalpha() for ch in text):
-        phone = rules.phone_try_normalize(text)
+    if lookup.email:
+        return list(Customer.objects.filter(email=lookup.email)[:1])
+    if lookup.is_number:
+        if rules.card_number_is_valid(lookup.digits):
+            found = list(Customer.objects.filter(card_number=lookup.digits)[:1])
+            if found:
+                return found
+        phone = rules.phone_try_normalize(lookup.number) if len(lookup.digits) >= 7 else None
         if phone:
             found = list(Customer.objects.filter(phone=phone)[:1])
             if found:
                 return found
-        return []
-    if "@" in text:
-        return list(Customer.objects.filter(email=text.lower())[:1])
-    if len(text) < 2:
-        return []
-    return list(Customer.objects.filter(name__icontains=text).order_by("name", "id")[:limit])
+    queryset = Customer.objects.all()
+    if lookup.digits:
+        queryset = _phone_ends_with(queryset, lookup.digits)
+    if lookup.words and connection.vendor == "postgresql":
+        found = _some_by_name(_name_words_start(queryset, lookup.words), limit)
+        if found:
+            return found
+    if lookup.words:
+        queryset = _name_holds(queryset, lookup.words)
+    return _some_by_name(queryset, limit)
 
 
 def customer_get(customer_id: int) -> Customer | None:

@@ -56,10 +56,73 @@ class TestSearch:
         page = till.get("/cashier/", {"q": "+7 912 345-67-89"}).content.decode()  # an old bookmark
         assert "Anna Petrova" not in page and 'method="post"' in page
 
-    @pytest.mark.parametrize("query", ["", "   ", "a"])
-    def test_empty_or_garbage_search_says_what_to_type(self, till, program, query):
+    @pytest.mark.parametrize(
+        ("query", "message"),
+        [
+            ("", "Type a phone number, a card number, an email or at least two letters of a name."),
+            ("   ", "Type a phone number, a card number, an email or at least two letters of a name."),
+            ("a", "“a” is too short: type at least two letters of the name."),
+            ("567", "“567” is too short: type at least the last 4 digits of the phone."),
+        ],
+    )
+    def test_empty_or_too_short_search_says_what_to_type(self, till, program, query, message):
         page = till.post("/cashier/", {"q": query}).content.decode()
-        assert ("Type a phone number" in page) or ("No customer matches" in page)
+        assert message in page.replace("&ldquo;", "“").replace("&rdquo;", "”")
+        assert "No customer matches" not in page and "?from=search" not in page  # no enrolment offered
+
+
+class TestSearchLikeATill:
+    """Issue #12: the last digits of a phone, the surname first, ё = е; several matches make a pick list."""
+
+    @pytest.fixture
+    def people(self, program, customer_factory):
+        return {
+            "valeria": customer_factory(name="Валерия Степанова", phone="+7 912 100-45-67"),
+            "alena": customer_factory(name="Алёна Семёнова", phone="+7 912 200-45-67"),
+            "olga": customer_factory(name="Ольга Семенова", phone="+7 912 300-11-22"),
+        }
+
+    def test_last_four_digits_show_a_pick_list_with_masked_phones(self, till, people):
+        response = till.post("/cashier/", {"q": "4567"})
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "2 customers match “4567”: pick one." in page
+        assert "Алёна Семёнова" in page and "Валерия Степанова" in page and "Ольга" not in page
+        assert "+7 912 ***-**-67" in page and "+79122004567" not in page and "200-45-67" not in page
+        assert page.index("Алёна Семёнова") < page.index("Валерия Степанова")  # by name
+        assert f"/cashier/customer/{people['alena'].pk}/" in page
+
+    @pytest.mark.parametrize("query", ["Степанова Валерия", "валерия степанова", "1004567", "Степанова 4567"])
+    def test_one_match_by_name_or_phone_ending_opens_the_card(self, till, people, query):
+        response = till.post("/cashier/", {"q": query})
+        assert response.status_code == 302 and response.url == f"/cashier/customer/{people['valeria'].pk}/"
+
+    def test_e_finds_yo_and_yo_finds_e(self, till, people):
+        for query in ("Семенова", "семёнова"):
+            page = till.post("/cashier/", {"q": query}).content.decode()
+            assert "2 customers match" in page and "Алёна Семёнова" in page and "Ольга Семенова" in page
+        response = till.post("/cashier/", {"q": "Семенова Алена"})
+        assert response.url == f"/cashier/customer/{people['alena'].pk}/"
+        response = till.post("/cashier/", {"q": "Семёнова Ольга"})
+        assert response.url == f"/cashier/customer/{people['olga'].pk}/"
+
+    def test_more_matches_than_fit_say_how_to_narrow_them_down(self, till, program, customer_factory):
+        for n in range(21):
+            customer_factory(name=f"Ирина Петрова {n:02d}", phone=f"+7 912 5{n:02d}-77-77")
+        page = till.post("/cashier/", {"q": "7777"}).content.decode()
+        assert "More customers match “7777” than fit here; 20 of them are below." in page
+        assert page.count("Ирина Петрова") == 20
+        last = Customer.objects.get(name="Ирина Петрова 20")
+        response = till.post("/cashier/", {"q": "петрова 520-77-77"})
+        assert response.url == f"/cashier/customer/{last.pk}/"
+
+    def test_in_russian(self, till, people):
+        till.cookies["django_language"] = "ru"
+        page = till.post("/cashier/", {"q": "семенова"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+        assert "2 клиента подходят под «семенова»: выберите нужного." in page
+        assert "Алёна Семёнова" in page and "Ольга Семенова" in page
+        page = till.post("/cashier/", {"q": "567"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+        assert "«567» — слишком коротко: введите хотя бы 4 последние цифры телефона." in page
 
 
 class TestCard:

@@ -37,3 +37,42 @@ def test_generated_card_numbers_pass_their_check_digit(seed):
 def test_invalid_card_number_is_refused():
     with pytest.raises(InvalidCardNumber):
         rules.card_number_validate("2700000000001")
+
+
+def test_name_search_form_reads_yo_as_e_in_lower_case():
+    assert rules.name_search_form("  Семёнова  ВАЛЕРИЯ ") == "семенова валерия"
+    assert rules.name_search_form("ЁЛКИНА") == "елкина"
+
+
+@pytest.mark.parametrize(
+    ("text", "digits", "words"),
+    [
+        ("8 (912) 345-67-89", "89123456789", ()),
+        ("4567", "4567", ()),
+        ("45-67", "4567", ()),
+        ("Степанова Валерия", "", ("степанова", "валерия")),
+        ("Семёнова 4567", "4567", ("семенова",)),
+        ("Anna-Maria 1234", "1234", ("anna-maria",)),
+    ],
+)
+def test_lookup_query_parts(text, digits, words):
+    query = rules.lookup_query_parse(text)
+    assert (query.digits, query.words, query.problem) == (digits, words, "")
+
+
+def test_lookup_query_email():
+    assert rules.lookup_query_parse(" Anna@Example.com ").email == "anna@example.com"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("567", "“567” is too short: type at least the last 4 digits of the phone."),
+        ("Иванова 12", "“Иванова 12” is too short: type at least the last 4 digits of the phone."),
+        ("x", "“x” is too short: type at least two letters of the name."),
+        ("- .", "“- .” is too short: type at least two letters of the name."),
+        ("", "Type a phone number, a card number, an email or at least two letters of a name."),
+    ],
+)
+def test_lookup_query_too_short_says_what_to_type(text, problem):
+    assert rules.lookup_query_parse(text).problem == problem
