@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 
@@ -16,6 +17,7 @@ from .models import (
     TierChange,
     TierStatus,
 )
+from .reasons import entry_reason
 from .services import program_settings_update
 
 
@@ -118,11 +120,16 @@ class RefundAdmin(ReadOnlyAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "customer", "kind", "points", "reason", "expires_at", "actor", "source")
+    list_display = ("created_at", "customer", "kind", "points", "reason_shown", "expires_at", "actor", "source")
     list_filter = ("kind", "created_at")
     search_fields = ("customer__name", "customer__phone", "customer__card_number", "reason", "source")
-    list_select_related = ("customer", "actor")
+    list_select_related = ("customer", "actor", "purchase")
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("reason"), ordering="reason")
+    def reason_shown(self, entry: LedgerEntry) -> str:
+        """The reason in the reader's language for the entries the system writes (loyalty.reasons)."""
+        return entry_reason(entry)
 
 
 @admin.register(PointsLot)
