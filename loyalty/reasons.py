@@ -25,6 +25,7 @@ def percent_text(value: Decimal) -> str:
 
 
 def earn_reason(purchase: Purchase, cashback_percent: Decimal) -> str:
+    """The cashback entry of a purchase: "Cashback 5% on purchase R-9" (the rate the purchase earned at)."""
     return _("Cashback %(pct)s%% on purchase %(p)s") % {
         "pct": percent_text(cashback_percent),
         "p": purchase_label(purchase),
@@ -32,22 +33,29 @@ def earn_reason(purchase: Purchase, cashback_percent: Decimal) -> str:
 
 
 def redeem_reason(purchase: Purchase) -> str:
+    """The entry of points that paid part of a purchase: "Paid with points, purchase R-9"."""
     return _("Paid with points, purchase %(p)s") % {"p": purchase_label(purchase)}
 
 
 def expiry_reason() -> str:
+    """The entry of points that burnt at the end of their lifetime: "Points expired"."""
     return _("Points expired")
 
 
 def reversal_reason(purchase: Purchase) -> str:
+    """The entry taking back a refunded purchase's cashback: "Refund of purchase R-9: cashback reversed"."""
     return _("Refund of purchase %(p)s: cashback reversed") % {"p": purchase_label(purchase)}
 
 
 def return_reason(purchase: Purchase) -> str:
+    """The entry giving back the points that paid a refunded part: "Refund of purchase R-9: points paid
+    with returned"."""
     return _("Refund of purchase %(p)s: points paid with returned") % {"p": purchase_label(purchase)}
 
 
 def owed_settled_reason(owed_purchase: Purchase) -> str:
+    """The entry paying points owed since a refund of `owed_purchase` (stored text only: the page shows it
+    as written, since the owed purchase is not the entry's own)."""
     return _("Points owed since the refund of purchase %(p)s settled") % {"p": purchase_label(owed_purchase)}
 
 
