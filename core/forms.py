@@ -23,55 +23,51 @@ def idempotency_key_field() -> forms.CharField:
     return forms.CharField(widget=forms.HiddenInput, max_length=64)
 
 
-class LocalDecimalField(forms.DecimalField):
+class _TypedAsPeopleType:
+    """What the two number fields share: a text input (a number input refuses spaces and, in some
+    browsers, the comma) with the phone keypad `inputmode`, values shown in the language's format, and
+    text read by `parse` (a ValueError becomes the field's "invalid" error)."""
+
+    widget = forms.TextInput
+    inputmode = "decimal"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("localize", True)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "inputmode": self.inputmode, "autocomplete": "off"}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):  # a model's value, not text
+            if self.native is int and value != int(value):
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            return self.native(value)
+        try:
+            return self.parse(str(value))
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class LocalDecimalField(_TypedAsPeopleType, forms.DecimalField):
     """A decimal (money, a percentage) typed as people type it in the active language, read by
     `core.formatting.number_parse`: "999,90", "1 000" and "1 000,50" at a Russian till, "1,000.50" in
-    English. A text input (a number input refuses spaces and, in some browsers, the comma) with the
-    decimal keypad on phones; the value is shown in the language's format ("15000,00" in Russian).
-    Django's checks (digits, decimal places, bounds) apply to the value read."""
+    English; shown in the language's format ("15000,00" in Russian). Django's checks (digits, decimal
+    places, bounds) apply to the value read."""
 
-    widget = forms.TextInput
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("localize", True)
-        super().__init__(**kwargs)
-
-    def widget_attrs(self, widget):
-        return {**super().widget_attrs(widget), "inputmode": "decimal", "autocomplete": "off"}
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if isinstance(value, Decimal | int) and not isinstance(value, bool):
-            return Decimal(value)
-        try:
-            return number_parse(str(value))
-        except ValueError:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+    parse = staticmethod(number_parse)
+    native = Decimal
 
 
-class LocalIntegerField(forms.IntegerField):
+class LocalIntegerField(_TypedAsPeopleType, forms.IntegerField):
     """A whole number (points, days) typed as people type it: "1 000" as well as "1000"
-    (`core.formatting.integer_parse`); a text input with the numeric keypad on phones."""
+    (`core.formatting.integer_parse`); a fraction is refused."""
 
-    widget = forms.TextInput
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("localize", True)
-        super().__init__(**kwargs)
-
-    def widget_attrs(self, widget):
-        return {**super().widget_attrs(widget), "inputmode": "numeric", "autocomplete": "off"}
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        try:
-            return integer_parse(str(value))
-        except ValueError:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+    parse = staticmethod(integer_parse)
+    native = int
+    inputmode = "numeric"
 
 
 def local_number_formfield(model_field: models.Field, **kwargs) -> forms.Field | None:
