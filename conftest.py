@@ -142,3 +142,14 @@ def browser_login(page, username: str, password: str = PASSWORD) -> None:
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a request in Russian (LocaleMiddleware) leaves Russian
+    active in the thread, which would otherwise leak into the next test's service calls."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

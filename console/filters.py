@@ -5,17 +5,30 @@ from typing import Any, ClassVar
 
 import django_filters
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import AuditAction
+from core.forms import LocalIntegerField
 from core.models import AuditEntry
 from core.selectors import audit_about_customers
 from customers.models import Customer
-from customers.rules import phone_try_normalize
 from customers.selectors import customer_search
 from loyalty.models import Tier
+
+SEARCH_MAX = 100  # characters of a search box: a longer text is refused, not searched for
+
+
+class PointsRangeField(django_filters.fields.RangeField):
+    """From–to whole points, each typed as people type them ("1 000"): core.forms.LocalIntegerField."""
+
+    def __init__(self, fields=None, *args, **kwargs):
+        super().__init__(fields or (LocalIntegerField(), LocalIntegerField()), *args, **kwargs)
+
+
+class PointsRangeFilter(django_filters.RangeFilter):
+    field_class = PointsRangeField
 
 
 def _styled(form):
@@ -40,7 +53,7 @@ class CustomerFilter(django_filters.FilterSet):
     """The list's filters, short selects first and the ranges last, so that the form lays out in two even
     rows on a wide screen (customer_list.html gives the search and the ranges wider columns)."""
 
-    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q", max_length=SEARCH_MAX)
     tier = django_filters.ModelChoiceFilter(
         label=_("Tier"),
         queryset=Tier.objects.order_by("order"),
@@ -58,7 +71,7 @@ class CustomerFilter(django_filters.FilterSet):
         lookup_expr="date__range",
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
     )
-    balance = django_filters.RangeFilter(label=_("Balance, points"), field_name="balance")
+    balance = PointsRangeFilter(label=_("Balance, points"), field_name="balance")
     joined = django_filters.DateFromToRangeFilter(
         label=_("Joined"),
         field_name="created_at",
@@ -71,14 +84,10 @@ class CustomerFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_q(self, queryset, name, value):
-        text = value.strip()
-        if not text:
+        """What the till would find (customers.selectors.customer_search), within the other filters."""
+        if not value.strip():
             return queryset
-        condition = Q(name__icontains=text) | Q(email__iexact=text) | Q(card_number=text)
-        phone = phone_try_normalize(text)
-        if phone:
-            condition |= Q(phone=phone)
-        return queryset.filter(condition)
+        return queryset.filter(pk__in=customer_search(value).values("pk"))
 
     @property
     def form(self):
@@ -179,15 +188,19 @@ AUDIT_CUSTOMERS_MAX = 500
 
 class AuditFilter(django_filters.FilterSet):
     action = django_filters.ChoiceFilter(label=_("Action"), choices=[], empty_label=_("All actions"))
-    customer = django_filters.CharFilter(label=_("Customer"), method="filter_customer")
-    actor = django_filters.CharFilter(label=_("Who"), field_name="actor__username", lookup_expr="iexact")
+    customer = django_filters.CharFilter(label=_("Customer"), method="filter_customer", max_length=SEARCH_MAX)
+    actor = django_filters.CharFilter(
+        label=_("Who"), field_name="actor__username", lookup_expr="iexact", max_length=SEARCH_MAX
+    )
     when = django_filters.DateFromToRangeFilter(
         label=_("When"),
         field_name="created_at",
         lookup_expr="date__range",
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
     )
-    text = django_filters.CharFilter(label=_("Text"), field_name="summary", lookup_expr="icontains")
+    text = django_filters.CharFilter(
+        label=_("Text"), field_name="summary", lookup_expr="icontains", max_length=SEARCH_MAX
+    )
 
     class Meta:
         model = AuditEntry

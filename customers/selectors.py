@@ -134,16 +134,38 @@ def customer_get(customer_id: int) -> Customer | None:
 
 
 def customer_search(query: str) -> QuerySet[Customer]:
-    """A queryset for list pages: matches name, phone digits, card number or email."""
+    """A queryset for list pages (the console's customer list, the audit log's customer filter) that
+    finds what the till finds (`customer_lookup`'s rules, all matches rather than 20): an email, any case;
+    a card number or a whole phone in any format; the last 4+ digits of a phone; name words in any order,
+    case and with е = ё, with or without the last digits. A query the till calls too short (one letter,
+    three digits) matches names that contain it. Nothing typed: every customer.
+    """
     text = (query or "").strip()
-    qs = Customer.objects.all()
+    everyone = Customer.objects.all()
     if not text:
-        return qs
-    condition = Q(name__icontains=text) | Q(email__iexact=text) | Q(card_number=text)
-    phone = rules.phone_try_normalize(text)
-    if phone:
-        condition |= Q(phone=phone)
-    return qs.filter(condition)
+        return everyone
+    lookup = rules.lookup_query_parse(text)
+    if lookup.problem:
+        return everyone.filter(name__icontains=text)
+    if lookup.email:
+        return everyone.filter(email__iexact=lookup.email)
+    if lookup.is_number:
+        exact = Q(card_number=lookup.digits)
+        phone = rules.phone_try_normalize(lookup.number) if len(lookup.digits) >= 7 else None
+        if phone:
+            exact |= Q(phone=phone)
+        if everyone.filter(exact).exists():
+            return everyone.filter(exact)
+    queryset = everyone
+    if lookup.digits:
+        queryset = _phone_ends_with(queryset, lookup.digits)
+    if lookup.words and connection.vendor == "postgresql":
+        starts = _name_words_start(queryset, lookup.words)
+        if starts.exists():
+            return starts
+    if lookup.words:
+        queryset = _name_holds(queryset, lookup.words)
+    return queryset
 
 
 def customer_names(customer_ids) -> dict[int, str]:

@@ -195,7 +195,34 @@ class TestList:
 
     def test_bad_filter_values_say_so(self, console, shop):
         page = console.get("/customers/", {"balance_min": "lots"}).content.decode()
-        assert "Enter a number." in page
+        assert "Enter a whole number." in page
+
+    def test_a_balance_range_typed_with_grouped_thousands(self, console, shop):
+        """Anna has 1 000 points, Boris 50: "1 000"–"2 000" (as a Russian types it) finds Anna."""
+        assert self.names(console.get("/customers/", {"balance_min": "1 000", "balance_max": "2 000"})) == [
+            "Anna Petrova"
+        ]
+
+    def test_a_search_far_too_long_is_refused_not_a_server_error(self, console, shop):
+        response = console.post("/customers/", {"q": "а" * 50_000}, follow=True)
+        assert response.status_code == 200
+        assert "Ensure this value has at most 100 characters (it has 1000)." in response.content.decode()
+        assert len(str(console.session["console_customer_filters"])) < 2_000
+
+    @pytest.mark.parametrize(
+        ("query", "found"),
+        [
+            ("Семенова", ["Алёна Семёнова"]),  # е finds ё
+            ("семёнова алёна", ["Алёна Семёнова"]),  # surname first, any case
+            ("4567", ["Алёна Семёнова"]),  # the last 4 digits
+            ("Семенова 4567", ["Алёна Семёнова"]),
+            ("9000004567", ["Алёна Семёнова"]),  # most of the phone
+            ("ова", ["Алёна Семёнова"]),  # a part of the name
+        ],
+    )
+    def test_the_search_finds_what_the_till_finds(self, console, shop, query, found):
+        customer_enrol(name="Алёна Семёнова", phone="+7 900 000-45-67")
+        assert self.names(console.post("/customers/", {"q": query}, follow=True)) == found
 
 
 class TestDetail:

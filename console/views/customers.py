@@ -42,7 +42,6 @@ PAGE_SIZE = 25
 
 FILTERS_KEY = "console_customer_filters"  # {token: {field: value}} in the session
 SAVED_FILTERS = 20  # the newest filter sets kept per session
-NOT_FILTERS = ("csrfmiddlewaretoken", "page", "export", "f", "sort")  # request keys that are not filter values
 
 
 @permission_required("customers.view_customer")
@@ -85,10 +84,19 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     return render(request, "console/customer_list.html", context)
 
 
+FILTER_VALUE_MAX = 1000  # characters kept of one value: enough for the form to say "too long", no more
+
+
 def _filter_data(source) -> dict[str, str]:
-    """The filter values of a GET or POST QueryDict: every non-empty field but the CSRF token, the page,
-    the export switch, the order and the token itself."""
-    return {key: value for key, value in source.items() if key not in NOT_FILTERS and value != ""}
+    """The filter values of a GET or POST QueryDict: the non-empty values of the filter form's own fields
+    (a range's two halves included), each cut to FILTER_VALUE_MAX characters, so that what a session keeps
+    stays small whatever is posted."""
+    names = set(CustomerFilter().form.fields)
+    return {
+        key: value[:FILTER_VALUE_MAX]
+        for key, value in source.items()
+        if value != "" and (key in names or key.rsplit("_", 1)[0] in names)
+    }
 
 
 def _csv_export(queryset) -> StreamingHttpResponse:
