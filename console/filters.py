@@ -57,7 +57,7 @@ class CustomerFilter(django_filters.FilterSet):
     tier = django_filters.ModelChoiceFilter(
         label=_("Tier"),
         queryset=Tier.objects.order_by("order"),
-        field_name="tier_status__tier",
+        method="filter_tier",
         empty_label=_("Any"),
     )
     never_bought = django_filters.BooleanFilter(
@@ -82,6 +82,11 @@ class CustomerFilter(django_filters.FilterSet):
     class Meta:
         model = Customer
         fields: list[str] = []
+
+    def filter_tier(self, queryset, name, tier):
+        """Customers holding `tier`: with it as their status, or, for the entry tier, with no status yet
+        (customers_with_program_data's `tier_order`, the rule of loyalty.selectors.tier_current)."""
+        return queryset.filter(tier_order=tier.order)
 
     def filter_q(self, queryset, name, value):
         """What the till would find (customers.selectors.customer_search), within the other filters."""
@@ -123,7 +128,7 @@ class CustomerSort:
         "name": (_("Name"), "name", False),
         "phone": (_("Phone"), None, False),
         "card": (_("Card"), None, False),
-        "tier": (_("Tier"), "tier_status__tier__order", False),
+        "tier": (_("Tier"), "tier_order", False),
         "balance": (_("Balance"), "balance", True),
         "joined": (_("Joined"), "created_at", False),
         "last_purchase": (_("Last purchase"), "last_purchase_at", False),

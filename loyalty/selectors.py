@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -493,9 +493,14 @@ def purchase_get(purchase_id: int) -> Purchase | None:
 
 
 def customers_with_program_data() -> QuerySet[Customer]:
-    """Customers with their balance and tier, for lists, filters and exports."""
+    """Customers with their balance and tier, for lists, filters and exports: `balance` (points) and
+    `tier_order`, the order of the tier the customer holds, the entry tier for one who has no status
+    yet (the same rule as `tier_current`; None without an entry tier)."""
+    entry = entry_tier(tiers_list())
+    held_order = F("tier_status__tier__order")
     return Customer.objects.select_related("tier_status__tier").annotate(
-        balance=Coalesce(F("points_account__balance"), 0)
+        balance=Coalesce(F("points_account__balance"), 0),
+        tier_order=Coalesce(held_order, Value(entry.order)) if entry else held_order,
     )
 
 

@@ -10,7 +10,7 @@ from core.models import AuditEntry
 from customers.models import Customer
 from customers.services import customer_enrol
 from loyalty import services
-from loyalty.models import LedgerEntry, PointsAccount
+from loyalty.models import LedgerEntry, PointsAccount, Tier
 
 pytestmark = pytest.mark.django_db
 
@@ -139,17 +139,25 @@ class TestList:
         assert "Balance ↓" in self.headers(page)
         page = console.get("/customers/" + self.headers(page)["Name ↕"][0]).content.decode()
         assert self.names(page) == ["Anna Petrova", "Boris Sidorov", "Vera Never"]
-        # Tiers sort by their order (Bronze, Silver, Gold); Vera, who never bought, has no tier yet: last.
+        # Tiers sort by their order (Bronze, Silver, Gold); Vera, who never bought, holds the entry tier,
+        # Bronze, like Boris (ties: the newer first when descending, the older first when ascending).
         assert self.names(console.get("/customers/", {"sort": "-tier"})) == [
             "Anna Petrova",
-            "Boris Sidorov",
             "Vera Never",
+            "Boris Sidorov",
         ]
         assert self.names(console.get("/customers/", {"sort": "tier"})) == [
             "Boris Sidorov",
-            "Anna Petrova",
             "Vera Never",
+            "Anna Petrova",
         ]
+
+    def test_a_customer_with_no_status_yet_shows_and_filters_as_the_entry_tier(self, console, shop):
+        """Vera enrolled and never bought: the card, the overview and the list all say Bronze."""
+        bronze = Tier.objects.get(code="bronze")
+        assert self.names(console.get("/customers/", {"tier": bronze.pk})) == ["Vera Never", "Boris Sidorov"]
+        page = console.get("/customers/", {"q": "Vera"}).content.decode()
+        assert re.search(r'<span class="badge" data-bg="[^"]+">Bronze</span>', page)
         # Rows without a value come last both ways: Vera has never bought.
         page = console.get("/customers/", {"sort": "last_purchase"}).content.decode()
         assert self.names(page)[-1] == "Vera Never"

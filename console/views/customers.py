@@ -25,12 +25,14 @@ from customers.services import (
 from loyalty.selectors import (
     customer_loyalty_data,
     customers_with_program_data,
+    entry_tier,
     ledger_for_customer,
     lots_for_customer,
     points_summary,
     program_settings_get,
     purchases_for_customer,
     tier_progress,
+    tiers_list,
 )
 from loyalty.services import points_adjust
 
@@ -80,6 +82,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "headers": sort.headers(filters_query),
         "program": program_settings_get(),
+        "entry_tier": entry_tier(tiers_list()),  # the tier of customers with no status yet
     }
     return render(request, "console/customer_list.html", context)
 
@@ -113,10 +116,12 @@ def _csv_export(queryset) -> StreamingHttpResponse:
         _("SMS consent"),
     ]
 
+    entry = entry_tier(tiers_list())  # the tier of customers with no status yet
+
     def rows():
         yield header
         for c in queryset.iterator(chunk_size=2000):
-            tier = getattr(getattr(c, "tier_status", None), "tier", None)
+            tier = getattr(getattr(c, "tier_status", None), "tier", None) or entry
             yield [
                 c.name,
                 c.phone,
