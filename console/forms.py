@@ -6,11 +6,24 @@ from core.forms import LocalIntegerField, idempotency_key_field, local_number_fo
 from loyalty.models import ProgramSettings, Tier
 from loyalty.services.program import SETTINGS_FIELDS
 
+PERKS_MAX = 20  # perks of one tier
+NOTES_MAX = 5000  # characters of a customer's notes (the import's bound too)
+PERK_MAX = 200  # characters of one perk
+
 
 class PerksField(forms.CharField):
-    """A list of perks edited as one perk per line."""
+    """A list of perks edited as one perk per line: at most PERKS_MAX perks of PERK_MAX characters."""
 
     widget = forms.Textarea(attrs={"rows": 2})
+
+    def validate(self, value):
+        super().validate(value)
+        if len(value) > PERKS_MAX:
+            raise forms.ValidationError(
+                _("At most %(n)s perks, one per line (this has %(count)s).") % {"n": PERKS_MAX, "count": len(value)}
+            )
+        if any(len(perk) > PERK_MAX for perk in value):
+            raise forms.ValidationError(_("A perk is at most %(n)s characters long.") % {"n": PERK_MAX})
 
     def prepare_value(self, value):
         if isinstance(value, list):
@@ -79,7 +92,9 @@ class CustomerProfileForm(forms.Form):
     )
     consent_email = forms.BooleanField(label=_("Email marketing consent"), required=False)
     consent_sms = forms.BooleanField(label=_("SMS marketing consent"), required=False)
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=NOTES_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class AdjustmentForm(forms.Form):

@@ -62,8 +62,14 @@ def _number_read(text: str) -> tuple[Decimal, bool]:
     if not fraction.isdigit() and fraction:
         raise ValueError(text)
     groups = re.split(r"[ .,]", whole)
-    if len(groups) > 1 and not (
-        1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:]) and all(g.isdigit() for g in groups)
+    if (
+        len(groups) > 1
+        and not (
+            1 <= len(groups[0]) <= 3
+            and not groups[0].startswith("0")  # "0,001" or "01 000" groups nothing: a typo, not a thousand
+            and all(len(g) == 3 for g in groups[1:])
+            and all(g.isdigit() for g in groups)
+        )
     ):
         raise ValueError(text)
     digits = "".join(groups)

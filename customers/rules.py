@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 from django.conf import settings
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .exceptions import InvalidBirthday, InvalidCardNumber, InvalidPhone
@@ -194,7 +195,9 @@ def birthday_validate(day: dt.date | None, *, today: dt.date) -> dt.date | None:
     if day is None:
         return None
     if day > today:
-        raise InvalidBirthday(_("Birthday %(date)s is in the future.") % {"date": day.isoformat()})
+        raise InvalidBirthday(
+            _("Birthday %(date)s is in the future.") % {"date": date_format(day, "SHORT_DATE_FORMAT")}
+        )
     if day < OLDEST_BIRTHDAY:
-        raise InvalidBirthday(_("Birthday %(date)s is before 1900.") % {"date": day.isoformat()})
+        raise InvalidBirthday(_("Birthday %(date)s is before 1900.") % {"date": date_format(day, "SHORT_DATE_FORMAT")})
     return day

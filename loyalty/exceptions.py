@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.exceptions import DomainError, IdempotencyConflict
+from core.formatting import points_format
 
 from .templatetags.money import money
 
@@ -63,7 +64,7 @@ class RedeemTooMuch(LoyaltyError):
                 "Cannot redeem %(requested)s points: at most %(max)s can be redeemed on this purchase.",
                 requested,
             )
-            % {"requested": requested, "max": max_redeem_points}
+            % {"requested": points_format(requested), "max": points_format(max_redeem_points)}
         )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
 from customers.models import Customer
@@ -469,11 +469,17 @@ def balance_after_refund(refund: Refund) -> int:
 
 
 def purchase_find(receipt: str) -> list[Purchase]:
-    """Purchases by receipt / external number, or by our own number (`#123` or `123`)."""
+    """Purchases by receipt / external number in any case ("chk-2611-003626" finds CHK-2611-003626, an
+    index on UPPER(external_id)), or by our own number (`#123` or `123`); at most 10, newest first."""
     text = (receipt or "").strip()
     if not text:
         return []
-    found = list(Purchase.objects.filter(external_id=text).select_related("customer").order_by("-created_at")[:10])
+    found = list(
+        Purchase.objects.alias(receipt=Upper("external_id"))
+        .filter(receipt=text.upper())
+        .select_related("customer")
+        .order_by("-created_at")[:10]
+    )
     number = text.lstrip("#")
     if not found and number.isdigit() and len(number) < 18:
         found = list(Purchase.objects.filter(pk=int(number)).select_related("customer"))

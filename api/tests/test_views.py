@@ -604,7 +604,7 @@ def test_enrolment_with_a_birthday_in_the_future_is_400(api, program):
                         format="json")  # fmt: skip
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "Birthday 9999-12-31 is in the future.",
+        "detail": "Birthday 31 Dec 9999 is in the future.",
         "code": "invalid_birthday",
-        "birthday": ["Birthday 9999-12-31 is in the future."],
+        "birthday": ["Birthday 31 Dec 9999 is in the future."],
     }

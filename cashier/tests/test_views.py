@@ -262,6 +262,7 @@ class TestRefund:
     def test_find_purchase_by_receipt_number(self, till, customer, purchase_factory):
         purchase = purchase_factory(customer=customer, amount="100.00", external_id="R-77")
         assert till.get("/cashier/receipt/", {"receipt": "R-77"}).url == f"/cashier/purchase/{purchase.pk}/"
+        assert till.get("/cashier/receipt/", {"receipt": " r-77 "}).url == f"/cashier/purchase/{purchase.pk}/"
         assert till.get("/cashier/receipt/", {"receipt": f"#{purchase.pk}"}).url == f"/cashier/purchase/{purchase.pk}/"
         assert "No purchase with receipt number" in till.get("/cashier/receipt/", {"receipt": "nope"}).content.decode()
 

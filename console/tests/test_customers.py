@@ -273,8 +273,8 @@ class TestDetail:
             ({"points": "0", "reason": "x"}, "Points cannot be zero."),
             ({"points": "50", "reason": ""}, "This field is required."),
             ({"points": "abc", "reason": "x"}, "Enter a whole number."),
-            ({"points": "10001", "reason": "x"}, "limited to 10000 points"),
-            ({"points": "-5000", "reason": "x"}, "the customer has 1000"),
+            ({"points": "10001", "reason": "x"}, "limited to 10,000 points"),
+            ({"points": "-5000", "reason": "x"}, "the customer has 1,000"),
         ],
     )
     def test_bad_adjustments_are_refused(self, console, shop, data, message):

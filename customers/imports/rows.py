@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from import_export import resources, widgets
 from import_export.fields import Field
 
-from core.formatting import integer_parse
+from core.formatting import integer_parse, points_format
 
 from .. import rules as customer_rules
 from ..exceptions import InvalidBirthday, InvalidPhone
@@ -132,7 +132,7 @@ class BalanceWidget(widgets.Widget):
                     "The opening balance %(value)s is above the largest allowed, %(max)s points.",
                     largest,
                 )
-                % {"value": text, "max": largest}
+                % {"value": text, "max": points_format(largest)}
             )
         return points
 

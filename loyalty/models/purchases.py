@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
@@ -66,7 +67,11 @@ class Purchase(models.Model):
         verbose_name = _("purchase")
         verbose_name_plural = _("purchases")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-created_at"], name="loyalty_purchase_customer_date")]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="loyalty_purchase_customer_date"),
+            # The till finds a receipt typed in any case ("chk-2611-003626"): loyalty.selectors.purchase_find.
+            models.Index(Upper("external_id"), name="loyalty_purchase_receipt_upper"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="loyalty_purchase_amount_positive"),
             models.CheckConstraint(condition=Q(paid_amount__gte=0), name="loyalty_purchase_paid_not_negative"),

@@ -48,7 +48,7 @@ def test_more_rows_than_the_limit_are_refused(program):
 def test_an_opening_balance_above_the_configured_maximum_is_refused(program):
     result = real_run(HEADER + ROW.format(balance=2_000_000_000))
     assert [(p.row, p.column, p.message) for p in result.problems] == [
-        (2, "balance", "The opening balance 2000000000 is above the largest allowed, 1000000 points.")
+        (2, "balance", "The opening balance 2000000000 is above the largest allowed, 1,000,000 points.")
     ]
     assert_nothing_written()
     with override_settings(IMPORT_MAX_OPENING_BALANCE=5_000_000_000):

@@ -24,7 +24,7 @@ def check(text: str | bytes) -> imports.ImportResult:
         (",+79000000001,,,,,,,", Problem(2, "name", "Enter the customer's name.")),
         ("Ann,,,,,,,,", Problem(2, "phone", "Enter a phone number.")),
         ("Ann,+79000000001,not-an-email,,,,,,", Problem(2, "email", "“not-an-email” is not a valid email address.")),
-        ("Ann,+79000000001,,2999-01-01,,,,,", Problem(2, "birthday", "Birthday 2999-01-01 is in the future.")),
+        ("Ann,+79000000001,,2999-01-01,,,,,", Problem(2, "birthday", "Birthday 1 Jan 2999 is in the future.")),
         (
             "Ann,+79000000001,,12/31/1990,,,,,",
             Problem(2, "birthday", "“12/31/1990” is not a date: use YYYY-MM-DD or DD.MM.YYYY."),

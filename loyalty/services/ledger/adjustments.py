@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.audit import AuditAction, audit_record
+from core.formatting import points_format
 from core.idempotency import once_per_key, request_fingerprint
 
 from ... import rules
@@ -76,7 +77,7 @@ def points_adjust(
                 "A manual adjustment is limited to %(limit)s points.",
                 program.manual_adjustment_limit,
             )
-            % {"limit": program.manual_adjustment_limit}
+            % {"limit": points_format(program.manual_adjustment_limit)}
         )
     fingerprint = request_fingerprint({"customer": str(customer_id), "points": points, "reason": reason})
 
@@ -104,7 +105,7 @@ def points_adjust(
                         "Cannot deduct %(points)s points: the customer has %(balance)s.",
                         -points,
                     )
-                    % {"points": -points, "balance": account.balance}
+                    % {"points": points_format(-points), "balance": points_format(account.balance)}
                 )
             entry = debit(
                 account=account,
