@@ -3,12 +3,21 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from api.tests.factories import ApiClientFactory
 from core.tests.factories import PASSWORD, UserFactory
 from customers.tests.factories import CustomerFactory
 from loyalty.models import ProgramSettings
 from loyalty.tests.factories import PurchaseFactory
+
+
+def pytest_configure(config):
+    # The test database must be dropped at the end of the run. A connection left open (by a thread, or by a
+    # browser test's ORM calls while Playwright's loop runs: see `page`) would stop that, and pytest-django
+    # only warns "Error when trying to teardown test databases"; here that fails the run instead.
+    config.addinivalue_line("filterwarnings", "error:Error when trying to teardown test databases:pytest.PytestWarning")
+
 
 # --- factories (factory_boy), one module per app: <app>/tests/factories.py ------------------------------
 
@@ -74,7 +83,7 @@ def superuser(db):
 # --- browser tests (Playwright for Python driving Debian's /usr/bin/chromium) -------------------------
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent / "docs" / "screenshots"
+SCREENSHOTS_DIR = Path(__file__).resolve().parent / "docs" / "screenshots"
 
 
 def _playwright_or_skip():
@@ -98,7 +107,13 @@ def _playwright_or_skip():
 def page(live_server):
     """A page in headless Chromium, started per test AFTER the database is set up: Playwright's sync API
     runs an event loop, and Django's per-context connections would not see the restored migration data
-    (roles, tiers) if the loop were already running when a transactional test sets up."""
+    (roles, tiers) if the loop were already running when a transactional test sets up.
+
+    While the loop runs (from `sync_playwright()` until its block ends), Django keeps the connections of
+    this thread apart from the ones it had before (asgiref's Local: per context when a loop is running),
+    so the ORM calls of the test open a second connection. It is closed before the loop stops: closed
+    after, `connections.close_all()` would only see the first set, and the second would stay open to the
+    end of the run ("database … is being accessed by other users" when the test database is dropped)."""
     sync_playwright = _playwright_or_skip()
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # ORM calls from the test while the loop runs
     with sync_playwright() as playwright:
@@ -122,13 +137,13 @@ def page(live_server):
         # Anything the Content Security Policy blocks (an inline script or style) fails the test.
         blocked: list[str] = []
         page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
-        yield page
-        assert blocked == [], f"the Content Security Policy blocked: {blocked}"
-        context.close()
-        browser.close()
-    from django.db import connections
-
-    connections.close_all()  # the connection opened from inside the loop's context, so teardown can drop the DB
+        try:
+            yield page
+        finally:
+            connections.close_all()  # the ones the test opened while the loop runs (see above)
+            context.close()
+            browser.close()
+    assert blocked == [], f"the Content Security Policy blocked: {blocked}"
 
 
 def browser_login(page, username: str, password: str = PASSWORD) -> None:
@@ -139,9 +154,21 @@ def browser_login(page, username: str, password: str = PASSWORD) -> None:
     page.wait_for_load_state()
 
 
-def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+def screenshots_wanted() -> bool:
+    """True when the run was asked to rewrite the README's screenshots: `SCREENSHOTS=1 scripts/test`."""
+    return os.environ.get("SCREENSHOTS", "").strip().lower() in {"1", "true", "yes"}
+
+
+def screenshot(page, name: str) -> Path | None:
+    """Save the whole page as docs/screenshots/<name>.png, only when screenshots_wanted(): otherwise a
+    test run would rewrite the committed images (a pixel differs from run to run) and leave the git tree
+    changed. Returns the file written, or None."""
+    if not screenshots_wanted():
+        return None
+    SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
 
 
 @pytest.fixture(autouse=True)

@@ -74,6 +74,26 @@ def test_seed_demo_loads_a_consistent_history_through_the_services_once_unless_f
     assert _lot_mismatches() == []
 
 
+def test_seed_demo_rolls_the_whole_load_back_when_the_ledger_does_not_add_up(monkeypatch, t0, settings):
+    from loyalty.management.commands import seed_demo
+
+    monkeypatch.setattr(timezone, "now", lambda: t0)
+    settings.DEBUG = True  # the load turns the query log off; it must come back on, even after an error
+    real_daily_run = seed_demo.daily_run
+
+    def daily_run_after_a_bad_write(**kwargs):
+        first = PointsAccount.objects.order_by("pk").values("pk")[:1]
+        PointsAccount.objects.filter(pk__in=first).update(balance=F("balance") + 1)
+        return real_daily_run(**kwargs)
+
+    monkeypatch.setattr(seed_demo, "daily_run", daily_run_after_a_bad_write)
+    with pytest.raises(CommandError, match="the ledger does not add up for these customers"):
+        call_command("seed_demo", customers=20, stdout=StringIO())
+
+    assert _counts() == {"customers": 0, "purchases": 0, "refunds": 0, "entries": 0}
+    assert settings.DEBUG is True
+
+
 class TestRunDaily:
     def test_run_daily_command(self, customer, t0):
         buy(customer, "1000.00", now=t0 - dt.timedelta(days=365))  # burns at 2026-03-01 00:00

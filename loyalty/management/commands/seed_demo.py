@@ -14,12 +14,15 @@ import datetime as dt
 import math
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
+from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -522,6 +525,34 @@ class Seeder:
         points_expire_due(as_of=day, now=at)
 
 
+@contextmanager
+def bulk_load_connection() -> Iterator[None]:
+    """The settings of this process's database connection for one long load, put back afterwards.
+
+    - No query log: with DEBUG on, Django keeps every query it runs and, on SQLite, runs a second query
+      for each one to quote its parameters for that log. The load runs about 120 000 queries that nobody
+      reads there (about a tenth of its time).
+    - On SQLite, a page cache (64 MiB) that holds the whole demo database (about 7 MB), so that the one
+      open transaction does not spill changed pages to the file as it goes (with the default 2 MB cache:
+      about 160 000 page writes for 1 000 customers, 800 with this one), and temporary tables (the tier
+      review's) in memory. Both are settings of this connection only.
+    """
+    pragmas = {"cache_size": -64 * 1024, "temp_store": 2} if connection.vendor == "sqlite" else {}
+    with override_settings(DEBUG=False):
+        with connection.cursor() as cursor:
+            before = {}
+            for name, value in pragmas.items():
+                cursor.execute(f"PRAGMA {name}")
+                before[name] = cursor.fetchone()[0]
+                cursor.execute(f"PRAGMA {name} = {int(value)}")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                for name, value in before.items():
+                    cursor.execute(f"PRAGMA {name} = {int(value)}")
+
+
 class Command(BaseCommand):
     help = (
         "Load a deterministic demo data set (customers, 12 months of purchases, redemptions, refunds, "
@@ -553,13 +584,17 @@ class Command(BaseCommand):
         # Today's history stops at this moment: nothing is recorded in the future.
         events = [event for event in planner.plan() if event.at <= now]
         seeder = Seeder(rng=rng)
-        with transaction.atomic():
+        # One transaction for the whole load: one commit (one sync to disk) instead of one per service call.
+        with bulk_load_connection(), transaction.atomic():
             for event in events:
                 seeder.apply(event)
-            daily_run(as_of=today, now=now)  # today's expiry and the tier review
-            mismatches = ledger_problems(as_of=today)
-            if mismatches:  # never leave a broken ledger behind: roll the whole load back
-                raise CommandError(f"the ledger does not add up for these customers: {mismatches}")
+            result = daily_run(as_of=today, now=now)  # today's expiry, the tier review and the ledger check
+            # Never leave a broken ledger behind: roll the whole load back. (The run checked it already; a
+            # run skipped because another one held its lock did not.)
+            if result.get("balance_mismatches", 0) or "skipped" in result:
+                mismatches = ledger_problems(as_of=today)
+                if mismatches:
+                    raise CommandError(f"the ledger does not add up for these customers: {mismatches}")
         outstanding = PointsAccount.objects.aggregate(s=Sum("balance"))["s"] or 0
         totals = seeder.totals
         self.stdout.write(
