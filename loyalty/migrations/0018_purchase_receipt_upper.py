@@ -6,17 +6,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('api', '0001_initial'),
-        ('customers', '0011_till_lookup_indexes'),
-        ('loyalty', '0017_verbose_names'),
+        ("api", "0001_initial"),
+        ("customers", "0011_till_lookup_indexes"),
+        ("loyalty", "0017_verbose_names"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='purchase',
-            index=models.Index(django.db.models.functions.text.Upper('external_id'), name='loyalty_purchase_receipt_upper'),
+            model_name="purchase",
+            index=models.Index(
+                django.db.models.functions.text.Upper("external_id"), name="loyalty_purchase_receipt_upper"
+            ),
         ),
     ]
