@@ -27,7 +27,7 @@ def test_changing_the_cashback_updates_the_preview_before_saving(page, marketing
     page.fill("#id_base_cashback_percent", "8")
     expect(page.locator("#preview-rates tbody tr").first).to_contain_text("80 points")
     page.fill("#id_redeem_cap_percent", "0")
-    expect(page.locator("#preview-text")).to_contain_text("Fix the highlighted")
+    expect(page.locator("#preview-text")).to_contain_text("Fix these values")
     page.fill("#id_redeem_cap_percent", "50")
     expect(page.locator("#preview-rates tbody tr").first).to_contain_text("up to 500.00")
     screenshot(page, "console-settings")

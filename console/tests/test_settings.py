@@ -83,8 +83,9 @@ class TestSettings:
         assert 'value="1000000,50"' in console.get("/settings/").content.decode()
 
     def test_preview_of_invalid_values_asks_to_fix_them(self, console):
-        page = console.get("/settings/preview/", SETTINGS_FORM | {"redeem_cap_percent": "0"}).content.decode()
-        assert "Fix the highlighted values" in page
+        page = console.get("/settings/preview/", SETTINGS_FORM | {"point_value": "1e5"}).content.decode()
+        assert "Fix these values to see the preview:" in page
+        assert "<li>Point value: Enter a number.</li>" in page
 
     def test_save_applies_and_audits_old_and_new(self, console, marketing_user):
         response = console.post(

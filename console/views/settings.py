@@ -23,7 +23,13 @@ def _preview_context(form: ProgramSettingsForm, tiers: list) -> dict:
     """What a EXAMPLE_AMOUNT purchase earns and may redeem for each group of customers, under the values
     in the form (typed, not yet saved): one row per rate that applies to someone (`program_rates`)."""
     if not form.is_valid():
-        return {"examples": None}
+        # The live preview replaces only itself: it names the fields to fix, which the form shows on saving.
+        return {
+            "examples": None,
+            "problems": [
+                (form.fields[name].label, errors) for name, errors in form.errors.items() if name in form.fields
+            ],
+        }
     data = form.cleaned_data
     rates = program_rates(
         tiers=tiers,
