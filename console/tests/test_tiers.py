@@ -80,7 +80,10 @@ def test_invalid_tiers_show_the_error_and_save_nothing(client, marketing_user, p
     response = client.post("/tiers/", formset_data({2: {"threshold": "10000"}}) | {"save": "1"})
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Thresholds must increase with the order" in page
+    assert (
+        "Thresholds must increase with the order: Gold (10,000.00\u00a0₽) must need more than Silver "
+        "(15,000.00\u00a0₽)."
+    ) in page.replace("&#x27;", "'")
     assert Tier.objects.get(code="gold").threshold == 50000
     response = client.post("/tiers/", formset_data({0: {"cashback_percent": "150"}}) | {"save": "1"})
     assert "Ensure this value is less than or equal to 100." in response.content.decode()
@@ -102,7 +105,7 @@ def test_small_step_warning_and_preview_then_add_a_tier(client, marketing_user, 
     }
     data = formset_data({1: {"threshold": "25000"}}, new=new) | {"preview": "1"}
     page = client.post("/tiers/", data).content.decode()
-    assert "Gold → VIP: cashback rises by only 1 percentage points" in page
+    assert "Gold → VIP: cashback rises by only 1 percentage point;" in page
     # 20 000 no longer reaches Silver under the edited rules, but a Silver holder keeps the tier
     # through the grace period: tonight's review leaves them there.
     assert 'data-tier="silver">1<' in page

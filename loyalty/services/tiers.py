@@ -7,8 +7,10 @@ from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.audit import AuditAction, audit_record, audit_value
+from core.formatting import money_format
 from customers.models import Customer
 
 from .. import rules
@@ -194,11 +196,17 @@ def tiers_validate(tiers: list[dict[str, Any]]) -> list[str]:
         errors.append(_("Each tier needs its own code."))
     if len({t["order"] for t in tiers}) != len(tiers):
         errors.append(_("Each tier needs its own place in the order."))
+    currency = program_settings_get().currency
     for lower, higher in zip(ordered, ordered[1:], strict=False):
         if higher["threshold"] <= lower["threshold"]:
             errors.append(
                 _("Thresholds must increase with the order: %(higher)s (%(h)s) must need more than %(lower)s (%(l)s).")
-                % {"higher": higher["name"], "h": higher["threshold"], "lower": lower["name"], "l": lower["threshold"]}
+                % {
+                    "higher": higher["name"],
+                    "h": money_format(higher["threshold"], currency),
+                    "lower": lower["name"],
+                    "l": money_format(lower["threshold"], currency),
+                }
             )
     for tier in tiers:
         for field, label in (("cashback_percent", _("cashback")), ("redeem_cap_percent", _("redemption cap"))):
@@ -218,10 +226,14 @@ def tiers_warnings(tiers: list[dict[str, Any]]) -> list[str]:
     ordered = sorted(tiers, key=lambda t: t["order"])
     for lower, higher in zip(ordered, ordered[1:], strict=False):
         if higher["cashback_percent"] - lower["cashback_percent"] < 2:
+            diff = higher["cashback_percent"] - lower["cashback_percent"]
             warnings.append(
-                _(
+                ngettext(
+                    "%(lower)s → %(higher)s: cashback rises by only %(diff)s percentage point; a step under 2 "
+                    "rarely motivates customers to climb.",
                     "%(lower)s → %(higher)s: cashback rises by only %(diff)s percentage points; a step under 2 "
-                    "rarely motivates customers to climb."
+                    "rarely motivates customers to climb.",
+                    abs(int(diff)) if diff == diff.to_integral_value() else 2,  # a fraction ("1.5"): the plural
                 )
                 % {
                     "lower": lower["name"],
