@@ -1,5 +1,8 @@
+from django.apps import apps
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from .audit import audit_origin_label
 from .models import AuditEntry
 
 
@@ -19,7 +22,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "actor", "origin", "action", "object_type", "object_id", "summary")
-    list_filter = ("action", "object_type")
+    list_display = ("created_at", "actor", "origin_shown", "action", "object_shown", "object_id", "summary")
+    list_filter = ("action",)
     search_fields = ("summary", "object_id", "actor__username", "origin")
+    list_select_related = ("actor",)
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("origin"), ordering="origin")
+    def origin_shown(self, entry: AuditEntry) -> str:
+        """Where the change came from in words ("Till", "API: Shop"), not its stored code."""
+        return audit_origin_label(entry.origin)
+
+    @admin.display(description=_("object type"), ordering="object_type")
+    def object_shown(self, entry: AuditEntry) -> str:
+        """The object's kind by its model's name in the reader's language ("клиент"), not "customers.customer"."""
+        try:
+            model = apps.get_model(entry.object_type)
+        except (LookupError, ValueError):
+            return entry.object_type
+        return str(model._meta.verbose_name)
