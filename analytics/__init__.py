@@ -1,0 +1,1 @@
+"""Analytics (issue #13): read-only figures over the other apps' data, for the console's Marketing pages."""
