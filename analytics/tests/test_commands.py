@@ -2,7 +2,9 @@
 
 import datetime as dt
 import json
+import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -52,3 +54,15 @@ def test_the_command_refuses_a_future_end(program):
     with pytest.raises(CommandError) as error:
         _report("--from", today.isoformat(), "--to", tomorrow.isoformat())
     assert str(error.value) == f"the period ends in the future ({tomorrow.isoformat()}; today is {today.isoformat()})"
+
+
+def test_the_documented_keys_are_the_printed_keys(program, db):
+    """docs/analytics.md defines every figure `analytics_report` prints, under the same names, and no other."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "analytics.md").read_text(encoding="utf-8")
+    documented = set()
+    for line in doc.splitlines():
+        if line.startswith("| `"):
+            documented.update(re.findall(r"`([a-z0-9_]+)`", line.split("|")[1]))
+    report = period_kpis(MAR_1, MAR_31)
+    assert documented == set(report["period"]["figures"])
+    assert set(report["change"]) <= documented

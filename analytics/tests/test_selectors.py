@@ -1,11 +1,14 @@
 """The period figures (docs/analytics.md) on the story of conftest.py, every answer worked out by hand."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from analytics.selectors import period_kpis
 from loyalty.models import Purchase
+from loyalty.rules import local_midnight
 from loyalty.tests.helpers import at, refund
 
 from .conftest import MAR_1, MAR_31, day
@@ -159,3 +162,60 @@ def test_an_empty_program(program):
     assert figures["repeat_rate"] is None
     assert figures["avg_check_by_tier"] == {}
     assert figures["liability_expected_cost"] == D("0.00")
+
+
+COUNTED = """
+    WITH counted AS (
+        SELECT p.id, p.customer_id, p.created_at,
+               p.amount - COALESCE((SELECT SUM(r.amount) FROM loyalty_refund r
+                                    WHERE r.purchase_id = p.id AND r.created_at < %(E)s), 0) AS net
+        FROM loyalty_purchase p
+        WHERE p.created_at < %(E)s
+          AND p.amount - COALESCE((SELECT SUM(r.amount) FROM loyalty_refund r
+                                   WHERE r.purchase_id = p.id AND r.created_at < %(E)s), 0) > 0
+    )
+"""
+
+
+@pytest.mark.django_db
+def test_the_sql_of_the_docs_gives_the_same_figures(story):
+    """docs/analytics.md's SQL, run as written (counted(:E) as a CTE), agrees with period_kpis."""
+    figures = period_kpis(MAR_1, MAR_31)["period"]["figures"]
+    params = {"S": local_midnight(MAR_1), "E": local_midnight(dt.date(2026, 4, 1))}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            COUNTED  # noqa: S608 - constant SQL, values are parameters
+            + """
+            SELECT COUNT(*), SUM(net) FROM counted WHERE created_at >= %(S)s
+            """,
+            params,
+        )
+        assert cursor.fetchone() == (figures["purchases"], figures["revenue"])
+        cursor.execute(
+            COUNTED  # noqa: S608 - constant SQL, values are parameters
+            + """
+            SELECT ROUND(COUNT(*) FILTER (WHERE second_at IS NOT NULL)::numeric
+                         / NULLIF(COUNT(*) FILTER (WHERE first_at IS NOT NULL), 0), 4)
+            FROM (SELECT c.id,
+                         (SELECT created_at FROM counted p WHERE p.customer_id = c.id
+                          ORDER BY created_at, id LIMIT 1) AS first_at,
+                         (SELECT created_at FROM counted p WHERE p.customer_id = c.id
+                          ORDER BY created_at, id OFFSET 1 LIMIT 1) AS second_at
+                  FROM customers_customer c WHERE c.created_at < %(E)s) x
+            """,
+            params,
+        )
+        assert cursor.fetchone() == (figures["repeat_rate"],)
+        cursor.execute(
+            """
+            SELECT SUM(l.points) - COALESCE((SELECT SUM(d.points) FROM loyalty_lotdebit d
+                                             JOIN loyalty_ledgerentry e ON e.id = d.entry_id
+                                             JOIN loyalty_pointslot l2 ON l2.id = d.lot_id
+                                             WHERE e.created_at < %(E)s AND l2.created_at < %(E)s
+                                               AND (l2.expires_at IS NULL OR l2.expires_at > %(E)s)), 0)
+            FROM loyalty_pointslot l
+            WHERE l.created_at < %(E)s AND (l.expires_at IS NULL OR l.expires_at > %(E)s)
+            """,
+            params,
+        )
+        assert cursor.fetchone() == (figures["points_outstanding"],)
