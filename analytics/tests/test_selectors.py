@@ -9,6 +9,7 @@ from django.db import connection
 from analytics.selectors import period_kpis
 from loyalty.models import Purchase
 from loyalty.rules import local_midnight
+from loyalty.services import points_adjust, points_award
 from loyalty.tests.helpers import at, refund
 
 from .conftest import MAR_1, MAR_31, day
@@ -219,3 +220,19 @@ def test_the_sql_of_the_docs_gives_the_same_figures(story):
             params,
         )
         assert cursor.fetchone() == (figures["points_outstanding"],)
+
+
+@pytest.mark.django_db
+def test_points_issued_counts_bonuses_and_added_points_only(program, customer_factory, user_factory):
+    """Issued: earn, bonus, import and adjustments that add points; a deduction is not negative issuance."""
+    staff = user_factory()
+    anna = customer_factory(now=at(dt.date(2026, 2, 20)))
+    points_award(customer_id=anna.pk, points=25, reason="welcome", now=at(MAR_1))
+    points_adjust(customer_id=anna.pk, points=10, reason="goodwill", actor=staff, now=at(day(3, 2)))
+    points_adjust(customer_id=anna.pk, points=-5, reason="correction", actor=staff, now=at(day(3, 3)))
+    figures = period_kpis(MAR_1, MAR_31)["period"]["figures"]
+    assert figures["points_issued"] == 35  # 25 bonus + 10 added; the −5 is left out
+    assert figures["points_outstanding"] == 30  # 25 + 10 − 5
+    assert figures["avg_balance"] == D("30.00")  # one member
+    assert figures["redemption_rate"] == D("0.0000")  # 0 / 35
+    assert figures["buyers"] == 0
