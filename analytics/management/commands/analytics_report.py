@@ -1,0 +1,42 @@
+import datetime as dt
+import json
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from analytics import rules
+from analytics.selectors import period_kpis
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def _date(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"{option} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Print the program's figures (docs/analytics.md) for a period of the shop's calendar days and for the "
+        "period of equal length before it, as JSON (money and rates as strings)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+        parser.add_argument("--to", dest="end", required=True, help="last day (included), YYYY-MM-DD")
+
+    def handle(self, *args, **options):
+        start, end = _date(options["start"], "--from"), _date(options["end"], "--to")
+        try:
+            rules.period_check(start=start, end=end, today=timezone.localdate())
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        report = period_kpis(start, end)
+        self.stdout.write(json.dumps(report, default=_json_default, ensure_ascii=False, indent=2))

@@ -1,0 +1,282 @@
+"""Reads for the analytics figures: set-based aggregates over the other apps' data (read-only).
+
+Every figure is defined in docs/analytics.md, precisely enough to recompute it with SQL; the names of the
+keys returned here are the names used there and printed by `manage.py analytics_report`.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    BigIntegerField,
+    Case,
+    Count,
+    DecimalField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from customers.models import Customer
+from loyalty.models import LedgerEntry, LotDebit, PointsLot, Purchase, Refund, TierChange
+from loyalty.rules import local_midnight
+from loyalty.selectors import entry_tier, program_settings_get, tiers_list
+
+from . import rules
+
+Kind = LedgerEntry.Kind
+ACTIVE_DAYS = 90  # "active": a purchase in the last 90 days (issue #13)
+RETURN_WINDOWS = (30, 60, 90)  # second-purchase conversion windows, days
+SLEEP_DAYS = (30, 60, 90)  # churn: asleep for 30 / 60 / 90 days
+NO_TIER = "none"  # the by-tier key of purchases made while holding no tier
+ISSUE_KINDS = (Kind.EARN, Kind.BONUS, Kind.IMPORT)  # plus adjustments that add points
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def _refunded_before(moment: dt.datetime) -> Coalesce:
+    """Money refunded from the purchase (OuterRef "pk") by refunds recorded before `moment`."""
+    refunds = (
+        Refund.objects.filter(purchase=OuterRef("pk"), created_at__lt=moment)
+        .order_by()
+        .values("purchase")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(refunds, output_field=_MONEY), Value(Decimal("0.00")), output_field=_MONEY)
+
+
+def purchases_counted(moment: dt.datetime) -> QuerySet[Purchase]:
+    """The purchases that count as of `moment`: recorded before it and not wholly refunded by refunds
+    recorded before it, each annotated with `net` = amount − those refunds (money, Decimal)."""
+    net = ExpressionWrapper(F("amount") - _refunded_before(moment), output_field=_MONEY)
+    return Purchase.objects.filter(created_at__lt=moment).annotate(net=net).filter(net__gt=0)
+
+
+def _nth_purchase_at(moment: dt.datetime, n: int) -> Subquery:
+    """The moment of the customer's (OuterRef "pk") n-th counted purchase (0: first), by time then id."""
+    ordered = purchases_counted(moment).filter(customer=OuterRef("pk")).order_by("created_at", "id")
+    return Subquery(ordered.values("created_at")[n : n + 1])
+
+
+def _last_purchase_at(moment: dt.datetime, *, before: dt.datetime | None = None) -> Subquery:
+    """The moment of the customer's latest counted purchase before `before` (default: `moment`)."""
+    ordered = purchases_counted(moment).filter(customer=OuterRef("pk"), created_at__lt=before or moment)
+    return Subquery(ordered.order_by("-created_at", "-id").values("created_at")[:1])
+
+
+def _customer_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Members, buyers, return and churn figures: one aggregate over customers."""
+    since, until = local_midnight(start), local_midnight(end + dt.timedelta(days=1))
+    counted = purchases_counted(until)
+    in_period = counted.filter(customer=OuterRef("pk"), created_at__gte=since)
+    active_since = local_midnight(end + dt.timedelta(days=1 - ACTIVE_DAYS))
+    customers = Customer.objects.filter(created_at__lt=until).annotate(
+        first_at=_nth_purchase_at(until, 0),
+        second_at=_nth_purchase_at(until, 1),
+        last_at=_last_purchase_at(until),
+        last_before_period_at=_last_purchase_at(until, before=since),
+        bought_in_period=Exists(in_period),
+        bought_recently=Exists(counted.filter(customer=OuterRef("pk"), created_at__gte=active_since)),
+    )
+    first_in_period = Q(first_at__gte=since, first_at__lt=until)
+    aggregates: dict[str, Any] = {
+        "members": Count("pk"),
+        "new_members": Count("pk", filter=Q(created_at__gte=since)),
+        "active_members": Count("pk", filter=Q(bought_recently=True)),
+        "buyers": Count("pk", filter=Q(bought_in_period=True)),
+        "customers_with_purchase": Count("pk", filter=Q(first_at__isnull=False)),
+        "customers_with_repeat": Count("pk", filter=Q(second_at__isnull=False)),
+        "first_time_buyers": Count("pk", filter=first_in_period),
+        "second_purchases": Count("pk", filter=Q(second_at__gte=since, second_at__lt=until)),
+        "days_to_second_total": Avg(
+            ExpressionWrapper(F("second_at") - F("first_at"), output_field=DurationField()),
+            filter=Q(second_at__gte=since, second_at__lt=until),
+        ),
+    }
+    for n in RETURN_WINDOWS:
+        aggregates[f"returned_{n}"] = Count(
+            "pk", filter=first_in_period & Q(second_at__lte=F("first_at") + dt.timedelta(days=n))
+        )
+    for n in SLEEP_DAYS:
+        asleep_before = local_midnight(end + dt.timedelta(days=1 - n))
+        aggregates[f"asleep_{n}"] = Count("pk", filter=Q(last_at__lt=asleep_before))
+        woke_before = local_midnight(start - dt.timedelta(days=n))
+        aggregates[f"woke_up_{n}"] = Count("pk", filter=Q(bought_in_period=True, last_before_period_at__lt=woke_before))
+    return customers.aggregate(**aggregates)
+
+
+def _tier_at_purchase(default_tier_id: int | None) -> Case:
+    """The tier the customer held when the purchase (OuterRef) was made: the `to_tier` of their latest
+    tier change strictly before it; with no change before it, the entry tier (as loyalty.selectors.
+    customer_terms treats a customer without a status), or None where there is no entry tier."""
+    before = TierChange.objects.filter(customer=OuterRef("customer_id"), created_at__lt=OuterRef("created_at"))
+    latest = before.order_by("-created_at", "-id").values("to_tier")[:1]
+    return Case(
+        When(Exists(before), then=Subquery(latest)),
+        default=Value(default_tier_id),
+        output_field=BigIntegerField(),
+    )
+
+
+def _purchase_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Purchases in the period and their average checks (overall, first / repeat, by tier): two queries."""
+    since, until = local_midnight(start), local_midnight(end + dt.timedelta(days=1))
+    counted = purchases_counted(until)
+    earlier = counted.filter(customer=OuterRef("customer_id")).filter(
+        Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
+    )
+    tiers = tiers_list()
+    entry = entry_tier(tiers)
+    period = counted.filter(created_at__gte=since).annotate(
+        is_first=~Exists(earlier), tier_id=_tier_at_purchase(entry.pk if entry else None)
+    )
+    totals = period.aggregate(
+        purchases=Count("pk"),
+        revenue=Sum("net"),
+        first_purchases=Count("pk", filter=Q(is_first=True)),
+        first_revenue=Sum("net", filter=Q(is_first=True)),
+    )
+    by_tier_rows = period.order_by().values("tier_id").annotate(n=Count("pk"), total=Sum("net"))
+    codes = {t.pk: t.code for t in tiers}
+    totals["by_tier"] = {
+        codes.get(row["tier_id"], NO_TIER): rules.average(row["total"], row["n"]) for row in by_tier_rows
+    }
+    return totals
+
+
+def _points_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Ledger figures of the period and up to its end: one aggregate over the entries, two over lots."""
+    since, until = local_midnight(start), local_midnight(end + dt.timedelta(days=1))
+    in_period = Q(created_at__gte=since)
+    issued = Q(kind__in=ISSUE_KINDS) | Q(kind=Kind.ADJUSTMENT, points__gt=0)
+    ledger = LedgerEntry.objects.filter(created_at__lt=until).aggregate(
+        issued=Sum("points", filter=in_period & issued),
+        redeemed=Sum("points", filter=in_period & Q(kind=Kind.REDEEM)),
+        expired=Sum("points", filter=in_period & Q(kind=Kind.EXPIRE)),
+        redeemed_to_date=Sum("points", filter=Q(kind=Kind.REDEEM)),
+        expired_to_date=Sum("points", filter=Q(kind=Kind.EXPIRE)),
+        redeemers=Count("customer", distinct=True, filter=Q(kind=Kind.REDEEM)),
+    )
+    live = Q(created_at__lt=until) & (Q(expires_at__isnull=True) | Q(expires_at__gt=until))
+    pending = Q(available_at__gt=until)
+    credited = PointsLot.objects.filter(live).aggregate(all=Sum("points"), pending=Sum("points", filter=pending))
+    debited = LotDebit.objects.filter(entry__created_at__lt=until, lot__in=PointsLot.objects.filter(live)).aggregate(
+        all=Sum("points"), pending=Sum("points", filter=Q(lot__available_at__gt=until))
+    )
+    return {
+        "issued": ledger["issued"] or 0,
+        "redeemed": -(ledger["redeemed"] or 0),
+        "expired": -(ledger["expired"] or 0),
+        "redeemed_to_date": -(ledger["redeemed_to_date"] or 0),
+        "expired_to_date": -(ledger["expired_to_date"] or 0),
+        "redeemers": ledger["redeemers"],
+        "outstanding": (credited["all"] or 0) - (debited["all"] or 0),
+        "pending": (credited["pending"] or 0) - (debited["pending"] or 0),
+    }
+
+
+def period_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Every figure of docs/analytics.md for one period: inclusive local dates `start`..`end` in the shop's
+    time zone (settings.TIME_ZONE), i.e. moments in [local midnight of start, local midnight after end).
+
+    Figures "as of the end" use that last moment. Money: Decimal (0.01) in the program's currency; points:
+    int; rates and shares: Decimal fractions (0.0001); None where a denominator is zero.
+    """
+    people = _customer_figures(start, end)
+    sales = _purchase_figures(start, end)
+    points = _points_figures(start, end)
+    point_value = program_settings_get().point_value
+    repeat_purchases = sales["purchases"] - sales["first_purchases"]
+    repeat_revenue = (sales["revenue"] or 0) - (sales["first_revenue"] or 0)
+    expiry_rate = rules.ratio(points["expired_to_date"], points["expired_to_date"] + points["redeemed_to_date"])
+    liability_value = rules.money(points["outstanding"] * point_value)
+    figures: dict[str, Any] = {
+        "members": people["members"],
+        "new_members": people["new_members"],
+        "active_members": people["active_members"],
+        "buyers": people["buyers"],
+        "purchases": sales["purchases"],
+        "revenue": rules.money(sales["revenue"]),
+        "repeat_rate": rules.ratio(people["customers_with_repeat"], people["customers_with_purchase"]),
+        "first_time_buyers": people["first_time_buyers"],
+    }
+    for n in RETURN_WINDOWS:
+        figures[f"second_purchase_{n}d_rate"] = rules.ratio(people[f"returned_{n}"], people["first_time_buyers"])
+    figures.update(
+        {
+            "purchase_frequency": rules.average(sales["purchases"], people["buyers"]),
+            "second_purchases": people["second_purchases"],
+            "days_to_second_purchase_mean": rules.days(people["days_to_second_total"]),
+            "avg_check": rules.average(sales["revenue"], sales["purchases"]),
+            "avg_check_first": rules.average(sales["first_revenue"], sales["first_purchases"]),
+            "avg_check_repeat": rules.average(repeat_revenue, repeat_purchases),
+            "avg_check_by_tier": dict(sorted(sales["by_tier"].items())),
+            "points_issued": points["issued"],
+            "points_redeemed": points["redeemed"],
+            "redemption_rate": rules.ratio(points["redeemed"], points["issued"]),
+            "members_ever_redeemed_share": rules.ratio(points["redeemers"], people["members"]),
+            "avg_balance": rules.average(points["outstanding"], people["members"]),
+            "points_expired": points["expired"],
+            "breakage_rate": rules.ratio(points["expired"], points["expired"] + points["redeemed"]),
+            "points_outstanding": points["outstanding"],
+            "points_pending": points["pending"],
+            "liability_value": liability_value,
+            "liability_expiry_rate": expiry_rate,
+            "liability_expected_cost": rules.expected_cost(liability_value, expiry_rate),
+        }
+    )
+    for n in SLEEP_DAYS:
+        figures[f"asleep_{n}d"] = people[f"asleep_{n}"]
+    for n in SLEEP_DAYS:
+        figures[f"woke_up_{n}d"] = people[f"woke_up_{n}"]
+    return figures
+
+
+CHANGE_KEYS = (
+    "members",
+    "active_members",
+    "buyers",
+    "revenue",
+    "repeat_rate",
+    "purchase_frequency",
+    "avg_check",
+    "avg_check_first",
+    "avg_check_repeat",
+    "points_issued",
+    "points_redeemed",
+    "liability_value",
+    "asleep_90d",
+)
+
+
+def period_kpis(start: dt.date, end: dt.date) -> dict[str, Any]:
+    """The period's figures beside those of the previous period of equal length, and the relative change
+    of the main ones: {"period": {"start", "end", "figures"}, "previous_period": {…}, "change": {key: rate}}.
+
+    `start`..`end` are inclusive dates in the shop's time zone (analytics.rules.period_check validates them
+    for the command). Dates are ISO strings; see period_figures for units.
+    """
+    current = rules.Period(start=start, end=end)
+    previous = rules.period_previous(current)
+    now_figures = period_figures(current.start, current.end)
+    before_figures = period_figures(previous.start, previous.end)
+    return {
+        "period": {"start": current.start.isoformat(), "end": current.end.isoformat(), "figures": now_figures},
+        "previous_period": {
+            "start": previous.start.isoformat(),
+            "end": previous.end.isoformat(),
+            "figures": before_figures,
+        },
+        "change": {key: rules.change(now_figures[key], before_figures[key]) for key in CHANGE_KEYS},
+    }
