@@ -3,7 +3,7 @@ lived in `loyalty` (only the URL names moved from `loyalty:` to `console:`)."""
 
 from django.urls import path
 
-from .views import audit, customers, imports, settings, tiers
+from .views import analytics, audit, customers, imports, settings, tiers
 
 app_name = "console"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("settings/", settings.settings_edit, name="settings"),
     path("settings/preview/", settings.settings_preview, name="settings_preview"),
     path("audit/", audit.audit_log, name="audit"),
+    path("analytics/", analytics.analytics_dashboard, name="analytics"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/edit/", customers.customer_edit, name="customer_edit"),

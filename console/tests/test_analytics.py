@@ -1,0 +1,72 @@
+"""The analytics dashboard (console.views.analytics) on the analytics tests' story (analytics/tests/conftest.py),
+whose figures analytics/tests/test_selectors.py works out by hand: the page shows them, with their
+definitions, beside the previous period, in English and Russian, and as CSV; a bad period says why."""
+
+import csv
+import io
+import re
+
+import pytest
+
+from analytics.tests.conftest import story  # noqa: F401 - the fixture, shared with the figures' own tests
+
+pytestmark = pytest.mark.django_db
+
+MARCH = {"start": "2026-03-01", "end": "2026-03-31"}
+NBSP = "\u00a0"
+
+
+def row(page: str, key: str) -> list[str]:
+    """The cells of a figure's row as text: [label + definition, this period, previous, change]."""
+    cells = re.search(rf'<tr data-figure="{key}">(.*?)</tr>', page, re.S).group(1)
+    return [
+        re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", cell)).strip()
+        for cell in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)
+    ]
+
+
+def test_the_dashboard_shows_the_period_beside_the_previous_one(console, story):  # noqa: F811
+    page = console.get("/analytics/", MARCH).content.decode()
+    # March: A 2000 + A 500 + C 800 + C (1200 − 200) + D 400 = 4 700.00 over 5 purchases; before it (Jan 29 –
+    # Feb 28) only B's 3 000.00; members 5 against 3 (A, D, B by Feb 28): +66.7 %.
+    assert row(page, "members")[1:] == ["5", "3", "+66.7 %".replace(" ", NBSP)]
+    assert row(page, "revenue")[1:3] == [f"4,700.00{NBSP}₽", f"3,000.00{NBSP}₽"]
+    assert row(page, "avg_check")[1] == f"940.00{NBSP}₽"  # 4 700.00 / 5
+    assert row(page, "repeat_rate")[1] == f"75.0{NBSP}%"  # A, C, D of A, B, C, D bought twice or more
+    assert row(page, "revenue")[0].startswith("Revenue Net amount of the period&#x27;s purchases")
+    assert 'data-chart="chart-checks"' in page and 'id="chart-checks" type="application/json"' in page
+
+
+def test_in_russian_labels_and_numbers_are_russian(console, story):  # noqa: F811
+    console.cookies["django_language"] = "ru"
+    page = console.get("/analytics/", MARCH).content.decode()
+    assert row(page, "revenue")[1] == f"4{NBSP}700,00{NBSP}₽"
+    assert row(page, "repeat_rate")[1] == f"75,0{NBSP}%"
+    assert row(page, "members")[0].startswith("Участники")
+
+
+def test_the_figures_download_as_csv_with_machine_values(console, story):  # noqa: F811
+    response = console.get("/analytics/", MARCH | {"export": "csv"})
+    rows = {r[1]: r for r in csv.reader(io.StringIO(b"".join(response.streaming_content).decode()))}
+    assert rows["revenue"][2:] == ["4700.00", "3000.00", "0.5667"]  # (4700 − 3000) / 3000
+    assert rows["members"][2:4] == ["5", "3"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"start": "2026-03-31", "end": "2026-03-01"}, "The period ends before it starts."),
+        ({"start": "2026-03-01", "end": "2999-01-01"}, "The period cannot end after today"),
+        ({"start": "yesterday", "end": "2026-03-01"}, "Enter a valid date."),
+    ],
+)
+def test_a_bad_period_says_why(console, program, query, message):
+    response = console.get("/analytics/", query)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+@pytest.mark.parametrize(("who", "status"), [("cashier_user", 403), ("marketing_user", 200)])
+def test_marketing_sees_the_dashboard_and_a_cashier_does_not(client, request, program, who, status):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get("/analytics/").status_code == status

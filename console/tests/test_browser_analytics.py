@@ -1,0 +1,30 @@
+"""The analytics dashboard in a real browser (headless Chromium), in English and Russian: both charts are
+drawn by the vendored Chart.js from the page's data, with no console error."""
+
+import pytest
+
+from analytics.tests.conftest import story  # noqa: F401 - the figures' own story
+from conftest import browser_login, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_dashboard_draws_its_charts_without_errors(page, marketing_user, story, language):  # noqa: F811
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
+    browser_login(page, "marketing")
+    page.goto(f"{page.base_url}/analytics/?start=2026-03-01&end=2026-03-31")
+    page.wait_for_load_state("networkidle")
+    for chart in ("chart-checks", "chart-returns"):
+        canvas = page.locator(f'canvas[data-chart="{chart}"]')
+        assert canvas.evaluate("c => !!window.Chart.getChart(c)")  # a chart is attached to the canvas
+        assert canvas.evaluate("c => c.width > 100 && c.height > 100")
+    labels = page.locator('canvas[data-chart="chart-checks"]').evaluate(
+        "c => window.Chart.getChart(c).data.datasets.map(d => d.label)"
+    )
+    assert labels == (["This period", "Previous period"] if language == "en" else ["Этот период", "Прошлый период"])
+    assert errors == []
+    screenshot(page, f"console-analytics-{language}")

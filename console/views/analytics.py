@@ -1,0 +1,138 @@
+"""The console's analytics dashboard (issue #13): the period's figures beside the previous period's, each
+with its definition, two charts, and the figures as CSV. The figures come from analytics.selectors."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from analytics.figures import FIGURES, SECTIONS
+from analytics.selectors import period_kpis
+from core.formatting import money_format, points_format
+from core.permissions import permission_required
+from core.spreadsheet import csv_response
+from loyalty.selectors import program_settings_get
+
+DEFAULT_DAYS = 30  # the period shown when none is chosen: the 30 days ending today
+
+
+class PeriodForm(forms.Form):
+    """The period: two calendar days in the shop's time zone, both included (analytics.rules.period_check)."""
+
+    start = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        """The rules of analytics.rules.period_check, said in the reader's language."""
+        data = super().clean()
+        start, end, today = data.get("start"), data.get("end"), timezone.localdate()
+        if start and end and end < start:
+            raise forms.ValidationError(_("The period ends before it starts."))
+        if end and end > today:
+            raise forms.ValidationError(
+                _("The period cannot end after today (%(today)s).") % {"today": date_format(today, "SHORT_DATE_FORMAT")}
+            )
+        return data
+
+
+def _shown(value, kind: str, currency: str) -> str:
+    """A figure's value for people: money with the currency, points and counts grouped, rates as
+    percentages, days and other numbers with the language's decimal mark; "—" when there is none."""
+    if value is None:
+        return "—"
+    if kind == "money":
+        return money_format(value, currency)
+    if kind in ("points", "count"):
+        return points_format(value)
+    if kind == "rate":
+        text = f"{points_format((Decimal(value) * 100).quantize(Decimal('0.1')))}\u00a0%"
+    else:
+        text = points_format(Decimal(value).quantize(Decimal("0.01")))
+    return text.replace("-", "\u2212")  # the minus sign (U+2212), not a hyphen
+
+
+def _raw(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _rows(kpis: dict, currency: str) -> list[dict]:
+    figures, before = kpis["period"]["figures"], kpis["previous_period"]["figures"]
+    sections = []
+    for title, members in SECTIONS:
+        rows = []
+        for figure in members:
+            change = kpis["change"].get(figure.key)
+            rows.append(
+                {
+                    "figure": figure,
+                    "now": _shown(figures.get(figure.key), figure.kind, currency),
+                    "before": _shown(before.get(figure.key), figure.kind, currency),
+                    "change": None if change is None else _shown(change, "rate", currency),
+                    "up": change is not None and change > 0,
+                }
+            )
+        sections.append({"title": title, "rows": rows})
+    return sections
+
+
+def _charts(kpis: dict) -> dict:
+    figures, before = kpis["period"]["figures"], kpis["previous_period"]["figures"]
+    this, previous = _("This period"), _("Previous period")
+    checks = ("avg_check", "avg_check_first", "avg_check_repeat")
+    returns = ("second_purchase_30d_rate", "second_purchase_60d_rate", "second_purchase_90d_rate")
+
+    def values(source, keys, scale=1):
+        return [float(source[k] * scale) if source.get(k) is not None else None for k in keys]
+
+    return {
+        "checks": {
+            "type": "bar",
+            "labels": [str(FIGURES[k].label) for k in checks],
+            "datasets": [{"label": str(this), "data": values(figures, checks)},
+                         {"label": str(previous), "data": values(before, checks)}],
+        },
+        "returns": {
+            "type": "bar",
+            "percent": True,
+            "labels": [str(FIGURES[k].label) for k in returns],
+            "datasets": [{"label": str(this), "data": values(figures, returns, 100)},
+                         {"label": str(previous), "data": values(before, returns, 100)}],
+        },
+    }  # fmt: skip
+
+
+@permission_required("console.view_dashboard")
+def analytics_dashboard(request: HttpRequest) -> HttpResponse:
+    """GET ?start=YYYY-MM-DD&end=YYYY-MM-DD (dates are no personal data); `&export=csv` for the figures."""
+    today = timezone.localdate()
+    initial = {"start": today - dt.timedelta(days=DEFAULT_DAYS - 1), "end": today}
+    form = PeriodForm(request.GET if "start" in request.GET or "end" in request.GET else initial)
+    if not form.is_valid():
+        return render(request, "console/analytics.html", {"form": form}, status=400)
+    kpis = period_kpis(form.cleaned_data["start"], form.cleaned_data["end"])
+    currency = program_settings_get().currency
+    sections = _rows(kpis, currency)
+    if request.GET.get("export") == "csv":
+        # Machine values for a spreadsheet (as analytics_report prints them): money and rates as decimals.
+        header = [_("Figure"), _("Key"), _("This period"), _("Previous period"), _("Change")]
+        now, before = kpis["period"]["figures"], kpis["previous_period"]["figures"]
+        lines = [
+            [str(figure.label), key, _raw(now.get(key)), _raw(before.get(key)), _raw(kpis["change"].get(key))]
+            for key, figure in FIGURES.items()
+        ]
+        name = f"analytics-{kpis['period']['start']}-{kpis['period']['end']}.csv"
+        return csv_response([header, *lines], filename=name)
+    context = {
+        "form": form,
+        "kpis": kpis,
+        "sections": sections,
+        "charts": _charts(kpis),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "console/analytics.html", context)
