@@ -13,6 +13,7 @@ urlpatterns = [
     path("settings/preview/", settings.settings_preview, name="settings_preview"),
     path("audit/", audit.audit_log, name="audit"),
     path("analytics/", analytics.analytics_dashboard, name="analytics"),
+    path("analytics/economics/", analytics.analytics_economics, name="analytics_economics"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/edit/", customers.customer_edit, name="customer_edit"),

@@ -70,3 +70,19 @@ def test_a_bad_period_says_why(console, program, query, message):
 def test_marketing_sees_the_dashboard_and_a_cashier_does_not(client, request, program, who, status):
     client.force_login(request.getfixturevalue(who))
     assert client.get("/analytics/").status_code == status
+
+
+def test_the_economics_page_shows_cost_against_revenue_by_month(console, story):  # noqa: F811
+    """March 2026 of the story (analytics/tests/test_economics.py works it out): revenue 4 700.00, cost
+    100.00 redeemed − 12.00 of liability = 88.00, two returning customers at 44.00 each."""
+    page = console.get("/analytics/economics/").content.decode()
+    march = re.search(r"<tr><td[^>]*>March 2026</td>(.*?)</tr>", page, re.S).group(1)
+    cells = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", march, re.S)]
+    assert cells == [
+        f"4,700.00{NBSP}₽", "100", f"100.00{NBSP}₽", f"138.00{NBSP}₽", f"\u221212.00{NBSP}₽",
+        f"88.00{NBSP}₽", "2", f"44.00{NBSP}₽",
+    ]  # fmt: skip
+    rows = list(
+        csv.reader(io.StringIO(b"".join(console.get("/analytics/economics/?export=csv").streaming_content).decode()))
+    )
+    assert ["2026-03", "4700.00", "100", "100.00", "138", "138.00", "-12.00", "88.00", "2", "44.00"] in rows

@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from analytics.economics import monthly_economics
 from analytics.figures import FIGURES, SECTIONS
 from analytics.selectors import period_kpis
 from core.formatting import money_format, points_format
@@ -136,3 +137,52 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
         "query": request.GET.urlencode(),
     }
     return render(request, "console/analytics.html", context)
+
+
+ECONOMICS_MONTHS = 12
+
+
+@permission_required("console.view_dashboard")
+def analytics_economics(request: HttpRequest) -> HttpResponse:
+    """The program's cost against members' revenue and the liability, month by month (the last 12 months,
+    analytics.economics); `?export=csv` for the table."""
+    rows = monthly_economics(months=ECONOMICS_MONTHS)
+    currency = program_settings_get().currency
+    if request.GET.get("export") == "csv":
+        header = [
+            _("Month"), _("Revenue"), _("Points redeemed"), _("Redeemed value"), _("Points outstanding"),
+            _("Liability"), _("Liability change"), _("Cost"), _("Returning customers"), _("Cost per returning customer"),
+        ]  # fmt: skip
+        lines = [
+            [r.month.strftime("%Y-%m"), r.revenue, r.points_redeemed, r.redeemed_value, r.points_outstanding,
+             r.liability_value, r.liability_change, r.cost, r.returning_customers, _raw(r.cost_per_returning)]
+            for r in rows
+        ]  # fmt: skip
+        return csv_response([header, *lines], filename="analytics-economics.csv")
+    labels = [date_format(r.month, "YEAR_MONTH_FORMAT") for r in rows]
+    chart = {
+        "type": "line",
+        "labels": labels,
+        "datasets": [
+            {"label": str(_("Revenue")), "data": [float(r.revenue) for r in rows]},
+            {"label": str(_("Cost")), "data": [float(r.cost) for r in rows]},
+            {"label": str(_("Liability")), "data": [float(r.liability_value) for r in rows]},
+        ],
+    }
+    table = [
+        {
+            "month": label,
+            "revenue": money_format(r.revenue, currency),
+            "redeemed": points_format(r.points_redeemed),
+            "redeemed_value": money_format(r.redeemed_value, currency),
+            "liability": money_format(r.liability_value, currency),
+            "liability_change": money_format(r.liability_change, currency).replace("-", "\u2212"),
+            "cost": money_format(r.cost, currency).replace("-", "\u2212"),
+            "returning": points_format(r.returning_customers),
+            "cost_per_returning": "—"
+            if r.cost_per_returning is None
+            else money_format(r.cost_per_returning, currency).replace("-", "\u2212"),
+        }
+        for label, r in zip(labels, rows, strict=True)
+    ]
+    return render(request, "console/analytics_economics.html", {"chart": chart, "table": table})
