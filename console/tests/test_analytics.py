@@ -86,3 +86,21 @@ def test_the_economics_page_shows_cost_against_revenue_by_month(console, story):
         csv.reader(io.StringIO(b"".join(console.get("/analytics/economics/?export=csv").streaming_content).decode()))
     )
     assert ["2026-03", "4700.00", "100", "100.00", "138", "138.00", "-12.00", "88.00", "2", "44.00"] in rows
+
+
+def test_the_cohort_page_shows_shares_and_revenue_per_member(console, story):  # noqa: F811
+    """The story's January cohort (A, D; analytics/tests/test_cohorts.py): both bought in January, nobody
+    in February, both in March: 100 %, 0 %, 100 %; 800.00, 0.00, 1 450.00 per member."""
+    page = console.get("/analytics/cohorts/").content.decode()
+    share = re.search(r'id="cohort-share".*?<td[^>]*>January 2026</td>(.*?)</tr>', page, re.S).group(1)
+    assert [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", share, re.S)][:4] == [
+        "2", f"100.0{NBSP}%", f"0.0{NBSP}%", f"100.0{NBSP}%",
+    ]  # fmt: skip
+    revenue = re.search(r'id="cohort-revenue".*?<td[^>]*>January 2026</td>(.*?)</tr>', page, re.S).group(1)
+    assert [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", revenue, re.S)][:4] == [
+        "2", f"800.00{NBSP}₽", f"0.00{NBSP}₽", f"1,450.00{NBSP}₽",
+    ]  # fmt: skip
+    rows = list(
+        csv.reader(io.StringIO(b"".join(console.get("/analytics/cohorts/?export=csv").streaming_content).decode()))
+    )
+    assert ["2026-01", "2", "2", "2", "1.0000", "1450.00"] in rows

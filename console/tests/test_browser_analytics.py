@@ -28,3 +28,11 @@ def test_the_dashboard_draws_its_charts_without_errors(page, marketing_user, sto
     assert labels == (["This period", "Previous period"] if language == "en" else ["Этот период", "Прошлый период"])
     assert errors == []
     screenshot(page, f"console-analytics-{language}")
+    page.goto(f"{page.base_url}/analytics/economics/")
+    page.wait_for_load_state("networkidle")
+    assert page.locator('canvas[data-chart="chart-economics"]').evaluate("c => !!window.Chart.getChart(c)")
+    page.goto(f"{page.base_url}/analytics/cohorts/")
+    # The heat map's cells are coloured by their share (data-bg, applied by static/js/boomerang.js).
+    full = page.locator("#cohort-share td[data-bg]").first.evaluate("td => getComputedStyle(td).backgroundColor")
+    assert full.startswith("rgba(13, 110, 253")
+    assert errors == []

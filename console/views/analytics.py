@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from analytics.cohorts import cohort_retention
 from analytics.economics import monthly_economics
 from analytics.figures import FIGURES, SECTIONS
 from analytics.selectors import period_kpis
@@ -186,3 +187,41 @@ def analytics_economics(request: HttpRequest) -> HttpResponse:
         for label, r in zip(labels, rows, strict=True)
     ]
     return render(request, "console/analytics_economics.html", {"chart": chart, "table": table})
+
+
+COHORT_MONTHS = 12
+
+
+@permission_required("console.view_dashboard")
+def analytics_cohorts(request: HttpRequest) -> HttpResponse:
+    """Cohort retention as two heat maps (analytics.cohorts): the share of each cohort that bought in each
+    month since its first purchase, and revenue per cohort member; `?export=csv` for both as rows."""
+    cohorts = cohort_retention(months=COHORT_MONTHS)
+    currency = program_settings_get().currency
+    if request.GET.get("export") == "csv":
+        header = [_("Cohort"), _("Customers"), _("Months since"), _("Buyers"), _("Share"), _("Revenue per member")]
+        lines = [
+            [c.month.strftime("%Y-%m"), c.size, m.offset, m.buyers, m.share, m.revenue_per_member]
+            for c in cohorts
+            for m in c.months
+        ]
+        return csv_response([header, *lines], filename="analytics-cohorts.csv")
+    width = max((len(c.months) for c in cohorts), default=0)
+    rows = [
+        {
+            "month": date_format(c.month, "YEAR_MONTH_FORMAT"),
+            "size": points_format(c.size),
+            "cells": [
+                {
+                    "share": _shown(m.share, "rate", currency),
+                    "revenue": money_format(m.revenue_per_member, currency),
+                    # The heat: the cell's background, its opacity the share (static/js/boomerang.js data-bg).
+                    "bg": f"rgba(13, 110, 253, {float(m.share or 0) * 0.85:.2f})",
+                    "dark": (m.share or 0) > Decimal("0.5"),
+                }
+                for m in c.months
+            ],
+        }
+        for c in cohorts
+    ]
+    return render(request, "console/analytics_cohorts.html", {"rows": rows, "offsets": range(width)})
