@@ -33,6 +33,12 @@ def test_the_dashboard_shows_the_period_beside_the_previous_one(console, story):
     assert row(page, "revenue")[1:3] == [f"4,700.00{NBSP}₽", f"3,000.00{NBSP}₽"]
     assert row(page, "avg_check")[1] == f"940.00{NBSP}₽"  # 4 700.00 / 5
     assert row(page, "repeat_rate")[1] == f"75.0{NBSP}%"  # A, C, D of A, B, C, D bought twice or more
+    # By the tier held at the purchase (analytics/tests/test_selectors.py): Bronze 1 050.00 now, 3 000.00 before;
+    # Silver 500.00 now (A's Mar 20 purchase), none before.
+    assert row(page, "avg_check_by_tier.bronze")[:3] == [
+        "Average check, Bronze Purchases made while holding this tier.", f"1,050.00{NBSP}₽", f"3,000.00{NBSP}₽",
+    ]  # fmt: skip
+    assert row(page, "avg_check_by_tier.silver")[1:3] == [f"500.00{NBSP}₽", "—"]
     assert row(page, "revenue")[0].startswith("Revenue Net amount of the period&#x27;s purchases")
     assert 'data-chart="chart-checks"' in page and 'id="chart-checks" type="application/json"' in page
 

@@ -14,12 +14,12 @@ from django.utils.translation import gettext_lazy
 
 from analytics.cohorts import cohort_retention
 from analytics.economics import monthly_economics
-from analytics.figures import FIGURES, SECTIONS
+from analytics.figures import FIGURES, SECTIONS, Figure
 from analytics.selectors import period_kpis
 from core.formatting import money_format, points_format
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
-from loyalty.selectors import program_settings_get
+from loyalty.selectors import program_settings_get, tiers_list
 
 DEFAULT_DAYS = 30  # the period shown when none is chosen: the 30 days ending today
 
@@ -79,8 +79,42 @@ def _rows(kpis: dict, currency: str) -> list[dict]:
                     "up": change is not None and change > 0,
                 }
             )
+        if figures_are_checks(members):
+            rows += _rows_by_tier(
+                figures.get("avg_check_by_tier") or {}, before.get("avg_check_by_tier") or {}, currency
+            )
         sections.append({"title": title, "rows": rows})
     return sections
+
+
+def figures_are_checks(members) -> bool:
+    return any(figure.key == "avg_check" for figure in members)
+
+
+def _rows_by_tier(now: dict, before: dict, currency: str) -> list[dict]:
+    """The average check by the tier held at the purchase (keys: tier codes, "none" for no tier), in the
+    tiers' order; a tier without purchases in either period is left out."""
+    names = {tier.code: tier.name for tier in tiers_list()}
+    order = [*names, "none"]
+    rows = []
+    for code in sorted(set(now) | set(before), key=lambda c: order.index(c) if c in order else len(order)):
+        label = names.get(code) or _("Without a tier")
+        figure = Figure(
+            f"avg_check_by_tier.{code}",
+            _("Average check, %(tier)s") % {"tier": label},
+            "money",
+            _("Purchases made while holding this tier."),
+        )
+        rows.append(
+            {
+                "figure": figure,
+                "now": _shown(now.get(code), "money", currency),
+                "before": _shown(before.get(code), "money", currency),
+                "change": None,
+                "up": False,
+            }
+        )
+    return rows
 
 
 def _charts(kpis: dict) -> dict:
