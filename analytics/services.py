@@ -1,0 +1,169 @@
+"""Writes of the analytics app: its own derived tables only (it never writes the other apps' data)."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from core.jobs import job_lock
+from customers.models import Customer
+from loyalty.models import Purchase, Refund
+from loyalty.rules import local_midnight
+
+from .models import RfmScore, RfmSnapshot
+from .rfm_rules import RF_GRID
+
+RFM_WINDOW_DAYS = 365  # the analysis window's default (issue #13)
+RFM_CHUNK = 200_000  # customer ids per INSERT … SELECT: one pass over their window's purchases each
+LOCK_WAIT_SECONDS = 1800  # a run for the same or another date may be in progress: wait for it
+CENT = Decimal("0.01")
+
+
+def _date_sql() -> str:
+    """A date parameter: typed on PostgreSQL; SQLite compares ISO strings."""
+    return "CAST(%s AS DATE)" if connection.vendor == "postgresql" else "%s"
+
+
+def _customers_sql(*, as_of: dt.date, window_days: int, chunk: bool) -> tuple[str, list]:
+    """SELECT customer_id, r, f, m: one row per customer with a counted purchase in the window.
+
+    The window is [local midnight of (as_of − window_days), local midnight of as_of): the `window_days`
+    calendar days before `as_of`. A purchase counts if its net money is above zero, net = amount − the
+    refunds of it recorded before the window's end (`refunded_amount` is 0 ⇒ no refund at all, which
+    skips the refunds look-up for nearly every purchase). r = as_of − the local date of the latest counted
+    purchase (days, 1…window_days); f = counted purchases; m = Σ net (money, rounded to cents so that
+    SQLite's float sums compare equal however they were added up). With `chunk`, two more parameters
+    (lo, hi) restrict it to customer ids lo…hi.
+    """
+    end = local_midnight(as_of)
+    start = local_midnight(as_of - dt.timedelta(days=window_days))
+    purchase_t, refund_t = Purchase._meta.db_table, Refund._meta.db_table
+    last_day, last_day_params = connection.ops.datetime_cast_date_sql("MAX(created_at)", (), settings.TIME_ZONE)
+    if connection.vendor == "postgresql":
+        r_sql = f"CAST(%s AS DATE) - {last_day}"
+    else:
+        r_sql = f"CAST(julianday(%s) - julianday({last_day}) AS INTEGER)"
+    chunk_sql = " AND p.customer_id BETWEEN %s AND %s" if chunk else ""
+    sql = f"""
+    SELECT customer_id, {r_sql} AS r, COUNT(*) AS f, ROUND(SUM(net), 2) AS m
+    FROM (
+        SELECT p.customer_id, p.created_at,
+               CASE WHEN p.refunded_amount = 0 THEN p.amount
+                    ELSE p.amount - COALESCE((SELECT SUM(rf.amount) FROM {refund_t} rf
+                                              WHERE rf.purchase_id = p.id AND rf.created_at < %s), 0)
+               END AS net
+        FROM {purchase_t} p
+        WHERE p.created_at >= %s AND p.created_at < %s{chunk_sql}
+    ) counted
+    WHERE net > 0
+    GROUP BY customer_id
+    """  # noqa: S608 - table names from model metadata; every value is a parameter
+    return sql, [as_of, *last_day_params, end, start, end]
+
+
+def _edges(*, as_of: dt.date, window_days: int) -> dict[str, list]:
+    """Each score's NTILE(5) tile edges over every customer who bought in the window (one query).
+
+    Tiles are cut from worst to best: recency by days since the last purchase, most days first (tile 1
+    is the longest ago); frequency and money ascending. The edge of a tile is its best value: the fewest
+    days (MIN) for recency, the most purchases or money (MAX) for the others."""
+    customers_sql, params = _customers_sql(as_of=as_of, window_days=window_days, chunk=False)
+    sql = f"""
+    WITH c AS ({customers_sql}),
+    t AS (
+        SELECT r, f, m,
+               NTILE(5) OVER (ORDER BY r DESC, customer_id) AS rt,
+               NTILE(5) OVER (ORDER BY f, customer_id) AS ft,
+               NTILE(5) OVER (ORDER BY m, customer_id) AS mt
+        FROM c
+    )
+    SELECT 1, rt, MIN(r) FROM t GROUP BY rt
+    UNION ALL SELECT 2, ft, MAX(f) FROM t GROUP BY ft
+    UNION ALL SELECT 3, mt, MAX(m) FROM t GROUP BY mt
+    ORDER BY 1, 2
+    """  # noqa: S608 - built from the query above
+    edges: dict[str, list] = {"recency_days": [], "frequency": [], "monetary": []}
+    names = {1: "recency_days", 2: "frequency", 3: "monetary"}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for which, _tile, value in cursor.fetchall():
+            if which == 3:
+                value = Decimal(str(value)).quantize(CENT)
+            edges[names[which]].append(int(value) if which != 3 else value)
+    return edges
+
+
+def _score_sql(column: str, edges: list, *, higher_is_better: bool, cast: str = "%s") -> tuple[str, list]:
+    """SQL for analytics.rfm_rules.score: 1 + how many of the first four tiles' edges are worse."""
+    op = "<" if higher_is_better else ">"
+    terms = [f"CASE WHEN {cast} {op} {column} THEN 1 ELSE 0 END" for _edge in edges[:4]]
+    return "(1" + "".join(f" + {term}" for term in terms) + ")", list(edges[:4])
+
+
+def rfm_snapshot(as_of: dt.date, *, window_days: int = RFM_WINDOW_DAYS, now: dt.datetime | None = None) -> RfmSnapshot:
+    """Score every customer who bought in the `window_days` (int, days) before `as_of` and store the
+    result as the snapshot of `as_of`, replacing the rows of an earlier run for that date.
+
+    Definitions (docs/analytics-rfm.md): a purchase counts if it falls in the window and its net money
+    (amount − its refunds recorded before the window's end; Decimal, the program's currency) is above
+    zero; R = days from the latest counted purchase's local date to `as_of`, F = counted purchases,
+    M = Σ their net money. Scores 1–5 by NTILE(5) quintiles over those customers, recent/frequent/high
+    money = 5; equal values share the lowest tile NTILE gave any of them (analytics.rfm_rules.score).
+    The segment comes from the R×F grid (analytics.rfm_rules.RF_RANGES).
+
+    Set-based: one query for the quintile edges, then ONE INSERT … SELECT per range of RFM_CHUNK
+    customer ids. One transaction: readers see the old snapshot or the new one, never half of it.
+    Guarded against an overlapping run (an advisory lock on PostgreSQL; RuntimeError if another run
+    holds it for longer than LOCK_WAIT_SECONDS). Returns the snapshot.
+    """
+    now = now or timezone.now()
+    with job_lock("analytics.rfm_snapshot", wait_seconds=LOCK_WAIT_SECONDS) as got_lock, transaction.atomic():
+        if not got_lock:  # a django-q2 task: it fails and is retried
+            raise RuntimeError(f"RFM snapshot {as_of.isoformat()}: another run held the lock for too long")
+        snapshot, _created = RfmSnapshot.objects.update_or_create(
+            as_of=as_of, defaults={"window_days": window_days, "computed_at": now, "customers": 0, "edges": {}}
+        )
+        RfmScore.objects.filter(snapshot=snapshot).delete()
+        edges = _edges(as_of=as_of, window_days=window_days)
+        bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
+        inserted = 0
+        if edges["frequency"] and bounds["lo"] is not None:
+            r_sql, r_params = _score_sql("s.r", edges["recency_days"], higher_is_better=False)
+            f_sql, f_params = _score_sql("s.f", edges["frequency"], higher_is_better=True)
+            m_sql, m_params = _score_sql("s.m", edges["monetary"], higher_is_better=True, cast="CAST(%s AS NUMERIC)")
+            grid_sql = " ".join(f"WHEN {r * 10 + f} THEN %s" for (r, f) in RF_GRID)
+            grid_params = [str(segment) for segment in RF_GRID.values()]
+            score_t = RfmScore._meta.db_table
+            for lo in range(bounds["lo"], bounds["hi"] + 1, RFM_CHUNK):
+                customers_sql, params = _customers_sql(as_of=as_of, window_days=window_days, chunk=True)
+                sql = f"""
+                INSERT INTO {score_t} (snapshot_id, customer_id, recency_days, frequency, monetary,
+                                       recency_score, frequency_score, monetary_score, segment)
+                SELECT %s, customer_id, r, f, m, rs, fs, ms, CASE rs * 10 + fs {grid_sql} END
+                FROM (
+                    SELECT s.customer_id, s.r, s.f, s.m, {r_sql} AS rs, {f_sql} AS fs, {m_sql} AS ms
+                    FROM ({customers_sql}) s
+                ) scored
+                """  # noqa: S608 - table names from model metadata; every value is a parameter
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        sql,
+                        [
+                            snapshot.pk,
+                            *grid_params,
+                            *r_params,
+                            *f_params,
+                            *m_params,
+                            *params,
+                            lo,
+                            lo + RFM_CHUNK - 1,
+                        ],
+                    )
+                    inserted += cursor.rowcount
+        snapshot.customers = inserted
+        snapshot.edges = {**edges, "monetary": [str(value) for value in edges["monetary"]]}
+        snapshot.save(update_fields=["customers", "edges"])
+    return snapshot
