@@ -10,23 +10,26 @@ that "Lost" has cells of its own: R 1 with F 1–2 is Lost, R 2 with F 1–2 sta
 """
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 SCORES = (1, 2, 3, 4, 5)  # every score; 5 is best (most recent, most frequent, most money)
 
 
 class Segment(models.TextChoices):
-    CHAMPIONS = "champions", _("Champions")
-    LOYAL = "loyal", _("Loyal")
-    POTENTIAL_LOYALISTS = "potential_loyalists", _("Potential loyalists")
-    NEW = "new", _("New")
-    PROMISING = "promising", _("Promising")
-    NEED_ATTENTION = "need_attention", _("Need attention")
-    ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
-    AT_RISK = "at_risk", _("At risk")
-    CANT_LOSE = "cant_lose", _("Can't lose them")
-    HIBERNATING = "hibernating", _("Hibernating")
-    LOST = "lost", _("Lost")
+    """The named segments; labels carry the context "RFM segment" (short words like "New" and "Lost" mean
+    something else on a button)."""
+
+    CHAMPIONS = "champions", pgettext_lazy("RFM segment", "Champions")
+    LOYAL = "loyal", pgettext_lazy("RFM segment", "Loyal")
+    POTENTIAL_LOYALISTS = "potential_loyalists", pgettext_lazy("RFM segment", "Potential loyalists")
+    NEW = "new", pgettext_lazy("RFM segment", "New")
+    PROMISING = "promising", pgettext_lazy("RFM segment", "Promising")
+    NEED_ATTENTION = "need_attention", pgettext_lazy("RFM segment", "Need attention")
+    ABOUT_TO_SLEEP = "about_to_sleep", pgettext_lazy("RFM segment", "About to sleep")
+    AT_RISK = "at_risk", pgettext_lazy("RFM segment", "At risk")
+    CANT_LOSE = "cant_lose", pgettext_lazy("RFM segment", "Can't lose them")
+    HIBERNATING = "hibernating", pgettext_lazy("RFM segment", "Hibernating")
+    LOST = "lost", pgettext_lazy("RFM segment", "Lost")
 
 
 # (recency scores, frequency scores, segment): every (R, F) pair falls in exactly one row.
