@@ -18,6 +18,9 @@ from .rfm_rules import RF_GRID
 
 RFM_WINDOW_DAYS = 365  # the analysis window's default (issue #13)
 RFM_CHUNK = 200_000  # customer ids per INSERT … SELECT: one pass over their window's purchases each
+# PostgreSQL's memory per sort or hash for this transaction only: the year's purchases grouped by customer
+# and three NTILE sorts over the customers stay in memory instead of spilling to disk (default 4MB).
+RFM_WORK_MEM = "128MB"
 LOCK_WAIT_SECONDS = 1800  # a run for the same or another date may be in progress: wait for it
 CENT = Decimal("0.01")
 
@@ -27,16 +30,18 @@ def _date_sql() -> str:
     return "CAST(%s AS DATE)" if connection.vendor == "postgresql" else "%s"
 
 
-def _customers_sql(*, as_of: dt.date, window_days: int, chunk: bool) -> tuple[str, list]:
+RAW_TABLE = "analytics_rfm_raw"  # a temporary table: one row per scored customer (customer_id, r, f, m)
+
+
+def _customers_sql(*, as_of: dt.date, window_days: int) -> tuple[str, list]:
     """SELECT customer_id, r, f, m: one row per customer with a counted purchase in the window.
 
     The window is [local midnight of (as_of − window_days), local midnight of as_of): the `window_days`
     calendar days before `as_of`. A purchase counts if its net money is above zero, net = amount − the
-    refunds of it recorded before the window's end (`refunded_amount` is 0 ⇒ no refund at all, which
-    skips the refunds look-up for nearly every purchase). r = as_of − the local date of the latest counted
+    refunds of it recorded before the window's end. r = as_of − the local date of the latest counted
     purchase (days, 1…window_days); f = counted purchases; m = Σ net (money, rounded to cents so that
-    SQLite's float sums compare equal however they were added up). With `chunk`, two more parameters
-    (lo, hi) restrict it to customer ids lo…hi.
+    SQLite's float sums compare equal however they were added up). One pass over the window's purchases
+    (a hash join with the refunds, which are few).
     """
     end = local_midnight(as_of)
     start = local_midnight(as_of - dt.timedelta(days=window_days))
@@ -46,17 +51,14 @@ def _customers_sql(*, as_of: dt.date, window_days: int, chunk: bool) -> tuple[st
         r_sql = f"CAST(%s AS DATE) - {last_day}"
     else:
         r_sql = f"CAST(julianday(%s) - julianday({last_day}) AS INTEGER)"
-    chunk_sql = " AND p.customer_id BETWEEN %s AND %s" if chunk else ""
     sql = f"""
     SELECT customer_id, {r_sql} AS r, COUNT(*) AS f, ROUND(SUM(net), 2) AS m
     FROM (
-        SELECT p.customer_id, p.created_at,
-               CASE WHEN p.refunded_amount = 0 THEN p.amount
-                    ELSE p.amount - COALESCE((SELECT SUM(rf.amount) FROM {refund_t} rf
-                                              WHERE rf.purchase_id = p.id AND rf.created_at < %s), 0)
-               END AS net
+        SELECT p.customer_id, p.created_at, p.amount - COALESCE(rf.refunded, 0) AS net
         FROM {purchase_t} p
-        WHERE p.created_at >= %s AND p.created_at < %s{chunk_sql}
+        LEFT JOIN (SELECT purchase_id, SUM(amount) AS refunded FROM {refund_t}
+                   WHERE created_at < %s GROUP BY purchase_id) rf ON rf.purchase_id = p.id
+        WHERE p.created_at >= %s AND p.created_at < %s
     ) counted
     WHERE net > 0
     GROUP BY customer_id
@@ -64,35 +66,47 @@ def _customers_sql(*, as_of: dt.date, window_days: int, chunk: bool) -> tuple[st
     return sql, [as_of, *last_day_params, end, start, end]
 
 
-def _edges(*, as_of: dt.date, window_days: int) -> dict[str, list]:
-    """Each score's NTILE(5) tile edges over every customer who bought in the window (one query).
+def _raw_fill(cursor, *, as_of: dt.date, window_days: int) -> None:
+    """(Re)fill the temporary table RAW_TABLE with `_customers_sql`. One table per connection, emptied
+    before and after use (as the tier review does): no catalogue churn, nothing left for the next run."""
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {RAW_TABLE} (customer_id bigint, r integer, f integer, m numeric)"
+    )
+    cursor.execute(f"DELETE FROM {RAW_TABLE}")  # noqa: S608 - a constant name
+    sql, params = _customers_sql(as_of=as_of, window_days=window_days)
+    cursor.execute(f"INSERT INTO {RAW_TABLE} (customer_id, r, f, m) {sql}", params)  # noqa: S608
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {RAW_TABLE}")  # temp tables get no autovacuum statistics
+
+
+def _edges(cursor) -> dict[str, list]:
+    """Each score's NTILE(5) tile edges over every customer in RAW_TABLE (one query).
 
     Tiles are cut from worst to best: recency by days since the last purchase, most days first (tile 1
     is the longest ago); frequency and money ascending. The edge of a tile is its best value: the fewest
     days (MIN) for recency, the most purchases or money (MAX) for the others."""
-    customers_sql, params = _customers_sql(as_of=as_of, window_days=window_days, chunk=False)
     sql = f"""
-    WITH c AS ({customers_sql}),
-    t AS (
+    WITH t AS (
         SELECT r, f, m,
                NTILE(5) OVER (ORDER BY r DESC, customer_id) AS rt,
                NTILE(5) OVER (ORDER BY f, customer_id) AS ft,
                NTILE(5) OVER (ORDER BY m, customer_id) AS mt
-        FROM c
+        FROM {RAW_TABLE}
     )
     SELECT 1, rt, MIN(r) FROM t GROUP BY rt
     UNION ALL SELECT 2, ft, MAX(f) FROM t GROUP BY ft
     UNION ALL SELECT 3, mt, MAX(m) FROM t GROUP BY mt
     ORDER BY 1, 2
-    """  # noqa: S608 - built from the query above
+    """  # noqa: S608 - a constant name
     edges: dict[str, list] = {"recency_days": [], "frequency": [], "monetary": []}
-    names = {1: "recency_days", 2: "frequency", 3: "monetary"}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for which, _tile, value in cursor.fetchall():
-            if which == 3:
-                value = Decimal(str(value)).quantize(CENT)
-            edges[names[which]].append(int(value) if which != 3 else value)
+    cursor.execute(sql)
+    for which, _tile, value in cursor.fetchall():
+        if which == 1:
+            edges["recency_days"].append(int(value))
+        elif which == 2:
+            edges["frequency"].append(int(value))
+        else:
+            edges["monetary"].append(Decimal(str(value)).quantize(CENT))
     return edges
 
 
@@ -114,9 +128,10 @@ def rfm_snapshot(as_of: dt.date, *, window_days: int = RFM_WINDOW_DAYS, now: dt.
     money = 5; equal values share the lowest tile NTILE gave any of them (analytics.rfm_rules.score).
     The segment comes from the R×F grid (analytics.rfm_rules.RF_RANGES).
 
-    Set-based: one query for the quintile edges, then ONE INSERT … SELECT per range of RFM_CHUNK
-    customer ids. One transaction: readers see the old snapshot or the new one, never half of it.
-    Guarded against an overlapping run (an advisory lock on PostgreSQL; RuntimeError if another run
+    Set-based: one pass over the window's purchases fills a temporary table with R, F, M per customer;
+    one query takes the quintile edges from it; then ONE INSERT … SELECT per range of RFM_CHUNK customer
+    ids scores that range and names its segments. One transaction: readers see the old snapshot or the
+    new one, never half of it. Guarded against an overlapping run (an advisory lock on PostgreSQL; RuntimeError if another run
     holds it for longer than LOCK_WAIT_SECONDS). Returns the snapshot.
     """
     now = now or timezone.now()
@@ -127,42 +142,36 @@ def rfm_snapshot(as_of: dt.date, *, window_days: int = RFM_WINDOW_DAYS, now: dt.
             as_of=as_of, defaults={"window_days": window_days, "computed_at": now, "customers": 0, "edges": {}}
         )
         RfmScore.objects.filter(snapshot=snapshot).delete()
-        edges = _edges(as_of=as_of, window_days=window_days)
-        bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
-        inserted = 0
-        if edges["frequency"] and bounds["lo"] is not None:
-            r_sql, r_params = _score_sql("s.r", edges["recency_days"], higher_is_better=False)
-            f_sql, f_params = _score_sql("s.f", edges["frequency"], higher_is_better=True)
-            m_sql, m_params = _score_sql("s.m", edges["monetary"], higher_is_better=True, cast="CAST(%s AS NUMERIC)")
-            grid_sql = " ".join(f"WHEN {r * 10 + f} THEN %s" for (r, f) in RF_GRID)
-            grid_params = [str(segment) for segment in RF_GRID.values()]
-            score_t = RfmScore._meta.db_table
-            for lo in range(bounds["lo"], bounds["hi"] + 1, RFM_CHUNK):
-                customers_sql, params = _customers_sql(as_of=as_of, window_days=window_days, chunk=True)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SET LOCAL work_mem = '{RFM_WORK_MEM}'")
+            _raw_fill(cursor, as_of=as_of, window_days=window_days)
+            edges = _edges(cursor)
+            bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
+            inserted = 0
+            if edges["frequency"] and bounds["lo"] is not None:
+                r_sql, r_params = _score_sql("s.r", edges["recency_days"], higher_is_better=False)
+                f_sql, f_params = _score_sql("s.f", edges["frequency"], higher_is_better=True)
+                m_sql, m_params = _score_sql(
+                    "s.m", edges["monetary"], higher_is_better=True, cast="CAST(%s AS NUMERIC)"
+                )
+                grid_sql = " ".join(f"WHEN {r * 10 + f} THEN %s" for (r, f) in RF_GRID)
+                grid_params = [str(segment) for segment in RF_GRID.values()]
                 sql = f"""
-                INSERT INTO {score_t} (snapshot_id, customer_id, recency_days, frequency, monetary,
+                INSERT INTO {RfmScore._meta.db_table} (snapshot_id, customer_id, recency_days, frequency, monetary,
                                        recency_score, frequency_score, monetary_score, segment)
                 SELECT %s, customer_id, r, f, m, rs, fs, ms, CASE rs * 10 + fs {grid_sql} END
                 FROM (
                     SELECT s.customer_id, s.r, s.f, s.m, {r_sql} AS rs, {f_sql} AS fs, {m_sql} AS ms
-                    FROM ({customers_sql}) s
+                    FROM {RAW_TABLE} s
+                    WHERE s.customer_id BETWEEN %s AND %s
                 ) scored
-                """  # noqa: S608 - table names from model metadata; every value is a parameter
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        sql,
-                        [
-                            snapshot.pk,
-                            *grid_params,
-                            *r_params,
-                            *f_params,
-                            *m_params,
-                            *params,
-                            lo,
-                            lo + RFM_CHUNK - 1,
-                        ],
-                    )
+                """  # noqa: S608 - names from model metadata and constants; every value is a parameter
+                for lo in range(bounds["lo"], bounds["hi"] + 1, RFM_CHUNK):
+                    params = [snapshot.pk, *grid_params, *r_params, *f_params, *m_params, lo, lo + RFM_CHUNK - 1]
+                    cursor.execute(sql, params)
                     inserted += cursor.rowcount
+            cursor.execute(f"DELETE FROM {RAW_TABLE}")  # noqa: S608 - a constant name
         snapshot.customers = inserted
         snapshot.edges = {**edges, "monetary": [str(value) for value in edges["monetary"]]}
         snapshot.save(update_fields=["customers", "edges"])
