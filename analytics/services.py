@@ -17,17 +17,12 @@ from .models import RfmScore, RfmSnapshot
 from .rfm_rules import RF_GRID
 
 RFM_WINDOW_DAYS = 365  # the analysis window's default (issue #13)
-RFM_CHUNK = 200_000  # customer ids per INSERT … SELECT: one pass over their window's purchases each
+RFM_CHUNK = 200_000  # customer ids per INSERT … SELECT (from the temporary table of R, F, M)
 # PostgreSQL's memory per sort or hash for this transaction only: the year's purchases grouped by customer
 # and three NTILE sorts over the customers stay in memory instead of spilling to disk (default 4MB).
 RFM_WORK_MEM = "128MB"
-LOCK_WAIT_SECONDS = 1800  # a run for the same or another date may be in progress: wait for it
+LOCK_WAIT_SECONDS = 600  # another run (a replay) may be in progress: wait for it, well inside the task timeout
 CENT = Decimal("0.01")
-
-
-def _date_sql() -> str:
-    """A date parameter: typed on PostgreSQL; SQLite compares ISO strings."""
-    return "CAST(%s AS DATE)" if connection.vendor == "postgresql" else "%s"
 
 
 RAW_TABLE = "analytics_rfm_raw"  # a temporary table: one row per scored customer (customer_id, r, f, m)
