@@ -1,4 +1,4 @@
-"""Events `loyalty` publishes for the apps above it (campaigns, messaging), which subscribe at start-up.
+"""Events `loyalty` publishes for the apps above it (analytics, campaigns, messaging), which subscribe at start-up.
 
 `loyalty` never imports those apps: when a purchase must trigger something (a welcome campaign, a
 "points earned" message), it publishes an event here and subscribers run after the purchase commits.
@@ -6,6 +6,7 @@ Subscribers should only queue work (a django-q2 task): they run in the request, 
 an error in one is logged and does not undo the purchase or stop the other subscribers.
 """
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,3 +55,41 @@ def purchase_recorded_publish(event: PurchaseRecorded) -> None:
     rolls back."""
     for fn in list(_purchase_recorded_subscribers):
         transaction.on_commit(partial(_deliver, fn, event))
+
+
+@dataclass(frozen=True)
+class DailyRunFinished:
+    """The daily jobs finished for a date (`as_of`, the shop's calendar day; replays of past dates too).
+    Not published when the run was skipped because another one held the lock."""
+
+    as_of: dt.date
+
+
+_daily_run_finished_subscribers: list[Callable[[DailyRunFinished], None]] = []
+
+
+def daily_run_finished_subscribe(fn: Callable[[DailyRunFinished], None]) -> Callable[[DailyRunFinished], None]:
+    """Register `fn` to be called after each daily run (once per function). Returns `fn`."""
+    if fn not in _daily_run_finished_subscribers:
+        _daily_run_finished_subscribers.append(fn)
+    return fn
+
+
+def daily_run_finished_unsubscribe(fn: Callable[[DailyRunFinished], None]) -> None:
+    """Remove `fn` (tests; an app that turns a feature off)."""
+    if fn in _daily_run_finished_subscribers:
+        _daily_run_finished_subscribers.remove(fn)
+
+
+def _deliver_daily(fn: Callable[[DailyRunFinished], None], event: DailyRunFinished) -> None:
+    try:
+        fn(event)
+    except Exception:
+        logger.exception("subscriber %s failed for the daily run of %s", getattr(fn, "__qualname__", fn), event.as_of)
+
+
+def daily_run_finished_publish(event: DailyRunFinished) -> None:
+    """Call when the daily jobs are done: each subscriber runs once the surrounding transaction (if any)
+    commits; an error in one is logged and does not stop the others."""
+    for fn in list(_daily_run_finished_subscribers):
+        transaction.on_commit(partial(_deliver_daily, fn, event))

@@ -11,6 +11,7 @@ from customers.imports import SAMPLE_CSV, customers_import
 from customers.models import Customer
 from loyalty import events, services
 from loyalty.models import LedgerEntry
+from loyalty.tests.helpers import run_daily
 
 
 @pytest.fixture
@@ -65,3 +66,34 @@ def test_opening_balances_without_a_ledger_import_nothing(program, monkeypatch):
         customers_import(content=SAMPLE_CSV.encode(), file_name="c.csv", dry_run=False, now=dt.datetime.now(dt.UTC))
     assert not Customer.objects.exists()
     assert not LedgerEntry.objects.exists()
+
+
+@pytest.fixture
+def runs():
+    seen: list[events.DailyRunFinished] = []
+    events.daily_run_finished_subscribe(seen.append)
+    yield seen
+    events.daily_run_finished_unsubscribe(seen.append)
+
+
+def test_the_daily_run_is_announced_after_it_is_done(customer, runs, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run_daily(dt.date(2026, 3, 2))
+    assert runs == [events.DailyRunFinished(as_of=dt.date(2026, 3, 2))]
+
+
+def test_a_failing_daily_run_subscriber_is_logged_and_the_others_still_run(
+    customer, runs, django_capture_on_commit_callbacks, caplog
+):
+    def broken(event):
+        raise RuntimeError("boom")
+
+    events.daily_run_finished_subscribe(broken)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            result = run_daily(dt.date(2026, 3, 2))
+    finally:
+        events.daily_run_finished_unsubscribe(broken)
+    assert result["date"] == "2026-03-02"
+    assert runs == [events.DailyRunFinished(as_of=dt.date(2026, 3, 2))]
+    assert "failed for the daily run of 2026-03-02" in caplog.text

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from core.jobs import job_lock
 from customers.imports import import_files_purge
 
+from ...events import DailyRunFinished, daily_run_finished_publish
 from ...exceptions import InvalidInput
 from ...models import DailyRun
 from ...selectors import daily_run_latest, ledger_problems
@@ -34,7 +35,8 @@ def daily_run(
     would burn points that still have time to live. A date before the latest date already reviewed
     expires what is due but skips the tier review, so that a replay never overwrites newer tier
     decisions. Idempotent per date: a second run for the same date changes nothing. Returns a summary
-    dict (dates as ISO strings, counts as integers).
+    dict (dates as ISO strings, counts as integers). When done (not skipped) it publishes
+    `loyalty.events.DailyRunFinished` for the apps above (analytics computes its RFM snapshot).
     """
     now = now or timezone.now()
     today = timezone.localtime(now).date()
@@ -78,6 +80,7 @@ def daily_run(
         DailyRun.objects.update_or_create(
             as_of=as_of, defaults={"started_at": now, "finished_at": timezone.now(), "result": result}
         )
+    daily_run_finished_publish(DailyRunFinished(as_of=as_of))  # analytics' RFM snapshot, after commit
     if problems:
         logger.error("ledger check: %s customers disagree, e.g. %s", len(problems), problems[:10])
     return result

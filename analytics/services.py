@@ -1,0 +1,173 @@
+"""Writes of the analytics app: its own derived tables only (it never writes the other apps' data)."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from core.jobs import job_lock
+from customers.models import Customer
+from loyalty.models import Purchase, Refund
+from loyalty.rules import local_midnight
+
+from .models import RfmScore, RfmSnapshot
+from .rfm_rules import RF_GRID
+
+RFM_WINDOW_DAYS = 365  # the analysis window's default (issue #13)
+RFM_CHUNK = 200_000  # customer ids per INSERT … SELECT (from the temporary table of R, F, M)
+# PostgreSQL's memory per sort or hash for this transaction only: the year's purchases grouped by customer
+# and three NTILE sorts over the customers stay in memory instead of spilling to disk (default 4MB).
+RFM_WORK_MEM = "128MB"
+LOCK_WAIT_SECONDS = 600  # another run (a replay) may be in progress: wait for it, well inside the task timeout
+CENT = Decimal("0.01")
+
+
+RAW_TABLE = "analytics_rfm_raw"  # a temporary table: one row per scored customer (customer_id, r, f, m)
+
+
+def _customers_sql(*, as_of: dt.date, window_days: int) -> tuple[str, list]:
+    """SELECT customer_id, r, f, m: one row per customer with a counted purchase in the window.
+
+    The window is [local midnight of (as_of − window_days), local midnight of as_of): the `window_days`
+    calendar days before `as_of`. A purchase counts if its net money is above zero, net = amount − the
+    refunds of it recorded before the window's end. r = as_of − the local date of the latest counted
+    purchase (days, 1…window_days); f = counted purchases; m = Σ net (money, rounded to cents so that
+    SQLite's float sums compare equal however they were added up). One pass over the window's purchases
+    (a hash join with the refunds, which are few).
+    """
+    end = local_midnight(as_of)
+    start = local_midnight(as_of - dt.timedelta(days=window_days))
+    purchase_t, refund_t = Purchase._meta.db_table, Refund._meta.db_table
+    last_day, last_day_params = connection.ops.datetime_cast_date_sql("MAX(created_at)", (), settings.TIME_ZONE)
+    if connection.vendor == "postgresql":
+        r_sql = f"CAST(%s AS DATE) - {last_day}"
+    else:
+        r_sql = f"CAST(julianday(%s) - julianday({last_day}) AS INTEGER)"
+    sql = f"""
+    SELECT customer_id, {r_sql} AS r, COUNT(*) AS f, ROUND(SUM(net), 2) AS m
+    FROM (
+        SELECT p.customer_id, p.created_at, p.amount - COALESCE(rf.refunded, 0) AS net
+        FROM {purchase_t} p
+        LEFT JOIN (SELECT purchase_id, SUM(amount) AS refunded FROM {refund_t}
+                   WHERE created_at < %s GROUP BY purchase_id) rf ON rf.purchase_id = p.id
+        WHERE p.created_at >= %s AND p.created_at < %s
+    ) counted
+    WHERE net > 0
+    GROUP BY customer_id
+    """  # noqa: S608 - table names from model metadata; every value is a parameter
+    return sql, [as_of, *last_day_params, end, start, end]
+
+
+def _raw_fill(cursor, *, as_of: dt.date, window_days: int) -> None:
+    """(Re)fill the temporary table RAW_TABLE with `_customers_sql`. One table per connection, emptied
+    before and after use (as the tier review does): no catalogue churn, nothing left for the next run."""
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {RAW_TABLE} (customer_id bigint, r integer, f integer, m numeric)"
+    )
+    cursor.execute(f"DELETE FROM {RAW_TABLE}")  # noqa: S608 - a constant name
+    sql, params = _customers_sql(as_of=as_of, window_days=window_days)
+    cursor.execute(f"INSERT INTO {RAW_TABLE} (customer_id, r, f, m) {sql}", params)  # noqa: S608
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {RAW_TABLE}")  # temp tables get no autovacuum statistics
+
+
+def _edges(cursor) -> dict[str, list]:
+    """Each score's NTILE(5) tile edges over every customer in RAW_TABLE (one query).
+
+    Tiles are cut from worst to best: recency by days since the last purchase, most days first (tile 1
+    is the longest ago); frequency and money ascending. The edge of a tile is its best value: the fewest
+    days (MIN) for recency, the most purchases or money (MAX) for the others."""
+    sql = f"""
+    WITH t AS (
+        SELECT r, f, m,
+               NTILE(5) OVER (ORDER BY r DESC, customer_id) AS rt,
+               NTILE(5) OVER (ORDER BY f, customer_id) AS ft,
+               NTILE(5) OVER (ORDER BY m, customer_id) AS mt
+        FROM {RAW_TABLE}
+    )
+    SELECT 1, rt, MIN(r) FROM t GROUP BY rt
+    UNION ALL SELECT 2, ft, MAX(f) FROM t GROUP BY ft
+    UNION ALL SELECT 3, mt, MAX(m) FROM t GROUP BY mt
+    ORDER BY 1, 2
+    """  # noqa: S608 - a constant name
+    edges: dict[str, list] = {"recency_days": [], "frequency": [], "monetary": []}
+    cursor.execute(sql)
+    for which, _tile, value in cursor.fetchall():
+        if which == 1:
+            edges["recency_days"].append(int(value))
+        elif which == 2:
+            edges["frequency"].append(int(value))
+        else:
+            edges["monetary"].append(Decimal(str(value)).quantize(CENT))
+    return edges
+
+
+def _score_sql(column: str, edges: list, *, higher_is_better: bool, cast: str = "%s") -> tuple[str, list]:
+    """SQL for analytics.rfm_rules.score: 1 + how many of the first four tiles' edges are worse."""
+    op = "<" if higher_is_better else ">"
+    terms = [f"CASE WHEN {cast} {op} {column} THEN 1 ELSE 0 END" for _edge in edges[:4]]
+    return "(1" + "".join(f" + {term}" for term in terms) + ")", list(edges[:4])
+
+
+def rfm_snapshot(as_of: dt.date, *, window_days: int = RFM_WINDOW_DAYS, now: dt.datetime | None = None) -> RfmSnapshot:
+    """Score every customer who bought in the `window_days` (int, days) before `as_of` and store the
+    result as the snapshot of `as_of`, replacing the rows of an earlier run for that date.
+
+    Definitions (docs/analytics-rfm.md): a purchase counts if it falls in the window and its net money
+    (amount − its refunds recorded before the window's end; Decimal, the program's currency) is above
+    zero; R = days from the latest counted purchase's local date to `as_of`, F = counted purchases,
+    M = Σ their net money. Scores 1–5 by NTILE(5) quintiles over those customers, recent/frequent/high
+    money = 5; equal values share the lowest tile NTILE gave any of them (analytics.rfm_rules.score).
+    The segment comes from the R×F grid (analytics.rfm_rules.RF_RANGES).
+
+    Set-based: one pass over the window's purchases fills a temporary table with R, F, M per customer;
+    one query takes the quintile edges from it; then ONE INSERT … SELECT per range of RFM_CHUNK customer
+    ids scores that range and names its segments. One transaction: readers see the old snapshot or the
+    new one, never half of it. Guarded against an overlapping run (an advisory lock on PostgreSQL; RuntimeError if another run
+    holds it for longer than LOCK_WAIT_SECONDS). Returns the snapshot.
+    """
+    now = now or timezone.now()
+    with job_lock("analytics.rfm_snapshot", wait_seconds=LOCK_WAIT_SECONDS) as got_lock, transaction.atomic():
+        if not got_lock:  # a django-q2 task: it fails and is retried
+            raise RuntimeError(f"RFM snapshot {as_of.isoformat()}: another run held the lock for too long")
+        snapshot, _created = RfmSnapshot.objects.update_or_create(
+            as_of=as_of, defaults={"window_days": window_days, "computed_at": now, "customers": 0, "edges": {}}
+        )
+        RfmScore.objects.filter(snapshot=snapshot).delete()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SET LOCAL work_mem = '{RFM_WORK_MEM}'")
+            _raw_fill(cursor, as_of=as_of, window_days=window_days)
+            edges = _edges(cursor)
+            bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
+            inserted = 0
+            if edges["frequency"] and bounds["lo"] is not None:
+                r_sql, r_params = _score_sql("s.r", edges["recency_days"], higher_is_better=False)
+                f_sql, f_params = _score_sql("s.f", edges["frequency"], higher_is_better=True)
+                m_sql, m_params = _score_sql(
+                    "s.m", edges["monetary"], higher_is_better=True, cast="CAST(%s AS NUMERIC)"
+                )
+                grid_sql = " ".join(f"WHEN {r * 10 + f} THEN %s" for (r, f) in RF_GRID)
+                grid_params = [str(segment) for segment in RF_GRID.values()]
+                sql = f"""
+                INSERT INTO {RfmScore._meta.db_table} (snapshot_id, customer_id, recency_days, frequency, monetary,
+                                       recency_score, frequency_score, monetary_score, segment)
+                SELECT %s, customer_id, r, f, m, rs, fs, ms, CASE rs * 10 + fs {grid_sql} END
+                FROM (
+                    SELECT s.customer_id, s.r, s.f, s.m, {r_sql} AS rs, {f_sql} AS fs, {m_sql} AS ms
+                    FROM {RAW_TABLE} s
+                    WHERE s.customer_id BETWEEN %s AND %s
+                ) scored
+                """  # noqa: S608 - names from model metadata and constants; every value is a parameter
+                for lo in range(bounds["lo"], bounds["hi"] + 1, RFM_CHUNK):
+                    params = [snapshot.pk, *grid_params, *r_params, *f_params, *m_params, lo, lo + RFM_CHUNK - 1]
+                    cursor.execute(sql, params)
+                    inserted += cursor.rowcount
+            cursor.execute(f"DELETE FROM {RAW_TABLE}")  # noqa: S608 - a constant name
+        snapshot.customers = inserted
+        snapshot.edges = {**edges, "monetary": [str(value) for value in edges["monetary"]]}
+        snapshot.save(update_fields=["customers", "edges"])
+    return snapshot

@@ -1,0 +1,11 @@
+"""django-q2 entry points: thin wrappers around services."""
+
+import datetime as dt
+
+from .services import rfm_snapshot
+
+
+def rfm_snapshot_task(as_of: str) -> dict:
+    """Queued by the daily job's event (analytics.subscribers): the RFM snapshot of `as_of` (ISO date)."""
+    snapshot = rfm_snapshot(dt.date.fromisoformat(as_of))
+    return {"date": snapshot.as_of.isoformat(), "customers": snapshot.customers}
