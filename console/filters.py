@@ -9,6 +9,8 @@ from django.db.models import F, QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from analytics.rfm import rfm_segment_customer_ids
+from analytics.rfm_rules import Segment
 from core.audit import AuditAction
 from core.forms import LocalIntegerField
 from core.models import AuditEntry
@@ -60,6 +62,9 @@ class CustomerFilter(django_filters.FilterSet):
         method="filter_tier",
         empty_label=_("Any"),
     )
+    segment = django_filters.ChoiceFilter(
+        label=_("RFM segment"), choices=Segment.choices, method="filter_segment", empty_label=_("Any")
+    )
     never_bought = django_filters.BooleanFilter(
         label=_("Never bought"), field_name="last_purchase_at", lookup_expr="isnull", widget=AnyYesNoSelect
     )
@@ -82,6 +87,10 @@ class CustomerFilter(django_filters.FilterSet):
     class Meta:
         model = Customer
         fields: list[str] = []
+
+    def filter_segment(self, queryset, name, segment):
+        """Customers in `segment` in the latest RFM snapshot (analytics.rfm); none before the first one."""
+        return queryset.filter(pk__in=rfm_segment_customer_ids(segment))
 
     def filter_tier(self, queryset, name, tier):
         """Customers holding `tier`: with it as their status, or, for the entry tier, with no status yet

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from analytics.tests.conftest import story  # noqa: F401 - the fixture, shared with the figures' own tests
+from analytics.tests.conftest import day, story  # noqa: F401 - the fixture, shared with the figures' own tests
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +110,24 @@ def test_the_cohort_page_shows_shares_and_revenue_per_member(console, story):  #
         csv.reader(io.StringIO(b"".join(console.get("/analytics/cohorts/?export=csv").streaming_content).decode()))
     )
     assert ["2026-01", "2", "2", "2", "1.0000", "1450.00"] in rows
+
+
+def test_a_customers_rfm_segment_on_their_page_and_as_a_list_filter(console, story):  # noqa: F811
+    """The scores themselves are worked out in analytics/tests/test_rfm.py; here: the page shows the
+    customer's row of the latest snapshot, and the list filters by its segment."""
+    from analytics.models import RfmScore
+    from analytics.services import rfm_snapshot
+
+    from .test_customers import TestList
+
+    rfm_snapshot(day(4, 1))
+    a = RfmScore.objects.select_related("customer").get(customer__name="A")
+    page = console.get(f"/customers/{a.customer_id}/").content.decode()
+    assert (
+        f"Segment: <strong>{a.get_segment_display()}</strong> (R{a.recency_score} F{a.frequency_score} "
+        f"M{a.monetary_score}, as of 1 Apr 2026)"
+    ) in page
+    same = set(RfmScore.objects.filter(segment=a.segment).values_list("customer__name", flat=True))
+    listed = TestList.names(None, console.post("/customers/", {"segment": a.segment}, follow=True))
+    assert set(listed) == same and "A" in listed
+    assert "E" not in listed  # E never bought: in no segment

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from analytics.rfm import customer_segment
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.permissions import permission_required
@@ -151,6 +152,7 @@ def _detail_context(request, customer, *, profile_form=None, adjust_form=None) -
         "customer": customer,
         "points": points_summary(customer.pk),
         "progress": tier_progress(customer.pk),
+        "segment": customer_segment(customer.pk),  # the latest RFM snapshot's row, or None
         "lots": list(lots_for_customer(customer.pk)[:50]),
         "ledger": ledger_page,
         "purchases": list(purchases_for_customer(customer.pk)[:20]),
