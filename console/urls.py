@@ -15,6 +15,7 @@ urlpatterns = [
     path("analytics/", analytics.analytics_dashboard, name="analytics"),
     path("analytics/economics/", analytics.analytics_economics, name="analytics_economics"),
     path("analytics/cohorts/", analytics.analytics_cohorts, name="analytics_cohorts"),
+    path("analytics/segments/", analytics.analytics_segments, name="analytics_segments"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/edit/", customers.customer_edit, name="customer_edit"),

@@ -131,3 +131,26 @@ def test_a_customers_rfm_segment_on_their_page_and_as_a_list_filter(console, sto
     listed = TestList.names(None, console.post("/customers/", {"segment": a.segment}, follow=True))
     assert set(listed) == same and "A" in listed
     assert "E" not in listed  # E never bought: in no segment
+
+
+def test_the_segments_page_shows_the_grid_and_the_moves(console, story):  # noqa: F811
+    """Grid cells and moves are computed (and worked out by hand) in analytics/tests/test_rfm.py; here the
+    page shows them: A's cell with its segment, and each move in words."""
+    from analytics.models import RfmScore, RfmSnapshot
+    from analytics.rfm import rfm_movement
+    from analytics.services import rfm_snapshot
+
+    assert "No RFM snapshot yet" in console.get("/analytics/segments/").content.decode()
+    rfm_snapshot(day(3, 1))
+    rfm_snapshot(day(4, 1))
+    page = console.get("/analytics/segments/").content.decode()
+    a = RfmScore.objects.get(customer__name="A", snapshot__as_of=day(4, 1))
+    cell = re.search(rf'<td data-cell="R{a.recency_score}F{a.frequency_score}">(.*?)</td>', page, re.S).group(1)
+    assert a.get_segment_display() in cell
+    moves = [m for m in rfm_movement(*RfmSnapshot.objects.order_by("-as_of")) if m.from_segment != m.to_segment]
+    assert moves
+    for move in moves:
+        a_name = move.from_segment.label if move.from_segment else "not scored"
+        b_name = move.to_segment.label if move.to_segment else "not scored"
+        noun = "customer" if move.customers == 1 else "customers"
+        assert f"{move.customers} {noun} moved from {a_name} to {b_name} since 1 Mar 2026." in page

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from analytics.cohorts import cohort_retention
 from analytics.economics import monthly_economics
 from analytics.figures import FIGURES, SECTIONS, Figure
+from analytics.rfm import rfm_grid, rfm_movement, rfm_snapshot_latest, rfm_snapshot_previous
 from analytics.selectors import period_kpis
 from core.formatting import money_format, points_format
 from core.permissions import permission_required
@@ -259,3 +260,35 @@ def analytics_cohorts(request: HttpRequest) -> HttpResponse:
         for c in cohorts
     ]
     return render(request, "console/analytics_cohorts.html", {"rows": rows, "offsets": range(width)})
+
+
+@permission_required("console.view_dashboard")
+def analytics_segments(request: HttpRequest) -> HttpResponse:
+    """The latest RFM snapshot (analytics.rfm): the 5×5 recency × frequency grid with each cell's segment,
+    customers, revenue and average check, and the movement between segments since the previous snapshot."""
+    snapshot = rfm_snapshot_latest()
+    context: dict = {"snapshot": snapshot}
+    if snapshot is not None:
+        currency = program_settings_get().currency
+        cells = rfm_grid(snapshot)
+        context["grid"] = [
+            {
+                "recency": row[0].recency_score,
+                "cells": [
+                    {
+                        "cell": cell,
+                        "customers": points_format(cell.customers),
+                        "revenue": money_format(cell.revenue, currency),
+                        "average": "—" if cell.average_check is None else money_format(cell.average_check, currency),
+                    }
+                    for cell in row
+                ],
+            }
+            for row in (cells[i : i + 5] for i in range(0, len(cells), 5))
+        ]
+        previous = rfm_snapshot_previous(snapshot)
+        context["previous"] = previous
+        context["moves"] = [
+            m for m in rfm_movement(snapshot, previous) if m.from_segment != m.to_segment and previous is not None
+        ][:20]
+    return render(request, "console/analytics_segments.html", context)
