@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from _database import ensure_database  # noqa: E402 - bench/ is on sys.path when run as a script
+from _database import customers_and_purchases_insert, ensure_database  # noqa: E402 - bench/ is on sys.path when run as a script
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 os.environ["DATABASE_URL"] = os.environ.get(
@@ -34,36 +34,7 @@ def load(customers: int, purchases: int) -> None:
             "TRUNCATE customers_customer, loyalty_purchase, loyalty_refund, analytics_rfmsnapshot, "
             "analytics_rfmscore RESTART IDENTITY CASCADE"
         )
-        t = time.perf_counter()
-        cur.execute(
-            """
-            INSERT INTO customers_customer (name, phone, card_number, email, consent_email, consent_sms,
-                referral_code, notes, enrol_fingerprint, created_at)
-            SELECT 'Customer ' || i, '+7900' || lpad(i::text, 7, '0'), '27' || lpad(i::text, 11, '0'), NULL,
-                   i %% 3 = 0, i %% 4 = 0, 'R' || i, '', '', now() - (random() * 800) * interval '1 day'
-            FROM generate_series(1, %s) AS i
-            """,
-            [customers],
-        )
-        print(f"loaded {customers:,} customers in {time.perf_counter() - t:.1f} s", flush=True)
-        t = time.perf_counter()
-        # Skewed: a few heavy buyers, many light ones; checks mostly 200–2 000, some up to 8 200; over 400 days.
-        cur.execute(
-            """
-            INSERT INTO loyalty_purchase (customer_id, amount, redeemed_points, paid_amount, earned_points,
-                cashback_percent, point_value, refunded_amount, points_reversed, points_returned,
-                points_swapped_back, qualifying_amount, external_id, request_fingerprint, origin, created_at)
-            SELECT c, a, 0, a, floor(a * 0.05), 5, 1, 0, 0, 0, 0, a, '', '', 'bench',
-                   now() - (random() * 400) * interval '1 day'
-            FROM (
-                SELECT 1 + floor(%s * power(random(), 1.5))::int AS c,
-                       round((200 + power(random(), 3) * 8000)::numeric, 2) AS a
-                FROM generate_series(1, %s)
-            ) g
-            """,
-            [customers, purchases],
-        )
-        print(f"loaded {purchases:,} purchases in {time.perf_counter() - t:.1f} s", flush=True)
+        customers_and_purchases_insert(cur, customers, purchases)
         t = time.perf_counter()
         cur.execute(
             """
