@@ -3,7 +3,7 @@
 import re
 
 from django.db import connection
-from django.db.models import BooleanField, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, Func, QuerySet, Value
 from django.db.models.functions import Lower, Replace, Reverse, Upper
 
 from . import rules
@@ -88,6 +88,31 @@ def _some_by_name(queryset: QuerySet[Customer], limit: int) -> list[Customer]:
     return sorted(found, key=lambda customer: (rules.name_search_form(customer.name), customer.pk))
 
 
+def _tries(lookup: rules.LookupQuery) -> list[QuerySet[Customer]]:
+    """The querysets a parsed search (without a problem) names, to try in order: the first that finds
+    anyone is the answer, the last is the answer when none does. An email, a card number or a whole phone
+    names one customer (unique columns: tried first); otherwise the phone's last digits and the name's
+    words. On PostgreSQL a name word first matches the start of a word of the name (fast, the text-search
+    index), then, when that finds nobody, anywhere in the name. Building them runs no query."""
+    if lookup.email:
+        return [Customer.objects.filter(email=lookup.email)]  # stored lower-case, like lookup.email
+    tries = []
+    if lookup.is_number:
+        if rules.card_number_is_valid(lookup.digits):
+            tries.append(Customer.objects.filter(card_number=lookup.digits))
+        phone = rules.phone_try_normalize(lookup.number) if len(lookup.digits) >= 7 else None
+        if phone:
+            tries.append(Customer.objects.filter(phone=phone))
+    queryset = Customer.objects.all()
+    if lookup.digits:
+        queryset = _phone_ends_with(queryset, lookup.digits)
+    if lookup.words and connection.vendor == "postgresql":
+        tries.append(_name_words_start(queryset, lookup.words))
+    if lookup.words:
+        queryset = _name_holds(queryset, lookup.words)
+    return [*tries, queryset]
+
+
 def customer_lookup(query: str, *, limit: int = 20) -> list[Customer]:
     """Find customers for the till (and the API's exact lookup) from what a cashier types.
 
@@ -105,28 +130,11 @@ def customer_lookup(query: str, *, limit: int = 20) -> list[Customer]:
     lookup = rules.lookup_query_parse(query)
     if lookup.problem:
         return []
-    if lookup.email:
-        return list(Customer.objects.filter(email=lookup.email)[:1])
-    if lookup.is_number:
-        if rules.card_number_is_valid(lookup.digits):
-            found = list(Customer.objects.filter(card_number=lookup.digits)[:1])
-            if found:
-                return found
-        phone = rules.phone_try_normalize(lookup.number) if len(lookup.digits) >= 7 else None
-        if phone:
-            found = list(Customer.objects.filter(phone=phone)[:1])
-            if found:
-                return found
-    queryset = Customer.objects.all()
-    if lookup.digits:
-        queryset = _phone_ends_with(queryset, lookup.digits)
-    if lookup.words and connection.vendor == "postgresql":
-        found = _some_by_name(_name_words_start(queryset, lookup.words), limit)
+    for queryset in _tries(lookup):
+        found = _some_by_name(queryset, limit)  # one query each; an exact try finds at most one
         if found:
             return found
-    if lookup.words:
-        queryset = _name_holds(queryset, lookup.words)
-    return _some_by_name(queryset, limit)
+    return []
 
 
 def customer_get(customer_id: int) -> Customer | None:
@@ -141,31 +149,13 @@ def customer_search(query: str) -> QuerySet[Customer]:
     three digits) matches names that contain it. Nothing typed: every customer.
     """
     text = (query or "").strip()
-    everyone = Customer.objects.all()
     if not text:
-        return everyone
+        return Customer.objects.all()
     lookup = rules.lookup_query_parse(text)
     if lookup.problem:
-        return everyone.filter(name__icontains=text)
-    if lookup.email:
-        return everyone.filter(email__iexact=lookup.email)
-    if lookup.is_number:
-        exact = Q(card_number=lookup.digits)
-        phone = rules.phone_try_normalize(lookup.number) if len(lookup.digits) >= 7 else None
-        if phone:
-            exact |= Q(phone=phone)
-        if everyone.filter(exact).exists():
-            return everyone.filter(exact)
-    queryset = everyone
-    if lookup.digits:
-        queryset = _phone_ends_with(queryset, lookup.digits)
-    if lookup.words and connection.vendor == "postgresql":
-        starts = _name_words_start(queryset, lookup.words)
-        if starts.exists():
-            return starts
-    if lookup.words:
-        queryset = _name_holds(queryset, lookup.words)
-    return queryset
+        return Customer.objects.filter(name__icontains=text)
+    *first, last = _tries(lookup)
+    return next((queryset for queryset in first if queryset.exists()), last)
 
 
 def customer_names(customer_ids) -> dict[int, str]:
