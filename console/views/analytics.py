@@ -80,16 +80,12 @@ def _rows(kpis: dict, currency: str) -> list[dict]:
                     "up": change is not None and change > 0,
                 }
             )
-        if figures_are_checks(members):
+        if any(figure.key == "avg_check" for figure in members):  # the average check's section
             rows += _rows_by_tier(
                 figures.get("avg_check_by_tier") or {}, before.get("avg_check_by_tier") or {}, currency
             )
         sections.append({"title": title, "rows": rows})
     return sections
-
-
-def figures_are_checks(members) -> bool:
-    return any(figure.key == "avg_check" for figure in members)
 
 
 def _rows_by_tier(now: dict, before: dict, currency: str) -> list[dict]:
