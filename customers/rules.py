@@ -2,6 +2,7 @@
 
 import datetime as dt
 import random
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -13,16 +14,24 @@ from django.utils.translation import gettext as _
 from .exceptions import InvalidBirthday, InvalidCardNumber, InvalidPhone
 
 CARD_NUMBER_LENGTH = 13
+# What people type in a phone besides digits: a leading "+", spaces (incl. no-break ones), hyphens, dots,
+# brackets. Anything else (letters, "#", "x", an extension) is refused: phonenumbers would drop it silently
+# and store a different number than the one typed.
+PHONE_CHARACTERS = re.compile(r"^\+?[0-9\s\-().\u00a0\u202f]+$")
 
 
 def phone_normalize(raw: str, *, region: str | None = None) -> str:
     """Return the phone in E.164 (`+79123456789`) or raise InvalidPhone.
 
-    `+7 912 345-67-89`, `8 (912) 345 67 89` and `+79123456789` all give the same result.
+    `+7 912 345-67-89`, `8 (912) 345 67 89` and `+79123456789` all give the same result. Only digits, a
+    leading "+", spaces, hyphens, dots and brackets are accepted (PHONE_CHARACTERS): "+7 912 345-67-89x" or
+    an extension ("ext. 5") is refused rather than stored as a different number.
     """
     text = (raw or "").strip()
     if not text:
         raise InvalidPhone(_("Enter a phone number."))
+    if not PHONE_CHARACTERS.match(text):
+        raise InvalidPhone(_("“%(phone)s” is not a phone number.") % {"phone": text})
     region = region or settings.PHONE_DEFAULT_REGION
     try:
         number = phonenumbers.parse(text, region)

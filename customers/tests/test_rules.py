@@ -6,12 +6,37 @@ from customers import rules
 from customers.exceptions import InvalidCardNumber, InvalidPhone
 
 
-@pytest.mark.parametrize("raw", ["+7 912 345-67-89", "8 (912) 345 67 89", "+79123456789", "89123456789", "9123456789"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+7 912 345-67-89",
+        "8 (912) 345 67 89",
+        "+79123456789",
+        "89123456789",
+        "9123456789",
+        "+7\u00a0912\u00a0345.67.89",
+    ],
+)
 def test_phone_formats_normalise_to_one_e164(raw):
     assert rules.phone_normalize(raw) == "+79123456789"
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "hello", "123", "+7 000 000"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "   ",
+        "hello",
+        "123",
+        "+7 000 000",
+        "+7 912 345-67-89x",
+        "+7 912 345-67-89 x",
+        "+7 912 345 67 89 ext. 5",
+        "89123456789abc",
+        "+7 912 345 67 89#",
+        "++79123456789",
+    ],
+)
 def test_bad_phone_says_why(raw):
     with pytest.raises(InvalidPhone) as exc:
         rules.phone_normalize(raw)
