@@ -203,3 +203,26 @@ def test_the_segments_page_says_the_window_of_the_snapshot_and_of_the_setting(co
     page = console.get("/analytics/segments/").content.decode()
     assert "bought in the last 365 days" in page
     assert text(page, "window-setting") == "The analytics settings now say 180 days: the next snapshot uses it."
+
+
+def test_hostile_values_give_no_500_and_a_refused_form_writes_nothing(console, bought):
+    """The fuzz run of console/tests/test_fuzz.py over this form."""
+    from hypothesis import given
+
+    from console.tests.test_fuzz import FUZZ, bodies, check, counts
+
+    fields = ("key_metric", "target_percent", "target_date", "key_metric_days", "new_baseline", "rfm_window_days")
+
+    @FUZZ
+    @given(body=bodies(*fields))
+    def run(body):
+        before, row = counts(), analytics_settings_get()
+        response = console.post(URL, body)
+        check(response, before)
+        if response.status_code != 302:
+            after = analytics_settings_get()
+            assert (after.key_metric, after.rfm_window_days, after.baseline_value) == (
+                row.key_metric, row.rfm_window_days, row.baseline_value,
+            )  # fmt: skip
+
+    run()
