@@ -1,6 +1,6 @@
 """The analytics settings page (/analytics/settings/): the program's key metric with its target, and the RFM
-analysis window; and the key metric's block that leads the dashboard. The rules are analytics.services'
-(analytics_settings_update) and analytics.key_metric's; this module only reads the form and shows them."""
+analysis window (the dashboard's key metric block is console.views.analytics.key_metric_context). The rules
+are analytics.services' (analytics_settings_update); this module only reads the form and shows them."""
 
 from django import forms
 from django.contrib import messages
