@@ -77,3 +77,68 @@ class RfmScore(models.Model):
         return (
             f"{self.customer_id}: R{self.recency_score} F{self.frequency_score} M{self.monetary_score} {self.segment}"
         )
+
+
+# The figures a key metric may be (analytics.figures keys). Churn is the count of customers asleep 90 days:
+# the one of the four where lower is better (analytics.rules.KEY_METRIC_LOWER_IS_BETTER).
+class KeyMetric(models.TextChoices):
+    REPEAT_RATE = "repeat_rate", _("Repeat rate")
+    AVG_CHECK = "avg_check", _("Average check")
+    PURCHASE_FREQUENCY = "purchase_frequency", _("Purchase frequency")
+    ASLEEP_90D = "asleep_90d", _("Churn: customers asleep 90 days")
+
+
+RFM_WINDOW_MIN, RFM_WINDOW_MAX = 30, 1095  # days: a month to three years
+KEY_METRIC_DAYS_MIN, KEY_METRIC_DAYS_MAX = 7, 365  # the key metric's measuring window, days
+TARGET_PERCENT_MAX = 1000  # a raise of at most 1 000 %; a cut of at most 100 % (analytics.services)
+
+
+class AnalyticsSettings(models.Model):
+    """The analytics section's settings: one row (pk=1), read through analytics.selectors.analytics_settings_get
+    and changed only by analytics.services.analytics_settings_update (audited).
+
+    The key metric: the one figure the program is for, a target as a relative change from its baseline
+    ("raise the average check by 15 %", "cut churn by 10 %") and the date to reach it by. The baseline is the
+    figure over `key_metric_days` days ending the day before the target was set, stored with its window, so
+    that later changes to history (a late refund) never move the start line."""
+
+    key_metric = models.CharField(_("key metric"), max_length=32, choices=KeyMetric.choices, blank=True)
+    target_percent = models.DecimalField(_("target change, %"), max_digits=6, decimal_places=2, null=True, blank=True)
+    target_date = models.DateField(_("target date"), null=True, blank=True)
+    key_metric_days = models.PositiveIntegerField(_("measured over, days"), default=90)
+    # The figure when the target was set (a rate as a fraction, money in the program's currency, a count…)
+    # and the inclusive local dates it was measured over.
+    baseline_value = models.DecimalField(_("baseline"), max_digits=16, decimal_places=4, null=True, blank=True)
+    baseline_start = models.DateField(_("baseline from"), null=True, blank=True)
+    baseline_end = models.DateField(_("baseline to"), null=True, blank=True)
+    rfm_window_days = models.PositiveIntegerField(_("RFM analysis window, days"), default=365)
+
+    class Meta:
+        verbose_name = _("analytics settings")
+        verbose_name_plural = _("analytics settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="analytics_analyticssettings_one_row"),
+            models.CheckConstraint(
+                condition=Q(rfm_window_days__gte=RFM_WINDOW_MIN, rfm_window_days__lte=RFM_WINDOW_MAX),
+                name="analytics_analyticssettings_rfm_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(key_metric_days__gte=KEY_METRIC_DAYS_MIN, key_metric_days__lte=KEY_METRIC_DAYS_MAX),
+                name="analytics_analyticssettings_key_metric_days",
+            ),
+            models.CheckConstraint(
+                condition=Q(key_metric="")
+                | Q(
+                    target_percent__gt=0,
+                    target_percent__lte=TARGET_PERCENT_MAX,
+                    target_date__isnull=False,
+                    baseline_value__isnull=False,
+                    baseline_start__isnull=False,
+                    baseline_end__isnull=False,
+                ),
+                name="analytics_analyticssettings_target_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Analytics settings"))

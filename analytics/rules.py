@@ -82,3 +82,55 @@ def expected_cost(value: Decimal, expiry_rate: Decimal | None) -> Decimal:
     """What outstanding points worth `value` are expected to cost if the observed share `expiry_rate` of
     them expires unused: value × (1 − expiry_rate), rounded to 0.01. No history (None): the full value."""
     return money(value * (1 - (expiry_rate or 0)))
+
+
+# --- the key metric's target and progress (docs/analytics.md, "The key metric") ------------------------
+
+# The key metrics where lower is better: the target cuts the figure instead of raising it.
+KEY_METRIC_LOWER_IS_BETTER = frozenset({"asleep_90d"})
+# How each key metric is rounded (as period_figures rounds it): money and averages to 0.01, rates to 0.0001,
+# counts to whole customers.
+KEY_METRIC_PLACES = {
+    "repeat_rate": RATE,
+    "avg_check": CENT,
+    "purchase_frequency": HUNDREDTH,
+    "asleep_90d": Decimal(1),
+}
+
+
+def key_metric_target(key: str, baseline: Decimal, percent: Decimal) -> Decimal:
+    """The figure to reach: `baseline` raised by `percent` % (cut by it for a lower-is-better key), rounded
+    half up as the figure itself is (KEY_METRIC_PLACES). A raise of 15 % from 1 000.00 → 1 150.00; a cut
+    of 10 % from 205 customers → 184.5 → 185. `percent` is a Decimal percentage (15 = 15 %)."""
+    sign = -1 if key in KEY_METRIC_LOWER_IS_BETTER else 1
+    target = Decimal(baseline) * (1 + sign * Decimal(percent) / 100)
+    return target.quantize(KEY_METRIC_PLACES[key], rounding=ROUND_HALF_UP)
+
+
+def key_metric_progress(*, baseline: Decimal, current: Decimal | None, target: Decimal) -> Decimal | None:
+    """How far the figure has gone from the baseline towards the target, as a fraction of the way (0.0001):
+    (current − baseline) ÷ (target − baseline). 0.5000 = half way; above 1 past the target; below 0 moved
+    the wrong way. The direction needs no special case: for a cut, both differences are negative.
+    None when there is no current figure or the target equals the baseline."""
+    if current is None or target == baseline:
+        return None
+    way = (Decimal(current) - Decimal(baseline)) / (Decimal(target) - Decimal(baseline))
+    return way.quantize(RATE, rounding=ROUND_HALF_UP)
+
+
+def key_metric_time_elapsed(*, set_on: dt.date, target_date: dt.date, today: dt.date) -> Decimal:
+    """The share of the time from the day the target was set (`set_on`, the day after the baseline's
+    window) to `target_date` that has passed by `today`: (today − set_on) ÷ (target_date − set_on) in days,
+    between 0 and 1 (0.0001). 1 from the target date on (and when the two dates coincide)."""
+    total = (target_date - set_on).days
+    if total <= 0:
+        return Decimal(1)
+    passed = min(max((today - set_on).days, 0), total)
+    return (Decimal(passed) / Decimal(total)).quantize(RATE, rounding=ROUND_HALF_UP)
+
+
+def key_metric_on_track(*, progress: Decimal | None, time_elapsed: Decimal) -> bool:
+    """On track: at least as far along the way as along the time (progress ≥ time elapsed), so that a
+    straight line from the baseline reaches the target on the target date. Past the target date that
+    means the target is reached (progress ≥ 1). No progress figure: not on track."""
+    return progress is not None and progress >= time_elapsed

@@ -34,6 +34,7 @@ from loyalty.rules import local_midnight
 from loyalty.selectors import entry_tier, program_settings_get, tiers_list
 
 from . import rules
+from .models import AnalyticsSettings
 
 Kind = LedgerEntry.Kind
 ACTIVE_DAYS = 90  # "active": a purchase in the last 90 days (issue #13)
@@ -280,3 +281,25 @@ def period_kpis(start: dt.date, end: dt.date) -> dict[str, Any]:
         },
         "change": {key: rules.change(now_figures[key], before_figures[key]) for key in CHANGE_KEYS},
     }
+
+
+def analytics_settings_get() -> AnalyticsSettings:
+    """The analytics settings' one row (created with its defaults on first read: no key metric, an RFM
+    window of 365 days). Changed only by analytics.services.analytics_settings_update."""
+    row, _created = AnalyticsSettings.objects.get_or_create(pk=1)
+    return row
+
+
+def key_metric_window(days: int, *, today: dt.date) -> rules.Period:
+    """The `days` (int) whole local days ending yesterday: the window the key metric is measured over, for
+    its baseline on the day a target is set and for its current value on every later day (today is not
+    over yet, so it is left out)."""
+    end = today - dt.timedelta(days=1)
+    return rules.Period(start=end - dt.timedelta(days=days - 1), end=end)
+
+
+def key_metric_value(key: str, period: rules.Period) -> Decimal | None:
+    """The figure `key` (a KeyMetric value) over `period`, as period_figures computes it (docs/analytics.md);
+    None where it has no data (no purchase in the period for the average check…)."""
+    value = period_figures(period.start, period.end)[key]
+    return None if value is None else Decimal(value)

@@ -2,21 +2,41 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.audit import AuditAction, audit_record, audit_value
 from core.jobs import job_lock
 from customers.models import Customer
 from loyalty.models import Purchase, Refund
 from loyalty.rules import local_midnight
 
-from .models import RfmScore, RfmSnapshot
+from . import rules
+from .exceptions import InvalidAnalyticsSetting
+from .models import (
+    KEY_METRIC_DAYS_MAX,
+    KEY_METRIC_DAYS_MIN,
+    RFM_WINDOW_MAX,
+    RFM_WINDOW_MIN,
+    TARGET_PERCENT_MAX,
+    AnalyticsSettings,
+    KeyMetric,
+    RfmScore,
+    RfmSnapshot,
+)
 from .rfm_rules import RF_GRID
+from .selectors import analytics_settings_get, key_metric_value, key_metric_window
 
-RFM_WINDOW_DAYS = 365  # the analysis window's default (issue #13)
+RFM_WINDOW_DAYS = 365  # the analysis window's default (issue #13); the daily job uses the setting
+# Retention (docs/analytics-rfm.md, "How long snapshots are kept"): every snapshot of the last 35 days, and
+# the first snapshot of each calendar month for the 24 months before the latest snapshot's month.
+RFM_KEEP_DAILY_DAYS = 35
+RFM_KEEP_MONTHLY_MONTHS = 24
 RFM_CHUNK = 200_000  # customer ids per INSERT … SELECT (from the temporary table of R, F, M)
 # PostgreSQL's memory per sort or hash for this transaction only: the year's purchases grouped by customer
 # and three NTILE sorts over the customers stay in memory instead of spilling to disk (default 4MB).
@@ -112,9 +132,10 @@ def _score_sql(column: str, edges: list, *, higher_is_better: bool, cast: str = 
     return "(1" + "".join(f" + {term}" for term in terms) + ")", list(edges[:4])
 
 
-def rfm_snapshot(as_of: dt.date, *, window_days: int = RFM_WINDOW_DAYS, now: dt.datetime | None = None) -> RfmSnapshot:
-    """Score every customer who bought in the `window_days` (int, days) before `as_of` and store the
-    result as the snapshot of `as_of`, replacing the rows of an earlier run for that date.
+def rfm_snapshot(as_of: dt.date, *, window_days: int | None = None, now: dt.datetime | None = None) -> RfmSnapshot:
+    """Score every customer who bought in the `window_days` (int, days; default: the analytics setting
+    `rfm_window_days`, itself 365 by default) before `as_of` and store the result as the snapshot of
+    `as_of`, replacing the rows of an earlier run for that date.
 
     Definitions (docs/analytics-rfm.md): a purchase counts if it falls in the window and its net money
     (amount − its refunds recorded before the window's end; Decimal, the program's currency) is above
@@ -130,6 +151,8 @@ def rfm_snapshot(as_of: dt.date, *, window_days: int = RFM_WINDOW_DAYS, now: dt.
     holds it for longer than LOCK_WAIT_SECONDS). Returns the snapshot.
     """
     now = now or timezone.now()
+    if window_days is None:
+        window_days = analytics_settings_get().rfm_window_days
     with job_lock("analytics.rfm_snapshot", wait_seconds=LOCK_WAIT_SECONDS) as got_lock, transaction.atomic():
         if not got_lock:  # a django-q2 task: it fails and is retried
             raise RuntimeError(f"RFM snapshot {as_of.isoformat()}: another run held the lock for too long")
@@ -171,3 +194,194 @@ def rfm_snapshot(as_of: dt.date, *, window_days: int = RFM_WINDOW_DAYS, now: dt.
         snapshot.edges = {**edges, "monetary": [str(value) for value in edges["monetary"]]}
         snapshot.save(update_fields=["customers", "edges"])
     return snapshot
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    """The first day of the calendar month `months` months before `day`'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def rfm_snapshots_to_keep(dates: list[dt.date]) -> set[dt.date]:
+    """Which snapshot dates the retention rule keeps, given every snapshot's date (docs/analytics-rfm.md).
+    With L = the latest date: every date after L − RFM_KEEP_DAILY_DAYS days (the last 35 days, L included),
+    and the earliest date of each calendar month from the month RFM_KEEP_MONTHLY_MONTHS (24) months before
+    L's month up to L's month. So the snapshot a month before any kept daily one is always there, and a
+    month-by-month history reaches two years back. No dates: nothing to keep."""
+    if not dates:
+        return set()
+    latest = max(dates)
+    keep = {d for d in dates if d > latest - dt.timedelta(days=RFM_KEEP_DAILY_DAYS)}
+    since = _months_before(latest, RFM_KEEP_MONTHLY_MONTHS)
+    first_of_month: dict[tuple[int, int], dt.date] = {}
+    for d in sorted(dates):
+        if d >= since:
+            first_of_month.setdefault((d.year, d.month), d)
+    return keep | set(first_of_month.values())
+
+
+def rfm_snapshots_prune() -> int:
+    """Delete the snapshots the retention rule (rfm_snapshots_to_keep) does not keep, with their rows, and
+    return how many snapshots went. Run by the daily snapshot task after the new snapshot is written.
+
+    Set-based: the rule needs only the snapshots' dates (a row a day, at most a few hundred); each dropped
+    snapshot's scores go by one DELETE per range of RFM_CHUNK customer ids (the unique (snapshot, customer)
+    index finds them), then the snapshot rows by one DELETE. One transaction under the snapshot's lock,
+    so it never runs beside a snapshot being written (RuntimeError if the lock is held too long)."""
+    with job_lock("analytics.rfm_snapshot", wait_seconds=LOCK_WAIT_SECONDS) as got_lock, transaction.atomic():
+        if not got_lock:
+            raise RuntimeError("RFM snapshot retention: another run held the lock for too long")
+        snapshots = dict(RfmSnapshot.objects.values_list("as_of", "pk"))
+        keep = rfm_snapshots_to_keep(list(snapshots))
+        dropped = [pk for as_of, pk in snapshots.items() if as_of not in keep]
+        if not dropped:
+            return 0
+        bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
+        score_t = RfmScore._meta.db_table
+        with connection.cursor() as cursor:
+            for snapshot_id in dropped:
+                if bounds["lo"] is None:
+                    break
+                for lo in range(bounds["lo"], bounds["hi"] + 1, RFM_CHUNK):
+                    cursor.execute(
+                        f"DELETE FROM {score_t} WHERE snapshot_id = %s AND customer_id BETWEEN %s AND %s",  # noqa: S608
+                        [snapshot_id, lo, lo + RFM_CHUNK - 1],
+                    )
+        RfmSnapshot.objects.filter(pk__in=dropped).delete()  # no rows left for the cascade to collect
+        return len(dropped)
+
+
+# --- the analytics settings ------------------------------------------------------------------------------
+
+SETTINGS_FIELDS = ("key_metric", "target_percent", "target_date", "key_metric_days", "rfm_window_days")
+_BASELINE_FIELDS = ("baseline_value", "baseline_start", "baseline_end")
+
+
+def _settings_check(
+    *, key_metric: str, target_percent: Decimal | None, key_metric_days: int, rfm_window_days: int
+) -> None:
+    """The bounds of each setting (InvalidAnalyticsSetting on its field), before anything is measured."""
+    if not RFM_WINDOW_MIN <= rfm_window_days <= RFM_WINDOW_MAX:
+        raise InvalidAnalyticsSetting(
+            _("The RFM analysis window must be from %(min)s to %(max)s days.")
+            % {"min": RFM_WINDOW_MIN, "max": RFM_WINDOW_MAX},
+            field="rfm_window_days",
+        )
+    if key_metric and key_metric not in KeyMetric.values:
+        raise InvalidAnalyticsSetting(_("Choose one of the listed figures."), field="key_metric")
+    if not KEY_METRIC_DAYS_MIN <= key_metric_days <= KEY_METRIC_DAYS_MAX:
+        raise InvalidAnalyticsSetting(
+            _("The key metric is measured over %(min)s to %(max)s days.")
+            % {"min": KEY_METRIC_DAYS_MIN, "max": KEY_METRIC_DAYS_MAX},
+            field="key_metric_days",
+        )
+    if not key_metric:
+        return
+    if target_percent is None:
+        raise InvalidAnalyticsSetting(_("Say by how many per cent the figure should change."), field="target_percent")
+    limit = 100 if key_metric in rules.KEY_METRIC_LOWER_IS_BETTER else TARGET_PERCENT_MAX
+    if not 0 < target_percent <= limit:
+        raise InvalidAnalyticsSetting(
+            _("The target change must be above 0 and at most %(max)s %%.") % {"max": limit}, field="target_percent"
+        )
+
+
+def _baseline_measure(key: str, days: int, *, today: dt.date) -> tuple[Decimal, rules.Period]:
+    """The key metric over the `days` days ending yesterday, refused when there is nothing to start from."""
+    period = key_metric_window(days, today=today)
+    value = key_metric_value(key, period)
+    if value is None:
+        raise InvalidAnalyticsSetting(
+            _(
+                "This figure has no value over the last %(days)s days (no purchases): there is no baseline to start from."
+            )
+            % {"days": days},
+            field="key_metric",
+        )
+    if value == 0:
+        raise InvalidAnalyticsSetting(
+            _("This figure is 0 over the last %(days)s days: a change in per cent of 0 sets no target.")
+            % {"days": days},
+            field="key_metric",
+        )
+    return value.quantize(rules.KEY_METRIC_PLACES[key]), period
+
+
+def analytics_settings_update(
+    *,
+    actor: Any,
+    origin: str = "",
+    key_metric: str,
+    target_percent: Decimal | None,
+    target_date: dt.date | None,
+    key_metric_days: int,
+    rfm_window_days: int,
+    new_baseline: bool = False,
+    today: dt.date | None = None,
+) -> AnalyticsSettings:
+    """Change the analytics settings (docs/analytics.md, "The key metric"; docs/analytics-rfm.md for the
+    window). Audited old → new in the same transaction; nothing is written when nothing changes.
+
+    `key_metric`: a KeyMetric value, or "" for none (which clears the target). `target_percent`: Decimal,
+    the change in % from the baseline, raising the figure (cutting it for churn), above 0 and at most 1 000
+    (100 for a cut). `target_date`: the day to reach it by; after `today` whenever it is set or changed or
+    the baseline is measured again. `key_metric_days`: the window in days (7–365) the figure is measured
+    over. `rfm_window_days`: the RFM analysis window (30–1 095 days), used from the next snapshot on.
+
+    The baseline (the figure over the `key_metric_days` days ending yesterday, as of `today`, default today
+    in the shop's time zone) is measured and stored when a key metric is first set, when the metric or its
+    window changes, and when `new_baseline` asks for it; changing only the target or its date keeps it.
+    Raises InvalidAnalyticsSetting (with the field) for a value out of bounds, a missing target, a target
+    date not in the future, or a figure with no value or 0 to start from; then nothing changes."""
+    today = today or timezone.localdate()
+    key_metric = key_metric or ""
+    _settings_check(
+        key_metric=key_metric,
+        target_percent=target_percent,
+        key_metric_days=key_metric_days,
+        rfm_window_days=rfm_window_days,
+    )
+    with transaction.atomic():
+        row = analytics_settings_get()
+        row = AnalyticsSettings.objects.select_for_update().get(pk=row.pk)
+        new = {
+            "key_metric": key_metric,
+            "target_percent": target_percent.quantize(CENT) if key_metric and target_percent is not None else None,
+            "target_date": target_date if key_metric else None,
+            "key_metric_days": key_metric_days,
+            "rfm_window_days": rfm_window_days,
+        }
+        if key_metric:
+            measure = (
+                new_baseline
+                or row.baseline_value is None
+                or key_metric != row.key_metric
+                or key_metric_days != row.key_metric_days
+            )
+            if target_date is None:
+                raise InvalidAnalyticsSetting(_("Give the date to reach the target by."), field="target_date")
+            if (measure or target_date != row.target_date) and target_date <= today:
+                raise InvalidAnalyticsSetting(_("The target date must be after today."), field="target_date")
+            if measure:
+                value, period = _baseline_measure(key_metric, key_metric_days, today=today)
+                new.update(baseline_value=value, baseline_start=period.start, baseline_end=period.end)
+        else:
+            new.update(dict.fromkeys(_BASELINE_FIELDS))
+        changes = {}
+        for field, value in new.items():
+            old = getattr(row, field)
+            if old != value:
+                changes[field] = [audit_value(old), audit_value(value)]
+                setattr(row, field, value)
+        if not changes:
+            return row
+        row.save()
+        audit_record(
+            action=AuditAction.ANALYTICS_SETTINGS_UPDATE,
+            obj=row,
+            summary=_("Analytics settings changed: %(fields)s") % {"fields": ", ".join(changes)},
+            actor=actor,
+            origin=origin,
+            changes=changes,
+        )
+    return row

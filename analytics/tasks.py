@@ -2,10 +2,13 @@
 
 import datetime as dt
 
-from .services import rfm_snapshot
+from .services import rfm_snapshot, rfm_snapshots_prune
 
 
 def rfm_snapshot_task(as_of: str) -> dict:
-    """Queued by the daily job's event (analytics.subscribers): the RFM snapshot of `as_of` (ISO date)."""
+    """Queued by the daily job's event (analytics.subscribers): the RFM snapshot of `as_of` (ISO date) over
+    the analytics setting's window, then the retention rule (older snapshots deleted, after the new one is
+    committed)."""
     snapshot = rfm_snapshot(dt.date.fromisoformat(as_of))
-    return {"date": snapshot.as_of.isoformat(), "customers": snapshot.customers}
+    pruned = rfm_snapshots_prune()
+    return {"date": snapshot.as_of.isoformat(), "customers": snapshot.customers, "pruned": pruned}

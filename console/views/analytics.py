@@ -15,8 +15,10 @@ from django.utils.translation import gettext_lazy
 from analytics.cohorts import cohort_retention
 from analytics.economics import monthly_economics
 from analytics.figures import FIGURES, SECTIONS, Figure
+from analytics.key_metric import KeyMetricStatus, key_metric_status
 from analytics.rfm import rfm_grid, rfm_movement, rfm_snapshot_latest, rfm_snapshot_previous
-from analytics.selectors import period_kpis
+from analytics.rules import KEY_METRIC_LOWER_IS_BETTER
+from analytics.selectors import analytics_settings_get, period_kpis
 from core.formatting import money_format, points_format
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
@@ -140,6 +142,28 @@ def _charts(kpis: dict) -> dict:
     }  # fmt: skip
 
 
+def key_metric_context(status: KeyMetricStatus | None, currency: str) -> dict | None:
+    """The key metric's block of the dashboard (templates/console/partials/analytics_key_metric.html):
+    values formatted as the figure's kind, progress and time as percentages, the bar's width (0–100)."""
+    if status is None:
+        return None
+    figure = FIGURES[status.key]
+    progress = status.progress
+    return {
+        "status": status,
+        "label": figure.label,
+        "help": figure.help,
+        "baseline": _shown(status.baseline, figure.kind, currency),
+        "current": _shown(status.current, figure.kind, currency),
+        "target": _shown(status.target, figure.kind, currency),
+        "progress": _shown(progress, "rate", currency),
+        "time_elapsed": _shown(status.time_elapsed, "rate", currency),
+        "bar": 0 if progress is None else int(min(max(progress, Decimal(0)), Decimal(1)) * 100),
+        "lower_is_better": status.key in KEY_METRIC_LOWER_IS_BETTER,
+        "target_percent": _shown(status.target_percent / 100, "rate", currency),
+    }
+
+
 @permission_required("console.view_dashboard")
 def analytics_dashboard(request: HttpRequest) -> HttpResponse:
     """GET ?start=YYYY-MM-DD&end=YYYY-MM-DD (dates are no personal data); `&export=csv` for the figures."""
@@ -163,6 +187,8 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
         return csv_response([header, *lines], filename=name)
     context = {
         "form": form,
+        # The dashboard leads with the key metric: the latest window, whatever period is chosen below it.
+        "key_metric": key_metric_context(key_metric_status(), currency),
         "kpis": kpis,
         "sections": sections,
         "charts": _charts(kpis),
@@ -282,6 +308,7 @@ def analytics_segments(request: HttpRequest) -> HttpResponse:
             }
             for row in (cells[i : i + 5] for i in range(0, len(cells), 5))
         ]
+        context["window_setting"] = analytics_settings_get().rfm_window_days
         previous = rfm_snapshot_previous(snapshot)
         context["previous"] = previous
         context["moves"] = [

@@ -19,6 +19,7 @@ class AuditAction(models.TextChoices):
     API_CLIENT_CREATE = "api_client.create", _("API client created")
     API_CLIENT_REVOKE = "api_client.revoke", _("API client revoked")
     API_CLIENT_ROTATE = "api_client.rotate", _("API client given a new key")
+    ANALYTICS_SETTINGS_UPDATE = "analytics_settings.update", _("Analytics settings changed")
 
 
 # What `customer_erase` leaves in place of every personal value of a customer's earlier entries.

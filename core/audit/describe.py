@@ -176,6 +176,8 @@ def _summary(entry: Any, changes: dict, *, currency: str, customer_name: str) ->
         }
     if action == AuditAction.SETTINGS_UPDATE:
         return gettext("Program settings changed: %(fields)s") % {"fields": _labels(action, changes)}
+    if action == AuditAction.ANALYTICS_SETTINGS_UPDATE:
+        return gettext("Analytics settings changed: %(fields)s") % {"fields": _labels(action, changes)}
     if action == AuditAction.TIERS_UPDATE:
         return gettext("Tiers changed: %(names)s") % {"names": ", ".join(_tier_names(changes))}
     if action == AuditAction.API_CLIENT_CREATE:

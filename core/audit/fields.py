@@ -123,6 +123,16 @@ FIELDS: dict[str, dict[str, AuditField]] = {
         "manual_adjustment_limit": AuditField(_("Maximum points per manual adjustment"), Kind.POINTS),
         "max_purchase_amount": AuditField(_("Largest purchase accepted"), Kind.MONEY),
     },
+    AuditAction.ANALYTICS_SETTINGS_UPDATE: {
+        "key_metric": AuditField(_("Key metric"), empty=_("none")),  # a figure's key (analytics.models.KeyMetric)
+        "target_percent": AuditField(_("Target change"), Kind.PERCENT),
+        "target_date": AuditField(_("Target date"), Kind.DATE),
+        "key_metric_days": AuditField(_("Key metric measured over"), Kind.DAYS),
+        "baseline_value": AuditField(_("Baseline")),  # the figure in its own unit (a rate as a fraction)
+        "baseline_start": AuditField(_("Baseline from"), Kind.DATE),
+        "baseline_end": AuditField(_("Baseline to"), Kind.DATE),
+        "rfm_window_days": AuditField(_("RFM analysis window"), Kind.DAYS),
+    },
     AuditAction.TIERS_UPDATE: _TIER_FIELDS,  # nested: {tier name: {field: [old, new]}}
     AuditAction.API_CLIENT_CREATE: _API_CLIENT_FIELDS,
     AuditAction.API_CLIENT_REVOKE: _API_CLIENT_FIELDS,

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from analytics import rules
+from analytics.key_metric import key_metric_status
 from analytics.selectors import period_kpis
 
 
@@ -25,7 +26,8 @@ def _date(value: str, option: str) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Print the program's figures (docs/analytics.md) for a period of the shop's calendar days and for the "
-        "period of equal length before it, as JSON (money and rates as strings)."
+        "period of equal length before it, and the key metric's progress as of today, as JSON (money and rates "
+        "as strings)."
     )
 
     def add_arguments(self, parser):
@@ -39,4 +41,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         report = period_kpis(start, end)
+        # The key metric as of today, whatever the period (docs/analytics.md, "The key metric"); null if none.
+        status = key_metric_status()
+        report["key_metric"] = None if status is None else status.as_json()
         self.stdout.write(json.dumps(report, default=_json_default, ensure_ascii=False, indent=2))
