@@ -19,6 +19,9 @@ class AuditAction(models.TextChoices):
     API_CLIENT_CREATE = "api_client.create", _("API client created")
     API_CLIENT_REVOKE = "api_client.revoke", _("API client revoked")
     API_CLIENT_ROTATE = "api_client.rotate", _("API client given a new key")
+    SEGMENT_CREATE = "segment.create", _("Saved segment created")
+    SEGMENT_UPDATE = "segment.update", _("Saved segment changed")
+    SEGMENT_DELETE = "segment.delete", _("Saved segment deleted")
 
 
 # What `customer_erase` leaves in place of every personal value of a customer's earlier entries.
