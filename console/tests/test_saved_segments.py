@@ -265,3 +265,35 @@ def test_the_list_in_russian_offers_to_save_with_thousands_typed_the_russian_way
     console.cookies["django_language"] = "en"
     page = console.get("/analytics/saved-segments/").content.decode()
     assert segment_row(page, SavedSegment.objects.get())[1:3] == ["Balance from 1,000 points", "1"]
+
+
+def test_hostile_values_in_the_segment_forms_give_no_server_error_and_a_refusal_writes_nothing(console, shop):
+    from hypothesis import given
+
+    from console.tests.test_fuzz import FUZZ, bodies
+
+    segment = saved_segment_create(name="Bronze", filters={"tier": str(bronze().pk)})
+    fields = ("name", "description", "q", "tier", "saved", "segment", "never_bought", "consent_email",
+              "balance_min", "balance_max", "joined_min", "last_purchase_max")  # fmt: skip
+
+    def written() -> tuple:
+        return (
+            list(SavedSegment.objects.order_by("pk").values_list("name", "description", "filters")),
+            AuditEntry.objects.count(),
+        )
+
+    @FUZZ
+    @given(body=bodies(*fields))
+    def run(body):
+        before = written()
+        response = console.post("/analytics/saved-segments/new/", body)
+        assert response.status_code in (302, 400)
+        if response.status_code == 400:
+            assert written() == before
+        response = console.post(f"/analytics/saved-segments/{segment.pk}/edit/", body)
+        assert response.status_code in (302, 400)
+        if response.status_code == 400:
+            assert written()[0][0] == before[0][0]  # the edited segment as it was
+        assert console.get("/customers/", body).status_code == 200
+
+    run()
