@@ -297,3 +297,8 @@ def test_hostile_values_in_the_segment_forms_give_no_server_error_and_a_refusal_
         assert console.get("/customers/", body).status_code == 200
 
     run()
+
+
+def test_the_analytics_pages_link_to_the_saved_segments(console, shop):
+    for path in ("/analytics/", "/analytics/segments/"):
+        assert 'href="/analytics/saved-segments/"' in console.get(path).content.decode()
