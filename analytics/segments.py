@@ -233,7 +233,8 @@ def rfm_segment_customers(segment: Segment | str) -> QuerySet[Customer]:
 def saved_segment_get(segment_id: int | str) -> SavedSegment:
     """The saved segment with this id; SavedSegmentNotFound (404) when there is none or the id is no
     number."""
-    segment = SavedSegment.objects.filter(pk=_int(str(segment_id))).first() if _int(str(segment_id)) else None
+    pk = _int(str(segment_id))
+    segment = SavedSegment.objects.filter(pk=pk).first() if pk else None
     if segment is None:
         raise SavedSegmentNotFound(_("Saved segment %(id)s does not exist.") % {"id": segment_id})
     return segment
@@ -249,7 +250,8 @@ class SavedSegmentRow:
     customers: int
 
     @property
-    def description(self) -> str:
+    def words(self) -> str:
+        """The filter in words: "Tier: Gold · Balance from 500 points · RFM: At risk"."""
         return SEPARATOR.join(self.parts)
 
 
