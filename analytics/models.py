@@ -1,7 +1,10 @@
-"""Analytics' own tables: derived data only (snapshots computed from the other apps' rows)."""
+"""Analytics' own tables: derived data (snapshots computed from the other apps' rows) and the saved
+segments Marketing names."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
@@ -142,3 +145,37 @@ class AnalyticsSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("Analytics settings"))
+
+
+class SavedSegment(models.Model):
+    """A customer-list filter kept under a name, for the customer list, its export and campaigns (issue #13).
+
+    `filters` holds the customer list's filter as canonical query parameters ({"tier": "3", "balance_min":
+    "500", "segment": "at_risk"}: only the filter form's fields, never the sort or the page; numbers
+    without grouping, dates in ISO), so that it reads the same in every language. The segment is dynamic:
+    `analytics.segments.segment_customers` applies the filter when it is used, to the data of that moment."""
+
+    name = models.CharField(_("name"), max_length=100)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    filters = models.JSONField(_("filter"), default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="saved_segments",
+    )
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("saved segment")
+        verbose_name_plural = _("saved segments")
+        constraints = [
+            # "Lapsed Gold" and "lapsed gold" are one name (the service says so before the database does).
+            models.UniqueConstraint(Lower("name"), name="analytics_savedsegment_name_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -3,7 +3,7 @@ lived in `loyalty` (only the URL names moved from `loyalty:` to `console:`)."""
 
 from django.urls import path
 
-from .views import analytics, analytics_settings, audit, customers, imports, settings, tiers
+from .views import analytics, analytics_settings, audit, customers, imports, segments, settings, tiers
 
 app_name = "console"
 
@@ -17,6 +17,14 @@ urlpatterns = [
     path("analytics/cohorts/", analytics.analytics_cohorts, name="analytics_cohorts"),
     path("analytics/segments/", analytics.analytics_segments, name="analytics_segments"),
     path("analytics/settings/", analytics_settings.analytics_settings, name="analytics_settings"),
+    path("analytics/saved-segments/", segments.saved_segments, name="saved_segments"),
+    path("analytics/saved-segments/new/", segments.saved_segment_create_view, name="saved_segment_create"),
+    path("analytics/saved-segments/<int:segment_id>/edit/", segments.saved_segment_edit, name="saved_segment_edit"),
+    path(
+        "analytics/saved-segments/<int:segment_id>/delete/",
+        segments.saved_segment_delete_view,
+        name="saved_segment_delete",
+    ),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/edit/", customers.customer_edit, name="customer_edit"),

@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from analytics.exceptions import SavedSegmentError
 from analytics.rfm import customer_segment
+from analytics.segments import SEPARATOR, filter_describe, filter_params, filter_params_clean, filter_problems
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.permissions import permission_required
@@ -38,7 +40,7 @@ from loyalty.selectors import (
 from loyalty.services import points_adjust
 
 from ..filters import CustomerFilter, CustomerSort
-from ..forms import AdjustmentForm, CustomerProfileForm
+from ..forms import AdjustmentForm, CustomerProfileForm, SavedSegmentForm
 
 PAGE_SIZE = 25
 
@@ -57,16 +59,22 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         token = uuid.uuid4().hex[:12]
         saved = request.session.get(FILTERS_KEY, {})
-        saved = dict(list(saved.items())[-(SAVED_FILTERS - 1) :]) | {token: _filter_data(request.POST)}
+        saved = dict(list(saved.items())[-(SAVED_FILTERS - 1) :]) | {token: filter_params(request.POST)}
         request.session[FILTERS_KEY] = saved
         sort = CustomerSort.parse(request.POST.get("sort"))
         return redirect(f"{request.path}?f={token}" + ("" if sort.is_default else f"&sort={sort.param}"))
     token = request.GET.get("f", "")
-    data = request.session.get(FILTERS_KEY, {}).get(token) if token else _filter_data(request.GET) or None
+    data = request.session.get(FILTERS_KEY, {}).get(token) if token else filter_params(request.GET) or None
     sort = CustomerSort.parse(request.GET.get("sort"))
     filterset = CustomerFilter(data, queryset=customers_with_program_data())
-    queryset = sort.apply(filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset)
-    if request.GET.get("export") == "csv":
+    # A filter with an error (a bad balance, a saved segment deleted since) shows nobody and exports
+    # nothing, rather than everyone: the form says what is wrong.
+    valid = not filterset.is_bound or filterset.is_valid()
+    queryset = sort.apply(filterset.qs if filterset.is_bound and valid else filterset.queryset)
+    if not valid:
+        queryset = queryset.none()
+    export = request.GET.get("export") == "csv"
+    if export and valid:
         return _csv_export(queryset)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     if token and data is not None:
@@ -84,22 +92,28 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "headers": sort.headers(filters_query),
         "program": program_settings_get(),
         "entry_tier": entry_tier(tiers_list()),  # the tier of customers with no status yet
+        **_segments_context(request, filterset, data if filterset.is_bound and valid else None),
     }
-    return render(request, "console/customer_list.html", context)
+    return render(request, "console/customer_list.html", context, status=400 if export else 200)
 
 
-FILTER_VALUE_MAX = 1000  # characters kept of one value: enough for the form to say "too long", no more
-
-
-def _filter_data(source) -> dict[str, str]:
-    """The filter values of a GET or POST QueryDict: the non-empty values of the filter form's own fields
-    (a range's two halves included), each cut to FILTER_VALUE_MAX characters, so that what a session keeps
-    stays small whatever is posted."""
-    names = set(CustomerFilter().form.fields)
+def _segments_context(request: HttpRequest, filterset: CustomerFilter, data: dict | None) -> dict:
+    """The list's saved-segment parts: the saved segment applied (with its filter in words and why it
+    selects nobody, if it does), and the current filter, in words, for "Save as segment" (a valid filter
+    that is not empty: a segment of everyone needs no name)."""
+    saved = filterset.form.cleaned_data.get("saved") if data else None
+    try:
+        clean = filter_params_clean(data) if data else None
+    except SavedSegmentError:
+        clean = None
     return {
-        key: value[:FILTER_VALUE_MAX]
-        for key, value in source.items()
-        if value != "" and (key in names or key.rsplit("_", 1)[0] in names)
+        "saved": saved,
+        "saved_words": SEPARATOR.join(filter_describe(saved.filters)) if saved else "",
+        "saved_problems": filter_problems(saved.filters) if saved else [],
+        "save_filter": clean and data,
+        "save_filter_words": SEPARATOR.join(filter_describe(clean)) if clean else "",
+        "can_save_segment": request.user.has_perm("analytics.add_savedsegment"),
+        "segment_form": SavedSegmentForm(),
     }
 
 

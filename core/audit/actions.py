@@ -20,6 +20,9 @@ class AuditAction(models.TextChoices):
     API_CLIENT_REVOKE = "api_client.revoke", _("API client revoked")
     API_CLIENT_ROTATE = "api_client.rotate", _("API client given a new key")
     ANALYTICS_SETTINGS_UPDATE = "analytics_settings.update", _("Analytics settings changed")
+    SEGMENT_CREATE = "segment.create", _("Saved segment created")
+    SEGMENT_UPDATE = "segment.update", _("Saved segment changed")
+    SEGMENT_DELETE = "segment.delete", _("Saved segment deleted")
 
 
 # What `customer_erase` leaves in place of every personal value of a customer's earlier entries.

@@ -197,6 +197,14 @@ def _summary(entry: Any, changes: dict, *, currency: str, customer_name: str) ->
             "old": old,
             "new": new,
         }
+    if action in (AuditAction.SEGMENT_CREATE, AuditAction.SEGMENT_UPDATE, AuditAction.SEGMENT_DELETE):
+        name = changes["name"][1] if isinstance(changes["name"], list) else changes["name"]
+        text = {
+            AuditAction.SEGMENT_CREATE: gettext("Created saved segment “%(name)s”"),
+            AuditAction.SEGMENT_UPDATE: gettext("Changed saved segment “%(name)s”"),
+            AuditAction.SEGMENT_DELETE: gettext("Deleted saved segment “%(name)s”"),
+        }[action]
+        return text % {"name": name}
     raise KeyError(action)
 
 

@@ -65,6 +65,11 @@ _TIER_FIELDS = {
     "perks": AuditField(_("Perks"), Kind.LIST),
 }
 _API_CLIENT_FIELDS = {"name": AuditField(_("Name")), "key_prefix": AuditField(_("Key"), Kind.KEY)}
+_SEGMENT_FIELDS = {
+    "name": AuditField(_("Name")),
+    "description": AuditField(_("Description")),
+    "filter": AuditField(_("Filter")),  # in words, in the language of whoever saved it
+}
 _BALANCE = AuditField(_("Balance"), Kind.POINTS)
 _CUSTOMER_LINK = AuditField(_("Customer"), Kind.HIDDEN)
 _PURCHASE_LINK = AuditField(_("Purchase"), Kind.HIDDEN)
@@ -137,6 +142,9 @@ FIELDS: dict[str, dict[str, AuditField]] = {
     AuditAction.API_CLIENT_CREATE: _API_CLIENT_FIELDS,
     AuditAction.API_CLIENT_REVOKE: _API_CLIENT_FIELDS,
     AuditAction.API_CLIENT_ROTATE: _API_CLIENT_FIELDS,
+    AuditAction.SEGMENT_CREATE: _SEGMENT_FIELDS,
+    AuditAction.SEGMENT_UPDATE: _SEGMENT_FIELDS,
+    AuditAction.SEGMENT_DELETE: _SEGMENT_FIELDS,
 }
 
 
