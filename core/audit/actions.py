@@ -11,6 +11,7 @@ class AuditAction(models.TextChoices):
     CUSTOMER_IMPORT = "customer.import", _("Customers imported")
     CUSTOMER_EXPORT = "customer.export", _("Customer's personal data exported")
     CUSTOMER_ERASE = "customer.erase", _("Customer's personal data erased")
+    CUSTOMER_CONSENT = "customer.consent", _("Marketing consent changed")
     POINTS_ADJUST = "points.adjust", _("Manual adjustment")
     PURCHASE_RECORD = "purchase.record", _("Purchase recorded")
     PURCHASE_REFUND = "purchase.refund", _("Purchase refunded")
@@ -19,6 +20,7 @@ class AuditAction(models.TextChoices):
     API_CLIENT_CREATE = "api_client.create", _("API client created")
     API_CLIENT_REVOKE = "api_client.revoke", _("API client revoked")
     API_CLIENT_ROTATE = "api_client.rotate", _("API client given a new key")
+    MESSAGE_QUEUE = "message.queue", _("Message queued")
 
 
 # What `customer_erase` leaves in place of every personal value of a customer's earlier entries.
