@@ -1,0 +1,41 @@
+"""What messaging does when the apps below it announce something (subscribed in messaging.apps)."""
+
+from django.db import connection
+
+from customers.events import ConsentChanged, consent_changed_subscribe
+
+from .models import ConsentChange  # table messaging_consentchange
+
+
+def consent_history_record(event: ConsentChanged) -> None:
+    """Append one ConsentChange per customer of `event`, inside the transaction that changed the consent
+    (so the boolean and its history commit together). Set-based: one INSERT … SELECT unnest(…) for any
+    number of customers (an import gives thousands) on PostgreSQL."""
+    actor_id = event.actor.pk if getattr(event.actor, "is_authenticated", False) else None
+    values = {
+        "channel": event.channel,
+        "granted": event.granted,
+        "source": str(event.source),
+        "at": event.at,
+        "actor_id": actor_id,
+        "origin": event.origin[:100],
+        "note": event.note[:200],
+    }
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO messaging_consentchange "
+                "(customer_id, channel, granted, source, at, actor_id, origin, note) "
+                "SELECT id, %(channel)s, %(granted)s, %(source)s, %(at)s, %(actor_id)s, %(origin)s, %(note)s "
+                "FROM unnest(%(ids)s::bigint[]) AS id",
+                {**values, "ids": list(event.customer_ids)},
+            )
+        return
+    ConsentChange.objects.bulk_create(
+        [ConsentChange(customer_id=customer_id, **values) for customer_id in event.customer_ids], batch_size=1000
+    )
+
+
+def subscribe() -> None:
+    """Register messaging's subscribers (idempotent)."""
+    consent_changed_subscribe(consent_history_record)
