@@ -118,8 +118,10 @@ def unsubscribe_by_link(*, token: str, now: dt.datetime | None = None) -> tuple[
 def inbound_reply(*, channels: list[str], sender: str, text: str, provider: str, now: dt.datetime | None = None) -> int:
     """A reply came in from `sender` (a phone in any format) through `provider`: a STOP word (rules.is_stop)
     withdraws the sender's consent for each of `channels` (source "stop", origin "provider:<name>", the
-    reply kept as the note). Other replies are ignored. Returns how many consents were withdrawn; an
-    unknown or unreadable number withdraws nothing."""
+    reply kept as the note). A STOP is recorded even where there was no marketing consent to withdraw,
+    because it stops service notices on the channel too (outbox._skip_reason); a repeated STOP writes
+    nothing. Other replies are ignored. Returns how many channels were stopped; an unknown or unreadable
+    number stops nothing."""
     if not rules.is_stop(text):
         return 0
     try:
@@ -129,10 +131,34 @@ def inbound_reply(*, channels: list[str], sender: str, text: str, provider: str,
     customer = Customer.objects.filter(phone=phone).first()
     if customer is None:
         return 0
-    return sum(
-        consent_set(
-            customer_id=customer.pk, channel=channel, granted=False, source=ConsentSource.STOP,
-            origin=f"provider:{provider}", note=text.strip()[:200], now=now,
-        )
-        for channel in channels
-    )  # fmt: skip
+    now = now or timezone.now()
+    origin, note = f"provider:{provider}", text.strip()[:200]
+    stopped = 0
+    for channel in channels:
+        with transaction.atomic():
+            if consent_set(
+                customer_id=customer.pk, channel=channel, granted=False, source=ConsentSource.STOP,
+                origin=origin, note=note, now=now,
+            ):  # fmt: skip
+                stopped += 1
+                continue
+            Customer.objects.select_for_update().get(pk=customer.pk)
+            latest = consent_latest(customer_id=customer.pk, channel=channel)
+            if latest is not None and not latest.granted and latest.source == ConsentSource.STOP:
+                continue  # stopped already
+            # No consent to withdraw, but the STOP must be on record: it stops service notices too.
+            ConsentChange.objects.create(
+                customer=customer, channel=channel, granted=False, source=ConsentSource.STOP, at=now,
+                origin=origin, note=note,
+            )  # fmt: skip
+            audit_record(
+                action=AuditAction.CUSTOMER_CONSENT,
+                obj=customer,
+                summary=_("Marketing consent of %(name)s changed: %(fields)s")
+                % {"name": customer.name, "fields": channel},
+                origin=origin,
+                changes={f"consent_{channel}": [False, False], "source": str(ConsentSource.STOP)},
+                at=now,
+            )
+            stopped += 1
+    return stopped

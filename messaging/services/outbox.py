@@ -278,7 +278,9 @@ def outbox_dispatch(*, now: dt.datetime | None = None, limit: int = 1000) -> lis
     """Queue the send task for messages that are due and have no task of their own (the every-minute job):
     retries and quiet-hours holds whose time has come, messages whose first task was lost (queued more
     than MESSAGING_CLAIM_SECONDS ago), and claims that expired. At most `limit`, the longest waiting
-    first. A task queued twice is harmless: only one claims the message. Returns the ids."""
+    first. A task queued twice is harmless: only one claims the message. A `now` given (tests, a replay)
+    is passed on to the tasks as their clock. Returns the ids."""
+    clock = {"now": now} if now is not None else {}
     now = now or timezone.now()
     stale = now - dt.timedelta(seconds=settings.MESSAGING_CLAIM_SECONDS)
     due = (
@@ -292,7 +294,7 @@ def outbox_dispatch(*, now: dt.datetime | None = None, limit: int = 1000) -> lis
     )
     ids = list(due)
     for message_id in ids:
-        async_task(SEND_TASK, message_id)
+        async_task(SEND_TASK, message_id, **clock)
     return ids
 
 
