@@ -8,6 +8,9 @@ credit at start-up (loyalty.apps); publishing balances with no subscriber is an 
 `ConsentChanged`: a marketing consent (`Customer.consent_email` / `consent_sms`) was given or withdrawn,
 with how (`ConsentSource`). Also published inside the change's transaction: `messaging` keeps the consent
 history, and the boolean and its history must never disagree.
+
+`CustomerErased`: a person's data was erased; published inside the erasure so that the apps above erase
+their copies (messages' addresses and texts) with it.
 """
 
 import datetime as dt
@@ -101,4 +104,29 @@ def consent_changed_publish(event: ConsentChanged) -> None:
     if not event.customer_ids:
         return
     for fn in _consent_changed_subscribers:
+        fn(event)
+
+
+@dataclass(frozen=True)
+class CustomerErased:
+    """A customer's personal data was erased on request (customer_erase). Published inside the erasure's
+    transaction: the apps above erase what they hold about the person (messaging: the addresses and
+    texts of their messages) in it too, all or nothing."""
+
+    customer_id: int
+
+
+_customer_erased_subscribers: list[Callable[[CustomerErased], None]] = []
+
+
+def customer_erased_subscribe(fn: Callable[[CustomerErased], None]) -> Callable[[CustomerErased], None]:
+    """Register `fn` to erase what its app holds about a person (once per function). Returns `fn`."""
+    if fn not in _customer_erased_subscribers:
+        _customer_erased_subscribers.append(fn)
+    return fn
+
+
+def customer_erased_publish(event: CustomerErased) -> None:
+    """Call every subscriber now, inside the erasure's transaction; their errors propagate (and roll back)."""
+    for fn in _customer_erased_subscribers:
         fn(event)

@@ -15,7 +15,7 @@ from core.idempotency import once_per_key, request_fingerprint
 from core.models import AuditEntry
 
 from . import rules
-from .events import ConsentChanged, ConsentSource, consent_changed_publish
+from .events import ConsentChanged, ConsentSource, CustomerErased, consent_changed_publish, customer_erased_publish
 from .exceptions import CustomerError, DuplicateEmail, DuplicatePhone, UnknownReferralCode
 from .imports.jobs import import_files_purge
 from .models import Customer
@@ -256,12 +256,7 @@ def customer_consent_set(
         audit_record(
             action=AuditAction.CUSTOMER_CONSENT,
             obj=customer,
-            summary=(
-                _("%(channel)s consent given by %(name)s")
-                if granted
-                else _("%(channel)s consent withdrawn by %(name)s")
-            )
-            % {"channel": channel, "name": customer.name},
+            summary=_("Marketing consent of %(name)s changed: %(fields)s") % {"name": customer.name, "fields": field},
             actor=actor,
             origin=origin,
             changes={field: [old, bool(granted)], "source": source},
@@ -324,7 +319,8 @@ def customer_erase(*, customer: Customer, actor: Any, origin: str = "", now: dt.
     """Erase a person's data on request (the right to erasure): name, phone, email, birthday and notes
     are replaced, consents withdrawn, the card and referral code replaced by new random ones, and the
     personal values in this customer's earlier audit entries blanked, and the stored files of finished
-    customer imports removed (they may list the person). Purchases, refunds and the points
+    customer imports removed (they may list the person); the apps above erase their copies through the
+    CustomerErased event (messaging: addresses and texts of the messages). Purchases, refunds and the points
     ledger stay whole and balanced (they hold amounts and points, not the person). The phone becomes
     "+0" and the id (a number no real phone can have), so the row keeps its unique phone. Audited; a
     second call changes nothing. Returns the customer."""
@@ -369,4 +365,5 @@ def customer_erase(*, customer: Customer, actor: Any, origin: str = "", now: dt.
             origin=origin,
             at=now,
         )
+        customer_erased_publish(CustomerErased(customer_id=customer.pk))
     return customer

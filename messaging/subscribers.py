@@ -2,9 +2,13 @@
 
 from django.db import connection
 
-from customers.events import ConsentChanged, consent_changed_subscribe
+from core.audit import ERASED
+from customers.events import ConsentChanged, CustomerErased, consent_changed_subscribe, customer_erased_subscribe
 
-from .models import ConsentChange  # table messaging_consentchange
+from .models import ConsentChange, Message  # ConsentChange's table: messaging_consentchange
+
+# What an erased person's messages keep in place of their text.
+ERASED_TEXT = ERASED
 
 
 def consent_history_record(event: ConsentChanged) -> None:
@@ -36,6 +40,15 @@ def consent_history_record(event: ConsentChanged) -> None:
     )
 
 
+def customer_messages_erase(event: CustomerErased) -> None:
+    """Erase what the outbox holds about an erased person, in the erasure's transaction: the address,
+    subject and text of every message to them and the notes of their consent history (one UPDATE each).
+    The rows stay (counts, statuses and dates are not personal)."""
+    Message.objects.filter(customer_id=event.customer_id).update(address="", subject="", text=ERASED_TEXT)
+    ConsentChange.objects.filter(customer_id=event.customer_id).update(note="")
+
+
 def subscribe() -> None:
     """Register messaging's subscribers (idempotent)."""
     consent_changed_subscribe(consent_history_record)
+    customer_erased_subscribe(customer_messages_erase)

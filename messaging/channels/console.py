@@ -10,8 +10,10 @@ class ConsoleProvider(Provider):
     name = "console"
 
     def send(self, outgoing: Outgoing) -> str:
-        """Print the message (with its address: it is for the developer's eyes) and return its key."""
+        """Print the message (the address masked to its last 4 characters: standard output ends up in logs)
+        and return its key."""
         stream = self.options.get("STREAM") or sys.stdout
-        stream.write(f"--- {outgoing.channel} to {outgoing.address} (key {outgoing.key})\n{outgoing.text}\n")
+        to = f"***{outgoing.address[-4:]}"
+        stream.write(f"--- {outgoing.channel} to {to} (key {outgoing.key})\n{outgoing.text}\n")
         stream.flush()
         return outgoing.key

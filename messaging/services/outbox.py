@@ -213,9 +213,20 @@ def _claim(message_id: int, now: dt.datetime) -> Message | None:
             _hold(message, release, now)
             message.save()
             return None
+        try:
+            provider = provider_for_channel(message.channel)
+        except KeyError:
+            provider = None
+        if provider is None or (note and message.attempts >= settings.MESSAGING_MAX_ATTEMPTS):
+            # Misconfigured, or its last attempt never finished: retrying would never end.
+            error = "no provider configured for the channel" if provider is None else "the last attempt did not finish"
+            message.error, message.failed_at, message.next_attempt_at = error, now, None
+            _status_change(message, Message.Status.FAILED, error, now)
+            message.save()
+            return None
         message.attempts += 1
         message.claimed_at = now
-        message.provider = provider_for_channel(message.channel).name
+        message.provider = provider.name
         _status_change(message, Message.Status.SENDING, f"attempt {message.attempts}{note}", now)
         message.save()
         return message

@@ -246,3 +246,58 @@ def test_a_gateway_that_is_down_is_retried(gateway, member):
     sms.refresh_from_db()
     assert sms.error == "provider gateway unreachable: ConnectionError"
     assert "+7912" not in sms.error  # the address is not in the error
+
+
+def test_the_console_provider_prints_the_sms_with_the_number_masked(gateway, settings, member, capsys):
+    settings.MESSAGING_CHANNEL_PROVIDERS = {"sms": "console", "messenger": "console"}
+    sms = queue_sms(member, text="Your 50 points are waiting")
+    assert message_send(message_id=sms.pk, now=NOON) == "sent"
+    sms.refresh_from_db()
+    assert (sms.provider, sms.provider_message_id) == ("console", str(sms.key))
+    assert capsys.readouterr().out == f"--- sms to ***6789 (key {sms.key})\nYour 50 points are waiting\n"
+
+
+def test_a_mail_server_that_refuses_connections_is_retried(gateway, settings, member):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    email = message_queue(customer_id=member.pk, channel="email", kind="k", purpose="service", text="x", now=NOON)
+    assert message_send(message_id=email.pk, now=NOON) == "queued"
+    email.refresh_from_db()
+    assert (email.error, email.attempts) == ("mail server error: ConnectionRefusedError", 1)
+
+
+def test_an_unconfigured_provider_fails_the_message_instead_of_retrying_forever(gateway, settings, member):
+    settings.MESSAGING_CHANNEL_PROVIDERS = {"sms": "nobody", "messenger": "console"}
+    sms = queue_sms(member)
+    assert message_send(message_id=sms.pk, now=NOON) == "failed"
+    sms.refresh_from_db()
+    assert (sms.error, sms.attempts) == ("no provider configured for the channel", 0)
+
+
+def test_a_message_whose_last_attempt_never_finished_fails(gateway, member):
+    sms = queue_sms(member)
+    Message.objects.filter(pk=sms.pk).update(status="sending", claimed_at=NOON, attempts=3)  # MAX_ATTEMPTS is 3
+    assert message_send(message_id=sms.pk, now=NOON + dt.timedelta(seconds=300)) == "failed"
+    sms.refresh_from_db()
+    assert (sms.error, gateway.requests) == ("the last attempt did not finish", [])
+
+
+def test_erasing_a_customer_erases_their_messages(gateway, member, marketing_user):
+    from customers.services import customer_erase
+
+    sms = queue_sms(member, text="Anna, your points")
+    message_send(message_id=sms.pk, now=NOON)
+    held = queue_sms(member, now=local("2026-03-02 23:00"), purpose="service")
+    customer_erase(customer=member, actor=marketing_user, origin="console")
+    for message in (sms, held):
+        message.refresh_from_db()
+        assert (message.address, message.text) == ("", "(erased)")
+    assert message_send(message_id=held.pk, now=local("2026-03-03 09:00")) == "skipped"
+    held.refresh_from_db()
+    assert held.skip_reason == "no_address"
+    assert len(gateway.requests) == 1
