@@ -49,3 +49,40 @@ def marketing_count_since(*, customer_id: int, since: dt.datetime) -> int:
 def message_history(message_id: int):
     """A message's status changes, oldest first."""
     return Message.objects.get(pk=message_id).status_changes.order_by("at", "id")
+
+
+def customer_messaging_data(customer_id: int) -> dict:
+    """Everything messaging holds about a person, JSON-able, for the export of their personal data: the
+    consent history and every message (with the address and text it went with), oldest first."""
+    consents = ConsentChange.objects.filter(customer_id=customer_id).order_by("at", "id")
+    messages = Message.objects.filter(customer_id=customer_id).order_by("created_at", "id")
+    return {
+        "consents": [
+            {
+                "channel": c.channel,
+                "given": c.granted,
+                "how": c.source,
+                "at": c.at.isoformat(),
+                "origin": c.origin,
+                "note": c.note,
+            }
+            for c in consents
+        ],
+        "messages": [
+            {
+                "id": m.pk,
+                "channel": m.channel,
+                "kind": m.kind,
+                "purpose": m.purpose,
+                "status": m.status,
+                "skip_reason": m.skip_reason,
+                "address": m.address,
+                "subject": m.subject,
+                "text": m.text,
+                "queued_at": m.created_at.isoformat(),
+                "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+                "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None,
+            }
+            for m in messages
+        ],
+    }
