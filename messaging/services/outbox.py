@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -119,44 +119,73 @@ def message_queue(
     if not text.strip():
         raise MessagingError(_("A message needs a text."), field="text")
     now = now or timezone.now()
-    with transaction.atomic():
-        if dedupe_key:
-            earlier = Message.objects.filter(dedupe_key=dedupe_key).first()
-            if earlier is not None:
-                return earlier
-        customer = Customer.objects.select_for_update().get(pk=customer_id)
-        address = address_for(customer=customer, channel=channel)
-        message = Message(
-            customer=customer, channel=channel, kind=kind[:60], purpose=purpose, template=template[:100],
-            language=language or translation.get_language() or settings.LANGUAGE_CODE, subject=subject[:200],
-            text=text, address=address, dedupe_key=dedupe_key or None, created_at=now,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    try:
+        return _queue(
+            customer_id=customer_id, channel=channel, kind=kind, purpose=purpose, text=text, subject=subject,
+            template=template, language=language, dedupe_key=dedupe_key, actor=actor, origin=origin, now=now,
         )  # fmt: skip
-        reason = _skip_reason(customer=customer, channel=channel, purpose=purpose, address=address, now=now, cap=True)
-        message.status = Message.Status.SKIPPED if reason else Message.Status.QUEUED
-        message.skip_reason = reason
-        message.save()
-        MessageStatusChange.objects.create(message=message, status=message.status, reason=reason or "queued", at=now)
-        release = None if reason else _quiet_release(channel, now)
-        if release is not None:
-            _hold(message, release, now)
-            message.save(update_fields=["status", "next_attempt_at", "held_reason", "updated_at"])
-        if getattr(actor, "is_authenticated", False):
-            audit_record(
-                action=AuditAction.MESSAGE_QUEUE,
-                obj=message,
-                summary=_("Message %(kind)s by %(channel)s to %(name)s: %(status)s")
-                % {"kind": kind, "channel": channel, "name": customer.name, "status": message.status},
-                actor=actor,
-                origin=origin,
-                changes={
-                    "customer": customer.pk, "message": message.pk, "channel": channel, "kind": kind,
-                    "status": reason or message.status,
-                },
-                at=now,
-            )  # fmt: skip
-        if message.status == Message.Status.QUEUED and release is None:
-            transaction.on_commit(lambda: async_task(SEND_TASK, message.pk))
+    except IntegrityError:
+        # The same dedupe_key queued by a concurrent call that committed first: that call's message.
+        earlier = Message.objects.filter(dedupe_key=dedupe_key).first() if dedupe_key else None
+        if earlier is None:
+            raise
+        return earlier
+
+
+@transaction.atomic
+def _queue(
+    *,
+    customer_id: int,
+    channel: str,
+    kind: str,
+    purpose: str,
+    text: str,
+    subject: str,
+    template: str,
+    language: str,
+    dedupe_key: str | None,
+    actor: Any,
+    origin: str,
+    now: dt.datetime,
+) -> Message:
+    """message_queue's transaction (see there)."""
+    if dedupe_key:
+        earlier = Message.objects.filter(dedupe_key=dedupe_key).first()
+        if earlier is not None:
+            return earlier
+    customer = Customer.objects.select_for_update().get(pk=customer_id)
+    address = address_for(customer=customer, channel=channel)
+    message = Message(
+        customer=customer, channel=channel, kind=kind[:60], purpose=purpose, template=template[:100],
+        language=(language or translation.get_language() or settings.LANGUAGE_CODE)[:10], subject=subject[:200],
+        text=text, address=address, dedupe_key=dedupe_key or None, created_at=now,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )  # fmt: skip
+    reason = _skip_reason(customer=customer, channel=channel, purpose=purpose, address=address, now=now, cap=True)
+    message.status = Message.Status.SKIPPED if reason else Message.Status.QUEUED
+    message.skip_reason = reason
+    message.save()
+    MessageStatusChange.objects.create(message=message, status=message.status, reason=reason or "queued", at=now)
+    release = None if reason else _quiet_release(channel, now)
+    if release is not None:
+        _hold(message, release, now)
+        message.save(update_fields=["status", "next_attempt_at", "held_reason", "updated_at"])
+    if getattr(actor, "is_authenticated", False):
+        audit_record(
+            action=AuditAction.MESSAGE_QUEUE,
+            obj=message,
+            summary=_("Message %(kind)s by %(channel)s to %(name)s: %(status)s")
+            % {"kind": kind, "channel": channel, "name": customer.name, "status": message.status},
+            actor=actor,
+            origin=origin,
+            changes={
+                "customer": customer.pk, "message": message.pk, "channel": channel, "kind": kind,
+                "status": reason or message.status,
+            },
+            at=now,
+        )  # fmt: skip
+    if message.status == Message.Status.QUEUED and release is None:
+        transaction.on_commit(lambda: async_task(SEND_TASK, message.pk))
     return message
 
 

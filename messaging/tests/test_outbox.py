@@ -301,3 +301,40 @@ def test_erasing_a_customer_erases_their_messages(gateway, member, marketing_use
     held.refresh_from_db()
     assert held.skip_reason == "no_address"
     assert len(gateway.requests) == 1
+
+
+def test_a_dedupe_key_queues_once(gateway, member):
+    first = queue_sms(member, purpose="service", dedupe_key="points_burning:1:2026-12-12")
+    again = queue_sms(member, purpose="service", dedupe_key="points_burning:1:2026-12-12", text="other")
+    assert again.pk == first.pk and Message.objects.count() == 1
+
+
+def test_a_message_queued_by_a_person_is_audited(gateway, member, marketing_user):
+    from core.models import AuditEntry
+
+    sms = queue_sms(member, actor=marketing_user, origin="console")
+    entry = AuditEntry.objects.get(action="message.queue")
+    assert (entry.actor, entry.object_id, entry.origin) == (marketing_user, str(sms.pk), "console")
+    assert entry.changes == {
+        "customer": member.pk,
+        "message": sms.pk,
+        "channel": "sms",
+        "kind": "test",
+        "status": "queued",
+    }
+    queue_sms(member)  # the system's own messages are not audited
+    assert AuditEntry.objects.filter(action="message.queue").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [({"channel": "pigeon"}, "unknown_channel"), ({"purpose": "spam"}, "invalid"), ({"text": "  "}, "invalid")],
+)
+def test_bad_input_is_refused_and_writes_nothing(gateway, member, changes, code):
+    from messaging.exceptions import MessagingError
+
+    arguments = {"channel": "sms", "kind": "k", "purpose": "service", "text": "Hi", **changes}
+    with pytest.raises(MessagingError) as refused:
+        message_queue(customer_id=member.pk, now=NOON, **arguments)
+    assert refused.value.code == code
+    assert Message.objects.count() == 0
