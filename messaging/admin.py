@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
 
-from .models import ConsentChange, Message, MessageStatusChange
+from .models import ConsentChange, Message, MessageStatusChange, MessageTemplate
 
 
 class StatusChangeInline(admin.TabularInline):
@@ -33,3 +33,9 @@ class ConsentChangeAdmin(ReadOnlyAdmin):
     list_display = ("customer", "channel", "granted", "source", "at", "actor", "origin")
     list_filter = ("channel", "granted", "source")
     search_fields = ("customer__name",)
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "channel", "language", "updated_at", "updated_by")
+    list_filter = ("channel", "language")

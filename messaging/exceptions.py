@@ -17,3 +17,8 @@ class InvalidUnsubscribeLink(MessagingError):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or _("This unsubscribe link is not valid. Please use the link from the latest email."))
+
+
+class TemplateInvalid(MessagingError):
+    code = "template_invalid"
+    field = "body"

@@ -168,3 +168,37 @@ class ConsentChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.channel} {'+' if self.granted else '-'} {self.source}"
+
+
+class MessageTemplate(models.Model):
+    """The text of a kind of message on a channel in a language, with placeholders ({name}, {points}…,
+    messaging.rules.PLACEHOLDERS), saved only through messaging.services.template_save (which refuses
+    unknown placeholders)."""
+
+    kind = models.CharField(_("kind"), max_length=60)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)  # email only
+    body = models.TextField(_("text"))
+    updated_at = models.DateTimeField(_("updated at"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        ordering = ["kind", "channel", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "channel", "language"], name="messaging_messagetemplate_one_per_kind_channel_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} / {self.channel} / {self.language}"

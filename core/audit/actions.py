@@ -21,6 +21,7 @@ class AuditAction(models.TextChoices):
     API_CLIENT_REVOKE = "api_client.revoke", _("API client revoked")
     API_CLIENT_ROTATE = "api_client.rotate", _("API client given a new key")
     MESSAGE_QUEUE = "message.queue", _("Message queued")
+    MESSAGE_TEMPLATE_SAVE = "message_template.save", _("Message template saved")
 
 
 # What `customer_erase` leaves in place of every personal value of a customer's earlier entries.

@@ -88,6 +88,11 @@ FIELDS: dict[str, dict[str, AuditField]] = {
         "kind": AuditField(_("Kind")),
         "status": AuditField(_("Status")),
     },
+    AuditAction.MESSAGE_TEMPLATE_SAVE: {
+        "template": AuditField(_("Template")),
+        "subject": AuditField(_("Subject")),
+        "body": AuditField(_("Text")),
+    },
     AuditAction.CUSTOMER_IMPORT: {
         "file": AuditField(_("File")),
         "rows": AuditField(_("Customers"), Kind.COUNT),

@@ -1,5 +1,5 @@
-"""Audit actions for messaging (issue #14): marketing consent changes and queued messages. Choices only:
-no change to the table."""
+"""Audit actions for messaging (issue #14): marketing consent changes, queued messages, saved message
+templates. Choices only: no change to the table."""
 
 from django.db import migrations, models
 
@@ -30,6 +30,7 @@ class Migration(migrations.Migration):
                     ("api_client.revoke", "API client revoked"),
                     ("api_client.rotate", "API client given a new key"),
                     ("message.queue", "Message queued"),
+                    ("message_template.save", "Message template saved"),
                 ],
                 db_index=True,
                 max_length=60,

@@ -1,5 +1,5 @@
 """Writes for messaging, by concern: `outbox` (queue, send, dispatch, delivery reports) and `consent`
-(consent changes, the unsubscribe link, STOP replies)."""
+(consent changes, the unsubscribe link, STOP replies), `templates` (saving message templates)."""
 
 from .consent import (
     consent_set,
@@ -10,6 +10,7 @@ from .consent import (
     unsubscribe_url,
 )
 from .outbox import message_queue, message_send, message_status_report, outbox_dispatch
+from .templates import template_save
 
 __all__ = [
     "consent_set",
@@ -18,6 +19,7 @@ __all__ = [
     "message_send",
     "message_status_report",
     "outbox_dispatch",
+    "template_save",
     "unsubscribe_by_link",
     "unsubscribe_token",
     "unsubscribe_token_read",
