@@ -16,7 +16,7 @@ from messaging.models import Message
 from messaging.services import message_queue
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles, schedules)
 def test_the_cluster_sends_queued_messages(gateway, settings, customer_factory, monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", False)  # the test settings run tasks inline; here the cluster runs them
     settings.MESSAGING_QUIET_HOURS_START = settings.MESSAGING_QUIET_HOURS_END = 0  # any hour of the real clock

@@ -169,7 +169,7 @@ def test_a_task_run_again_while_the_first_run_holds_the_message_sends_nothing(ga
     assert [r["body"]["key"] for r in gateway.requests] == [str(sms.key)]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles, schedules)
 def test_two_workers_at_once_send_one_sms(gateway, customer_factory):
     """Two runs of the same task in two threads (two database connections) against a slow gateway: one
     claims and sends, the other finds the message taken."""
