@@ -70,6 +70,9 @@ class Message(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     # Why it waits until next_attempt_at ("quiet hours", a retry): shown in the outbox.
     held_reason = models.CharField(_("held because"), max_length=100, blank=True)
+    # When the dispatcher last handed it to a send task (cleared when a task claims it): the next minute's
+    # dispatcher leaves it alone until MESSAGING_CLAIM_SECONDS have passed.
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True, editable=False)
     # The message's own key: sent to the provider with every attempt, so a repeated send is recognised.
     key = models.UUIDField(_("key"), default=uuid.uuid4, unique=True, editable=False)
     # A caller's key against queueing the same message twice ("points_burning:42:2026-12-12"); optional.

@@ -12,7 +12,13 @@ def message_send_task(message_id: int, now: dt.datetime | None = None) -> str:
     return message_send(message_id=message_id, now=now)
 
 
+def message_send_batch_task(message_ids: list[int], now: dt.datetime | None = None) -> int:
+    """Send a batch of messages handed out by the dispatcher, one after the other (each claimed on its own,
+    so a batch run twice sends nothing twice). Returns how many are sent or delivered afterwards."""
+    return sum(message_send(message_id=message_id, now=now) in ("sent", "delivered") for message_id in message_ids)
+
+
 def outbox_dispatch_task() -> int:
-    """Every minute (schedule `messaging.outbox_dispatch`, messaging migration 0002): queue the send task
-    of every message that is due. Returns how many were queued."""
+    """Every minute (schedule `messaging.outbox_dispatch`, messaging migration 0002): hand every message that
+    is due to batch send tasks. Returns how many were handed out."""
     return len(outbox_dispatch())

@@ -276,4 +276,7 @@ MESSAGING_FREQUENCY_CAP_DAYS = env.int("MESSAGING_FREQUENCY_CAP_DAYS", default=7
 MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=5)
 MESSAGING_RETRY_SECONDS = env.int("MESSAGING_RETRY_SECONDS", default=60)
 MESSAGING_CLAIM_SECONDS = env.int("MESSAGING_CLAIM_SECONDS", default=300)
+# The every-minute dispatcher hands out at most LIMIT due messages, BATCH per send task.
+MESSAGING_DISPATCH_LIMIT = env.int("MESSAGING_DISPATCH_LIMIT", default=5000)
+MESSAGING_DISPATCH_BATCH = env.int("MESSAGING_DISPATCH_BATCH", default=100)
 # --- end of messaging -------------------------------------------------------------------------------

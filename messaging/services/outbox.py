@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 # Channels that keep quiet at night (issue #14: "no SMS at night"); email waits in the inbox anyway.
 QUIET_CHANNELS = (Channel.SMS, Channel.MESSENGER)
 SEND_TASK = "messaging.tasks.message_send_task"
+BATCH_TASK = "messaging.tasks.message_send_batch_task"
 
 
 def _status_change(message: Message, status: str, reason: str, at: dt.datetime) -> None:
@@ -78,7 +79,7 @@ def _quiet_release(channel: str, now: dt.datetime) -> dt.datetime | None:
 
 
 def _hold(message: Message, release: dt.datetime, now: dt.datetime) -> None:
-    message.next_attempt_at = release
+    message.next_attempt_at, message.dispatched_at = release, None
     message.held_reason = "quiet hours"
     local = timezone.localtime(release)
     _status_change(message, Message.Status.QUEUED, f"held until {local:%Y-%m-%d %H:%M} (quiet hours)", now)
@@ -95,6 +96,7 @@ def message_queue(
     template: str = "",
     language: str = "",
     dedupe_key: str | None = None,
+    defer: bool = False,
     actor: Any = None,
     origin: str = "",
     now: dt.datetime | None = None,
@@ -107,7 +109,9 @@ def message_queue(
     - `skipped` with its reason (no consent, unsubscribed, no address, frequency cap: see _skip_reason);
     - `queued` and held until the morning when an SMS or messenger message falls in the quiet hours
       (MESSAGING_QUIET_HOURS_START/END, the shop's TIME_ZONE), for the dispatcher to send then;
-    - `queued`, and the send task (django-q2) is queued after the commit.
+    - `queued`, and the send task (django-q2) is queued after the commit; with `defer` (for bulk: notices
+      to thousands), no task of its own: it is due at once and the dispatcher sends it in a batch within
+      a minute (one task per message costs the ORM broker more than the sending, bench/messaging_send.py).
     The customer row is locked for the transaction so that two messages queued at once count each other
     against the frequency cap. With `dedupe_key`, a second call with the same key returns the first
     message and queues nothing. Audited (`message.queue`) when a person (`actor`) queued it. Raises
@@ -122,7 +126,8 @@ def message_queue(
     try:
         return _queue(
             customer_id=customer_id, channel=channel, kind=kind, purpose=purpose, text=text, subject=subject,
-            template=template, language=language, dedupe_key=dedupe_key, actor=actor, origin=origin, now=now,
+            template=template, language=language, dedupe_key=dedupe_key, defer=defer, actor=actor, origin=origin,
+            now=now,
         )  # fmt: skip
     except IntegrityError:
         # The same dedupe_key queued by a concurrent call that committed first: that call's message.
@@ -144,6 +149,7 @@ def _queue(
     template: str,
     language: str,
     dedupe_key: str | None,
+    defer: bool,
     actor: Any,
     origin: str,
     now: dt.datetime,
@@ -185,7 +191,11 @@ def _queue(
             at=now,
         )  # fmt: skip
     if message.status == Message.Status.QUEUED and release is None:
-        transaction.on_commit(lambda: async_task(SEND_TASK, message.pk))
+        if defer:
+            message.next_attempt_at = now
+            message.save(update_fields=["next_attempt_at", "updated_at"])
+        else:
+            transaction.on_commit(lambda: async_task(SEND_TASK, message.pk))
     return message
 
 
@@ -234,6 +244,7 @@ def _claim(message_id: int, now: dt.datetime) -> Message | None:
         )  # fmt: skip
         if reason:
             message.skip_reason, message.next_attempt_at, message.held_reason = reason, None, ""
+            message.dispatched_at = None
             _status_change(message, Message.Status.SKIPPED, reason, now)
             message.save()
             return None
@@ -254,7 +265,7 @@ def _claim(message_id: int, now: dt.datetime) -> Message | None:
             message.save()
             return None
         message.attempts += 1
-        message.claimed_at = now
+        message.claimed_at, message.dispatched_at = now, None
         message.provider = provider.name
         _status_change(message, Message.Status.SENDING, f"attempt {message.attempts}{note}", now)
         message.save()
@@ -314,27 +325,38 @@ def message_send(*, message_id: int, now: dt.datetime | None = None) -> str:
         return message.status
 
 
-def outbox_dispatch(*, now: dt.datetime | None = None, limit: int = 1000) -> list[int]:
-    """Queue the send task for messages that are due and have no task of their own (the every-minute job):
-    retries and quiet-hours holds whose time has come, messages whose first task was lost (queued more
-    than MESSAGING_CLAIM_SECONDS ago), and claims that expired. At most `limit`, the longest waiting
-    first. A task queued twice is harmless: only one claims the message. A `now` given (tests, a replay)
-    is passed on to the tasks as their clock. Returns the ids."""
+def outbox_dispatch(*, now: dt.datetime | None = None, limit: int | None = None) -> list[int]:
+    """Hand the messages that are due to send tasks, in batches (the every-minute job; also how messages
+    queued with `defer` go out): retries and quiet-hours holds whose time has come, deferred messages,
+    messages whose first task was lost (queued more than MESSAGING_CLAIM_SECONDS ago), and claims that
+    expired. At most `limit` (MESSAGING_DISPATCH_LIMIT), the longest waiting first, in tasks of
+    MESSAGING_DISPATCH_BATCH messages. The picked rows are marked `dispatched_at` in one UPDATE (under
+    SKIP LOCKED, so two dispatchers never pick the same row), and a later run leaves them alone until a
+    task claims them or MESSAGING_CLAIM_SECONDS pass; a task run twice is harmless anyway (only one
+    claims a message). A `now` given (tests, a replay) is passed on to the tasks as their clock.
+    Returns the ids handed out."""
     clock = {"now": now} if now is not None else {}
     now = now or timezone.now()
+    limit = limit or settings.MESSAGING_DISPATCH_LIMIT
     stale = now - dt.timedelta(seconds=settings.MESSAGING_CLAIM_SECONDS)
-    due = (
-        Message.objects.filter(
-            Q(status=Message.Status.QUEUED, next_attempt_at__lte=now)
-            | Q(status=Message.Status.QUEUED, next_attempt_at__isnull=True, created_at__lte=stale)
-            | Q(status=Message.Status.SENDING, claimed_at__lte=stale)
+    with transaction.atomic():
+        due = (
+            Message.objects.filter(
+                Q(status=Message.Status.QUEUED, next_attempt_at__lte=now)
+                | Q(status=Message.Status.QUEUED, next_attempt_at__isnull=True, created_at__lte=stale)
+                | Q(status=Message.Status.SENDING, claimed_at__lte=stale)
+            )
+            .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=stale))
+            .order_by("next_attempt_at", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:limit]
         )
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )
-    ids = list(due)
-    for message_id in ids:
-        async_task(SEND_TASK, message_id, **clock)
+        ids = list(due)
+        Message.objects.filter(pk__in=ids).update(dispatched_at=now)
+    size = settings.MESSAGING_DISPATCH_BATCH
+    batches = [ids[start : start + size] for start in range(0, len(ids), size)]
+    for batch in batches:
+        async_task(BATCH_TASK, batch, **clock)
     return ids
 
 

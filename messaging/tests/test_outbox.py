@@ -338,3 +338,27 @@ def test_bad_input_is_refused_and_writes_nothing(gateway, member, changes, code)
         message_queue(customer_id=member.pk, now=NOON, **arguments)
     assert refused.value.code == code
     assert Message.objects.count() == 0
+
+
+def test_deferred_messages_go_out_in_batches_through_the_dispatcher(gateway, settings, member, customer_factory):
+    settings.MESSAGING_DISPATCH_BATCH = 2
+    others = [customer_factory(consent_sms=True) for _ in range(2)]
+    messages = [queue_sms(person, purpose="service", defer=True) for person in (member, *others)]
+    assert [m.next_attempt_at for m in messages] == [NOON] * 3
+    assert gateway.requests == []  # no task of their own
+    assert outbox_dispatch(now=NOON) == [m.pk for m in messages]  # two batch tasks: 2 + 1 (run inline here)
+    assert sorted(r["body"]["key"] for r in gateway.requests) == sorted(str(m.key) for m in messages)
+    assert set(Message.objects.values_list("status", "dispatched_at")) == {("sent", None)}
+
+
+def test_a_message_handed_out_is_not_handed_out_again_until_its_lease_ends(gateway, member, monkeypatch):
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    monkeypatch.setattr(Conf, "SYNC", False)  # the batch task waits on the queue: nobody claims the message
+    sms = queue_sms(member, purpose="service", defer=True)
+    assert outbox_dispatch(now=NOON) == [sms.pk]
+    assert OrmQ.objects.count() == 1
+    assert outbox_dispatch(now=NOON + dt.timedelta(seconds=60)) == []  # the next minute leaves it alone
+    assert outbox_dispatch(now=NOON + dt.timedelta(seconds=300)) == [sms.pk]  # its task was lost: again
+    assert OrmQ.objects.count() == 2 and gateway.requests == []
