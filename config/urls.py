@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("api.urls")),
     path("cashier/", include("cashier.urls")),
+    path("messaging/", include("messaging.urls")),
     path("", include("console.urls")),
     path("", include("api.console_urls")),
 ]

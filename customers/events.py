@@ -4,12 +4,22 @@
 published INSIDE the import's transaction (unlike after-commit events) because the balances are part of
 the import: a failure to credit them must roll the customers back too. `loyalty` subscribes its bulk
 credit at start-up (loyalty.apps); publishing balances with no subscriber is an error, not a silent loss.
+
+`ConsentChanged`: a marketing consent (`Customer.consent_email` / `consent_sms`) was given or withdrawn,
+with how (`ConsentSource`). Also published inside the change's transaction: `messaging` keeps the consent
+history, and the boolean and its history must never disagree.
+
+`CustomerErased`: a person's data was erased; published inside the erasure so that the apps above erase
+their copies (messages' addresses and texts) with it.
 """
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -44,4 +54,79 @@ def opening_balances_publish(event: OpeningBalances) -> None:
     if not _opening_balances_subscribers:
         raise RuntimeError("no ledger subscribed to credit opening balances (is the loyalty app installed?)")
     for fn in _opening_balances_subscribers:
+        fn(event)
+
+
+class ConsentSource(models.TextChoices):
+    """How a marketing consent was given or withdrawn (stored in the consent history, `messaging`)."""
+
+    ENROLMENT = "enrolment", _("Enrolment form")
+    IMPORT = "import", _("Customer import")
+    API = "api", _("API")
+    LINK = "link", _("Unsubscribe link")
+    STOP = "stop", _("STOP reply")
+    STAFF = "staff", _("Staff")
+    ERASURE = "erasure", _("Personal data erased")
+
+
+@dataclass(frozen=True)
+class ConsentChanged:
+    """The marketing consent of `customer_ids` for `channel` ("email" or "sms") became `granted`.
+
+    Published by the customers services INSIDE the transaction that changes `Customer.consent_<channel>`,
+    so that the history its subscriber (`messaging`) writes commits or rolls back with the change.
+    `source` is a ConsentSource value, `actor` the signed-in user (or None), `origin` where the change came
+    from ("console", "api:<client>", "link"…), `at` its moment (aware datetime), `note` free text."""
+
+    customer_ids: tuple[int, ...]
+    channel: str
+    granted: bool
+    source: str
+    actor: Any
+    origin: str
+    at: dt.datetime
+    note: str = ""
+
+
+_consent_changed_subscribers: list[Callable[[ConsentChanged], None]] = []
+
+
+def consent_changed_subscribe(fn: Callable[[ConsentChanged], None]) -> Callable[[ConsentChanged], None]:
+    """Register `fn` to record consent changes (once per function). Returns `fn`."""
+    if fn not in _consent_changed_subscribers:
+        _consent_changed_subscribers.append(fn)
+    return fn
+
+
+def consent_changed_publish(event: ConsentChanged) -> None:
+    """Call every subscriber now, inside the caller's transaction; their errors propagate (and roll back
+    the consent change with them). Nothing happens for an event with no customers."""
+    if not event.customer_ids:
+        return
+    for fn in _consent_changed_subscribers:
+        fn(event)
+
+
+@dataclass(frozen=True)
+class CustomerErased:
+    """A customer's personal data was erased on request (customer_erase). Published inside the erasure's
+    transaction: the apps above erase what they hold about the person (messaging: the addresses and
+    texts of their messages) in it too, all or nothing."""
+
+    customer_id: int
+
+
+_customer_erased_subscribers: list[Callable[[CustomerErased], None]] = []
+
+
+def customer_erased_subscribe(fn: Callable[[CustomerErased], None]) -> Callable[[CustomerErased], None]:
+    """Register `fn` to erase what its app holds about a person (once per function). Returns `fn`."""
+    if fn not in _customer_erased_subscribers:
+        _customer_erased_subscribers.append(fn)
+    return fn
+
+
+def customer_erased_publish(event: CustomerErased) -> None:
+    """Call every subscriber now, inside the erasure's transaction; their errors propagate (and roll back)."""
+    for fn in _customer_erased_subscribers:
         fn(event)

@@ -15,11 +15,14 @@ from core.idempotency import once_per_key, request_fingerprint
 from core.models import AuditEntry
 
 from . import rules
+from .events import ConsentChanged, ConsentSource, CustomerErased, consent_changed_publish, customer_erased_publish
 from .exceptions import CustomerError, DuplicateEmail, DuplicatePhone, UnknownReferralCode
 from .imports.jobs import import_files_purge
 from .models import Customer
 
 EMAIL_MAX = Customer._meta.get_field("email").max_length
+# The marketing consents a customer row holds, by channel (the messaging app's channel names).
+CONSENT_FIELDS = {"email": "consent_email", "sms": "consent_sms"}
 NAME_MAX = Customer._meta.get_field("name").max_length
 
 
@@ -133,6 +136,15 @@ def customer_enrol(
             changes={"name": name, "card_number": card},
             at=now,
         )
+        source = ConsentSource.API if origin.startswith("api:") else ConsentSource.ENROLMENT
+        for channel, given in (("email", consent_email), ("sms", consent_sms)):
+            if given:
+                consent_changed_publish(
+                    ConsentChanged(
+                        customer_ids=(customer.pk,), channel=channel, granted=True, source=source,
+                        actor=actor, origin=origin, at=customer.created_at,
+                    )
+                )  # fmt: skip
         return customer
 
     try:
@@ -189,7 +201,74 @@ def customer_update(*, customer: Customer, actor: Any = None, origin: str = "", 
             origin=origin,
             changes=changes,
         )
+        _consents_publish(
+            customer_ids=(customer.pk,),
+            changed={channel: fields[field] for channel, field in CONSENT_FIELDS.items() if field in changes},
+            source=ConsentSource.STAFF,
+            actor=actor,
+            origin=origin,
+            at=timezone.now(),
+        )
     return customer
+
+
+def _consents_publish(
+    *, customer_ids: tuple[int, ...], changed: dict[str, bool], source: str, actor: Any, origin: str, at: dt.datetime
+) -> None:
+    """Publish ConsentChanged for each channel in `changed` ({channel: granted}); inside the change's transaction."""
+    for channel, granted in changed.items():
+        consent_changed_publish(
+            ConsentChanged(
+                customer_ids=customer_ids, channel=channel, granted=bool(granted), source=source,
+                actor=actor, origin=origin, at=at,
+            )
+        )  # fmt: skip
+
+
+def customer_consent_set(
+    *,
+    customer_id: int,
+    channel: str,
+    granted: bool,
+    source: str,
+    actor: Any = None,
+    origin: str = "",
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> bool:
+    """Give or withdraw a customer's marketing consent for `channel` ("email" or "sms"), the one way the
+    apps above (messaging: an unsubscribe link, a STOP reply) change it. `source` is a ConsentSource value
+    (how it was given or withdrawn), `note` free text kept in the history (e.g. the STOP reply's text).
+
+    One transaction, the customer row locked: the boolean changes, an audit entry (`customer.consent`) is
+    written and ConsentChanged is published so the history records it. Returns True when the consent
+    changed, False when it already was `granted` (nothing written). Raises KeyError for another channel,
+    Customer.DoesNotExist for an unknown id."""
+    field = CONSENT_FIELDS[channel]
+    now = now or timezone.now()
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer_id)
+        old = getattr(customer, field)
+        if old == bool(granted):
+            return False
+        setattr(customer, field, bool(granted))
+        customer.save(update_fields=[field])
+        audit_record(
+            action=AuditAction.CUSTOMER_CONSENT,
+            obj=customer,
+            summary=_("Marketing consent of %(name)s changed: %(fields)s") % {"name": customer.name, "fields": field},
+            actor=actor,
+            origin=origin,
+            changes={field: [old, bool(granted)], "source": source},
+            at=now,
+        )
+        consent_changed_publish(
+            ConsentChanged(
+                customer_ids=(customer.pk,), channel=channel, granted=bool(granted), source=source,
+                actor=actor, origin=origin, at=now, note=note,
+            )
+        )  # fmt: skip
+    return True
 
 
 def customer_purchase_dates_touch(*, customer_id: int, at: dt.datetime) -> None:
@@ -240,7 +319,8 @@ def customer_erase(*, customer: Customer, actor: Any, origin: str = "", now: dt.
     """Erase a person's data on request (the right to erasure): name, phone, email, birthday and notes
     are replaced, consents withdrawn, the card and referral code replaced by new random ones, and the
     personal values in this customer's earlier audit entries blanked, and the stored files of finished
-    customer imports removed (they may list the person). Purchases, refunds and the points
+    customer imports removed (they may list the person); the apps above erase their copies through the
+    CustomerErased event (messaging: addresses and texts of the messages). Purchases, refunds and the points
     ledger stay whole and balanced (they hold amounts and points, not the person). The phone becomes
     "+0" and the id (a number no real phone can have), so the row keeps its unique phone. Audited; a
     second call changes nothing. Returns the customer."""
@@ -249,6 +329,7 @@ def customer_erase(*, customer: Customer, actor: Any, origin: str = "", now: dt.
     now = now or timezone.now()
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        withdrawn = {channel: False for channel, field in CONSENT_FIELDS.items() if getattr(customer, field)}
         customer.name = _("Erased customer %(id)s") % {"id": customer.pk}
         customer.phone = f"+0{customer.pk:014d}"
         customer.email = None
@@ -276,4 +357,13 @@ def customer_erase(*, customer: Customer, actor: Any, origin: str = "", now: dt.
             origin=origin,
             at=now,
         )
+        _consents_publish(
+            customer_ids=(customer.pk,),
+            changed=withdrawn,
+            source=ConsentSource.ERASURE,
+            actor=actor,
+            origin=origin,
+            at=now,
+        )
+        customer_erased_publish(CustomerErased(customer_id=customer.pk))
     return customer

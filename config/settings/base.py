@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "cashier",
     "console",
     "campaigns",
+    "messaging",
 ]
 
 MIDDLEWARE = [
@@ -232,3 +233,50 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 # --- end of REST API --------------------------------------------------------------------------------
+
+# --- Messaging (issue #14): outbox, channels, consent; see docs/messaging.md ------------------------
+# Email goes through Django's email backend: EMAIL_URL=smtp://user:pass@host:587/?tls=True in production,
+# the console backend (prints the message) by default.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST, EMAIL_PORT = _email.get("EMAIL_HOST", ""), _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_USER", ""), _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS, EMAIL_USE_SSL = _email.get("EMAIL_USE_TLS", False), _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Boomerang <noreply@localhost>")
+# The address people reach this site at: unsubscribe links in emails are absolute.
+MESSAGING_SITE_URL = env.str("MESSAGING_SITE_URL", default="http://127.0.0.1:8000")
+# SMS and messenger providers by name; MESSAGING_CHANNEL_PROVIDERS picks one per channel. "BACKEND" is the
+# provider's class; the generic HTTPS provider (messaging.channels.http.HttpProvider) needs "URL" and
+# "SECRET" (the HMAC-SHA256 key of requests and of its status webhooks), "TIMEOUT" in seconds.
+MESSAGING_PROVIDERS = {
+    "console": {"BACKEND": "messaging.channels.console.ConsoleProvider"},
+    "http": {
+        "BACKEND": "messaging.channels.http.HttpProvider",
+        "URL": env.str("MESSAGING_HTTP_URL", default=""),
+        "SECRET": env.str("MESSAGING_HTTP_SECRET", default=""),
+        "TIMEOUT": env.float("MESSAGING_HTTP_TIMEOUT", default=10.0),
+    },
+}
+MESSAGING_CHANNEL_PROVIDERS = {
+    "sms": env.str("MESSAGING_SMS_PROVIDER", default="console"),
+    "messenger": env.str("MESSAGING_MESSENGER_PROVIDER", default="console"),
+}
+# Service notices (points earned, points about to burn…) need the marketing consent too when true.
+MESSAGING_SERVICE_NEEDS_CONSENT = env.bool("MESSAGING_SERVICE_NEEDS_CONSENT", default=False)
+# Quiet hours in the shop's TIME_ZONE: SMS and messenger messages due from START (hour, 0–23) until END
+# are held until END. START > END spans midnight (21 → 9: 21:00–08:59); START == END: no quiet hours.
+MESSAGING_QUIET_HOURS_START = env.int("MESSAGING_QUIET_HOURS_START", default=21)
+MESSAGING_QUIET_HOURS_END = env.int("MESSAGING_QUIET_HOURS_END", default=9)
+# At most N marketing messages per customer (all channels) in any M days; 0 messages = no cap.
+MESSAGING_FREQUENCY_CAP_MESSAGES = env.int("MESSAGING_FREQUENCY_CAP_MESSAGES", default=3)
+MESSAGING_FREQUENCY_CAP_DAYS = env.int("MESSAGING_FREQUENCY_CAP_DAYS", default=7)
+# Sending: attempts before a message fails, the first retry's delay (doubling each time), and how long a
+# claimed message may stay "sending" before the dispatcher takes it again (longer than any provider call).
+MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=5)
+MESSAGING_RETRY_SECONDS = env.int("MESSAGING_RETRY_SECONDS", default=60)
+MESSAGING_CLAIM_SECONDS = env.int("MESSAGING_CLAIM_SECONDS", default=300)
+# The every-minute dispatcher hands out at most LIMIT due messages, BATCH per send task.
+MESSAGING_DISPATCH_LIMIT = env.int("MESSAGING_DISPATCH_LIMIT", default=5000)
+MESSAGING_DISPATCH_BATCH = env.int("MESSAGING_DISPATCH_BATCH", default=100)
+# --- end of messaging -------------------------------------------------------------------------------

@@ -87,3 +87,27 @@ def test_the_export_as_a_spreadsheet(console, anna):
     purchases = [r for r in rows if r[0] == "purchases"]
     assert purchases[0][:4] == ["purchases", "id", "at", "receipt"] and purchases[1][3] == "R-77"
     assert AuditEntry.objects.filter(action="customer.export").count() == 1
+
+
+def test_the_export_holds_the_consent_history_and_the_messages(console, anna):
+    from messaging.services import consent_set, message_queue
+
+    consent_set(customer_id=anna.pk, channel="messenger", granted=True, source="staff")
+    message_queue(customer_id=anna.pk, channel="sms", kind="points_earned", purpose="service", text="+50 points")
+    data = json.loads(console.get(f"/customers/{anna.pk}/export/").content)
+    assert [(c["channel"], c["given"], c["how"]) for c in data["messaging"]["consents"]] == [
+        ("messenger", True, "staff")
+    ]
+    [message] = data["messaging"]["messages"]
+    assert (message["channel"], message["address"], message["text"], message["status"]) == (
+        "sms", "+79123456789", "+50 points", "queued"
+    )  # fmt: skip
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                b"".join(console.get(f"/customers/{anna.pk}/export/", {"format": "csv"}).streaming_content).decode()
+            )
+        )
+    )
+    assert ["messages", "id", "channel", "kind"] == [r for r in rows if r[0] == "messages"][0][:4]
+    assert [r for r in rows if r[0] == "messages"][1][2:4] == ["sms", "points_earned"]

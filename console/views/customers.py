@@ -38,6 +38,7 @@ from loyalty.selectors import (
     tiers_list,
 )
 from loyalty.services import points_adjust
+from messaging.selectors import customer_messaging_data
 
 from ..filters import CustomerFilter, CustomerSort
 from ..forms import AdjustmentForm, CustomerProfileForm, SavedSegmentForm
@@ -239,6 +240,7 @@ def customer_export(request: HttpRequest, customer_id: int) -> HttpResponse:
         "exported_at": timezone.now().isoformat(),
         "customer": customer_personal_data(customer),
         "loyalty": customer_loyalty_data(customer.pk),
+        "messaging": customer_messaging_data(customer.pk),
     }
     customer_export_record(customer=customer, actor=request.user, origin="console")
     if request.GET.get("format") == "csv":
@@ -252,14 +254,16 @@ def customer_export(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 def _personal_data_rows(data: dict):
     """The export as one spreadsheet: the profile as field/value rows, then one table per kind of record
-    (ledger, purchases), each headed by its column names."""
+    (ledger, purchases, consents, messages), each headed by its column names."""
     yield ["section", "field", "value"]
     for field, value in data["customer"].items():
         yield ["customer", field, "" if value is None else value]
     yield ["points", "balance / pending / owed", "{balance} / {pending} / {owed}".format(**data["loyalty"]["points"])]
     yield ["tier", "name", data["loyalty"]["tier"] or ""]
-    for section in ("ledger", "purchases"):
-        rows = data["loyalty"][section]
+    sections = [("ledger", data["loyalty"]), ("purchases", data["loyalty"])]
+    sections += [("consents", data["messaging"]), ("messages", data["messaging"])]
+    for section, source in sections:
+        rows = source[section]
         if rows:
             columns = [c for c in rows[0] if c not in ("lines", "refunds")]
             yield [section, *columns]

@@ -11,6 +11,7 @@ class AuditAction(models.TextChoices):
     CUSTOMER_IMPORT = "customer.import", _("Customers imported")
     CUSTOMER_EXPORT = "customer.export", _("Customer's personal data exported")
     CUSTOMER_ERASE = "customer.erase", _("Customer's personal data erased")
+    CUSTOMER_CONSENT = "customer.consent", _("Marketing consent changed")
     POINTS_ADJUST = "points.adjust", _("Manual adjustment")
     PURCHASE_RECORD = "purchase.record", _("Purchase recorded")
     PURCHASE_REFUND = "purchase.refund", _("Purchase refunded")
@@ -23,6 +24,8 @@ class AuditAction(models.TextChoices):
     SEGMENT_CREATE = "segment.create", _("Saved segment created")
     SEGMENT_UPDATE = "segment.update", _("Saved segment changed")
     SEGMENT_DELETE = "segment.delete", _("Saved segment deleted")
+    MESSAGE_QUEUE = "message.queue", _("Message queued")
+    MESSAGE_TEMPLATE_SAVE = "message_template.save", _("Message template saved")
 
 
 # What `customer_erase` leaves in place of every personal value of a customer's earlier entries.

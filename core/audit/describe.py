@@ -152,6 +152,11 @@ def _summary(entry: Any, changes: dict, *, currency: str, customer_name: str) ->
             "fields": _labels(action, changes),
             "name": customer_name or changes["name"][1],
         }
+    if action == AuditAction.CUSTOMER_CONSENT:
+        return gettext("Marketing consent of %(name)s changed: %(fields)s") % {
+            "name": customer_name,
+            "fields": _labels(action, {k: v for k, v in changes.items() if k != "source"}),
+        }
     if action == AuditAction.CUSTOMER_EXPORT:
         return gettext("Exported the personal data of customer %(id)s") % {"id": int(entry.object_id)}
     if action == AuditAction.CUSTOMER_ERASE:

@@ -81,6 +81,23 @@ FIELDS: dict[str, dict[str, AuditField]] = {
         "card_number": AuditField(_("Card number"), Kind.HIDDEN),
     },
     AuditAction.CUSTOMER_UPDATE: _CUSTOMER_FIELDS,
+    AuditAction.CUSTOMER_CONSENT: {
+        "consent_email": _CUSTOMER_FIELDS["consent_email"],
+        "consent_sms": _CUSTOMER_FIELDS["consent_sms"],
+        "source": AuditField(_("How")),
+    },
+    AuditAction.MESSAGE_QUEUE: {
+        "customer": _CUSTOMER_LINK,
+        "message": AuditField(_("Message"), Kind.HIDDEN),
+        "channel": AuditField(_("Channel")),
+        "kind": AuditField(_("Kind")),
+        "status": AuditField(_("Status")),
+    },
+    AuditAction.MESSAGE_TEMPLATE_SAVE: {
+        "template": AuditField(_("Template")),
+        "subject": AuditField(_("Subject")),
+        "body": AuditField(_("Text")),
+    },
     AuditAction.CUSTOMER_IMPORT: {
         "file": AuditField(_("File")),
         "rows": AuditField(_("Customers"), Kind.COUNT),

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from core.audit import AuditAction, audit_record
 
 from .. import rules as customer_rules
-from ..events import OpeningBalances, opening_balances_publish
+from ..events import ConsentChanged, ConsentSource, OpeningBalances, consent_changed_publish, opening_balances_publish
 from ..models import Customer, ImportJob
 from .checks import SeenValues, _database_conflicts, _unique_new
 from .reading import CsvRows, csv_read
@@ -204,6 +204,15 @@ def _write(
             credited = {customer.pk: r.balance for r, customer in zip(rows, created, strict=True) if r.balance > 0}
             # The ledger (a layer above) credits the opening balances inside this transaction: all or nothing.
             opening_balances_publish(OpeningBalances(balances=credited, source=source, actor=actor, at=now))
+            # The consent history (messaging) records the consents the file gave, in this transaction too.
+            for channel in ("email", "sms"):
+                given = tuple(c.pk for r, c in zip(rows, created, strict=True) if getattr(r, f"consent_{channel}"))
+                consent_changed_publish(
+                    ConsentChanged(
+                        customer_ids=given, channel=channel, granted=True, source=ConsentSource.IMPORT,
+                        actor=actor, origin=origin, at=now, note=source,
+                    )
+                )  # fmt: skip
             imported += len(rows)
             points += sum(credited.values())
             with_balance += len(credited)

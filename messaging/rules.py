@@ -1,0 +1,131 @@
+"""Pure rules of messaging: quiet hours, retry delays, request signatures, STOP replies, template
+placeholders and SMS segments. No database."""
+
+import datetime as dt
+import hashlib
+import hmac
+import string
+from dataclasses import dataclass
+
+# The header carrying the HMAC-SHA256 of a request's body, both ways (our requests to a provider and a
+# provider's webhooks to us): "sha256=<hex digest>".
+SIGNATURE_HEADER = "X-Boomerang-Signature"
+# Replies that unsubscribe (compared after trimming and lower-casing; "СТОП" too).
+STOP_WORDS = frozenset({"stop", "стоп", "unsubscribe", "отписаться", "отписка", "stopall", "cancel"})
+# A retry never waits longer than this, however many attempts came before.
+RETRY_MAX_SECONDS = 6 * 3600
+
+
+def quiet_hours_release(at: dt.datetime, *, start: int, end: int, zone: dt.tzinfo) -> dt.datetime | None:
+    """When a message due at `at` (aware) may go, if `at` falls in the quiet hours; None when it is not quiet.
+
+    Quiet hours run from `start`:00 to `end`:00 (hours 0–23) on the shop's wall clock in `zone`; `start` >
+    `end` spans midnight (21 → 9 is quiet from 21:00 to 08:59:59), `start` == `end` means no quiet hours.
+    The release is `end`:00 of the same local day, or of the next day when `at` is before midnight. Rule
+    from issue #14: "no SMS at night: held until morning". Raises ValueError for an hour outside 0–23."""
+    if not (0 <= start <= 23 and 0 <= end <= 23):
+        raise ValueError(f"quiet hours must be 0–23, got {start}–{end}")
+    if start == end:
+        return None
+    local = at.astimezone(zone)
+    hour = local.hour
+    if start < end:
+        quiet, day = start <= hour < end, local.date()
+    else:
+        quiet = hour >= start or hour < end
+        day = local.date() + dt.timedelta(days=1) if hour >= start else local.date()
+    if not quiet:
+        return None
+    return dt.datetime.combine(day, dt.time(end), tzinfo=zone)
+
+
+def retry_delay_seconds(attempts: int, *, base: int) -> int:
+    """Seconds to wait before the next try after `attempts` failed tries (≥ 1): base, 2·base, 4·base… (an
+    exponential backoff), at most RETRY_MAX_SECONDS."""
+    return min(base * 2 ** max(attempts - 1, 0), RETRY_MAX_SECONDS)
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The value of SIGNATURE_HEADER for `body`: "sha256=" + hex HMAC-SHA256 of the raw bytes with `secret`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
+    """True when `header` is the signature of `body` with `secret` (constant-time); False for an empty
+    secret (an unconfigured provider accepts nothing) or a missing header."""
+    if not secret or not header:
+        return False
+    return hmac.compare_digest(signature(secret, body), header.strip())
+
+
+def is_stop(text: str | None) -> bool:
+    """True when an inbound reply asks to stop messages ("STOP", "Стоп", " unsubscribe ")."""
+    return (text or "").strip().strip(".!").lower() in STOP_WORDS
+
+
+# --- templates ---------------------------------------------------------------------------------------
+
+# The placeholders a template may use (issue #14); anything else is refused when a template is saved.
+PLACEHOLDERS = (
+    "name", "points", "balance", "expires_on", "tier", "next_tier", "spend_needed", "card_number", "shop",
+)  # fmt: skip
+# GSM 03.38: the basic 7-bit alphabet (1 unit each) and its extension table (2 units each: escape + char).
+GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+
+def template_placeholders(text: str) -> list[str]:
+    """The placeholder names in `text`, in order, each once: "Hi {name}, {points}!" → ["name", "points"].
+    "{{" and "}}" are literal braces. Raises ValueError for a brace that opens or closes nothing, and for
+    a placeholder with an attribute, index, conversion or format ("{name.upper}", "{points:>5}")."""
+    names: list[str] = []
+    for _literal, field, spec, conversion in string.Formatter().parse(text):
+        if field is None:
+            continue
+        if not field.isidentifier() or spec or conversion:
+            raise ValueError(
+                f"“{{{field}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}” is not a placeholder"
+            )
+        if field not in names:
+            names.append(field)
+    return names
+
+
+def template_unknown_placeholders(text: str) -> list[str]:
+    """The placeholders of `text` that are not in PLACEHOLDERS (ValueError as template_placeholders)."""
+    return [name for name in template_placeholders(text) if name not in PLACEHOLDERS]
+
+
+def template_render(text: str, values: dict[str, str]) -> str:
+    """`text` with each placeholder replaced by its value (already formatted for the customer's language).
+    Raises KeyError for a placeholder `values` lacks, ValueError as template_placeholders."""
+    template_placeholders(text)  # refuses what str.format would evaluate (attributes, indexes)
+    return text.format_map(values)
+
+
+@dataclass(frozen=True)
+class SmsSize:
+    """How an SMS text is billed: `length` in characters, `segments` (parts billed), `encoding` "GSM-7"
+    (Latin: 160 units in one part, 153 per part when split) or "UCS-2" (Cyrillic or any character outside
+    GSM 03.38: 70 in one part, 67 per part when split)."""
+
+    length: int
+    segments: int
+    encoding: str
+
+
+def sms_size(text: str) -> SmsSize:
+    """The length and segment count of an SMS (3GPP TS 23.038 / 23.040): GSM-7 when every character is in
+    the GSM alphabet (extension characters such as € count 2 units), else UCS-2 (UTF-16 units, so an emoji
+    counts 2). An empty text is 0 segments."""
+    if all(ch in GSM_BASIC or ch in GSM_EXTENDED for ch in text):
+        units = sum(2 if ch in GSM_EXTENDED else 1 for ch in text)
+        single, part, encoding = 160, 153, "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, part, encoding = 70, 67, "UCS-2"
+    segments = 0 if units == 0 else 1 if units <= single else -(-units // part)
+    return SmsSize(length=len(text), segments=segments, encoding=encoding)

@@ -1,0 +1,88 @@
+"""Message templates: saved per kind, channel and language, with only the known placeholders."""
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import AuditAction, audit_record
+
+from .. import rules
+from ..exceptions import MessagingError, TemplateInvalid, UnknownChannel
+from ..models import Channel, MessageTemplate
+
+
+def _placeholders_check(text: str, field: str) -> None:
+    """Raise TemplateInvalid (on `field`) for a malformed brace or a placeholder not in rules.PLACEHOLDERS."""
+    try:
+        unknown = rules.template_unknown_placeholders(text)
+    except ValueError as error:
+        raise TemplateInvalid(
+            _("Braces must enclose a placeholder such as {name}; write {{ and }} for a brace itself (%(error)s).")
+            % {"error": error},
+            field=field,
+        ) from error
+    if unknown:
+        raise TemplateInvalid(
+            _("Unknown placeholders: %(unknown)s. Use only: %(known)s.")
+            % {
+                "unknown": ", ".join(f"{{{name}}}" for name in unknown),
+                "known": ", ".join(f"{{{name}}}" for name in rules.PLACEHOLDERS),
+            },
+            field=field,
+        )
+
+
+def template_save(
+    *,
+    kind: str,
+    channel: str,
+    language: str,
+    body: str,
+    subject: str = "",
+    actor: Any = None,
+    origin: str = "",
+    now: dt.datetime | None = None,
+) -> MessageTemplate:
+    """Create or change the template of `kind` on `channel` in `language` (one of settings.LANGUAGES).
+    Refused with TemplateInvalid (nothing written) when the text is empty or the subject or text holds a
+    malformed brace or an unknown placeholder (issue #14: "unknown placeholders refused when saving");
+    UnknownChannel, MessagingError (unknown language, empty kind). Audited (`message_template.save`) with
+    the subject and text old → new. Returns the template."""
+    kind = kind.strip()
+    if not kind:
+        raise MessagingError(_("A template needs a kind."), field="kind")
+    if channel not in Channel.values:
+        raise UnknownChannel(_("Unknown channel “%(channel)s”.") % {"channel": channel})
+    if language not in dict(settings.LANGUAGES):
+        raise MessagingError(_("Unknown language “%(language)s”.") % {"language": language}, field="language")
+    if not body.strip():
+        raise TemplateInvalid(_("A template needs a text."), field="body")
+    _placeholders_check(subject, "subject")
+    _placeholders_check(body, "body")
+    now = now or timezone.now()
+    with transaction.atomic():
+        template = (
+            MessageTemplate.objects.select_for_update().filter(kind=kind, channel=channel, language=language).first()
+        )
+        old = (template.subject, template.body) if template else ("", "")
+        if template is None:
+            template = MessageTemplate(kind=kind, channel=channel, language=language)
+        elif old == (subject, body):
+            return template
+        template.subject, template.body, template.updated_at = subject, body, now
+        template.updated_by = actor if getattr(actor, "is_authenticated", False) else None
+        template.save()
+        audit_record(
+            action=AuditAction.MESSAGE_TEMPLATE_SAVE,
+            obj=template,
+            summary=_("Template %(template)s saved") % {"template": str(template)},
+            actor=actor,
+            origin=origin,
+            changes={"template": str(template), "subject": [old[0], subject], "body": [old[1], body]},
+            at=now,
+        )
+    return template

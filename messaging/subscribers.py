@@ -1,0 +1,54 @@
+"""What messaging does when the apps below it announce something (subscribed in messaging.apps)."""
+
+from django.db import connection
+
+from core.audit import ERASED
+from customers.events import ConsentChanged, CustomerErased, consent_changed_subscribe, customer_erased_subscribe
+
+from .models import ConsentChange, Message  # ConsentChange's table: messaging_consentchange
+
+# What an erased person's messages keep in place of their text.
+ERASED_TEXT = ERASED
+
+
+def consent_history_record(event: ConsentChanged) -> None:
+    """Append one ConsentChange per customer of `event`, inside the transaction that changed the consent
+    (so the boolean and its history commit together). Set-based: one INSERT … SELECT unnest(…) for any
+    number of customers (an import gives thousands) on PostgreSQL."""
+    actor_id = event.actor.pk if getattr(event.actor, "is_authenticated", False) else None
+    values = {
+        "channel": event.channel,
+        "granted": event.granted,
+        "source": str(event.source),
+        "at": event.at,
+        "actor_id": actor_id,
+        "origin": event.origin[:100],
+        "note": event.note[:200],
+    }
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO messaging_consentchange "
+                "(customer_id, channel, granted, source, at, actor_id, origin, note) "
+                "SELECT id, %(channel)s, %(granted)s, %(source)s, %(at)s, %(actor_id)s, %(origin)s, %(note)s "
+                "FROM unnest(%(ids)s::bigint[]) AS id",
+                {**values, "ids": list(event.customer_ids)},
+            )
+        return
+    ConsentChange.objects.bulk_create(
+        [ConsentChange(customer_id=customer_id, **values) for customer_id in event.customer_ids], batch_size=1000
+    )
+
+
+def customer_messages_erase(event: CustomerErased) -> None:
+    """Erase what the outbox holds about an erased person, in the erasure's transaction: the address,
+    subject and text of every message to them and the notes of their consent history (one UPDATE each).
+    The rows stay (counts, statuses and dates are not personal)."""
+    Message.objects.filter(customer_id=event.customer_id).update(address="", subject="", text=ERASED_TEXT)
+    ConsentChange.objects.filter(customer_id=event.customer_id).update(note="")
+
+
+def subscribe() -> None:
+    """Register messaging's subscribers (idempotent)."""
+    consent_changed_subscribe(consent_history_record)
+    customer_erased_subscribe(customer_messages_erase)

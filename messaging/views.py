@@ -1,0 +1,98 @@
+"""Public endpoints of messaging (no login): the providers' webhooks and the unsubscribe link.
+
+Each is reached by people or systems outside the back-office, so each proves itself differently: a webhook
+by the HMAC-SHA256 signature of its body (a bad one is 403 and changes nothing), an unsubscribe link by
+its django.core.signing signature. Neither has a CSRF token to send (an RFC 8058 one-click unsubscribe
+is a POST from the mail client), so both are CSRF-exempt; the signatures stand in for it.
+"""
+
+import json
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from .channels import provider_get
+from .exceptions import InvalidUnsubscribeLink
+from .models import Channel
+from .services import inbound_reply, message_status_report, unsubscribe_by_link, unsubscribe_token_read
+
+
+def _verified_json(request: HttpRequest, provider: str):
+    """(provider object, parsed body) of a webhook, or the error response: 404 for an unknown provider,
+    403 for a missing or wrong signature, 400 for a body that is not JSON."""
+    try:
+        backend = provider_get(provider)
+    except KeyError:
+        return None, JsonResponse({"detail": "unknown provider", "code": "not_found"}, status=404)
+    if not backend.webhook_verify(request.body, request.headers):
+        return None, JsonResponse({"detail": "bad signature", "code": "bad_signature"}, status=403)
+    try:
+        return backend, json.loads(request.body)
+    except ValueError:
+        return None, JsonResponse({"detail": "the body is not JSON", "code": "parse_error"}, status=400)
+
+
+@csrf_exempt
+@require_POST
+def webhook_status(request: HttpRequest, provider: str) -> HttpResponse:
+    """POST /messaging/webhooks/<provider>/status/: delivery reports (delivered / failed). 200 with the
+    counts of messages updated and not found; 400 for reports that cannot be read (nothing changes)."""
+    backend, data = _verified_json(request, provider)
+    if backend is None:
+        return data
+    try:
+        reports = backend.status_reports(data)
+    except ValueError as error:
+        return JsonResponse({"detail": str(error), "code": "invalid"}, status=400)
+    found = [message_status_report(provider=provider, report=report) for report in reports]
+    return JsonResponse({"updated": sum(m is not None for m in found), "unknown": sum(m is None for m in found)})
+
+
+@csrf_exempt
+@require_POST
+def webhook_inbound(request: HttpRequest, provider: str) -> HttpResponse:
+    """POST /messaging/webhooks/<provider>/inbound/: replies from customers; a STOP withdraws the sender's
+    consent for the channel the reply came on (the reply's "channel", else every channel this provider
+    sends). 200 with the number of consents withdrawn."""
+    backend, data = _verified_json(request, provider)
+    if backend is None:
+        return data
+    try:
+        replies = backend.inbound_replies(data)
+    except ValueError as error:
+        return JsonResponse({"detail": str(error), "code": "invalid"}, status=400)
+    served = [channel for channel, name in settings.MESSAGING_CHANNEL_PROVIDERS.items() if name == provider]
+    withdrawn = 0
+    for channel, sender, text in replies:
+        channels = [channel] if channel in served else served
+        withdrawn += inbound_reply(channels=channels, sender=sender, text=text, provider=provider)
+    return JsonResponse({"unsubscribed": withdrawn})
+
+
+def _masked(address: str) -> str:
+    """ "anna@example.com" → "a***@example.com"; a phone keeps its last 4 digits."""
+    if "@" in address:
+        name, _at, domain = address.partition("@")
+        return f"{name[:1]}***@{domain}"
+    return f"***{address[-4:]}" if address else ""
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """/messaging/unsubscribe/<token>/, no login: GET asks to confirm (a link scanner that follows links
+    unsubscribes nobody), POST unsubscribes (the confirm button, or the mail client's RFC 8058 one-click
+    POST "List-Unsubscribe=One-Click"). A bad or altered token: 400 with a page saying so."""
+    try:
+        customer, channel = unsubscribe_token_read(token)
+    except InvalidUnsubscribeLink as error:
+        return render(request, "messaging/unsubscribe.html", {"error": error.message}, status=400)
+    address = customer.email if channel == Channel.EMAIL else customer.phone
+    context = {"channel": Channel(channel).label, "address": _masked(address or ""), "done": False}
+    if request.method == "POST":
+        unsubscribe_by_link(token=token)
+        context["done"] = True
+    return render(request, "messaging/unsubscribe.html", context)
