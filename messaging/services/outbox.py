@@ -207,7 +207,8 @@ def _outgoing(message: Message) -> Outgoing:
         url = unsubscribe_url(customer_id=message.customer_id, channel=message.channel)
         headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         with translation.override(message.language):
-            text = f"{text}\n\n--\n{_('Unsubscribe: %(url)s') % {'url': url}}"
+            footer = _("Unsubscribe: %(url)s") % {"url": url}
+            text = f"{text}\n\n--\n{footer}"
     return Outgoing(
         key=str(message.key), channel=message.channel, address=message.address, text=text,
         subject=message.subject, headers=headers,

@@ -362,3 +362,20 @@ def test_a_message_handed_out_is_not_handed_out_again_until_its_lease_ends(gatew
     assert outbox_dispatch(now=NOON + dt.timedelta(seconds=60)) == []  # the next minute leaves it alone
     assert outbox_dispatch(now=NOON + dt.timedelta(seconds=300)) == [sms.pk]  # its task was lost: again
     assert OrmQ.objects.count() == 2 and gateway.requests == []
+
+
+def test_a_russian_marketing_email_says_unsubscribe_in_russian(gateway, member):
+    message = message_queue(
+        customer_id=member.pk,
+        channel="email",
+        kind="promo",
+        purpose="marketing",
+        subject="Распродажа",
+        text="Большая распродажа",
+        language="ru",
+        now=NOON,
+    )
+    message_send(message_id=message.pk, now=NOON)
+    (email,) = mail.outbox
+    link = email.extra_headers["List-Unsubscribe"][1:-1]
+    assert email.body == f"Большая распродажа\n\n--\nОтписаться: {link}"
