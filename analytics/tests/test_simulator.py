@@ -1,0 +1,189 @@
+"""The what-if simulator (analytics.simulator) on a small story whose every figure is worked out here.
+
+Default program: Bronze from 0 at 5 %, Silver from 15 000.00 at 7 %, Gold from 50 000.00 at 10 %, each
+with the 30 % cap; 1 point = 1.00; points live 365 days; tier window 365 days. Every moment is noon.
+"Today" is 2026-06-01, so the replay window is 2026-03-03 .. 2026-05-31 (90 days).
+
+    Jan 15  C buys 45 000.00 (Bronze 5 %: +2 250); spend 45 000 → Silver        (before the window)
+    Feb 01  A buys 20 000.00 (Bronze: +1 000); spend 20 000 → Silver             (before the window)
+    Mar 05  B buys 2 000.00 (Bronze: +100)
+    Mar 10  A buys 10 000.00 paying 1 000 points (from the Feb 01 lot); paid 9 000.00, Silver 7 % → +630
+    Mar 20  C buys 1 000.00 (Silver 7 %: +70)
+    Apr 01  B buys 300.00 paying 90 points — the whole 30 % cap (B held 100); paid 210.00 → +10
+    Apr 02  half of B's Apr 01 purchase refunded (150.00): floor(10 × 150/300) = 5 points taken back,
+            floor(90 × 150/300) = 45 points returned
+
+Recorded for the window's four purchases: issued 100 + 630 + 70 + (10 − 5) = 805; redeemed
+1 000 + (90 − 45) = 1 045. Tier spend at the end (Jun 1): A 20 000 + 9 000 = 29 000 (Silver), B 2 000 +
+105.00 (the half of 210.00 paid that was not refunded) = 2 105 (Bronze), C 46 000 (Silver).
+"""
+
+import datetime as dt
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+
+from analytics.simulator import Rules, TierTerms, rules_check, rules_current, simulate, tier_index
+from loyalty.selectors import program_settings_get, tiers_list
+from loyalty.tests.helpers import at, buy, refund
+
+D = Decimal
+TODAY = dt.date(2026, 6, 1)
+
+
+def day(month: int, d: int) -> dt.date:
+    return dt.date(2026, month, d)
+
+
+@pytest.fixture
+def sim_story(program, customer_factory):
+    a = customer_factory(name="A", now=at(day(1, 2)))
+    b = customer_factory(name="B", now=at(day(1, 2)))
+    c = customer_factory(name="C", now=at(day(1, 2)))
+    assert buy(c, D("45000.00"), now=at(day(1, 15))).purchase.earned_points == 2250
+    assert buy(a, D("20000.00"), now=at(day(2, 1))).purchase.earned_points == 1000
+    assert buy(b, D("2000.00"), now=at(day(3, 5))).purchase.earned_points == 100
+    assert buy(a, D("10000.00"), redeem=1000, now=at(day(3, 10))).purchase.earned_points == 630
+    assert buy(c, D("1000.00"), now=at(day(3, 20))).purchase.earned_points == 70
+    b_capped = buy(b, D("300.00"), redeem=90, now=at(day(4, 1))).purchase
+    assert (b_capped.paid_amount, b_capped.earned_points) == (D("210.00"), 10)
+    done = refund(b_capped, D("150.00"), now=at(day(4, 2))).refund
+    assert (done.points_reversed, done.points_returned) == (5, 45)
+    return a, b, c
+
+
+def today_rules() -> Rules:
+    return rules_current(program_settings_get(), tiers_list())
+
+
+def scenario_with(rules: Rules, **tiers: dict) -> Rules:
+    """`rules` with some tiers changed: scenario_with(r, bronze={"cashback_percent": D("10")})."""
+    return replace(rules, tiers=tuple(replace(t, **tiers.get(t.code, {})) for t in rules.tiers))
+
+
+def test_todays_rules_reproduce_what_the_ledger_recorded(sim_story):
+    result = simulate(scenario=today_rules(), today=TODAY)
+    assert (result.first_day, result.last_day) == (day(3, 3), day(5, 31))
+    assert result.purchases == 4
+    assert result.revenue == D("13150.00")  # 2 000 + 10 000 + 1 000 + (300 − 150)
+    assert (result.recorded_issued, result.recorded_redeemed) == (805, 1045)
+    assert (result.today.points_issued, result.today.points_redeemed, result.today.points_burnt) == (805, 1045, 0)
+    assert result.today.redeemed_value == D("1045.00")
+    assert result.today.liability_added == D("-240.00")  # 805 − 1 045
+    assert result.today.customers_by_tier == {"bronze": 1, "silver": 2, "gold": 0}
+    assert result.scenario == result.today and (result.moved_up, result.moved_down) == (0, 0)
+
+
+def test_a_richer_bronze_and_a_lower_gold_threshold(sim_story):
+    """Bronze 5 % → 10 % cashback and 30 % → 50 % cap; Gold from 50 000 → 40 000.
+
+    B Mar 05: 2 000 × 10 % = 200. B Apr 01 used today's whole cap (90 of 90), so under a 50 % cap
+    (150 points) it redeems all it held, 100; paid 200.00 → 20 points; the refund of half leaves
+    20 − 10 = 10 issued and 100 − 50 = 50 redeemed. A's Mar 10 purchase is Silver's, as before: 630 and
+    1 000. C's spend before the window (45 000) now reaches Gold: Mar 20 earns 1 000 × 10 % = 100.
+    Issued 200 + 630 + 100 + 10 = 940; redeemed 1 000 + 50 = 1 050. At the end C (46 000) is Gold."""
+    scenario = scenario_with(
+        today_rules(),
+        bronze={"cashback_percent": D("10"), "redeem_cap_percent": D("50")},
+        gold={"threshold": D("40000.00")},
+    )
+    result = simulate(scenario=scenario, today=TODAY)
+    assert result.today.points_issued == 805
+    assert (result.scenario.points_issued, result.scenario.points_redeemed) == (940, 1050)
+    assert result.scenario.redeemed_value == D("1050.00")
+    assert result.scenario.liability_added == D("-110.00")
+    assert result.scenario.customers_by_tier == {"bronze": 1, "silver": 1, "gold": 1}
+    assert (result.moved_up, result.moved_down) == (1, 0)
+
+
+def test_a_lower_cap_limits_what_each_check_could_redeem(sim_story):
+    """Silver's cap 30 % → 5 %: A's Mar 10 check of 10 000.00 could take 500 points, not 1 000; paid 9 500.00
+    → 665 at 7 %. Issued 100 + 665 + 70 + 5 = 840; redeemed 500 + 45 = 545."""
+    result = simulate(scenario=scenario_with(today_rules(), silver={"redeem_cap_percent": D("5")}), today=TODAY)
+    assert (result.scenario.points_issued, result.scenario.points_redeemed) == (840, 545)
+
+
+def test_a_shorter_lifetime_burns_the_points_a_purchase_paid_with(sim_story):
+    """Points live 30 days: the 1 000 points A paid with on Mar 10 were credited Feb 01 and would have
+    burnt at the start of Mar 03; A pays 10 000.00 in money and earns 700. B's 90 points of Apr 01 were
+    credited Mar 05 (burn Apr 04): still good. Issued 100 + 700 + 70 + 5 = 875; redeemed 45; burnt 1 000."""
+    result = simulate(scenario=replace(today_rules(), points_lifetime_days=30), today=TODAY)
+    assert (result.scenario.points_issued, result.scenario.points_redeemed) == (875, 45)
+    assert result.scenario.points_burnt == 1000
+    assert result.today.points_burnt == 0
+
+
+def test_base_rates_apply_when_no_tier_starts_at_zero(sim_story):
+    """Bronze from 1 000.00: B's Mar 05 purchase (spend 0 before it) is made without a tier, at the base
+    5 %: 100 as before; with a base of 2 % it earns 40. Apr 01 (spend 2 000 ≥ 1 000) is Bronze's."""
+    rules = scenario_with(today_rules(), bronze={"threshold": D("1000.00")})
+    result = simulate(scenario=replace(rules, base_cashback_percent=D("2")), today=TODAY)
+    assert result.scenario.points_issued == 805 - 100 + 40
+    assert result.scenario.customers_by_tier == {"bronze": 1, "silver": 2, "gold": 0, None: 0}
+
+
+def test_a_purchase_wholly_refunded_is_not_replayed(sim_story, customer_factory):
+    d = customer_factory(name="D", now=at(day(1, 2)))
+    gone = buy(d, D("1000.00"), now=at(day(4, 10))).purchase
+    refund(gone, now=at(day(4, 11)))
+    result = simulate(scenario=today_rules(), today=TODAY)
+    assert (result.purchases, result.today.points_issued, result.recorded_issued) == (4, 805, 805)
+    assert result.today.customers_by_tier["bronze"] == 2  # D is a member, with no spend
+
+
+def test_no_purchases_gives_zeros(program, customer_factory):
+    customer_factory(name="A", now=at(day(1, 2)))
+    result = simulate(scenario=today_rules(), today=TODAY)
+    assert (result.purchases, result.revenue, result.today.points_issued) == (0, D("0.00"), 0)
+    assert result.today.customers_by_tier == {"bronze": 1, "silver": 0, "gold": 0}
+
+
+# --- the pure parts ----------------------------------------------------------------------------------
+
+
+def rules_of(*tiers: TierTerms, lifetime: int | None = 365) -> Rules:
+    return Rules(D("5"), D("30"), lifetime, tiers)
+
+
+def tier(code: str, order: int, threshold: str, cashback: str = "5", cap: str = "30", minimum=None) -> TierTerms:
+    return TierTerms(code, code.title(), order, D(threshold), D(cashback), D(cap), minimum)
+
+
+def test_rules_check_says_what_is_wrong():
+    bad = Rules(
+        D("-1"),
+        D("100.01"),
+        0,
+        (tier("bronze", 1, "0", cap="0"), tier("silver", 2, "15000", cashback="101"), tier("gold", 3, "15000")),
+    )
+    assert rules_check(bad, activation_delay_days=0) == {
+        "base_cashback_percent": "The cashback must be between 0 and 100 %.",
+        "base_redeem_cap_percent": "The redemption cap must be more than 0 and at most 100 % of the check.",
+        "points_lifetime_days": "The point lifetime must be from 1 to 36 500 days, or empty.",
+        "bronze_cap": "The redemption cap must be more than 0 and at most 100 % of the check.",
+        "silver_cashback": "The cashback must be between 0 and 100 %.",
+        "gold_threshold": "The threshold must be higher than Silver's.",
+    }
+    assert rules_check(rules_of(tier("bronze", 1, "-5")), activation_delay_days=0) == {
+        "bronze_threshold": "The threshold cannot be negative."
+    }
+    assert rules_check(rules_of(lifetime=14), activation_delay_days=14) == {
+        "points_lifetime_days": "The point lifetime must be longer than the activation delay (14 days): "
+        "otherwise points expire before they can be spent."
+    }
+    assert rules_check(rules_of(tier("bronze", 1, "0"), lifetime=None), activation_delay_days=14) == {}
+
+
+def test_tier_index_takes_the_highest_tier_met():
+    rules = rules_of(tier("bronze", 1, "1000"), tier("silver", 2, "15000", minimum=3), tier("gold", 3, "50000"))
+    assert tier_index(rules, spend=D("999.99"), purchases=9) == -1
+    assert tier_index(rules, spend=D("1000"), purchases=0) == 0
+    assert tier_index(rules, spend=D("20000"), purchases=2) == 0  # Silver needs 3 purchases
+    assert tier_index(rules, spend=D("20000"), purchases=3) == 1
+    assert tier_index(rules, spend=D("50000"), purchases=0) == 2
+
+
+def test_the_scenario_must_have_the_live_tiers(sim_story):
+    with pytest.raises(ValueError, match="not the program's tiers"):
+        simulate(scenario=rules_of(tier("bronze", 1, "0")), today=TODAY)
