@@ -3,7 +3,7 @@ lived in `loyalty` (only the URL names moved from `loyalty:` to `console:`)."""
 
 from django.urls import path
 
-from .views import analytics, audit, customers, imports, settings, tiers
+from .views import analytics, audit, customers, imports, settings, simulator, tiers
 
 app_name = "console"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("analytics/economics/", analytics.analytics_economics, name="analytics_economics"),
     path("analytics/cohorts/", analytics.analytics_cohorts, name="analytics_cohorts"),
     path("analytics/segments/", analytics.analytics_segments, name="analytics_segments"),
+    path("analytics/simulator/", simulator.analytics_simulator, name="analytics_simulator"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/edit/", customers.customer_edit, name="customer_edit"),

@@ -1,21 +1,22 @@
 """The what-if simulator (analytics.simulator) on a small story whose every figure is worked out here.
 
 Default program: Bronze from 0 at 5 %, Silver from 15 000.00 at 7 %, Gold from 50 000.00 at 10 %, each
-with the 30 % cap; 1 point = 1.00; points live 365 days; tier window 365 days. Every moment is noon.
-"Today" is 2026-06-01, so the replay window is 2026-03-03 .. 2026-05-31 (90 days).
+with the 30 % cap; 1 point = 1.00; points live 365 days; tier window 365 days. Every moment is noon, "day
+−N" N days before today (the story moves with the calendar, so that the page, which replays the 90 days
+ending yesterday, shows it too): the replay window is days −90 .. −1.
 
-    Jan 15  C buys 45 000.00 (Bronze 5 %: +2 250); spend 45 000 → Silver        (before the window)
-    Feb 01  A buys 20 000.00 (Bronze: +1 000); spend 20 000 → Silver             (before the window)
-    Mar 05  B buys 2 000.00 (Bronze: +100)
-    Mar 10  A buys 10 000.00 paying 1 000 points (from the Feb 01 lot); paid 9 000.00, Silver 7 % → +630
-    Mar 20  C buys 1 000.00 (Silver 7 %: +70)
-    Apr 01  B buys 300.00 paying 90 points — the whole 30 % cap (B held 100); paid 210.00 → +10
-    Apr 02  half of B's Apr 01 purchase refunded (150.00): floor(10 × 150/300) = 5 points taken back,
-            floor(90 × 150/300) = 45 points returned
+    day −137  C buys 45 000.00 (Bronze 5 %: +2 250); spend 45 000 → Silver      (before the window)
+    day −120  A buys 20 000.00 (Bronze: +1 000); spend 20 000 → Silver           (before the window)
+    day −88   B buys 2 000.00 (Bronze: +100)
+    day −83   A buys 10 000.00 paying 1 000 points (from the day −120 lot); paid 9 000.00, Silver 7 % → +630
+    day −73   C buys 1 000.00 (Silver 7 %: +70)
+    day −61   B buys 300.00 paying 90 points — the whole 30 % cap (B held 100); paid 210.00 → +10
+    day −60   half of B's day −61 purchase refunded (150.00): floor(10 × 150/300) = 5 points taken back,
+              floor(90 × 150/300) = 45 points returned
 
 Recorded for the window's four purchases: issued 100 + 630 + 70 + (10 − 5) = 805; redeemed
-1 000 + (90 − 45) = 1 045. Tier spend at the end (Jun 1): A 20 000 + 9 000 = 29 000 (Silver), B 2 000 +
-105.00 (the half of 210.00 paid that was not refunded) = 2 105 (Bronze), C 46 000 (Silver).
+1 000 + (90 − 45) = 1 045. Tier spend at the end (today's midnight): A 20 000 + 9 000 = 29 000 (Silver),
+B 2 000 + 105.00 (the half of 210.00 paid that was not refunded) = 2 105 (Bronze), C 46 000 (Silver).
 """
 
 import datetime as dt
@@ -23,32 +24,34 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from analytics.simulator import Rules, TierTerms, rules_check, rules_current, simulate, tier_index
 from loyalty.selectors import program_settings_get, tiers_list
 from loyalty.tests.helpers import at, buy, refund
 
 D = Decimal
-TODAY = dt.date(2026, 6, 1)
+TODAY = timezone.localdate()
 
 
-def day(month: int, d: int) -> dt.date:
-    return dt.date(2026, month, d)
+def ago(days: int) -> dt.datetime:
+    """Noon, `days` days before today."""
+    return at(TODAY - dt.timedelta(days=days))
 
 
 @pytest.fixture
 def sim_story(program, customer_factory):
-    a = customer_factory(name="A", now=at(day(1, 2)))
-    b = customer_factory(name="B", now=at(day(1, 2)))
-    c = customer_factory(name="C", now=at(day(1, 2)))
-    assert buy(c, D("45000.00"), now=at(day(1, 15))).purchase.earned_points == 2250
-    assert buy(a, D("20000.00"), now=at(day(2, 1))).purchase.earned_points == 1000
-    assert buy(b, D("2000.00"), now=at(day(3, 5))).purchase.earned_points == 100
-    assert buy(a, D("10000.00"), redeem=1000, now=at(day(3, 10))).purchase.earned_points == 630
-    assert buy(c, D("1000.00"), now=at(day(3, 20))).purchase.earned_points == 70
-    b_capped = buy(b, D("300.00"), redeem=90, now=at(day(4, 1))).purchase
+    a = customer_factory(name="A", now=ago(150))
+    b = customer_factory(name="B", now=ago(150))
+    c = customer_factory(name="C", now=ago(150))
+    assert buy(c, D("45000.00"), now=ago(137)).purchase.earned_points == 2250
+    assert buy(a, D("20000.00"), now=ago(120)).purchase.earned_points == 1000
+    assert buy(b, D("2000.00"), now=ago(88)).purchase.earned_points == 100
+    assert buy(a, D("10000.00"), redeem=1000, now=ago(83)).purchase.earned_points == 630
+    assert buy(c, D("1000.00"), now=ago(73)).purchase.earned_points == 70
+    b_capped = buy(b, D("300.00"), redeem=90, now=ago(61)).purchase
     assert (b_capped.paid_amount, b_capped.earned_points) == (D("210.00"), 10)
-    done = refund(b_capped, D("150.00"), now=at(day(4, 2))).refund
+    done = refund(b_capped, D("150.00"), now=ago(60)).refund
     assert (done.points_reversed, done.points_returned) == (5, 45)
     return a, b, c
 
@@ -64,7 +67,7 @@ def scenario_with(rules: Rules, **tiers: dict) -> Rules:
 
 def test_todays_rules_reproduce_what_the_ledger_recorded(sim_story):
     result = simulate(scenario=today_rules(), today=TODAY)
-    assert (result.first_day, result.last_day) == (day(3, 3), day(5, 31))
+    assert (result.first_day, result.last_day) == (TODAY - dt.timedelta(days=90), TODAY - dt.timedelta(days=1))
     assert result.purchases == 4
     assert result.revenue == D("13150.00")  # 2 000 + 10 000 + 1 000 + (300 − 150)
     assert (result.recorded_issued, result.recorded_redeemed) == (805, 1045)
@@ -78,10 +81,10 @@ def test_todays_rules_reproduce_what_the_ledger_recorded(sim_story):
 def test_a_richer_bronze_and_a_lower_gold_threshold(sim_story):
     """Bronze 5 % → 10 % cashback and 30 % → 50 % cap; Gold from 50 000 → 40 000.
 
-    B Mar 05: 2 000 × 10 % = 200. B Apr 01 used today's whole cap (90 of 90), so under a 50 % cap
+    B day −88: 2 000 × 10 % = 200. B day −61 used today's whole cap (90 of 90), so under a 50 % cap
     (150 points) it redeems all it held, 100; paid 200.00 → 20 points; the refund of half leaves
-    20 − 10 = 10 issued and 100 − 50 = 50 redeemed. A's Mar 10 purchase is Silver's, as before: 630 and
-    1 000. C's spend before the window (45 000) now reaches Gold: Mar 20 earns 1 000 × 10 % = 100.
+    20 − 10 = 10 issued and 100 − 50 = 50 redeemed. A's day −83 purchase is Silver's, as before: 630 and
+    1 000. C's spend before the window (45 000) now reaches Gold: day −73 earns 1 000 × 10 % = 100.
     Issued 200 + 630 + 100 + 10 = 940; redeemed 1 000 + 50 = 1 050. At the end C (46 000) is Gold."""
     scenario = scenario_with(
         today_rules(),
@@ -98,16 +101,16 @@ def test_a_richer_bronze_and_a_lower_gold_threshold(sim_story):
 
 
 def test_a_lower_cap_limits_what_each_check_could_redeem(sim_story):
-    """Silver's cap 30 % → 5 %: A's Mar 10 check of 10 000.00 could take 500 points, not 1 000; paid 9 500.00
+    """Silver's cap 30 % → 5 %: A's day −83 check of 10 000.00 could take 500 points, not 1 000; paid 9 500.00
     → 665 at 7 %. Issued 100 + 665 + 70 + 5 = 840; redeemed 500 + 45 = 545."""
     result = simulate(scenario=scenario_with(today_rules(), silver={"redeem_cap_percent": D("5")}), today=TODAY)
     assert (result.scenario.points_issued, result.scenario.points_redeemed) == (840, 545)
 
 
 def test_a_shorter_lifetime_burns_the_points_a_purchase_paid_with(sim_story):
-    """Points live 30 days: the 1 000 points A paid with on Mar 10 were credited Feb 01 and would have
-    burnt at the start of Mar 03; A pays 10 000.00 in money and earns 700. B's 90 points of Apr 01 were
-    credited Mar 05 (burn Apr 04): still good. Issued 100 + 700 + 70 + 5 = 875; redeemed 45; burnt 1 000."""
+    """Points live 30 days: the 1 000 points A paid with on day −83 were credited on day −120 and would
+    have burnt at the start of day −90; A pays 10 000.00 in money and earns 700. B's 90 points of day −61
+    were credited on day −88 (burn at the start of day −58): still good. Issued 100 + 700 + 70 + 5 = 875; redeemed 45; burnt 1 000."""
     result = simulate(scenario=replace(today_rules(), points_lifetime_days=30), today=TODAY)
     assert (result.scenario.points_issued, result.scenario.points_redeemed) == (875, 45)
     assert result.scenario.points_burnt == 1000
@@ -115,8 +118,8 @@ def test_a_shorter_lifetime_burns_the_points_a_purchase_paid_with(sim_story):
 
 
 def test_base_rates_apply_when_no_tier_starts_at_zero(sim_story):
-    """Bronze from 1 000.00: B's Mar 05 purchase (spend 0 before it) is made without a tier, at the base
-    5 %: 100 as before; with a base of 2 % it earns 40. Apr 01 (spend 2 000 ≥ 1 000) is Bronze's."""
+    """Bronze from 1 000.00: B's day −88 purchase (spend 0 before it) is made without a tier, at the base
+    5 %: 100 as before; with a base of 2 % it earns 40. Day −61 (spend 2 000 ≥ 1 000) is Bronze's."""
     rules = scenario_with(today_rules(), bronze={"threshold": D("1000.00")})
     result = simulate(scenario=replace(rules, base_cashback_percent=D("2")), today=TODAY)
     assert result.scenario.points_issued == 805 - 100 + 40
@@ -124,16 +127,16 @@ def test_base_rates_apply_when_no_tier_starts_at_zero(sim_story):
 
 
 def test_a_purchase_wholly_refunded_is_not_replayed(sim_story, customer_factory):
-    d = customer_factory(name="D", now=at(day(1, 2)))
-    gone = buy(d, D("1000.00"), now=at(day(4, 10))).purchase
-    refund(gone, now=at(day(4, 11)))
+    d = customer_factory(name="D", now=ago(150))
+    gone = buy(d, D("1000.00"), now=ago(50)).purchase
+    refund(gone, now=ago(49))
     result = simulate(scenario=today_rules(), today=TODAY)
     assert (result.purchases, result.today.points_issued, result.recorded_issued) == (4, 805, 805)
     assert result.today.customers_by_tier["bronze"] == 2  # D is a member, with no spend
 
 
 def test_no_purchases_gives_zeros(program, customer_factory):
-    customer_factory(name="A", now=at(day(1, 2)))
+    customer_factory(name="A", now=ago(150))
     result = simulate(scenario=today_rules(), today=TODAY)
     assert (result.purchases, result.revenue, result.today.points_issued) == (0, D("0.00"), 0)
     assert result.today.customers_by_tier == {"bronze": 1, "silver": 0, "gold": 0}
