@@ -339,7 +339,7 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
                COALESCE(p.balance_after - p.earned_points + p.redeemed_points, p.redeemed_points) AS held,
                COALESCE(b.spend0, 0) + COALESCE(SUM({_cents_int("p.qualifying_amount")}) {running}, 0) AS spend,
                COALESCE(b.n0, 0) + COALESCE(SUM(CASE WHEN p.qualifying_amount > 0 THEN 1 ELSE 0 END) {running}, 0) AS n,
-               COALESCE(lo.lost_a, 0) AS lost_a, COALESCE(lo.lost_b, 0) AS lost_b
+               CAST(COALESCE(lo.lost_a, 0) AS BIGINT) AS lost_a, CAST(COALESCE(lo.lost_b, 0) AS BIGINT) AS lost_b
         FROM {purchase_t} p
         LEFT JOIN base b ON b.customer_id = p.customer_id
         LEFT JOIN refunded r ON r.purchase_id = p.id

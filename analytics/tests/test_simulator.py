@@ -11,12 +11,13 @@ ending yesterday, shows it too): the replay window is days −90 .. −1.
     day −83   A buys 10 000.00 paying 1 000 points (from the day −120 lot); paid 9 000.00, Silver 7 % → +630
     day −73   C buys 1 000.00 (Silver 7 %: +70)
     day −61   B buys 300.00 paying 90 points — the whole 30 % cap (B held 100); paid 210.00 → +10
-    day −60   half of B's day −61 purchase refunded (150.00): floor(10 × 150/300) = 5 points taken back,
-              floor(90 × 150/300) = 45 points returned
+    day −60   125.00 of B's day −61 purchase refunded: floor(10 × 125/300) = 4 points taken back,
+              floor(90 × 125/300) = 37 points returned
 
-Recorded for the window's four purchases: issued 100 + 630 + 70 + (10 − 5) = 805; redeemed
-1 000 + (90 − 45) = 1 045. Tier spend at the end (today's midnight): A 20 000 + 9 000 = 29 000 (Silver),
-B 2 000 + 105.00 (the half of 210.00 paid that was not refunded) = 2 105 (Bronze), C 46 000 (Silver).
+Recorded for the window's four purchases: issued 100 + 630 + 70 + (10 − 4) = 806; redeemed
+1 000 + (90 − 37) = 1 053. Tier spend at the end (today's midnight): A 20 000 + 9 000 = 29 000 (Silver),
+B 2 000 + 122.50 (the 210.00 paid less its refunded share, 210 × 175/300) = 2 122.50 (Bronze), C 46 000
+(Silver).
 """
 
 import datetime as dt
@@ -51,8 +52,8 @@ def sim_story(program, customer_factory):
     assert buy(c, D("1000.00"), now=ago(73)).purchase.earned_points == 70
     b_capped = buy(b, D("300.00"), redeem=90, now=ago(61)).purchase
     assert (b_capped.paid_amount, b_capped.earned_points) == (D("210.00"), 10)
-    done = refund(b_capped, D("150.00"), now=ago(60)).refund
-    assert (done.points_reversed, done.points_returned) == (5, 45)
+    done = refund(b_capped, D("125.00"), now=ago(60)).refund
+    assert (done.points_reversed, done.points_returned) == (4, 37)
     return a, b, c
 
 
@@ -69,11 +70,11 @@ def test_todays_rules_reproduce_what_the_ledger_recorded(sim_story):
     result = simulate(scenario=today_rules(), today=TODAY)
     assert (result.first_day, result.last_day) == (TODAY - dt.timedelta(days=90), TODAY - dt.timedelta(days=1))
     assert result.purchases == 4
-    assert result.revenue == D("13150.00")  # 2 000 + 10 000 + 1 000 + (300 − 150)
-    assert (result.recorded_issued, result.recorded_redeemed) == (805, 1045)
-    assert (result.today.points_issued, result.today.points_redeemed, result.today.points_burnt) == (805, 1045, 0)
-    assert result.today.redeemed_value == D("1045.00")
-    assert result.today.liability_added == D("-240.00")  # 805 − 1 045
+    assert result.revenue == D("13175.00")  # 2 000 + 10 000 + 1 000 + (300 − 125)
+    assert (result.recorded_issued, result.recorded_redeemed) == (806, 1053)
+    assert (result.today.points_issued, result.today.points_redeemed, result.today.points_burnt) == (806, 1053, 0)
+    assert result.today.redeemed_value == D("1053.00")
+    assert result.today.liability_added == D("-247.00")  # 806 − 1 053
     assert result.today.customers_by_tier == {"bronze": 1, "silver": 2, "gold": 0}
     assert result.scenario == result.today and (result.moved_up, result.moved_down) == (0, 0)
 
@@ -82,37 +83,37 @@ def test_a_richer_bronze_and_a_lower_gold_threshold(sim_story):
     """Bronze 5 % → 10 % cashback and 30 % → 50 % cap; Gold from 50 000 → 40 000.
 
     B day −88: 2 000 × 10 % = 200. B day −61 used today's whole cap (90 of 90), so under a 50 % cap
-    (150 points) it redeems all it held, 100; paid 200.00 → 20 points; the refund of half leaves
-    20 − 10 = 10 issued and 100 − 50 = 50 redeemed. A's day −83 purchase is Silver's, as before: 630 and
+    (150 points) it redeems all it held, 100; paid 200.00 → 20 points; the refund of 125/300 leaves
+    20 − floor(8.33) = 12 issued and 100 − floor(41.67) = 59 redeemed. A's day −83 purchase is Silver's, as before: 630 and
     1 000. C's spend before the window (45 000) now reaches Gold: day −73 earns 1 000 × 10 % = 100.
-    Issued 200 + 630 + 100 + 10 = 940; redeemed 1 000 + 50 = 1 050. At the end C (46 000) is Gold."""
+    Issued 200 + 630 + 100 + 12 = 942; redeemed 1 000 + 59 = 1 059. At the end C (46 000) is Gold."""
     scenario = scenario_with(
         today_rules(),
         bronze={"cashback_percent": D("10"), "redeem_cap_percent": D("50")},
         gold={"threshold": D("40000.00")},
     )
     result = simulate(scenario=scenario, today=TODAY)
-    assert result.today.points_issued == 805
-    assert (result.scenario.points_issued, result.scenario.points_redeemed) == (940, 1050)
-    assert result.scenario.redeemed_value == D("1050.00")
-    assert result.scenario.liability_added == D("-110.00")
+    assert result.today.points_issued == 806
+    assert (result.scenario.points_issued, result.scenario.points_redeemed) == (942, 1059)
+    assert result.scenario.redeemed_value == D("1059.00")
+    assert result.scenario.liability_added == D("-117.00")
     assert result.scenario.customers_by_tier == {"bronze": 1, "silver": 1, "gold": 1}
     assert (result.moved_up, result.moved_down) == (1, 0)
 
 
 def test_a_lower_cap_limits_what_each_check_could_redeem(sim_story):
     """Silver's cap 30 % → 5 %: A's day −83 check of 10 000.00 could take 500 points, not 1 000; paid 9 500.00
-    → 665 at 7 %. Issued 100 + 665 + 70 + 5 = 840; redeemed 500 + 45 = 545."""
+    → 665 at 7 %. Issued 100 + 665 + 70 + 6 = 841; redeemed 500 + 53 = 553."""
     result = simulate(scenario=scenario_with(today_rules(), silver={"redeem_cap_percent": D("5")}), today=TODAY)
-    assert (result.scenario.points_issued, result.scenario.points_redeemed) == (840, 545)
+    assert (result.scenario.points_issued, result.scenario.points_redeemed) == (841, 553)
 
 
 def test_a_shorter_lifetime_burns_the_points_a_purchase_paid_with(sim_story):
     """Points live 30 days: the 1 000 points A paid with on day −83 were credited on day −120 and would
     have burnt at the start of day −90; A pays 10 000.00 in money and earns 700. B's 90 points of day −61
-    were credited on day −88 (burn at the start of day −58): still good. Issued 100 + 700 + 70 + 5 = 875; redeemed 45; burnt 1 000."""
+    were credited on day −88 (burn at the start of day −58): still good. Issued 100 + 700 + 70 + 6 = 876; redeemed 53; burnt 1 000."""
     result = simulate(scenario=replace(today_rules(), points_lifetime_days=30), today=TODAY)
-    assert (result.scenario.points_issued, result.scenario.points_redeemed) == (875, 45)
+    assert (result.scenario.points_issued, result.scenario.points_redeemed) == (876, 53)
     assert result.scenario.points_burnt == 1000
     assert result.today.points_burnt == 0
 
@@ -122,7 +123,7 @@ def test_base_rates_apply_when_no_tier_starts_at_zero(sim_story):
     5 %: 100 as before; with a base of 2 % it earns 40. Day −61 (spend 2 000 ≥ 1 000) is Bronze's."""
     rules = scenario_with(today_rules(), bronze={"threshold": D("1000.00")})
     result = simulate(scenario=replace(rules, base_cashback_percent=D("2")), today=TODAY)
-    assert result.scenario.points_issued == 805 - 100 + 40
+    assert result.scenario.points_issued == 806 - 100 + 40
     assert result.scenario.customers_by_tier == {"bronze": 1, "silver": 2, "gold": 0, None: 0}
 
 
@@ -131,7 +132,7 @@ def test_a_purchase_wholly_refunded_is_not_replayed(sim_story, customer_factory)
     gone = buy(d, D("1000.00"), now=ago(50)).purchase
     refund(gone, now=ago(49))
     result = simulate(scenario=today_rules(), today=TODAY)
-    assert (result.purchases, result.today.points_issued, result.recorded_issued) == (4, 805, 805)
+    assert (result.purchases, result.today.points_issued, result.recorded_issued) == (4, 806, 806)
     assert result.today.customers_by_tier["bronze"] == 2  # D is a member, with no spend
 
 

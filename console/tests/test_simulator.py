@@ -48,10 +48,10 @@ def test_prefilled_with_todays_rules_and_changing_nothing(console, sim_story):  
     page = console.get("/analytics/simulator/").content.decode()
     assert "Nothing here changes the live rules" in page
     assert re.search(r'name="gold_threshold" id="id_gold_threshold" value="50000.00"', page)
-    assert row(page, "points_issued")[1:] == ["805", "805", "0"]
-    assert row(page, "points_redeemed")[1:] == ["1,045", "1,045", "0"]
-    assert "4 purchases replayed, revenue 13,150.00" in page
-    assert "Recorded in the ledger for these purchases — points issued: 805; points redeemed: 1,045." in page
+    assert row(page, "points_issued")[1:] == ["806", "806", "0"]
+    assert row(page, "points_redeemed")[1:] == ["1,053", "1,053", "0"]
+    assert "4 purchases replayed, revenue 13,175.00" in page
+    assert "Recorded in the ledger for these purchases — points issued: 806; points redeemed: 1,053." in page
 
 
 def test_a_scenario_beside_todays_rules_with_the_difference(console, sim_story):  # noqa: F811
@@ -59,10 +59,10 @@ def test_a_scenario_beside_todays_rules_with_the_difference(console, sim_story):
     tiers_before = list(Tier.objects.order_by("pk").values())
     audit_before = AuditEntry.objects.count()
     page = console.get("/analytics/simulator/", SCENARIO).content.decode()
-    assert row(page, "points_issued")[1:] == ["805", "940", "+135"]
-    assert row(page, "points_redeemed")[1:] == ["1,045", "1,050", "+5"]
-    assert row(page, "redeemed_value")[1:] == [f"1,045.00{NBSP}₽", f"1,050.00{NBSP}₽", f"+5.00{NBSP}₽"]
-    assert row(page, "liability_added")[1:] == [f"{MINUS}240.00{NBSP}₽", f"{MINUS}110.00{NBSP}₽", f"+130.00{NBSP}₽"]
+    assert row(page, "points_issued")[1:] == ["806", "942", "+136"]
+    assert row(page, "points_redeemed")[1:] == ["1,053", "1,059", "+6"]
+    assert row(page, "redeemed_value")[1:] == [f"1,053.00{NBSP}₽", f"1,059.00{NBSP}₽", f"+6.00{NBSP}₽"]
+    assert row(page, "liability_added")[1:] == [f"{MINUS}247.00{NBSP}₽", f"{MINUS}117.00{NBSP}₽", f"+130.00{NBSP}₽"]
     assert row(page, "customers.gold")[1:] == ["0", "1", "+1"]
     assert row(page, "customers.silver")[1:] == ["2", "1", f"{MINUS}1"]
     assert row(page, "customers_up")[1:] == ["—", "1", "—"]
@@ -78,16 +78,16 @@ def test_in_russian_numbers_are_typed_and_shown_the_russian_way(console, sim_sto
     console.cookies["django_language"] = "ru"
     typed = SCENARIO | {"gold_threshold": "40 000,00", "bronze_cashback": "10,0"}
     page = console.get("/analytics/simulator/", typed).content.decode()
-    assert row(page, "points_redeemed")[1:] == [f"1{NBSP}045", f"1{NBSP}050", "+5"]
-    assert row(page, "redeemed_value")[1:3] == [f"1{NBSP}045,00{NBSP}₽", f"1{NBSP}050,00{NBSP}₽"]
+    assert row(page, "points_redeemed")[1:] == [f"1{NBSP}053", f"1{NBSP}059", "+6"]
+    assert row(page, "redeemed_value")[1:3] == [f"1{NBSP}053,00{NBSP}₽", f"1{NBSP}059,00{NBSP}₽"]
     assert "Скачать CSV" in page  # the page is in Russian (labels new here get their Russian on merge)
 
 
 def test_the_comparison_downloads_as_csv(console, sim_story):  # noqa: F811
     response = console.get("/analytics/simulator/", SCENARIO | {"export": "csv"})
     rows = {r[1]: r for r in csv.reader(io.StringIO(b"".join(response.streaming_content).decode()))}
-    assert rows["points_issued"][2:] == ["805", "940", "135"]
-    assert rows["liability_added"][2:] == ["-240.00", "-110.00", "130.00"]
+    assert rows["points_issued"][2:] == ["806", "942", "136"]
+    assert rows["liability_added"][2:] == ["-247.00", "-117.00", "130.00"]
     assert rows["customers.gold"][2:] == ["0", "1", "1"]
 
 
