@@ -115,6 +115,7 @@ def rules_check(scenario: Rules, *, activation_delay_days: int) -> dict[str, str
 
     def cap(name: str, value: Decimal) -> None:
         if not Decimal("0") < value <= HUNDRED:
+            # xgettext:no-python-format
             errors[name] = _("The redemption cap must be more than 0 and at most 100 % of the check.")
 
     cashback("base_cashback_percent", scenario.base_cashback_percent)

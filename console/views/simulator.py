@@ -31,6 +31,7 @@ class SimulatorForm(forms.Form):
     their messages are analytics.simulator.rules_check's; the fields only read the numbers."""
 
     base_cashback_percent = _percent_field(gettext_lazy("Base cashback, %"))
+    # xgettext:no-python-format
     base_redeem_cap_percent = _percent_field(gettext_lazy("Base redemption cap, % of the check"))
     points_lifetime_days = LocalIntegerField(
         label=gettext_lazy("Point lifetime, days"),
