@@ -42,6 +42,12 @@ class SimulatorForm(forms.Form):
     def __init__(self, *args, current: Rules, activation_delay_days: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.current, self.activation_delay_days = current, activation_delay_days
+        if current.tiers and min(t.threshold for t in current.tiers) == 0:
+            for name in ("base_cashback_percent", "base_redeem_cap_percent"):
+                self.fields[name].help_text = _(
+                    "For customers without a tier only: nobody today, since a tier starts at 0 (a scenario "
+                    "where none does uses them)."
+                )
         for tier in current.tiers:
             self.fields[f"{tier.code}_threshold"] = LocalDecimalField(
                 label=_("%(tier)s: threshold") % {"tier": tier.name}, max_digits=12, decimal_places=2
