@@ -261,6 +261,8 @@ def _tier_case(scenario: Rules, spend: str, count: str) -> tuple[str, list]:
 def _rate_case(scenario: Rules, index: str, attr: str, base: Decimal) -> tuple[str, list]:
     """SQL CASE: a tier's rate in hundredths of a percent (basis points, an integer) by tier index."""
     tiers = sorted(scenario.tiers, key=lambda t: t.order)
+    if not tiers:
+        return "CAST(%s AS BIGINT)", [int(base * 100)]
     whens, params = [], []
     for i, tier in enumerate(tiers):
         whens.append(f"WHEN {i} THEN CAST(%s AS BIGINT)")

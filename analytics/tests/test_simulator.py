@@ -28,6 +28,7 @@ import pytest
 from django.utils import timezone
 
 from analytics.simulator import Rules, TierTerms, rules_check, rules_current, simulate, tier_index
+from loyalty.models import Tier
 from loyalty.selectors import program_settings_get, tiers_list
 from loyalty.tests.helpers import at, buy, refund
 
@@ -141,6 +142,15 @@ def test_no_purchases_gives_zeros(program, customer_factory):
     result = simulate(scenario=today_rules(), today=TODAY)
     assert (result.purchases, result.revenue, result.today.points_issued) == (0, D("0.00"), 0)
     assert result.today.customers_by_tier == {"bronze": 1, "silver": 0, "gold": 0}
+
+
+def test_without_tiers_everyone_earns_the_base_rates(program, customer_factory):
+    """No tiers: 1 000.00 at the base 5 % = 50 today; at 8 % = 80; the one member holds no tier."""
+    Tier.objects.all().delete()
+    buy(customer_factory(name="A", now=ago(150)), D("1000.00"), now=ago(10))
+    result = simulate(scenario=replace(today_rules(), base_cashback_percent=D("8")), today=TODAY)
+    assert (result.today.points_issued, result.scenario.points_issued) == (50, 80)
+    assert result.today.customers_by_tier == result.scenario.customers_by_tier == {None: 1}
 
 
 # --- the pure parts ----------------------------------------------------------------------------------
