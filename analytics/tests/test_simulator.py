@@ -26,9 +26,13 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analytics.simulator import Rules, TierTerms, rules_check, rules_current, simulate, tier_index
+from customers.models import Customer
 from loyalty.models import Tier
+from loyalty.rules import qualifying_amount as loyalty_qualifying
 from loyalty.selectors import program_settings_get, tiers_list
 from loyalty.tests.helpers import at, buy, refund
 
@@ -201,3 +205,133 @@ def test_tier_index_takes_the_highest_tier_met():
 def test_the_scenario_must_have_the_live_tiers(sim_story):
     with pytest.raises(ValueError, match="not the program's tiers"):
         simulate(scenario=rules_of(tier("bronze", 1, "0")), today=TODAY)
+
+
+# --- the SQL against the model it implements, on random purchases ---------------------------------------
+
+
+def replay_reference(purchases: list[dict], refunds: list[dict], rules: Rules, today_rules_: Rules, pv: Decimal):
+    """The module docstring's model in plain Python over loyalty.rules (no lifetime: nothing is burnt):
+    (issued, redeemed) under `rules`, and customers per tier index at the end."""
+    from loyalty import rules as loyalty_rules
+
+    start, end = at(TODAY - dt.timedelta(days=90), 0), at(TODAY, 0)
+    history_from, tiers_from = start - dt.timedelta(days=365), end - dt.timedelta(days=365)
+    ordered = sorted(purchases, key=lambda p: (p["created_at"], p["id"]))
+    tiers = sorted(rules.tiers, key=lambda t: t.order)
+    today_tiers = sorted(today_rules_.tiers, key=lambda t: t.order)
+    issued = redeemed = 0
+    for p in ordered:
+        if not start <= p["created_at"] < end:
+            continue
+        earlier = [q for q in ordered if q["customer"] == p["customer"] and history_from <= q["created_at"] < end
+                   and (q["created_at"], q["id"]) < (p["created_at"], p["id"])]  # fmt: skip
+        spend = sum((q["qualifying"] for q in earlier), Decimal(0))
+        n = sum(1 for q in earlier if q["qualifying"] > 0)
+        refunded = sum((r["amount"] for r in refunds if r["purchase"] == p["id"] and r["created_at"] < end), Decimal(0))
+        amount = p["amount"]
+        if refunded >= amount:
+            continue
+        a, b = tier_index(today_rules_, spend=spend, purchases=n), tier_index(rules, spend=spend, purchases=n)
+        cap_today = today_tiers[a].redeem_cap_percent if a >= 0 else today_rules_.base_redeem_cap_percent
+        cashback = tiers[b].cashback_percent if b >= 0 else rules.base_cashback_percent
+        cap = tiers[b].redeem_cap_percent if b >= 0 else rules.base_redeem_cap_percent
+        red = p["red"]
+        wanted = red if red < loyalty_rules.redeem_cap_points(amount, cap_today, pv) else max(p["held"], red)
+        red0 = min(wanted, loyalty_rules.redeem_cap_points(amount, cap, pv), int(amount // pv))
+        paid = loyalty_rules.paid_amount(amount=amount, redeemed_points=red0, point_value=pv)
+        earn = loyalty_rules.earn_points(paid=paid, cashback_percent=cashback, point_value=pv)
+        reversed_, returned = loyalty_rules.refund_points_split(
+            amount=amount, refunded_before=Decimal(0), refund_amount=refunded, earned_points=earn,
+            reversed_before=0, redeemed_points=red0, returned_before=0,
+        )  # fmt: skip
+        issued += earn - reversed_
+        redeemed += red0 - returned
+    by_tier: dict[int, int] = {}
+    for customer in range(3):  # the story's three members, with purchases or without
+        mine = [q for q in purchases if q["customer"] == customer and tiers_from <= q["created_at"] < end]
+        spend = sum((q["qualifying"] for q in mine), Decimal(0))
+        index = tier_index(rules, spend=spend, purchases=sum(1 for q in mine if q["qualifying"] > 0))
+        by_tier[index] = by_tier.get(index, 0) + 1
+    return issued, redeemed, by_tier
+
+
+money_st = st.integers(min_value=100, max_value=3_000_000).map(lambda c: Decimal(c) / 100)
+percent_st = st.integers(min_value=0, max_value=2500).map(lambda c: Decimal(c) / 100)
+cap_st = st.integers(min_value=1, max_value=10000).map(lambda c: Decimal(c) / 100)
+
+
+@st.composite
+def scenarios(draw):
+    thresholds = sorted(draw(st.sets(st.integers(min_value=0, max_value=5_000_000), min_size=3, max_size=3)))
+    tiers = tuple(
+        TierTerms(code, code.title(), order, Decimal(threshold) / 100, draw(percent_st), draw(cap_st))
+        for code, order, threshold in zip(("bronze", "silver", "gold"), (1, 2, 3), thresholds, strict=True)
+    )
+    return Rules(draw(percent_st), draw(cap_st), 365, tiers)
+
+
+purchase_st = st.fixed_dictionaries(
+    {
+        "customer": st.integers(min_value=0, max_value=2),
+        "days_ago": st.integers(min_value=1, max_value=200),
+        "hour": st.integers(min_value=0, max_value=23),
+        "amount": money_st,
+        "red_share": st.sampled_from([0, 10, 25, 30, 30]),  # 30: the whole of today's default cap
+        "extra_held": st.integers(min_value=0, max_value=500),
+        "refund_share": st.sampled_from([0, 0, 30, 50, 100]),
+        "refund_after_days": st.integers(min_value=0, max_value=120),
+    }
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(purchase_st, min_size=1, max_size=10),
+    scenario=scenarios(),
+    point_value=st.sampled_from(["1.00", "0.50", "2.00"]),
+)
+def test_the_replay_is_the_model_it_documents(program, customer_factory, rows, scenario, point_value):
+    """Random purchases (some before the window, some partly or wholly refunded, before or after its end),
+    random rules and point values: the statement's figures are the module's model computed in Python with
+    loyalty.rules, on whichever database the tests run (SQLite keeps money as floats)."""
+    from loyalty.models import ProgramSettings, Purchase, Refund
+
+    Refund.objects.all().delete()
+    Purchase.objects.all().delete()
+    ProgramSettings.objects.filter(pk=1).update(point_value=Decimal(point_value))
+    pv = Decimal(point_value)
+    customers = list(Customer.objects.order_by("pk")[:3])
+    while len(customers) < 3:
+        customers.append(customer_factory(now=ago(300)))
+    purchases, refunds = [], []
+    for row in rows:
+        amount = row["amount"]
+        created = ago(row["days_ago"]) + dt.timedelta(hours=row["hour"] - 12)
+        red = int(amount * row["red_share"] / 100 / pv)
+        refunded = (amount * row["refund_share"] / 100).quantize(Decimal("0.01"))
+        paid = amount - red * pv
+        purchase = Purchase.objects.create(
+            customer=customers[row["customer"]], amount=amount, redeemed_points=red, paid_amount=paid,
+            earned_points=0, cashback_percent=Decimal("5"), point_value=pv, refunded_amount=refunded,
+            qualifying_amount=loyalty_qualifying(paid=paid, amount=amount, refunded=refunded),
+            balance_after=row["extra_held"], created_at=created,
+        )  # fmt: skip
+        purchases.append(
+            {"id": purchase.pk, "customer": row["customer"], "created_at": created, "amount": amount, "red": red,
+             "held": row["extra_held"] + red, "qualifying": purchase.qualifying_amount}
+        )  # fmt: skip
+        if refunded > 0:
+            moment = created + dt.timedelta(days=row["refund_after_days"])
+            Refund.objects.create(purchase=purchase, amount=refunded, created_at=moment)
+            refunds.append({"purchase": purchase.pk, "amount": refunded, "created_at": moment})
+    today = replace(today_rules(), tiers=tuple(replace(t, order=i) for i, t in enumerate(today_rules().tiers, start=1)))
+    result = simulate(scenario=scenario, today=TODAY)
+    issued, redeemed, by_tier = replay_reference(purchases, refunds, scenario, today, pv)
+    assert (result.scenario.points_issued, result.scenario.points_redeemed) == (issued, redeemed)
+    today_issued, today_redeemed, _ = replay_reference(purchases, refunds, today, today, pv)
+    assert (result.today.points_issued, result.today.points_redeemed) == (today_issued, today_redeemed)
+    codes = ["bronze", "silver", "gold"]
+    shown = {key: n for key, n in result.scenario.customers_by_tier.items() if n}
+    assert shown == {(codes[i] if i >= 0 else None): n for i, n in by_tier.items()}
