@@ -273,7 +273,8 @@ def _rate_case(scenario: Rules, index: str, attr: str, base: Decimal) -> tuple[s
 def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramSettings | None = None) -> Comparison:
     """Replay the last 90 days (see the module's docstring) under today's rules and under `scenario`,
     which must have passed `rules_check` (its tiers are the live tiers, by code). One statement; on
-    PostgreSQL it runs with a larger `work_mem` for its sort and hash (set for its transaction only).
+    PostgreSQL it runs with a larger `work_mem` (512 MB, for its transaction only) so that the per-customer
+    hash and the window's sort stay in memory.
     Raises ValueError when the scenario's tiers are not the live ones."""
     from loyalty.selectors import program_settings_get, tiers_list
 
@@ -334,20 +335,26 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
         WHERE e.kind = %s AND e.purchase_id IS NOT NULL AND e.created_at >= %s AND e.created_at < %s
         GROUP BY e.purchase_id
     ),
+    w0 AS (
+        SELECT p.id, p.customer_id, p.amount, p.redeemed_points, p.earned_points, p.balance_after,
+               SUM({_cents_int("p.qualifying_amount")}) {running} AS run_spend,
+               SUM(CASE WHEN p.qualifying_amount > 0 THEN 1 ELSE 0 END) {running} AS run_n
+        FROM {purchase_t} p
+        WHERE p.created_at >= %s AND p.created_at < %s
+    ),
     w AS (
         SELECT p.id, p.customer_id,
                {_cents_int("p.amount")} AS amount_c,
                {_cents_int("COALESCE(r.refunded, 0)")} AS refunded_c,
                p.redeemed_points AS red, p.earned_points AS earned,
                COALESCE(p.balance_after - p.earned_points + p.redeemed_points, p.redeemed_points) AS held,
-               COALESCE(b.spend0, 0) + COALESCE(SUM({_cents_int("p.qualifying_amount")}) {running}, 0) AS spend,
-               COALESCE(b.n0, 0) + COALESCE(SUM(CASE WHEN p.qualifying_amount > 0 THEN 1 ELSE 0 END) {running}, 0) AS n,
+               COALESCE(b.spend0, 0) + COALESCE(p.run_spend, 0) AS spend,
+               COALESCE(b.n0, 0) + COALESCE(p.run_n, 0) AS n,
                CAST(COALESCE(lo.lost_a, 0) AS BIGINT) AS lost_a, CAST(COALESCE(lo.lost_b, 0) AS BIGINT) AS lost_b
-        FROM {purchase_t} p
+        FROM w0 p
         LEFT JOIN base b ON b.customer_id = p.customer_id
         LEFT JOIN refunded r ON r.purchase_id = p.id
         LEFT JOIN lost lo ON lo.purchase_id = p.id
-        WHERE p.created_at >= %s AND p.created_at < %s
     )"""  # noqa: E501, S608
     params += [start, end, *dead_a_params, *dead_b_params, LedgerEntry.Kind.REDEEM.value, start, end, start, end]
 
@@ -416,7 +423,7 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
     params += [*member_a_params, *member_b_params, end]
     with transaction.atomic(), connection.cursor() as cursor:
         if pg:
-            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL work_mem = '512MB'")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return _comparison(rows, current=current, scenario=scenario, program=program, days=(first_day, last_day))
