@@ -295,6 +295,9 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
     tiers_from = tier_window_start(moment=end, window_days=program.tier_window_days)
 
     pg = connection.vendor == "postgresql"
+    # PostgreSQL pulls each step up into the next, copying its expressions into every place that uses them
+    # (the last step's would be evaluated dozens of times a row); OFFSET 0 keeps each step computed once.
+    fence = " OFFSET 0" if pg else ""
     spend_sum = (lambda e: f"SUM({e}) * 100") if pg else (lambda e: f"SUM({_cents_int(e)})")
     purchase_t, refund_t, customer_t = Purchase._meta.db_table, Refund._meta.db_table, Customer._meta.db_table
     entry_t, debit_t, lot_t = LedgerEntry._meta.db_table, LotDebit._meta.db_table, PointsLot._meta.db_table
@@ -354,7 +357,7 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
         FROM w0 p
         LEFT JOIN base b ON b.customer_id = p.customer_id
         LEFT JOIN refunded r ON r.purchase_id = p.id
-        LEFT JOIN lost lo ON lo.purchase_id = p.id
+        LEFT JOIN lost lo ON lo.purchase_id = p.id{fence}
     )"""  # noqa: E501, S608
     params += [start, end, *dead_a_params, *dead_b_params, LedgerEntry.Kind.REDEEM.value, start, end, start, end]
 
@@ -362,7 +365,7 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
     ord_b, ord_b_params = _tier_case(scenario, "spend", "n")
     t_sql = f"""
     t AS (
-        SELECT w.*, {ord_a} AS ord_a, {ord_b} AS ord_b FROM w WHERE amount_c > refunded_c
+        SELECT w.*, {ord_a} AS ord_a, {ord_b} AS ord_b FROM w WHERE amount_c > refunded_c{fence}
     )"""  # noqa: S608
     params += [*ord_a_params, *ord_b_params]
     cb_a, cb_a_p = _rate_case(current, "ord_a", "cashback_percent", current.base_cashback_percent)
@@ -377,7 +380,7 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
                amount_c / CAST(%s AS BIGINT) AS whole_pts,
                CASE WHEN red < amount_c * {cap_a} / (10000 * CAST(%s AS BIGINT)) THEN red
                     ELSE {_greatest("held", "red")} END AS wanted
-        FROM t
+        FROM t{fence}
     )"""  # noqa: S608
     # wanted: what the purchase would redeem if allowed; reaching today's cap means "as much as allowed".
     params += [*cb_a_p, *cb_b_p, *cap_a_p, pv_c, *cap_b_p, pv_c, pv_c, *cap_a_p, pv_c]
@@ -386,17 +389,17 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
         SELECT u.*,
                {_least("wanted", "cap_pts_a", "whole_pts")} AS red0_a,
                {_least("wanted", "cap_pts_b", "whole_pts")} AS red0_b
-        FROM u
+        FROM u{fence}
     ),
     x AS (
         SELECT v.*, {_greatest("red0_a - lost_a", "0")} AS red_a, {_greatest("red0_b - lost_b", "0")} AS red_b
-        FROM v
+        FROM v{fence}
     ),
     y AS (
         SELECT x.*,
                (amount_c - red_a * CAST(%s AS BIGINT)) * cb_a / (10000 * CAST(%s AS BIGINT)) AS earn_a,
                (amount_c - red_b * CAST(%s AS BIGINT)) * cb_b / (10000 * CAST(%s AS BIGINT)) AS earn_b
-        FROM x
+        FROM x{fence}
     )"""  # noqa: S608
     params += [pv_c, pv_c, pv_c, pv_c]
 
