@@ -3,7 +3,7 @@ lived in `loyalty` (only the URL names moved from `loyalty:` to `console:`)."""
 
 from django.urls import path
 
-from .views import analytics, analytics_settings, audit, customers, imports, segments, settings, tiers
+from .views import analytics, analytics_settings, audit, customers, imports, segments, settings, simulator, tiers
 
 app_name = "console"
 
@@ -25,6 +25,7 @@ urlpatterns = [
         segments.saved_segment_delete_view,
         name="saved_segment_delete",
     ),
+    path("analytics/simulator/", simulator.analytics_simulator, name="analytics_simulator"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/edit/", customers.customer_edit, name="customer_edit"),
