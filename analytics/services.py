@@ -12,9 +12,16 @@ from core.jobs import job_lock
 from customers.models import Customer
 from loyalty.models import Purchase, Refund
 from loyalty.rules import local_midnight
+from loyalty.selectors import program_settings_get
 
-from .models import RfmScore, RfmSnapshot
+from . import snapshots
+from .cohorts import cohort_retention
+from .economics import monthly_economics
+from .models import DashboardSnapshot, RfmScore, RfmSnapshot
 from .rfm_rules import RF_GRID
+from .selectors import period_kpis
+
+Kind = DashboardSnapshot.Kind
 
 RFM_WINDOW_DAYS = 365  # the analysis window's default (issue #13)
 RFM_CHUNK = 200_000  # customer ids per INSERT … SELECT (from the temporary table of R, F, M)
@@ -171,3 +178,41 @@ def rfm_snapshot(as_of: dt.date, *, window_days: int = RFM_WINDOW_DAYS, now: dt.
         snapshot.edges = {**edges, "monetary": [str(value) for value in edges["monetary"]]}
         snapshot.save(update_fields=["customers", "edges"])
     return snapshot
+
+
+def dashboard_snapshot(as_of: dt.date, *, now: dt.datetime | None = None) -> list[DashboardSnapshot]:
+    """Compute and store the dashboard snapshot of `as_of` (the daily run's date): figures up to the end
+    of the day before it, for the pages to answer from (analytics.snapshots).
+
+    Rows written: period_kpis of each period of analytics.snapshots.preset_periods(as_of) (the last 7, 30
+    and 90 days and the last whole month), monthly_economics and cohort_retention of the 12 months ending
+    the day before `as_of`. They are the results of the pages' own functions, so a snapshot gives exactly
+    the live figures of its periods (docs/analytics.md, "Nightly snapshots"). Idempotent per date: a
+    second run replaces the rows of the first, in one transaction (readers see the old rows or the new
+    ones). Snapshots more than analytics.snapshots.KEEP_DAYS days older than `as_of` are deleted. Guarded
+    against an overlapping run by an advisory lock (RuntimeError if another run holds it for longer than
+    LOCK_WAIT_SECONDS). Returns the rows written.
+    """
+    now = now or timezone.now()
+    last = as_of - dt.timedelta(days=1)
+    with job_lock("analytics.dashboard_snapshot", wait_seconds=LOCK_WAIT_SECONDS) as got_lock:
+        if not got_lock:  # a django-q2 task: it fails and is retried
+            raise RuntimeError(f"Dashboard snapshot {as_of.isoformat()}: another run held the lock for too long")
+        point_value = program_settings_get().point_value
+        # Reads first, outside the transaction, so that the write below stays short.
+        rows = [
+            (Kind.PERIOD, p.start, p.end, snapshots.kpis_encode(period_kpis(p.start, p.end), point_value))
+            for p in dict.fromkeys(snapshots.preset_periods(as_of).values())
+        ]
+        economics = monthly_economics(months=snapshots.ECONOMICS_MONTHS, today=last)
+        first = economics[0].month
+        rows.append((Kind.ECONOMICS, first, last, snapshots.economics_encode(economics, point_value)))
+        cohorts = cohort_retention(months=snapshots.COHORT_MONTHS, today=last)
+        rows.append((Kind.COHORTS, first, last, snapshots.cohorts_encode(cohorts, snapshots.COHORT_MONTHS)))
+        with transaction.atomic():
+            DashboardSnapshot.objects.filter(as_of=as_of).delete()
+            DashboardSnapshot.objects.filter(as_of__lt=as_of - dt.timedelta(days=snapshots.KEEP_DAYS)).delete()
+            return DashboardSnapshot.objects.bulk_create(
+                DashboardSnapshot(as_of=as_of, kind=kind, start=start, end=end, computed_at=now, data=data)
+                for kind, start, end, data in rows
+            )

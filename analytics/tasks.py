@@ -2,10 +2,16 @@
 
 import datetime as dt
 
-from .services import rfm_snapshot
+from .services import dashboard_snapshot, rfm_snapshot
 
 
 def rfm_snapshot_task(as_of: str) -> dict:
     """Queued by the daily job's event (analytics.subscribers): the RFM snapshot of `as_of` (ISO date)."""
     snapshot = rfm_snapshot(dt.date.fromisoformat(as_of))
     return {"date": snapshot.as_of.isoformat(), "customers": snapshot.customers}
+
+
+def dashboard_snapshot_task(as_of: str) -> dict:
+    """Queued by the daily job's event (analytics.subscribers): the dashboard snapshot of `as_of` (ISO date)."""
+    rows = dashboard_snapshot(dt.date.fromisoformat(as_of))
+    return {"date": as_of, "rows": len(rows)}

@@ -1,0 +1,140 @@
+"""The nightly dashboard snapshots (analytics.models.DashboardSnapshot): which periods they hold, how their
+figures are stored exactly, and the pages' reads — from a snapshot where one holds what is asked, live
+otherwise. The writes are analytics.services.dashboard_snapshot.
+
+A snapshot holds the result of the very functions the pages call live (analytics.selectors.period_kpis,
+analytics.economics.monthly_economics, analytics.cohorts.cohort_retention) for its periods, so a snapshot
+gives exactly the live figures of its period (docs/analytics.md, "Nightly snapshots"). Stored figures
+that depend on today's program settings (the point value: liability, cost) are used only while the point
+value is the one they were computed with; after a change of it the pages compute live.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from loyalty.selectors import program_settings_get
+
+from .cohorts import Cohort, CohortMonth, cohort_retention
+from .economics import MonthEconomics, monthly_economics
+from .models import DashboardSnapshot
+from .rules import Period
+from .selectors import period_kpis
+
+Kind = DashboardSnapshot.Kind
+PRESET_DAYS = (7, 30, 90)  # the dashboard's ready periods: the last 7 / 30 / 90 days ending yesterday
+ECONOMICS_MONTHS = 12  # the economics page's months (console.views.analytics)
+COHORT_MONTHS = 12  # the cohort page's cohorts
+KEEP_DAYS = 35  # snapshots older than this many days before the newest are pruned by the nightly job
+POINT_VALUE = "point_value"  # the key of the point value a snapshot's figures were computed with
+
+
+def preset_periods(as_of: dt.date) -> dict[str, Period]:
+    """The periods the snapshot of `as_of` holds, by key: "7d", "30d", "90d" (the N days ending the day
+    before `as_of`) and "month" (the last calendar month wholly before `as_of`)."""
+    last = as_of - dt.timedelta(days=1)
+    periods = {f"{n}d": Period(start=last - dt.timedelta(days=n - 1), end=last) for n in PRESET_DAYS}
+    month_end = as_of.replace(day=1) - dt.timedelta(days=1)
+    periods["month"] = Period(start=month_end.replace(day=1), end=month_end)
+    return periods
+
+
+def _encode(value: Any) -> Any:
+    """JSON for a figure structure: Decimal → {"$decimal": "1.23"} (exact), date → {"$date": "…"}."""
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, dict):
+        return {key: _encode(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(item) for item in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    """The inverse of _encode."""
+    if isinstance(value, dict):
+        if set(value) == {"$decimal"}:
+            return Decimal(value["$decimal"])
+        if set(value) == {"$date"}:
+            return dt.date.fromisoformat(value["$date"])
+        return {key: _decode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    return value
+
+
+def kpis_encode(kpis: dict, point_value: Decimal) -> dict:
+    """The stored form of a period_kpis result computed with `point_value`."""
+    return {"kpis": _encode(kpis), POINT_VALUE: str(point_value)}
+
+
+def economics_encode(rows: list[MonthEconomics], point_value: Decimal) -> dict:
+    """The stored form of a monthly_economics result computed with `point_value`."""
+    return {"months": [_encode(vars(row)) for row in rows], POINT_VALUE: str(point_value)}
+
+
+def cohorts_encode(cohorts: list[Cohort], months: int) -> dict:
+    """The stored form of a cohort_retention(months=`months`) result (no setting enters it)."""
+    return {
+        "months_asked": months,
+        "cohorts": [
+            {"month": _encode(c.month), "size": c.size, "months": [_encode(vars(m)) for m in c.months]} for c in cohorts
+        ],
+    }
+
+
+def _current(snapshot: DashboardSnapshot | None, point_value: Decimal) -> DashboardSnapshot | None:
+    """`snapshot` unless it was computed with another point value than today's (then its money is stale)."""
+    if snapshot is None:
+        return None
+    stored = snapshot.data.get(POINT_VALUE)
+    return snapshot if stored is None or Decimal(stored) == point_value else None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a page shows: `value` (the function's result) and where it came from: `snapshot` (then the
+    figures are as of the end of `snapshot.end`, computed at `snapshot.computed_at`) or None (live now)."""
+
+    value: Any
+    snapshot: DashboardSnapshot | None
+
+
+def _latest(kind: str, **period: dt.date) -> DashboardSnapshot | None:
+    return DashboardSnapshot.objects.filter(kind=kind, **period).order_by("-as_of").first()
+
+
+def period_kpis_answer(start: dt.date, end: dt.date) -> Answer:
+    """period_kpis(start, end) from the latest snapshot holding exactly that period, else live."""
+    snapshot = _current(_latest(Kind.PERIOD, start=start, end=end), program_settings_get().point_value)
+    if snapshot is not None:
+        return Answer(_decode(snapshot.data["kpis"]), snapshot)
+    return Answer(period_kpis(start, end), None)
+
+
+def economics_answer(*, months: int = ECONOMICS_MONTHS) -> Answer:
+    """The latest snapshot's monthly economics (its months end with the snapshot's last day), else live
+    (the months up to today). Live too when the snapshot holds another number of months."""
+    snapshot = _current(_latest(Kind.ECONOMICS), program_settings_get().point_value)
+    if snapshot is not None and len(snapshot.data["months"]) == months:
+        return Answer([MonthEconomics(**_decode(row)) for row in snapshot.data["months"]], snapshot)
+    return Answer(monthly_economics(months=months), None)
+
+
+def cohorts_answer(*, months: int = COHORT_MONTHS) -> Answer:
+    """The latest snapshot's cohorts (up to its last day), else live (up to today)."""
+    snapshot = _latest(Kind.COHORTS)
+    if snapshot is not None and snapshot.data.get("months_asked") == months:
+        cohorts = [
+            Cohort(
+                month=_decode(c["month"]),
+                size=c["size"],
+                months=[CohortMonth(**_decode(m)) for m in c["months"]],
+            )
+            for c in snapshot.data["cohorts"]
+        ]
+        return Answer(cohorts, snapshot)
+    return Answer(cohort_retention(months=months), None)
