@@ -236,3 +236,22 @@ def test_points_issued_counts_bonuses_and_added_points_only(program, customer_fa
     assert figures["avg_balance"] == D("30.00")  # one member
     assert figures["redemption_rate"] == D("0.0000")  # 0 / 35
     assert figures["buyers"] == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (MAR_1, MAR_31),
+        (dt.date(2026, 1, 29), dt.date(2026, 2, 28)),
+        (dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        (dt.date(2026, 3, 4), dt.date(2026, 3, 4)),  # the day B's purchase was refunded in full
+        (dt.date(2026, 3, 25), dt.date(2026, 3, 31)),
+        (dt.date(2026, 4, 1), dt.date(2026, 6, 30)),  # after the story: everyone asleep
+    ],
+)
+def test_the_one_pass_customer_figures_equal_the_subqueries(story, start, end):
+    """PostgreSQL counts members, buyers, returns and churn in one pass over the purchases; the ORM's
+    per-customer subqueries (the SQLite path) are the reference."""
+    from analytics.selectors import _customer_figures_sql, _customer_figures_subqueries
+
+    assert _customer_figures_sql(start, end) == _customer_figures_subqueries(start, end)
