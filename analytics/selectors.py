@@ -5,6 +5,7 @@ keys returned here are the names used there and printed by `manage.py analytics_
 """
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -333,17 +334,20 @@ CHANGE_KEYS = (
 )
 
 
-def period_kpis(start: dt.date, end: dt.date) -> dict[str, Any]:
+def period_kpis(
+    start: dt.date, end: dt.date, *, figures_of: Callable[[dt.date, dt.date], dict[str, Any]] = period_figures
+) -> dict[str, Any]:
     """The period's figures beside those of the previous period of equal length, and the relative change
     of the main ones: {"period": {"start", "end", "figures"}, "previous_period": {…}, "change": {key: rate}}.
 
     `start`..`end` are inclusive dates in the shop's time zone (analytics.rules.period_check validates them
-    for the command). Dates are ISO strings; see period_figures for units.
+    for the command). Dates are ISO strings; see period_figures for units. `figures_of` computes one
+    period's figures (period_figures; the nightly snapshot passes one that reuses figures it already has).
     """
     current = rules.Period(start=start, end=end)
     previous = rules.period_previous(current)
-    now_figures = period_figures(current.start, current.end)
-    before_figures = period_figures(previous.start, previous.end)
+    now_figures = figures_of(current.start, current.end)
+    before_figures = figures_of(previous.start, previous.end)
     return {
         "period": {"start": current.start.isoformat(), "end": current.end.isoformat(), "figures": now_figures},
         "previous_period": {

@@ -12,7 +12,6 @@ from core.jobs import job_lock
 from customers.models import Customer
 from loyalty.models import Purchase, Refund
 from loyalty.rules import local_midnight
-from loyalty.selectors import program_settings_get
 
 from . import snapshots
 from .cohorts import cohort_retention
@@ -194,19 +193,33 @@ def dashboard_snapshot(as_of: dt.date, *, now: dt.datetime | None = None) -> lis
     LOCK_WAIT_SECONDS). Returns the rows written.
     """
     now = now or timezone.now()
+    if as_of > timezone.localdate():
+        raise ValueError(f"Dashboard snapshot {as_of.isoformat()}: the date is in the future")
     last = as_of - dt.timedelta(days=1)
     with job_lock("analytics.dashboard_snapshot", wait_seconds=LOCK_WAIT_SECONDS) as got_lock:
         if not got_lock:  # a django-q2 task: it fails and is retried
             raise RuntimeError(f"Dashboard snapshot {as_of.isoformat()}: another run held the lock for too long")
-        point_value = program_settings_get().point_value
+        settings_now = snapshots.settings_now()
+        figures = snapshots.FiguresCache(settings_now)
         # Reads first, outside the transaction, so that the write below stays short.
         rows = [
-            (Kind.PERIOD, p.start, p.end, snapshots.kpis_encode(period_kpis(p.start, p.end), point_value))
+            (
+                Kind.PERIOD,
+                p.start,
+                p.end,
+                snapshots.kpis_encode(period_kpis(p.start, p.end, figures_of=figures), settings_now),
+            )
             for p in dict.fromkeys(snapshots.preset_periods(as_of).values())
         ]
-        economics = monthly_economics(months=snapshots.ECONOMICS_MONTHS, today=last)
+        month_figures: dict = {}
+
+        def month_figures_of(start: dt.date, end: dt.date) -> dict:
+            month_figures[(start, end)] = figures(start, end)
+            return month_figures[(start, end)]
+
+        economics = monthly_economics(months=snapshots.ECONOMICS_MONTHS, today=last, figures_of=month_figures_of)
         first = economics[0].month
-        rows.append((Kind.ECONOMICS, first, last, snapshots.economics_encode(economics, point_value)))
+        rows.append((Kind.ECONOMICS, first, last, snapshots.economics_encode(economics, month_figures, settings_now)))
         cohorts = cohort_retention(months=snapshots.COHORT_MONTHS, today=last)
         rows.append((Kind.COHORTS, first, last, snapshots.cohorts_encode(cohorts, snapshots.COHORT_MONTHS)))
         with transaction.atomic():

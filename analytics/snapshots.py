@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from loyalty.selectors import program_settings_get
+from loyalty.selectors import program_settings_get, tiers_list
 
 from .cohorts import Cohort, CohortMonth, cohort_retention
 from .economics import MonthEconomics, monthly_economics
 from .models import DashboardSnapshot
 from .rules import Period
-from .selectors import period_kpis
+from .selectors import period_figures, period_kpis
 
 Kind = DashboardSnapshot.Kind
 PRESET_DAYS = (7, 30, 90)  # the dashboard's ready periods: the last 7 / 30 / 90 days ending yesterday
@@ -28,6 +28,7 @@ ECONOMICS_MONTHS = 12  # the economics page's months (console.views.analytics)
 COHORT_MONTHS = 12  # the cohort page's cohorts
 KEEP_DAYS = 35  # snapshots older than this many days before the newest are pruned by the nightly job
 POINT_VALUE = "point_value"  # the key of the point value a snapshot's figures were computed with
+TIERS = "tiers"  # the key of the tiers they were computed with (the average check by tier depends on them)
 
 
 def preset_periods(as_of: dt.date) -> dict[str, Period]:
@@ -66,14 +67,28 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def kpis_encode(kpis: dict, point_value: Decimal) -> dict:
-    """The stored form of a period_kpis result computed with `point_value`."""
-    return {"kpis": _encode(kpis), POINT_VALUE: str(point_value)}
+def settings_now() -> dict:
+    """What stored figures depend on besides the data: the point value (money of the liability) and the
+    tiers (the average check by tier: codes, and which tier a customer without a change holds)."""
+    tiers = [[t.pk, t.code, str(t.threshold), t.min_purchases] for t in tiers_list()]
+    return {POINT_VALUE: str(program_settings_get().point_value), TIERS: tiers}
 
 
-def economics_encode(rows: list[MonthEconomics], point_value: Decimal) -> dict:
-    """The stored form of a monthly_economics result computed with `point_value`."""
-    return {"months": [_encode(vars(row)) for row in rows], POINT_VALUE: str(point_value)}
+def kpis_encode(kpis: dict, settings: dict) -> dict:
+    """The stored form of a period_kpis result computed under `settings` (settings_now())."""
+    return {"kpis": _encode(kpis), **settings}
+
+
+def economics_encode(rows: list[MonthEconomics], month_figures: dict, settings: dict) -> dict:
+    """The stored form of a monthly_economics result and of the figures of its months ({(start, end):
+    period_figures}), computed under `settings`."""
+    return {
+        "months": [_encode(vars(row)) for row in rows],
+        "month_figures": [
+            {"start": _encode(a), "end": _encode(b), "figures": _encode(f)} for (a, b), f in month_figures.items()
+        ],
+        **settings,
+    }
 
 
 def cohorts_encode(cohorts: list[Cohort], months: int) -> dict:
@@ -86,12 +101,13 @@ def cohorts_encode(cohorts: list[Cohort], months: int) -> dict:
     }
 
 
-def _current(snapshot: DashboardSnapshot | None, point_value: Decimal) -> DashboardSnapshot | None:
-    """`snapshot` unless it was computed with another point value than today's (then its money is stale)."""
+def _current(snapshot: DashboardSnapshot | None, settings: dict) -> DashboardSnapshot | None:
+    """`snapshot` unless it was computed with another point value or other tiers than today's (settings_now()):
+    then its money or its average check by tier would not be what live computation gives now."""
     if snapshot is None:
         return None
-    stored = snapshot.data.get(POINT_VALUE)
-    return snapshot if stored is None or Decimal(stored) == point_value else None
+    same = all(snapshot.data.get(key) == value for key, value in settings.items())
+    return snapshot if same else None
 
 
 @dataclass(frozen=True)
@@ -109,7 +125,7 @@ def _latest(kind: str, **period: dt.date) -> DashboardSnapshot | None:
 
 def period_kpis_answer(start: dt.date, end: dt.date) -> Answer:
     """period_kpis(start, end) from the latest snapshot holding exactly that period, else live."""
-    snapshot = _current(_latest(Kind.PERIOD, start=start, end=end), program_settings_get().point_value)
+    snapshot = _current(_latest(Kind.PERIOD, start=start, end=end), settings_now())
     if snapshot is not None:
         return Answer(_decode(snapshot.data["kpis"]), snapshot)
     return Answer(period_kpis(start, end), None)
@@ -118,7 +134,7 @@ def period_kpis_answer(start: dt.date, end: dt.date) -> Answer:
 def economics_answer(*, months: int = ECONOMICS_MONTHS) -> Answer:
     """The latest snapshot's monthly economics (its months end with the snapshot's last day), else live
     (the months up to today). Live too when the snapshot holds another number of months."""
-    snapshot = _current(_latest(Kind.ECONOMICS), program_settings_get().point_value)
+    snapshot = _current(_latest(Kind.ECONOMICS), settings_now())
     if snapshot is not None and len(snapshot.data["months"]) == months:
         return Answer([MonthEconomics(**_decode(row)) for row in snapshot.data["months"]], snapshot)
     return Answer(monthly_economics(months=months), None)
@@ -138,3 +154,37 @@ def cohorts_answer(*, months: int = COHORT_MONTHS) -> Answer:
         ]
         return Answer(cohorts, snapshot)
     return Answer(cohort_retention(months=months), None)
+
+
+class FiguresCache:
+    """period_figures by period for one nightly run: each period computed once, and periods that earlier
+    snapshots already hold reused. A period's figures do not change once it has ended (docs/analytics.md:
+    only rows recorded before its end count), except through the point value and the tiers, so only
+    snapshots computed under the same settings are reused. Callable like period_figures(start, end)."""
+
+    def __init__(self, settings: dict) -> None:
+        self.known: dict[tuple[dt.date, dt.date], dict] = {}
+        self.computed: list[tuple[dt.date, dt.date]] = []
+        self.reused = 0
+        for row in DashboardSnapshot.objects.filter(kind__in=[Kind.PERIOD, Kind.ECONOMICS]).order_by("as_of"):
+            if _current(row, settings) is None:
+                continue
+            if row.kind == Kind.PERIOD:
+                kpis = row.data["kpis"]
+                stored = [kpis["period"], kpis["previous_period"]]
+                pairs = [
+                    (dt.date.fromisoformat(p["start"]), dt.date.fromisoformat(p["end"]), p["figures"]) for p in stored
+                ]
+            else:
+                pairs = [(_decode(m["start"]), _decode(m["end"]), m["figures"]) for m in row.data["month_figures"]]
+            for start, end, figures in pairs:
+                self.known[(start, end)] = _decode(figures)
+
+    def __call__(self, start: dt.date, end: dt.date) -> dict[str, Any]:
+        key = (start, end)
+        if key in self.known:
+            self.reused += 1
+        else:
+            self.known[key] = period_figures(start, end)
+            self.computed.append(key)
+        return self.known[key]

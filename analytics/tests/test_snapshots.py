@@ -119,3 +119,40 @@ def test_the_daily_job_writes_the_dashboard_snapshot(story, django_capture_on_co
     rows = DashboardSnapshot.objects.filter(as_of=APR_1)
     assert rows.count() == 6
     assert snapshots.period_kpis_answer(MAR_1, MAR_31).value == period_kpis(MAR_1, MAR_31)
+
+
+def test_the_next_night_reuses_the_periods_that_have_ended(story, monkeypatch):
+    """The snapshot of April 2 computes the periods ending April 1 and takes March and every earlier whole
+    month from the snapshot of April 1 (their figures cannot change any more); its answers are still live's."""
+    computed = []
+    real = snapshots.period_figures
+
+    def counting(start, end):
+        computed.append((start, end))
+        return real(start, end)
+
+    monkeypatch.setattr(snapshots, "period_figures", counting)
+    dashboard_snapshot(APR_1, now=at(APR_1, 0, 20))
+    assert len(computed) == 4 * 2 + 12  # presets and their previous periods (March's shared), Apr 2025 – Mar 2026
+    computed.clear()
+    apr_2 = day(4, 2)
+    dashboard_snapshot(apr_2, now=at(apr_2, 0, 20))
+    assert sorted(computed) == sorted(
+        [
+            (day(3, 26), day(4, 1)), (day(3, 19), day(3, 25)),  # 7 days and the 7 before
+            (day(3, 3), day(4, 1)), (day(2, 1), day(3, 2)),  # 30 days
+            (dt.date(2026, 1, 2), day(4, 1)), (dt.date(2025, 10, 4), dt.date(2026, 1, 1)),  # 90 days
+            (day(4, 1), day(4, 1)),  # April so far, for the economics
+        ]
+    )  # fmt: skip
+    monkeypatch.undo()
+    for period in snapshots.preset_periods(apr_2).values():
+        answer = snapshots.period_kpis_answer(period.start, period.end)
+        assert answer.snapshot.as_of == apr_2 and answer.value == period_kpis(period.start, period.end)
+    assert snapshots.economics_answer().value == monthly_economics(months=12, today=day(4, 1))
+
+
+def test_a_snapshot_of_a_future_date_is_refused(program):
+    with pytest.raises(ValueError, match="in the future"):
+        dashboard_snapshot(dt.date.today() + dt.timedelta(days=2))
+    assert not DashboardSnapshot.objects.exists()
