@@ -255,3 +255,21 @@ def test_the_one_pass_customer_figures_equal_the_subqueries(story, start, end):
     from analytics.selectors import _customer_figures_sql, _customer_figures_subqueries
 
     assert _customer_figures_sql(start, end) == _customer_figures_subqueries(start, end)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (MAR_1, MAR_31),
+        (dt.date(2026, 1, 29), dt.date(2026, 2, 28)),
+        (dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        (dt.date(2026, 3, 3), dt.date(2026, 3, 4)),  # B's purchase, refunded in full the next day
+        (dt.date(2026, 4, 1), dt.date(2026, 6, 30)),  # no purchase
+    ],
+)
+def test_the_one_pass_purchase_figures_equal_the_subqueries(story, start, end):
+    """PostgreSQL's one query for purchases, revenue and the average checks (first / repeat, by the tier held
+    at the purchase) against the ORM's per-purchase subqueries (the SQLite path)."""
+    from analytics.selectors import _purchase_figures_sql, _purchase_figures_subqueries
+
+    assert _purchase_figures_sql(start, end) == _purchase_figures_subqueries(start, end)
