@@ -77,17 +77,9 @@ def _last_purchase_at(moment: dt.datetime, *, before: dt.datetime | None = None)
     return Subquery(ordered.order_by("-created_at", "-id").values("created_at")[:1])
 
 
-def _customer_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
-    """Members, buyers, return and churn figures: one aggregate over customers. On PostgreSQL one pass over
-    the purchases (_customer_figures_sql); elsewhere (SQLite, the demo) per-customer subqueries."""
-    if connection.vendor == "postgresql":
-        return _customer_figures_sql(start, end)
-    return _customer_figures_subqueries(start, end)
-
-
 def _customer_figures_subqueries(start: dt.date, end: dt.date) -> dict[str, Any]:
-    """_customer_figures with the ORM: per-customer subqueries (any database; the reference the SQL version
-    is tested against)."""
+    """Members, buyers, return and churn figures with the ORM: one aggregate over customers with six
+    subqueries each (any database: SQLite, the demo; the reference _people_and_sales_sql is tested against)."""
     since, until = local_midnight(start), local_midnight(end + dt.timedelta(days=1))
     counted = purchases_counted(until)
     in_period = counted.filter(customer=OuterRef("pk"), created_at__gte=since)
@@ -127,18 +119,30 @@ def _customer_figures_subqueries(start: dt.date, end: dt.date) -> dict[str, Any]
     return customers.aggregate(**aggregates)
 
 
-def _customer_figures_sql(start: dt.date, end: dt.date) -> dict[str, Any]:
-    """_customer_figures in one pass over the purchases before the period's end (PostgreSQL): the counted
-    purchases (net of refunds recorded before the end, above zero) numbered per customer by time then id give
-    each customer's first, second and last moments; one aggregate over the customers then counts them, with
-    the same keys and the same definitions (docs/analytics.md) as the per-customer subqueries, which take
-    one index probe per customer and subquery and so grow with the number of customers times six."""
+def _people_and_sales_sql(start: dt.date, end: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
+    """_customer_figures and _purchase_figures of a period in one statement over the purchases before its end
+    (PostgreSQL). The counted purchases (net of refunds recorded before the end, above zero) are numbered per
+    customer by time then id, once, and read twice:
+
+    - per customer, their first, second and last moments, then one aggregate over the customers counts
+      members, buyers, returns and churn (instead of six subqueries per customer);
+    - the period's purchases, number 1 being the customer's first, joined to the tier change in force at
+      each (the latest before it: the change whose next one, by time then id, is not before the purchase),
+      grouped by tier (instead of two subqueries per purchase).
+
+    Same keys and definitions (docs/analytics.md) as _customer_figures_subqueries and
+    _purchase_figures_subqueries, the reference on every database (tested equal in test_selectors)."""
     since, until = local_midnight(start), local_midnight(end + dt.timedelta(days=1))
     active_since = local_midnight(end + dt.timedelta(days=1 - ACTIVE_DAYS))
+    tiers = tiers_list()
+    entry = entry_tier(tiers)
     purchase_t, refund_t, customer_t = Purchase._meta.db_table, Refund._meta.db_table, Customer._meta.db_table
+    change_t = TierChange._meta.db_table
     first_in_period = "x.first_at >= %(since)s AND x.first_at < %(until)s"
     second_in_period = "x.second_at >= %(since)s AND x.second_at < %(until)s"
-    params: dict[str, Any] = {"since": since, "until": until, "active_since": active_since}
+    params: dict[str, Any] = {
+        "since": since, "until": until, "active_since": active_since, "entry": entry.pk if entry else None,
+    }  # fmt: skip
     columns = [
         "COUNT(*) AS members",
         "COUNT(*) FILTER (WHERE c.created_at >= %(since)s) AS new_members",
@@ -162,11 +166,16 @@ def _customer_figures_sql(start: dt.date, end: dt.date) -> dict[str, Any]:
         columns.append(
             f"COUNT(*) FILTER (WHERE x.bought_in_period AND x.last_before_period_at < %(woke_{n})s) AS woke_up_{n}"
         )
+    # The sales by tier as text, so that the sums come back as exact decimals.
+    columns.append(
+        "(SELECT string_agg(concat_ws(' ', COALESCE(tier_id::text, '-'), n, total, first_n, COALESCE(first_total, 0)),"
+        " ',') FROM sales) AS sales"
+    )
     sql = f"""
     WITH refunded AS (
         SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id
-    ), counted AS (
-        SELECT p.customer_id, p.created_at,
+    ), counted AS MATERIALIZED (
+        SELECT p.customer_id, p.created_at, p.amount - COALESCE(r.amount, 0) AS net,
                ROW_NUMBER() OVER (PARTITION BY p.customer_id ORDER BY p.created_at, p.id) AS n
         FROM {purchase_t} p LEFT JOIN refunded r ON r.purchase_id = p.id
         WHERE p.created_at < %(until)s AND p.amount - COALESCE(r.amount, 0) > 0
@@ -179,6 +188,19 @@ def _customer_figures_sql(start: dt.date, end: dt.date) -> dict[str, Any]:
                BOOL_OR(created_at >= %(since)s) AS bought_in_period,
                BOOL_OR(created_at >= %(active_since)s) AS bought_recently
         FROM counted GROUP BY customer_id
+    ), changes AS (
+        SELECT customer_id, to_tier_id, created_at,
+               LEAD(created_at) OVER (PARTITION BY customer_id ORDER BY created_at, id) AS next_at
+        FROM {change_t}
+    ), sales AS (
+        SELECT CASE WHEN ch.customer_id IS NULL THEN CAST(%(entry)s AS BIGINT) ELSE ch.to_tier_id END AS tier_id,
+               COUNT(*) AS n, SUM(p.net) AS total,
+               COUNT(*) FILTER (WHERE p.n = 1) AS first_n, SUM(p.net) FILTER (WHERE p.n = 1) AS first_total
+        FROM counted p
+        LEFT JOIN changes ch ON ch.customer_id = p.customer_id AND ch.created_at < p.created_at
+                            AND (ch.next_at IS NULL OR p.created_at <= ch.next_at)
+        WHERE p.created_at >= %(since)s
+        GROUP BY 1
     )
     SELECT {", ".join(columns)}
     FROM {customer_t} c LEFT JOIN x ON x.customer_id = c.id
@@ -187,7 +209,22 @@ def _customer_figures_sql(start: dt.date, end: dt.date) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
-        return dict(zip(names, cursor.fetchone(), strict=True))
+        people = dict(zip(names, cursor.fetchone(), strict=True))
+    sales_text = people.pop("sales") or ""
+    rows = []
+    for text in filter(None, sales_text.split(",")):
+        tier, n, total, first_n, first_total = text.split(" ")
+        rows.append((None if tier == "-" else int(tier), int(n), Decimal(total), int(first_n), Decimal(first_total)))
+    codes = {t.pk: t.code for t in tiers}
+    first_n = sum(row[3] for row in rows)
+    sales = {
+        "purchases": sum(row[1] for row in rows),
+        "revenue": sum((row[2] for row in rows), Decimal(0)) if rows else None,
+        "first_purchases": first_n,
+        "first_revenue": sum((row[4] for row in rows), Decimal(0)) if first_n else None,
+        "by_tier": {codes.get(row[0], NO_TIER): rules.average(row[2], row[1]) for row in rows},
+    }
+    return people, sales
 
 
 def _tier_at_purchase(default_tier_id: int | None) -> Case:
@@ -203,60 +240,9 @@ def _tier_at_purchase(default_tier_id: int | None) -> Case:
     )
 
 
-def _purchase_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
-    """Purchases in the period and their average checks (overall, first / repeat, by tier). On PostgreSQL
-    one pass (_purchase_figures_sql); elsewhere (SQLite, the demo) two queries with per-purchase subqueries."""
-    if connection.vendor == "postgresql":
-        return _purchase_figures_sql(start, end)
-    return _purchase_figures_subqueries(start, end)
-
-
-def _purchase_figures_sql(start: dt.date, end: dt.date) -> dict[str, Any]:
-    """_purchase_figures in one query (PostgreSQL): the counted purchases before the period's end numbered
-    per customer by time then id (number 1 is the customer's first), those of the period joined to the tier
-    change in force at each (the latest before the purchase: the one whose next change, by time then id,
-    is not before it), grouped by tier. Same keys and definitions as _purchase_figures_subqueries."""
-    since, until = local_midnight(start), local_midnight(end + dt.timedelta(days=1))
-    tiers = tiers_list()
-    entry = entry_tier(tiers)
-    purchase_t, refund_t, change_t = Purchase._meta.db_table, Refund._meta.db_table, TierChange._meta.db_table
-    sql = f"""
-    WITH refunded AS (
-        SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id
-    ), counted AS (
-        SELECT p.customer_id, p.created_at, p.amount - COALESCE(r.amount, 0) AS net,
-               ROW_NUMBER() OVER (PARTITION BY p.customer_id ORDER BY p.created_at, p.id) AS n
-        FROM {purchase_t} p LEFT JOIN refunded r ON r.purchase_id = p.id
-        WHERE p.created_at < %(until)s AND p.amount - COALESCE(r.amount, 0) > 0
-    ), changes AS (
-        SELECT customer_id, to_tier_id, created_at,
-               LEAD(created_at) OVER (PARTITION BY customer_id ORDER BY created_at, id) AS next_at
-        FROM {change_t}
-    )
-    SELECT CASE WHEN ch.customer_id IS NULL THEN CAST(%(entry)s AS BIGINT) ELSE ch.to_tier_id END AS tier_id,
-           COUNT(*), SUM(p.net), COUNT(*) FILTER (WHERE p.n = 1), SUM(p.net) FILTER (WHERE p.n = 1)
-    FROM counted p
-    LEFT JOIN changes ch ON ch.customer_id = p.customer_id AND ch.created_at < p.created_at
-                        AND (ch.next_at IS NULL OR p.created_at <= ch.next_at)
-    WHERE p.created_at >= %(since)s
-    GROUP BY 1
-    """  # noqa: S608 - table names from model metadata; every value is a parameter
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"since": since, "until": until, "entry": entry.pk if entry else None})
-        rows = cursor.fetchall()
-    codes = {t.pk: t.code for t in tiers}
-    firsts = [row[4] for row in rows if row[4] is not None]
-    return {
-        "purchases": sum(row[1] for row in rows),
-        "revenue": sum((row[2] for row in rows), Decimal(0)) if rows else None,
-        "first_purchases": sum(row[3] for row in rows),
-        "first_revenue": sum(firsts, Decimal(0)) if firsts else None,
-        "by_tier": {codes.get(row[0], NO_TIER): rules.average(row[2], row[1]) for row in rows},
-    }
-
-
 def _purchase_figures_subqueries(start: dt.date, end: dt.date) -> dict[str, Any]:
-    """_purchase_figures with the ORM (any database; the reference the SQL version is tested against)."""
+    """Purchases in the period and their average checks (overall, first / repeat, by tier) with the ORM: two
+    queries with subqueries per purchase (any database; the reference _people_and_sales_sql is tested against)."""
     since, until = local_midnight(start), local_midnight(end + dt.timedelta(days=1))
     counted = purchases_counted(until)
     earlier = counted.filter(customer=OuterRef("customer_id")).filter(
@@ -319,8 +305,10 @@ def period_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
     Figures "as of the end" use that last moment. Money: Decimal (0.01) in the program's currency; points:
     int; rates and shares: Decimal fractions (0.0001); None where a denominator is zero.
     """
-    people = _customer_figures(start, end)
-    sales = _purchase_figures(start, end)
+    if connection.vendor == "postgresql":
+        people, sales = _people_and_sales_sql(start, end)
+    else:
+        people, sales = _customer_figures_subqueries(start, end), _purchase_figures_subqueries(start, end)
     points = _points_figures(start, end)
     point_value = program_settings_get().point_value
     repeat_purchases = sales["purchases"] - sales["first_purchases"]
