@@ -298,18 +298,22 @@ def _points_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
     }
 
 
-def period_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
+def period_figures(
+    start: dt.date, end: dt.date, *, points_of: Callable[[dt.date, dt.date], dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Every figure of docs/analytics.md for one period: inclusive local dates `start`..`end` in the shop's
     time zone (settings.TIME_ZONE), i.e. moments in [local midnight of start, local midnight after end).
 
     Figures "as of the end" use that last moment. Money: Decimal (0.01) in the program's currency; points:
-    int; rates and shares: Decimal fractions (0.0001); None where a denominator is zero.
+    int; rates and shares: Decimal fractions (0.0001); None where a denominator is zero. `points_of` gives
+    the ledger and lot sums instead of _points_figures (the nightly snapshot's analytics.points_days, which
+    reads them once for all its periods).
     """
     if connection.vendor == "postgresql":
         people, sales = _people_and_sales_sql(start, end)
     else:
         people, sales = _customer_figures_subqueries(start, end), _purchase_figures_subqueries(start, end)
-    points = _points_figures(start, end)
+    points = (points_of or _points_figures)(start, end)
     point_value = program_settings_get().point_value
     repeat_purchases = sales["purchases"] - sales["first_purchases"]
     repeat_revenue = (sales["revenue"] or 0) - (sales["first_revenue"] or 0)

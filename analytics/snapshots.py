@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
+
 from loyalty.selectors import program_settings_get, tiers_list
 
 from .cohorts import Cohort, CohortMonth, cohort_retention
 from .economics import MonthEconomics, monthly_economics
 from .models import DashboardSnapshot
+from .points_days import PointsDays
 from .rules import Period
 from .selectors import period_figures, period_kpis
 
@@ -166,6 +169,7 @@ class FiguresCache:
         self.known: dict[tuple[dt.date, dt.date], dict] = {}
         self.computed: list[tuple[dt.date, dt.date]] = []
         self.reused = 0
+        self._points_days: PointsDays | None = None
         for row in DashboardSnapshot.objects.filter(kind__in=[Kind.PERIOD, Kind.ECONOMICS]).order_by("as_of"):
             if _current(row, settings) is None:
                 continue
@@ -185,6 +189,14 @@ class FiguresCache:
         if key in self.known:
             self.reused += 1
         else:
-            self.known[key] = period_figures(start, end)
+            self.known[key] = period_figures(start, end, points_of=self._points_of())
             self.computed.append(key)
         return self.known[key]
+
+    def _points_of(self):
+        """On PostgreSQL the ledger and the lots read once for every period (analytics.points_days)."""
+        if connection.vendor != "postgresql":
+            return None
+        if self._points_days is None:
+            self._points_days = PointsDays()
+        return self._points_days.figures

@@ -273,3 +273,20 @@ def test_the_one_pass_purchase_figures_equal_the_subqueries(story, start, end):
     from analytics.selectors import _people_and_sales_sql, _purchase_figures_subqueries
 
     assert _people_and_sales_sql(start, end)[1] == _purchase_figures_subqueries(start, end)
+
+
+def test_the_points_of_many_periods_from_one_pass_equal_each_periods_own(story):
+    """analytics.points_days (the nightly snapshot's: the ledger and the lots read once, by local day) gives
+    _points_figures for every period: the story's lots burn at midnight, one is pending at E (D's Mar 31
+    purchase), A redeemed once (Mar 20)."""
+    from analytics.points_days import PointsDays
+    from analytics.selectors import _points_figures
+
+    days = PointsDays()
+    ends = [dt.date(2026, 1, 6), dt.date(2026, 2, 5), dt.date(2026, 2, 6), dt.date(2026, 2, 8), dt.date(2026, 3, 11)]
+    ends += [dt.date(2026, 3, 12), dt.date(2026, 3, 19), dt.date(2026, 3, 20), MAR_31, dt.date(2026, 4, 1)]
+    for end in ends:
+        for start in (dt.date(2025, 12, 1), dt.date(2026, 2, 6), end):
+            if start <= end:
+                assert days.figures(start, end) == _points_figures(start, end), (start, end)
+    assert days.figures(MAR_1, MAR_31)["pending"] == 20 and days.figures(MAR_1, MAR_31)["redeemers"] == 1

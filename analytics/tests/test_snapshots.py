@@ -127,9 +127,9 @@ def test_the_next_night_reuses_the_periods_that_have_ended(story, monkeypatch):
     computed = []
     real = snapshots.period_figures
 
-    def counting(start, end):
+    def counting(start, end, **kwargs):
         computed.append((start, end))
-        return real(start, end)
+        return real(start, end, **kwargs)
 
     monkeypatch.setattr(snapshots, "period_figures", counting)
     dashboard_snapshot(APR_1, now=at(APR_1, 0, 20))
