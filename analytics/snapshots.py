@@ -29,7 +29,10 @@ Kind = DashboardSnapshot.Kind
 PRESET_DAYS = (7, 30, 90)  # the dashboard's ready periods: the last 7 / 30 / 90 days ending yesterday
 ECONOMICS_MONTHS = 12  # the economics page's months (console.views.analytics)
 COHORT_MONTHS = 12  # the cohort page's cohorts
-KEEP_DAYS = 35  # snapshots older than this many days before the newest are pruned by the nightly job
+# Snapshots older than this many days before the newest are pruned by the nightly job. Long enough that the
+# previous period of each rolling preset (the 90 days before the last 90) is still held by the snapshot that
+# had it as its own period, and is reused instead of computed again.
+KEEP_DAYS = 100
 POINT_VALUE = "point_value"  # the key of the point value a snapshot's figures were computed with
 TIERS = "tiers"  # the key of the tiers they were computed with (the average check by tier depends on them)
 

@@ -85,11 +85,25 @@ def test_running_a_date_again_replaces_its_rows(story):
 
 
 def test_old_snapshots_are_pruned(story):
-    dashboard_snapshot(APR_1 - dt.timedelta(days=36), now=at(APR_1, 0, 20))
-    dashboard_snapshot(APR_1 - dt.timedelta(days=35), now=at(APR_1, 0, 20))
+    assert snapshots.KEEP_DAYS == 100
+    dashboard_snapshot(APR_1 - dt.timedelta(days=101), now=at(APR_1, 0, 20))
+    dashboard_snapshot(APR_1 - dt.timedelta(days=100), now=at(APR_1, 0, 20))
     dashboard_snapshot(APR_1, now=at(APR_1, 0, 20))
     dates = sorted(set(DashboardSnapshot.objects.values_list("as_of", flat=True)))
-    assert dates == [APR_1 - dt.timedelta(days=35), APR_1]
+    assert dates == [APR_1 - dt.timedelta(days=100), APR_1]
+
+
+def test_a_previous_period_is_taken_from_the_snapshot_that_had_it_as_its_own(story, monkeypatch):
+    """The 30 days before the last 30 of April 1 (Jan 31 – Mar 1) were the last 30 days of March 2's snapshot."""
+    dashboard_snapshot(day(3, 2), now=at(day(3, 2), 0, 20))
+    assert snapshots.preset_periods(day(3, 2))["30d"] == Period(dt.date(2026, 1, 31), MAR_1)
+    computed = []
+    real = snapshots.period_figures
+    monkeypatch.setattr(snapshots, "period_figures", lambda s, e, **kw: computed.append((s, e)) or real(s, e, **kw))
+    dashboard_snapshot(APR_1, now=at(APR_1, 0, 20))
+    assert (day(3, 2), MAR_31) in computed and (dt.date(2026, 1, 31), MAR_1) not in computed
+    monkeypatch.undo()
+    assert snapshots.period_kpis_answer(day(3, 2), MAR_31).value == period_kpis(day(3, 2), MAR_31)
 
 
 def test_a_period_no_snapshot_holds_is_computed_live(story):
