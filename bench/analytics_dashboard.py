@@ -2,7 +2,7 @@
 purchases (issue #13).
 
     .venv/bin/python bench/analytics_dashboard.py [--customers 1000000] [--purchases 10000000] [--reload]
-                                                  [--live-timeout 300] [--skip-live]
+                                                  [--live-timeout 300] [--skip-live] [--rfm-fk-ab]
 
 Own database `boomerang_bench_dash` (override with BENCH_DATABASE_URL). The data is bulk-loaded with
 set-based INSERT … SELECT (not the services: this measures the reads, not the load) and stays for the next
@@ -242,7 +242,7 @@ def _page(client, url: str, needle: str):
     return get
 
 
-def measure(*, live_timeout: int, skip_live: bool) -> None:
+def measure(*, live_timeout: int, skip_live: bool, rfm_fk_ab: bool) -> None:
     """Time the pages' data and the pages live, the nightly work, and the pages from the snapshots."""
     from django.conf import settings
     from django.contrib.auth.models import Group, User
@@ -297,6 +297,25 @@ def measure(*, live_timeout: int, skip_live: bool) -> None:
     nightly = time.perf_counter() - t
     RESULTS.append(("nightly: total (RFM + dashboard)", f"{nightly:.2f}"))
     print(f"nightly total: {nightly:.2f} s (dashboard part {time.perf_counter() - t2:.2f} s)", flush=True)
+    if rfm_fk_ab:
+        # The same snapshot again with the foreign keys' constraints that rfm scores had until migration
+        # analytics 0002 (checked at commit), then without them again: what dropping them saves.
+        from django.db import connection
+
+        fks = (
+            "ALTER TABLE analytics_rfmscore ADD CONSTRAINT bench_fk_snapshot FOREIGN KEY (snapshot_id) "
+            "REFERENCES analytics_rfmsnapshot (id) DEFERRABLE INITIALLY DEFERRED NOT VALID",
+            "ALTER TABLE analytics_rfmscore ADD CONSTRAINT bench_fk_customer FOREIGN KEY (customer_id) "
+            "REFERENCES customers_customer (id) DEFERRABLE INITIALLY DEFERRED NOT VALID",
+        )
+        with connection.cursor() as cur:
+            for sql in fks:
+                cur.execute(sql)
+        _timed(f"RFM snapshot {today} again, with the foreign-key constraints", lambda: rfm_snapshot(today))
+        with connection.cursor() as cur:
+            cur.execute("ALTER TABLE analytics_rfmscore DROP CONSTRAINT bench_fk_snapshot")
+            cur.execute("ALTER TABLE analytics_rfmscore DROP CONSTRAINT bench_fk_customer")
+        _timed(f"RFM snapshot {today} again, without them", lambda: rfm_snapshot(today))
     print("from the snapshots:", flush=True)
     latest = rfm_snapshot_latest()
     _timed("RFM grid", lambda: rfm_grid(latest))
@@ -315,6 +334,9 @@ def main() -> None:
     parser.add_argument("--load-only", action="store_true")
     parser.add_argument("--live-timeout", type=int, default=300, help="seconds per live step")
     parser.add_argument("--skip-live", action="store_true", help="time only the nightly work and the snapshot pages")
+    parser.add_argument(
+        "--rfm-fk-ab", action="store_true", help="time the RFM snapshot with and without FK constraints"
+    )
     args = parser.parse_args()
 
     ensure_database(os.environ["DATABASE_URL"])
@@ -337,7 +359,7 @@ def main() -> None:
     if args.load_only:
         return
     print("uptime:", os.popen("uptime").read().strip(), flush=True)
-    measure(live_timeout=args.live_timeout, skip_live=args.skip_live)
+    measure(live_timeout=args.live_timeout, skip_live=args.skip_live, rfm_fk_ab=args.rfm_fk_ab)
     print("uptime:", os.popen("uptime").read().strip(), flush=True)
     print("\n| step | seconds |\n| --- | --- |")
     for label, seconds in RESULTS:
