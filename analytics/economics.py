@@ -38,7 +38,7 @@ class MonthEconomics:
     cost_per_returning: Decimal | None
 
 
-def _months(count: int, today: dt.date) -> list[tuple[dt.date, dt.date]]:
+def month_spans(count: int, today: dt.date) -> list[tuple[dt.date, dt.date]]:
     """(first day, last day) of the `count` months ending with today's month, oldest first; the current
     month ends today."""
     spans = []
@@ -65,7 +65,7 @@ def monthly_economics(
     months = max(1, min(months, 36))
     today = today or timezone.localdate()
     point_value = program_settings_get().point_value
-    spans = _months(months + 1, today)
+    spans = month_spans(months + 1, today)
     rows = []
     previous_liability = None
     for first, last in spans:

@@ -120,57 +120,82 @@ def _customer_figures_subqueries(start: dt.date, end: dt.date) -> dict[str, Any]
 
 
 def _people_and_sales_sql(start: dt.date, end: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
-    """_customer_figures and _purchase_figures of a period in one statement over the purchases before its end
-    (PostgreSQL). The counted purchases (net of refunds recorded before the end, above zero) are numbered per
-    customer by time then id, once, and read twice:
+    """_customer_figures_subqueries and _purchase_figures_subqueries of one period in one statement
+    (PostgreSQL): people_and_sales_many(end, [start])."""
+    return people_and_sales_many(end, [start])[start]
 
-    - per customer, their first, second and last moments, then one aggregate over the customers counts
-      members, buyers, returns and churn (instead of six subqueries per customer);
-    - the period's purchases, number 1 being the customer's first, joined to the tier change in force at
+
+def people_and_sales_many(end: dt.date, starts: list[dt.date]) -> dict[dt.date, tuple[dict[str, Any], dict[str, Any]]]:
+    """The customer and the purchase figures of every period `start`..`end` for `starts` (periods that end
+    on the same day), in one statement over the purchases before that end (PostgreSQL). The counted
+    purchases (net of refunds recorded before the end, above zero) are numbered per customer by time then
+    id, once, and read twice:
+
+    - per customer, their first, second and last moments (and, per period, the last before it and whether
+      they bought in it), then one aggregate over the customers counts members, buyers, returns and churn
+      (instead of six subqueries per customer and period);
+    - the periods' purchases, number 1 being the customer's first, joined to the tier change in force at
       each (the latest before it: the change whose next one, by time then id, is not before the purchase),
       grouped by tier (instead of two subqueries per purchase).
 
-    Same keys and definitions (docs/analytics.md) as _customer_figures_subqueries and
-    _purchase_figures_subqueries, the reference on every database (tested equal in test_selectors)."""
-    since, until = local_midnight(start), local_midnight(end + dt.timedelta(days=1))
+    Returns {start: (people, sales)} with the keys and definitions (docs/analytics.md) of
+    _customer_figures_subqueries and _purchase_figures_subqueries, the reference on every database (tested
+    equal in test_selectors)."""
+    starts = list(dict.fromkeys(starts))
+    until = local_midnight(end + dt.timedelta(days=1))
     active_since = local_midnight(end + dt.timedelta(days=1 - ACTIVE_DAYS))
     tiers = tiers_list()
     entry = entry_tier(tiers)
     purchase_t, refund_t, customer_t = Purchase._meta.db_table, Refund._meta.db_table, Customer._meta.db_table
     change_t = TierChange._meta.db_table
-    first_in_period = "x.first_at >= %(since)s AND x.first_at < %(until)s"
-    second_in_period = "x.second_at >= %(since)s AND x.second_at < %(until)s"
-    params: dict[str, Any] = {
-        "since": since, "until": until, "active_since": active_since, "entry": entry.pk if entry else None,
-    }  # fmt: skip
-    columns = [
-        "COUNT(*) AS members",
-        "COUNT(*) FILTER (WHERE c.created_at >= %(since)s) AS new_members",
-        "COUNT(*) FILTER (WHERE x.bought_recently) AS active_members",
-        "COUNT(*) FILTER (WHERE x.bought_in_period) AS buyers",
-        "COUNT(*) FILTER (WHERE x.first_at IS NOT NULL) AS customers_with_purchase",
-        "COUNT(*) FILTER (WHERE x.second_at IS NOT NULL) AS customers_with_repeat",
-        f"COUNT(*) FILTER (WHERE {first_in_period}) AS first_time_buyers",
-        f"COUNT(*) FILTER (WHERE {second_in_period}) AS second_purchases",
-        f"AVG(x.second_at - x.first_at) FILTER (WHERE {second_in_period}) AS days_to_second_total",
-    ]
+    params: dict[str, Any] = {"until": until, "active_since": active_since, "entry": entry.pk if entry else None}
+    per_customer, columns, sales_columns, sales_lists = [], [], [], []
     for n in RETURN_WINDOWS:
         params[f"window_{n}"] = dt.timedelta(days=n)
-        columns.append(
-            f"COUNT(*) FILTER (WHERE {first_in_period} AND x.second_at <= x.first_at + %(window_{n})s) AS returned_{n}"
-        )
     for n in SLEEP_DAYS:
         params[f"asleep_{n}"] = local_midnight(end + dt.timedelta(days=1 - n))
-        params[f"woke_{n}"] = local_midnight(start - dt.timedelta(days=n))
-        columns.append(f"COUNT(*) FILTER (WHERE x.last_at < %(asleep_{n})s) AS asleep_{n}")
-        columns.append(
-            f"COUNT(*) FILTER (WHERE x.bought_in_period AND x.last_before_period_at < %(woke_{n})s) AS woke_up_{n}"
+    for i, start in enumerate(starts):
+        params[f"since_{i}"] = local_midnight(start)
+        per_customer += [
+            f"MAX(created_at) FILTER (WHERE created_at < %(since_{i})s) AS last_before_{i}",
+            f"BOOL_OR(created_at >= %(since_{i})s) AS bought_{i}",
+        ]
+        first_in = f"x.first_at >= %(since_{i})s AND x.first_at < %(until)s"
+        second_in = f"x.second_at >= %(since_{i})s AND x.second_at < %(until)s"
+        columns += [
+            f"COUNT(*) AS members__{i}",
+            f"COUNT(*) FILTER (WHERE c.created_at >= %(since_{i})s) AS new_members__{i}",
+            f"COUNT(*) FILTER (WHERE x.bought_recently) AS active_members__{i}",
+            f"COUNT(*) FILTER (WHERE x.bought_{i}) AS buyers__{i}",
+            f"COUNT(*) FILTER (WHERE x.first_at IS NOT NULL) AS customers_with_purchase__{i}",
+            f"COUNT(*) FILTER (WHERE x.second_at IS NOT NULL) AS customers_with_repeat__{i}",
+            f"COUNT(*) FILTER (WHERE {first_in}) AS first_time_buyers__{i}",
+            f"COUNT(*) FILTER (WHERE {second_in}) AS second_purchases__{i}",
+            f"AVG(x.second_at - x.first_at) FILTER (WHERE {second_in}) AS days_to_second_total__{i}",
+        ]
+        for n in RETURN_WINDOWS:
+            columns.append(
+                f"COUNT(*) FILTER (WHERE {first_in} AND x.second_at <= x.first_at + %(window_{n})s) AS returned_{n}__{i}"
+            )
+        for n in SLEEP_DAYS:
+            params[f"woke_{n}_{i}"] = local_midnight(start - dt.timedelta(days=n))
+            columns.append(f"COUNT(*) FILTER (WHERE x.last_at < %(asleep_{n})s) AS asleep_{n}__{i}")
+            columns.append(
+                f"COUNT(*) FILTER (WHERE x.bought_{i} AND x.last_before_{i} < %(woke_{n}_{i})s) AS woke_up_{n}__{i}"
+            )
+        in_period = f"p.created_at >= %(since_{i})s"
+        sales_columns += [
+            f"COUNT(*) FILTER (WHERE {in_period}) AS n_{i}",
+            f"SUM(p.net) FILTER (WHERE {in_period}) AS total_{i}",
+            f"COUNT(*) FILTER (WHERE {in_period} AND p.n = 1) AS first_n_{i}",
+            f"SUM(p.net) FILTER (WHERE {in_period} AND p.n = 1) AS first_total_{i}",
+        ]
+        # As text, so that the sums come back as exact decimals; tiers without a purchase in the period left out.
+        sales_lists.append(
+            f"(SELECT string_agg(concat_ws(' ', COALESCE(tier_id::text, '-'), n_{i}, total_{i}, first_n_{i}, "  # noqa: S608
+            f"COALESCE(first_total_{i}, 0)), ',') FROM sales WHERE n_{i} > 0) AS sales__{i}"
         )
-    # The sales by tier as text, so that the sums come back as exact decimals.
-    columns.append(
-        "(SELECT string_agg(concat_ws(' ', COALESCE(tier_id::text, '-'), n, total, first_n, COALESCE(first_total, 0)),"
-        " ',') FROM sales) AS sales"
-    )
+    params["since_min"] = min(local_midnight(start) for start in starts)
     sql = f"""
     WITH refunded AS (
         SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id
@@ -184,9 +209,8 @@ def _people_and_sales_sql(start: dt.date, end: dt.date) -> tuple[dict[str, Any],
                MIN(created_at) AS first_at,
                MIN(created_at) FILTER (WHERE n = 2) AS second_at,
                MAX(created_at) AS last_at,
-               MAX(created_at) FILTER (WHERE created_at < %(since)s) AS last_before_period_at,
-               BOOL_OR(created_at >= %(since)s) AS bought_in_period,
-               BOOL_OR(created_at >= %(active_since)s) AS bought_recently
+               BOOL_OR(created_at >= %(active_since)s) AS bought_recently,
+               {", ".join(per_customer)}
         FROM counted GROUP BY customer_id
     ), changes AS (
         SELECT customer_id, to_tier_id, created_at,
@@ -194,37 +218,43 @@ def _people_and_sales_sql(start: dt.date, end: dt.date) -> tuple[dict[str, Any],
         FROM {change_t}
     ), sales AS (
         SELECT CASE WHEN ch.customer_id IS NULL THEN CAST(%(entry)s AS BIGINT) ELSE ch.to_tier_id END AS tier_id,
-               COUNT(*) AS n, SUM(p.net) AS total,
-               COUNT(*) FILTER (WHERE p.n = 1) AS first_n, SUM(p.net) FILTER (WHERE p.n = 1) AS first_total
+               {", ".join(sales_columns)}
         FROM counted p
         LEFT JOIN changes ch ON ch.customer_id = p.customer_id AND ch.created_at < p.created_at
                             AND (ch.next_at IS NULL OR p.created_at <= ch.next_at)
-        WHERE p.created_at >= %(since)s
+        WHERE p.created_at >= %(since_min)s
         GROUP BY 1
     )
-    SELECT {", ".join(columns)}
+    SELECT {", ".join(columns + sales_lists)}
     FROM {customer_t} c LEFT JOIN x ON x.customer_id = c.id
     WHERE c.created_at < %(until)s
     """  # noqa: S608 - table names from model metadata; every value is a parameter
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
-        people = dict(zip(names, cursor.fetchone(), strict=True))
-    sales_text = people.pop("sales") or ""
-    rows = []
-    for text in filter(None, sales_text.split(",")):
-        tier, n, total, first_n, first_total = text.split(" ")
-        rows.append((None if tier == "-" else int(tier), int(n), Decimal(total), int(first_n), Decimal(first_total)))
+        row = dict(zip(names, cursor.fetchone(), strict=True))
     codes = {t.pk: t.code for t in tiers}
-    first_n = sum(row[3] for row in rows)
-    sales = {
-        "purchases": sum(row[1] for row in rows),
-        "revenue": sum((row[2] for row in rows), Decimal(0)) if rows else None,
-        "first_purchases": first_n,
-        "first_revenue": sum((row[4] for row in rows), Decimal(0)) if first_n else None,
-        "by_tier": {codes.get(row[0], NO_TIER): rules.average(row[2], row[1]) for row in rows},
-    }
-    return people, sales
+    result = {}
+    for i, start in enumerate(starts):
+        suffix = f"__{i}"
+        people = {name[: -len(suffix)]: value for name, value in row.items() if name.endswith(suffix)}
+        sales_text = people.pop("sales") or ""
+        groups = []
+        for text in filter(None, sales_text.split(",")):
+            tier, n, total, first_n, first_total = text.split(" ")
+            groups.append(
+                (None if tier == "-" else int(tier), int(n), Decimal(total), int(first_n), Decimal(first_total))
+            )
+        first_count = sum(g[3] for g in groups)
+        sales = {
+            "purchases": sum(g[1] for g in groups),
+            "revenue": sum((g[2] for g in groups), Decimal(0)) if groups else None,
+            "first_purchases": first_count,
+            "first_revenue": sum((g[4] for g in groups), Decimal(0)) if first_count else None,
+            "by_tier": {codes.get(g[0], NO_TIER): rules.average(g[2], g[1]) for g in groups},
+        }
+        result[start] = (people, sales)
+    return result
 
 
 def _tier_at_purchase(default_tier_id: int | None) -> Case:
@@ -299,7 +329,11 @@ def _points_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
 
 
 def period_figures(
-    start: dt.date, end: dt.date, *, points_of: Callable[[dt.date, dt.date], dict[str, Any]] | None = None
+    start: dt.date,
+    end: dt.date,
+    *,
+    points_of: Callable[[dt.date, dt.date], dict[str, Any]] | None = None,
+    people_and_sales_of: Callable[[dt.date, dt.date], tuple[dict, dict]] | None = None,
 ) -> dict[str, Any]:
     """Every figure of docs/analytics.md for one period: inclusive local dates `start`..`end` in the shop's
     time zone (settings.TIME_ZONE), i.e. moments in [local midnight of start, local midnight after end).
@@ -307,9 +341,12 @@ def period_figures(
     Figures "as of the end" use that last moment. Money: Decimal (0.01) in the program's currency; points:
     int; rates and shares: Decimal fractions (0.0001); None where a denominator is zero. `points_of` gives
     the ledger and lot sums instead of _points_figures (the nightly snapshot's analytics.points_days, which
-    reads them once for all its periods).
+    reads them once for all its periods); `people_and_sales_of` the customer and purchase figures (the
+    nightly snapshot's, from people_and_sales_many for all its periods that end on the same day).
     """
-    if connection.vendor == "postgresql":
+    if people_and_sales_of is not None:
+        people, sales = people_and_sales_of(start, end)
+    elif connection.vendor == "postgresql":
         people, sales = _people_and_sales_sql(start, end)
     else:
         people, sales = _customer_figures_subqueries(start, end), _purchase_figures_subqueries(start, end)

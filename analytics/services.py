@@ -15,9 +15,10 @@ from loyalty.rules import local_midnight
 
 from . import snapshots
 from .cohorts import cohort_retention
-from .economics import monthly_economics
+from .economics import month_spans, monthly_economics
 from .models import DashboardSnapshot, RfmScore, RfmSnapshot
 from .rfm_rules import RF_GRID
+from .rules import Period, period_previous
 from .selectors import period_kpis
 
 Kind = DashboardSnapshot.Kind
@@ -210,6 +211,9 @@ def dashboard_snapshot(as_of: dt.date, *, now: dt.datetime | None = None) -> lis
                 cursor.execute(f"SET LOCAL work_mem = '{RFM_WORK_MEM}'")
         settings_now = snapshots.settings_now()
         figures = snapshots.FiguresCache(settings_now)
+        presets = list(dict.fromkeys(snapshots.preset_periods(as_of).values()))
+        months = [Period(first, end) for first, end in month_spans(snapshots.ECONOMICS_MONTHS + 1, last)]
+        figures.prefetch([*presets, *(period_previous(p) for p in presets), *months])
         # One transaction: the old rows of the date stay visible until the new ones are committed.
         rows = [
             (
@@ -218,7 +222,7 @@ def dashboard_snapshot(as_of: dt.date, *, now: dt.datetime | None = None) -> lis
                 p.end,
                 snapshots.kpis_encode(period_kpis(p.start, p.end, figures_of=figures), settings_now),
             )
-            for p in dict.fromkeys(snapshots.preset_periods(as_of).values())
+            for p in presets
         ]
         month_figures: dict = {}
 

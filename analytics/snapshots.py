@@ -23,7 +23,7 @@ from .economics import MonthEconomics, monthly_economics
 from .models import DashboardSnapshot
 from .points_days import PointsDays
 from .rules import Period
-from .selectors import period_figures, period_kpis
+from .selectors import people_and_sales_many, period_figures, period_kpis
 
 Kind = DashboardSnapshot.Kind
 PRESET_DAYS = (7, 30, 90)  # the dashboard's ready periods: the last 7 / 30 / 90 days ending yesterday
@@ -173,6 +173,7 @@ class FiguresCache:
         self.computed: list[tuple[dt.date, dt.date]] = []
         self.reused = 0
         self._points_days: PointsDays | None = None
+        self._people_and_sales: dict[tuple[dt.date, dt.date], tuple[dict, dict]] = {}
         for row in DashboardSnapshot.objects.filter(kind__in=[Kind.PERIOD, Kind.ECONOMICS]).order_by("as_of"):
             if _current(row, settings) is None:
                 continue
@@ -192,9 +193,28 @@ class FiguresCache:
         if key in self.known:
             self.reused += 1
         else:
-            self.known[key] = period_figures(start, end, points_of=self._points_of())
+            prefetched = self._people_and_sales.get(key)
+            self.known[key] = period_figures(
+                start,
+                end,
+                points_of=self._points_of(),
+                people_and_sales_of=(lambda _start, _end: prefetched) if prefetched else None,
+            )
             self.computed.append(key)
         return self.known[key]
+
+    def prefetch(self, periods: list[Period]) -> None:
+        """On PostgreSQL, the customer and purchase figures of those of `periods` not known yet, one statement
+        per day on which some of them end (selectors.people_and_sales_many), for the calls that follow."""
+        if connection.vendor != "postgresql":
+            return
+        by_end: dict[dt.date, list[dt.date]] = {}
+        for period in periods:
+            if (period.start, period.end) not in self.known:
+                by_end.setdefault(period.end, []).append(period.start)
+        for end, starts in by_end.items():
+            for start, figures in people_and_sales_many(end, starts).items():
+                self._people_and_sales[(start, end)] = figures
 
     def _points_of(self):
         """On PostgreSQL the ledger and the lots read once for every period (analytics.points_days)."""

@@ -5,40 +5,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0001_initial'),
-        ('customers', '0011_till_lookup_indexes'),
+        ("analytics", "0001_initial"),
+        ("customers", "0011_till_lookup_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='rfmscore',
-            name='customer',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='rfm_scores', to='customers.customer', verbose_name='customer'),
+            model_name="rfmscore",
+            name="customer",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="rfm_scores",
+                to="customers.customer",
+                verbose_name="customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='rfmscore',
-            name='snapshot',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='scores', to='analytics.rfmsnapshot', verbose_name='snapshot'),
+            model_name="rfmscore",
+            name="snapshot",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="scores",
+                to="analytics.rfmsnapshot",
+                verbose_name="snapshot",
+            ),
         ),
         migrations.CreateModel(
-            name='DashboardSnapshot',
+            name="DashboardSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField(verbose_name='as of')),
-                ('kind', models.CharField(choices=[('period', 'Period figures'), ('economics', 'Program economics'), ('cohorts', 'Cohorts')], max_length=20, verbose_name='kind')),
-                ('start', models.DateField(verbose_name='from')),
-                ('end', models.DateField(verbose_name='to')),
-                ('computed_at', models.DateTimeField(verbose_name='computed at')),
-                ('data', models.JSONField(default=dict, verbose_name='figures')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("as_of", models.DateField(verbose_name="as of")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("period", "Period figures"),
+                            ("economics", "Program economics"),
+                            ("cohorts", "Cohorts"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("start", models.DateField(verbose_name="from")),
+                ("end", models.DateField(verbose_name="to")),
+                ("computed_at", models.DateTimeField(verbose_name="computed at")),
+                ("data", models.JSONField(default=dict, verbose_name="figures")),
             ],
             options={
-                'verbose_name': 'dashboard snapshot',
-                'verbose_name_plural': 'dashboard snapshots',
-                'ordering': ['-as_of', 'kind', 'start', 'end'],
-                'indexes': [models.Index(fields=['as_of'], name='analytics_dashboardsnap_as_of')],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'start', 'end', 'as_of'), name='analytics_dashboardsnapshot_once_per_date')],
+                "verbose_name": "dashboard snapshot",
+                "verbose_name_plural": "dashboard snapshots",
+                "ordering": ["-as_of", "kind", "start", "end"],
+                "indexes": [models.Index(fields=["as_of"], name="analytics_dashboardsnap_as_of")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "start", "end", "as_of"), name="analytics_dashboardsnapshot_once_per_date"
+                    )
+                ],
             },
         ),
     ]

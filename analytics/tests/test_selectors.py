@@ -290,3 +290,16 @@ def test_the_points_of_many_periods_from_one_pass_equal_each_periods_own(story):
             if start <= end:
                 assert days.figures(start, end) == _points_figures(start, end), (start, end)
     assert days.figures(MAR_1, MAR_31)["pending"] == 20 and days.figures(MAR_1, MAR_31)["redeemers"] == 1
+
+
+def test_the_periods_ending_on_one_day_in_one_statement_equal_each_alone(story):
+    """people_and_sales_many (the nightly snapshot's: the last 7, 30, 90 days and the month so far end on the
+    same day) gives for each start what the ORM's subqueries give for that period alone."""
+    from analytics.selectors import _customer_figures_subqueries, _purchase_figures_subqueries, people_and_sales_many
+
+    starts = [dt.date(2026, 3, 25), day(3, 2), dt.date(2026, 1, 1), MAR_1, MAR_31]
+    many = people_and_sales_many(MAR_31, starts)
+    assert list(many) == starts
+    for start in starts:
+        assert many[start] == (_customer_figures_subqueries(start, MAR_31), _purchase_figures_subqueries(start, MAR_31))
+    assert many[MAR_1][1]["revenue"] == Decimal("4700.00") and many[MAR_31][1]["purchases"] == 1  # D's 400.00
