@@ -37,22 +37,13 @@ class RfmScore(models.Model):
     """One customer's scores in a snapshot, with the raw figures they came from."""
 
     # No index of its own: the unique (snapshot, customer) below starts with it. Every row written costs
-    # each index, and a snapshot writes a row per customer who bought in the year. Neither foreign key has
-    # a database constraint: the rows are written only by analytics.services.rfm_snapshot, in the
-    # transaction that created their snapshot, from customer ids it has just read; the constraints' checks
-    # at commit (two look-ups per row, a million rows a night) were a third of the snapshot's time. Deleting
-    # a snapshot or a customer still deletes their rows (Django's CASCADE).
+    # each index, and a snapshot writes a row per customer who bought in the year.
     snapshot = models.ForeignKey(
-        RfmSnapshot,
-        verbose_name=_("snapshot"),
-        on_delete=models.CASCADE,
-        related_name="scores",
-        db_index=False,
-        db_constraint=False,
+        RfmSnapshot, verbose_name=_("snapshot"), on_delete=models.CASCADE, related_name="scores", db_index=False
     )
     # Indexed (the foreign key's own index): a customer's rows across snapshots, and deleting a customer.
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="rfm_scores", db_constraint=False
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="rfm_scores"
     )
     recency_days = models.PositiveIntegerField(_("days since last purchase"))
     frequency = models.PositiveIntegerField(_("purchases in window"))
