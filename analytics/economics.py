@@ -8,8 +8,10 @@ Returning customers = the month's buyers less its first-time buyers (buyers who 
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -36,7 +38,7 @@ class MonthEconomics:
     cost_per_returning: Decimal | None
 
 
-def _months(count: int, today: dt.date) -> list[tuple[dt.date, dt.date]]:
+def month_spans(count: int, today: dt.date) -> list[tuple[dt.date, dt.date]]:
     """(first day, last day) of the `count` months ending with today's month, oldest first; the current
     month ends today."""
     spans = []
@@ -48,19 +50,26 @@ def _months(count: int, today: dt.date) -> list[tuple[dt.date, dt.date]]:
     return spans[::-1]
 
 
-def monthly_economics(*, months: int = 12, today: dt.date | None = None) -> list[MonthEconomics]:
+def monthly_economics(
+    *,
+    months: int = 12,
+    today: dt.date | None = None,
+    figures_of: Callable[[dt.date, dt.date], dict[str, Any]] = period_figures,
+) -> list[MonthEconomics]:
     """The last `months` calendar months (oldest first, up to 36), each with its revenue, points redeemed,
     liability at its end, the change of the liability, the program's cost and the cost per returning
     customer (see the module's docstring). One period_figures call (7 queries) per month plus one for the
-    month before the first, for its liability change: meant for a page of its own, not the dashboard."""
+    month before the first, for its liability change: meant for a page of its own, not the dashboard.
+    `figures_of` computes one month's figures (the nightly snapshot passes one that reuses the months it
+    already has: a whole month's figures do not change later, docs/analytics.md)."""
     months = max(1, min(months, 36))
     today = today or timezone.localdate()
     point_value = program_settings_get().point_value
-    spans = _months(months + 1, today)
+    spans = month_spans(months + 1, today)
     rows = []
     previous_liability = None
     for first, last in spans:
-        figures = period_figures(first, last)
+        figures = figures_of(first, last)
         liability = figures["liability_value"]
         if previous_liability is not None:
             redeemed_value = rules.money(figures["points_redeemed"] * point_value)

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from . import rules
 from .models import AnalyticsSettings
-from .selectors import analytics_settings_get, key_metric_value, key_metric_window
+from .selectors import analytics_settings_get, key_metric_window
+from .snapshots import period_figures_answer
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ def key_metric_status(
 ) -> KeyMetricStatus | None:
     """The key metric's status on `today` (default: today in the shop's time zone), or None when no key
     metric is set. Current = the figure over the `key_metric_days` whole days ending yesterday (the same
-    length as the baseline's window; analytics.selectors.key_metric_window), computed live (one
-    period_figures). Baseline and target come from the stored settings, never recomputed."""
+    length as the baseline's window; analytics.selectors.key_metric_window), from the nightly snapshot that
+    holds that period (the nightly job adds it to its periods), else computed live (one period_figures). Baseline and target come from the stored settings, never recomputed."""
     settings = settings or analytics_settings_get()
     if not settings.key_metric:
         return None
@@ -79,7 +80,8 @@ def key_metric_status(
     baseline = settings.baseline_value.quantize(rules.KEY_METRIC_PLACES[key])
     baseline_period = rules.Period(start=settings.baseline_start, end=settings.baseline_end)
     current_period = key_metric_window(baseline_period.days, today=today)
-    current = key_metric_value(key, current_period)
+    value = period_figures_answer(current_period.start, current_period.end).value[key]
+    current = None if value is None else Decimal(value)
     target = rules.key_metric_target(key, baseline, settings.target_percent)
     progress = rules.key_metric_progress(baseline=baseline, current=current, target=target)
     elapsed = rules.key_metric_time_elapsed(

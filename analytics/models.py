@@ -179,3 +179,41 @@ class SavedSegment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DashboardSnapshot(models.Model):
+    """Figures of the analytics pages computed by the nightly job for a date, so that the pages need not
+    compute them live over every purchase (analytics.services.dashboard_snapshot; docs/analytics.md).
+
+    The snapshot of `as_of` is written after the daily run of that date and holds figures up to the end of
+    the day before it (the last whole day). One row per (date, kind, period): `period` rows hold
+    analytics.selectors.period_kpis for a period `start`..`end`; the `economics` row holds
+    analytics.economics.monthly_economics and the `cohorts` row analytics.cohorts.cohort_retention, both
+    ending with `end`. `data` is their result encoded by analytics.snapshots (Decimals kept exact)."""
+
+    class Kind(models.TextChoices):
+        PERIOD = "period", _("Period figures")
+        ECONOMICS = "economics", _("Program economics")
+        COHORTS = "cohorts", _("Cohorts")
+
+    as_of = models.DateField(_("as of"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    start = models.DateField(_("from"))
+    end = models.DateField(_("to"))
+    computed_at = models.DateTimeField(_("computed at"))
+    data = models.JSONField(_("figures"), default=dict)
+
+    class Meta:
+        verbose_name = _("dashboard snapshot")
+        verbose_name_plural = _("dashboard snapshots")
+        ordering = ["-as_of", "kind", "start", "end"]
+        constraints = [
+            # Also the index of the pages' look-up (kind, start, end; latest as_of) — see analytics.snapshots.
+            models.UniqueConstraint(
+                fields=["kind", "start", "end", "as_of"], name="analytics_dashboardsnapshot_once_per_date"
+            ),
+        ]
+        indexes = [models.Index(fields=["as_of"], name="analytics_dashboardsnap_as_of")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.start.isoformat()}..{self.end.isoformat()} as of {self.as_of.isoformat()}"

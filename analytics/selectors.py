@@ -5,9 +5,11 @@ keys returned here are the names used there and printed by `manage.py analytics_
 """
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Avg,
     BigIntegerField,
@@ -76,8 +78,9 @@ def _last_purchase_at(moment: dt.datetime, *, before: dt.datetime | None = None)
     return Subquery(ordered.order_by("-created_at", "-id").values("created_at")[:1])
 
 
-def _customer_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
-    """Members, buyers, return and churn figures: one aggregate over customers."""
+def _customer_figures_subqueries(start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Members, buyers, return and churn figures with the ORM: one aggregate over customers with six
+    subqueries each (any database: SQLite, the demo; the reference _people_and_sales_sql is tested against)."""
     since, until = local_midnight(start), local_midnight(end + dt.timedelta(days=1))
     counted = purchases_counted(until)
     in_period = counted.filter(customer=OuterRef("pk"), created_at__gte=since)
@@ -117,6 +120,144 @@ def _customer_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
     return customers.aggregate(**aggregates)
 
 
+def _people_and_sales_sql(start: dt.date, end: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
+    """_customer_figures_subqueries and _purchase_figures_subqueries of one period in one statement
+    (PostgreSQL): people_and_sales_many(end, [start])."""
+    return people_and_sales_many(end, [start])[start]
+
+
+def people_and_sales_many(end: dt.date, starts: list[dt.date]) -> dict[dt.date, tuple[dict[str, Any], dict[str, Any]]]:
+    """The customer and the purchase figures of every period `start`..`end` for `starts` (periods that end
+    on the same day), in one statement over the purchases before that end (PostgreSQL). The counted
+    purchases (net of refunds recorded before the end, above zero) are numbered per customer by time then
+    id, once, and read twice:
+
+    - per customer, their first, second and last moments (and, per period, the last before it and whether
+      they bought in it), then one aggregate over the customers counts members, buyers, returns and churn
+      (instead of six subqueries per customer and period);
+    - the periods' purchases, number 1 being the customer's first, joined to the tier change in force at
+      each (the latest before it: the change whose next one, by time then id, is not before the purchase),
+      grouped by tier (instead of two subqueries per purchase).
+
+    Returns {start: (people, sales)} with the keys and definitions (docs/analytics.md) of
+    _customer_figures_subqueries and _purchase_figures_subqueries, the reference on every database (tested
+    equal in test_selectors)."""
+    starts = list(dict.fromkeys(starts))
+    until = local_midnight(end + dt.timedelta(days=1))
+    active_since = local_midnight(end + dt.timedelta(days=1 - ACTIVE_DAYS))
+    tiers = tiers_list()
+    entry = entry_tier(tiers)
+    purchase_t, refund_t, customer_t = Purchase._meta.db_table, Refund._meta.db_table, Customer._meta.db_table
+    change_t = TierChange._meta.db_table
+    params: dict[str, Any] = {"until": until, "active_since": active_since, "entry": entry.pk if entry else None}
+    per_customer, columns, sales_columns, sales_lists = [], [], [], []
+    for n in RETURN_WINDOWS:
+        params[f"window_{n}"] = dt.timedelta(days=n)
+    for n in SLEEP_DAYS:
+        params[f"asleep_{n}"] = local_midnight(end + dt.timedelta(days=1 - n))
+    for i, start in enumerate(starts):
+        params[f"since_{i}"] = local_midnight(start)
+        per_customer += [
+            f"MAX(created_at) FILTER (WHERE created_at < %(since_{i})s) AS last_before_{i}",
+            f"BOOL_OR(created_at >= %(since_{i})s) AS bought_{i}",
+        ]
+        first_in = f"x.first_at >= %(since_{i})s AND x.first_at < %(until)s"
+        second_in = f"x.second_at >= %(since_{i})s AND x.second_at < %(until)s"
+        columns += [
+            f"COUNT(*) AS members__{i}",
+            f"COUNT(*) FILTER (WHERE c.created_at >= %(since_{i})s) AS new_members__{i}",
+            f"COUNT(*) FILTER (WHERE x.bought_recently) AS active_members__{i}",
+            f"COUNT(*) FILTER (WHERE x.bought_{i}) AS buyers__{i}",
+            f"COUNT(*) FILTER (WHERE x.first_at IS NOT NULL) AS customers_with_purchase__{i}",
+            f"COUNT(*) FILTER (WHERE x.second_at IS NOT NULL) AS customers_with_repeat__{i}",
+            f"COUNT(*) FILTER (WHERE {first_in}) AS first_time_buyers__{i}",
+            f"COUNT(*) FILTER (WHERE {second_in}) AS second_purchases__{i}",
+            f"AVG(x.second_at - x.first_at) FILTER (WHERE {second_in}) AS days_to_second_total__{i}",
+        ]
+        for n in RETURN_WINDOWS:
+            columns.append(
+                f"COUNT(*) FILTER (WHERE {first_in} AND x.second_at <= x.first_at + %(window_{n})s) AS returned_{n}__{i}"
+            )
+        for n in SLEEP_DAYS:
+            params[f"woke_{n}_{i}"] = local_midnight(start - dt.timedelta(days=n))
+            columns.append(f"COUNT(*) FILTER (WHERE x.last_at < %(asleep_{n})s) AS asleep_{n}__{i}")
+            columns.append(
+                f"COUNT(*) FILTER (WHERE x.bought_{i} AND x.last_before_{i} < %(woke_{n}_{i})s) AS woke_up_{n}__{i}"
+            )
+        in_period = f"p.created_at >= %(since_{i})s"
+        sales_columns += [
+            f"COUNT(*) FILTER (WHERE {in_period}) AS n_{i}",
+            f"SUM(p.net) FILTER (WHERE {in_period}) AS total_{i}",
+            f"COUNT(*) FILTER (WHERE {in_period} AND p.n = 1) AS first_n_{i}",
+            f"SUM(p.net) FILTER (WHERE {in_period} AND p.n = 1) AS first_total_{i}",
+        ]
+        # As text, so that the sums come back as exact decimals; tiers without a purchase in the period left out.
+        sales_lists.append(
+            f"(SELECT string_agg(concat_ws(' ', COALESCE(tier_id::text, '-'), n_{i}, total_{i}, first_n_{i}, "  # noqa: S608
+            f"COALESCE(first_total_{i}, 0)), ',') FROM sales WHERE n_{i} > 0) AS sales__{i}"
+        )
+    params["since_min"] = min(local_midnight(start) for start in starts)
+    sql = f"""
+    WITH refunded AS (
+        SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id
+    ), counted AS MATERIALIZED (
+        SELECT p.customer_id, p.created_at, p.amount - COALESCE(r.amount, 0) AS net,
+               ROW_NUMBER() OVER (PARTITION BY p.customer_id ORDER BY p.created_at, p.id) AS n
+        FROM {purchase_t} p LEFT JOIN refunded r ON r.purchase_id = p.id
+        WHERE p.created_at < %(until)s AND p.amount - COALESCE(r.amount, 0) > 0
+    ), x AS (
+        SELECT customer_id,
+               MIN(created_at) AS first_at,
+               MIN(created_at) FILTER (WHERE n = 2) AS second_at,
+               MAX(created_at) AS last_at,
+               BOOL_OR(created_at >= %(active_since)s) AS bought_recently,
+               {", ".join(per_customer)}
+        FROM counted GROUP BY customer_id
+    ), changes AS (
+        SELECT customer_id, to_tier_id, created_at,
+               LEAD(created_at) OVER (PARTITION BY customer_id ORDER BY created_at, id) AS next_at
+        FROM {change_t}
+    ), sales AS (
+        SELECT CASE WHEN ch.customer_id IS NULL THEN CAST(%(entry)s AS BIGINT) ELSE ch.to_tier_id END AS tier_id,
+               {", ".join(sales_columns)}
+        FROM counted p
+        LEFT JOIN changes ch ON ch.customer_id = p.customer_id AND ch.created_at < p.created_at
+                            AND (ch.next_at IS NULL OR p.created_at <= ch.next_at)
+        WHERE p.created_at >= %(since_min)s
+        GROUP BY 1
+    )
+    SELECT {", ".join(columns + sales_lists)}
+    FROM {customer_t} c LEFT JOIN x ON x.customer_id = c.id
+    WHERE c.created_at < %(until)s
+    """  # noqa: S608 - table names from model metadata; every value is a parameter
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        row = dict(zip(names, cursor.fetchone(), strict=True))
+    codes = {t.pk: t.code for t in tiers}
+    result = {}
+    for i, start in enumerate(starts):
+        suffix = f"__{i}"
+        people = {name[: -len(suffix)]: value for name, value in row.items() if name.endswith(suffix)}
+        sales_text = people.pop("sales") or ""
+        groups = []
+        for text in filter(None, sales_text.split(",")):
+            tier, n, total, first_n, first_total = text.split(" ")
+            groups.append(
+                (None if tier == "-" else int(tier), int(n), Decimal(total), int(first_n), Decimal(first_total))
+            )
+        first_count = sum(g[3] for g in groups)
+        sales = {
+            "purchases": sum(g[1] for g in groups),
+            "revenue": sum((g[2] for g in groups), Decimal(0)) if groups else None,
+            "first_purchases": first_count,
+            "first_revenue": sum((g[4] for g in groups), Decimal(0)) if first_count else None,
+            "by_tier": {codes.get(g[0], NO_TIER): rules.average(g[2], g[1]) for g in groups},
+        }
+        result[start] = (people, sales)
+    return result
+
+
 def _tier_at_purchase(default_tier_id: int | None) -> Case:
     """The tier the customer held when the purchase (OuterRef) was made: the `to_tier` of their latest
     tier change strictly before it; with no change before it, the entry tier (as loyalty.selectors.
@@ -130,8 +271,9 @@ def _tier_at_purchase(default_tier_id: int | None) -> Case:
     )
 
 
-def _purchase_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
-    """Purchases in the period and their average checks (overall, first / repeat, by tier): two queries."""
+def _purchase_figures_subqueries(start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Purchases in the period and their average checks (overall, first / repeat, by tier) with the ORM: two
+    queries with subqueries per purchase (any database; the reference _people_and_sales_sql is tested against)."""
     since, until = local_midnight(start), local_midnight(end + dt.timedelta(days=1))
     counted = purchases_counted(until)
     earlier = counted.filter(customer=OuterRef("customer_id")).filter(
@@ -187,16 +329,29 @@ def _points_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
     }
 
 
-def period_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
+def period_figures(
+    start: dt.date,
+    end: dt.date,
+    *,
+    points_of: Callable[[dt.date, dt.date], dict[str, Any]] | None = None,
+    people_and_sales_of: Callable[[dt.date, dt.date], tuple[dict, dict]] | None = None,
+) -> dict[str, Any]:
     """Every figure of docs/analytics.md for one period: inclusive local dates `start`..`end` in the shop's
     time zone (settings.TIME_ZONE), i.e. moments in [local midnight of start, local midnight after end).
 
     Figures "as of the end" use that last moment. Money: Decimal (0.01) in the program's currency; points:
-    int; rates and shares: Decimal fractions (0.0001); None where a denominator is zero.
+    int; rates and shares: Decimal fractions (0.0001); None where a denominator is zero. `points_of` gives
+    the ledger and lot sums instead of _points_figures (the nightly snapshot's analytics.points_days, which
+    reads them once for all its periods); `people_and_sales_of` the customer and purchase figures (the
+    nightly snapshot's, from people_and_sales_many for all its periods that end on the same day).
     """
-    people = _customer_figures(start, end)
-    sales = _purchase_figures(start, end)
-    points = _points_figures(start, end)
+    if people_and_sales_of is not None:
+        people, sales = people_and_sales_of(start, end)
+    elif connection.vendor == "postgresql":
+        people, sales = _people_and_sales_sql(start, end)
+    else:
+        people, sales = _customer_figures_subqueries(start, end), _purchase_figures_subqueries(start, end)
+    points = (points_of or _points_figures)(start, end)
     point_value = program_settings_get().point_value
     repeat_purchases = sales["purchases"] - sales["first_purchases"]
     repeat_revenue = (sales["revenue"] or 0) - (sales["first_revenue"] or 0)
@@ -261,17 +416,20 @@ CHANGE_KEYS = (
 )
 
 
-def period_kpis(start: dt.date, end: dt.date) -> dict[str, Any]:
+def period_kpis(
+    start: dt.date, end: dt.date, *, figures_of: Callable[[dt.date, dt.date], dict[str, Any]] = period_figures
+) -> dict[str, Any]:
     """The period's figures beside those of the previous period of equal length, and the relative change
     of the main ones: {"period": {"start", "end", "figures"}, "previous_period": {…}, "change": {key: rate}}.
 
     `start`..`end` are inclusive dates in the shop's time zone (analytics.rules.period_check validates them
-    for the command). Dates are ISO strings; see period_figures for units.
+    for the command). Dates are ISO strings; see period_figures for units. `figures_of` computes one
+    period's figures (period_figures; the nightly snapshot passes one that reuses figures it already has).
     """
     current = rules.Period(start=start, end=end)
     previous = rules.period_previous(current)
-    now_figures = period_figures(current.start, current.end)
-    before_figures = period_figures(previous.start, previous.end)
+    now_figures = figures_of(current.start, current.end)
+    before_figures = figures_of(previous.start, previous.end)
     return {
         "period": {"start": current.start.isoformat(), "end": current.end.isoformat(), "figures": now_figures},
         "previous_period": {
@@ -296,10 +454,3 @@ def key_metric_window(days: int, *, today: dt.date) -> rules.Period:
     over yet, so it is left out)."""
     end = today - dt.timedelta(days=1)
     return rules.Period(start=end - dt.timedelta(days=days - 1), end=end)
-
-
-def key_metric_value(key: str, period: rules.Period) -> Decimal | None:
-    """The figure `key` (a KeyMetric value) over `period`, as period_figures computes it (docs/analytics.md);
-    None where it has no data (no purchase in the period for the average check…)."""
-    value = period_figures(period.start, period.end)[key]
-    return None if value is None else Decimal(value)

@@ -16,7 +16,9 @@ from customers.models import Customer
 from loyalty.models import Purchase, Refund
 from loyalty.rules import local_midnight
 
-from . import rules
+from . import rules, snapshots
+from .cohorts import cohort_retention
+from .economics import month_spans, monthly_economics
 from .exceptions import InvalidAnalyticsSetting
 from .models import (
     KEY_METRIC_DAYS_MAX,
@@ -25,12 +27,16 @@ from .models import (
     RFM_WINDOW_MIN,
     TARGET_PERCENT_MAX,
     AnalyticsSettings,
+    DashboardSnapshot,
     KeyMetric,
     RfmScore,
     RfmSnapshot,
 )
 from .rfm_rules import RF_GRID
-from .selectors import analytics_settings_get, key_metric_value, key_metric_window
+from .rules import Period, period_previous
+from .selectors import analytics_settings_get, key_metric_window, period_kpis
+
+Kind = DashboardSnapshot.Kind
 
 RFM_WINDOW_DAYS = 365  # the analysis window's default (issue #13); the daily job uses the setting
 # Retention (docs/analytics-rfm.md, "How long snapshots are kept"): every snapshot of the last 35 days, and
@@ -287,9 +293,11 @@ def _settings_check(
 
 
 def _baseline_measure(key: str, days: int, *, today: dt.date) -> tuple[Decimal, rules.Period]:
-    """The key metric over the `days` days ending yesterday, refused when there is nothing to start from."""
+    """The key metric over the `days` days ending yesterday (from the nightly snapshot when it holds that
+    period: an ended period's figures never change; else live), refused when there is nothing to start from."""
     period = key_metric_window(days, today=today)
-    value = key_metric_value(key, period)
+    figure = snapshots.period_figures_answer(period.start, period.end).value[key]
+    value = None if figure is None else Decimal(figure)
     if value is None:
         raise InvalidAnalyticsSetting(
             _(
@@ -385,3 +393,71 @@ def analytics_settings_update(
             changes=changes,
         )
     return row
+
+
+def dashboard_snapshot(as_of: dt.date, *, now: dt.datetime | None = None) -> list[DashboardSnapshot]:
+    """Compute and store the dashboard snapshot of `as_of` (the daily run's date): figures up to the end
+    of the day before it, for the pages to answer from (analytics.snapshots).
+
+    Rows written: period_kpis of each period of analytics.snapshots.preset_periods(as_of) (the last 7, 30
+    and 90 days and the last whole month) and of the key metric's window when one is set (the N days ending
+    the day before `as_of`, analytics.selectors.key_metric_window), monthly_economics and cohort_retention of the 12 months ending
+    the day before `as_of`. They are the results of the pages' own functions, so a snapshot gives exactly
+    the live figures of its periods (docs/analytics.md, "Nightly snapshots"). Idempotent per date: a
+    second run replaces the rows of the first, in one transaction (readers see the old rows or the new
+    ones; on PostgreSQL with a larger work_mem for the passes' sorts). Snapshots more than
+    analytics.snapshots.KEEP_DAYS days older than `as_of` are deleted. Each period's figures are computed
+    once, and those of periods earlier snapshots hold are reused (analytics.snapshots.FiguresCache: a period
+    that has ended does not change). Guarded against an overlapping run by an advisory lock (RuntimeError
+    if another run holds it for longer than LOCK_WAIT_SECONDS); ValueError for a date after today.
+    Returns the rows written.
+    """
+    now = now or timezone.now()
+    if as_of > timezone.localdate():
+        raise ValueError(f"Dashboard snapshot {as_of.isoformat()}: the date is in the future")
+    last = as_of - dt.timedelta(days=1)
+    with (
+        job_lock("analytics.dashboard_snapshot", wait_seconds=LOCK_WAIT_SECONDS) as got_lock,
+        transaction.atomic(),
+    ):
+        if not got_lock:  # a django-q2 task: it fails and is retried
+            raise RuntimeError(f"Dashboard snapshot {as_of.isoformat()}: another run held the lock for too long")
+        if connection.vendor == "postgresql":  # the passes over the purchases sort by customer: fewer spills
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL work_mem = '{RFM_WORK_MEM}'")
+        settings_now = snapshots.settings_now()
+        figures = snapshots.FiguresCache(settings_now)
+        presets = list(dict.fromkeys(snapshots.preset_periods(as_of).values()))
+        key_metric = analytics_settings_get()
+        if key_metric.key_metric:  # the dashboard's key metric reads its window's figures from here too
+            window = key_metric_window(key_metric.key_metric_days, today=as_of)
+            presets += [window] if window not in presets else []
+        months = [Period(first, end) for first, end in month_spans(snapshots.ECONOMICS_MONTHS + 1, last)]
+        figures.prefetch([*presets, *(period_previous(p) for p in presets), *months])
+        # One transaction: the old rows of the date stay visible until the new ones are committed.
+        rows = [
+            (
+                Kind.PERIOD,
+                p.start,
+                p.end,
+                snapshots.kpis_encode(period_kpis(p.start, p.end, figures_of=figures), settings_now),
+            )
+            for p in presets
+        ]
+        month_figures: dict = {}
+
+        def month_figures_of(start: dt.date, end: dt.date) -> dict:
+            month_figures[(start, end)] = figures(start, end)
+            return month_figures[(start, end)]
+
+        economics = monthly_economics(months=snapshots.ECONOMICS_MONTHS, today=last, figures_of=month_figures_of)
+        first = economics[0].month
+        rows.append((Kind.ECONOMICS, first, last, snapshots.economics_encode(economics, month_figures, settings_now)))
+        cohorts = cohort_retention(months=snapshots.COHORT_MONTHS, today=last)
+        rows.append((Kind.COHORTS, first, last, snapshots.cohorts_encode(cohorts, snapshots.COHORT_MONTHS)))
+        DashboardSnapshot.objects.filter(as_of=as_of).delete()
+        DashboardSnapshot.objects.filter(as_of__lt=as_of - dt.timedelta(days=snapshots.KEEP_DAYS)).delete()
+        return DashboardSnapshot.objects.bulk_create(
+            DashboardSnapshot(as_of=as_of, kind=kind, start=start, end=end, computed_at=now, data=data)
+            for kind, start, end, data in rows
+        )

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from .services import rfm_snapshot, rfm_snapshots_prune
+from .services import dashboard_snapshot, rfm_snapshot, rfm_snapshots_prune
 
 
 def rfm_snapshot_task(as_of: str) -> dict:
@@ -12,3 +12,9 @@ def rfm_snapshot_task(as_of: str) -> dict:
     snapshot = rfm_snapshot(dt.date.fromisoformat(as_of))
     pruned = rfm_snapshots_prune()
     return {"date": snapshot.as_of.isoformat(), "customers": snapshot.customers, "pruned": pruned}
+
+
+def dashboard_snapshot_task(as_of: str) -> dict:
+    """Queued by the daily job's event (analytics.subscribers): the dashboard snapshot of `as_of` (ISO date)."""
+    rows = dashboard_snapshot(dt.date.fromisoformat(as_of))
+    return {"date": as_of, "rows": len(rows)}

@@ -213,3 +213,22 @@ def test_the_report_prints_the_key_metric(shop):
     assert key_metric["baseline"] == {"start": "2026-05-02", "end": "2026-05-31", "value": "1000.00"}
     assert key_metric["target"] == "1150.00"
     assert key_metric["target_date"] == "2026-07-01"
+
+
+@pytest.mark.django_db
+def test_the_current_figure_comes_from_the_nightly_snapshot_which_holds_the_key_metrics_window(shop):
+    """A 20-day window (not one of the dashboard's 7/30/90 days) is added to the night's periods. On 16 June
+    it is 27 May – 15 June: 5 June's 950.00 alone. A purchase back-dated into it after the snapshot changes
+    the live figure ((950 + 2 050) ÷ 2 = 1 500.00), not the one the dashboard shows."""
+    from analytics.models import DashboardSnapshot
+    from analytics.selectors import period_figures
+    from analytics.services import dashboard_snapshot
+
+    _set(key_metric_days=20)  # baseline 12 – 31 May: 20 May's 1 200.00
+    buy(shop["x"], D("950.00"), now=at(dt.date(2026, 6, 5)))
+    dashboard_snapshot(LATER, now=at(LATER, 0, 20))
+    assert DashboardSnapshot.objects.filter(as_of=LATER, start=dt.date(2026, 5, 27), end=dt.date(2026, 6, 15)).exists()
+    buy(shop["y"], D("2050.00"), now=at(dt.date(2026, 6, 10)))
+    assert period_figures(dt.date(2026, 5, 27), dt.date(2026, 6, 15))["avg_check"] == D("1500.00")
+    status = key_metric_status(today=LATER)
+    assert (status.baseline, status.current) == (D("1200.00"), D("950.00"))

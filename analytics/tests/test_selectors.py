@@ -236,3 +236,70 @@ def test_points_issued_counts_bonuses_and_added_points_only(program, customer_fa
     assert figures["avg_balance"] == D("30.00")  # one member
     assert figures["redemption_rate"] == D("0.0000")  # 0 / 35
     assert figures["buyers"] == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (MAR_1, MAR_31),
+        (dt.date(2026, 1, 29), dt.date(2026, 2, 28)),
+        (dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        (dt.date(2026, 3, 4), dt.date(2026, 3, 4)),  # the day B's purchase was refunded in full
+        (dt.date(2026, 3, 25), dt.date(2026, 3, 31)),
+        (dt.date(2026, 4, 1), dt.date(2026, 6, 30)),  # after the story: everyone asleep
+    ],
+)
+def test_the_one_pass_customer_figures_equal_the_subqueries(story, start, end):
+    """PostgreSQL counts members, buyers, returns and churn in one pass over the purchases; the ORM's
+    per-customer subqueries (the SQLite path) are the reference."""
+    from analytics.selectors import _customer_figures_subqueries, _people_and_sales_sql
+
+    assert _people_and_sales_sql(start, end)[0] == _customer_figures_subqueries(start, end)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (MAR_1, MAR_31),
+        (dt.date(2026, 1, 29), dt.date(2026, 2, 28)),
+        (dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        (dt.date(2026, 3, 3), dt.date(2026, 3, 4)),  # B's purchase, refunded in full the next day
+        (dt.date(2026, 4, 1), dt.date(2026, 6, 30)),  # no purchase
+    ],
+)
+def test_the_one_pass_purchase_figures_equal_the_subqueries(story, start, end):
+    """PostgreSQL's one query for purchases, revenue and the average checks (first / repeat, by the tier held
+    at the purchase) against the ORM's per-purchase subqueries (the SQLite path)."""
+    from analytics.selectors import _people_and_sales_sql, _purchase_figures_subqueries
+
+    assert _people_and_sales_sql(start, end)[1] == _purchase_figures_subqueries(start, end)
+
+
+def test_the_points_of_many_periods_from_one_pass_equal_each_periods_own(story):
+    """analytics.points_days (the nightly snapshot's: the ledger and the lots read once, by local day) gives
+    _points_figures for every period: the story's lots burn at midnight, one is pending at E (D's Mar 31
+    purchase), A redeemed once (Mar 20)."""
+    from analytics.points_days import PointsDays
+    from analytics.selectors import _points_figures
+
+    days = PointsDays()
+    ends = [dt.date(2026, 1, 6), dt.date(2026, 2, 5), dt.date(2026, 2, 6), dt.date(2026, 2, 8), dt.date(2026, 3, 11)]
+    ends += [dt.date(2026, 3, 12), dt.date(2026, 3, 19), dt.date(2026, 3, 20), MAR_31, dt.date(2026, 4, 1)]
+    for end in ends:
+        for start in (dt.date(2025, 12, 1), dt.date(2026, 2, 6), end):
+            if start <= end:
+                assert days.figures(start, end) == _points_figures(start, end), (start, end)
+    assert days.figures(MAR_1, MAR_31)["pending"] == 20 and days.figures(MAR_1, MAR_31)["redeemers"] == 1
+
+
+def test_the_periods_ending_on_one_day_in_one_statement_equal_each_alone(story):
+    """people_and_sales_many (the nightly snapshot's: the last 7, 30, 90 days and the month so far end on the
+    same day) gives for each start what the ORM's subqueries give for that period alone."""
+    from analytics.selectors import _customer_figures_subqueries, _purchase_figures_subqueries, people_and_sales_many
+
+    starts = [dt.date(2026, 3, 25), day(3, 2), dt.date(2026, 1, 1), MAR_1, MAR_31]
+    many = people_and_sales_many(MAR_31, starts)
+    assert list(many) == starts
+    for start in starts:
+        assert many[start] == (_customer_figures_subqueries(start, MAR_31), _purchase_figures_subqueries(start, MAR_31))
+    assert many[MAR_1][1]["revenue"] == Decimal("4700.00") and many[MAR_31][1]["purchases"] == 1  # D's 400.00

@@ -154,3 +154,65 @@ def test_the_segments_page_shows_the_grid_and_the_moves(console, story):  # noqa
         b_name = move.to_segment.label if move.to_segment else "not scored"
         noun = "customer" if move.customers == 1 else "customers"
         assert f"{move.customers} {noun} moved from {a_name} to {b_name} since 1 Mar 2026." in page
+
+
+def test_the_pages_answer_from_the_nightly_snapshot_and_say_as_of_when(console, story):  # noqa: F811
+    """After the snapshot of April 1 (figures up to the end of March 31), March is read from it, with the
+    same figures as live and the date they are as of; a period no snapshot holds is computed live and says so."""
+    from analytics.services import dashboard_snapshot
+    from loyalty.tests.helpers import at
+
+    live = console.get("/analytics/", MARCH).content.decode()
+    assert 'data-source="live"' in live and "Computed live at" in live
+    dashboard_snapshot(day(4, 1), now=at(day(4, 1), 0, 20))
+    page = console.get("/analytics/", MARCH).content.decode()
+    assert 'data-source="snapshot"' in page
+    assert "As of the end of 31 Mar 2026 (computed 1 Apr 2026, 00:20)." in page
+    assert row(page, "revenue")[1:3] == [f"4,700.00{NBSP}₽", f"3,000.00{NBSP}₽"]
+    assert row(page, "members")[1:] == ["5", "3", "+66.7 %".replace(" ", NBSP)]
+    for key in ("revenue", "avg_check", "repeat_rate", "points_outstanding", "avg_check_by_tier.silver"):
+        assert row(page, key) == row(live, key)
+    custom = console.get("/analytics/", {"start": "2026-03-01", "end": "2026-03-30"}).content.decode()
+    assert 'data-source="live"' in custom and "no nightly snapshot holds these figures" in custom
+    csv_rows = {r[1]: r for r in csv.reader(io.StringIO(b"".join(
+        console.get("/analytics/", MARCH | {"export": "csv"}).streaming_content).decode()))}  # fmt: skip
+    assert csv_rows["revenue"][2:] == ["4700.00", "3000.00", "0.5667"]
+
+
+def test_economics_and_cohorts_answer_from_the_snapshot(console, story):  # noqa: F811
+    from analytics.services import dashboard_snapshot
+    from loyalty.tests.helpers import at
+
+    assert 'data-source="live"' in console.get("/analytics/economics/").content.decode()
+    assert 'data-source="live"' in console.get("/analytics/cohorts/").content.decode()
+    dashboard_snapshot(day(4, 1), now=at(day(4, 1), 0, 20))
+    economics = console.get("/analytics/economics/").content.decode()
+    assert "As of the end of 31 Mar 2026" in economics
+    march = re.search(r"<tr><td[^>]*>March 2026</td>(.*?)</tr>", economics, re.S).group(1)
+    assert [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", march, re.S)][5] == (
+        f"88.00{NBSP}₽"
+    )
+    cohorts = console.get("/analytics/cohorts/").content.decode()
+    assert "As of the end of 31 Mar 2026" in cohorts
+    share = re.search(r'id="cohort-share".*?<td[^>]*>January 2026</td>(.*?)</tr>', cohorts, re.S).group(1)
+    assert [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", share, re.S)][:4] == [
+        "2", f"100.0{NBSP}%", f"0.0{NBSP}%", f"100.0{NBSP}%",
+    ]  # fmt: skip
+
+
+def test_the_default_period_is_the_snapshots_30_days(console, program):
+    """Without a period the dashboard shows the 30 days ending yesterday, with links to the ready periods."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from analytics.services import dashboard_snapshot
+
+    today = timezone.localdate()
+    dashboard_snapshot(today)
+    page = console.get("/analytics/").content.decode()
+    assert 'data-source="snapshot"' in page
+    start = (today - dt.timedelta(days=30)).isoformat()
+    end = (today - dt.timedelta(days=1)).isoformat()
+    assert f'value="{start}"' in page and f'value="{end}"' in page
+    assert f'href="?start={start}&amp;end={end}">Last 30 days</a>' in page

@@ -12,19 +12,24 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics.cohorts import cohort_retention
-from analytics.economics import monthly_economics
 from analytics.figures import FIGURES, SECTIONS, Figure
 from analytics.key_metric import KeyMetricStatus, key_metric_status
 from analytics.rfm import rfm_grid, rfm_movement, rfm_snapshot_latest, rfm_snapshot_previous
 from analytics.rules import KEY_METRIC_LOWER_IS_BETTER
-from analytics.selectors import analytics_settings_get, period_kpis
+from analytics.selectors import analytics_settings_get
+from analytics.snapshots import cohorts_answer, economics_answer, period_kpis_answer, preset_periods
 from core.formatting import money_format, points_format
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
 from loyalty.selectors import program_settings_get, tiers_list
 
-DEFAULT_DAYS = 30  # the period shown when none is chosen: the 30 days ending today
+DEFAULT_DAYS = 30  # the period shown when none is chosen: the 30 days ending yesterday (a nightly snapshot's)
+PRESET_LABELS = {
+    "7d": gettext_lazy("Last 7 days"),
+    "30d": gettext_lazy("Last 30 days"),
+    "90d": gettext_lazy("Last 90 days"),
+    "month": gettext_lazy("Last month"),
+}
 
 
 class PeriodForm(forms.Form):
@@ -166,13 +171,21 @@ def key_metric_context(status: KeyMetricStatus | None, currency: str) -> dict | 
 
 @permission_required("console.view_dashboard")
 def analytics_dashboard(request: HttpRequest) -> HttpResponse:
-    """GET ?start=YYYY-MM-DD&end=YYYY-MM-DD (dates are no personal data); `&export=csv` for the figures."""
+    """GET ?start=YYYY-MM-DD&end=YYYY-MM-DD (dates are no personal data); `&export=csv` for the figures.
+    Without a period: the 30 days ending yesterday. The figures come from the latest nightly snapshot that
+    holds the period (analytics.snapshots), otherwise they are computed live; the page says which."""
     today = timezone.localdate()
-    initial = {"start": today - dt.timedelta(days=DEFAULT_DAYS - 1), "end": today}
+    yesterday = today - dt.timedelta(days=1)
+    initial = {"start": yesterday - dt.timedelta(days=DEFAULT_DAYS - 1), "end": yesterday}
     form = PeriodForm(request.GET if "start" in request.GET or "end" in request.GET else initial)
+    presets = [
+        {"label": PRESET_LABELS[key], "start": period.start.isoformat(), "end": period.end.isoformat()}
+        for key, period in preset_periods(today).items()
+    ]
     if not form.is_valid():
-        return render(request, "console/analytics.html", {"form": form}, status=400)
-    kpis = period_kpis(form.cleaned_data["start"], form.cleaned_data["end"])
+        return render(request, "console/analytics.html", {"form": form, "presets": presets}, status=400)
+    answer = period_kpis_answer(form.cleaned_data["start"], form.cleaned_data["end"])
+    kpis = answer.value
     currency = program_settings_get().currency
     sections = _rows(kpis, currency)
     if request.GET.get("export") == "csv":
@@ -193,6 +206,8 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
         "sections": sections,
         "charts": _charts(kpis),
         "query": request.GET.urlencode(),
+        "presets": presets,
+        "snapshot": answer.snapshot,
     }
     return render(request, "console/analytics.html", context)
 
@@ -203,8 +218,9 @@ ECONOMICS_MONTHS = 12
 @permission_required("console.view_dashboard")
 def analytics_economics(request: HttpRequest) -> HttpResponse:
     """The program's cost against members' revenue and the liability, month by month (the last 12 months,
-    analytics.economics); `?export=csv` for the table."""
-    rows = monthly_economics(months=ECONOMICS_MONTHS)
+    analytics.economics) from the latest nightly snapshot, or live without one; `?export=csv` for the table."""
+    answer = economics_answer(months=ECONOMICS_MONTHS)
+    rows = answer.value
     currency = program_settings_get().currency
     if request.GET.get("export") == "csv":
         header = [
@@ -243,7 +259,9 @@ def analytics_economics(request: HttpRequest) -> HttpResponse:
         }
         for label, r in zip(labels, rows, strict=True)
     ]
-    return render(request, "console/analytics_economics.html", {"chart": chart, "table": table})
+    return render(
+        request, "console/analytics_economics.html", {"chart": chart, "table": table, "snapshot": answer.snapshot}
+    )
 
 
 COHORT_MONTHS = 12
@@ -252,8 +270,10 @@ COHORT_MONTHS = 12
 @permission_required("console.view_dashboard")
 def analytics_cohorts(request: HttpRequest) -> HttpResponse:
     """Cohort retention as two heat maps (analytics.cohorts): the share of each cohort that bought in each
-    month since its first purchase, and revenue per cohort member; `?export=csv` for both as rows."""
-    cohorts = cohort_retention(months=COHORT_MONTHS)
+    month since its first purchase, and revenue per cohort member; `?export=csv` for both as rows. From the
+    latest nightly snapshot, or live without one."""
+    answer = cohorts_answer(months=COHORT_MONTHS)
+    cohorts = answer.value
     currency = program_settings_get().currency
     if request.GET.get("export") == "csv":
         header = [_("Cohort"), _("Customers"), _("Months since"), _("Buyers"), _("Share"), _("Revenue per member")]
@@ -281,7 +301,8 @@ def analytics_cohorts(request: HttpRequest) -> HttpResponse:
         }
         for c in cohorts
     ]
-    return render(request, "console/analytics_cohorts.html", {"rows": rows, "offsets": range(width)})
+    context = {"rows": rows, "offsets": range(width), "snapshot": answer.snapshot}
+    return render(request, "console/analytics_cohorts.html", context)
 
 
 @permission_required("console.view_dashboard")
