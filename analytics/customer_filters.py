@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from analytics.rfm import rfm_segment_customer_ids
 from analytics.rfm_rules import Segment
-from core.forms import LocalIntegerField
+from core.forms import BoundedDateFromToRangeFilter, LocalIntegerField
 from customers.models import Customer
 from customers.selectors import customer_search
 from loyalty.models import Tier
@@ -69,14 +69,14 @@ class CustomerFilter(django_filters.FilterSet):
     )
     consent_email = django_filters.BooleanFilter(label=_("Email consent"), widget=AnyYesNoSelect)
     consent_sms = django_filters.BooleanFilter(label=_("SMS consent"), widget=AnyYesNoSelect)
-    last_purchase = django_filters.DateFromToRangeFilter(
+    last_purchase = BoundedDateFromToRangeFilter(
         label=_("Last purchase"),
         field_name="last_purchase_at",
         lookup_expr="date__range",
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
     )
     balance = PointsRangeFilter(label=_("Balance, points"), field_name="balance")
-    joined = django_filters.DateFromToRangeFilter(
+    joined = BoundedDateFromToRangeFilter(
         label=_("Joined"),
         field_name="created_at",
         lookup_expr="date__range",

@@ -16,6 +16,7 @@ class Figure:
     label: str
     kind: str
     help: str
+    lower_is_better: bool = False  # a fall is good news (customers asleep, days to come back): shown green
 
 
 SECTIONS: tuple[tuple[str, tuple[Figure, ...]], ...] = (
@@ -74,6 +75,7 @@ SECTIONS: tuple[tuple[str, tuple[Figure, ...]], ...] = (
                 _("Days to the second purchase"),
                 "days",
                 _("Mean days from the first to the second purchase, for second purchases in the period."),
+                lower_is_better=True,
             ),
         ),
     ),
@@ -145,18 +147,21 @@ SECTIONS: tuple[tuple[str, tuple[Figure, ...]], ...] = (
                 _("Asleep 30 days"),
                 "count",
                 _("Customers who have bought, but not in the last 30 days of the period."),
+                lower_is_better=True,
             ),
             Figure(
                 "asleep_60d",
                 _("Asleep 60 days"),
                 "count",
                 _("Customers who have bought, but not in the last 60 days of the period."),
+                lower_is_better=True,
             ),
             Figure(
                 "asleep_90d",
                 _("Asleep 90 days"),
                 "count",
                 _("Customers who have bought, but not in the last 90 days of the period."),
+                lower_is_better=True,
             ),
             Figure(
                 "woke_up_90d",

@@ -115,7 +115,8 @@ def key_metric_progress(*, baseline: Decimal, current: Decimal | None, target: D
     if current is None or target == baseline:
         return None
     way = (Decimal(current) - Decimal(baseline)) / (Decimal(target) - Decimal(baseline))
-    return way.quantize(RATE, rounding=ROUND_HALF_UP)
+    way = way.quantize(RATE, rounding=ROUND_HALF_UP)
+    return way if way else abs(way)  # 0 ÷ a negative difference is −0: "0.0000", never "-0.0000"
 
 
 def key_metric_time_elapsed(*, set_on: dt.date, target_date: dt.date, today: dt.date) -> Decimal:

@@ -399,21 +399,9 @@ def period_figures(
     return figures
 
 
-CHANGE_KEYS = (
-    "members",
-    "active_members",
-    "buyers",
-    "revenue",
-    "repeat_rate",
-    "purchase_frequency",
-    "avg_check",
-    "avg_check_first",
-    "avg_check_repeat",
-    "points_issued",
-    "points_redeemed",
-    "liability_value",
-    "asleep_90d",
-)
+def _changes(now: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """rules.change of every figure that is one number (not avg_check_by_tier, an object by tier)."""
+    return {key: rules.change(value, before[key]) for key, value in now.items() if not isinstance(value, dict)}
 
 
 def period_kpis(
@@ -437,7 +425,7 @@ def period_kpis(
             "end": previous.end.isoformat(),
             "figures": before_figures,
         },
-        "change": {key: rules.change(now_figures[key], before_figures[key]) for key in CHANGE_KEYS},
+        "change": _changes(now_figures, before_figures),
     }
 
 

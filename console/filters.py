@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from analytics import customer_filters as analytics_customer_filters
 from analytics.customer_filters import SEARCH_MAX
 from core.audit import AuditAction
+from core.forms import BoundedDateFromToRangeFilter
 from core.models import AuditEntry
 from core.selectors import audit_about_customers
 from customers.selectors import customer_search
@@ -133,7 +134,7 @@ class AuditFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(
         label=_("Who"), field_name="actor__username", lookup_expr="iexact", max_length=SEARCH_MAX
     )
-    when = django_filters.DateFromToRangeFilter(
+    when = BoundedDateFromToRangeFilter(
         label=_("When"),
         field_name="created_at",
         lookup_expr="date__range",

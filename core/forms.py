@@ -1,10 +1,15 @@
 """Helpers for forms that call services, and the number fields every form uses."""
 
+import datetime as dt
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django_filters import DateFromToRangeFilter
+from django_filters.fields import DateRangeField
 
 from .exceptions import DomainError
 from .formatting import integer_parse, number_parse
@@ -13,6 +18,45 @@ from .formatting import integer_parse, number_parse
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:
     """Show a service's DomainError on the form: on its field when the form has it, else above the form."""
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+# The dates a form accepts: wide enough for any birthday, purchase or target, narrow enough that a day
+# before or after, a period before it, or the day's midnight in any time zone is still a datetime
+# (0001-01-01 or 9999-12-31 overflow as soon as they meet a time zone or a timedelta: a 500, not an error).
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2999, 12, 31)
+
+
+def date_within_bounds(value: dt.date | None) -> None:
+    """Refuse a date outside DATE_MIN..DATE_MAX with a ValidationError in the reader's language (None passes:
+    "no date" is the field's own business)."""
+    if value is not None and not DATE_MIN <= value <= DATE_MAX:
+        raise ValidationError(
+            _("Enter a date between %(min)s and %(max)s.")
+            % {"min": date_format(DATE_MIN, "SHORT_DATE_FORMAT"), "max": date_format(DATE_MAX, "SHORT_DATE_FORMAT")},
+            code="date_out_of_range",
+        )
+
+
+class BoundedDateField(forms.DateField):
+    """A DateField that refuses dates outside DATE_MIN..DATE_MAX (date_within_bounds)."""
+
+    default_validators = [date_within_bounds]
+
+
+class BoundedDateRangeField(DateRangeField):
+    """django-filter's from–to date range whose two dates are refused outside DATE_MIN..DATE_MAX."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields:
+            field.validators.append(date_within_bounds)
+
+
+class BoundedDateFromToRangeFilter(DateFromToRangeFilter):
+    """DateFromToRangeFilter with BoundedDateRangeField: "0001-01-01" is a form error, not a 500."""
+
+    field_class = BoundedDateRangeField
 
 
 def idempotency_key_field() -> forms.CharField:

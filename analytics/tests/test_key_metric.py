@@ -56,10 +56,12 @@ def test_the_target_is_the_baseline_changed_by_the_percentage(key, baseline, per
         (D("200"), D("190"), D("180"), D("0.5000")),  # a cut: half of the 20 customers fewer
         (D("200"), D("210"), D("180"), D("-0.5000")),
         (D("200"), None, D("180"), None),
+        (D("200"), D("200"), D("180"), D("0.0000")),  # no move on a cut: 0 ÷ −20 is −0, written "0.0000"
     ],
 )
 def test_progress_is_the_share_of_the_way_from_baseline_to_target(baseline, current, target, progress):
-    assert rules.key_metric_progress(baseline=baseline, current=current, target=target) == progress
+    result = rules.key_metric_progress(baseline=baseline, current=current, target=target)
+    assert (result, str(result)) == (progress, str(progress))  # str: "-0.0000" would equal 0
 
 
 def test_time_elapsed_and_on_track():

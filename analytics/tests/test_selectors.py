@@ -127,7 +127,7 @@ def test_period_kpis_on_the_story(story):
         "woke_up_90d": 0,
     }
 
-    assert report["change"] == {
+    expected_changes = {
         "members": D("0.6667"),  # (5 − 3) / 3
         "active_members": D("0.3333"),  # (4 − 3) / 3
         "buyers": D("2.0000"),  # (3 − 1) / 1
@@ -141,7 +141,13 @@ def test_period_kpis_on_the_story(story):
         "points_redeemed": None,  # from 0
         "liability_value": D("-0.0800"),  # (138 − 150) / 150
         "asleep_90d": None,  # from 0
+        "new_members": D("1.0000"),  # (2 − 1) / 1
+        "asleep_30d": D("-0.5000"),  # (1 − 2) / 2
+        "days_to_second_purchase_mean": None,  # none before
     }
+    assert {key: report["change"][key] for key in expected_changes} == expected_changes
+    # Every figure that is one number has its change; the average check by tier (an object) has none.
+    assert set(report["change"]) == set(report["period"]["figures"]) - {"avg_check_by_tier"}
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ definitions, beside the previous period, in English and Russian, and as CSV; a b
 import csv
 import io
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -64,6 +65,9 @@ def test_the_figures_download_as_csv_with_machine_values(console, story):  # noq
         ({"start": "2026-03-31", "end": "2026-03-01"}, "The period ends before it starts."),
         ({"start": "2026-03-01", "end": "2999-01-01"}, "The period cannot end after today"),
         ({"start": "yesterday", "end": "2026-03-01"}, "Enter a valid date."),
+        # Year 1 overflowed the previous period's start (a 500); 1000 its local midnight.
+        ({"start": "0001-01-01", "end": "2026-11-29"}, "Enter a date between 1 Jan 1900 and 31 Dec 2999."),
+        ({"start": "1000-01-01", "end": "2026-11-29", "export": "csv"}, "Enter a date between"),
     ],
 )
 def test_a_bad_period_says_why(console, program, query, message):
@@ -216,3 +220,27 @@ def test_the_default_period_is_the_snapshots_30_days(console, program):
     end = (today - dt.timedelta(days=1)).isoformat()
     assert f'value="{start}"' in page and f'value="{end}"' in page
     assert f'href="?start={start}&amp;end={end}">Last 30 days</a>' in page
+
+
+def test_every_single_figure_has_its_change_and_a_fall_in_churn_is_good_news(console, story):  # noqa: F811
+    page = console.get("/analytics/", MARCH).content.decode()
+    # New members: C, E in March against B before: +100 % (was "—": only some figures had a change).
+    assert row(page, "new_members")[1:] == ["2", "1", f"+100.0{NBSP}%"]
+    # Asleep 30 days: 1 against 2 (A and D before, analytics/tests/test_selectors.py): −50 %, green.
+    assert row(page, "asleep_30d")[1:] == ["1", "2", f"\u221250.0{NBSP}%"]
+    cells = re.search(r'<tr data-figure="asleep_30d">(.*?)</tr>', page, re.S).group(1)
+    assert f'<span class="text-success">\u221250.0{NBSP}%</span>' in cells
+    cells = re.search(r'<tr data-figure="members">(.*?)</tr>', page, re.S).group(1)
+    assert f'<span class="text-success">+66.7{NBSP}%</span>' in cells
+
+
+def test_a_bad_period_keeps_the_key_metric_in_view(console, story):  # noqa: F811
+    from analytics.services import analytics_settings_update
+
+    analytics_settings_update(
+        actor=None, origin="console", key_metric="avg_check", target_percent=Decimal("15"), target_date=day(6, 1),
+        key_metric_days=30, rfm_window_days=365, today=day(4, 1),
+    )  # fmt: skip
+    page = console.get("/analytics/", {"start": "2026-03-31", "end": "2026-03-01"}).content.decode()
+    assert "The period ends before it starts." in page
+    assert "No key metric is set" not in page and "Average check" in page

@@ -19,6 +19,7 @@ from analytics.rules import KEY_METRIC_LOWER_IS_BETTER
 from analytics.selectors import analytics_settings_get
 from analytics.snapshots import cohorts_answer, economics_answer, period_kpis_answer, preset_periods
 from core.formatting import money_format, points_format
+from core.forms import BoundedDateField
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
 from loyalty.selectors import program_settings_get, tiers_list
@@ -35,8 +36,8 @@ PRESET_LABELS = {
 class PeriodForm(forms.Form):
     """The period: two calendar days in the shop's time zone, both included (analytics.rules.period_check)."""
 
-    start = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = BoundedDateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = BoundedDateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
         """The rules of analytics.rules.period_check, said in the reader's language."""
@@ -61,9 +62,11 @@ def _shown(value, kind: str, currency: str) -> str:
     if kind in ("points", "count"):
         return points_format(value)
     if kind == "rate":
-        text = f"{points_format((Decimal(value) * 100).quantize(Decimal('0.1')))}\u00a0%"
+        number = (Decimal(value) * 100).quantize(Decimal("0.1"))
+        text = f"{points_format(number if number else abs(number))}\u00a0%"  # never "−0,0 %"
     else:
-        text = points_format(Decimal(value).quantize(Decimal("0.01")))
+        number = Decimal(value).quantize(Decimal("0.01"))
+        text = points_format(number if number else abs(number))
     return text.replace("-", "\u2212")  # the minus sign (U+2212), not a hyphen
 
 
@@ -85,6 +88,9 @@ def _rows(kpis: dict, currency: str) -> list[dict]:
                     "before": _shown(before.get(figure.key), figure.kind, currency),
                     "change": None if change is None else _shown(change, "rate", currency),
                     "up": change is not None and change > 0,
+                    # Good news is green: a rise, or a fall of a figure where lower is better (churn); no
+                    # change is neither.
+                    "tone": "" if not change else ("success" if (change < 0) == figure.lower_is_better else "danger"),
                 }
             )
         if any(figure.key == "avg_check" for figure in members):  # the average check's section
@@ -183,7 +189,9 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
         for key, period in preset_periods(today).items()
     ]
     if not form.is_valid():
-        return render(request, "console/analytics.html", {"form": form, "presets": presets}, status=400)
+        currency = program_settings_get().currency
+        context = {"form": form, "presets": presets, "key_metric": key_metric_context(key_metric_status(), currency)}
+        return render(request, "console/analytics.html", context, status=400)
     answer = period_kpis_answer(form.cleaned_data["start"], form.cleaned_data["end"])
     kpis = answer.value
     currency = program_settings_get().currency

@@ -21,7 +21,7 @@ from analytics.models import (
 from analytics.selectors import analytics_settings_get
 from analytics.services import SETTINGS_FIELDS, analytics_settings_update
 from core.exceptions import DomainError
-from core.forms import LocalDecimalField, LocalIntegerField, add_domain_error
+from core.forms import BoundedDateField, LocalDecimalField, LocalIntegerField, add_domain_error
 from core.permissions import permission_required
 from loyalty.selectors import program_settings_get
 
@@ -45,7 +45,7 @@ class AnalyticsSettingsForm(forms.Form):
         required=False,
         help_text=gettext_lazy("Raise the figure by this many per cent of its baseline (for churn: cut it), e.g. 15."),
     )
-    target_date = forms.DateField(
+    target_date = BoundedDateField(
         label=gettext_lazy("Target date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
