@@ -71,6 +71,12 @@ SECTIONS: tuple[tuple[str, tuple[Figure, ...]], ...] = (
             ),
             Figure("purchase_frequency", _("Purchase frequency"), "number", _("Purchases per buyer in the period.")),
             Figure(
+                "second_purchases",
+                _("Second purchases"),
+                "count",
+                _("Customers whose second purchase fell in the period."),
+            ),
+            Figure(
                 "days_to_second_purchase_mean",
                 _("Days to the second purchase"),
                 "days",
@@ -132,6 +138,12 @@ SECTIONS: tuple[tuple[str, tuple[Figure, ...]], ...] = (
             ),
             Figure("liability_value", _("Value"), "money", _("Points outstanding × the point value.")),
             Figure(
+                "liability_expiry_rate",
+                _("Observed expiry rate"),
+                "rate",
+                _("Of all points ever spent or burnt by the end of the period, the share that burnt."),
+            ),
+            Figure(
                 "liability_expected_cost",
                 _("Expected cost"),
                 "money",
@@ -164,8 +176,20 @@ SECTIONS: tuple[tuple[str, tuple[Figure, ...]], ...] = (
                 lower_is_better=True,
             ),
             Figure(
+                "woke_up_30d",
+                _("Woke up after 30 days"),
+                "count",
+                _("Buyers of the period who had not bought for 30 days before it."),
+            ),
+            Figure(
+                "woke_up_60d",
+                _("Woke up after 60 days"),
+                "count",
+                _("Buyers of the period who had not bought for 60 days before it."),
+            ),
+            Figure(
                 "woke_up_90d",
-                _("Woke up"),
+                _("Woke up after 90 days"),
                 "count",
                 _("Buyers of the period who had not bought for 90 days before it."),
             ),

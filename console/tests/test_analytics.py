@@ -57,6 +57,13 @@ def test_the_figures_download_as_csv_with_machine_values(console, story):  # noq
     rows = {r[1]: r for r in csv.reader(io.StringIO(b"".join(response.streaming_content).decode()))}
     assert rows["revenue"][2:] == ["4700.00", "3000.00", "0.5667"]  # (4700 − 3000) / 3000
     assert rows["members"][2:4] == ["5", "3"]
+    # Every figure the page shows is in the file, the average check by tier too (Bronze 1 050.00 against
+    # 3 000.00, Silver 500.00 against none), and the figures that were only in analytics_report.
+    assert rows["avg_check_by_tier.bronze"][2:] == ["1050.00", "3000.00", ""]
+    assert rows["avg_check_by_tier.silver"][2:4] == ["500.00", ""]
+    assert rows["woke_up_30d"][2:4] == ["2", "0"]
+    assert rows["second_purchases"][2:4] == ["3", "0"]
+    assert rows["liability_expiry_rate"][2:4] == ["0.6970", "1.0000"]
 
 
 @pytest.mark.parametrize(

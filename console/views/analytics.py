@@ -204,6 +204,13 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
             [str(figure.label), key, _raw(now.get(key)), _raw(before.get(key)), _raw(kpis["change"].get(key))]
             for key, figure in FIGURES.items()
         ]
+        now_by_tier, before_by_tier = now.get("avg_check_by_tier") or {}, before.get("avg_check_by_tier") or {}
+        for tier_row in _rows_by_tier(now_by_tier, before_by_tier, currency):  # one line per tier, as on the page
+            code = tier_row["figure"].key.split(".", 1)[1]
+            lines.append(
+                [str(tier_row["figure"].label), tier_row["figure"].key, _raw(now_by_tier.get(code)),
+                 _raw(before_by_tier.get(code)), ""]
+            )  # fmt: skip
         name = f"analytics-{kpis['period']['start']}-{kpis['period']['end']}.csv"
         return csv_response([header, *lines], filename=name)
     context = {
