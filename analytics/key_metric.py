@@ -31,6 +31,7 @@ class KeyMetricStatus:
     progress: Decimal | None  # rules.key_metric_progress
     time_elapsed: Decimal  # rules.key_metric_time_elapsed
     days_left: int  # days from today to the target date, 0 once it has come
+    target_passed: bool  # today is after the target date (on the date itself the figure may still get there)
     on_track: bool  # rules.key_metric_on_track
     reached: bool  # the current figure is at the target or beyond it
 
@@ -60,6 +61,7 @@ class KeyMetricStatus:
             "progress": None if self.progress is None else str(self.progress),
             "time_elapsed": str(self.time_elapsed),
             "days_left": self.days_left,
+            "target_passed": self.target_passed,
             "on_track": self.on_track,
             "reached": self.reached,
         }
@@ -102,6 +104,7 @@ def key_metric_status(
         progress=progress,
         time_elapsed=elapsed,
         days_left=max((settings.target_date - today).days, 0),
+        target_passed=today > settings.target_date,
         on_track=rules.key_metric_on_track(progress=progress, time_elapsed=elapsed),
         reached=reached,
     )

@@ -234,3 +234,15 @@ def test_the_current_figure_comes_from_the_nightly_snapshot_which_holds_the_key_
     assert period_figures(dt.date(2026, 5, 27), dt.date(2026, 6, 15))["avg_check"] == D("1500.00")
     status = key_metric_status(today=LATER)
     assert (status.baseline, status.current) == (D("1200.00"), D("950.00"))
+
+
+@pytest.mark.django_db
+def test_the_target_date_passes_the_day_after_it_not_on_it(shop):
+    """On 1 July (the target date) the figure over 1 – 30 June may still be the one: not "passed" yet, 0 days
+    left; on 2 July it is."""
+    _set()
+    on_the_day = key_metric_status(today=TARGET_DATE)
+    assert (on_the_day.days_left, on_the_day.target_passed) == (0, False)
+    after = key_metric_status(today=TARGET_DATE + dt.timedelta(days=1))
+    assert (after.days_left, after.target_passed) == (0, True)
+    assert after.as_json()["target_passed"] is True

@@ -172,6 +172,7 @@ def key_metric_context(status: KeyMetricStatus | None, currency: str) -> dict | 
         "bar": 0 if progress is None else int(min(max(progress, Decimal(0)), Decimal(1)) * 100),
         "lower_is_better": status.key in KEY_METRIC_LOWER_IS_BETTER,
         "target_percent": _shown(status.target_percent / 100, "rate", currency),
+        "days_left": points_format(status.days_left),  # grouped: "1 234 days left"
     }
 
 
