@@ -26,6 +26,14 @@ class RfmSnapshot(models.Model):
     # Each score's tile edges (the best value of each NTILE tile, worst tile first): {"recency_days": [int],
     # "frequency": [int], "monetary": ["123.45"]}. They explain a score ("F 5: more than 3 purchases").
     edges = models.JSONField(_("quintile edges"), default=dict, blank=True)
+    # Stored with the snapshot, in its transaction (analytics.services.rfm_snapshot), so that the segments
+    # page does not aggregate a row per customer on every view (docs/analytics-rfm.md). None: written
+    # before they were stored (analytics 0005); the page then computes them live.
+    # The grid's non-empty cells: [[r, f, customers, "revenue", purchases], …].
+    grid = models.JSONField(_("grid"), null=True, blank=True, default=None)
+    # The movement from the snapshot dated just before: {"previous": "YYYY-MM-DD" or None (the first
+    # snapshot), "moves": [[from segment or None, to segment or None, customers], …]}.
+    movement = models.JSONField(_("movement"), null=True, blank=True, default=None)
 
     class Meta:
         verbose_name = _("RFM snapshot")

@@ -32,6 +32,7 @@ from .models import (
     RfmScore,
     RfmSnapshot,
 )
+from .rfm import rfm_grid_rows, rfm_movement_stored, rfm_snapshot_previous
 from .rfm_rules import RF_GRID
 from .rules import Period, period_previous
 from .selectors import analytics_settings_get, key_metric_window, period_kpis
@@ -152,8 +153,9 @@ def rfm_snapshot(as_of: dt.date, *, window_days: int | None = None, now: dt.date
 
     Set-based: one pass over the window's purchases fills a temporary table with R, F, M per customer;
     one query takes the quintile edges from it; then ONE INSERT … SELECT per range of RFM_CHUNK customer
-    ids scores that range and names its segments. One transaction: readers see the old snapshot or the
-    new one, never half of it. Guarded against an overlapping run (an advisory lock on PostgreSQL; RuntimeError if another run
+    ids scores that range and names its segments; then the grid and the movement from the previous
+    snapshot are stored on the snapshot's row (_rfm_summaries_store; the segments page reads them). One
+    transaction: readers see the old snapshot or the new one, never half of it. Guarded against an overlapping run (an advisory lock on PostgreSQL; RuntimeError if another run
     holds it for longer than LOCK_WAIT_SECONDS). Returns the snapshot.
     """
     now = now or timezone.now()
@@ -198,8 +200,24 @@ def rfm_snapshot(as_of: dt.date, *, window_days: int | None = None, now: dt.date
             cursor.execute(f"DELETE FROM {RAW_TABLE}")  # noqa: S608 - a constant name
         snapshot.customers = inserted
         snapshot.edges = {**edges, "monetary": [str(value) for value in edges["monetary"]]}
-        snapshot.save(update_fields=["customers", "edges"])
+        _rfm_summaries_store(snapshot)
     return snapshot
+
+
+def _rfm_summaries_store(snapshot: RfmSnapshot) -> None:
+    """Store the grid and the movement of `snapshot` with it, and refresh the movement of the snapshot
+    dated just after it (a replay or a back-filled date: that one's previous is now `snapshot`, with
+    these rows). Inside rfm_snapshot's transaction, after its rows are written: one GROUP BY over its
+    rows for the grid, one over the join with the previous snapshot's rows for each movement
+    (analytics.rfm.rfm_grid_rows, rfm_movement_stored). Saves `snapshot` (customers, edges, grid,
+    movement)."""
+    snapshot.grid = rfm_grid_rows(snapshot)
+    snapshot.movement = rfm_movement_stored(snapshot, rfm_snapshot_previous(snapshot))
+    snapshot.save(update_fields=["customers", "edges", "grid", "movement"])
+    following = RfmSnapshot.objects.filter(as_of__gt=snapshot.as_of).order_by("as_of").first()
+    if following is not None:
+        following.movement = rfm_movement_stored(following, snapshot)
+        following.save(update_fields=["movement"])
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:

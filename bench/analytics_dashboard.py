@@ -293,7 +293,7 @@ def measure(*, live_timeout: int, skip_live: bool, rfm_fk_ab: bool) -> None:
 
     from analytics.cohorts import cohort_retention
     from analytics.models import DashboardSnapshot, RfmSnapshot
-    from analytics.rfm import rfm_grid, rfm_movement, rfm_snapshot_latest, rfm_snapshot_previous
+    from analytics.rfm import rfm_grid, rfm_movement_since_previous, rfm_snapshot_latest
     from analytics.selectors import period_figures, period_kpis
     from analytics.services import dashboard_snapshot, rfm_snapshot
 
@@ -359,7 +359,7 @@ def measure(*, live_timeout: int, skip_live: bool, rfm_fk_ab: bool) -> None:
     print("from the snapshots:", flush=True)
     latest = rfm_snapshot_latest()
     _timed("RFM grid", lambda: rfm_grid(latest))
-    _timed("RFM movement", lambda: rfm_movement(latest, rfm_snapshot_previous(latest)))
+    _timed("RFM movement", lambda: rfm_movement_since_previous(latest))  # stored with the snapshot
     for url in ("/analytics/", "/analytics/economics/", "/analytics/cohorts/"):
         _page(client, url, 'data-source="snapshot"')()  # warm: templates, translations
         _timed(f"page from the snapshot: {url}", _page(client, url, 'data-source="snapshot"'))

@@ -167,6 +167,37 @@ def test_the_segments_page_shows_the_grid_and_the_moves(console, story):  # noqa
         assert f"{move.customers} {noun} moved from {a_name} to {b_name} since 1 Mar 2026." in page
 
 
+def test_the_segments_page_shows_the_grid_and_the_moves_stored_with_the_snapshot(console, story):  # noqa: F811
+    """The figures worked out by hand in analytics/tests/test_rfm_stored.py: A in R2 F4 (At risk) with
+    3 500.00 over 3 purchases, and four moves since 1 Mar. The page reads what was stored when 1 Apr was
+    written: rows changed afterwards do not show; a snapshot without stored figures is computed live."""
+    from analytics.models import RfmScore, RfmSnapshot
+    from analytics.services import rfm_snapshot
+
+    rfm_snapshot(day(3, 1))
+    second = rfm_snapshot(day(4, 1))
+    RfmScore.objects.filter(snapshot=second).update(segment="champions", recency_score=5, frequency_score=5)
+
+    def cell(page: str, name: str) -> str:
+        html = re.search(rf'<td data-cell="{name}">(.*?)</td>', page, re.S).group(1)
+        return re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", html)).strip()  # keeps the no-break spaces
+
+    page = console.get("/analytics/segments/").content.decode()
+    assert cell(page, "R2F4") == f"At risk 1 customer 3,500.00{NBSP}₽ · 1,166.67{NBSP}₽"
+    assert cell(page, "R5F5") == f"Champions 0 customers 0.00{NBSP}₽ · —"
+    moves = re.findall(r"<li>(.*?)</li>", re.search(r'<ul id="rfm-moves">(.*?)</ul>', page, re.S).group(1))
+    assert moves == [
+        "1 customer moved from not scored to About to sleep since 1 Mar 2026.",
+        "1 customer moved from About to sleep to Lost since 1 Mar 2026.",
+        "1 customer moved from Hibernating to At risk since 1 Mar 2026.",
+        "1 customer moved from Lost to Potential loyalists since 1 Mar 2026.",
+    ]
+    RfmSnapshot.objects.filter(pk=second.pk).update(grid=None, movement=None)  # as before analytics 0005
+    page = console.get("/analytics/segments/").content.decode()
+    assert cell(page, "R5F5") == f"Champions 4 customers 9,300.00{NBSP}₽ · 1,162.50{NBSP}₽"  # 9 300.00 / 8
+    assert "1 customer moved from Hibernating to Champions since 1 Mar 2026." in page
+
+
 def test_the_pages_answer_from_the_nightly_snapshot_and_say_as_of_when(console, story):  # noqa: F811
     """After the snapshot of April 1 (figures up to the end of March 31), March is read from it, with the
     same figures as live and the date they are as of; a period no snapshot holds is computed live and says so."""

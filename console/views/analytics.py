@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from analytics.figures import FIGURES, SECTIONS, Figure
 from analytics.key_metric import KeyMetricStatus, key_metric_status
-from analytics.rfm import rfm_grid, rfm_movement, rfm_snapshot_latest, rfm_snapshot_previous
+from analytics.rfm import rfm_grid, rfm_movement_since_previous, rfm_snapshot_latest
 from analytics.rules import KEY_METRIC_LOWER_IS_BETTER
 from analytics.selectors import analytics_settings_get
 from analytics.snapshots import cohorts_answer, economics_answer, period_kpis_answer, preset_periods
@@ -346,9 +346,7 @@ def analytics_segments(request: HttpRequest) -> HttpResponse:
             for row in (cells[i : i + 5] for i in range(0, len(cells), 5))
         ]
         context["window_setting"] = analytics_settings_get().rfm_window_days
-        previous = rfm_snapshot_previous(snapshot)
+        previous, moves = rfm_movement_since_previous(snapshot)
         context["previous"] = previous
-        context["moves"] = [
-            m for m in rfm_movement(snapshot, previous) if m.from_segment != m.to_segment and previous is not None
-        ][:20]
+        context["moves"] = [m for m in moves if m.from_segment != m.to_segment and previous is not None][:20]
     return render(request, "console/analytics_segments.html", context)
