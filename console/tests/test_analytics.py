@@ -282,3 +282,12 @@ def test_a_bad_period_keeps_the_key_metric_in_view(console, story):  # noqa: F81
     page = console.get("/analytics/", {"start": "2026-03-31", "end": "2026-03-01"}).content.decode()
     assert "The period ends before it starts." in page
     assert "No key metric is set" not in page and "Average check" in page
+
+
+@pytest.mark.parametrize(
+    "path", ["/analytics/", "/analytics/economics/", "/analytics/cohorts/", "/analytics/segments/"]
+)
+def test_the_read_only_pages_refuse_other_methods(console, program, path):
+    assert console.get(path).status_code == 200
+    assert console.post(path).status_code == 405
+    assert console.delete(path).status_code == 405

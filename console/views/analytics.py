@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
 
 from analytics.figures import FIGURES, SECTIONS, Figure
 from analytics.key_metric import KeyMetricStatus, key_metric_status
@@ -177,6 +178,7 @@ def key_metric_context(status: KeyMetricStatus | None, currency: str) -> dict | 
 
 
 @permission_required("console.view_dashboard")
+@require_safe
 def analytics_dashboard(request: HttpRequest) -> HttpResponse:
     """GET ?start=YYYY-MM-DD&end=YYYY-MM-DD (dates are no personal data); `&export=csv` for the figures.
     Without a period: the 30 days ending yesterday. The figures come from the latest nightly snapshot that
@@ -232,6 +234,7 @@ ECONOMICS_MONTHS = 12
 
 
 @permission_required("console.view_dashboard")
+@require_safe
 def analytics_economics(request: HttpRequest) -> HttpResponse:
     """The program's cost against members' revenue and the liability, month by month (the last 12 months,
     analytics.economics) from the latest nightly snapshot, or live without one; `?export=csv` for the table."""
@@ -284,6 +287,7 @@ COHORT_MONTHS = 12
 
 
 @permission_required("console.view_dashboard")
+@require_safe
 def analytics_cohorts(request: HttpRequest) -> HttpResponse:
     """Cohort retention as two heat maps (analytics.cohorts): the share of each cohort that bought in each
     month since its first purchase, and revenue per cohort member; `?export=csv` for both as rows. From the
@@ -322,6 +326,7 @@ def analytics_cohorts(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("console.view_dashboard")
+@require_safe
 def analytics_segments(request: HttpRequest) -> HttpResponse:
     """The latest RFM snapshot (analytics.rfm): the 5×5 recency × frequency grid with each cell's segment,
     customers, revenue and average check, and the movement between segments since the previous snapshot."""
