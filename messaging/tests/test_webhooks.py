@@ -58,6 +58,8 @@ def test_a_failure_report_by_our_key_keeps_the_providers_error(client, sent_sms)
         "",  # none
         "sha256=" + "0" * 64,  # wrong
         signature("another-secret", b'{"id": "gw-1", "status": "delivered"}'),  # signed with another key
+        "sha256=é",  # a non-ASCII character: once a TypeError in hmac.compare_digest, a 500
+        signature(SECRET, b'{"id": "gw-1", "status": "delivered"}')[:-1] + "é",
     ],
 )
 def test_a_report_with_a_bad_signature_is_refused_and_changes_nothing(client, sent_sms, header):
@@ -66,6 +68,15 @@ def test_a_report_with_a_bad_signature_is_refused_and_changes_nothing(client, se
     assert response.json()["code"] == "bad_signature"
     sent_sms.refresh_from_db()
     assert sent_sms.status == "sent"
+
+
+def test_a_signature_in_upper_case_hex_is_accepted(client, sent_sms):
+    body = json.dumps({"id": "gw-1", "status": "delivered"}).encode()
+    sig = "sha256=" + signature(SECRET, body).removeprefix("sha256=").upper()
+    response = client.post(STATUS, body, content_type="application/json", headers={"X-Boomerang-Signature": sig})
+    assert (response.status_code, response.json()) == (200, {"updated": 1, "unknown": 0})
+    sent_sms.refresh_from_db()
+    assert sent_sms.status == "delivered"
 
 
 def test_an_altered_body_fails_the_signature(client, sent_sms):
