@@ -305,3 +305,17 @@ def test_hostile_values_in_the_segment_forms_give_no_server_error_and_a_refusal_
 def test_the_analytics_pages_link_to_the_saved_segments(console, shop):
     for path in ("/analytics/", "/analytics/segments/"):
         assert 'href="/analytics/saved-segments/"' in console.get(path).content.decode()
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
+def test_the_list_page_refuses_other_methods(console, shop, method):
+    response = getattr(console, method)("/analytics/saved-segments/", {"name": "Sneaky"})
+    assert (response.status_code, response["Allow"]) == (405, "GET, HEAD")
+    assert not SavedSegment.objects.exists()
+    assert console.head("/analytics/saved-segments/").status_code == 200
+
+
+def test_other_methods_on_the_list_check_the_permission_first(client, cashier_user, shop):
+    assert client.delete("/analytics/saved-segments/").status_code == 302  # anonymous: to log in
+    client.force_login(cashier_user)
+    assert client.delete("/analytics/saved-segments/").status_code == 403
