@@ -21,13 +21,20 @@ DESCRIPTION_MAX = SavedSegment._meta.get_field("description").max_length
 
 def _name_check(name: str, *, exclude_id: int | None = None) -> str:
     """The name stripped; SavedSegmentError (field "name") when empty, too long or already used by
-    another saved segment in any case ("Lapsed Gold" = "lapsed gold")."""
+    another saved segment in any case ("Lapsed Gold" = "lapsed gold", "Спящие" = "СПЯЩИЕ").
+
+    The case is folded in Python (str.casefold) over the existing names, not by the database: SQLite's
+    LOWER() and LIKE fold only ASCII, so on the README's default database the constraint on Lower(name)
+    lets "Спящие" and "СПЯЩИЕ" both in. There are few saved segments, so all names are read. The
+    constraint stays as the guard against two concurrent creations."""
     name = (name or "").strip()
     if not name:
         raise SavedSegmentError(_("Enter the segment's name."), field="name")
     if len(name) > NAME_MAX:
         raise SavedSegmentError(_("The name can have at most %(n)s characters.") % {"n": NAME_MAX}, field="name")
-    if SavedSegment.objects.filter(name__iexact=name).exclude(pk=exclude_id).exists():
+    folded = name.casefold()
+    others = SavedSegment.objects.exclude(pk=exclude_id).values_list("name", flat=True)
+    if any(other.casefold() == folded for other in others):
         raise _duplicate(name)
     return name
 

@@ -16,7 +16,9 @@ class InvalidUnsubscribeLink(MessagingError):
     code = "invalid_unsubscribe_link"
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or _("This unsubscribe link is not valid. Please use the link from the latest email."))
+        super().__init__(
+            message or _("This unsubscribe link is not valid. Please use the link from the latest message.")
+        )
 
 
 class TemplateInvalid(MessagingError):

@@ -52,10 +52,17 @@ def signature(secret: str, body: bytes) -> str:
 
 def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
     """True when `header` is the signature of `body` with `secret` (constant-time); False for an empty
-    secret (an unconfigured provider accepts nothing) or a missing header."""
+    secret (an unconfigured provider accepts nothing), a missing header or one with a non-ASCII character
+    (hmac.compare_digest raises TypeError on such a str, which made the public webhook answer 500). The
+    hex digits are compared whatever their case ("sha256=AB12…" is the same signature as "sha256=ab12…");
+    the "sha256=" prefix is not."""
     if not secret or not header:
         return False
-    return hmac.compare_digest(signature(secret, body), header.strip())
+    value = header.strip()
+    if not value.isascii():
+        return False
+    scheme, equals, digest = value.partition("=")
+    return hmac.compare_digest(signature(secret, body).encode(), (scheme + equals + digest.lower()).encode())
 
 
 def is_stop(text: str | None) -> bool:

@@ -11,13 +11,23 @@ import json
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .channels import provider_get
 from .exceptions import InvalidUnsubscribeLink
 from .models import Channel
+from .selectors import consent_granted
 from .services import inbound_reply, message_status_report, unsubscribe_by_link, unsubscribe_token_read
+
+# A channel inside a sentence for customers ("Stop marketing messages by email to …"): lower case where the
+# language writes it so, with the preposition each channel takes in Russian ("по SMS", "в мессенджере").
+BY_CHANNEL = {
+    Channel.EMAIL: pgettext_lazy("unsubscribe page", "by email"),
+    Channel.SMS: pgettext_lazy("unsubscribe page", "by SMS"),
+    Channel.MESSENGER: pgettext_lazy("unsubscribe page", "by messenger"),
+}
 
 
 def _verified_json(request: HttpRequest, provider: str):
@@ -85,14 +95,24 @@ def _masked(address: str) -> str:
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """/messaging/unsubscribe/<token>/, no login: GET asks to confirm (a link scanner that follows links
     unsubscribes nobody), POST unsubscribes (the confirm button, or the mail client's RFC 8058 one-click
-    POST "List-Unsubscribe=One-Click"). A bad or altered token: 400 with a page saying so."""
+    POST "List-Unsubscribe=One-Click"). A customer already without the channel's consent (unsubscribed
+    before, or never subscribed) is told so, with no button, and a POST then writes nothing. A bad or altered
+    token: 400 with a page saying so. The page is the customer's, so it shows the shop's name
+    (MESSAGING_SHOP_NAME) and nothing of the staff site."""
+    shop = settings.MESSAGING_SHOP_NAME
     try:
         customer, channel = unsubscribe_token_read(token)
     except InvalidUnsubscribeLink as error:
-        return render(request, "messaging/unsubscribe.html", {"error": error.message}, status=400)
+        return render(request, "messaging/unsubscribe.html", {"error": error.message, "shop": shop}, status=400)
     address = customer.email if channel == Channel.EMAIL else customer.phone
-    context = {"channel": Channel(channel).label, "address": _masked(address or ""), "done": False}
-    if request.method == "POST":
+    context = {
+        "by_channel": BY_CHANNEL[channel],
+        "address": _masked(address or ""),
+        "already": not consent_granted(customer=customer, channel=channel),
+        "done": False,
+        "shop": shop,
+    }
+    if request.method == "POST" and not context["already"]:
         unsubscribe_by_link(token=token)
         context["done"] = True
     return render(request, "messaging/unsubscribe.html", context)

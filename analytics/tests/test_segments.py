@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from analytics.exceptions import SavedSegmentError, SavedSegmentNotFound
@@ -152,6 +154,36 @@ def test_bad_names_are_refused(people, marketing_user, name, description, messag
         saved_segment_create(name=name, description=description, filters={"tier": str(bronze().pk)})
     assert (error.value.message, error.value.field) == (message, field)
     assert SavedSegment.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Спящие", "СПЯЩИЕ"),  # folded by PostgreSQL's LOWER() too, but not by SQLite's (ASCII only)
+        ("Спящие", "спящие"),
+        ("Straße", "STRASSE"),  # str.casefold: "ß" is "ss"; neither database's LOWER()/UPPER() folds it so
+    ],
+)
+def test_a_name_differing_only_in_case_is_refused_by_the_service(people, marketing_user, first, second):
+    saved_segment_create(name=first, filters={"never_bought": "false"}, actor=marketing_user)
+    with CaptureQueriesContext(connection) as queries, pytest.raises(SavedSegmentError) as error:
+        saved_segment_create(name=second, filters={"tier": str(bronze().pk)}, actor=marketing_user)
+    assert (error.value.message, error.value.field) == (f"A saved segment named “{second}” already exists.", "name")
+    # Refused before any INSERT: the service's check, not the database's constraint (absent on SQLite).
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert list(SavedSegment.objects.values_list("name", flat=True)) == [first]
+
+
+def test_a_rename_to_a_name_differing_only_in_case_is_refused(people, marketing_user):
+    saved_segment_create(name="Straße", filters={"never_bought": "false"}, actor=marketing_user)
+    other = saved_segment_create(name="Спящие", filters={"tier": str(bronze().pk)}, actor=marketing_user)
+    with pytest.raises(SavedSegmentError) as error:
+        saved_segment_update(segment_id=other.pk, name="STRASSE", actor=marketing_user)
+    assert error.value.message == "A saved segment named “STRASSE” already exists."
+    other.refresh_from_db()
+    assert other.name == "Спящие"
+    # Its own name in another case is a rename, not a clash with itself.
+    assert saved_segment_update(segment_id=other.pk, name="СПЯЩИЕ", actor=marketing_user).name == "СПЯЩИЕ"
 
 
 def test_create_rename_delete_are_audited(people, marketing_user):

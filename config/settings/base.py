@@ -246,6 +246,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Boomerang <noreply@localhost>")
 # The address people reach this site at: unsubscribe links in emails are absolute.
 MESSAGING_SITE_URL = env.str("MESSAGING_SITE_URL", default="http://127.0.0.1:8000")
+# The shop's name in the header of the pages customers open (the unsubscribe page); empty: no name shown.
+MESSAGING_SHOP_NAME = env.str("MESSAGING_SHOP_NAME", default="")
 # SMS and messenger providers by name; MESSAGING_CHANNEL_PROVIDERS picks one per channel. "BACKEND" is the
 # provider's class; the generic HTTPS provider (messaging.channels.http.HttpProvider) needs "URL" and
 # "SECRET" (the HMAC-SHA256 key of requests and of its status webhooks), "TIMEOUT" in seconds.

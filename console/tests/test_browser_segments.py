@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from analytics.models import SavedSegment
+from analytics.segment_services import saved_segment_create
 from conftest import browser_login
 from customers.services import customer_enrol
 from loyalty import services
@@ -51,3 +52,30 @@ def test_save_the_filtered_list_as_a_segment_and_use_it(page, marketing_user, pr
     page.click("#delete-segment-form button[type=submit]")
     expect(page.locator("#no-saved-segments")).to_be_visible()
     assert not SavedSegment.objects.exists()
+
+
+def test_a_long_name_and_description_without_spaces_wrap_inside_their_cells(page, marketing_user, program):
+    # 100 characters of name, 500 of description, no spaces: once they pushed the count and the links
+    # off a 1280-pixel window (the table scrolled sideways).
+    name, description = "Я" * 100, "d" * 500
+    long = saved_segment_create(
+        name=name, description=description, filters={"never_bought": "true"}, actor=marketing_user
+    )
+    saved_segment_create(
+        name="Inside", filters={"saved": str(long.pk)}, actor=marketing_user
+    )  # its filter names the long one
+    browser_login(page, "marketing")
+    page.goto(f"{page.base_url}/analytics/saved-segments/")
+    assert page.viewport_size["width"] == 1280
+    expect(page.locator("#saved-segments")).to_contain_text(name)
+    overflow = page.evaluate(
+        """() => {
+            const box = document.querySelector("#saved-segments").closest(".table-responsive");
+            return {scroll: box.scrollWidth, client: box.clientWidth, page: document.documentElement.scrollWidth};
+        }"""
+    )
+    assert overflow["scroll"] <= overflow["client"] and overflow["page"] <= 1280, overflow
+    for row in page.locator("#saved-segments tbody tr").all():
+        for cell in ("[data-count]", "a:has-text('Delete')"):
+            right = row.locator(cell).bounding_box()
+            assert right["x"] + right["width"] <= 1280, (cell, right)

@@ -323,3 +323,17 @@ def test_a_date_out_of_range_on_the_audit_log_is_a_form_error(console, shop, sup
     response = console.get("/audit/?when_min=0001-01-01")
     assert response.status_code in (200, 400)
     assert "Enter a date between 1 Jan 1900 and 31 Dec 2999." in response.content.decode()
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
+def test_the_list_page_refuses_other_methods(console, shop, method):
+    response = getattr(console, method)("/analytics/saved-segments/", {"name": "Sneaky"})
+    assert (response.status_code, response["Allow"]) == (405, "GET, HEAD")
+    assert not SavedSegment.objects.exists()
+    assert console.head("/analytics/saved-segments/").status_code == 200
+
+
+def test_other_methods_on_the_list_check_the_permission_first(client, cashier_user, shop):
+    assert client.delete("/analytics/saved-segments/").status_code == 302  # anonymous: to log in
+    client.force_login(cashier_user)
+    assert client.delete("/analytics/saved-segments/").status_code == 403

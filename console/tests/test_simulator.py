@@ -129,3 +129,17 @@ def test_marketing_sees_the_simulator_and_a_cashier_does_not(client, request, pr
 def test_anonymous_is_sent_to_log_in(client, program):
     response = client.get("/analytics/simulator/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
+def test_the_read_only_page_refuses_other_methods(console, program, method):
+    response = getattr(console, method)("/analytics/simulator/?base_cashback_percent=9")
+    assert (response.status_code, response["Allow"]) == (405, "GET, HEAD")
+    assert ProgramSettings.objects.get().base_cashback_percent == 5
+    assert console.head("/analytics/simulator/").status_code == 200
+
+
+def test_other_methods_check_the_permission_first(client, cashier_user, program):
+    assert client.post("/analytics/simulator/").status_code == 302  # anonymous: to log in
+    client.force_login(cashier_user)
+    assert client.post("/analytics/simulator/").status_code == 403

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from analytics.exceptions import SavedSegmentError, SavedSegmentNotFound
 from analytics.segment_services import saved_segment_create, saved_segment_delete, saved_segment_update
@@ -32,8 +32,10 @@ def _not_found(request: HttpRequest, exc: SavedSegmentNotFound) -> HttpResponse:
 
 
 @permission_required("analytics.view_savedsegment")
+@require_safe
 def saved_segments(request: HttpRequest) -> HttpResponse:
-    """Every saved segment with its filter in words and its customer count now."""
+    """Every saved segment with its filter in words and its customer count now. GET and HEAD only (another
+    method: 405, after the permission check)."""
     return render(request, "console/saved_segments.html", {"rows": saved_segments_list()})
 
 

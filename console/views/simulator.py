@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_safe
 
 from analytics.simulator import Comparison, Rules, TierTerms, rules_check, rules_current, simulate
 from core.formatting import money_format, points_format
@@ -176,9 +177,11 @@ SCENARIO_FIELDS = ("base_cashback_percent", "base_redeem_cap_percent", "points_l
 
 
 @permission_required("console.view_dashboard")
+@require_safe
 def analytics_simulator(request: HttpRequest) -> HttpResponse:
     """GET with the scenario's fields (none: today's rules, prefilled); `&export=csv` for the comparison.
-    A scenario that does not pass rules_check is the form with its errors, status 400. Writes nothing."""
+    A scenario that does not pass rules_check is the form with its errors, status 400. Writes nothing;
+    GET and HEAD only (another method: 405, after the permission check)."""
     program = program_settings_get()
     current = rules_current(program, tiers_list())
     options = {"current": current, "activation_delay_days": program.activation_delay_days}

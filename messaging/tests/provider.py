@@ -41,8 +41,9 @@ class Gateway:
                         {
                             "body": body,
                             "headers": dict(self.headers),
-                            "signature_ok": hmac.compare_digest(
-                                expected, self.headers.get("X-Boomerang-Signature", "")
+                            "signature_ok": hmac.compare_digest(  # bytes: a non-ASCII str would raise TypeError
+                                expected.encode(),
+                                self.headers.get("X-Boomerang-Signature", "").encode("utf-8", "surrogatepass"),
                             ),
                         }
                     )

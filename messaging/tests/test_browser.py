@@ -18,11 +18,16 @@ def test_a_customer_unsubscribes_from_the_link_in_an_email(page, settings, custo
     message_send(message_id=message.pk)
     link = mail.outbox[0].extra_headers["List-Unsubscribe"][1:-1]
     page.goto(link)
-    expect(page.locator("main")).to_contain_text("Stop marketing messages by Email to a***@example.com?")
+    expect(page.locator("main")).to_contain_text("Stop marketing messages by email to a***@example.com?")
     assert Customer.objects.get(pk=anna.pk).consent_email is True
     page.click("main button[type=submit]")
     expect(page.locator(".alert-success")).to_contain_text(
-        "You are unsubscribed: we will send no more marketing messages by Email to a***@example.com."
+        "You are unsubscribed: we will send no more marketing messages by email to a***@example.com."
     )
     assert Customer.objects.get(pk=anna.pk).consent_email is False
     assert ConsentChange.objects.filter(customer_id=anna.pk, channel="email", granted=False, source="link").count() == 1
+    page.goto(link)  # the link again: nothing to confirm
+    expect(page.locator(".alert-info")).to_have_text(
+        "You are already unsubscribed from marketing messages by email to a***@example.com."
+    )
+    expect(page.locator("main button")).to_have_count(0)

@@ -63,6 +63,19 @@ def test_signature_is_hmac_sha256_of_the_body():
     assert not rules.signature_valid("s3cret", b"body", None)
 
 
+def test_signature_hex_in_upper_case_is_the_same_signature():
+    # The hex digits of the worked example above, upper-cased: a gateway that prints hex in capitals.
+    upper = "sha256=5910E62016EF5034272C926C27071992A465C2335CECF41851BDA071577F4F6D"
+    assert rules.signature_valid("s3cret", b'{"a":1}', upper)
+    assert not rules.signature_valid("s3cret", b'{"a":1}', "SHA256=" + upper[7:].lower())  # the prefix is exact
+
+
+def test_a_signature_with_a_non_ascii_character_is_refused_not_an_error():
+    good = rules.signature("s3cret", b"body")
+    assert not rules.signature_valid("s3cret", b"body", good[:-1] + "é")
+    assert not rules.signature_valid("s3cret", b"body", "é")
+
+
 @pytest.mark.parametrize(("text", "stop"), [("STOP", True), (" stop ", True), ("Стоп", True), ("СТОП!", True),
                                             ("unsubscribe", True), ("stop please", False), ("", False), (None, False)])  # fmt: skip
 def test_stop_words(text, stop):

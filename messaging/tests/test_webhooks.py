@@ -58,6 +58,8 @@ def test_a_failure_report_by_our_key_keeps_the_providers_error(client, sent_sms)
         "",  # none
         "sha256=" + "0" * 64,  # wrong
         signature("another-secret", b'{"id": "gw-1", "status": "delivered"}'),  # signed with another key
+        "sha256=é",  # a non-ASCII character: once a TypeError in hmac.compare_digest, a 500
+        signature(SECRET, b'{"id": "gw-1", "status": "delivered"}')[:-1] + "é",
     ],
 )
 def test_a_report_with_a_bad_signature_is_refused_and_changes_nothing(client, sent_sms, header):
@@ -66,6 +68,15 @@ def test_a_report_with_a_bad_signature_is_refused_and_changes_nothing(client, se
     assert response.json()["code"] == "bad_signature"
     sent_sms.refresh_from_db()
     assert sent_sms.status == "sent"
+
+
+def test_a_signature_in_upper_case_hex_is_accepted(client, sent_sms):
+    body = json.dumps({"id": "gw-1", "status": "delivered"}).encode()
+    sig = "sha256=" + signature(SECRET, body).removeprefix("sha256=").upper()
+    response = client.post(STATUS, body, content_type="application/json", headers={"X-Boomerang-Signature": sig})
+    assert (response.status_code, response.json()) == (200, {"updated": 1, "unknown": 0})
+    sent_sms.refresh_from_db()
+    assert sent_sms.status == "delivered"
 
 
 def test_an_altered_body_fails_the_signature(client, sent_sms):
@@ -158,13 +169,13 @@ def test_unsubscribe_by_the_link_in_an_email_without_login(gateway, member):
     browser = Client(enforce_csrf_checks=True)  # a stranger's browser: no session, no CSRF cookie
     page = browser.get(url)
     assert page.status_code == 200
-    assert "Stop marketing messages by Email to a***@example.com?" in page.content.decode()
+    assert "Stop marketing messages by email to a***@example.com?" in page.content.decode()
     member.refresh_from_db()
     assert member.consent_email is True  # looking at the page (or a link scanner) unsubscribes nobody
     done = browser.post(url)
     assert done.status_code == 200
     assert (
-        "You are unsubscribed: we will send no more marketing messages by Email to a***@example.com."
+        "You are unsubscribed: we will send no more marketing messages by email to a***@example.com."
         in done.content.decode()
     )
     member.refresh_from_db()
@@ -202,7 +213,62 @@ def test_an_altered_link_is_refused(client, member):
     for bad in (forged, "nonsense", token[:-2] + "xx"):
         response = Client(enforce_csrf_checks=True).post(f"/messaging/unsubscribe/{bad}/")
         assert response.status_code == 400
-        assert "This unsubscribe link is not valid." in response.content.decode()
+        assert (
+            "This unsubscribe link is not valid. Please use the link from the latest message."
+            in response.content.decode()
+        )
     member.refresh_from_db()
     assert member.consent_email is True
     assert Message.objects.count() == 0
+
+
+def test_opening_the_link_again_after_unsubscribing_says_so_and_asks_nothing(member):
+    url = f"/messaging/unsubscribe/{unsubscribe_token(customer_id=member.pk, channel='email')}/"
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.post(url).status_code == 200
+    again = browser.get(url)
+    page = again.content.decode()
+    assert again.status_code == 200
+    assert "You are already unsubscribed from marketing messages by email to a***@example.com." in page
+    assert "<form" not in page and "Stop marketing messages" not in page
+    # A second POST (the mail client's one-click again) writes nothing and says the same.
+    assert "You are already unsubscribed" in browser.post(url).content.decode()
+    assert ConsentChange.objects.filter(customer=member, channel="email", granted=False).count() == 1
+    assert AuditEntry.objects.filter(action="customer.consent").count() == 1
+
+
+def test_the_sms_link_names_the_channel_in_lower_case_running_text(member):
+    url = f"/messaging/unsubscribe/{unsubscribe_token(customer_id=member.pk, channel='sms')}/"
+    page = Client().get(url).content.decode()
+    assert "Stop marketing messages by SMS to ***6789?" in page
+    done = Client().post(url).content.decode()
+    assert "You are unsubscribed: we will send no more marketing messages by SMS to ***6789." in done
+    member.refresh_from_db()
+    assert (member.consent_email, member.consent_sms) == (True, False)
+
+
+def test_a_bad_link_does_not_speak_of_email(member):
+    token = unsubscribe_token(customer_id=member.pk, channel="sms")
+    response = Client().get(f"/messaging/unsubscribe/{token[:-2]}xx/")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This unsubscribe link is not valid. Please use the link from the latest message." in page
+    assert "email" not in page.lower()
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_the_customer_page_shows_the_shop_and_nothing_of_the_staff_site(settings, member, bad):
+    settings.MESSAGING_SHOP_NAME = "Лавка у дома"
+    token = unsubscribe_token(customer_id=member.pk, channel="email")
+    response = Client().get(f"/messaging/unsubscribe/{token + 'x' if bad else token}/")
+    page = response.content.decode()
+    assert '<span class="navbar-brand mb-0 h1" id="shop-name">Лавка у дома</span>' in page
+    assert "<title>Unsubscribe · Лавка у дома</title>" in page
+    assert "Boomerang" not in page and "↩" not in page and "<a " not in page  # no link anywhere, none to staff
+
+
+def test_without_a_shop_name_the_page_has_no_header(settings, member):
+    settings.MESSAGING_SHOP_NAME = ""
+    page = Client().get(f"/messaging/unsubscribe/{unsubscribe_token(customer_id=member.pk, channel='email')}/")
+    text = page.content.decode()
+    assert 'id="shop-name"' not in text and "Boomerang" not in text and "<a " not in text
