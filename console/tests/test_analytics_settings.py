@@ -226,3 +226,15 @@ def test_hostile_values_give_no_500_and_a_refused_form_writes_nothing(console, b
             )  # fmt: skip
 
     run()
+
+
+def test_a_churn_baseline_reads_as_whole_customers(console, bought, customer_factory):
+    """Z bought 200 days ago and not since: asleep 90 days at the end of the 30 days ending yesterday (W
+    bought 5 and 10 days ago: awake). The baseline is 1 customer, not "1.0000"."""
+    today = timezone.localdate()
+    z = customer_factory(name="Z", now=at(today - dt.timedelta(days=300)))
+    buy(z, D("500.00"), now=at(today - dt.timedelta(days=200)))
+    assert console.post(URL, _form(key_metric="asleep_90d", target_percent="10")).status_code == 302
+    assert analytics_settings_get().baseline_value == D("1")
+    page = console.get(URL).content.decode()
+    assert text(page, "baseline").startswith("Baseline of Asleep 90 days: 1, over")

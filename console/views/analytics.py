@@ -61,7 +61,7 @@ def _shown(value, kind: str, currency: str) -> str:
     if kind == "money":
         return money_format(value, currency)
     if kind in ("points", "count"):
-        return points_format(value)
+        return points_format(int(value))  # whole numbers, even when stored with places (a key metric's baseline)
     if kind == "rate":
         number = (Decimal(value) * 100).quantize(Decimal("0.1"))
         text = f"{points_format(number if number else abs(number))}\u00a0%"  # never "−0,0 %"
