@@ -17,13 +17,17 @@ from collections.abc import Iterable
 from django.http import StreamingHttpResponse
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+# A negative machine value (a change "-0.0089", a balance "-50") is a number, not a formula. A leading "+"
+# stays guarded: our values never carry one, and a phone "+79…" must stay text (a spreadsheet would make it
+# the number 79… and drop the "+").
+PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 def csv_safe_cell(value: object) -> object:
     """`value` as it may be written to a CSV cell: text that a spreadsheet would run is prefixed with "'".
     Numbers (int, Decimal) are kept as they are: a negative balance stays a number; so is text that is a
-    plain signed number ("-0.0089", "+79298368761"; PLAIN_NUMBER, matched whole)."""
+    plain number, negative or not ("-0.0089"; PLAIN_NUMBER, matched whole). "+79298368761" is written as
+    text ("'+79298368761"), so that the phone keeps its "+"."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value

@@ -11,9 +11,7 @@ from core.spreadsheet import csv_response, csv_safe_cell
     "value",
     [
         "-0.0089",  # a change on the dashboard
-        "+79298368761",  # a phone in E.164 (the customer CSV)
         "-12",
-        "+3.5",
         "12.50",
         "Анна",
         "",
@@ -38,6 +36,8 @@ def test_plain_numbers_and_ordinary_text_are_left_as_they_are(value):
         ("-1.2.3", "'-1.2.3"),  # two decimal points: not a plain number
         ("-1e5", "'-1e5"),
         ("+7 912 345", "'+7 912 345"),
+        ("+79298368761", "'+79298368761"),  # a phone in E.164 stays text: it keeps its "+"
+        ("+3.5", "'+3.5"),
         ("-", "'-"),
         ("+", "'+"),
         ("-.5", "'-.5"),
@@ -55,4 +55,4 @@ def test_the_csv_file_keeps_numbers_and_guards_formulas():
         [["phone", "change", "name"], ["+79298368761", "-0.0089", "=HYPERLINK(1)"]], filename="x.csv"
     )
     body = b"".join(response.streaming_content).decode()
-    assert body == "phone,change,name\r\n+79298368761,-0.0089,'=HYPERLINK(1)\r\n"
+    assert body == "phone,change,name\r\n'+79298368761,-0.0089,'=HYPERLINK(1)\r\n"

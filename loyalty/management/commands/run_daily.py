@@ -3,7 +3,6 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from core.forms import DATE_MIN
 from loyalty.exceptions import InvalidInput
 from loyalty.services import daily_run
 
@@ -20,11 +19,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["date"]:
             try:
-                as_of = dt.datetime.strptime(options["date"], "%Y-%m-%d").date()
+                as_of = dt.date.fromisoformat(options["date"])
             except ValueError:
                 raise CommandError(f"--date must be YYYY-MM-DD, got {options['date']!r}") from None
-            if as_of < DATE_MIN:
-                raise CommandError(f"--date must be {DATE_MIN.isoformat()} or later, got {options['date']!r}")
         else:
             as_of = timezone.localdate()
         try:
