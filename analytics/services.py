@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import AuditAction, audit_record, audit_value
+from core.formatting import points_format
 from core.jobs import job_lock
 from customers.models import Customer
 from loyalty.models import Purchase, Refund
@@ -288,7 +289,7 @@ def _settings_check(
     if not RFM_WINDOW_MIN <= rfm_window_days <= RFM_WINDOW_MAX:
         raise InvalidAnalyticsSetting(
             _("The RFM analysis window must be from %(min)s to %(max)s days.")
-            % {"min": RFM_WINDOW_MIN, "max": RFM_WINDOW_MAX},
+            % {"min": points_format(RFM_WINDOW_MIN), "max": points_format(RFM_WINDOW_MAX)},
             field="rfm_window_days",
         )
     if key_metric and key_metric not in KeyMetric.values:
@@ -296,7 +297,7 @@ def _settings_check(
     if not KEY_METRIC_DAYS_MIN <= key_metric_days <= KEY_METRIC_DAYS_MAX:
         raise InvalidAnalyticsSetting(
             _("The key metric is measured over %(min)s to %(max)s days.")
-            % {"min": KEY_METRIC_DAYS_MIN, "max": KEY_METRIC_DAYS_MAX},
+            % {"min": points_format(KEY_METRIC_DAYS_MIN), "max": points_format(KEY_METRIC_DAYS_MAX)},
             field="key_metric_days",
         )
     if not key_metric:
@@ -306,7 +307,8 @@ def _settings_check(
     limit = 100 if key_metric in rules.KEY_METRIC_LOWER_IS_BETTER else TARGET_PERCENT_MAX
     if not 0 < target_percent <= limit:
         raise InvalidAnalyticsSetting(
-            _("The target change must be above 0 and at most %(max)s %%.") % {"max": limit}, field="target_percent"
+            _("The target change must be above 0 and at most %(max)s %%.") % {"max": points_format(limit)},
+            field="target_percent",
         )
 
 

@@ -167,12 +167,12 @@ def test_changing_only_the_target_keeps_the_baseline_and_the_window_measures_aga
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"rfm_window_days": 29}, "rfm_window_days", "The RFM analysis window must be from 30 to 1095 days."),
-        ({"rfm_window_days": 1096}, "rfm_window_days", "The RFM analysis window must be from 30 to 1095 days."),
+        ({"rfm_window_days": 29}, "rfm_window_days", "The RFM analysis window must be from 30 to 1,095 days."),
+        ({"rfm_window_days": 1096}, "rfm_window_days", "The RFM analysis window must be from 30 to 1,095 days."),
         ({"key_metric_days": 6}, "key_metric_days", "The key metric is measured over 7 to 365 days."),
         ({"key_metric": "revenue"}, "key_metric", "Choose one of the listed figures."),
         ({"target_percent": None}, "target_percent", "Say by how many per cent the figure should change."),
-        ({"target_percent": D("0")}, "target_percent", "The target change must be above 0 and at most 1000 %."),
+        ({"target_percent": D("0")}, "target_percent", "The target change must be above 0 and at most 1,000 %."),
         (
             {"key_metric": "asleep_90d", "target_percent": D("100.01")},
             "target_percent",

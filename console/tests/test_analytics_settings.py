@@ -148,10 +148,10 @@ def test_a_new_rfm_window_is_saved_without_a_key_metric(console, program):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"rfm_window_days": "29"}, "The RFM analysis window must be from 30 to 1095 days."),
-        ({"rfm_window_days": "1 096"}, "The RFM analysis window must be from 30 to 1095 days."),
+        ({"rfm_window_days": "29"}, "The RFM analysis window must be from 30 to 1,095 days."),
+        ({"rfm_window_days": "1 096"}, "The RFM analysis window must be from 30 to 1,095 days."),
         ({"rfm_window_days": "a year"}, "Enter a whole number."),
-        ({"target_percent": "-5"}, "The target change must be above 0 and at most 1000 %."),
+        ({"target_percent": "-5"}, "The target change must be above 0 and at most 1,000 %."),
         ({"target_percent": ""}, "Say by how many per cent the figure should change."),
         ({"target_date": "2020-01-01"}, "The target date must be after today."),
         ({"target_date": "soon"}, "Enter a valid date."),

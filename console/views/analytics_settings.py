@@ -21,6 +21,7 @@ from analytics.models import (
 from analytics.selectors import analytics_settings_get
 from analytics.services import SETTINGS_FIELDS, analytics_settings_update
 from core.exceptions import DomainError
+from core.formatting import points_format
 from core.forms import BoundedDateField, LocalDecimalField, LocalIntegerField, add_domain_error
 from core.permissions import permission_required
 from loyalty.selectors import program_settings_get
@@ -67,11 +68,11 @@ class AnalyticsSettingsForm(forms.Form):
         self.fields["key_metric_days"].help_text = _(
             "The baseline and the current value are the figure over this many whole days ending yesterday "
             "(%(min)s–%(max)s)."
-        ) % {"min": KEY_METRIC_DAYS_MIN, "max": KEY_METRIC_DAYS_MAX}
+        ) % {"min": points_format(KEY_METRIC_DAYS_MIN), "max": points_format(KEY_METRIC_DAYS_MAX)}
         self.fields["rfm_window_days"].help_text = _(
             "RFM scores the customers who bought in this many days before the snapshot's date "
             "(%(min)s–%(max)s); used from the next daily snapshot on."
-        ) % {"min": RFM_WINDOW_MIN, "max": RFM_WINDOW_MAX}
+        ) % {"min": points_format(RFM_WINDOW_MIN), "max": points_format(RFM_WINDOW_MAX)}
 
 
 def _initial(row: AnalyticsSettings) -> dict:
