@@ -14,6 +14,7 @@ def nav(request: HttpRequest) -> dict:
             "customers": user.has_perm("customers.view_customer"),
             "settings": user.has_perm("loyalty.change_programsettings"),
             "audit": user.has_perm("core.view_auditentry"),
+            "messages": user.has_perm("messaging.view_message"),
             "api_clients": user.has_perm("api.change_apiclient"),
             "admin": user.is_staff,
         }

@@ -16,6 +16,7 @@ from core.forms import BoundedDateFromToRangeFilter
 from core.models import AuditEntry
 from core.selectors import audit_about_customers
 from customers.selectors import customer_search
+from messaging.models import Channel, Message
 
 
 def _styled(form):
@@ -161,6 +162,44 @@ class AuditFilter(django_filters.FilterSet):
             return queryset
         ids = customer_search(value).order_by("pk").values_list("pk", flat=True)[:AUDIT_CUSTOMERS_MAX]
         return queryset.filter(audit_about_customers(ids))
+
+    @property
+    def form(self):
+        return _styled(super().form)
+
+
+class MessageFilter(django_filters.FilterSet):
+    """The outbox's filters (issue #14): status, channel, kind, the customer (found as the customer list
+    finds them, or by id from a customer's page — an id, never a phone, goes in the URL) and the day the
+    message was queued (shop's time zone, both days included)."""
+
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Message.Status.choices, empty_label=_("Any"))
+    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices, empty_label=_("Any"))
+    kind = django_filters.CharFilter(label=_("Kind"), field_name="kind", lookup_expr="exact", max_length=60)
+    customer = django_filters.CharFilter(label=_("Customer"), method="filter_customer", max_length=SEARCH_MAX)
+    customer_id = django_filters.NumberFilter(field_name="customer_id", widget=forms.HiddenInput, min_value=1)
+    when = BoundedDateFromToRangeFilter(
+        label=_("Queued"),
+        field_name="created_at",
+        lookup_expr="date__range",
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Message
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["customer"].extra["widget"] = forms.TextInput(
+            attrs={"placeholder": _("Phone, card, email or name")}
+        )
+
+    def filter_customer(self, queryset, name, value):
+        """Messages to the customers a phone (any format), card number, email or part of the name finds."""
+        if not value.strip():
+            return queryset
+        return queryset.filter(customer__in=customer_search(value).values("pk"))
 
     @property
     def form(self):

@@ -3,7 +3,18 @@ lived in `loyalty` (only the URL names moved from `loyalty:` to `console:`)."""
 
 from django.urls import path
 
-from .views import analytics, analytics_settings, audit, customers, imports, segments, settings, simulator, tiers
+from .views import (
+    analytics,
+    analytics_settings,
+    audit,
+    customers,
+    imports,
+    messages,
+    segments,
+    settings,
+    simulator,
+    tiers,
+)
 
 app_name = "console"
 
@@ -32,6 +43,8 @@ urlpatterns = [
     path("customers/<int:customer_id>/adjust/", customers.customer_adjust, name="customer_adjust"),
     path("customers/<int:customer_id>/export/", customers.customer_export, name="customer_export"),
     path("customers/<int:customer_id>/erase/", customers.customer_erase_view, name="customer_erase"),
+    path("messages/", messages.message_list, name="messages"),
+    path("messages/<int:message_id>/", messages.message_detail, name="message"),
     path("customers/import/", imports.import_upload, name="customer_import"),
     path("customers/import/sample.csv", imports.import_sample, name="customer_import_sample"),
     path("customers/import/<int:job_id>/", imports.import_job, name="customer_import_job"),

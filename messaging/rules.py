@@ -136,3 +136,20 @@ def sms_size(text: str) -> SmsSize:
         single, part, encoding = 70, 67, "UCS-2"
     segments = 0 if units == 0 else 1 if units <= single else -(-units // part)
     return SmsSize(length=len(text), segments=segments, encoding=encoding)
+
+
+def address_mask(address: str) -> str:
+    """An address as staff may see it in the console (personal data, never shown or logged whole):
+    an email keeps its first letter and domain ("anna@example.com" → "a***@example.com"); an E.164 phone
+    goes through customers.rules.phone_mask ("+79123456789" → "+7 912 ***-**-89"); any other id (a
+    messenger's) keeps its last 2 characters. "" for no address."""
+    from customers.rules import phone_mask  # customers' pure rule; imported here to keep this module light
+
+    if not address:
+        return ""
+    if "@" in address:
+        name, _at, domain = address.partition("@")
+        return f"{name[:1]}***@{domain}"
+    if address.startswith("+"):
+        return phone_mask(address)
+    return "***" + address[-2:] if len(address) > 4 else "***"

@@ -1,11 +1,14 @@
 """Reads for messaging: a customer's consent and address per channel, recent marketing messages."""
 
 import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
 
 from customers.events import ConsentSource
 from customers.models import Customer
 
-from .models import ConsentChange, Message
+from .models import Channel, ConsentChange, Message
 
 # Consent withdrawn by the customers themselves: the skip reason is "unsubscribed", not "no consent".
 UNSUBSCRIBE_SOURCES = (ConsentSource.LINK, ConsentSource.STOP)
@@ -86,3 +89,48 @@ def customer_messaging_data(customer_id: int) -> dict:
             for m in messages
         ],
     }
+
+
+# The customer page shows this many of a customer's latest messages (the rest: the outbox, filtered).
+CUSTOMER_PAGE_MESSAGES = 20
+
+
+def outbox_list() -> QuerySet[Message]:
+    """Every message, newest first (queued at, then id), with its customer, for the console's outbox;
+    the console's MessageFilter narrows it."""
+    return Message.objects.select_related("customer").order_by("-created_at", "-id")
+
+
+def message_for_console(message_id: int) -> Message | None:
+    """A message with its customer and its status changes (oldest first, prefetched), or None."""
+    return Message.objects.select_related("customer").prefetch_related("status_changes").filter(pk=message_id).first()
+
+
+def customer_messages_latest(customer_id: int, limit: int = CUSTOMER_PAGE_MESSAGES) -> list[Message]:
+    """The customer's latest `limit` messages, newest first."""
+    return list(Message.objects.filter(customer_id=customer_id).order_by("-created_at", "-id")[:limit])
+
+
+@dataclass(frozen=True)
+class ChannelConsent:
+    """A channel's current marketing consent for a customer and its history (newest first)."""
+
+    channel: str
+    label: str
+    granted: bool
+    history: list[ConsentChange]
+
+
+def customer_consents(customer: Customer) -> list[ChannelConsent]:
+    """Per channel (email, SMS, messenger, in that order): whether `customer` has given marketing consent
+    now (consent_granted's rule) and every change of it, newest first, with who made it."""
+    changes = list(ConsentChange.objects.filter(customer_id=customer.pk).select_related("actor").order_by("-at", "-id"))
+    return [
+        ChannelConsent(
+            channel=channel,
+            label=label,
+            granted=consent_granted(customer=customer, channel=channel),
+            history=[change for change in changes if change.channel == channel],
+        )
+        for channel, label in Channel.choices
+    ]

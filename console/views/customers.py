@@ -15,6 +15,7 @@ from analytics.rfm import customer_segment
 from analytics.segments import SEPARATOR, filter_describe, filter_params, filter_params_clean, filter_problems
 from core.exceptions import DomainError
 from core.forms import add_domain_error
+from core.logging import personal_data_mask
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
 from customers.selectors import customer_get
@@ -38,7 +39,8 @@ from loyalty.selectors import (
     tiers_list,
 )
 from loyalty.services import points_adjust
-from messaging.selectors import customer_messaging_data
+from messaging.rules import address_mask
+from messaging.selectors import customer_consents, customer_messages_latest, customer_messaging_data
 
 from ..filters import CustomerFilter, CustomerSort
 from ..forms import AdjustmentForm, CustomerProfileForm, SavedSegmentForm
@@ -178,7 +180,23 @@ def _detail_context(request, customer, *, profile_form=None, adjust_form=None) -
         "can_edit": request.user.has_perm("customers.change_customer"),
         "can_adjust": request.user.has_perm("customers.adjust_points"),
         "can_erase": request.user.has_perm("customers.erase_customer"),
+        **_messaging_context(request, customer),
     }
+
+
+def _messaging_context(request, customer) -> dict:
+    """The customer's latest messages (addresses masked) and consent per channel with its history, for
+    those who may read the outbox (messaging.view_message); nothing for the others."""
+    if not request.user.has_perm("messaging.view_message"):
+        return {"can_view_messages": False}
+    latest = customer_messages_latest(customer.pk)  # not "messages": that is django.contrib.messages' name
+    for message in latest:
+        message.address_masked = address_mask(message.address)
+    consents = customer_consents(customer)
+    for consent in consents:
+        for change in consent.history:  # a STOP reply's text is the customer's own: masked like the logs
+            change.note_masked = personal_data_mask(change.note)
+    return {"can_view_messages": True, "customer_messages": latest, "consents": consents}
 
 
 @permission_required("customers.view_customer")
