@@ -80,3 +80,16 @@ def test_a_signature_with_a_non_ascii_character_is_refused_not_an_error():
                                             ("unsubscribe", True), ("stop please", False), ("", False), (None, False)])  # fmt: skip
 def test_stop_words(text, stop):
     assert rules.is_stop(text) is stop
+
+
+@pytest.mark.parametrize(
+    ("address", "masked"),
+    [
+        ("anna@example.com", "a***@example.com"),
+        ("+79123456789", "+7 912 ***-**-89"),
+        ("tg-123456789", "***89"),
+        ("", ""),
+    ],
+)
+def test_addresses_are_masked_for_the_console(address, masked):
+    assert rules.address_mask(address) == masked
