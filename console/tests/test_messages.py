@@ -244,3 +244,26 @@ def test_the_pages_read_in_russian(console, outbox, anna):
     assert "Пропущено Нет согласия на рассылки" in table(detail, "message-history")
     customer = console.get(f"/customers/{anna.pk}/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "Мессенджер" in table(customer, "customer-consents")
+
+
+def test_the_outbox_pages_by_50_and_keeps_the_filter_in_the_page_links(console, anna):
+    for n in range(53):
+        message_queue(
+            customer_id=anna.pk, channel="email", kind="bulk", purpose="service", text="x", defer=True,
+            now=NOON + dt.timedelta(minutes=n),
+        )  # fmt: skip
+    message_queue(customer_id=anna.pk, channel="sms", kind="other", purpose="service", text="y", defer=True, now=NOON)
+    first = console.get("/messages/", {"kind": "bulk"}).content.decode()
+    assert len(re.findall(r'<tr id="message-', first)) == 50
+    assert "53 messages" in text(first) and "1 / 2" in text(first)
+    assert 'href="?kind=bulk&amp;page=2"' in first
+    assert len(rows(console, kind="bulk", page=2)) == 3
+
+
+def test_a_consent_note_is_shown_with_phones_and_emails_masked(console, anna):
+    assert consent_set(
+        customer_id=anna.pk, channel="sms", granted=False, source="staff", note="asked from +79123456789", now=NOON
+    )
+    consents = table(console.get(f"/customers/{anna.pk}/").content.decode(), "customer-consents")
+    assert "withdrawn, Staff (“asked from +7***89”)" in consents
+    assert "9123456789" not in consents
