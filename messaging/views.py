@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .channels import provider_get
 from .exceptions import InvalidUnsubscribeLink
 from .models import Channel
+from .rules import address_mask
 from .selectors import consent_granted
 from .services import inbound_reply, message_status_report, unsubscribe_by_link, unsubscribe_token_read
 
@@ -83,10 +84,11 @@ def webhook_inbound(request: HttpRequest, provider: str) -> HttpResponse:
 
 
 def _masked(address: str) -> str:
-    """ "anna@example.com" → "a***@example.com"; a phone keeps its last 4 digits."""
+    """The address as the customer sees it on the unsubscribe page: an email as the console shows it
+    (messaging.rules.address_mask, "a***@example.com"); a phone keeps its last 4 digits ("***6789"), enough for
+    its owner to recognise it."""
     if "@" in address:
-        name, _at, domain = address.partition("@")
-        return f"{name[:1]}***@{domain}"
+        return address_mask(address)
     return f"***{address[-4:]}" if address else ""
 
 
