@@ -10,7 +10,7 @@ from django.utils import timezone
 from . import rules
 from .models import AnalyticsSettings
 from .selectors import analytics_settings_get, key_metric_window
-from .snapshots import period_figures_answer
+from .snapshots import key_metric_figure
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,7 @@ def key_metric_status(
     baseline = settings.baseline_value.quantize(rules.KEY_METRIC_PLACES[key])
     baseline_period = rules.Period(start=settings.baseline_start, end=settings.baseline_end)
     current_period = key_metric_window(baseline_period.days, today=today)
-    value = period_figures_answer(current_period.start, current_period.end).value[key]
-    current = None if value is None else Decimal(value)
+    current = key_metric_figure(key, current_period)
     target = rules.key_metric_target(key, baseline, settings.target_percent)
     progress = rules.key_metric_progress(baseline=baseline, current=current, target=target)
     elapsed = rules.key_metric_time_elapsed(

@@ -316,8 +316,7 @@ def _baseline_measure(key: str, days: int, *, today: dt.date) -> tuple[Decimal, 
     """The key metric over the `days` days ending yesterday (from the nightly snapshot when it holds that
     period: an ended period's figures never change; else live), refused when there is nothing to start from."""
     period = key_metric_window(days, today=today)
-    figure = snapshots.period_figures_answer(period.start, period.end).value[key]
-    value = None if figure is None else Decimal(figure)
+    value = snapshots.key_metric_figure(key, period)
     if value is None:
         raise InvalidAnalyticsSetting(
             _(

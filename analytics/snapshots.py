@@ -146,6 +146,13 @@ def period_figures_answer(start: dt.date, end: dt.date) -> Answer:
     return Answer(period_figures(start, end), None)
 
 
+def key_metric_figure(key: str, period: Period) -> Decimal | None:
+    """The key metric `key` (an analytics.models.KeyMetric value) over `period` as a Decimal in the figure's
+    unit, from the snapshot holding that period or live (period_figures_answer); None where it has no data."""
+    value = period_figures_answer(period.start, period.end).value[key]
+    return None if value is None else Decimal(value)
+
+
 def economics_answer(*, months: int = ECONOMICS_MONTHS) -> Answer:
     """The latest snapshot's monthly economics (its months end with the snapshot's last day), else live
     (the months up to today). Live too when the snapshot holds another number of months."""
