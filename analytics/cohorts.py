@@ -21,6 +21,7 @@ from loyalty.models import Purchase, Refund
 from loyalty.rules import local_midnight
 
 from . import rules
+from .models import CustomerSummary
 from .selectors import purchases_counted
 
 
@@ -84,8 +85,31 @@ def _cohort_cells_subqueries(until: dt.datetime, first_month: dt.date) -> list[t
 
 def _cohort_cells_sql(until: dt.datetime, first_month: dt.date) -> list[tuple[dt.date, dt.date, int, Decimal]]:
     """_cohort_cells in one pass (PostgreSQL): each counted purchase with its customer's first moment (a window
-    MIN, instead of a subquery per purchase), grouped by the two local months."""
+    MIN, instead of a subquery per purchase), grouped by the two local months. When the customer summary
+    holds `until` (analytics.summary), the first moments come from it and only the purchases of the
+    customers whose first is in `first_month` or later are read."""
+    from .summary import summary_state_for
+
     purchase_t, refund_t = Purchase._meta.db_table, Refund._meta.db_table
+    day = until.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+    if until == local_midnight(day) and summary_state_for(day) is not None:
+        sql = f"""
+        WITH refunded AS (
+            SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id
+        )
+        SELECT CAST(date_trunc('month', s.first_at AT TIME ZONE %(zone)s) AS DATE),
+               CAST(date_trunc('month', p.created_at AT TIME ZONE %(zone)s) AS DATE),
+               COUNT(DISTINCT p.customer_id), SUM(p.amount - COALESCE(r.amount, 0))
+        FROM {CustomerSummary._meta.db_table} s
+        JOIN {purchase_t} p ON p.customer_id = s.customer_id
+        LEFT JOIN refunded r ON r.purchase_id = p.id
+        WHERE s.first_at >= %(since)s AND p.created_at >= %(since)s AND p.created_at < %(until)s
+          AND p.amount - COALESCE(r.amount, 0) > 0
+        GROUP BY 1, 2
+        """  # noqa: S608 - table names from model metadata; every value is a parameter
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"until": until, "since": local_midnight(first_month), "zone": settings.TIME_ZONE})
+            return cursor.fetchall()
     sql = f"""
     WITH refunded AS (
         SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id

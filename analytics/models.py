@@ -225,3 +225,70 @@ class DashboardSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.start.isoformat()}..{self.end.isoformat()} as of {self.as_of.isoformat()}"
+
+
+# Sums of up to millions of checks: room beyond a single check's 12 digits.
+TOTAL = {"max_digits": 18, "decimal_places": 2}
+
+
+class CustomerSummary(models.Model):
+    """One customer's purchases summed up as of the start of a day E (the nightly job's date; the date and
+    the windows are on CustomerSummaryState), so that the nightly snapshots and the simulator read one row
+    per customer instead of every purchase (analytics.summary; docs/analytics.md, "The customer summary").
+
+    Counted purchases are those of docs/analytics.md as of E: recorded before E, net of the refunds recorded
+    before E, net above zero. Only customers with a purchase before E have a row. Maintained by
+    analytics.summary.customer_summary_refresh: rebuilt for the customers whose purchases or refunds were
+    recorded since the last refresh, or crossed one of the windows' edges since it."""
+
+    customer = models.OneToOneField(
+        Customer,
+        verbose_name=_("customer"),
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # customers are never deleted (PROTECT elsewhere); erased ones keep rows
+        db_constraint=False,  # a derived table rewritten in bulk: no per-row constraint check
+        related_name="+",
+    )
+    # The first (by time, then id), second and latest counted purchase.
+    first_at = models.DateTimeField(_("first purchase"), null=True)
+    first_id = models.BigIntegerField(_("first purchase id"), null=True)
+    second_at = models.DateTimeField(_("second purchase"), null=True)
+    last_at = models.DateTimeField(_("latest purchase"), null=True)
+    # The RFM window [E − rfm_window_days, E): counted purchases and Σ their net money.
+    rfm_purchases = models.PositiveIntegerField(_("purchases in the RFM window"), default=0)
+    rfm_money = models.DecimalField(_("net money in the RFM window"), default=0, **TOTAL)
+    # The simulator's qualifying spend (every purchase's qualifying amount, refunds as they stand) and the
+    # purchases with some: over the tier window ending at the replay's start (E − 90 days) and ending at E.
+    spend_before = models.DecimalField(_("qualifying spend before the replay"), default=0, **TOTAL)
+    purchases_before = models.PositiveIntegerField(_("qualifying purchases before the replay"), default=0)
+    spend_at_end = models.DecimalField(_("qualifying spend at the replay's end"), default=0, **TOTAL)
+    purchases_at_end = models.PositiveIntegerField(_("qualifying purchases at the replay's end"), default=0)
+
+    class Meta:
+        verbose_name = _("customer summary")
+        verbose_name_plural = _("customer summaries")
+
+    def __str__(self) -> str:
+        return f"summary of customer {self.customer_id}"
+
+
+class CustomerSummaryState(models.Model):
+    """The one row saying what CustomerSummary holds: as of the start of which day, over which windows, and
+    up to which purchase and refund ids it has read (the next refresh reads the rows recorded after them)."""
+
+    as_of = models.DateField(_("as of"))
+    rfm_window_days = models.PositiveIntegerField(_("RFM window, days"))
+    tier_window_days = models.PositiveIntegerField(_("tier window, days"), null=True)
+    replay_days = models.PositiveIntegerField(_("replay window, days"))
+    purchase_id_max = models.BigIntegerField(_("last purchase id read"), default=0)
+    refund_id_max = models.BigIntegerField(_("last refund id read"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+    customers_refreshed = models.PositiveIntegerField(_("customers refreshed"), default=0)
+    full = models.BooleanField(_("rebuilt in full"), default=False)
+
+    class Meta:
+        verbose_name = _("customer summary state")
+        verbose_name_plural = _("customer summary states")
+
+    def __str__(self) -> str:
+        return f"customer summary as of {self.as_of.isoformat()}"

@@ -36,7 +36,7 @@ from loyalty.rules import local_midnight
 from loyalty.selectors import entry_tier, program_settings_get, tiers_list
 
 from . import rules
-from .models import AnalyticsSettings
+from .models import AnalyticsSettings, CustomerSummary
 
 Kind = LedgerEntry.Kind
 ACTIVE_DAYS = 90  # "active": a purchase in the last 90 days (issue #13)
@@ -139,6 +139,11 @@ def people_and_sales_many(end: dt.date, starts: list[dt.date]) -> dict[dt.date, 
       each (the latest before it: the change whose next one, by time then id, is not before the purchase),
       grouped by tier (instead of two subqueries per purchase).
 
+    When the customer summary holds the end (analytics.summary, refreshed by the nightly job), the first,
+    second and last moments come from it and only the recent purchases are read
+    (_people_and_sales_summary_sql); otherwise every purchase before the end is
+    (_people_and_sales_counted_sql).
+
     Returns {start: (people, sales)} with the keys and definitions (docs/analytics.md) of
     _customer_figures_subqueries and _purchase_figures_subqueries, the reference on every database (tested
     equal in test_selectors)."""
@@ -147,8 +152,6 @@ def people_and_sales_many(end: dt.date, starts: list[dt.date]) -> dict[dt.date, 
     active_since = local_midnight(end + dt.timedelta(days=1 - ACTIVE_DAYS))
     tiers = tiers_list()
     entry = entry_tier(tiers)
-    purchase_t, refund_t, customer_t = Purchase._meta.db_table, Refund._meta.db_table, Customer._meta.db_table
-    change_t = TierChange._meta.db_table
     params: dict[str, Any] = {"until": until, "active_since": active_since, "entry": entry.pk if entry else None}
     per_customer, columns, sales_columns, sales_lists = [], [], [], []
     for n in RETURN_WINDOWS:
@@ -197,39 +200,12 @@ def people_and_sales_many(end: dt.date, starts: list[dt.date]) -> dict[dt.date, 
             f"COALESCE(first_total_{i}, 0)), ',') FROM sales WHERE n_{i} > 0) AS sales__{i}"
         )
     params["since_min"] = min(local_midnight(start) for start in starts)
-    sql = f"""
-    WITH refunded AS (
-        SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id
-    ), counted AS MATERIALIZED (
-        SELECT p.customer_id, p.created_at, p.amount - COALESCE(r.amount, 0) AS net,
-               ROW_NUMBER() OVER (PARTITION BY p.customer_id ORDER BY p.created_at, p.id) AS n
-        FROM {purchase_t} p LEFT JOIN refunded r ON r.purchase_id = p.id
-        WHERE p.created_at < %(until)s AND p.amount - COALESCE(r.amount, 0) > 0
-    ), x AS (
-        SELECT customer_id,
-               MIN(created_at) AS first_at,
-               MIN(created_at) FILTER (WHERE n = 2) AS second_at,
-               MAX(created_at) AS last_at,
-               BOOL_OR(created_at >= %(active_since)s) AS bought_recently,
-               {", ".join(per_customer)}
-        FROM counted GROUP BY customer_id
-    ), changes AS (
-        SELECT customer_id, to_tier_id, created_at,
-               LEAD(created_at) OVER (PARTITION BY customer_id ORDER BY created_at, id) AS next_at
-        FROM {change_t}
-    ), sales AS (
-        SELECT CASE WHEN ch.customer_id IS NULL THEN CAST(%(entry)s AS BIGINT) ELSE ch.to_tier_id END AS tier_id,
-               {", ".join(sales_columns)}
-        FROM counted p
-        LEFT JOIN changes ch ON ch.customer_id = p.customer_id AND ch.created_at < p.created_at
-                            AND (ch.next_at IS NULL OR p.created_at <= ch.next_at)
-        WHERE p.created_at >= %(since_min)s
-        GROUP BY 1
-    )
-    SELECT {", ".join(columns + sales_lists)}
-    FROM {customer_t} c LEFT JOIN x ON x.customer_id = c.id
-    WHERE c.created_at < %(until)s
-    """  # noqa: S608 - table names from model metadata; every value is a parameter
+    from .summary import summary_state_for
+
+    if summary_state_for(end + dt.timedelta(days=1)) is not None:
+        sql = _people_and_sales_summary_sql(starts, params, columns, sales_columns, sales_lists)
+    else:
+        sql = _people_and_sales_counted_sql(starts, params, per_customer, columns, sales_columns, sales_lists)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
@@ -256,6 +232,111 @@ def people_and_sales_many(end: dt.date, starts: list[dt.date]) -> dict[dt.date, 
         }
         result[start] = (people, sales)
     return result
+
+
+def _tier_changes_sql() -> str:
+    """SQL of every tier change with the moment of the customer's next one (NULL for the latest)."""
+    return f"""
+    SELECT customer_id, to_tier_id, created_at,
+           LEAD(created_at) OVER (PARTITION BY customer_id ORDER BY created_at, id) AS next_at
+    FROM {TierChange._meta.db_table}
+    """  # noqa: S608 - a name from model metadata
+
+
+def _people_and_sales_counted_sql(
+    starts: list[dt.date], params: dict, per_customer: list[str], columns: list[str], sales_columns, sales_lists
+) -> str:
+    """people_and_sales_many's statement over every purchase before the end: the counted purchases numbered
+    per customer (one sort of them all), their first, second and last moments per customer."""
+    purchase_t, refund_t, customer_t = Purchase._meta.db_table, Refund._meta.db_table, Customer._meta.db_table
+    return f"""
+    WITH refunded AS (
+        SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id
+    ), counted AS MATERIALIZED (
+        SELECT p.customer_id, p.created_at, p.amount - COALESCE(r.amount, 0) AS net,
+               ROW_NUMBER() OVER (PARTITION BY p.customer_id ORDER BY p.created_at, p.id) AS n
+        FROM {purchase_t} p LEFT JOIN refunded r ON r.purchase_id = p.id
+        WHERE p.created_at < %(until)s AND p.amount - COALESCE(r.amount, 0) > 0
+    ), x AS (
+        SELECT customer_id,
+               MIN(created_at) AS first_at,
+               MIN(created_at) FILTER (WHERE n = 2) AS second_at,
+               MAX(created_at) AS last_at,
+               BOOL_OR(created_at >= %(active_since)s) AS bought_recently,
+               {", ".join(per_customer)}
+        FROM counted GROUP BY customer_id
+    ), changes AS ({_tier_changes_sql()}
+    ), sales AS (
+        SELECT CASE WHEN ch.customer_id IS NULL THEN CAST(%(entry)s AS BIGINT) ELSE ch.to_tier_id END AS tier_id,
+               {", ".join(sales_columns)}
+        FROM counted p
+        LEFT JOIN changes ch ON ch.customer_id = p.customer_id AND ch.created_at < p.created_at
+                            AND (ch.next_at IS NULL OR p.created_at <= ch.next_at)
+        WHERE p.created_at >= %(since_min)s
+        GROUP BY 1
+    )
+    SELECT {", ".join(columns + sales_lists)}
+    FROM {customer_t} c LEFT JOIN x ON x.customer_id = c.id
+    WHERE c.created_at < %(until)s
+    """  # noqa: S608 - table names from model metadata; every value is a parameter
+
+
+def _people_and_sales_summary_sql(
+    starts: list[dt.date], params: dict, columns: list[str], sales_columns, sales_lists
+) -> str:
+    """people_and_sales_many's statement when the customer summary (analytics.summary) holds the period's
+    end E: each customer's first, second and last counted purchase come from it, and only the purchases of
+    the 90 days before the earliest period's start onwards are read (instead of all, with a sort), for:
+
+    - the latest counted purchase before each period (who "woke up"): only whether it is before the
+      start − n days matters, n ≤ 90, so one more than 90 days old, or none in those days while the
+      first purchase is before the start, stands as −infinity; none at all stays NULL;
+    - the periods' purchases, first ones being those whose id is the customer's first counted purchase's.
+
+    Adds its parameters to `params`. Tested equal to the counted version (test_summary)."""
+    purchase_t, refund_t, customer_t = Purchase._meta.db_table, Refund._meta.db_table, Customer._meta.db_table
+    summary_t = CustomerSummary._meta.db_table
+    far = max(SLEEP_DAYS)
+    last_before, flags = [], []
+    for i, start in enumerate(starts):
+        params[f"before_from_{i}"] = local_midnight(start - dt.timedelta(days=far))
+        last_before.append(
+            f"MAX(created_at) FILTER (WHERE created_at >= %(before_from_{i})s AND created_at < %(since_{i})s) AS lb_{i}"
+        )
+        flags += [
+            f"CASE WHEN s.first_at < %(since_{i})s THEN COALESCE(lb.lb_{i}, '-infinity') END AS last_before_{i}",
+            f"s.last_at >= %(since_{i})s AS bought_{i}",
+        ]
+    params["scan_from"] = min(params[f"before_from_{i}"] for i in range(len(starts)))
+    return f"""
+    WITH refunded AS (
+        SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id
+    ), recent AS MATERIALIZED (
+        SELECT p.id, p.customer_id, p.created_at, p.amount - COALESCE(r.amount, 0) AS net
+        FROM {purchase_t} p LEFT JOIN refunded r ON r.purchase_id = p.id
+        WHERE p.created_at >= %(scan_from)s AND p.created_at < %(until)s AND p.amount - COALESCE(r.amount, 0) > 0
+    ), lb AS (
+        SELECT customer_id, {", ".join(last_before)} FROM recent GROUP BY customer_id
+    ), x AS (
+        SELECT s.customer_id, s.first_at, s.second_at, s.last_at, s.last_at >= %(active_since)s AS bought_recently,
+               {", ".join(flags)}
+        FROM {summary_t} s LEFT JOIN lb ON lb.customer_id = s.customer_id
+        WHERE s.first_at IS NOT NULL
+    ), changes AS ({_tier_changes_sql()}
+    ), sales AS (
+        SELECT CASE WHEN ch.customer_id IS NULL THEN CAST(%(entry)s AS BIGINT) ELSE ch.to_tier_id END AS tier_id,
+               {", ".join(sales_columns)}
+        FROM (SELECT r.customer_id, r.created_at, r.net, CASE WHEN r.id = s.first_id THEN 1 ELSE 2 END AS n
+              FROM recent r JOIN {summary_t} s ON s.customer_id = r.customer_id
+              WHERE r.created_at >= %(since_min)s) p
+        LEFT JOIN changes ch ON ch.customer_id = p.customer_id AND ch.created_at < p.created_at
+                            AND (ch.next_at IS NULL OR p.created_at <= ch.next_at)
+        GROUP BY 1
+    )
+    SELECT {", ".join(columns + sales_lists)}
+    FROM {customer_t} c LEFT JOIN x ON x.customer_id = c.id
+    WHERE c.created_at < %(until)s
+    """  # noqa: S608 - table names from model metadata; every value is a parameter
 
 
 def _tier_at_purchase(default_tier_id: int | None) -> Case:

@@ -28,6 +28,7 @@ from .models import (
     RFM_WINDOW_MIN,
     TARGET_PERCENT_MAX,
     AnalyticsSettings,
+    CustomerSummary,
     DashboardSnapshot,
     KeyMetric,
     RfmScore,
@@ -37,6 +38,7 @@ from .rfm import rfm_grid_rows, rfm_movement_stored, rfm_snapshot_previous
 from .rfm_rules import RF_GRID
 from .rules import Period, period_previous
 from .selectors import analytics_settings_get, key_metric_window, period_kpis
+from .summary import customer_summary_refresh, summary_state_for
 
 Kind = DashboardSnapshot.Kind
 
@@ -89,14 +91,30 @@ def _customers_sql(*, as_of: dt.date, window_days: int) -> tuple[str, list]:
     return sql, [as_of, *last_day_params, end, start, end]
 
 
+def _customers_summary_sql(*, as_of: dt.date) -> tuple[str, list]:
+    """_customers_sql from the customer summary of `as_of` (analytics.summary; the caller checked that it
+    holds that date over the same window): F and M are its RFM-window columns, and the latest counted
+    purchase is its latest one when that falls in the window (F > 0). Tested equal (test_summary)."""
+    last_day, last_day_params = connection.ops.datetime_cast_date_sql("last_at", (), settings.TIME_ZONE)
+    sql = f"""
+    SELECT customer_id, CAST(%s AS DATE) - {last_day} AS r, rfm_purchases AS f, rfm_money AS m
+    FROM {CustomerSummary._meta.db_table} WHERE rfm_purchases > 0
+    """  # noqa: S608 - a table name from model metadata; every value is a parameter
+    return sql, [as_of, *last_day_params]
+
+
 def _raw_fill(cursor, *, as_of: dt.date, window_days: int) -> None:
-    """(Re)fill the temporary table RAW_TABLE with `_customers_sql`. One table per connection, emptied
+    """(Re)fill the temporary table RAW_TABLE with `_customers_sql` (or its summary form when the customer
+    summary holds `as_of` over this window: `_customers_summary_sql`). One table per connection, emptied
     before and after use (as the tier review does): no catalogue churn, nothing left for the next run."""
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {RAW_TABLE} (customer_id bigint, r integer, f integer, m numeric)"
     )
     cursor.execute(f"DELETE FROM {RAW_TABLE}")  # noqa: S608 - a constant name
-    sql, params = _customers_sql(as_of=as_of, window_days=window_days)
+    if summary_state_for(as_of, rfm_window_days=window_days) is not None:
+        sql, params = _customers_summary_sql(as_of=as_of)
+    else:
+        sql, params = _customers_sql(as_of=as_of, window_days=window_days)
     cursor.execute(f"INSERT INTO {RAW_TABLE} (customer_id, r, f, m) {sql}", params)  # noqa: S608
     if connection.vendor == "postgresql":
         cursor.execute(f"ANALYZE {RAW_TABLE}")  # temp tables get no autovacuum statistics
@@ -162,6 +180,7 @@ def rfm_snapshot(as_of: dt.date, *, window_days: int | None = None, now: dt.date
     now = now or timezone.now()
     if window_days is None:
         window_days = analytics_settings_get().rfm_window_days
+    customer_summary_refresh(as_of, now=now)
     with job_lock("analytics.rfm_snapshot", wait_seconds=LOCK_WAIT_SECONDS) as got_lock, transaction.atomic():
         if not got_lock:  # a django-q2 task: it fails and is retried
             raise RuntimeError(f"RFM snapshot {as_of.isoformat()}: another run held the lock for too long")
@@ -435,6 +454,7 @@ def dashboard_snapshot(as_of: dt.date, *, now: dt.datetime | None = None) -> lis
     if as_of > timezone.localdate():
         raise ValueError(f"Dashboard snapshot {as_of.isoformat()}: the date is in the future")
     last = as_of - dt.timedelta(days=1)
+    customer_summary_refresh(as_of, now=now)
     with (
         job_lock("analytics.dashboard_snapshot", wait_seconds=LOCK_WAIT_SECONDS) as got_lock,
         transaction.atomic(),

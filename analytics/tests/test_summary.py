@@ -1,0 +1,172 @@
+"""The customer summary (analytics.summary): every reader gives exactly what the live queries give, and a
+refresh by slices leaves exactly the rows a full rebuild writes.
+
+The story is conftest's (purchases Jan 07 – Mar 31 2026, refunds Mar 04 and Mar 26, Europe/Moscow); the
+windows are made short (RFM 30 days, tier window 40 days) so that purchases cross every edge while the
+summary is refreshed day by day through it.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from analytics.cohorts import cohort_retention
+from analytics.models import AnalyticsSettings, CustomerSummary, CustomerSummaryState
+from analytics.selectors import _customer_figures_subqueries, _purchase_figures_subqueries, people_and_sales_many
+from analytics.services import _customers_sql, _customers_summary_sql, dashboard_snapshot, rfm_snapshot
+from analytics.simulator import WINDOW_DAYS, rules_current, simulate
+from analytics.summary import REPLAY_DAYS, customer_summary_refresh, summary_state_for
+from loyalty.models import ProgramSettings, Purchase
+from loyalty.selectors import program_settings_get, tiers_list
+from loyalty.tests.helpers import at, buy, refund
+
+from .conftest import MAR_1, MAR_31, day
+
+D = Decimal
+APR_1 = dt.date(2026, 4, 1)
+
+pytestmark = pytest.mark.django_db
+
+
+def rows() -> list[tuple]:
+    return list(
+        CustomerSummary.objects.order_by("customer_id").values_list(
+            "customer_id", "first_at", "first_id", "second_at", "last_at", "rfm_purchases", "rfm_money",
+            "spend_before", "purchases_before", "spend_at_end", "purchases_at_end",
+        )
+    )  # fmt: skip
+
+
+@pytest.fixture
+def short_windows(story):
+    AnalyticsSettings.objects.update_or_create(pk=1, defaults={"rfm_window_days": 30})
+    ProgramSettings.objects.filter(pk=1).update(tier_window_days=40)
+    return story
+
+
+def test_the_replay_window_is_the_simulators():
+    assert REPLAY_DAYS == WINDOW_DAYS
+
+
+def test_refreshed_day_by_day_it_equals_a_full_rebuild_every_day(short_windows):
+    """From Jan 01 to Apr 10, one refresh a day by slices; after each, the rows are those of a full rebuild."""
+    assert customer_summary_refresh(dt.date(2026, 1, 1)).full
+    day_ = dt.date(2026, 1, 2)
+    changed_days = 0
+    while day_ <= dt.date(2026, 4, 10):
+        state = customer_summary_refresh(day_)
+        assert not state.full and state.as_of == day_
+        by_slices = rows()
+        assert customer_summary_refresh(day_, full=True).full
+        assert rows() == by_slices, day_
+        changed_days += state.customers_refreshed > 0
+        day_ += dt.timedelta(days=1)
+    assert changed_days > 10  # purchases, refunds and window edges really moved rows
+
+
+def test_a_row_by_hand(short_windows):
+    """As of Apr 01: A bought Jan 10 (1 000.00), Mar 05 (2 000.00), Mar 20 (500.00, 400.00 paid with points:
+    qualifying 400.00). RFM window Mar 02 – Mar 31: 2 purchases, 2 500.00. Tier window 40 days ending Apr 01
+    (from Feb 20 noon… the 24-hour days of loyalty.rules.tier_window_start): 2 000 + 400 = 2 400.00 over 2
+    purchases; ending at the replay's start (Jan 01): none."""
+    customer_summary_refresh(APR_1)
+    a = CustomerSummary.objects.get(customer__name="A")
+    jan_10 = Purchase.objects.get(customer__name="A", amount=D("1000.00"))
+    assert (a.first_id, a.first_at, a.second_at.date(), a.last_at.date()) == (
+        jan_10.pk, jan_10.created_at, day(3, 5), day(3, 20)
+    )  # fmt: skip
+    assert (a.rfm_purchases, a.rfm_money) == (2, D("2500.00"))
+    assert (a.spend_at_end, a.purchases_at_end) == (D("2400.00"), 2)
+    assert (a.spend_before, a.purchases_before) == (D("0.00"), 0)
+    # B's Mar 03 purchase was refunded in full: B's second counted purchase does not exist.
+    b = CustomerSummary.objects.get(customer__name="B")
+    assert b.second_at is None and b.rfm_purchases == 0
+
+
+def test_the_periods_from_the_summary_equal_the_subqueries(story):
+    customer_summary_refresh(APR_1)
+    assert summary_state_for(APR_1) is not None
+    starts = [dt.date(2026, 3, 25), day(3, 2), dt.date(2026, 1, 1), MAR_1, MAR_31, dt.date(2025, 10, 1)]
+    many = people_and_sales_many(MAR_31, starts)
+    for start in starts:
+        assert many[start] == (_customer_figures_subqueries(start, MAR_31), _purchase_figures_subqueries(start, MAR_31))
+    assert many[MAR_1][0]["woke_up_30"] == 2  # A: Jan 10, then Mar 05; D: Jan 07, then Mar 31 (B: refunded)
+
+
+def test_rfm_from_the_summary_equals_the_live_pass(short_windows):
+    from django.db import connection
+
+    customer_summary_refresh(APR_1)
+    with connection.cursor() as cursor:
+        cursor.execute(*_customers_summary_sql(as_of=APR_1))
+        from_summary = sorted(cursor.fetchall())
+        cursor.execute(*_customers_sql(as_of=APR_1, window_days=30))
+        live = sorted(cursor.fetchall())
+    assert from_summary == live and len(live) == 3  # A, C, D bought in Mar 02 – Mar 31; B's was refunded
+
+
+def test_cohorts_from_the_summary_equal_the_live_pass(story):
+    customer_summary_refresh(APR_1)
+    with_summary = cohort_retention(months=6, today=MAR_31)
+    CustomerSummaryState.objects.all().delete()
+    assert cohort_retention(months=6, today=MAR_31) == with_summary
+    assert [c.size for c in with_summary] == [2, 1, 1]  # Jan: A, D; Feb: B; Mar: C
+
+
+def test_the_nightly_snapshots_refresh_it_and_read_it(story):
+    dashboard_snapshot(APR_1)
+    assert CustomerSummaryState.objects.get().as_of == APR_1
+    rfm_snapshot(APR_1)  # already as of Apr 01: nothing rebuilt
+    assert CustomerSummaryState.objects.get().as_of == APR_1
+
+
+def test_an_older_date_leaves_the_summary_alone(story):
+    customer_summary_refresh(APR_1)
+    assert customer_summary_refresh(MAR_1) is None
+    assert CustomerSummaryState.objects.get().as_of == APR_1
+    assert summary_state_for(MAR_1) is None  # readers of Mar 01 compute live
+
+
+def test_a_backdated_purchase_recorded_later_is_read_by_the_next_refresh(story, customer_factory):
+    customer_summary_refresh(APR_1)
+    late = customer_factory(name="F", now=at(day(1, 2)))
+    buy(late, D("300.00"), now=at(day(2, 15)))  # recorded after the refresh, dated before its day
+    customer_summary_refresh(dt.date(2026, 4, 2))
+    by_slices = rows()
+    customer_summary_refresh(dt.date(2026, 4, 2), full=True)
+    assert rows() == by_slices
+    assert CustomerSummary.objects.get(customer=late).first_at == at(day(2, 15))
+
+
+def test_a_refund_recorded_later_is_read_by_the_next_refresh(story):
+    customer_summary_refresh(APR_1)
+    d_last = Purchase.objects.get(customer__name="D", amount=D("400.00"))
+    refund(d_last, now=at(day(4, 1), 9))
+    customer_summary_refresh(dt.date(2026, 4, 2))
+    d = CustomerSummary.objects.get(customer__name="D")
+    assert d.second_at is None and d.last_at.date() == day(1, 7)  # the Mar 31 purchase no longer counts
+
+
+def test_a_changed_window_rebuilds_in_full(story):
+    customer_summary_refresh(MAR_31)
+    AnalyticsSettings.objects.update_or_create(pk=1, defaults={"rfm_window_days": 60})
+    state = customer_summary_refresh(APR_1)
+    assert state.full and state.rfm_window_days == 60
+    assert summary_state_for(APR_1, rfm_window_days=365) is None
+
+
+def test_the_simulator_from_the_summary_equals_the_live_replay(story, customer_factory):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    someone = customer_factory(name="G", now=at(today - dt.timedelta(days=200)))
+    buy(someone, D("20000.00"), now=at(today - dt.timedelta(days=150)))
+    buy(someone, D("1000.00"), now=at(today - dt.timedelta(days=30)))
+    program = program_settings_get()
+    current = rules_current(program, tiers_list())
+    live = simulate(scenario=current, program=program)
+    customer_summary_refresh(today)
+    assert summary_state_for(today) is not None
+    assert simulate(scenario=current, program=program) == live
+    assert live.purchases == 1
