@@ -151,6 +151,7 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.utils import timezone
 
     from analytics.simulator import rules_check, rules_current, simulate
     from customers.models import Customer
@@ -170,12 +171,36 @@ def main() -> None:
         tiers=tuple(replace(t, **changed.get(t.code, {})) for t in today.tiers),
     )
     assert rules_check(scenario, activation_delay_days=program.activation_delay_days) == {}
-    for label, rules in (("today's rules", today), ("scenario", scenario)):
-        for run in range(1, args.runs + 1):
+    from analytics.models import CustomerSummaryState
+    from analytics.summary import customer_summary_refresh
+
+    CustomerSummaryState.objects.all().delete()  # the live replay first: no summary of today
+    live_results, times = {}, {}
+    for source in ("live", "summary"):
+        if source == "summary":
             t = time.perf_counter()
-            result = simulate(scenario=rules, program=program)
-            elapsed = time.perf_counter() - t
-            print(f"simulate ({label}, run {run}): {elapsed:.2f} s", flush=True)
+            state = customer_summary_refresh(timezone.localdate())
+            print(
+                f"customer summary of today, rebuilt in full (the nightly job's, once a day): "
+                f"{time.perf_counter() - t:.2f} s, {state.customers_refreshed:,} customers",
+                flush=True,
+            )
+        for label, rules in (("today's rules", today), ("scenario", scenario)):
+            for run in range(1, args.runs + 1):
+                t = time.perf_counter()
+                result = simulate(scenario=rules, program=program)
+                elapsed = time.perf_counter() - t
+                times.setdefault((source, label), []).append(elapsed)
+                print(f"simulate ({source}, {label}, run {run}): {elapsed:.2f} s", flush=True)
+            if source == "live":
+                live_results[label] = result
+            else:
+                assert result == live_results[label], "the summary's replay differs from the live one"
+    for label in ("today's rules", "scenario"):
+        live, fast = min(times[("live", label)]), min(times[("summary", label)])
+        print(f"{label}: live {live:.2f} s, from the summary {fast:.2f} s: {live / fast:.1f}× faster (best of runs)")
+    for label, result in live_results.items():
+        print(f"{label}:")
         print(
             f"  {result.first_day} .. {result.last_day}: {result.purchases:,} purchases, revenue {result.revenue:,}; "
             f"recorded issued {result.recorded_issued:,} redeemed {result.recorded_redeemed:,}"
