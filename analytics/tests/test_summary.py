@@ -170,3 +170,23 @@ def test_the_simulator_from_the_summary_equals_the_live_replay(story, customer_f
     assert summary_state_for(today) is not None
     assert simulate(scenario=current, program=program) == live
     assert live.purchases == 1
+
+
+def test_a_purchase_back_dated_before_the_summarys_day_makes_it_stale_until_the_next_refresh(story):
+    """Recorded after the refresh but dated Mar 30: the summary of Apr 01 no longer answers (the live
+    figures count the purchase); a re-run of the same date rebuilds that customer's row and answers again."""
+    customer_summary_refresh(APR_1)
+    e = story_customer("E")
+    buy(e, D("300.00"), now=at(day(3, 30)))
+    assert summary_state_for(APR_1) is None
+    assert people_and_sales_many(MAR_31, [MAR_1])[MAR_1][1]["revenue"] == D("5000.00")  # live: 4 700 + 300
+    state = customer_summary_refresh(APR_1)
+    assert not state.full and state.customers_refreshed == 1
+    assert summary_state_for(APR_1) is not None
+    assert people_and_sales_many(MAR_31, [MAR_1])[MAR_1][1]["revenue"] == D("5000.00")
+
+
+def story_customer(name: str):
+    from customers.models import Customer
+
+    return Customer.objects.get(name=name)
