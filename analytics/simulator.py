@@ -440,6 +440,7 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
     with transaction.atomic(), connection.cursor() as cursor:
         if pg:
             cursor.execute("SET LOCAL work_mem = '512MB'")
+            cursor.execute("SET LOCAL jit = off")  # compiling these plans took 2–4 s a statement (bench)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return _comparison(rows, current=current, scenario=scenario, program=program, days=(first_day, last_day))
