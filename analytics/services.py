@@ -35,7 +35,7 @@ from .models import (
     RfmSnapshot,
 )
 from .rfm import rfm_grid_rows, rfm_movement_stored, rfm_snapshot_previous
-from .rfm_rules import RF_GRID
+from .rfm_rules import RF_GRID, histogram_edges
 from .rules import Period, period_previous
 from .selectors import analytics_settings_get, key_metric_window, period_kpis
 from .summary import customer_summary_refresh, summary_state_for
@@ -121,33 +121,23 @@ def _raw_fill(cursor, *, as_of: dt.date, window_days: int) -> None:
 
 
 def _edges(cursor) -> dict[str, list]:
-    """Each score's NTILE(5) tile edges over every customer in RAW_TABLE (one query).
+    """Each score's NTILE(5) tile edges over every customer in RAW_TABLE.
 
     Tiles are cut from worst to best: recency by days since the last purchase, most days first (tile 1
     is the longest ago); frequency and money ascending. The edge of a tile is its best value: the fewest
-    days (MIN) for recency, the most purchases or money (MAX) for the others."""
-    sql = f"""
-    WITH t AS (
-        SELECT r, f, m,
-               NTILE(5) OVER (ORDER BY r DESC, customer_id) AS rt,
-               NTILE(5) OVER (ORDER BY f, customer_id) AS ft,
-               NTILE(5) OVER (ORDER BY m, customer_id) AS mt
-        FROM {RAW_TABLE}
-    )
-    SELECT 1, rt, MIN(r) FROM t GROUP BY rt
-    UNION ALL SELECT 2, ft, MAX(f) FROM t GROUP BY ft
-    UNION ALL SELECT 3, mt, MAX(m) FROM t GROUP BY mt
-    ORDER BY 1, 2
-    """  # noqa: S608 - a constant name
+    days (MIN) for recency, the most purchases or money (MAX) for the others. Recency and frequency take
+    few distinct values: their edges come from a histogram (rfm_rules.histogram_edges: the same edges as
+    NTILE, without sorting a row per customer); money, nearly one value per customer, from NTILE itself."""
     edges: dict[str, list] = {"recency_days": [], "frequency": [], "monetary": []}
-    cursor.execute(sql)
-    for which, _tile, value in cursor.fetchall():
-        if which == 1:
-            edges["recency_days"].append(int(value))
-        elif which == 2:
-            edges["frequency"].append(int(value))
-        else:
-            edges["monetary"].append(Decimal(str(value)).quantize(CENT))
+    cursor.execute(f"SELECT r, COUNT(*) FROM {RAW_TABLE} GROUP BY r ORDER BY r DESC")  # noqa: S608 - a constant
+    edges["recency_days"] = [int(v) for v in histogram_edges(cursor.fetchall())]
+    cursor.execute(f"SELECT f, COUNT(*) FROM {RAW_TABLE} GROUP BY f ORDER BY f")  # noqa: S608 - a constant
+    edges["frequency"] = [int(v) for v in histogram_edges(cursor.fetchall())]
+    cursor.execute(
+        f"SELECT MAX(m) FROM (SELECT m, NTILE(5) OVER (ORDER BY m, customer_id) AS t FROM {RAW_TABLE}) tiles "  # noqa: S608
+        "GROUP BY t ORDER BY t"
+    )
+    edges["monetary"] = [Decimal(str(value)).quantize(CENT) for (value,) in cursor.fetchall()]
     return edges
 
 

@@ -77,3 +77,15 @@ def test_scores_are_1_to_5_equal_values_share_one_and_order_is_kept(values):
     assert scores == sorted(scores)  # more is never scored lower
     assert len({(v, s) for v, s in zip(ordered, scores, strict=True)}) == len(set(ordered))  # one score per value
     assert score(ordered[0], edges) == 1  # the worst value scores 1
+
+
+@given(st.lists(st.integers(min_value=0, max_value=12), max_size=60), st.booleans())
+def test_edges_from_a_histogram_are_ntiles_edges(values, descending):
+    """rfm_rules.histogram_edges (the snapshot's, for recency and frequency) cuts where NTILE(5) cuts."""
+    from collections import Counter
+
+    from analytics.rfm_rules import histogram_edges
+
+    ordered = sorted(values, reverse=descending)
+    histogram = sorted(Counter(values).items(), reverse=descending)
+    assert histogram_edges(histogram) == quintile_edges(ordered)
