@@ -31,6 +31,11 @@ class Channel(models.TextChoices):
     MESSENGER = "messenger", _("Messenger")
 
 
+# The kind of the test a member of staff sends themselves from the console's channel settings: the only
+# message without a customer.
+STAFF_TEST_KIND = "test"
+
+
 class Message(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -50,8 +55,15 @@ class Message(models.Model):
         MARKETING = "marketing", _("Marketing")
         SERVICE = "service", _("Service notice")
 
+    # None only for a test a member of staff sends themselves (kind "test", the console's channel settings):
+    # it goes to `address` (their email or a phone they typed), which is blanked once its attempt ends.
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="messages"
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     # What the message is about: "points_earned", "points_burning", "tier_upgrade", "test", a campaign's code…
@@ -112,6 +124,10 @@ class Message(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status="skipped") | ~models.Q(skip_reason=""),
                 name="messaging_message_skipped_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False) | models.Q(kind=STAFF_TEST_KIND),
+                name="messaging_message_customer_unless_staff_test",
             ),
         ]
 
