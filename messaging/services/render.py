@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import formats, timezone, translation
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from core.formatting import money_format
 from loyalty.selectors import customer_standing, program_settings_get, tiers_list
@@ -23,6 +23,19 @@ from loyalty.templatetags.money import points_count
 
 from .. import rules
 from ..models import MessageTemplate
+
+# What each placeholder (rules.PLACEHOLDERS, in that order) stands for, as the template editor lists them.
+PLACEHOLDER_MEANINGS = {
+    "name": gettext_lazy("the customer's first name (“dear customer” when unknown)"),
+    "points": gettext_lazy("the points the message is about (points earned, points about to burn); else the balance"),
+    "balance": gettext_lazy("the customer's points balance, with the word “points” in the right form"),
+    "expires_on": gettext_lazy("the date the points burn; else the date the customer's next points burn"),
+    "tier": gettext_lazy("the customer's tier"),
+    "next_tier": gettext_lazy("the next tier (empty at the top tier)"),
+    "spend_needed": gettext_lazy("the money still to spend to reach the next tier (empty at the top tier)"),
+    "card_number": gettext_lazy("the customer's card number"),
+    "shop": gettext_lazy("the shop's name (MESSAGING_SHOP_NAME)"),
+}
 
 
 @dataclass(frozen=True)
