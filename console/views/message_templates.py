@@ -114,12 +114,17 @@ def _preview(data, *, channel: str, language: str) -> dict:
     `customer` (customer_lookup: a phone in any format or a card number finds one customer) in the
     template's `language`, or why it cannot be; for SMS the length and segments (rules.sms_size) of the
     rendered text, or of the text as typed while no customer is chosen."""
-    body = str(data.get("body", "") or "")
+    form = MessageTemplateForm(data, channel=channel)
+    form.is_valid()  # only for the lengths: the preview shows the first problem instead of the text
+    body = str(data.get("body", "") or "")[: MessageTemplateForm.base_fields["body"].max_length]
     subject = str(data.get("subject", "") or "") if channel == "email" else ""
     query = str(data.get("customer", "") or "").strip()[:100]
     context = {"channel": channel, "problem": "", "customer_problem": "", "customer": None}
+    too_long = [error for name in ("subject", "body") for error in form.errors.get(name, []) if body.strip()]
     try:
         template_check(subject=subject, body=body)
+        if too_long:
+            context["problem"] = too_long[0]
     except DomainError as error:
         context["problem"] = error.message
     customer = None
