@@ -15,6 +15,7 @@ def nav(request: HttpRequest) -> dict:
             "settings": user.has_perm("loyalty.change_programsettings"),
             "audit": user.has_perm("core.view_auditentry"),
             "messages": user.has_perm("messaging.view_message"),
+            "message_templates": user.has_perm("messaging.change_messagetemplate"),
             "api_clients": user.has_perm("api.change_apiclient"),
             "admin": user.is_staff,
         }

@@ -150,3 +150,37 @@ class SavedSegmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "form-control form-control-sm")
+
+
+# --- the console: message templates and channels ---------------------------------------------------
+
+
+class MessageTemplateForm(forms.Form):
+    """A template's subject (email only: the view drops the field on other channels) and text; the
+    placeholders are checked by messaging.services.template_save."""
+
+    subject = forms.CharField(
+        label=_("Subject"), required=False, max_length=200, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
+    body = forms.CharField(
+        label=_("Text"), max_length=5000, strip=False, widget=forms.Textarea(attrs={"rows": 8, "class": "form-control"})
+    )
+    # Whom the preview is rendered for: a phone in any format or a card number (sent by POST only).
+    customer = forms.CharField(
+        label=_("Preview for the customer with phone or card number"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, channel: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        if channel != "email":
+            del self.fields["subject"]
+
+
+class ChannelTestForm(forms.Form):
+    """ "Send a test to me": the channel, and for SMS or messenger the phone to send to (never stored)."""
+
+    channel = forms.ChoiceField(choices=(("email", "email"), ("sms", "sms"), ("messenger", "messenger")))
+    phone = forms.CharField(label=_("Your phone"), required=False, max_length=30)

@@ -20,6 +20,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.events import ConsentSource
 
@@ -28,6 +29,11 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("SMS")
     MESSENGER = "messenger", _("Messenger")
+
+
+# The kind of the test a member of staff sends themselves from the console's channel settings: the only
+# message without a customer.
+STAFF_TEST_KIND = "test"
 
 
 class Message(models.Model):
@@ -49,8 +55,15 @@ class Message(models.Model):
         MARKETING = "marketing", _("Marketing")
         SERVICE = "service", _("Service notice")
 
+    # None only for a test a member of staff sends themselves (kind "test", the console's channel settings):
+    # it goes to `address` (their email or a phone they typed), which is blanked once its attempt ends.
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="messages"
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     # What the message is about: "points_earned", "points_burning", "tier_upgrade", "test", a campaign's code…
@@ -111,6 +124,10 @@ class Message(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status="skipped") | ~models.Q(skip_reason=""),
                 name="messaging_message_skipped_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False) | models.Q(kind=STAFF_TEST_KIND),
+                name="messaging_message_customer_unless_staff_test",
             ),
         ]
 
@@ -205,3 +222,14 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} / {self.channel} / {self.language}"
+
+
+class NoticeKind(models.TextChoices):
+    """The built-in notices (issue #14): the `kind` of their messages and templates. A campaign's messages
+    use the campaign's own code as their kind; "test" is the console's "send a test to me"."""
+
+    POINTS_EARNED = "points_earned", pgettext_lazy("notice kind", "Points earned")
+    POINTS_BURNING = "points_burning", pgettext_lazy("notice kind", "Points about to burn")
+    TIER_UPGRADE = "tier_upgrade", pgettext_lazy("notice kind", "Tier upgrade")
+    TIER_AT_RISK = "tier_at_risk", pgettext_lazy("notice kind", "Tier at risk")
+    BALANCE_REMINDER = "balance_reminder", pgettext_lazy("notice kind", "Balance reminder")

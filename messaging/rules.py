@@ -153,3 +153,21 @@ def address_mask(address: str) -> str:
     if address.startswith("+"):
         return phone_mask(address)
     return "***" + address[-2:] if len(address) > 4 else "***"
+
+
+def url_mask(url: str) -> str:
+    """A provider's URL as staff may see it: the user and password in it and every query value replaced
+    by "***" ("https://key:s3cret@sms.example.com/send?token=abc&from=Shop" →
+    "https://***:***@sms.example.com/send?token=***&from=***"); scheme, host, port and path stay. A query
+    value may be a token, hence all of them. "" for no URL."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        credentials, host = netloc.rsplit("@", 1)
+        netloc = ("***:***" if ":" in credentials else "***") + "@" + host
+    query = urlencode([(key, "***") for key, _value in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))

@@ -1,14 +1,20 @@
-"""Reads for messaging: a customer's consent and address per channel, recent marketing messages."""
+"""Reads for messaging: a customer's consent and address per channel, recent marketing messages, the
+templates of every kind, the channels' configuration as the app sees it."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.events import ConsentSource
 from customers.models import Customer
 
-from .models import Channel, ConsentChange, Message
+from . import rules
+from .models import Channel, ConsentChange, Message, MessageTemplate, NoticeKind
 
 # Consent withdrawn by the customers themselves: the skip reason is "unsubscribed", not "no consent".
 UNSUBSCRIBE_SOURCES = (ConsentSource.LINK, ConsentSource.STOP)
@@ -103,7 +109,12 @@ def outbox_list() -> QuerySet[Message]:
 
 def message_for_console(message_id: int) -> Message | None:
     """A message with its customer and its status changes (oldest first, prefetched), or None."""
-    return Message.objects.select_related("customer").prefetch_related("status_changes").filter(pk=message_id).first()
+    return (
+        Message.objects.select_related("customer", "created_by")
+        .prefetch_related("status_changes")
+        .filter(pk=message_id)
+        .first()
+    )
 
 
 def customer_messages_latest(customer_id: int, limit: int = CUSTOMER_PAGE_MESSAGES) -> list[Message]:
@@ -133,4 +144,201 @@ def customer_consents(customer: Customer) -> list[ChannelConsent]:
             history=[change for change in changes if change.channel == channel],
         )
         for channel, label in Channel.choices
+    ]
+
+
+# --- templates ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateSlot:
+    """One kind × channel × language: its template, or None when there is none yet."""
+
+    kind: str
+    channel: str
+    language: str
+    template: MessageTemplate | None
+
+
+@dataclass(frozen=True)
+class TemplateKindRow:
+    """A kind on a channel, with one slot per language of settings.LANGUAGES (in their order)."""
+
+    kind: str
+    kind_label: str
+    channel: str
+    channel_label: str
+    slots: list[TemplateSlot] = field(default_factory=list)
+
+
+def template_kinds() -> list[tuple[str, str]]:
+    """(code, label) of every kind a template may be written for: the built-in notices (NoticeKind, in
+    their order), then any other kind that has a template (a campaign's code), alphabetically."""
+    built_in = list(NoticeKind.choices)
+    known = {code for code, _label in built_in}
+    others = MessageTemplate.objects.exclude(kind__in=known).values_list("kind", flat=True).distinct().order_by("kind")
+    return built_in + [(kind, kind) for kind in others]
+
+
+def templates_overview() -> list[TemplateKindRow]:
+    """Every kind (template_kinds) × channel (Channel's order), each with a slot per language telling
+    whether a template exists and who changed it last, when. Two queries."""
+    templates = {
+        (t.kind, t.channel, t.language): t for t in MessageTemplate.objects.select_related("updated_by").order_by()
+    }
+    rows = []
+    for kind, kind_label in template_kinds():
+        for channel, channel_label in Channel.choices:
+            slots = [
+                TemplateSlot(kind, channel, language, templates.get((kind, channel, language)))
+                for language, _name in settings.LANGUAGES
+            ]
+            rows.append(TemplateKindRow(kind, str(kind_label), channel, str(channel_label), slots))
+    return rows
+
+
+def template_get(*, kind: str, channel: str, language: str) -> MessageTemplate | None:
+    """The template of `kind` on `channel` in `language`, with who changed it last, or None."""
+    return (
+        MessageTemplate.objects.select_related("updated_by")
+        .filter(kind=kind, channel=channel, language=language)
+        .first()
+    )
+
+
+# --- channels as configured ---------------------------------------------------------------------------
+
+# Option names whose values are secrets: shown only as "set" / "not set".
+SECRET_OPTION_WORDS = ("SECRET", "TOKEN", "PASSWORD", "KEY", "AUTH")
+# Email backends that deliver nothing (they print, keep in memory or drop the message).
+EMAIL_BACKENDS_NOT_DELIVERING = (
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+)
+
+
+@dataclass(frozen=True)
+class ChannelConfiguration:
+    """A channel as the app will send it: `provider` (its configured name), `enabled` (a provider is
+    configured and has what it needs to send), `delivers` (it reaches people: not a console or in-memory
+    backend), `problem` (why not enabled, ""), and `rows` of (label, value) with secrets masked."""
+
+    channel: str
+    label: str
+    provider: str
+    enabled: bool
+    delivers: bool
+    problem: str
+    rows: list[tuple[str, str]]
+
+
+def _secret(value: object) -> str:
+    return _("set (hidden)") if value else _("not set")
+
+
+def _email_configuration() -> ChannelConfiguration:
+    backend = settings.EMAIL_BACKEND
+    rows = [(_("Email backend"), backend), (_("From address"), settings.DEFAULT_FROM_EMAIL)]
+    if backend == "django.core.mail.backends.smtp.EmailBackend":
+        security = "SSL" if settings.EMAIL_USE_SSL else "STARTTLS" if settings.EMAIL_USE_TLS else _("none")
+        rows += [
+            (_("Mail server"), f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"),
+            (_("User"), _secret(settings.EMAIL_HOST_USER)),
+            (_("Password"), _secret(settings.EMAIL_HOST_PASSWORD)),
+            (_("Encryption"), security),
+        ]
+    rows.append((_("Timeout"), _("%(n)s s") % {"n": settings.EMAIL_TIMEOUT}))
+    return ChannelConfiguration(
+        channel=Channel.EMAIL,
+        label=str(Channel.EMAIL.label),
+        provider="email",
+        enabled=True,
+        delivers=backend not in EMAIL_BACKENDS_NOT_DELIVERING,
+        problem="",
+        rows=rows,
+    )
+
+
+def _provider_configuration(channel: str, label: str) -> ChannelConfiguration:
+    name = settings.MESSAGING_CHANNEL_PROVIDERS.get(channel, "")
+    options = settings.MESSAGING_PROVIDERS.get(name) if name else None
+    rows = [(_("Provider"), name or _("none"))]
+    problem = ""
+    if options is None:
+        problem = (
+            _("No provider is configured for this channel.")
+            if not name
+            else _("The provider “%(name)s” is not in MESSAGING_PROVIDERS.") % {"name": name}
+        )
+        return ChannelConfiguration(channel, label, name, False, False, problem, rows)
+    backend = options.get("BACKEND", "")
+    rows.append((_("Backend"), backend))
+    for key, value in options.items():
+        if key == "BACKEND":
+            continue
+        if any(word in key.upper() for word in SECRET_OPTION_WORDS):
+            shown = _secret(value)
+        elif key.upper() == "URL":
+            shown = rules.url_mask(str(value or "")) or _("not set")
+        else:
+            shown = str(value)
+        rows.append((key, shown))
+    try:
+        import_string(backend)
+    except ImportError:
+        problem = _("The provider's class “%(backend)s” cannot be loaded.") % {"backend": backend}
+    if not problem and backend == "messaging.channels.http.HttpProvider":
+        if not options.get("URL") or not options.get("SECRET"):
+            problem = _("The HTTPS provider needs its URL and its secret (MESSAGING_HTTP_URL, MESSAGING_HTTP_SECRET).")
+    delivers = backend != "messaging.channels.console.ConsoleProvider"
+    return ChannelConfiguration(channel, label, name, not problem, delivers and not problem, problem, rows)
+
+
+def channels_configuration() -> list[ChannelConfiguration]:
+    """Each channel (email, SMS, messenger) as configured in settings (EMAIL_URL, DEFAULT_FROM_EMAIL,
+    MESSAGING_CHANNEL_PROVIDERS, MESSAGING_PROVIDERS), secrets masked: passwords, secrets and tokens only
+    as "set" / "not set", URLs through rules.url_mask. No query, no network."""
+    configurations = [_email_configuration()]
+    for channel in (Channel.SMS, Channel.MESSENGER):
+        configurations.append(_provider_configuration(channel, str(channel.label)))
+    return configurations
+
+
+def sending_rules() -> list[tuple[str, str]]:
+    """The rules in force for every channel, as (label, value) for the channel settings page: quiet hours,
+    frequency cap, whether service notices need consent, attempts and retry delay."""
+    start, end = settings.MESSAGING_QUIET_HOURS_START, settings.MESSAGING_QUIET_HOURS_END
+    quiet = (
+        _("none")
+        if start == end
+        else _("%(start)02d:00–%(end)02d:00 shop time (SMS and messenger wait until %(end)02d:00; email is not held)")
+        % {"start": start, "end": end}
+    )
+    limit, days = settings.MESSAGING_FREQUENCY_CAP_MESSAGES, settings.MESSAGING_FREQUENCY_CAP_DAYS
+    if limit:
+        per_days = ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
+        cap = ngettext(
+            "%(n)s marketing message per customer in %(per)s",
+            "%(n)s marketing messages per customer in %(per)s",
+            limit,
+        ) % {"n": limit, "per": per_days}
+    else:
+        cap = _("no cap")
+    return [
+        (_("Quiet hours"), quiet),
+        (_("Frequency cap (all channels)"), cap),
+        (
+            _("Service notices need marketing consent"),
+            _("yes") if settings.MESSAGING_SERVICE_NEEDS_CONSENT else _("no"),
+        ),
+        (
+            _("Attempts before a message fails"),
+            str(settings.MESSAGING_MAX_ATTEMPTS),
+        ),
+        (
+            _("First retry after"),
+            _("%(n)s s, doubling each time") % {"n": settings.MESSAGING_RETRY_SECONDS},
+        ),
     ]

@@ -21,6 +21,18 @@ SCREENS = [
     ("/settings/", "console:settings", "console.views.settings.settings_edit"),
     ("/settings/preview/", "console:settings_preview", "console.views.settings.settings_preview"),
     ("/tiers/", "console:tiers", "console.views.tiers.tier_edit"),
+    ("/messages/templates/", "console:message_templates", "console.views.message_templates.message_templates"),
+    (
+        "/messages/templates/points_earned/sms/en/",
+        "console:message_template",
+        "console.views.message_templates.message_template",
+    ),
+    (
+        "/messages/templates/points_earned/sms/en/preview/",
+        "console:message_template_preview",
+        "console.views.message_templates.message_template_preview",
+    ),
+    ("/messages/channels/", "console:message_channels", "console.views.message_channels.message_channels"),
     ("/audit/", "console:audit", "console.views.audit.audit_log"),
     ("/api-clients/", "api_clients:list", "api.console_views.client_list"),
     ("/api-clients/7/revoke/", "api_clients:revoke", "api.console_views.client_revoke"),

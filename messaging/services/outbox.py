@@ -20,7 +20,7 @@ from customers.models import Customer
 from .. import rules
 from ..channels import Outgoing, ProviderError, ProviderRejected, StatusReport, provider_for_channel
 from ..exceptions import MessagingError, UnknownChannel
-from ..models import Channel, Message, MessageStatusChange
+from ..models import STAFF_TEST_KIND, Channel, Message, MessageStatusChange
 from ..selectors import UNSUBSCRIBE_SOURCES, address_for, consent_granted, consent_latest, marketing_count_since
 from .consent import unsubscribe_url
 
@@ -87,7 +87,7 @@ def _hold(message: Message, release: dt.datetime, now: dt.datetime) -> None:
 
 def message_queue(
     *,
-    customer_id: int,
+    customer_id: int | None,
     channel: str,
     kind: str,
     purpose: str,
@@ -100,6 +100,7 @@ def message_queue(
     actor: Any = None,
     origin: str = "",
     now: dt.datetime | None = None,
+    address: str = "",
 ) -> Message:
     """Put a rendered message for a customer in the outbox and, when it may go now, hand it to the worker.
 
@@ -114,20 +115,29 @@ def message_queue(
       a minute (one task per message costs the ORM broker more than the sending, bench/messaging_send.py).
     The customer row is locked for the transaction so that two messages queued at once count each other
     against the frequency cap. With `dedupe_key`, a second call with the same key returns the first
-    message and queues nothing. Audited (`message.queue`) when a person (`actor`) queued it. Raises
-    UnknownChannel, MessagingError (empty text, unknown purpose), Customer.DoesNotExist."""
+    message and queues nothing. Audited (`message.queue`) when a person (`actor`) queued it.
+
+    A test a member of staff sends themselves (the console's "send a test to me") has no customer:
+    `customer_id` None, kind STAFF_TEST_KIND, purpose service and the `address` (their email or E.164
+    phone). The customer's checks (consent, cap, quiet hours: they protect customers) do not apply; no
+    task is queued, the caller sends it at once with message_send, which tries it once and then blanks its
+    address (staff's personal data is not kept; the audit row never holds it). Raises UnknownChannel,
+    MessagingError (empty text, unknown purpose, a staff test without an address or of another kind),
+    Customer.DoesNotExist."""
     if channel not in Channel.values:
         raise UnknownChannel(_("Unknown channel “%(channel)s”.") % {"channel": channel})
     if purpose not in Message.Purpose.values:
         raise MessagingError(_("Unknown purpose “%(purpose)s”.") % {"purpose": purpose}, field="purpose")
     if not text.strip():
         raise MessagingError(_("A message needs a text."), field="text")
+    if customer_id is None and (kind != STAFF_TEST_KIND or purpose != Message.Purpose.SERVICE or not address):
+        raise MessagingError(_("Only a service test with an address can go to no customer."), field="customer")
     now = now or timezone.now()
     try:
         return _queue(
             customer_id=customer_id, channel=channel, kind=kind, purpose=purpose, text=text, subject=subject,
             template=template, language=language, dedupe_key=dedupe_key, defer=defer, actor=actor, origin=origin,
-            now=now,
+            now=now, staff_address=address if customer_id is None else "",
         )  # fmt: skip
     except IntegrityError:
         # The same dedupe_key queued by a concurrent call that committed first: that call's message.
@@ -153,26 +163,31 @@ def _queue(
     actor: Any,
     origin: str,
     now: dt.datetime,
+    staff_address: str = "",
 ) -> Message:
     """message_queue's transaction (see there)."""
     if dedupe_key:
         earlier = Message.objects.filter(dedupe_key=dedupe_key).first()
         if earlier is not None:
             return earlier
-    customer = Customer.objects.select_for_update().get(pk=customer_id)
-    address = address_for(customer=customer, channel=channel)
+    customer = None if customer_id is None else Customer.objects.select_for_update().get(pk=customer_id)
+    address = staff_address if customer is None else address_for(customer=customer, channel=channel)
     message = Message(
         customer=customer, channel=channel, kind=kind[:60], purpose=purpose, template=template[:100],
         language=(language or translation.get_language() or settings.LANGUAGE_CODE)[:10], subject=subject[:200],
         text=text, address=address, dedupe_key=dedupe_key or None, created_at=now,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )  # fmt: skip
-    reason = _skip_reason(customer=customer, channel=channel, purpose=purpose, address=address, now=now, cap=True)
+    reason = (
+        ""
+        if customer is None
+        else _skip_reason(customer=customer, channel=channel, purpose=purpose, address=address, now=now, cap=True)
+    )
     message.status = Message.Status.SKIPPED if reason else Message.Status.QUEUED
     message.skip_reason = reason
     message.save()
     MessageStatusChange.objects.create(message=message, status=message.status, reason=reason or "queued", at=now)
-    release = None if reason else _quiet_release(channel, now)
+    release = None if reason or customer is None else _quiet_release(channel, now)
     if release is not None:
         _hold(message, release, now)
         message.save(update_fields=["status", "next_attempt_at", "held_reason", "updated_at"])
@@ -181,16 +196,19 @@ def _queue(
             action=AuditAction.MESSAGE_QUEUE,
             obj=message,
             summary=_("Message %(kind)s by %(channel)s to %(name)s: %(status)s")
-            % {"kind": kind, "channel": channel, "name": customer.name, "status": message.status},
+            % {
+                "kind": kind, "channel": channel, "status": message.status,
+                "name": customer.name if customer else _("themselves (a test)"),
+            },
             actor=actor,
             origin=origin,
             changes={
-                "customer": customer.pk, "message": message.pk, "channel": channel, "kind": kind,
-                "status": reason or message.status,
+                "customer": customer.pk if customer else None, "message": message.pk, "channel": channel,
+                "kind": kind, "status": reason or message.status,
             },
             at=now,
         )  # fmt: skip
-    if message.status == Message.Status.QUEUED and release is None:
+    if message.status == Message.Status.QUEUED and release is None and customer is not None:
         if defer:
             message.next_attempt_at = now
             message.save(update_fields=["next_attempt_at", "updated_at"])
@@ -238,8 +256,10 @@ def _claim(message_id: int, now: dt.datetime) -> Message | None:
             note = " (the previous attempt did not finish)"
         else:
             return None
-        message.address = address_for(customer=message.customer, channel=message.channel)
-        reason = _skip_reason(
+        staff = message.customer is None  # a staff test: its own address, none of a customer's checks
+        if not staff:
+            message.address = address_for(customer=message.customer, channel=message.channel)
+        reason = "" if staff else _skip_reason(
             customer=message.customer, channel=message.channel, purpose=message.purpose,
             address=message.address, now=now, cap=False,
         )  # fmt: skip
@@ -249,7 +269,7 @@ def _claim(message_id: int, now: dt.datetime) -> Message | None:
             _status_change(message, Message.Status.SKIPPED, reason, now)
             message.save()
             return None
-        release = _quiet_release(message.channel, now)
+        release = None if staff else _quiet_release(message.channel, now)
         if release is not None:
             _hold(message, release, now)
             message.save()
@@ -262,6 +282,8 @@ def _claim(message_id: int, now: dt.datetime) -> Message | None:
             # Misconfigured, or its last attempt never finished: retrying would never end.
             error = "no provider configured for the channel" if provider is None else "the last attempt did not finish"
             message.error, message.failed_at, message.next_attempt_at = error, now, None
+            if staff:
+                message.address = ""
             _status_change(message, Message.Status.FAILED, error, now)
             message.save()
             return None
@@ -314,7 +336,7 @@ def message_send(*, message_id: int, now: dt.datetime | None = None) -> str:
             message.provider_message_id, message.sent_at = provider_id, at
             message.error, message.held_reason, message.next_attempt_at = "", "", None
             _status_change(message, Message.Status.SENT, f"accepted by {provider.name}", at)
-        elif permanent or message.attempts >= settings.MESSAGING_MAX_ATTEMPTS:
+        elif permanent or message.attempts >= settings.MESSAGING_MAX_ATTEMPTS or message.customer_id is None:
             message.error, message.failed_at, message.next_attempt_at, message.held_reason = error[:500], at, None, ""
             _status_change(message, Message.Status.FAILED, error, at)
         else:
@@ -322,6 +344,8 @@ def message_send(*, message_id: int, now: dt.datetime | None = None) -> str:
             message.error, message.held_reason = error[:500], "retry"
             message.next_attempt_at = at + dt.timedelta(seconds=delay)
             _status_change(message, Message.Status.QUEUED, f"{error}; retry in {delay} s", at)
+        if message.customer_id is None:
+            message.address = ""  # a staff test is tried once: its address (personal data) is not kept
         message.save()
         return message.status
 

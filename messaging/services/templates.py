@@ -36,6 +36,16 @@ def _placeholders_check(text: str, field: str) -> None:
         )
 
 
+def template_check(*, subject: str, body: str) -> None:
+    """Check a template's subject and text as template_save does, without saving: TemplateInvalid (on
+    "body" or "subject") for an empty text, a malformed brace or a placeholder not in rules.PLACEHOLDERS.
+    The editor's live preview calls it on every keystroke."""
+    if not body.strip():
+        raise TemplateInvalid(_("A template needs a text."), field="body")
+    _placeholders_check(subject, "subject")
+    _placeholders_check(body, "body")
+
+
 def template_save(
     *,
     kind: str,
@@ -59,10 +69,7 @@ def template_save(
         raise UnknownChannel(_("Unknown channel “%(channel)s”.") % {"channel": channel})
     if language not in dict(settings.LANGUAGES):
         raise MessagingError(_("Unknown language “%(language)s”.") % {"language": language}, field="language")
-    if not body.strip():
-        raise TemplateInvalid(_("A template needs a text."), field="body")
-    _placeholders_check(subject, "subject")
-    _placeholders_check(body, "body")
+    template_check(subject=subject, body=body)
     now = now or timezone.now()
     with transaction.atomic():
         template = (

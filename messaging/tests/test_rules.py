@@ -93,3 +93,19 @@ def test_stop_words(text, stop):
 )
 def test_addresses_are_masked_for_the_console(address, masked):
     assert rules.address_mask(address) == masked
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("", ""),
+        ("https://sms.example.com/send", "https://sms.example.com/send"),
+        (
+            "https://key:s3cret@sms.example.com:8443/send?token=abc&from=Shop",
+            "https://***:***@sms.example.com:8443/send?token=***&from=***",
+        ),
+        ("https://abc123@gw.example.com/", "https://***@gw.example.com/"),
+    ],
+)
+def test_a_providers_url_is_shown_without_its_credentials_or_query_values(url, shown):
+    assert rules.url_mask(url) == shown

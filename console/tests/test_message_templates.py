@@ -1,0 +1,199 @@
+"""Message templates in the console (issue #14): the list of every kind × channel × language, the editor
+(unknown placeholders refused, nothing saved), the live preview for a real customer found by phone or card
+number (by POST), in English and Russian, and an SMS's length and segments. Marketing only."""
+
+import re
+
+import pytest
+
+from core.models import AuditEntry
+from loyalty.services import points_award
+from messaging.models import MessageTemplate
+from messaging.services import template_save
+
+from .test_messages import text
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("program")]
+
+EDIT = "/messages/templates/points_earned/sms/ru/"
+PREVIEW = EDIT + "preview/"
+NBSP = "\u00a0"
+
+
+@pytest.fixture
+def anna(customer_factory):
+    anna = customer_factory(name="Anna Petrova", phone="+7 912 345-67-89", email="anna@example.com")
+    points_award(customer_id=anna.pk, points=21, reason="Welcome", use_lifetime=False)
+    return anna
+
+
+def test_the_list_shows_every_built_in_kind_on_every_channel_and_language(console, marketing_user):
+    template_save(kind="points_earned", channel="sms", language="ru", body="{name}: +{points}", actor=marketing_user)
+    template_save(kind="spring_sale", channel="email", language="en", subject="Sale", body="Hi {name}")
+    response = console.get("/messages/templates/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    rows = re.findall(r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>", page, flags=re.S)
+    kinds = [text(kind).strip() for kind, _channel in rows]
+    # 5 built-in notices and the campaign's kind, each on 3 channels.
+    assert len(rows) == 18
+    assert kinds[0] == "Points earned points_earned" and kinds[-1] == "spring_sale"
+    assert {text(kind).split()[-1] for kind, _c in rows} == {
+        "points_earned", "points_burning", "tier_upgrade", "tier_at_risk", "balance_reminder", "spring_sale",
+    }  # fmt: skip
+    written = re.search(r'data-slot="points_earned/sms/ru">(.*?)</td>', page, flags=re.S).group(1)
+    assert "Edit" in text(written) and "by marketing" in text(written)
+    missing = re.search(r'data-slot="points_earned/sms/en">(.*?)</td>', page, flags=re.S).group(1)
+    assert "No template" in text(missing)
+    assert f'href="{EDIT}"' in page
+    assert page.count("No template") == 18 * 2 - 2
+
+
+def test_saving_a_template_is_audited_and_unknown_placeholders_are_a_form_error(console, marketing_user):
+    page = console.get(EDIT)
+    assert page.status_code == 200
+    assert 'name="subject"' not in page.content.decode()  # SMS: no subject
+    assert "{spend_needed}" in text(page.content.decode())  # the placeholders are listed with their meaning
+    refused = console.post(EDIT, {"body": "{name}, +{pointz}"})
+    assert refused.status_code == 400
+    assert "Unknown placeholders: {pointz}." in text(refused.content.decode())
+    assert not MessageTemplate.objects.exists() and not AuditEntry.objects.exists()
+    braces = console.post(EDIT, {"body": "50% off {"})
+    assert braces.status_code == 400 and "write {{ and }} for a brace itself" in text(braces.content.decode())
+    saved = console.post(EDIT, {"body": "{name}, +{points}. Баланс: {balance}."}, follow=True)
+    assert saved.status_code == 200 and "Template saved." in text(saved.content.decode())
+    template = MessageTemplate.objects.get()
+    assert (template.kind, template.channel, template.language, template.updated_by) == (
+        "points_earned",
+        "sms",
+        "ru",
+        marketing_user,
+    )
+    assert AuditEntry.objects.filter(action="message_template.save").count() == 1
+    assert "{name}, +{points}. Баланс: {balance}." in console.get(EDIT).content.decode()
+
+
+def test_an_email_template_has_a_subject_and_an_empty_text_is_refused(console):
+    url = "/messages/templates/tier_upgrade/email/en/"
+    assert 'name="subject"' in console.get(url).content.decode()
+    refused = console.post(url, {"subject": "Hi {user}", "body": ""})
+    assert refused.status_code == 400
+    assert not MessageTemplate.objects.exists()
+    assert console.post(url, {"subject": "Welcome to {tier}", "body": "Hi {name}"}).status_code == 302
+    assert MessageTemplate.objects.get().subject == "Welcome to {tier}"
+
+
+def test_unknown_kind_channel_or_language_is_404(console):
+    assert console.get("/messages/templates/no_such_kind/sms/en/").status_code == 404
+    assert console.get("/messages/templates/points_earned/fax/en/").status_code == 404
+    assert console.get("/messages/templates/points_earned/sms/de/").status_code == 404
+    assert console.post("/messages/templates/points_earned/sms/de/preview/", {"body": "x"}).status_code == 404
+
+
+def test_the_preview_renders_for_a_customer_found_by_phone_in_russian(console, anna):
+    response = console.post(
+        PREVIEW, {"body": "{name}, у вас {balance}. Карта {card_number}", "customer": "89123456789"}
+    )
+    assert response.status_code == 200
+    shown = text(response.content.decode())
+    assert f"Anna, у вас 21 балл. Карта {anna.card_number}" in shown
+    assert "For Anna Petrova · +7 912 ***-**-89" in shown
+    assert "89123456789" not in response.content.decode() and "345-67" not in shown  # the phone stays masked
+
+
+def test_the_preview_renders_in_english_for_a_customer_found_by_card_number(console, anna):
+    response = console.post(
+        "/messages/templates/points_earned/email/en/preview/",
+        {
+            "subject": "{name}: {balance}",
+            "body": "Hello {name}, you have {balance} ({tier}).",
+            "customer": anna.card_number,
+        },
+    )
+    shown = text(response.content.decode())
+    assert "Anna: 21 points" in shown
+    assert "Hello Anna, you have 21 points (Bronze)." in shown
+    assert "segment" not in shown  # an email has no segments
+
+
+def test_the_preview_says_what_is_wrong(console, anna, customer_factory):
+    unknown = text(console.post(PREVIEW, {"body": "{name} {bonus}", "customer": anna.card_number}).content.decode())
+    assert "Unknown placeholders: {bonus}." in unknown
+    nobody = text(console.post(PREVIEW, {"body": "{name}", "customer": "+7 999 000-00-00"}).content.decode())
+    assert "No customer has this phone or card number." in nobody
+    customer_factory(name="Anna Sidorova", phone="+7 913 000-67-89")
+    several = text(console.post(PREVIEW, {"body": "{name}", "customer": "6789"}).content.decode())
+    assert "Several customers match" in several
+    nothing = text(console.post(PREVIEW, {"body": "Привет"}).content.decode())
+    assert "Type a customer's phone or card number" in nothing
+
+
+@pytest.mark.parametrize(
+    ("body", "length", "segments"),
+    [
+        ("я" * 71, 71, 2),  # Cyrillic: 70 in one SMS
+        ("a" * 160, 160, 1),  # Latin: 160 in one SMS
+        ("a" * 161, 161, 2),
+        ("я" * 70, 70, 1),
+    ],
+)
+def test_the_preview_counts_an_sms_length_and_segments(console, body, length, segments):
+    shown = text(console.post(PREVIEW, {"body": body}).content.decode())
+    unit = "segment" if segments == 1 else "segments"
+    assert f"{length} characters, {segments} {unit}" in shown
+
+
+def test_the_segments_count_the_rendered_text(console, anna):
+    # As typed: 6 + 66 = 72 characters, 2 segments; rendered, "Anna" is 4: 70 characters, one SMS.
+    typed = text(console.post(PREVIEW, {"body": "{name}" + "я" * 66}).content.decode())
+    assert "The text as typed (placeholders not filled in): 72 characters, 2 segments" in typed
+    shown = text(console.post(PREVIEW, {"body": "{name}" + "я" * 66, "customer": anna.card_number}).content.decode())
+    assert "This SMS: 70 characters, 1 segment" in shown
+
+
+def test_the_preview_is_in_the_templates_language_whatever_the_staff_reads(console, anna):
+    console.cookies["django_language"] = "ru"  # the console in Russian
+    assert console.get(EDIT).status_code == 200
+    english = "/messages/templates/points_earned/sms/en/preview/"
+    assert "21 points" in text(
+        console.post(english, {"body": "{balance}", "customer": anna.card_number}).content.decode()
+    )
+    assert "21 балл" in text(
+        console.post(PREVIEW, {"body": "{balance}", "customer": anna.card_number}).content.decode()
+    )
+
+
+def test_a_text_too_long_is_said_in_the_preview(console):
+    shown = text(console.post(PREVIEW, {"body": "a" * 5001}).content.decode())
+    assert "Ensure this value has at most 5000 characters (it has 5001)." in shown
+    assert "5000 characters, 33 segments" in shown  # what would be saved at most
+
+
+def test_the_preview_is_post_only(console):
+    assert console.get(PREVIEW, {"body": "x", "customer": "+79123456789"}).status_code == 405
+
+
+@pytest.mark.parametrize("url", ["/messages/templates/", EDIT])
+def test_cashiers_get_403_and_anonymous_people_go_to_the_login_page(client, cashier_user, url):
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    client.force_login(cashier_user)
+    assert client.get(url).status_code == 403
+    assert client.post(PREVIEW, {"body": "x"}).status_code == 403
+    assert client.post(EDIT, {"body": "x"}).status_code == 403
+    assert not MessageTemplate.objects.exists()
+
+
+def test_the_preview_needs_the_csrf_token(marketing_user, anna):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(marketing_user)
+    assert strict.post(PREVIEW, {"body": "{name}", "customer": anna.card_number}).status_code == 403
+
+
+def test_the_navigation_links_to_templates_and_channels(console, client, cashier_user):
+    page = console.get("/messages/").content.decode()
+    assert 'href="/messages/templates/"' in page and 'href="/messages/channels/"' in page
+    client.force_login(cashier_user)
+    assert 'href="/messages/templates/"' not in client.get("/cashier/").content.decode()

@@ -1,0 +1,149 @@
+"""Message templates in the console (issue #14): every kind × channel × language and whether it is written;
+the editor of one, with the placeholders explained and a live preview rendered for a real customer (found
+by phone or card number, sent by POST: a phone never goes in a URL), with an SMS's length and segments."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from core.exceptions import DomainError
+from core.forms import add_domain_error
+from core.permissions import permission_required
+from customers.selectors import customer_lookup
+from messaging import rules
+from messaging.models import Channel
+from messaging.rules import address_mask
+from messaging.selectors import template_get, template_kinds, templates_overview
+from messaging.services import template_save
+from messaging.services.render import PLACEHOLDER_MEANINGS, placeholder_values, template_render
+from messaging.services.templates import template_check
+
+from ..forms import MessageTemplateForm
+
+PERMISSION = "messaging.change_messagetemplate"
+
+
+@permission_required(PERMISSION)
+@require_safe
+def message_templates(request: HttpRequest) -> HttpResponse:
+    """/messages/templates/: each kind on each channel, per language: written or not, last changed by
+    whom and when, with a link to its editor."""
+    return render(
+        request,
+        "console/message_templates.html",
+        {"rows": templates_overview(), "languages": settings.LANGUAGES},
+    )
+
+
+def _slot(kind: str, channel: str, language: str) -> dict:
+    """The URL's kind, channel and language, checked (404 otherwise: a kind that is neither a built-in
+    notice nor one that has templates, an unknown channel or language), with their labels."""
+    kinds = dict(template_kinds())
+    languages = dict(settings.LANGUAGES)
+    channels = dict(Channel.choices)
+    if kind not in kinds or channel not in channels or language not in languages:
+        raise Http404(_("No such template."))
+    return {
+        "kind": kind,
+        "kind_label": kinds[kind],
+        "channel": channel,
+        "channel_label": channels[channel],
+        "language": language,
+        "language_label": languages[language],
+    }
+
+
+@permission_required(PERMISSION)
+@require_http_methods(["GET", "HEAD", "POST"])
+def message_template(request: HttpRequest, kind: str, channel: str, language: str) -> HttpResponse:
+    """/messages/templates/<kind>/<channel>/<language>/: edit the subject (email) and text. Saving goes
+    through template_save (audited); an unknown placeholder or a malformed brace is a form error and
+    nothing is saved (status 400)."""
+    slot = _slot(kind, channel, language)
+    template = template_get(kind=kind, channel=channel, language=language)
+    status = 200
+    if request.method == "POST":
+        form = MessageTemplateForm(request.POST, channel=channel)
+        if form.is_valid():
+            try:
+                template_save(
+                    kind=kind,
+                    channel=channel,
+                    language=language,
+                    subject=form.cleaned_data.get("subject", ""),
+                    body=form.cleaned_data["body"],
+                    actor=request.user,
+                    origin="console",
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(request, _("Template saved."))
+                return redirect("console:message_template", kind=kind, channel=channel, language=language)
+        status = 400
+    else:
+        initial = {"subject": template.subject, "body": template.body} if template else {}
+        form = MessageTemplateForm(initial=initial, channel=channel)
+    context = {
+        **slot,
+        "form": form,
+        "template": template,
+        "placeholders": [(f"{{{name}}}", PLACEHOLDER_MEANINGS[name]) for name in rules.PLACEHOLDERS],
+        # The preview of what the form holds (a saved template, or the text just refused), before any typing.
+        **_preview(form.data if form.is_bound else form.initial, channel=channel, language=language),
+    }
+    return render(request, "console/message_template_edit.html", context, status=status)
+
+
+@permission_required(PERMISSION)
+@require_POST
+def message_template_preview(request: HttpRequest, kind: str, channel: str, language: str) -> HttpResponse:
+    """POST (htmx, CSRF): the preview of the subject and text being typed, for the customer typed, as an
+    HTML fragment. Problems (an unknown placeholder, no such customer) are shown in the fragment, status
+    200, so that the page replaces the previous preview with them."""
+    _slot(kind, channel, language)
+    context = _preview(request.POST, channel=channel, language=language)
+    return render(request, "console/partials/message_template_preview.html", context)
+
+
+def _preview(data, *, channel: str, language: str) -> dict:
+    """The preview's context: the text typed (`body`, `subject`) rendered for the customer found by
+    `customer` (customer_lookup: a phone in any format or a card number finds one customer) in the
+    template's `language`, or why it cannot be; for SMS the length and segments (rules.sms_size) of the
+    rendered text, or of the text as typed while no customer is chosen."""
+    form = MessageTemplateForm(data, channel=channel)
+    form.is_valid()  # only for the lengths: the preview shows the first problem instead of the text
+    body = str(data.get("body", "") or "")[: MessageTemplateForm.base_fields["body"].max_length]
+    subject = str(data.get("subject", "") or "") if channel == "email" else ""
+    query = str(data.get("customer", "") or "").strip()[:100]
+    context = {"channel": channel, "problem": "", "customer_problem": "", "customer": None}
+    too_long = [error for name in ("subject", "body") for error in form.errors.get(name, []) if body.strip()]
+    try:
+        template_check(subject=subject, body=body)
+        if too_long:
+            context["problem"] = too_long[0]
+    except DomainError as error:
+        context["problem"] = error.message
+    customer = None
+    if query:
+        found = customer_lookup(query, limit=2)
+        if not found:
+            context["customer_problem"] = _("No customer has this phone or card number.")
+        elif len(found) > 1:
+            context["customer_problem"] = _("Several customers match: type the whole phone or card number.")
+        else:
+            customer = found[0]
+            context["customer"] = customer
+            context["customer_address"] = address_mask(customer.phone if channel != "email" else customer.email or "")
+    text, rendered_subject = body, subject
+    if customer is not None and not context["problem"]:
+        values = placeholder_values(customer, language=language)
+        text, rendered_subject = template_render(body, values), template_render(subject, values)
+        context["rendered"] = True
+    context["text"], context["subject"] = text, rendered_subject
+    if channel == Channel.SMS:
+        context["sms"] = rules.sms_size(text)
+    return context
