@@ -292,3 +292,57 @@ class CustomerSummaryState(models.Model):
 
     def __str__(self) -> str:
         return f"customer summary as of {self.as_of.isoformat()}"
+
+
+# PointsDayTotal's stand-in for "no such day" (a lot that never expires, a column a part does not use), so
+# that the unique key has no NULL and new rows are added to their group with INSERT … ON CONFLICT.
+NO_DAY = "0001-01-01"
+
+
+class PointsDayTotal(models.Model):
+    """The ledger, the lots and the lot debits summed by local day (analytics.points_days), kept up to date
+    by adding the rows recorded since the last refresh: each group's sum only ever grows by new rows,
+    because ledger entries, lots' dates and points, and lot debits are never changed once written.
+
+    `part` "ledger": `day` = the entries' day, a/b/c = points issued / redeemed / expired (as signed in
+    the ledger). "first_redeem": `day` = the day of customers' first redemption, a = customers. "lot":
+    `day` = the credit day, `last_day` = the last day starting before its expiry (NO_DAY: never),
+    `available_last` = the last day starting before it becomes spendable, a = points. "debit": `day` = the
+    debit entry's day, `lot_day`, `last_day`, `available_last` = its lot's, a = points taken."""
+
+    part = models.CharField(_("part"), max_length=12)
+    day = models.DateField(_("day"))
+    lot_day = models.DateField(_("lot's credit day"), default=NO_DAY)
+    last_day = models.DateField(_("last day before expiry"), default=NO_DAY)
+    available_last = models.DateField(_("last day before spendable"), default=NO_DAY)
+    a = models.BigIntegerField(db_default=0)
+    b = models.BigIntegerField(db_default=0)
+    c = models.BigIntegerField(db_default=0)
+
+    class Meta:
+        verbose_name = _("points day total")
+        verbose_name_plural = _("points day totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["part", "day", "lot_day", "last_day", "available_last"], name="analytics_pointsday_group"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.part} {self.day.isoformat()}"
+
+
+class PointsDayState(models.Model):
+    """The one row saying up to which ids PointsDayTotal has read the ledger, the lots and the debits."""
+
+    entry_id_max = models.BigIntegerField(_("last ledger entry id read"), default=0)
+    lot_id_max = models.BigIntegerField(_("last lot id read"), default=0)
+    debit_id_max = models.BigIntegerField(_("last lot debit id read"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("points day state")
+        verbose_name_plural = _("points day states")
+
+    def __str__(self) -> str:
+        return f"points days up to entry {self.entry_id_max}"

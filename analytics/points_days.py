@@ -13,7 +13,9 @@ the local day on which it starts or stops counting:
 - a lot debit counts at E when its entry's day is before E's day and its lot is live at E.
 
 So four grouped queries (entries by day and kind, each customer's first redemption by day, lots and lot
-debits by those days) give small tables, and each period's figures are sums over them.
+debits by those days) give small tables, and each period's figures are sums over them. The tables are
+stored (analytics.models.PointsDayTotal) and each night only the rows recorded since the night before are
+added to them: ledger entries, lots' dates and points and lot debits are never changed once written.
 """
 
 import datetime as dt
@@ -21,9 +23,14 @@ from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
 
+from core.jobs import job_lock
 from loyalty.models import LedgerEntry, LotDebit, PointsLot
+
+from .models import NO_DAY, PointsDayState, PointsDayTotal
 
 Kind = LedgerEntry.Kind
 ISSUE_KINDS = (Kind.EARN, Kind.BONUS, Kind.IMPORT)  # as analytics.selectors.ISSUE_KINDS, plus added points
@@ -38,57 +45,151 @@ def _before_day(column: str) -> str:
     return _day(f"{column} - INTERVAL '1 microsecond'")
 
 
+CHUNK_IDS = 2_000_000  # rows of each table read per statement when the totals are built from the start
+LOCK_WAIT_SECONDS = 600
+
+
+def _merge(cursor, part_sql: str, params: dict, columns: str = "a") -> None:
+    """INSERT the groups `part_sql` selects (part, day, lot_day, last_day, available_last, {columns}) into
+    PointsDayTotal, adding them to the groups already there."""
+    table = PointsDayTotal._meta.db_table
+    added = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns.split(", "))
+    cursor.execute(
+        f"""
+        INSERT INTO {table} (part, day, lot_day, last_day, available_last, {columns}) {part_sql}
+        ON CONFLICT (part, day, lot_day, last_day, available_last) DO UPDATE SET {added}
+        """,  # noqa: S608 - names from model metadata and constants; values are parameters
+        params,
+    )
+
+
+def _ranges(lo: int, hi: int):
+    """(lo, hi] cut into CHUNK_IDS-long ranges."""
+    while lo < hi:
+        yield lo, min(lo + CHUNK_IDS, hi)
+        lo += CHUNK_IDS
+
+
+def points_day_totals_refresh(*, now: dt.datetime | None = None) -> PointsDayState | None:
+    """Add the ledger entries, lots and lot debits recorded since the last refresh (ids above the ones it
+    read: back-dated rows too) to PointsDayTotal, each to its day's group; the first refresh reads every row,
+    in CHUNK_IDS-long id ranges. Customers whose first redemption is among the new entries move the
+    "first_redeem" count from the day of their earlier first (if the new one is earlier) to the new day.
+    One transaction under an advisory lock (RuntimeError after LOCK_WAIT_SECONDS). PostgreSQL only (None on
+    SQLite). Returns the state (the ids read up to)."""
+    if connection.vendor != "postgresql":
+        return None
+    entry_t, lot_t, debit_t = LedgerEntry._meta.db_table, PointsLot._meta.db_table, LotDebit._meta.db_table
+    with job_lock("analytics.points_days", wait_seconds=LOCK_WAIT_SECONDS) as got_lock, transaction.atomic():
+        if not got_lock:
+            raise RuntimeError("Points day totals: another refresh held the lock for too long")
+        state = PointsDayState.objects.select_for_update().filter(pk=1).first()
+        e0, l0, d0 = (state.entry_id_max, state.lot_id_max, state.debit_id_max) if state else (0, 0, 0)
+        e1 = LedgerEntry.objects.aggregate(m=Max("id"))["m"] or 0
+        l1 = PointsLot.objects.aggregate(m=Max("id"))["m"] or 0
+        d1 = LotDebit.objects.aggregate(m=Max("id"))["m"] or 0
+        base = {"zone": settings.TIME_ZONE, "issue": list(ISSUE_KINDS), "never": dt.date.fromisoformat(NO_DAY)}
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            for lo, hi in _ranges(e0, e1):
+                _merge(
+                    cursor,
+                    f"""
+                    SELECT 'ledger', {_day("created_at")}, %(never)s, %(never)s, %(never)s,
+                           COALESCE(SUM(points) FILTER (WHERE kind = ANY(%(issue)s)
+                                                         OR (kind = 'adjustment' AND points > 0)), 0),
+                           COALESCE(SUM(points) FILTER (WHERE kind = 'redeem'), 0),
+                           COALESCE(SUM(points) FILTER (WHERE kind = 'expire'), 0)
+                    FROM {entry_t} WHERE id > %(lo)s AND id <= %(hi)s GROUP BY 2
+                    """,  # noqa: S608
+                    {**base, "lo": lo, "hi": hi},
+                    columns="a, b, c",
+                )
+            if e1 > e0:
+                # Each customer's earlier first redemption (none when building from the start): an index
+                # look-up per customer who redeemed since the last refresh.
+                first_old = (
+                    "NULL::timestamptz"
+                    if e0 == 0
+                    else f"(SELECT MIN(o.created_at) FROM {entry_t} o WHERE o.customer_id = n.customer_id "  # noqa: S608
+                    "AND o.kind = 'redeem' AND o.id <= %(lo)s)"
+                )
+                _merge(
+                    cursor,
+                    f"""
+                    SELECT 'first_redeem', day, %(never)s, %(never)s, %(never)s, SUM(moved)
+                    FROM (
+                        SELECT {_day("CASE WHEN s = 1 THEN first_new ELSE first_old END")} AS day, s AS moved
+                        FROM (
+                            SELECT n.first_new, {first_old} AS first_old
+                            FROM (SELECT customer_id, MIN(created_at) AS first_new FROM {entry_t}
+                                  WHERE kind = 'redeem' AND id > %(lo)s AND id <= %(hi)s GROUP BY customer_id) n
+                        ) f
+                        CROSS JOIN (VALUES (1), (-1)) AS sign(s)
+                        WHERE (first_old IS NULL OR first_new < first_old) AND (s = 1 OR first_old IS NOT NULL)
+                    ) moves
+                    GROUP BY day HAVING SUM(moved) <> 0
+                    """,  # noqa: S608
+                    {**base, "lo": e0, "hi": e1},
+                )
+            for lo, hi in _ranges(l0, l1):
+                _merge(
+                    cursor,
+                    f"""
+                    SELECT 'lot', {_day("created_at")}, %(never)s,
+                           COALESCE({_before_day("expires_at")}, %(never)s),
+                           COALESCE({_before_day("available_at")}, %(never)s), SUM(points)
+                    FROM {lot_t} WHERE id > %(lo)s AND id <= %(hi)s GROUP BY 2, 3, 4, 5
+                    """,  # noqa: S608
+                    {**base, "lo": lo, "hi": hi},
+                )
+            for lo, hi in _ranges(d0, d1):
+                _merge(
+                    cursor,
+                    f"""
+                    SELECT 'debit', {_day("e.created_at")}, {_day("l.created_at")},
+                           COALESCE({_before_day("l.expires_at")}, %(never)s),
+                           COALESCE({_before_day("l.available_at")}, %(never)s), SUM(d.points)
+                    FROM {debit_t} d JOIN {entry_t} e ON e.id = d.entry_id JOIN {lot_t} l ON l.id = d.lot_id
+                    WHERE d.id > %(lo)s AND d.id <= %(hi)s GROUP BY 2, 3, 4, 5
+                    """,  # noqa: S608
+                    {**base, "lo": lo, "hi": hi},
+                )
+        state, _created = PointsDayState.objects.update_or_create(
+            pk=1,
+            defaults={
+                "entry_id_max": max(e0, e1),
+                "lot_id_max": max(l0, l1),
+                "debit_id_max": max(d0, d1),
+                "computed_at": now or timezone.now(),
+            },
+        )
+    return state
+
+
 class PointsDays:
-    """The ledger and the lots grouped by local day, read once (four queries); figures(start, end) then
-    gives analytics.selectors._points_figures(start, end) for any period (ending yesterday or before)."""
+    """The ledger and the lots grouped by local day (PointsDayTotal, brought up to date first: only the rows
+    recorded since the last night are read); figures(start, end) then gives
+    analytics.selectors._points_figures(start, end) for any period (ending yesterday or before)."""
 
     def __init__(self) -> None:
-        entry_t, lot_t, debit_t = LedgerEntry._meta.db_table, PointsLot._meta.db_table, LotDebit._meta.db_table
-        params = {"zone": settings.TIME_ZONE, "issue": list(ISSUE_KINDS)}
+        points_day_totals_refresh()
+        never = dt.date.fromisoformat(NO_DAY)
         self.ledger: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.first_redeems: list[tuple[dt.date, int]] = []
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                SELECT {_day("created_at")},
-                       SUM(points) FILTER (WHERE kind = ANY(%(issue)s) OR (kind = 'adjustment' AND points > 0)),
-                       SUM(points) FILTER (WHERE kind = 'redeem'),
-                       SUM(points) FILTER (WHERE kind = 'expire')
-                FROM {entry_t} GROUP BY 1
-                """,  # noqa: S608 - names from model metadata; values are parameters
-                params,
-            )
-            for day, issued, redeemed, expired in cursor.fetchall():
-                self.ledger[day] = {
-                    "issued": int(issued or 0), "redeemed": -int(redeemed or 0), "expired": -int(expired or 0)
-                }  # fmt: skip
-            cursor.execute(
-                f"""
-                SELECT {_day("first_at")}, COUNT(*)
-                FROM (SELECT MIN(created_at) AS first_at FROM {entry_t} WHERE kind = 'redeem' GROUP BY customer_id) f
-                GROUP BY 1
-                """,  # noqa: S608
-                params,
-            )
-            self.first_redeems = cursor.fetchall()
-            cursor.execute(
-                f"""
-                SELECT {_day("created_at")}, {_before_day("expires_at")}, {_before_day("available_at")}, SUM(points)
-                FROM {lot_t} GROUP BY 1, 2, 3
-                """,  # noqa: S608
-                params,
-            )
-            self.lots = [(*row[:3], int(row[3])) for row in cursor.fetchall()]
-            cursor.execute(
-                f"""
-                SELECT {_day("e.created_at")}, {_day("l.created_at")}, {_before_day("l.expires_at")},
-                       {_before_day("l.available_at")}, SUM(d.points)
-                FROM {debit_t} d JOIN {entry_t} e ON e.id = d.entry_id JOIN {lot_t} l ON l.id = d.lot_id
-                GROUP BY 1, 2, 3, 4
-                """,  # noqa: S608
-                params,
-            )
-            self.debits = [(*row[:4], int(row[4])) for row in cursor.fetchall()]
+        self.lots: list[tuple] = []
+        self.debits: list[tuple] = []
+        rows = PointsDayTotal.objects.values_list("part", "day", "lot_day", "last_day", "available_last", "a", "b", "c")
+        for part, day, lot_day, last_day, available_last, a, b, c in rows.iterator(chunk_size=10_000):
+            last = None if last_day == never else last_day
+            if part == "ledger":
+                self.ledger[day] = {"issued": a, "redeemed": -b, "expired": -c}
+            elif part == "first_redeem":
+                self.first_redeems.append((day, a))
+            elif part == "lot":
+                self.lots.append((day, last, available_last, a))
+            else:
+                self.debits.append((day, lot_day, last, available_last, a))
 
     def figures(self, start: dt.date, end: dt.date) -> dict[str, Any]:
         """The keys of analytics.selectors._points_figures for `start`..`end` (inclusive local days)."""

@@ -190,3 +190,32 @@ def story_customer(name: str):
     from customers.models import Customer
 
     return Customer.objects.get(name=name)
+
+
+def test_points_day_totals_added_to_night_by_night_equal_a_rebuild_and_the_live_figures(story):
+    """The totals are stored after the story; then C redeems for the first time (Apr 03) and they are
+    refreshed; then C redeems again in a purchase recorded late but dated Mar 20, before that first
+    redemption: C's first redemption moves to Mar 20. The totals refreshed with only the new rows equal a
+    rebuild from every row and the live per-period figures."""
+    from analytics.models import PointsDayState, PointsDayTotal
+    from analytics.points_days import PointsDays
+    from analytics.selectors import _points_figures
+
+    PointsDays()
+    c = story_customer("C")
+    buy(c, D("300.00"), redeem=20, now=at(day(4, 3)))
+    assert PointsDays().figures(MAR_1, dt.date(2026, 4, 3))["redeemers"] == 2  # A (Mar 20), C (Apr 03)
+    buy(c, D("300.00"), redeem=10, now=at(day(3, 20), 15))
+    added = PointsDays()
+    ends = [dt.date(2026, 3, 19), dt.date(2026, 3, 20), MAR_31, dt.date(2026, 4, 3), dt.date(2026, 4, 30)]
+    for end in ends:
+        for start in (dt.date(2026, 1, 1), dt.date(2026, 3, 20), end):
+            assert added.figures(start, end) == _points_figures(start, end), (start, end)
+    assert added.figures(MAR_1, dt.date(2026, 3, 20))["redeemers"] == 2  # A and C, both from Mar 20 now
+    PointsDayTotal.objects.all().delete()
+    PointsDayState.objects.all().delete()
+    rebuilt = PointsDays()
+    assert (rebuilt.ledger, sorted(rebuilt.lots), sorted(rebuilt.debits)) == (
+        added.ledger, sorted(added.lots), sorted(added.debits)
+    )  # fmt: skip
+    assert {d: n for d, n in rebuilt.first_redeems if n} == {d: n for d, n in added.first_redeems if n}
