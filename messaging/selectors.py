@@ -1,12 +1,16 @@
-"""Reads for messaging: a customer's consent and address per channel, recent marketing messages."""
+"""Reads for messaging: a customer's consent and address per channel, recent marketing messages, the
+outbox for the console, and the per-kind results of messages."""
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Value
 
 from customers.events import ConsentSource
 from customers.models import Customer
+from loyalty.models import Purchase
 
 from .models import Channel, ConsentChange, Message
 
@@ -134,3 +138,146 @@ def customer_consents(customer: Customer) -> list[ChannelConsent]:
         )
         for channel, label in Channel.choices
     ]
+
+
+# --- per-kind results (docs/messaging.md, "Results by kind") ----------------------------------------
+
+# A purchase counts for a message when it was made within this long after the message was sent.
+PURCHASE_WINDOW = dt.timedelta(days=7)
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+@dataclass(frozen=True)
+class KindResults:
+    """The results of the messages of one kind on one channel (`channel` "" for all the kind's channels
+    together; `kind` "" too for every message) queued in a period; every figure is defined in
+    docs/messaging.md. `opened` is None for a row without email (SMS and messengers have no pixel)."""
+
+    kind: str
+    channel: str
+    queued: int
+    sent: int
+    delivered: int
+    failed: int
+    skipped: int
+    opened: int | None
+    clicked: int
+    unsubscribed: int
+    buyers: int
+    purchases: int
+    revenue: Decimal
+
+    def rate(self, figure: str) -> Decimal | None:
+        """`figure` (a count field's name) ÷ `sent`, to 4 places (0.5000 = 50 %); None when nothing was sent
+        or the figure does not apply."""
+        value = getattr(self, figure)
+        if not self.sent or value is None:
+            return None
+        return (Decimal(value) / self.sent).quantize(Decimal("0.0001"))
+
+
+def message_results(*, since: dt.datetime, until: dt.datetime) -> list[KindResults]:
+    """The results of the messages queued in [since, until) (`created_at`), per kind and channel, ordered
+    by kind then channel; after a kind's rows, its all-channels row when it went on more than one channel;
+    last, the row of every message (kind ""). Set-based: two grouped queries per level (the messages'
+    counts, the purchases within PURCHASE_WINDOW after a message), none per message. Definitions:
+    docs/messaging.md, "Results by kind"."""
+    levels = {("kind", "channel"): {}, ("kind",): {}, (): {}}
+    for group, rows in levels.items():
+        for row in _message_counts(since, until, group):
+            rows[tuple(row[name] for name in group)] = row
+        for key, (buyers, purchases, revenue) in _purchases_after(since, until, group).items():
+            rows.setdefault(key, {}).update(buyers=buyers, purchases=purchases, revenue=revenue)
+    channels_of: dict[str, int] = {}
+    for kind, _channel in levels[("kind", "channel")]:
+        channels_of[kind] = channels_of.get(kind, 0) + 1
+    results = []
+    for kind, channel in sorted(levels[("kind", "channel")]):
+        results.append(_results(levels[("kind", "channel")][(kind, channel)], kind, channel))
+        last_of_kind = channel == max(c for k, c in levels[("kind", "channel")] if k == kind)
+        if last_of_kind and channels_of[kind] > 1:
+            results.append(_results(levels[("kind",)][(kind,)], kind, ""))
+    if results:
+        results.append(_results(levels[()][()], "", ""))
+    return results
+
+
+def _results(row: dict, kind: str, channel: str) -> KindResults:
+    return KindResults(
+        kind=kind, channel=channel, queued=row["queued"], sent=row["sent"], delivered=row["delivered"],
+        failed=row["failed"], skipped=row["skipped"], opened=row["opened"] if row["emails"] else None,
+        clicked=row["clicked"], unsubscribed=row["unsubscribed"], buyers=row.get("buyers", 0),
+        purchases=row.get("purchases", 0), revenue=row.get("revenue", Decimal("0.00")),
+    )  # fmt: skip
+
+
+def _message_counts(since: dt.datetime, until: dt.datetime, group: tuple[str, ...]) -> list[dict]:
+    """The messages' counts of each group (one grouped query; one row when `group` is empty)."""
+    withdrawn = ConsentChange.objects.filter(message=OuterRef("pk"), granted=False)
+    cohort = Message.objects.filter(created_at__gte=since, created_at__lt=until).annotate(unsubscribe=Exists(withdrawn))
+    counts = {
+        "queued": Count("pk"),
+        "sent": Count("pk", filter=Q(sent_at__isnull=False)),
+        "delivered": Count("pk", filter=Q(delivered_at__isnull=False)),
+        "failed": Count("pk", filter=Q(status=Message.Status.FAILED)),
+        "skipped": Count("pk", filter=Q(status=Message.Status.SKIPPED)),
+        "emails": Count("pk", filter=Q(channel=Channel.EMAIL)),
+        "opened": Count("pk", filter=Q(channel=Channel.EMAIL, opened_at__isnull=False)),
+        "clicked": Count("pk", filter=Q(clicked_at__isnull=False)),
+        "unsubscribed": Count("pk", filter=Q(unsubscribe=True)),
+    }
+    if not group:
+        row = cohort.order_by().aggregate(**counts)
+        return [row] if row["queued"] else []
+    return list(cohort.order_by().values(*group).annotate(**counts))
+
+
+def _purchases_after(
+    since: dt.datetime, until: dt.datetime, group: tuple[str, ...]
+) -> dict[tuple, tuple[int, int, Decimal]]:
+    """(buyers, purchases, revenue) per group: the counted purchases (net of every refund recorded so far,
+    above zero) made in [sent_at, sent_at + PURCHASE_WINDOW) of a message of the group queued in [since,
+    until), each purchase once per group however many of its messages it follows. One statement: the
+    distinct (group, purchase) pairs (a join of purchases and their customers' messages), then grouped."""
+    pairs = (
+        Purchase.objects.filter(
+            customer__messages__created_at__gte=since,
+            customer__messages__created_at__lt=until,
+            customer__messages__sent_at__isnull=False,
+            created_at__gte=F("customer__messages__sent_at"),
+            created_at__lt=F("customer__messages__sent_at") + Value(PURCHASE_WINDOW),
+            amount__gt=F("refunded_amount"),
+        )
+        .annotate(
+            **{f"g_{name}": F(f"customer__messages__{name}") for name in group},
+            purchase_id=F("pk"),
+            buyer_id=F("customer_id"),
+            net=ExpressionWrapper(F("amount") - F("refunded_amount"), output_field=_MONEY),
+        )
+        .order_by()
+        .values(*[f"g_{name}" for name in group], "purchase_id", "buyer_id", "net")
+        .distinct()
+    )
+    sql, params = pairs.query.sql_with_params()
+    keys = ", ".join(f"g_{name}" for name in group)
+    select = f"{keys}, " if group else ""
+    grouping = f" GROUP BY {keys}" if group else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {select}COUNT(DISTINCT buyer_id), COUNT(*), SUM(net) FROM ({sql}) pairs{grouping}", params
+        )
+        rows = cursor.fetchall()
+    width = len(group)
+    return {
+        tuple(row[:width]): (row[width], row[width + 1], _money(row[width + 2]))
+        for row in rows
+        if row[width + 1]
+    }
+
+
+def _money(value) -> Decimal:
+    """A sum of money as the database returns it: a Decimal (PostgreSQL), a float (SQLite, which has no
+    decimal type), or None for no rows; to 2 places."""
+    if value is None:
+        return Decimal("0.00")
+    return Decimal(str(value)).quantize(Decimal("0.01"))
