@@ -45,6 +45,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/erase/", customers.customer_erase_view, name="customer_erase"),
     path("messages/", messages.message_list, name="messages"),
     path("messages/<int:message_id>/", messages.message_detail, name="message"),
+    path("messages/stats/", messages.message_stats, name="message_stats"),
     path("customers/import/", imports.import_upload, name="customer_import"),
     path("customers/import/sample.csv", imports.import_sample, name="customer_import_sample"),
     path("customers/import/<int:job_id>/", imports.import_job, name="customer_import_job"),
