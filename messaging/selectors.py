@@ -262,17 +262,13 @@ def _purchases_after(
     keys = ", ".join(f"g_{name}" for name in group)
     select = f"{keys}, " if group else ""
     grouping = f" GROUP BY {keys}" if group else ""
+    # Column names are this function's own aliases; every value is a parameter of the inner query.
+    statement = f"SELECT {select}COUNT(DISTINCT buyer_id), COUNT(*), SUM(net) FROM ({sql}) pairs{grouping}"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {select}COUNT(DISTINCT buyer_id), COUNT(*), SUM(net) FROM ({sql}) pairs{grouping}", params
-        )
+        cursor.execute(statement, params)
         rows = cursor.fetchall()
     width = len(group)
-    return {
-        tuple(row[:width]): (row[width], row[width + 1], _money(row[width + 2]))
-        for row in rows
-        if row[width + 1]
-    }
+    return {tuple(row[:width]): (row[width], row[width + 1], _money(row[width + 2])) for row in rows if row[width + 1]}
 
 
 def _money(value) -> Decimal:

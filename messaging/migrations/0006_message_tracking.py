@@ -5,45 +5,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('messaging', '0005_marketing_views_messages'),
+        ("messaging", "0005_marketing_views_messages"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='consentchange',
-            name='message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='consent_changes', to='messaging.message', verbose_name='message'),
+            model_name="consentchange",
+            name="message",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="consent_changes",
+                to="messaging.message",
+                verbose_name="message",
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='click_count',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='clicks'),
+            model_name="message",
+            name="click_count",
+            field=models.PositiveIntegerField(default=0, editable=False, verbose_name="clicks"),
         ),
         migrations.AddField(
-            model_name='message',
-            name='clicked_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='first clicked'),
+            model_name="message",
+            name="clicked_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="first clicked"),
         ),
         migrations.AddField(
-            model_name='message',
-            name='links',
-            field=models.JSONField(blank=True, default=list, editable=False, verbose_name='links'),
+            model_name="message",
+            name="links",
+            field=models.JSONField(blank=True, default=list, editable=False, verbose_name="links"),
         ),
         migrations.AddField(
-            model_name='message',
-            name='open_count',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='opens'),
+            model_name="message",
+            name="open_count",
+            field=models.PositiveIntegerField(default=0, editable=False, verbose_name="opens"),
         ),
         migrations.AddField(
-            model_name='message',
-            name='opened_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='first opened'),
+            model_name="message",
+            name="opened_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="first opened"),
         ),
         migrations.AlterField(
-            model_name='messagestatuschange',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('failed', 'Failed'), ('skipped', 'Skipped'), ('opened', 'Opened'), ('clicked', 'Clicked')], max_length=20, verbose_name='status'),
+            model_name="messagestatuschange",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("sending", "Sending"),
+                    ("sent", "Sent"),
+                    ("delivered", "Delivered"),
+                    ("failed", "Failed"),
+                    ("skipped", "Skipped"),
+                    ("opened", "Opened"),
+                    ("clicked", "Clicked"),
+                ],
+                max_length=20,
+                verbose_name="status",
+            ),
         ),
     ]

@@ -11,7 +11,6 @@ from django.core import mail
 from django.db import connection
 
 from customers.services import customer_erase
-
 from messaging.models import ConsentChange, Message
 from messaging.rules import sms_size
 from messaging.services import inbound_reply, message_queue, message_send, unsubscribe_by_link
