@@ -89,6 +89,10 @@ def customer_messaging_data(customer_id: int) -> dict:
                 "queued_at": m.created_at.isoformat(),
                 "sent_at": m.sent_at.isoformat() if m.sent_at else None,
                 "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None,
+                "opened_at": m.opened_at.isoformat() if m.opened_at else None,
+                "opens": m.open_count,
+                "clicked_at": m.clicked_at.isoformat() if m.clicked_at else None,
+                "clicks": m.click_count,
             }
             for m in messages
         ],
