@@ -172,7 +172,7 @@ def test_the_unsubscribe_link_and_a_stop_reply_name_the_message_they_came_throug
     ]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles, schedules)
 def test_two_opens_at_once_record_one_first_open_and_count_two(gateway, member):
     message = send_email(member)
     token, barrier, errors = open_token(message.pk), threading.Barrier(2), []
