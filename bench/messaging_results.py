@@ -42,7 +42,7 @@ def load(customers: int, purchases: int, messages: int) -> None:
                 address, status, skip_reason, error, attempts, held_reason, key, provider, provider_message_id,
                 created_at, sent_at, delivered_at, failed_at, updated_at, opened_at, open_count, clicked_at,
                 click_count, links)
-            SELECT c, ch, 'kind_' || (i %% 10), 'marketing', '', 'en', '', 'Sale https://shop.example/s',
+            SELECT c, ch, 'kind_' || ((i / 2) %% 10), 'marketing', '', 'en', '', 'Sale https://shop.example/s',
                    'x', CASE WHEN r < 0.05 THEN 'skipped' WHEN r < 0.10 THEN 'failed'
                              WHEN r < 0.64 THEN 'delivered' ELSE 'sent' END,
                    CASE WHEN r < 0.05 THEN 'no_consent' ELSE '' END, '', 1, '', gen_random_uuid(), 'bench', '',
@@ -65,7 +65,7 @@ def load(customers: int, purchases: int, messages: int) -> None:
             """
             INSERT INTO messaging_consentchange (customer_id, channel, granted, source, at, origin, note, message_id)
             SELECT customer_id, channel, false, 'link', sent_at + interval '3 hours', 'link', '', id
-            FROM messaging_message WHERE sent_at IS NOT NULL AND id %% 200 = 0
+            FROM messaging_message WHERE sent_at IS NOT NULL AND id % 200 = 0
             """
         )
         cur.execute("ANALYZE")

@@ -181,42 +181,53 @@ class KindResults:
 
 
 def message_results(*, since: dt.datetime, until: dt.datetime) -> list[KindResults]:
-    """The results of the messages queued in [since, until) (`created_at`), per kind and channel, ordered
-    by kind then channel; after a kind's rows, its all-channels row when it went on more than one channel;
-    last, the row of every message (kind ""). Set-based: two grouped queries per level (the messages'
-    counts, the purchases within PURCHASE_WINDOW after a message), none per message. Definitions:
+    """The results of the messages queued in [since, until) (`created_at`; aware datetimes), per kind and
+    channel, ordered by kind then channel; after a kind's rows, its all-channels row when it went on more
+    than one channel; last, the row of every message (kind ""); [] when none was queued. Set-based, two
+    statements whatever the number of messages: the messages' counts per kind and channel (they add up to
+    the kinds' and the total's), and the purchases within PURCHASE_WINDOW after a message (which do not
+    add up: a purchase following an email and an SMS of a kind counts once for the kind). Definitions:
     docs/messaging.md, "Results by kind"."""
-    levels = {("kind", "channel"): {}, ("kind",): {}, (): {}}
-    for group, rows in levels.items():
-        for row in _message_counts(since, until, group):
-            rows[tuple(row[name] for name in group)] = row
-        for key, (buyers, purchases, revenue) in _purchases_after(since, until, group).items():
-            rows.setdefault(key, {}).update(buyers=buyers, purchases=purchases, revenue=revenue)
-    channels_of: dict[str, int] = {}
-    for kind, _channel in levels[("kind", "channel")]:
-        channels_of[kind] = channels_of.get(kind, 0) + 1
+    by_channel = {(row["kind"], row["channel"]): row for row in _message_counts(since, until)}
+    by_kind: dict[str, dict] = {}
+    for (kind, _channel), row in by_channel.items():
+        by_kind[kind] = _added(by_kind.get(kind), row)
+    total = None
+    for row in by_kind.values():
+        total = _added(total, row)
+    buyers = _purchases_after(since, until)
     results = []
-    for kind, channel in sorted(levels[("kind", "channel")]):
-        results.append(_results(levels[("kind", "channel")][(kind, channel)], kind, channel))
-        last_of_kind = channel == max(c for k, c in levels[("kind", "channel")] if k == kind)
-        if last_of_kind and channels_of[kind] > 1:
-            results.append(_results(levels[("kind",)][(kind,)], kind, ""))
-    if results:
-        results.append(_results(levels[()][()], "", ""))
+    for kind in sorted(by_kind):
+        channels = sorted(channel for k, channel in by_channel if k == kind)
+        for channel in channels:
+            results.append(_results(by_channel[(kind, channel)], buyers.get((2, kind, channel)), kind, channel))
+        if len(channels) > 1:
+            results.append(_results(by_kind[kind], buyers.get((1, kind, "")), kind, ""))
+    if total is not None:
+        results.append(_results(total, buyers.get((0, "", "")), "", ""))
     return results
 
 
-def _results(row: dict, kind: str, channel: str) -> KindResults:
+COUNTS = ("queued", "sent", "delivered", "failed", "skipped", "emails", "opened", "clicked", "unsubscribed")
+
+
+def _added(total: dict | None, row: dict) -> dict:
+    """The message counts of `total` plus those of `row` (every message is in one kind and channel)."""
+    return {name: (total or {}).get(name, 0) + row[name] for name in COUNTS}
+
+
+def _results(row: dict, bought: tuple[int, int, Decimal] | None, kind: str, channel: str) -> KindResults:
+    buyers, purchases, revenue = bought or (0, 0, Decimal("0.00"))
     return KindResults(
         kind=kind, channel=channel, queued=row["queued"], sent=row["sent"], delivered=row["delivered"],
         failed=row["failed"], skipped=row["skipped"], opened=row["opened"] if row["emails"] else None,
-        clicked=row["clicked"], unsubscribed=row["unsubscribed"], buyers=row.get("buyers", 0),
-        purchases=row.get("purchases", 0), revenue=row.get("revenue", Decimal("0.00")),
+        clicked=row["clicked"], unsubscribed=row["unsubscribed"], buyers=buyers, purchases=purchases,
+        revenue=revenue,
     )  # fmt: skip
 
 
-def _message_counts(since: dt.datetime, until: dt.datetime, group: tuple[str, ...]) -> list[dict]:
-    """The messages' counts of each group (one grouped query; one row when `group` is empty)."""
+def _message_counts(since: dt.datetime, until: dt.datetime) -> list[dict]:
+    """The counts (COUNTS) of the messages queued in [since, until) per kind and channel: one grouped query."""
     withdrawn = ConsentChange.objects.filter(message=OuterRef("pk"), granted=False)
     cohort = Message.objects.filter(created_at__gte=since, created_at__lt=until).annotate(unsubscribe=Exists(withdrawn))
     counts = {
@@ -230,19 +241,16 @@ def _message_counts(since: dt.datetime, until: dt.datetime, group: tuple[str, ..
         "clicked": Count("pk", filter=Q(clicked_at__isnull=False)),
         "unsubscribed": Count("pk", filter=Q(unsubscribe=True)),
     }
-    if not group:
-        row = cohort.order_by().aggregate(**counts)
-        return [row] if row["queued"] else []
-    return list(cohort.order_by().values(*group).annotate(**counts))
+    return list(cohort.order_by().values("kind", "channel").annotate(**counts))
 
 
-def _purchases_after(
-    since: dt.datetime, until: dt.datetime, group: tuple[str, ...]
-) -> dict[tuple, tuple[int, int, Decimal]]:
-    """(buyers, purchases, revenue) per group: the counted purchases (net of every refund recorded so far,
-    above zero) made in [sent_at, sent_at + PURCHASE_WINDOW) of a message of the group queued in [since,
-    until), each purchase once per group however many of its messages it follows. One statement: the
-    distinct (group, purchase) pairs (a join of purchases and their customers' messages), then grouped."""
+def _purchases_after(since: dt.datetime, until: dt.datetime) -> dict[tuple[int, str, str], tuple[int, int, Decimal]]:
+    """(buyers, purchases, revenue) keyed by (level, kind, channel): level 2 per kind and channel, 1 per
+    kind (channel ""), 0 for all (kind and channel ""). The counted purchases (net of every refund recorded
+    so far, above zero) made in [sent_at, sent_at + PURCHASE_WINDOW) of a sent message queued in [since,
+    until), each purchase once per row however many of the row's messages it follows. One statement: the
+    distinct (kind, channel, purchase) pairs of a join of purchases and their customers' messages (a CTE),
+    grouped at each level after removing the duplicates the level merges."""
     pairs = (
         Purchase.objects.filter(
             customer__messages__created_at__gte=since,
@@ -253,26 +261,34 @@ def _purchases_after(
             amount__gt=F("refunded_amount"),
         )
         .annotate(
-            **{f"g_{name}": F(f"customer__messages__{name}") for name in group},
+            g_kind=F("customer__messages__kind"),
+            g_channel=F("customer__messages__channel"),
             purchase_id=F("pk"),
             buyer_id=F("customer_id"),
             net=ExpressionWrapper(F("amount") - F("refunded_amount"), output_field=_MONEY),
         )
         .order_by()
-        .values(*[f"g_{name}" for name in group], "purchase_id", "buyer_id", "net")
+        .values("g_kind", "g_channel", "purchase_id", "buyer_id", "net")
         .distinct()
     )
     sql, params = pairs.query.sql_with_params()
-    keys = ", ".join(f"g_{name}" for name in group)
-    select = f"{keys}, " if group else ""
-    grouping = f" GROUP BY {keys}" if group else ""
-    # Column names are this function's own aliases; every value is a parameter of the inner query.
-    statement = f"SELECT {select}COUNT(DISTINCT buyer_id), COUNT(*), SUM(net) FROM ({sql}) pairs{grouping}"  # noqa: S608
+    figures = "COUNT(DISTINCT buyer_id), COUNT(*), SUM(net)"
+    # Only this function's own column names go into the text; every value is a parameter of the CTE.
+    statement = (
+        f"WITH pairs AS ({sql}) "  # noqa: S608
+        f"SELECT 2, g_kind, g_channel, {figures} FROM pairs GROUP BY g_kind, g_channel "
+        f"UNION ALL SELECT 1, g_kind, '', {figures} FROM "
+        "(SELECT DISTINCT g_kind, purchase_id, buyer_id, net FROM pairs) by_kind GROUP BY g_kind "
+        f"UNION ALL SELECT 0, '', '', {figures} FROM (SELECT DISTINCT purchase_id, buyer_id, net FROM pairs) everything"
+    )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
-    width = len(group)
-    return {tuple(row[:width]): (row[width], row[width + 1], _money(row[width + 2])) for row in rows if row[width + 1]}
+    return {
+        (level, kind, channel): (buyers, count, _money(revenue))
+        for level, kind, channel, buyers, count, revenue in rows
+        if count
+    }
 
 
 def _money(value) -> Decimal:
