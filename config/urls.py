@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("cashier/", include("cashier.urls")),
     path("messaging/", include("messaging.urls")),
+    path("m/", include("messaging.tracking_urls")),
     path("", include("console.urls")),
     path("", include("api.console_urls")),
 ]

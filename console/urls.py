@@ -59,6 +59,7 @@ urlpatterns = [
         name="message_template_preview",
     ),
     path("messages/channels/", message_channels.message_channels, name="message_channels"),
+    path("messages/stats/", messages.message_stats, name="message_stats"),
     path("customers/import/", imports.import_upload, name="customer_import"),
     path("customers/import/sample.csv", imports.import_sample, name="customer_import_sample"),
     path("customers/import/<int:job_id>/", imports.import_job, name="customer_import_job"),

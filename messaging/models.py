@@ -100,6 +100,16 @@ class Message(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    # Tracking (messaging.services.tracking): the first open (the email's pixel loaded, or a tracked link
+    # followed: images may be blocked) and how many times the pixel was loaded; the first click on a
+    # tracked link and how many clicks there were.
+    opened_at = models.DateTimeField(_("first opened"), null=True, blank=True, editable=False)
+    open_count = models.PositiveIntegerField(_("opens"), default=0, editable=False)
+    clicked_at = models.DateTimeField(_("first clicked"), null=True, blank=True, editable=False)
+    click_count = models.PositiveIntegerField(_("clicks"), default=0, editable=False)
+    # The http(s) links of the text, in order, as they were when the message was claimed for sending: a
+    # tracked link /m/c/<token>/ names one by its position, and redirects only to these (never elsewhere).
+    links = models.JSONField(_("links"), default=list, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -136,10 +146,17 @@ class Message(models.Model):
 
 
 class MessageStatusChange(models.Model):
-    """One change of a message's status, with when and why (the outbox shows a message's history)."""
+    """One change of a message's status, with when and why (the outbox shows a message's history); also
+    what the customer did with it: the first open ("opened") and the first click ("clicked <host>")."""
+
+    class Event(models.TextChoices):
+        """The history's entries beyond the message's statuses (the message's `status` stays as it was)."""
+
+        OPENED = "opened", _("Opened")
+        CLICKED = "clicked", _("Clicked")
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="status_changes")
-    status = models.CharField(_("status"), max_length=20, choices=Message.Status.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Message.Status.choices + Event.choices)
     # Why: a skip reason, a provider's error, "held until 09:00 (quiet hours)", "webhook: delivered"…
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     at = models.DateTimeField(_("when"))
@@ -179,6 +196,16 @@ class ConsentChange(models.Model):
     )
     origin = models.CharField(_("origin"), max_length=100, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # The message a withdrawal came through: its unsubscribe link, or the latest message sent on the
+    # channel before a STOP reply (the per-kind results count it as that message's unsubscribe).
+    message = models.ForeignKey(
+        Message,
+        verbose_name=_("message"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="consent_changes",
+    )
 
     class Meta:
         verbose_name = _("consent change")

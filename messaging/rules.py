@@ -1,10 +1,13 @@
 """Pure rules of messaging: quiet hours, retry delays, request signatures, STOP replies, template
-placeholders and SMS segments. No database."""
+placeholders, SMS segments, and the links of a text (found, replaced, made HTML). No database."""
 
 import datetime as dt
 import hashlib
 import hmac
+import html
+import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # The header carrying the HMAC-SHA256 of a request's body, both ways (our requests to a provider and a
@@ -171,3 +174,69 @@ def url_mask(url: str) -> str:
         netloc = ("***:***" if ":" in credentials else "***") + "@" + host
     query = urlencode([(key, "***") for key, _value in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+# --- links (click tracking) --------------------------------------------------------------------------
+
+# An http(s) link in a message's text: from the scheme to the first space, quote or angle bracket.
+LINK_PATTERN = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+# Punctuation that ends a sentence rather than the link ("See https://shop.example/sale.").
+LINK_TRAILING = ".,;:!?»…"
+
+
+def _link_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each http(s) link in `text`, without the sentence's punctuation after it: a
+    trailing "." "," ";" ":" "!" "?" "»" "…" is left out, and so is a ")" that closes nothing opened in the
+    link ("(see https://a.example/x)" ends before the ")", "https://a.example/wiki/A_(b)" keeps it)."""
+    spans = []
+    for match in LINK_PATTERN.finditer(text):
+        start, end = match.span()
+        while end > start:
+            last = text[end - 1]
+            if last in LINK_TRAILING:
+                end -= 1
+            elif last == ")" and text.count("(", start, end) < text.count(")", start, end):
+                end -= 1
+            else:
+                break
+        if end - start > len("https://"):
+            spans.append((start, end))
+    return spans
+
+
+def links_find(text: str) -> list[str]:
+    """The http(s) links of `text` in order of first appearance, each once (_link_spans' rule for where a
+    link ends): "Sale: https://a.example/s. Also https://a.example/s" → ["https://a.example/s"]."""
+    links: list[str] = []
+    for start, end in _link_spans(text):
+        if text[start:end] not in links:
+            links.append(text[start:end])
+    return links
+
+
+def links_replace(text: str, replacement: Callable[[str], str | None]) -> str:
+    """`text` with each http(s) link replaced by `replacement(link)`; a link for which it answers None
+    stays as it is."""
+    parts, position = [], 0
+    for start, end in _link_spans(text):
+        new = replacement(text[start:end])
+        parts += [text[position:start], text[start:end] if new is None else new]
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def text_to_html(text: str, href: Callable[[str], str]) -> str:
+    """The HTML body of a text email: every character escaped, line breaks as <br>, each http(s) link a
+    clickable <a> whose visible text is the link as written and whose target is `href(link)` (the tracked
+    address, or the link itself). The result is the inside of <body>."""
+    parts, position = [], 0
+    for start, end in _link_spans(text):
+        link = text[start:end]
+        parts += [
+            html.escape(text[position:start]),
+            f'<a href="{html.escape(href(link), quote=True)}">{html.escape(link)}</a>',
+        ]
+        position = end
+    parts.append(html.escape(text[position:]))
+    return "".join(parts).replace("\r\n", "\n").replace("\n", "<br>\n")

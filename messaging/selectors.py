@@ -1,17 +1,21 @@
 """Reads for messaging: a customer's consent and address per channel, recent marketing messages, the
-templates of every kind, the channels' configuration as the app sees it."""
+templates of every kind, the channels' configuration as the app sees it, the outbox for the console, and
+the per-kind results of messages."""
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Value
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from customers.events import ConsentSource
 from customers.models import Customer
+from loyalty.models import Purchase
 
 from . import rules
 from .models import Channel, ConsentChange, Message, MessageTemplate, NoticeKind
@@ -91,6 +95,10 @@ def customer_messaging_data(customer_id: int) -> dict:
                 "queued_at": m.created_at.isoformat(),
                 "sent_at": m.sent_at.isoformat() if m.sent_at else None,
                 "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None,
+                "opened_at": m.opened_at.isoformat() if m.opened_at else None,
+                "opens": m.open_count,
+                "clicked_at": m.clicked_at.isoformat() if m.clicked_at else None,
+                "clicks": m.click_count,
             }
             for m in messages
         ],
@@ -342,3 +350,158 @@ def sending_rules() -> list[tuple[str, str]]:
             _("%(n)s s, doubling each time") % {"n": settings.MESSAGING_RETRY_SECONDS},
         ),
     ]
+
+
+# --- per-kind results (docs/messaging.md, "Results by kind") ----------------------------------------
+
+# A purchase counts for a message when it was made within this long after the message was sent.
+PURCHASE_WINDOW = dt.timedelta(days=7)
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+@dataclass(frozen=True)
+class KindResults:
+    """The results of the messages of one kind on one channel (`channel` "" for all the kind's channels
+    together; `kind` "" too for every message) queued in a period; every figure is defined in
+    docs/messaging.md. `opened` is None for a row without email (SMS and messengers have no pixel)."""
+
+    kind: str
+    channel: str
+    queued: int
+    sent: int
+    delivered: int
+    failed: int
+    skipped: int
+    opened: int | None
+    clicked: int
+    unsubscribed: int
+    buyers: int
+    purchases: int
+    revenue: Decimal
+
+    def rate(self, figure: str) -> Decimal | None:
+        """`figure` (a count field's name) ÷ `sent`, to 4 places (0.5000 = 50 %); None when nothing was sent
+        or the figure does not apply."""
+        value = getattr(self, figure)
+        if not self.sent or value is None:
+            return None
+        return (Decimal(value) / self.sent).quantize(Decimal("0.0001"))
+
+
+def message_results(*, since: dt.datetime, until: dt.datetime) -> list[KindResults]:
+    """The results of the messages queued in [since, until) (`created_at`; aware datetimes), per kind and
+    channel, ordered by kind then channel; after a kind's rows, its all-channels row when it went on more
+    than one channel; last, the row of every message (kind ""); [] when none was queued. Set-based, two
+    statements whatever the number of messages: the messages' counts per kind and channel (they add up to
+    the kinds' and the total's), and the purchases within PURCHASE_WINDOW after a message (which do not
+    add up: a purchase following an email and an SMS of a kind counts once for the kind). Definitions:
+    docs/messaging.md, "Results by kind"."""
+    by_channel = {(row["kind"], row["channel"]): row for row in _message_counts(since, until)}
+    by_kind: dict[str, dict] = {}
+    for (kind, _channel), row in by_channel.items():
+        by_kind[kind] = _added(by_kind.get(kind), row)
+    total = None
+    for row in by_kind.values():
+        total = _added(total, row)
+    buyers = _purchases_after(since, until)
+    results = []
+    for kind in sorted(by_kind):
+        channels = sorted(channel for k, channel in by_channel if k == kind)
+        for channel in channels:
+            results.append(_results(by_channel[(kind, channel)], buyers.get((2, kind, channel)), kind, channel))
+        if len(channels) > 1:
+            results.append(_results(by_kind[kind], buyers.get((1, kind, "")), kind, ""))
+    if total is not None:
+        results.append(_results(total, buyers.get((0, "", "")), "", ""))
+    return results
+
+
+COUNTS = ("queued", "sent", "delivered", "failed", "skipped", "emails", "opened", "clicked", "unsubscribed")
+
+
+def _added(total: dict | None, row: dict) -> dict:
+    """The message counts of `total` plus those of `row` (every message is in one kind and channel)."""
+    return {name: (total or {}).get(name, 0) + row[name] for name in COUNTS}
+
+
+def _results(row: dict, bought: tuple[int, int, Decimal] | None, kind: str, channel: str) -> KindResults:
+    buyers, purchases, revenue = bought or (0, 0, Decimal("0.00"))
+    return KindResults(
+        kind=kind, channel=channel, queued=row["queued"], sent=row["sent"], delivered=row["delivered"],
+        failed=row["failed"], skipped=row["skipped"], opened=row["opened"] if row["emails"] else None,
+        clicked=row["clicked"], unsubscribed=row["unsubscribed"], buyers=buyers, purchases=purchases,
+        revenue=revenue,
+    )  # fmt: skip
+
+
+def _message_counts(since: dt.datetime, until: dt.datetime) -> list[dict]:
+    """The counts (COUNTS) of the messages queued in [since, until) per kind and channel: one grouped query."""
+    withdrawn = ConsentChange.objects.filter(message=OuterRef("pk"), granted=False)
+    cohort = Message.objects.filter(created_at__gte=since, created_at__lt=until).annotate(unsubscribe=Exists(withdrawn))
+    counts = {
+        "queued": Count("pk"),
+        "sent": Count("pk", filter=Q(sent_at__isnull=False)),
+        "delivered": Count("pk", filter=Q(delivered_at__isnull=False)),
+        "failed": Count("pk", filter=Q(status=Message.Status.FAILED)),
+        "skipped": Count("pk", filter=Q(status=Message.Status.SKIPPED)),
+        "emails": Count("pk", filter=Q(channel=Channel.EMAIL)),
+        "opened": Count("pk", filter=Q(channel=Channel.EMAIL, opened_at__isnull=False)),
+        "clicked": Count("pk", filter=Q(clicked_at__isnull=False)),
+        "unsubscribed": Count("pk", filter=Q(unsubscribe=True)),
+    }
+    return list(cohort.order_by().values("kind", "channel").annotate(**counts))
+
+
+def _purchases_after(since: dt.datetime, until: dt.datetime) -> dict[tuple[int, str, str], tuple[int, int, Decimal]]:
+    """(buyers, purchases, revenue) keyed by (level, kind, channel): level 2 per kind and channel, 1 per
+    kind (channel ""), 0 for all (kind and channel ""). The counted purchases (net of every refund recorded
+    so far, above zero) made in [sent_at, sent_at + PURCHASE_WINDOW) of a sent message queued in [since,
+    until), each purchase once per row however many of the row's messages it follows. One statement: the
+    distinct (kind, channel, purchase) pairs of a join of purchases and their customers' messages (a CTE),
+    grouped at each level after removing the duplicates the level merges."""
+    pairs = (
+        Purchase.objects.filter(
+            customer__messages__created_at__gte=since,
+            customer__messages__created_at__lt=until,
+            customer__messages__sent_at__isnull=False,
+            created_at__gte=F("customer__messages__sent_at"),
+            created_at__lt=F("customer__messages__sent_at") + Value(PURCHASE_WINDOW),
+            amount__gt=F("refunded_amount"),
+        )
+        .annotate(
+            g_kind=F("customer__messages__kind"),
+            g_channel=F("customer__messages__channel"),
+            purchase_id=F("pk"),
+            buyer_id=F("customer_id"),
+            net=ExpressionWrapper(F("amount") - F("refunded_amount"), output_field=_MONEY),
+        )
+        .order_by()
+        .values("g_kind", "g_channel", "purchase_id", "buyer_id", "net")
+        .distinct()
+    )
+    sql, params = pairs.query.sql_with_params()
+    figures = "COUNT(DISTINCT buyer_id), COUNT(*), SUM(net)"
+    # Only this function's own column names go into the text; every value is a parameter of the CTE.
+    statement = (
+        f"WITH pairs AS ({sql}) "  # noqa: S608
+        f"SELECT 2, g_kind, g_channel, {figures} FROM pairs GROUP BY g_kind, g_channel "
+        f"UNION ALL SELECT 1, g_kind, '', {figures} FROM "
+        "(SELECT DISTINCT g_kind, purchase_id, buyer_id, net FROM pairs) by_kind GROUP BY g_kind "
+        f"UNION ALL SELECT 0, '', '', {figures} FROM (SELECT DISTINCT purchase_id, buyer_id, net FROM pairs) everything"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    return {
+        (level, kind, channel): (buyers, count, _money(revenue))
+        for level, kind, channel, buyers, count, revenue in rows
+        if count
+    }
+
+
+def _money(value) -> Decimal:
+    """A sum of money as the database returns it: a Decimal (PostgreSQL), a float (SQLite, which has no
+    decimal type), or None for no rows; to 2 places."""
+    if value is None:
+        return Decimal("0.00")
+    return Decimal(str(value)).quantize(Decimal("0.01"))

@@ -42,9 +42,9 @@ def consent_history_record(event: ConsentChanged) -> None:
 
 def customer_messages_erase(event: CustomerErased) -> None:
     """Erase what the outbox holds about an erased person, in the erasure's transaction: the address,
-    subject and text of every message to them and the notes of their consent history (one UPDATE each).
-    The rows stay (counts, statuses and dates are not personal)."""
-    Message.objects.filter(customer_id=event.customer_id).update(address="", subject="", text=ERASED_TEXT)
+    subject, text and links of every message to them (a tracked link then leads nowhere) and the notes of
+    their consent history (one UPDATE each). The rows stay (counts, statuses and dates are not personal)."""
+    Message.objects.filter(customer_id=event.customer_id).update(address="", subject="", text=ERASED_TEXT, links=[])
     ConsentChange.objects.filter(customer_id=event.customer_id).update(note="")
 
 

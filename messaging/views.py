@@ -1,19 +1,21 @@
 """Public endpoints of messaging (no login): the providers' webhooks and the unsubscribe link.
 
 Each is reached by people or systems outside the back-office, so each proves itself differently: a webhook
-by the HMAC-SHA256 signature of its body (a bad one is 403 and changes nothing), an unsubscribe link by
-its django.core.signing signature. Neither has a CSRF token to send (an RFC 8058 one-click unsubscribe
+by the HMAC-SHA256 signature of its body (a bad one is 403 and changes nothing), an unsubscribe link, the
+open pixel and a tracked link by their django.core.signing signatures. Neither has a CSRF token to send (an RFC 8058 one-click unsubscribe
 is a POST from the mail client), so both are CSRF-exempt; the signatures stand in for it.
 """
 
+import base64
 import json
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .channels import provider_get
 from .exceptions import InvalidUnsubscribeLink
@@ -21,6 +23,7 @@ from .models import Channel
 from .rules import address_mask
 from .selectors import consent_granted
 from .services import inbound_reply, message_status_report, unsubscribe_by_link, unsubscribe_token_read
+from .services.tracking import link_target, message_click_record, message_open_record
 
 # A channel inside a sentence for customers ("Stop marketing messages by email to …"): lower case where the
 # language writes it so, with the preposition each channel takes in Russian ("по SMS", "в мессенджере").
@@ -118,3 +121,39 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         unsubscribe_by_link(token=token)
         context["done"] = True
     return render(request, "messaging/unsubscribe.html", context)
+
+
+# A transparent 1×1 GIF (43 bytes): the open pixel of every email.
+PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+@require_safe
+def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
+    """/m/o/<token>/, no login: the open pixel (image/gif, never cached, so every open reaches us). A GET
+    with a valid token counts an open (messaging.services.tracking.message_open_record); a bad or forged
+    token gets the same image and records nothing (the answer tells nothing about tokens). HEAD records
+    nothing."""
+    if request.method == "GET":
+        message_open_record(token=token)
+    response = HttpResponse(PIXEL_GIF, content_type="image/gif")
+    add_never_cache_headers(response)
+    response["Pragma"] = "no-cache"
+    return response
+
+
+@require_safe
+def link_click(request: HttpRequest, token: str) -> HttpResponse:
+    """/m/c/<token>/, no login: a tracked link. A valid token redirects (302, never cached) to the link
+    stored for that message and position, after counting the click (message_click_record; a HEAD, as link
+    checkers send, redirects without counting). Anything else is 404 with a short page: the address is
+    never taken from the request, so this is no open redirect."""
+    if request.method == "GET":
+        link = message_click_record(token=token)
+    else:
+        link = link_target(token)
+    if link is None:
+        response = render(request, "messaging/link_invalid.html", {"shop": settings.MESSAGING_SHOP_NAME}, status=404)
+    else:
+        response = HttpResponseRedirect(link)
+    add_never_cache_headers(response)
+    return response

@@ -16,7 +16,8 @@ class ProviderRejected(ProviderError):
 @dataclass(frozen=True)
 class Outgoing:
     """One message as a provider sends it. `key` is the message's own key (a UUID string): the provider
-    gets it with every attempt, so that a repeated send of the same message is recognised."""
+    gets it with every attempt, so that a repeated send of the same message is recognised. `html` (email
+    only) is the HTML alternative of `text`, with the open pixel."""
 
     key: str
     channel: str
@@ -24,6 +25,7 @@ class Outgoing:
     text: str
     subject: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    html: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 import smtplib
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 
 from .base import Outgoing, Provider, ProviderError, ProviderRejected
 
@@ -13,11 +13,13 @@ class EmailProvider(Provider):
 
     def send(self, outgoing: Outgoing) -> str:
         """Send one email with `outgoing.headers` (List-Unsubscribe…) and a Message-ID made of the
-        message's key, which is returned as the provider's id. A refused recipient is ProviderRejected;
+        message's key, which is returned as the provider's id; `outgoing.html`, when given, as its
+        text/html alternative (multipart/alternative: the text first, the HTML preferred). A refused
+        recipient is ProviderRejected;
         any other SMTP or network error is ProviderError (retried)."""
         domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].rstrip(">").strip() or "localhost"
         message_id = f"<{outgoing.key}@{domain}>"
-        email = EmailMessage(
+        email = EmailMultiAlternatives(
             subject=outgoing.subject,
             body=outgoing.text,
             from_email=settings.DEFAULT_FROM_EMAIL,
@@ -25,6 +27,8 @@ class EmailProvider(Provider):
             headers={"Message-ID": message_id, **outgoing.headers},
             connection=get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT),
         )
+        if outgoing.html:
+            email.attach_alternative(outgoing.html, "text/html")
         try:
             email.send()
         except smtplib.SMTPRecipientsRefused as error:

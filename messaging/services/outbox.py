@@ -22,6 +22,7 @@ from ..channels import Outgoing, ProviderError, ProviderRejected, StatusReport, 
 from ..exceptions import MessagingError, UnknownChannel
 from ..models import STAFF_TEST_KIND, Channel, Message, MessageStatusChange
 from ..selectors import UNSUBSCRIBE_SOURCES, address_for, consent_granted, consent_latest, marketing_count_since
+from . import tracking
 from .consent import unsubscribe_url
 
 logger = logging.getLogger(__name__)
@@ -218,18 +219,35 @@ def _queue(
 
 
 def _outgoing(message: Message) -> Outgoing:
-    """The message as the provider sends it; a marketing email gets its unsubscribe link (in the text,
-    in the customer's language, and as the RFC 8058 List-Unsubscribe / List-Unsubscribe-Post headers)."""
-    text, headers = message.text, {}
+    """The message as the provider sends it: each stored link (`message.links`) replaced by its tracked
+    address (tracking.click_url); a marketing email gets its unsubscribe link (in the text, in the
+    customer's language, and as the RFC 8058 List-Unsubscribe / List-Unsubscribe-Post headers), which is
+    not tracked; an email gets an HTML part too (the text escaped, its links clickable, the open pixel)."""
+    positions = {link: index for index, link in enumerate(message.links or [])}
+
+    def tracked(link: str) -> str | None:
+        return tracking.click_url(message.pk, positions[link]) if link in positions else None
+
+    text, headers = rules.links_replace(message.text, tracked), {}
+    footer = ""
     if message.channel == Channel.EMAIL and message.purpose == Message.Purpose.MARKETING:
-        url = unsubscribe_url(customer_id=message.customer_id, channel=message.channel)
+        url = unsubscribe_url(customer_id=message.customer_id, channel=message.channel, message_id=message.pk)
         headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         with translation.override(message.language):
-            footer = _("Unsubscribe: %(url)s") % {"url": url}
-            text = f"{text}\n\n--\n{footer}"
+            footer = "\n\n--\n" + _("Unsubscribe: %(url)s") % {"url": url}
+    html = ""
+    if message.channel == Channel.EMAIL:
+        body = rules.text_to_html(message.text + footer, lambda link: tracked(link) or link)
+        pixel = tracking.open_url(message.pk)
+        html = (
+            f'<!doctype html>\n<html lang="{message.language}"><head><meta charset="utf-8"></head>\n<body>\n'
+            f"<div>{body}</div>\n"
+            f'<img src="{pixel}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px">\n'
+            "</body></html>\n"
+        )
     return Outgoing(
-        key=str(message.key), channel=message.channel, address=message.address, text=text,
-        subject=message.subject, headers=headers,
+        key=str(message.key), channel=message.channel, address=message.address, text=text + footer,
+        subject=message.subject, headers=headers, html=html,
     )  # fmt: skip
 
 
@@ -288,6 +306,7 @@ def _claim(message_id: int, now: dt.datetime) -> Message | None:
             message.save()
             return None
         message.attempts += 1
+        message.links = tracking.links_tracked(message.text)
         message.claimed_at, message.dispatched_at = now, None
         message.provider = provider.name
         _status_change(message, Message.Status.SENDING, f"attempt {message.attempts}{note}", now)
