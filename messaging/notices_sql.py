@@ -1,0 +1,119 @@
+"""The set-based queueing of notices: one INSERT … SELECT writes a notice per customer for a chunk of
+customer ids, with the same checks `message_queue` makes one message at a time (STOP, consent, address,
+frequency cap; quiet hours are applied right after, by one UPDATE per quiet channel).
+
+A caller gives the candidates as a SELECT of three columns for customers with lo ≤ id ≤ hi:
+`customer_id`, `vals` (the JSON object the renderer needs, built with `json_object_sql`) and `dedupe`
+(the message's dedupe key). For each candidate and each channel of the notice, in the notice's order,
+the SQL computes the reason the message could not go there ('' when it can); the first channel with no
+reason wins, else the first channel with its reason (a `skipped` row, so the outbox says why the
+customer heard nothing). A dedupe key already in the outbox inserts nothing (ON CONFLICT DO NOTHING).
+Portable SQL: PostgreSQL and SQLite (the app's demo database).
+"""
+
+from django.db import connection
+
+from customers.models import Customer
+
+from .models import ConsentChange, Message
+
+# Withdrawals by the customers themselves (customers.events.ConsentSource values): "unsubscribed".
+_SELF_WITHDRAWN = ("link", "stop")
+_CAP_STATUSES = ("queued", "sending", "sent", "delivered")
+
+
+def json_object_sql(pairs: list[tuple[str, str]]) -> str:
+    """SQL building a JSON object from (key, SQL expression) pairs: jsonb_build_object on PostgreSQL,
+    json_object on SQLite. Keys are constants of the caller (never user input)."""
+    function = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+    if not pairs:
+        return "'{}'" if connection.vendor != "postgresql" else "'{}'::jsonb"
+    arguments = ", ".join(f"'{key}', {expr}" for key, expr in pairs)
+    return f"{function}({arguments})"
+
+
+def key_sql() -> str:
+    """A new random UUID for Message.key (PostgreSQL's uuid; SQLite stores 32 hex digits)."""
+    return "gen_random_uuid()" if connection.vendor == "postgresql" else "lower(hex(randomblob(16)))"
+
+
+def notices_insert_sql(
+    *,
+    candidates_sql: str,
+    candidates_params: list,
+    channels: list[str],
+    kind: str,
+    purpose: str,
+    language: str,
+    needs_consent: bool,
+    cap_limit: int,
+    cap_since,
+    now,
+) -> tuple[str, list]:
+    """The INSERT … SELECT writing one Message per candidate (see the module's docstring). `channels` in
+    the order tried (not empty); `needs_consent`: the channel's marketing consent is required;
+    `cap_limit` > 0: marketing messages queued since `cap_since` (statuses queued, sending, sent,
+    delivered) must be fewer than it. `now` (adapted for the database) is the created_at and due time of
+    every row (`messaging.services.notices` finds the rows it wrote by it)."""
+    if not channels:
+        raise ValueError("a notice needs at least one channel")
+    message_t, consent_t, customer_t = Message._meta.db_table, ConsentChange._meta.db_table, Customer._meta.db_table
+    channel_rows = " UNION ALL ".join(f"SELECT %s AS code, {n} AS ord" for n in range(len(channels)))
+    consent = (
+        "CASE o.code WHEN 'email' THEN (CASE WHEN o.consent_email THEN 1 ELSE 0 END) "
+        "WHEN 'sms' THEN (CASE WHEN o.consent_sms THEN 1 ELSE 0 END) "
+        "ELSE (CASE WHEN o.latest = '+' THEN 1 ELSE 0 END) END"
+    )
+    self_withdrawn = ", ".join(f"'{source}'" for source in _SELF_WITHDRAWN)
+    cap_sql, cap_params = "", []
+    if cap_limit > 0:
+        statuses = ", ".join(f"'{status}'" for status in _CAP_STATUSES)
+        cap_sql = f"""
+               WHEN (SELECT COUNT(*) FROM {message_t} m
+                     WHERE m.customer_id = o.customer_id AND m.purpose = 'marketing'
+                       AND m.created_at >= %s AND m.status IN ({statuses})) >= %s THEN 'frequency_cap'"""  # noqa: S608
+        cap_params = [cap_since, cap_limit]
+    sql = f"""
+    WITH cand AS ({candidates_sql}),
+    ch AS ({channel_rows}),
+    o AS (
+        SELECT cand.customer_id, cand.vals, cand.dedupe, ch.code, ch.ord, c.consent_email, c.consent_sms,
+               (SELECT CASE WHEN cc.granted THEN '+' ELSE cc.source END FROM {consent_t} cc
+                WHERE cc.customer_id = c.id AND cc.channel = ch.code
+                ORDER BY cc.at DESC, cc.id DESC LIMIT 1) AS latest,
+               CASE WHEN c.erased_at IS NOT NULL THEN ''
+                    WHEN ch.code = 'email' THEN COALESCE(c.email, '')
+                    WHEN c.phone LIKE '+0%%' THEN ''
+                    ELSE COALESCE(c.phone, '') END AS address
+        FROM cand JOIN {customer_t} c ON c.id = cand.customer_id CROSS JOIN ch
+    ),
+    r AS (
+        SELECT o.customer_id, o.vals, o.dedupe, o.code, o.ord, o.address,
+               CASE WHEN COALESCE(o.latest, '') = 'stop' THEN 'unsubscribed'
+                    WHEN {1 if needs_consent else 0} = 1 AND {consent} = 0 THEN
+                        (CASE WHEN COALESCE(o.latest, '') IN ({self_withdrawn}) THEN 'unsubscribed'
+                              ELSE 'no_consent' END)
+                    WHEN o.address = '' THEN 'no_address'{cap_sql}
+                    ELSE '' END AS reason
+        FROM o
+    ),
+    pick AS (
+        SELECT r.*, ROW_NUMBER() OVER (
+                   PARTITION BY r.customer_id ORDER BY CASE WHEN r.reason = '' THEN 0 ELSE 1 END, r.ord) AS rn
+        FROM r
+    )
+    INSERT INTO {message_t} (
+        customer_id, channel, kind, purpose, template, language, subject, text, address, status, skip_reason,
+        error, attempts, next_attempt_at, held_reason, dispatched_at, key, dedupe_key, provider,
+        provider_message_id, created_by_id, created_at, claimed_at, sent_at, delivered_at, failed_at, updated_at,
+        "values"
+    )
+    SELECT customer_id, code, %s, %s, '', %s, '', '', address,
+           CASE WHEN reason = '' THEN 'queued' ELSE 'skipped' END, reason,
+           '', 0, CASE WHEN reason = '' THEN %s ELSE NULL END, '', NULL, {key_sql()}, dedupe, '',
+           '', NULL, %s, NULL, NULL, NULL, NULL, %s, vals
+    FROM pick WHERE rn = 1
+    ON CONFLICT (dedupe_key) DO NOTHING
+    """  # noqa: S608 - table names from model metadata, constants; every value is a parameter
+    params = [*candidates_params, *channels, *cap_params, kind, purpose, language, now, now, now]
+    return sql, params
