@@ -74,7 +74,9 @@ def burning_in_7_days(customer, amount: str = "2400.00"):
 
 
 def sent_text(message: Message) -> str:
-    assert message_send(message_id=message.pk, now=NOON) == "sent"
+    """The text the customer got: the message sent when it is due (a notice after a purchase is queued on
+    the real clock, held until 09:00 if that is night)."""
+    assert message_send(message_id=message.pk, now=message.next_attempt_at) == "sent"
     message.refresh_from_db()
     return message.text
 
@@ -231,6 +233,7 @@ def test_a_purchase_paid_only_in_points_earns_no_notice(anna, templates, django_
 
 @pytest.fixture
 def tiers(db):
+    Tier.objects.all().delete()
     silver = Tier.objects.create(name="Silver", code="silver", order=1, threshold=Decimal("0.00"),
                                  cashback_percent=Decimal("5.00"), redeem_cap_percent=Decimal("30.00"))  # fmt: skip
     gold = Tier.objects.create(name="Gold", code="gold", order=2, threshold=Decimal("10000.00"),
