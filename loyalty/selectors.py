@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Value
+from django.db.models import Count, F, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
@@ -305,9 +305,16 @@ class TierProgress:
 
 
 def tier_progress(customer_id: int, *, now: dt.datetime | None = None) -> TierProgress:
+    """The customer's tier, the next one and what is still missing for it (4 queries)."""
     tiers = tiers_list()
     tier = tier_current(customer_id, tiers=tiers)
     spend, purchases = qualifying_spend(customer_id, now=now)
+    return _tier_progress_make(tiers, tier, spend, purchases)
+
+
+def _tier_progress_make(tiers: list[Tier], tier: Tier | None, spend: Decimal, purchases: int) -> TierProgress:
+    """TierProgress from the tiers (in order), the current tier and the qualifying spend and purchases:
+    the next tier is the first one above the current (the lowest when none is held)."""
     higher = [t for t in tiers if tier is None or t.order > tier.order]
     next_tier = higher[0] if higher else None
     if next_tier is None:
@@ -322,6 +329,63 @@ def tier_progress(customer_id: int, *, now: dt.datetime | None = None) -> TierPr
         purchases_needed=max(0, (next_tier.min_purchases or 0) - purchases),
         percent=rules.tier_progress_percent(spend=spend, current_threshold=base, next_threshold=next_tier.threshold),
     )
+
+
+@dataclass(frozen=True)
+class CustomerStanding:
+    """Where a customer stands, as a message to them tells it: `balance` (points, live lots: available and
+    pending, as points_summary), `next_burn_at` (the soonest expiry of a lot with points left, None when
+    nothing burns) and `progress` (tier_progress's figures)."""
+
+    balance: int
+    next_burn_at: dt.datetime | None
+    progress: TierProgress
+
+
+def customer_standing(
+    customer_id: int,
+    *,
+    now: dt.datetime | None = None,
+    program: ProgramSettings | None = None,
+    tiers: list[Tier] | None = None,
+) -> CustomerStanding:
+    """The customer's balance, next burning date and tier progress as of `now` (default: now), by the same
+    rules as points_summary, points_burning and tier_progress, in one query (plus one each for `program`
+    and `tiers` when not given, which a caller for many customers loads once). Raises
+    Customer.DoesNotExist for an unknown id."""
+    now = now or timezone.now()
+    program = program or program_settings_get()
+    tiers = tiers_list() if tiers is None else tiers
+    start = rules.tier_window_start(moment=now, window_days=program.tier_window_days)
+    window = Q(customer_id=OuterRef("pk"), created_at__lte=now)
+    if start is not None:
+        window &= Q(created_at__gte=start)
+    purchases = Purchase.objects.filter(window).values("customer_id")
+    lots = (
+        PointsLot.objects.filter(customer_id=OuterRef("pk"), remaining__gt=0)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .values("customer_id")
+    )
+    row = (
+        Customer.objects.filter(pk=customer_id)
+        .annotate(
+            spend=Subquery(purchases.annotate(s=Sum("qualifying_amount")).values("s")),
+            purchase_count=Subquery(
+                purchases.filter(qualifying_amount__gt=0).annotate(n=Count("id")).values("n"),
+                output_field=IntegerField(),
+            ),
+            balance=Subquery(lots.annotate(s=Sum("remaining")).values("s")),
+            burn=Subquery(lots.filter(expires_at__isnull=False).order_by("expires_at").values("expires_at")[:1]),
+        )
+        .values("tier_status__pk", "tier_status__tier_id", "spend", "purchase_count", "balance", "burn")
+        .get()
+    )
+    if row["tier_status__pk"] is None:
+        tier = entry_tier(tiers)  # as tier_current: no status yet holds the entry tier
+    else:
+        tier = next((t for t in tiers if t.pk == row["tier_status__tier_id"]), None)
+    progress = _tier_progress_make(tiers, tier, row["spend"] or Decimal("0.00"), row["purchase_count"] or 0)
+    return CustomerStanding(balance=row["balance"] or 0, next_burn_at=row["burn"], progress=progress)
 
 
 def tier_distribution() -> list[tuple[Tier | None, int]]:

@@ -20,6 +20,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.events import ConsentSource
 
@@ -211,13 +212,14 @@ class MessageTemplate(models.Model):
 
 
 class NoticeKind(models.TextChoices):
-    """The built-in notices (issue #14); each is switched on or off with its numbers in NoticeSetting."""
+    """The built-in notices (issue #14): the `kind` of their messages and templates. A campaign's messages
+    use the campaign's own code as their kind; "test" is the console's "send a test to me"."""
 
-    POINTS_EARNED = "points_earned", _("Points earned")
-    POINTS_BURNING = "points_burning", _("Points about to burn")
-    TIER_UPGRADE = "tier_upgrade", _("Tier upgrade")
-    TIER_AT_RISK = "tier_at_risk", _("Tier at risk")
-    BALANCE_REMINDER = "balance_reminder", _("Balance reminder")
+    POINTS_EARNED = "points_earned", pgettext_lazy("notice kind", "Points earned")
+    POINTS_BURNING = "points_burning", pgettext_lazy("notice kind", "Points about to burn")
+    TIER_UPGRADE = "tier_upgrade", pgettext_lazy("notice kind", "Tier upgrade")
+    TIER_AT_RISK = "tier_at_risk", pgettext_lazy("notice kind", "Tier at risk")
+    BALANCE_REMINDER = "balance_reminder", pgettext_lazy("notice kind", "Balance reminder")
 
 
 class NoticeSetting(models.Model):

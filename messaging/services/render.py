@@ -1,0 +1,173 @@
+"""Templates rendered for a real customer: the value of every placeholder in the customer's language, and
+the message of a kind on a channel (issue #14: "a live preview rendered for a real customer"; "amounts,
+points and dates rendered in the customer's language with the right plural forms").
+
+Reads only: nothing here writes. The values are text already formatted for the language (money with the
+program's currency, points with their word in the language's plural form, dates as the language writes
+them), so `template_render` only fills them in.
+"""
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.utils import formats, timezone, translation
+from django.utils.translation import pgettext
+
+from core.formatting import money_format
+from loyalty.selectors import customer_standing, program_settings_get, tiers_list
+from loyalty.templatetags.money import points_count
+
+from .. import rules
+from ..models import MessageTemplate
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    """A message ready to queue: `subject` (email; "" on other channels), `text`, the `template` it came
+    from and the `language` it was rendered in (the template's: a fallback template is rendered in its own
+    language, so its words and its numbers agree)."""
+
+    subject: str
+    text: str
+    template: MessageTemplate
+    language: str
+
+
+def customer_language(customer: Any) -> str:
+    """The language messages to `customer` are written in: their own (`customer.language`, when the model
+    has such a field and it is one of settings.LANGUAGES), else settings.LANGUAGE_CODE. Customer has no
+    language field today, so every customer gets settings.LANGUAGE_CODE."""
+    own = getattr(customer, "language", "") or ""
+    return own if own in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def _first_name(customer: Any) -> str:
+    """The first word of the customer's name ("Валерия Степанова" → "Валерия": names are stored first name
+    first), or a neutral form of address for an erased customer or an empty name."""
+    words = (customer.name or "").split()
+    if customer.erased_at is not None or not words:
+        return pgettext("the {name} placeholder when the name is unknown", "dear customer")
+    return words[0]
+
+
+def _value_format(value: Any, *, currency: str) -> str:
+    """An `extra` value as text in the active language: int → points with their word ("2 балла"), Decimal
+    → money in `currency` ("1 234,50 ₽"), date → DATE_FORMAT ("31 января 2027 г."), an aware datetime →
+    its date on the shop's clock, None → "", str as is. TypeError for anything else (a float: money is
+    never a float)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a placeholder value cannot be a bool")
+    if isinstance(value, int):
+        return points_count(value)
+    if isinstance(value, Decimal):
+        return money_format(value, currency)
+    if isinstance(value, dt.datetime):
+        return formats.date_format(timezone.localdate(value), "DATE_FORMAT")
+    if isinstance(value, dt.date):
+        return formats.date_format(value, "DATE_FORMAT")
+    raise TypeError(f"cannot format a {type(value).__name__} as a placeholder value")
+
+
+def placeholder_values(
+    customer: Any,
+    *,
+    language: str,
+    extra: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, str]:
+    """The text of every placeholder (messaging.rules.PLACEHOLDERS) for `customer` (a customers.Customer)
+    in `language` (a code of settings.LANGUAGES), as of `now` (aware; default: now):
+
+    - name: the first word of the customer's name; "dear customer" ("уважаемый клиент") for an erased
+      customer or an empty name;
+    - balance: the points on the account (live lots, available and pending: loyalty's points_summary rule)
+      with their word: "1 балл", "2 балла", "5 баллов", "1 000 баллов";
+    - tier: the current tier's name (loyalty's tier_current rule: no status yet = the entry tier); "" when
+      the customer holds no tier;
+    - next_tier, spend_needed: the next tier's name and the money still to spend in the tier window to
+      reach its threshold (loyalty's tier_progress rule), in the program's currency ("1 500.00 ₽"); both ""
+      at the top tier;
+    - card_number: the 13-digit card number; shop: settings.MESSAGING_SHOP_NAME;
+    - points, expires_on: from `extra` when given; else points = balance, and expires_on = the day the
+      soonest-burning points burn (loyalty's points_burning rule: the shop's date of the lot's expiry, as
+      the till shows it), "" when none burn.
+
+    `extra` may give any placeholder; its raw values are formatted in the language (int → points, Decimal
+    → money, date/datetime → date, str as is, None → ""). Raises ValueError for an `extra` key that is not a
+    placeholder or a `language` not in settings.LANGUAGES, TypeError for an `extra` value of another type
+    (a float). Three queries (the program settings, the tiers, and one for the customer's points, next
+    burn, tier and spend), whatever the customer's history."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"unknown language {language!r}")
+    extra = dict(extra or {})
+    unknown = sorted(set(extra) - set(rules.PLACEHOLDERS))
+    if unknown:
+        raise ValueError(f"not placeholders: {', '.join(unknown)}")
+    program = program_settings_get()
+    standing = customer_standing(customer.pk, now=now, program=program, tiers=tiers_list())
+    progress = standing.progress
+    with translation.override(language):
+        values = {
+            "name": _first_name(customer),
+            "balance": points_count(standing.balance),
+            "points": points_count(standing.balance),
+            "expires_on": _value_format(standing.next_burn_at, currency=program.currency),
+            "tier": progress.tier.name if progress.tier else "",
+            "next_tier": progress.next_tier.name if progress.next_tier else "",
+            "spend_needed": money_format(progress.spend_needed, program.currency) if progress.next_tier else "",
+            "card_number": customer.card_number,
+            "shop": settings.MESSAGING_SHOP_NAME,
+        }
+        for name, value in extra.items():
+            values[name] = _value_format(value, currency=program.currency)
+    return values
+
+
+def template_render(template_or_text: str | MessageTemplate, values: Mapping[str, str]) -> str:
+    """The text (or a MessageTemplate's body) with each placeholder replaced by its value in `values`
+    (placeholder_values' texts), str.format_map semantics: "{{" and "}}" are literal braces. Raises
+    KeyError for a placeholder `values` lacks, ValueError for a malformed brace or a placeholder with an
+    attribute, index or format (messaging.rules.template_render refuses what str.format would evaluate)."""
+    text = template_or_text.body if isinstance(template_or_text, MessageTemplate) else template_or_text
+    return rules.template_render(text, dict(values))
+
+
+def _languages_to_try(language: str) -> list[str]:
+    """`language` first, then settings.LANGUAGE_CODE, then the other languages in settings.LANGUAGES' order."""
+    order = [language, settings.LANGUAGE_CODE, *(code for code, _name in settings.LANGUAGES)]
+    return list(dict.fromkeys(order))
+
+
+def message_render(
+    *,
+    customer: Any,
+    kind: str,
+    channel: str,
+    language: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> RenderedMessage | None:
+    """The message of `kind` on `channel` for `customer`, rendered from its template: in `language` when
+    given, else the customer's (customer_language). When that language has no template of the kind on the
+    channel, the template of settings.LANGUAGE_CODE, then of the other languages, is used, rendered in its
+    own language. None when the kind has no template on the channel in any language. The subject is
+    rendered on email only ("" elsewhere). `extra` and `now` as placeholder_values (and its ValueError /
+    TypeError). Four queries: the templates, then placeholder_values' three."""
+    wanted = language or customer_language(customer)
+    templates = {t.language: t for t in MessageTemplate.objects.filter(kind=kind, channel=channel)}
+    template = next((templates[code] for code in _languages_to_try(wanted) if code in templates), None)
+    if template is None:
+        return None
+    values = placeholder_values(customer, language=template.language, extra=extra, now=now)
+    subject = template_render(template.subject, values) if channel == "email" else ""
+    return RenderedMessage(
+        subject=subject, text=template_render(template, values), template=template, language=template.language
+    )
