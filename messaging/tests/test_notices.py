@@ -48,7 +48,7 @@ def templates():
     for channel in ("sms", "email"):
         template_save(kind="points_burning", channel=channel, language="en", subject="Points burn soon",
                       body="{name}, {points} burn on {expires_on}.")  # fmt: skip
-    template_save(kind="points_burning", channel="sms", language="ru", body="{name}, {points} сгорят {expires_on}.")
+    template_save(kind="points_burning", channel="sms", language="ru", body="{name}, {points} сгорят {expires_on}")
     template_save(kind="points_earned", channel="sms", language="en", body="You earned {points}. Balance: {balance}.")
     template_save(kind="tier_upgrade", channel="sms", language="en", body="Welcome to {tier}!")
     template_save(kind="tier_at_risk", channel="sms", language="en",
@@ -92,7 +92,7 @@ def test_a_lot_burning_in_7_days_gives_one_notice_with_its_points_and_date(anna,
     assert message.dedupe_key == f"points_burning:{anna.pk}:2026-03-08"
     assert message.next_attempt_at == NOON  # deferred: the dispatcher hands it out
     assert list(message.status_changes.values_list("status", "reason")) == [("queued", "queued")]
-    assert sent_text(message) == "Anna, 120 points burn on March 8, 2026."
+    assert sent_text(message) == "Anna, 120 points burn on 8 March 2026."
 
 
 def test_two_lots_on_the_same_date_give_one_notice_with_the_sum(anna, templates):
@@ -100,7 +100,7 @@ def test_two_lots_on_the_same_date_give_one_notice_with_the_sum(anna, templates)
     bought(anna, "1000.00", BURN_DAY - dt.timedelta(days=365), hour=18)  # 50 points, the same burning date
     bought(anna, "2000.00", BURN_DAY - dt.timedelta(days=364))  # burns a day later: not in this notice
     points_burning_notices_queue(as_of=AS_OF, now=NOON)
-    assert sent_text(Message.objects.get(kind="points_burning")) == "Anna, 170 points burn on March 8, 2026."
+    assert sent_text(Message.objects.get(kind="points_burning")) == "Anna, 170 points burn on 8 March 2026."
 
 
 def test_running_the_job_twice_still_gives_one_notice(anna, templates):
@@ -147,7 +147,7 @@ def test_a_stop_reply_moves_the_notice_to_the_next_channel(anna, templates):
     points_burning_notices_queue(as_of=AS_OF, now=NOON)
     message = Message.objects.get(kind="points_burning")
     assert (message.status, message.channel, message.address) == ("queued", "email", "anna@example.com")
-    assert sent_text(message) == "Anna, 120 points burn on March 8, 2026."
+    assert sent_text(message) == "Anna, 120 points burn on 8 March 2026."
     assert message.subject == "Points burn soon"
 
 
@@ -265,7 +265,7 @@ def test_tier_at_risk_says_the_exact_money_and_the_last_day(anna, templates, tie
     assert tier_at_risk_notices_queue(as_of=AS_OF, now=NOON) == {"queued": 1, "skipped": 0, "held": 0}
     message = Message.objects.get(kind="tier_at_risk")
     assert (message.purpose, message.values) == ("marketing", {"spend_needed": "3200.00", "expires_on": "2026-03-07"})
-    assert sent_text(message) == "Spend 3,200.00\u00a0₽ more by March 7, 2026 to keep Gold."
+    assert sent_text(message) == "Spend 3,200.00\u00a0₽ more by 7 March 2026 to keep Gold."
     assert tier_at_risk_notices_queue(as_of=AS_OF, now=NOON)["queued"] == 0  # once per review date
 
 
