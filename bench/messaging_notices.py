@@ -46,23 +46,26 @@ def load_average() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def load(customers: int, lots: int) -> None:
+def load(customers: int, lots: int, *, reload_customers: bool) -> None:
+    """Load the customers (when `reload_customers`), then their consent history, lots and accounts."""
     from django.db import connection
 
     with connection.cursor() as cur:
+        if reload_customers:
+            cur.execute("TRUNCATE customers_customer RESTART IDENTITY CASCADE")
+            customers_and_purchases_insert(cur, customers, 0)
         cur.execute(
-            "TRUNCATE customers_customer, loyalty_ledgerentry, loyalty_pointslot, loyalty_pointsaccount, "
-            "messaging_consentchange, messaging_message, messaging_messagestatuschange RESTART IDENTITY CASCADE"
+            "TRUNCATE loyalty_ledgerentry, loyalty_pointslot, loyalty_pointsaccount, messaging_consentchange, "
+            "messaging_message, messaging_messagestatuschange RESTART IDENTITY CASCADE"
         )
-        customers_and_purchases_insert(cur, customers, 0)
         started = time.perf_counter()
         cur.execute(
             """
             INSERT INTO messaging_consentchange (customer_id, channel, granted, source, at, origin, note)
-            SELECT id, 'sms', true, 'enrolment', created_at, '', '' FROM customers_customer WHERE id %% 10 = 0
+            SELECT id, 'sms', true, 'enrolment', created_at, '', '' FROM customers_customer WHERE id % 10 = 0
             UNION ALL
             SELECT id, 'sms', false, 'stop', now() - interval '1 day', '', '' FROM customers_customer
-            WHERE id %% 1000 = 0
+            WHERE id % 1000 = 0
             """
         )
         # Earn entries over the last 365 days, skewed towards low ids (heavy buyers); lifetime 365 days.
@@ -127,8 +130,9 @@ def main() -> None:
     from messaging.services.templates import template_save
 
     call_command("migrate", verbosity=0)
-    if Customer.objects.count() != args.customers or PointsLot.objects.count() != args.lots:
-        load(args.customers, args.lots)
+    reload_customers = Customer.objects.count() != args.customers
+    if reload_customers or PointsLot.objects.count() != args.lots:
+        load(args.customers, args.lots, reload_customers=reload_customers)
     else:
         print("reusing the loaded customers and lots (pass --reload to load again)")
     with connection.cursor() as cur:
