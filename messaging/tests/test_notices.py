@@ -264,7 +264,8 @@ def test_tier_at_risk_says_the_exact_money_and_the_last_day(anna, templates, tie
     notice_setting_update(kind="tier_at_risk", enabled=True, channels=["sms"])
     assert tier_at_risk_notices_queue(as_of=AS_OF, now=NOON) == {"queued": 1, "skipped": 0, "held": 0}
     message = Message.objects.get(kind="tier_at_risk")
-    assert (message.purpose, message.values) == ("marketing", {"spend_needed": "3200.00", "expires_on": "2026-03-07"})
+    assert (message.purpose, message.values["expires_on"]) == ("marketing", "2026-03-07")
+    assert Decimal(message.values["spend_needed"]) == Decimal("3200.00")  # exact, stored as text (never a float)
     assert sent_text(message) == "Spend 3,200.00\u00a0₽ more by 7 March 2026 to keep Gold."
     assert tier_at_risk_notices_queue(as_of=AS_OF, now=NOON)["queued"] == 0  # once per review date
 
