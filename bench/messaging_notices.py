@@ -126,7 +126,7 @@ def main() -> None:
     from loyalty.models import PointsLot
     from messaging.models import Message, MessageTemplate
     from messaging.selectors import notice_settings
-    from messaging.services.notices import points_burning_notices_queue
+    from messaging.services.notice_jobs import points_burning_notices_queue
     from messaging.services.templates import template_save
 
     call_command("migrate", verbosity=0)

@@ -11,6 +11,9 @@ customer heard nothing). A dedupe key already in the outbox inserts nothing (ON 
 Portable SQL: PostgreSQL and SQLite (the app's demo database).
 """
 
+import datetime as dt
+from typing import Any
+
 from django.db import connection
 
 from customers.models import Customer
@@ -20,6 +23,21 @@ from .models import ConsentChange, Message
 # Withdrawals by the customers themselves (customers.events.ConsentSource values): "unsubscribed".
 _SELF_WITHDRAWN = ("link", "stop")
 _CAP_STATUSES = ("queued", "sending", "sent", "delivered")
+
+
+def datetime_param(value: dt.datetime) -> Any:
+    """An aware datetime as a raw SQL parameter of this database (SQLite: Django's UTC text form)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def date_param(value: dt.date) -> Any:
+    """A date as a raw SQL parameter of this database."""
+    return connection.ops.adapt_datefield_value(value)
+
+
+def text_sql(expr: str) -> str:
+    """`expr` as text in SQL (both databases: CAST … AS TEXT)."""
+    return f"CAST({expr} AS TEXT)"
 
 
 def json_object_sql(pairs: list[tuple[str, str]]) -> str:

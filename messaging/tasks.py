@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from .services.notices import notices_daily, points_earned_notice_queue, tier_upgrade_notice_queue
+from .services.notice_jobs import notices_daily, points_earned_notice_queue, tier_upgrade_notice_queue
 from .services.outbox import message_send, outbox_dispatch
 
 

@@ -13,13 +13,13 @@ from loyalty.rules import local_midnight
 from loyalty.services import daily_run, purchase_record, purchase_refund
 from messaging.models import Message, MessageStatusChange
 from messaging.services.consent import consent_set
-from messaging.services.notices import (
+from messaging.services.notice_jobs import (
     balance_reminder_notices_queue,
-    notice_setting_update,
     notices_daily,
     points_burning_notices_queue,
     tier_at_risk_notices_queue,
 )
+from messaging.services.notices import notice_setting_update
 from messaging.services.outbox import message_queue, message_send
 from messaging.services.templates import template_save
 
