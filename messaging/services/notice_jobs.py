@@ -5,10 +5,12 @@ after each daily run; the purchase ones (points earned, a tier upgrade) after th
 The rules are written out in docs/messaging.md, "Built-in notices"."""
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from core.jobs import job_lock
 from customers.models import Customer
 from loyalty.models import PointsAccount, PointsLot, Purchase, Tier, TierChange, TierStatus
 from loyalty.rules import local_midnight
@@ -18,6 +20,8 @@ from ..models import Message, NoticeKind
 from ..notices_sql import date_param, datetime_param, json_object_sql, text_sql
 from ..selectors import notice_settings
 from .notices import notices_queue
+
+LOCK_WAIT_SECONDS = 600  # a run for another date (a replay) may be in progress: this one waits for it
 
 
 def _customer_bounds() -> tuple[int | None, int | None]:
@@ -216,14 +220,18 @@ def tier_review_upgrade_notices_queue(*, as_of: dt.date, now: dt.datetime | None
     return notices_queue(kind=NoticeKind.TIER_UPGRADE, candidates=candidates, lo=bounds["lo"], hi=bounds["hi"], now=now)
 
 
-def notices_daily(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, dict[str, int]]:
+def notices_daily(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, Any]:
     """The daily notices for the date `as_of` (after the daily run of that date: its expiry and tier review
     are done): points about to burn, tiers at risk, balance reminders, and the review's upgrades. Each is
-    idempotent for the date (dedupe keys). Returns each kind's counts."""
+    idempotent for the date (dedupe keys); a run while another holds the job's advisory lock waits up to
+    LOCK_WAIT_SECONDS, then is skipped ({"skipped": …}). Returns each kind's counts."""
     now = now or timezone.now()
-    return {
-        NoticeKind.POINTS_BURNING.value: points_burning_notices_queue(as_of=as_of, now=now),
-        NoticeKind.TIER_AT_RISK.value: tier_at_risk_notices_queue(as_of=as_of, now=now),
-        NoticeKind.BALANCE_REMINDER.value: balance_reminder_notices_queue(as_of=as_of, now=now),
-        NoticeKind.TIER_UPGRADE.value: tier_review_upgrade_notices_queue(as_of=as_of, now=now),
-    }
+    with job_lock("messaging.notices_daily", wait_seconds=LOCK_WAIT_SECONDS) as got_lock:
+        if not got_lock:
+            return {"date": as_of.isoformat(), "skipped": "another notices run is in progress"}
+        return {
+            NoticeKind.POINTS_BURNING.value: points_burning_notices_queue(as_of=as_of, now=now),
+            NoticeKind.TIER_AT_RISK.value: tier_at_risk_notices_queue(as_of=as_of, now=now),
+            NoticeKind.BALANCE_REMINDER.value: balance_reminder_notices_queue(as_of=as_of, now=now),
+            NoticeKind.TIER_UPGRADE.value: tier_review_upgrade_notices_queue(as_of=as_of, now=now),
+        }
