@@ -10,7 +10,7 @@ import pytest
 
 from loyalty.models import Tier, TierStatus
 from loyalty.rules import local_midnight
-from loyalty.services import daily_run, purchase_record, purchase_refund
+from loyalty.services import daily_run, purchase_record, purchase_refund, tier_recalculate_all
 from messaging.models import Message, MessageStatusChange
 from messaging.services.consent import consent_set
 from messaging.services.notice_jobs import (
@@ -18,6 +18,7 @@ from messaging.services.notice_jobs import (
     notices_daily,
     points_burning_notices_queue,
     tier_at_risk_notices_queue,
+    tier_review_upgrade_notices_queue,
 )
 from messaging.services.notices import notice_setting_update
 from messaging.services.outbox import message_queue, message_send
@@ -249,6 +250,16 @@ def test_a_tier_upgrade_by_a_purchase_notifies_once(anna, templates, tiers, djan
         purchase_record(customer_id=anna.pk, amount="9000.00", now=NOON + dt.timedelta(hours=1))  # 10 000: Gold
     message = Message.objects.get(kind="tier_upgrade")
     assert sent_text(message) == "Welcome to Gold!"
+
+
+def test_the_daily_reviews_upgrades_notify_once(anna, templates, tiers):
+    silver, _gold = tiers
+    bought(anna, "10000.00", AS_OF - dt.timedelta(days=10))  # Gold at once…
+    TierStatus.objects.filter(customer=anna).update(tier=silver)  # …as if the purchase came in by an import
+    assert tier_recalculate_all(as_of=AS_OF, now=NOON)["upgraded"] == 1
+    assert tier_review_upgrade_notices_queue(as_of=AS_OF, now=NOON)["queued"] == 1
+    assert tier_review_upgrade_notices_queue(as_of=AS_OF, now=NOON)["queued"] == 0
+    assert sent_text(Message.objects.get(kind="tier_upgrade")) == "Welcome to Gold!"
 
 
 # --- tier at risk, balance reminder ------------------------------------------------------------------------
