@@ -2,7 +2,7 @@
 10 000 of them through the console provider.
 
     .venv/bin/python bench/messaging_notices.py [--customers 1000000] [--lots 5000000] [--send 10000]
-                                                [--cluster] [--reload]
+                                                [--reminders] [--cluster] [--reload]
 
 Loads, straight into PostgreSQL with set-based INSERT … SELECT generate_series (a bulk load, not the
 services: this measures the notices), into its own database `boomerang_bench_notices` (override with
@@ -20,7 +20,11 @@ Then it times:
    of those notices through the console provider: in this process one after the other, or with
    --cluster through the dispatcher's batch tasks and a real django-q2 cluster (bench/messaging_send.py's
    send_messages).
-The load average is printed with the figures (the machine is shared). Goal: the job under 60 s.
+3. with --reminders, a stress case of the same set-based statement: the balance reminders (switched on,
+   60 days, 100 points), due to every customer with 100 points or more (nobody in the data has bought
+   anything), checked for SMS consent and the frequency cap.
+`--send 0` skips the sending. The load average is printed with the figures (the machine is shared).
+Goal: the job under 60 s.
 """
 
 import argparse
@@ -108,6 +112,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--lots", type=int, default=5_000_000)
     parser.add_argument("--send", type=int, default=10_000)
+    parser.add_argument("--reminders", action="store_true", help="then time the balance reminders (stress case)")
     parser.add_argument("--cluster", action="store_true", help="send through a real django-q2 cluster")
     parser.add_argument("--reload", action="store_true")
     args = parser.parse_args()
@@ -126,7 +131,8 @@ def main() -> None:
     from loyalty.models import PointsLot
     from messaging.models import Message, MessageTemplate
     from messaging.selectors import notice_settings
-    from messaging.services.notice_jobs import points_burning_notices_queue
+    from messaging.services.notice_jobs import balance_reminder_notices_queue, points_burning_notices_queue
+    from messaging.services.notices import notice_setting_update
     from messaging.services.templates import template_save
 
     call_command("migrate", verbosity=0)
@@ -159,13 +165,24 @@ def main() -> None:
     print(f"outbox: {total:,} notices for {args.customers:,} customers, {queued:,} queued, "
           f"{total - queued:,} skipped")  # fmt: skip
 
-    ids = list(Message.objects.filter(status="queued").order_by("pk").values_list("pk", flat=True)[: args.send])
-    print(f"sending: {load_average()}", flush=True)
-    seconds, sent, how = send_messages(ids=ids, at=timezone.now(), cluster=args.cluster)
-    print(f"rendered and sent {sent:,} notices through the console provider in {seconds:.1f} s "
-          f"({sent / seconds:,.0f}/s), {how} ({load_average()})")  # fmt: skip
-    sample = Message.objects.filter(pk=ids[0]).values_list("text", flat=True).first()
-    print(f"e.g. {sample!r}")
+    if args.send:
+        ids = list(Message.objects.filter(status="queued").order_by("pk").values_list("pk", flat=True)[: args.send])
+        print(f"sending: {load_average()}", flush=True)
+        seconds, sent, how = send_messages(ids=ids, at=timezone.now(), cluster=args.cluster)
+        print(f"rendered and sent {sent:,} notices through the console provider in {seconds:.1f} s "
+              f"({sent / seconds:,.0f}/s), {how} ({load_average()})")  # fmt: skip
+        sample = Message.objects.filter(pk=ids[0]).values_list("text", flat=True).first()
+        print(f"e.g. {sample!r}")
+    if args.reminders:
+        # A stress case of the same statement: nobody in the bench data has bought anything, so every
+        # customer with 100 points or more is due a balance reminder (marketing: consent and cap checked).
+        template_save(kind="balance_reminder", channel="sms", language=settings.LANGUAGE_CODE,
+                      body="{name}, {balance} are waiting for you.")  # fmt: skip
+        notice_setting_update(kind="balance_reminder", enabled=True, channels=["sms", "email"])
+        print(f"balance reminders: {load_average()}", flush=True)
+        started = time.perf_counter()
+        result = balance_reminder_notices_queue(as_of=today)
+        print(f"balance reminders: {result} in {time.perf_counter() - started:.1f} s ({load_average()})", flush=True)
     print("goal: the daily job under 60 s for 1 000 000 customers")
 
 
