@@ -18,7 +18,7 @@ from django.db import connection
 
 from customers.models import Customer
 
-from .models import ConsentChange, Message
+from .models import ConsentChange, Message, MessageStatusChange
 
 # Withdrawals by the customers themselves (customers.events.ConsentSource values): "unsubscribed".
 _SELF_WITHDRAWN = ("link", "stop")
@@ -67,15 +67,26 @@ def notices_insert_sql(
     cap_limit: int,
     cap_since,
     now,
+    held_channels: tuple[str, ...] = (),
+    release=None,
+    held_note: str = "",
 ) -> tuple[str, list]:
     """The INSERT … SELECT writing one Message per candidate (see the module's docstring). `channels` in
     the order tried (not empty); `needs_consent`: the channel's marketing consent is required;
     `cap_limit` > 0: marketing messages queued since `cap_since` (statuses queued, sending, sent,
     delivered) must be fewer than it. `now` (adapted for the database) is the created_at and due time of
-    every row (`messaging.services.notices` finds the rows it wrote by it)."""
+    every row; a row queued on one of `held_channels` (quiet hours now) is due at `release` instead, with
+    held_reason "quiet hours".
+
+    On PostgreSQL the statement also writes each row's first status-history row (and `held_note` for a held
+    one) from INSERT … RETURNING, and its result is one row: (queued, skipped, held) counts. On SQLite it
+    is the bare INSERT (`messaging.services.notices` writes the history by created_at)."""
     if not channels:
         raise ValueError("a notice needs at least one channel")
     message_t, consent_t, customer_t = Message._meta.db_table, ConsentChange._meta.db_table, Customer._meta.db_table
+    change_t = MessageStatusChange._meta.db_table
+    timestamp = "CAST(%s AS timestamptz)" if connection.vendor == "postgresql" else "%s"
+    held = f"code IN ({', '.join(['%s'] * len(held_channels))})" if held_channels else "1 = 0"
     channel_rows = " UNION ALL ".join(f"SELECT %s AS code, {n} AS ord" for n in range(len(channels)))
     consent = (
         "CASE o.code WHEN 'email' THEN (CASE WHEN o.consent_email THEN 1 ELSE 0 END) "
@@ -119,19 +130,46 @@ def notices_insert_sql(
         SELECT r.*, ROW_NUMBER() OVER (
                    PARTITION BY r.customer_id ORDER BY CASE WHEN r.reason = '' THEN 0 ELSE 1 END, r.ord) AS rn
         FROM r
+    ),
+    ins AS (
+        INSERT INTO {message_t} (
+            customer_id, channel, kind, purpose, template, language, subject, text, address, status, skip_reason,
+            error, attempts, next_attempt_at, held_reason, dispatched_at, key, dedupe_key, provider,
+            provider_message_id, created_by_id, created_at, claimed_at, sent_at, delivered_at, failed_at, updated_at,
+            "values"
+        )
+        SELECT customer_id, code, %s, %s, '', %s, '', '', address,
+               CASE WHEN reason = '' THEN 'queued' ELSE 'skipped' END, reason,
+               '', 0, CASE WHEN reason <> '' THEN NULL WHEN {held} THEN {timestamp} ELSE {timestamp} END,
+               CASE WHEN reason = '' AND {held} THEN 'quiet hours' ELSE '' END, NULL, {key_sql()}, dedupe, '',
+               '', NULL, {timestamp}, NULL, NULL, NULL, NULL, {timestamp}, vals
+        FROM pick WHERE rn = 1
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING id, status, skip_reason, held_reason
+    ),
+    hist AS (
+        INSERT INTO {change_t} (message_id, status, reason, at)
+        SELECT id, status, CASE WHEN skip_reason = '' THEN 'queued' ELSE skip_reason END, {timestamp} FROM ins
+        UNION ALL
+        SELECT id, 'queued', %s, {timestamp} FROM ins WHERE held_reason <> ''
+        RETURNING status, reason
     )
-    INSERT INTO {message_t} (
-        customer_id, channel, kind, purpose, template, language, subject, text, address, status, skip_reason,
-        error, attempts, next_attempt_at, held_reason, dispatched_at, key, dedupe_key, provider,
-        provider_message_id, created_by_id, created_at, claimed_at, sent_at, delivered_at, failed_at, updated_at,
-        "values"
-    )
-    SELECT customer_id, code, %s, %s, '', %s, '', '', address,
-           CASE WHEN reason = '' THEN 'queued' ELSE 'skipped' END, reason,
-           '', 0, CASE WHEN reason = '' THEN %s ELSE NULL END, '', NULL, {key_sql()}, dedupe, '',
-           '', NULL, %s, NULL, NULL, NULL, NULL, %s, vals
-    FROM pick WHERE rn = 1
-    ON CONFLICT (dedupe_key) DO NOTHING
+    SELECT COALESCE(SUM(CASE WHEN status = 'queued' AND reason = 'queued' THEN 1 ELSE 0 END), 0),
+           COALESCE(SUM(CASE WHEN status = 'skipped' THEN 1 ELSE 0 END), 0),
+           COALESCE(SUM(CASE WHEN status = 'queued' AND reason <> 'queued' THEN 1 ELSE 0 END), 0)
+    FROM hist
     """  # noqa: S608 - table names from model metadata, constants; every value is a parameter
-    params = [*candidates_params, *channels, *cap_params, kind, purpose, language, now, now, now]
+    held_params = list(held_channels)
+    insert_params = [kind, purpose, language, *held_params, release, now, *held_params, now, now]
+    params = [*candidates_params, *channels, *cap_params, *insert_params, now, held_note, now]
+    if connection.vendor != "postgresql":
+        # SQLite: no INSERT in a WITH; the bare INSERT … SELECT (its history is written by created_at).
+        sql = sql[: sql.index("    ins AS (")].rstrip().rstrip(",") + "\n" + _bare_insert(sql)
+        params = [*candidates_params, *channels, *cap_params, *insert_params]
     return sql, params
+
+
+def _bare_insert(sql: str) -> str:
+    """The INSERT … ON CONFLICT DO NOTHING of the `ins` step of notices_insert_sql's statement, on its own."""
+    body = sql[sql.index("INSERT INTO", sql.index("    ins AS (")) : sql.index("RETURNING id, status")]
+    return body

@@ -120,6 +120,34 @@ def notice_channels(setting: NoticeSetting) -> list[str]:
     return [code for code in setting.channels if code in with_template]
 
 
+def _history_write(cursor, *, kind: str, at, lo: int, hi: int, note: str) -> tuple[int, int, int]:
+    """SQLite (the demo database): the first status-history rows of the notices a chunk just wrote, found
+    by their kind and created_at; returns (queued, skipped, held). PostgreSQL writes them in the INSERT."""
+    message_t, change_t = Message._meta.db_table, MessageStatusChange._meta.db_table
+    mine = "kind = %s AND created_at = %s AND customer_id BETWEEN %s AND %s AND dedupe_key IS NOT NULL"
+    cursor.execute(
+        f"""
+        INSERT INTO {change_t} (message_id, status, reason, at)
+        SELECT id, status, CASE WHEN skip_reason = '' THEN 'queued' ELSE skip_reason END, %s
+        FROM {message_t} WHERE {mine}
+        UNION ALL
+        SELECT id, 'queued', %s, %s FROM {message_t} WHERE {mine} AND held_reason <> ''
+        """,  # noqa: S608 - table names from model metadata
+        [at, kind, at, lo, hi, note, at, kind, at, lo, hi],
+    )
+    cursor.execute(
+        f"""
+        SELECT SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN status = 'skipped' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN held_reason <> '' THEN 1 ELSE 0 END)
+        FROM {message_t} WHERE {mine}
+        """,  # noqa: S608
+        [kind, at, lo, hi],
+    )
+    queued, skipped, held = (value or 0 for value in cursor.fetchone())
+    return queued, skipped, held
+
+
 def notices_queue(
     *,
     kind: str,
@@ -147,8 +175,10 @@ def notices_queue(
     marketing = purpose == Message.Purpose.MARKETING
     cap_limit = settings.MESSAGING_FREQUENCY_CAP_MESSAGES if marketing else 0
     cap_since = now - dt.timedelta(days=settings.MESSAGING_FREQUENCY_CAP_DAYS)
-    message_t, change_t = Message._meta.db_table, MessageStatusChange._meta.db_table
     releases = {code: _quiet_release(code, now) for code in channels if code in QUIET_CHANNELS}
+    held_channels = tuple(code for code, release in releases.items() if release is not None)
+    release = next((releases[code] for code in held_channels), None)  # the same morning for every channel
+    held_note = f"held until {timezone.localtime(release):%Y-%m-%d %H:%M} (quiet hours)" if release else ""
     at = datetime_param(now)
     for start in range(lo, hi + 1, chunk):
         end = min(start + chunk - 1, hi)
@@ -158,52 +188,17 @@ def notices_queue(
             purpose=purpose, language=language,
             needs_consent=marketing or settings.MESSAGING_SERVICE_NEEDS_CONSENT,
             cap_limit=cap_limit, cap_since=datetime_param(cap_since), now=at,
+            held_channels=held_channels, release=datetime_param(release) if release else None, held_note=held_note,
         )  # fmt: skip
-        mine = "kind = %s AND created_at = %s AND customer_id BETWEEN %s AND %s AND dedupe_key IS NOT NULL"
-        mine_params = [kind, at, start, end]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, params)
-            if not cursor.rowcount:
-                continue
-            cursor.execute(
-                f"""
-                INSERT INTO {change_t} (message_id, status, reason, at)
-                SELECT id, status, CASE WHEN skip_reason = '' THEN 'queued' ELSE skip_reason END, %s
-                FROM {message_t} WHERE {mine}
-                """,  # noqa: S608 - table names from model metadata
-                [at, *mine_params],
-            )
-            cursor.execute(
-                f"""
-                SELECT SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN status = 'skipped' THEN 1 ELSE 0 END)
-                FROM {message_t} WHERE {mine}
-                """,  # noqa: S608
-                mine_params,
-            )
-            queued, skipped = (value or 0 for value in cursor.fetchone())
+            if connection.vendor == "postgresql":
+                queued, skipped, held = cursor.fetchone()
+            else:
+                queued, skipped, held = _history_write(cursor, kind=kind, at=at, lo=start, hi=end, note=held_note)
             result["queued"] += queued
             result["skipped"] += skipped
-            for code, release in releases.items():
-                if release is None:
-                    continue
-                local = timezone.localtime(release)
-                cursor.execute(
-                    f"""
-                    UPDATE {message_t} SET next_attempt_at = %s, held_reason = 'quiet hours'
-                    WHERE {mine} AND status = 'queued' AND channel = %s
-                    """,  # noqa: S608
-                    [datetime_param(release), *mine_params, code],
-                )
-                result["held"] += cursor.rowcount
-                cursor.execute(
-                    f"""
-                    INSERT INTO {change_t} (message_id, status, reason, at)
-                    SELECT id, 'queued', %s, %s FROM {message_t}
-                    WHERE {mine} AND status = 'queued' AND channel = %s
-                    """,  # noqa: S608
-                    [f"held until {local:%Y-%m-%d %H:%M} (quiet hours)", at, *mine_params, code],
-                )
+            result["held"] += held
     return result
 
 
