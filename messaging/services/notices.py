@@ -194,6 +194,8 @@ def notices_queue(
             cursor.execute(sql, params)
             if connection.vendor == "postgresql":
                 queued, skipped, held = cursor.fetchone()
+            elif not cursor.rowcount:  # every dedupe key was there already
+                continue
             else:
                 queued, skipped, held = _history_write(cursor, kind=kind, at=at, lo=start, hi=end, note=held_note)
             result["queued"] += queued
