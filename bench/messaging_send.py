@@ -12,7 +12,7 @@ Bulk-loads `--messages` customers with an SMS consent into its own database `boo
    takes those from the ORM broker, as in production. --per-message queues one task per message instead
    (message_queue without defer: what a single notice does), for comparison.
 The console provider writes to /dev/null. Quiet hours are switched off for the run (the cluster's tasks
-read the real clock). Not yet measured: rendering templates (the notices are not built yet).
+read the real clock). Rendering notices from templates: bench/messaging_notices.py.
 """
 
 import argparse
@@ -42,6 +42,45 @@ def load(customers: int) -> None:
         cur.execute("ANALYZE")
 
 
+def send_messages(*, ids: list[int] | None, at, cluster: bool, per_message: bool = False) -> tuple[float, int, str]:
+    """Send the queued messages `ids` (None: every message in the outbox) through the console provider and
+    time it: by default `message_send` one after the other in this process (clock `at`); with `cluster`,
+    `outbox_dispatch` hands them to batch tasks (unless `per_message`: their own tasks are queued already)
+    and a real django-q2 cluster sends them. Returns (seconds, messages sent, how). Shared with
+    bench/messaging_notices.py."""
+    from django.conf import settings
+    from django.db import connections
+
+    from messaging.models import Message
+    from messaging.services import message_send, outbox_dispatch
+
+    if ids is None:
+        ids = list(Message.objects.order_by("pk").values_list("pk", flat=True))
+    started = time.perf_counter()
+    if cluster:
+        from django_q.brokers import get_broker
+        from django_q.cluster import Cluster
+
+        if not per_message:
+            outbox_dispatch(limit=len(ids))
+        connections.close_all()
+        cluster_ = Cluster(get_broker())
+        cluster_.start()
+        try:
+            while Message.objects.filter(pk__in=ids, status="sent").count() < len(ids):
+                time.sleep(0.5)
+        finally:
+            cluster_.stop()
+        tasks = "one task per message" if per_message else f"tasks of {settings.MESSAGING_DISPATCH_BATCH}"
+        how = f"a django-q2 cluster of {settings.Q_CLUSTER['workers']} workers, {tasks}"
+    else:
+        for message_id in ids:
+            message_send(message_id=message_id, now=at)
+        how = "one process"
+    elapsed = time.perf_counter() - started
+    return elapsed, Message.objects.filter(pk__in=ids, status="sent").count(), how
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=10_000)
@@ -57,12 +96,11 @@ def main() -> None:
     logging.getLogger("django-q").setLevel(logging.WARNING)  # a line per task would drown the figures
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection, connections
+    from django.db import connection
     from django.utils import timezone
 
     from customers.models import Customer
-    from messaging.models import Message
-    from messaging.services import message_queue, message_send, outbox_dispatch
+    from messaging.services import message_queue
 
     call_command("migrate", verbosity=0)
     if Customer.objects.count() != args.messages:
@@ -88,29 +126,7 @@ def main() -> None:
     queued = time.perf_counter() - started
     print(f"queued {len(ids):,} messages in {queued:.1f} s ({len(ids) / queued:,.0f}/s)", flush=True)
 
-    started = time.perf_counter()
-    if args.cluster:
-        from django_q.brokers import get_broker
-        from django_q.cluster import Cluster
-
-        if not args.per_message:
-            outbox_dispatch(limit=len(ids))
-        connections.close_all()
-        cluster = Cluster(get_broker())
-        cluster.start()
-        try:
-            while Message.objects.filter(status="sent").count() < len(ids):
-                time.sleep(0.5)
-        finally:
-            cluster.stop()
-        tasks = "one task per message" if args.per_message else f"tasks of {settings.MESSAGING_DISPATCH_BATCH}"
-        how = f"a django-q2 cluster of {settings.Q_CLUSTER['workers']} workers, {tasks}"
-    else:
-        for message_id in Message.objects.order_by("pk").values_list("pk", flat=True):
-            message_send(message_id=message_id, now=at)
-        how = "one process"
-    sent = time.perf_counter() - started
-    count = Message.objects.filter(status="sent").count()
+    sent, count, how = send_messages(ids=None, at=at, cluster=args.cluster, per_message=args.per_message)
     print(f"sent {count:,} messages through the console provider in {sent:.1f} s ({count / sent:,.0f}/s), {how}")
 
 

@@ -58,6 +58,45 @@ def purchase_recorded_publish(event: PurchaseRecorded) -> None:
 
 
 @dataclass(frozen=True)
+class TierUpgraded:
+    """A purchase moved a customer up from one tier to a higher one (`change_id`: the TierChange row).
+    Not published for joining the first tier, nor for the daily review's moves (the review is set-based:
+    its upgrades are the TierChange rows of reason `upgrade_review` and its date)."""
+
+    change_id: int
+    customer_id: int
+
+
+_tier_upgraded_subscribers: list[Callable[[TierUpgraded], None]] = []
+
+
+def tier_upgraded_subscribe(fn: Callable[[TierUpgraded], None]) -> Callable[[TierUpgraded], None]:
+    """Register `fn` to be called after each purchase that upgraded a tier commits (once per function)."""
+    if fn not in _tier_upgraded_subscribers:
+        _tier_upgraded_subscribers.append(fn)
+    return fn
+
+
+def tier_upgraded_unsubscribe(fn: Callable[[TierUpgraded], None]) -> None:
+    """Remove `fn` (tests; an app that turns a feature off)."""
+    if fn in _tier_upgraded_subscribers:
+        _tier_upgraded_subscribers.remove(fn)
+
+
+def _deliver_tier(fn: Callable[[TierUpgraded], None], event: TierUpgraded) -> None:
+    try:
+        fn(event)
+    except Exception:
+        logger.exception("subscriber %s failed for tier change %s", getattr(fn, "__qualname__", fn), event.change_id)
+
+
+def tier_upgraded_publish(event: TierUpgraded) -> None:
+    """Call inside the upgrading purchase's transaction: each subscriber runs once it has committed."""
+    for fn in list(_tier_upgraded_subscribers):
+        transaction.on_commit(partial(_deliver_tier, fn, event))
+
+
+@dataclass(frozen=True)
 class DailyRunFinished:
     """The daily jobs finished for a date (`as_of`, the shop's calendar day; replays of past dates too).
     Not published when the run was skipped because another one held the lock."""

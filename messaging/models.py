@@ -111,6 +111,9 @@ class Message(models.Model):
     # tracked link /m/c/<token>/ names one by its position, and redirects only to these (never elsewhere).
     links = models.JSONField(_("links"), default=list, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # What a notice queued in bulk needs to be rendered when it is sent ({"points": 120, "expires_on":
+    # "2026-12-07"}; messaging.services.notices): its text is empty until the worker renders it.
+    values = models.JSONField(_("values"), default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("message")
@@ -260,3 +263,36 @@ class NoticeKind(models.TextChoices):
     TIER_UPGRADE = "tier_upgrade", pgettext_lazy("notice kind", "Tier upgrade")
     TIER_AT_RISK = "tier_at_risk", pgettext_lazy("notice kind", "Tier at risk")
     BALANCE_REMINDER = "balance_reminder", pgettext_lazy("notice kind", "Balance reminder")
+
+
+class NoticeSetting(models.Model):
+    """How one built-in notice goes out: on or off, the channels to try in order, and its numbers. One row
+    per kind (messaging.selectors.notice_settings creates a missing row with the defaults); changed only
+    through messaging.services.notice_setting_update (audited). The rules are in docs/messaging.md."""
+
+    kind = models.CharField(_("notice"), max_length=60, choices=NoticeKind.choices, unique=True)
+    enabled = models.BooleanField(_("on"), default=True)
+    # Channel codes in the order tried: the notice goes by the first one that can reach the customer.
+    channels = models.JSONField(_("channels"), default=list)
+    # points_burning: days before the burning date; tier_at_risk: days before the review that moves them down.
+    days_before = models.PositiveIntegerField(_("days before"), default=7)
+    # balance_reminder: days without a purchase, and the smallest balance (points) worth a reminder.
+    idle_days = models.PositiveIntegerField(_("days without a purchase"), default=60)
+    min_balance = models.PositiveIntegerField(_("minimum balance, points"), default=100)
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("notice setting")
+        verbose_name_plural = _("notice settings")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()

@@ -18,12 +18,41 @@ from customers.models import Customer
 from loyalty.models import Purchase
 
 from . import rules
-from .models import Channel, ConsentChange, Message, MessageTemplate, NoticeKind
+from .models import Channel, ConsentChange, Message, MessageTemplate, NoticeKind, NoticeSetting
 
 # Consent withdrawn by the customers themselves: the skip reason is "unsubscribed", not "no consent".
 UNSUBSCRIBE_SOURCES = (ConsentSource.LINK, ConsentSource.STOP)
 # Statuses that count towards the frequency cap: everything that went out or will go out.
 CAP_STATUSES = (Message.Status.QUEUED, Message.Status.SENDING, Message.Status.SENT, Message.Status.DELIVERED)
+
+
+# A notice's settings until someone changes them: the account notices on, the marketing ones off (a shop
+# chooses to nudge its customers); SMS first, then email.
+NOTICE_DEFAULTS = {
+    NoticeKind.POINTS_EARNED: {"enabled": True},
+    NoticeKind.POINTS_BURNING: {"enabled": True, "days_before": 7},
+    NoticeKind.TIER_UPGRADE: {"enabled": True},
+    NoticeKind.TIER_AT_RISK: {"enabled": False, "days_before": 7},
+    NoticeKind.BALANCE_REMINDER: {"enabled": False, "idle_days": 60, "min_balance": 100},
+}
+NOTICE_DEFAULT_CHANNELS = ["sms", "email"]
+
+
+def notice_settings() -> dict[str, NoticeSetting]:
+    """Every built-in notice's settings by kind, in NoticeKind's order; a kind without its row gets one
+    with NOTICE_DEFAULTS (inserted, ignoring a concurrent insert of the same kind)."""
+    rows = {row.kind: row for row in NoticeSetting.objects.all()}
+    missing = [kind for kind in NoticeKind.values if kind not in rows]
+    if missing:
+        NoticeSetting.objects.bulk_create(
+            [
+                NoticeSetting(kind=kind, channels=list(NOTICE_DEFAULT_CHANNELS), **NOTICE_DEFAULTS[kind])
+                for kind in missing
+            ],
+            ignore_conflicts=True,
+        )
+        rows = {row.kind: row for row in NoticeSetting.objects.all()}
+    return {kind: rows[kind] for kind in NoticeKind.values}
 
 
 def consent_latest(*, customer_id: int, channel: str) -> ConsentChange | None:

@@ -1,9 +1,18 @@
 """What messaging does when the apps below it announce something (subscribed in messaging.apps)."""
 
 from django.db import connection
+from django_q.tasks import async_task
 
 from core.audit import ERASED
 from customers.events import ConsentChanged, CustomerErased, consent_changed_subscribe, customer_erased_subscribe
+from loyalty.events import (
+    DailyRunFinished,
+    PurchaseRecorded,
+    TierUpgraded,
+    daily_run_finished_subscribe,
+    purchase_recorded_subscribe,
+    tier_upgraded_subscribe,
+)
 
 from .models import ConsentChange, Message  # ConsentChange's table: messaging_consentchange
 
@@ -48,7 +57,27 @@ def customer_messages_erase(event: CustomerErased) -> None:
     ConsentChange.objects.filter(customer_id=event.customer_id).update(note="")
 
 
+def points_earned_notice_request(event: PurchaseRecorded) -> None:
+    """After a purchase that earned points committed: queue its "points earned" notice task."""
+    if event.points_earned > 0:
+        async_task("messaging.tasks.points_earned_notice_task", event.purchase_id)
+
+
+def tier_upgrade_notice_request(event: TierUpgraded) -> None:
+    """After a purchase that moved its customer up a tier committed: queue the "tier upgrade" notice task."""
+    async_task("messaging.tasks.tier_upgrade_notice_task", event.change_id)
+
+
+def notices_daily_request(event: DailyRunFinished) -> None:
+    """After the daily run of a date: queue the daily notices of that date (one task name per date)."""
+    day = event.as_of.isoformat()
+    async_task("messaging.tasks.notices_daily_task", day, task_name=f"messaging-notices-{day}")
+
+
 def subscribe() -> None:
     """Register messaging's subscribers (idempotent)."""
     consent_changed_subscribe(consent_history_record)
     customer_erased_subscribe(customer_messages_erase)
+    purchase_recorded_subscribe(points_earned_notice_request)
+    tier_upgraded_subscribe(tier_upgrade_notice_request)
+    daily_run_finished_subscribe(notices_daily_request)

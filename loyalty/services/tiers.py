@@ -14,6 +14,7 @@ from core.formatting import money_format
 from customers.models import Customer
 
 from .. import rules
+from ..events import TierUpgraded, tier_upgraded_publish
 from ..exceptions import InvalidInput
 from ..models import ProgramSettings, Purchase, Tier, TierChange, TierStatus
 from ..selectors import program_settings_get, qualifying_spend, tier_rules, tiers_list
@@ -62,7 +63,7 @@ def tier_upgrade_on_purchase(
             TierStatus.objects.filter(pk=customer_id).update(tier=new_tier, below_since=None, changed_at=now)
     else:
         TierStatus.objects.filter(pk=customer_id).update(tier=new_tier, below_since=None, changed_at=now)
-    return TierChange.objects.create(
+    change = TierChange.objects.create(
         customer_id=customer_id,
         from_tier=current,
         to_tier=new_tier,
@@ -71,6 +72,9 @@ def tier_upgrade_on_purchase(
         purchase=purchase,
         created_at=now,
     )
+    if current is not None:  # a move up (joining the first tier is not an upgrade): messaging's notice
+        tier_upgraded_publish(TierUpgraded(change_id=change.pk, customer_id=customer_id))
+    return change
 
 
 def tier_recalculate_all(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, int]:

@@ -251,10 +251,18 @@ def _outgoing(message: Message) -> Outgoing:
     )  # fmt: skip
 
 
+def _notice_render(message: Message, now: dt.datetime) -> bool:
+    """Render a notice queued in bulk without its text (messaging.services.notices) into `message`."""
+    from .notices import notice_render  # notices build on the outbox: imported here, not at the top
+
+    return notice_render(message, now=now)
+
+
 def _claim(message_id: int, now: dt.datetime) -> Message | None:
     """Move a due message from `queued` (or from a `sending` whose claim expired: its worker died or timed
     out) to `sending`, in one transaction under the row's lock, after checking again that it may go
-    (consent may have been withdrawn since it was queued; it may be night now). Returns the claimed
+    (consent may have been withdrawn since it was queued; it may be night now). A notice queued in bulk
+    gets its text here, rendered from its template and values (failed when the template is gone). Returns the claimed
     message, or None when there is nothing to send: another worker holds it, it is not due, it was sent,
     or it was just skipped or held."""
     stale = now - dt.timedelta(seconds=settings.MESSAGING_CLAIM_SECONDS)
@@ -302,6 +310,12 @@ def _claim(message_id: int, now: dt.datetime) -> Message | None:
             message.error, message.failed_at, message.next_attempt_at = error, now, None
             if staff:
                 message.address = ""
+            _status_change(message, Message.Status.FAILED, error, now)
+            message.save()
+            return None
+        if not message.text and not _notice_render(message, now):
+            error = "no template for the notice on its channel in its language"
+            message.error, message.failed_at, message.next_attempt_at = error, now, None
             _status_change(message, Message.Status.FAILED, error, now)
             message.save()
             return None
