@@ -41,7 +41,7 @@ def load(customers: int, purchases: int, messages: int) -> None:
             INSERT INTO messaging_message (customer_id, channel, kind, purpose, template, language, subject, text,
                 address, status, skip_reason, error, attempts, held_reason, key, provider, provider_message_id,
                 created_at, sent_at, delivered_at, failed_at, updated_at, opened_at, open_count, clicked_at,
-                click_count, links)
+                click_count, links, "values")
             SELECT c, ch, 'kind_' || ((i / 2) %% 10), 'marketing', '', 'en', '', 'Sale https://shop.example/s',
                    'x', CASE WHEN r < 0.05 THEN 'skipped' WHEN r < 0.10 THEN 'failed'
                              WHEN r < 0.64 THEN 'delivered' ELSE 'sent' END,
@@ -52,7 +52,7 @@ def load(customers: int, purchases: int, messages: int) -> None:
                    CASE WHEN r >= 0.10 AND ch = 'email' AND o < 0.30 THEN at + interval '1 hour' END,
                    CASE WHEN r >= 0.10 AND ch = 'email' AND o < 0.30 THEN 1 ELSE 0 END,
                    CASE WHEN r >= 0.10 AND o < 0.06 THEN at + interval '2 hours' END,
-                   CASE WHEN r >= 0.10 AND o < 0.06 THEN 1 ELSE 0 END, '["https://shop.example/s"]'
+                   CASE WHEN r >= 0.10 AND o < 0.06 THEN 1 ELSE 0 END, '["https://shop.example/s"]', '{}'
             FROM (
                 SELECT i, 1 + floor(%s * random())::int AS c, CASE WHEN i %% 2 = 0 THEN 'email' ELSE 'sms' END AS ch,
                        random() AS r, random() AS o, now() - (random() * 29) * interval '1 day' AS at
