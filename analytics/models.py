@@ -346,3 +346,28 @@ class PointsDayState(models.Model):
 
     def __str__(self) -> str:
         return f"points days up to entry {self.entry_id_max}"
+
+
+class ReplayPurchase(models.Model):
+    """A purchase of the what-if simulator's replay window [E − 90 days, E), with what the replay needs of it
+    that no scenario changes (analytics.simulator; kept by analytics.summary with the customer summary of
+    day E): money in cents, points as integers, and the customer's qualifying spend (cents) and purchases
+    before it — over the tier window ending at the replay's start plus the window's purchases before it."""
+
+    purchase_id = models.BigIntegerField(_("purchase id"), primary_key=True)
+    customer_id = models.BigIntegerField(_("customer id"))
+    amount_c = models.BigIntegerField(_("amount, cents"))
+    refunded_c = models.BigIntegerField(_("refunded in the window, cents"))
+    redeemed = models.IntegerField(_("points redeemed"))
+    earned = models.IntegerField(_("points earned"))
+    held = models.BigIntegerField(_("points held before it"))
+    spend = models.BigIntegerField(_("qualifying spend before it, cents"))
+    purchases = models.IntegerField(_("qualifying purchases before it"))
+
+    class Meta:
+        verbose_name = _("replayed purchase")
+        verbose_name_plural = _("replayed purchases")
+        indexes = [models.Index(fields=["customer_id"], name="analytics_replay_customer")]
+
+    def __str__(self) -> str:
+        return f"replayed purchase {self.purchase_id}"

@@ -45,7 +45,7 @@ from loyalty.models.program import MAX_DAYS
 from loyalty.rules import local_midnight, tier_window_start
 
 from . import rules as figures_rules
-from .models import CustomerSummary
+from .models import CustomerSummary, ReplayPurchase
 
 WINDOW_DAYS = 90
 HUNDRED = Decimal("100")
@@ -322,7 +322,8 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
     params += [history_from] if history_from is not None else []
     from .summary import REPLAY_DAYS, summary_state_for
 
-    if pg and REPLAY_DAYS == WINDOW_DAYS and summary_state_for(today, refunds=False) is not None:
+    from_summary = pg and REPLAY_DAYS == WINDOW_DAYS and summary_state_for(today, refunds=False) is not None
+    if from_summary:
         # The customer summary of today (refreshed by the nightly job) holds the same four sums per customer
         # (analytics.summary): one row per customer read instead of every purchase of the tier windows.
         base_sql = f"""
@@ -373,6 +374,27 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
         LEFT JOIN lost lo ON lo.purchase_id = p.id{fence}
     )"""  # noqa: E501, S608
     params += [start, end, *dead_a_params, *dead_b_params, LedgerEntry.Kind.REDEEM.value, start, end, start, end]
+    if from_summary:
+        # The window's purchases with their running spend, as the nightly refresh stored them
+        # (analytics.models.ReplayPurchase: the same columns as `w` above, but the lifetime's).
+        window_sql = f"""
+    lost AS (
+        SELECT e.purchase_id,
+               SUM(CASE WHEN {dead_a} THEN d.points ELSE 0 END) AS lost_a,
+               SUM(CASE WHEN {dead_b} THEN d.points ELSE 0 END) AS lost_b
+        FROM {entry_t} e JOIN {debit_t} d ON d.entry_id = e.id JOIN {lot_t} l ON l.id = d.lot_id
+        WHERE e.kind = %s AND e.purchase_id IS NOT NULL AND e.created_at >= %s AND e.created_at < %s
+        GROUP BY e.purchase_id
+    ),
+    w AS (
+        SELECT p.purchase_id AS id, p.customer_id, p.amount_c, p.refunded_c, p.redeemed AS red, p.earned,
+               p.held, p.spend, p.purchases AS n,
+               CAST(COALESCE(lo.lost_a, 0) AS BIGINT) AS lost_a, CAST(COALESCE(lo.lost_b, 0) AS BIGINT) AS lost_b
+        FROM {ReplayPurchase._meta.db_table} p
+        LEFT JOIN lost lo ON lo.purchase_id = p.purchase_id{fence}
+    )"""  # noqa: S608 - names from model metadata; every value is a parameter
+        params = [*params[: -(len(dead_a_params) + len(dead_b_params) + 7)], *dead_a_params, *dead_b_params]
+        params += [LedgerEntry.Kind.REDEEM.value, start, end]
 
     ord_a, ord_a_params = _tier_case(current, "spend", "n")
     ord_b, ord_b_params = _tier_case(scenario, "spend", "n")

@@ -31,7 +31,7 @@ from customers.models import Customer
 from loyalty.models import Purchase, Refund
 from loyalty.rules import local_midnight, tier_window_start
 
-from .models import CustomerSummary, CustomerSummaryState
+from .models import CustomerSummary, CustomerSummaryState, ReplayPurchase
 
 REPLAY_DAYS = 90  # the simulator's replay window (analytics.simulator.WINDOW_DAYS; tested equal)
 REFRESH_MAX_DAYS = 31  # a longer gap since the last refresh: rebuilt in full rather than by slices
@@ -141,6 +141,36 @@ def _aggregate_sql(edges: Edges, scope: str) -> str:
     """  # noqa: S608 - names from model metadata and constants; every value is a parameter
 
 
+def _replay_sql(scope: str) -> str:
+    """INSERT … SELECT of the ReplayPurchase rows of the purchases in [replay_from, E) that `scope` (SQL over
+    `p`) selects: analytics.simulator's `w` step without the lifetime's part, each customer's spend before
+    the window read from the summary rows just written. Named parameters: the Edges' fields."""
+    purchase_t, refund_t = Purchase._meta.db_table, Refund._meta.db_table
+    summary_t, replay_t = CustomerSummary._meta.db_table, ReplayPurchase._meta.db_table
+    running = (
+        "OVER (PARTITION BY p.customer_id ORDER BY p.created_at, p.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+    )
+    return f"""
+    INSERT INTO {replay_t} (purchase_id, customer_id, amount_c, refunded_c, redeemed, earned, held, spend, purchases)
+    SELECT w.id, w.customer_id, CAST(ROUND(w.amount * 100) AS BIGINT),
+           CAST(ROUND(COALESCE(r.refunded, 0) * 100) AS BIGINT), w.redeemed_points, w.earned_points,
+           COALESCE(w.balance_after - w.earned_points + w.redeemed_points, w.redeemed_points),
+           CAST(COALESCE(s.spend_before, 0) * 100 AS BIGINT) + COALESCE(w.run_spend, 0),
+           COALESCE(s.purchases_before, 0) + COALESCE(w.run_n, 0)
+    FROM (
+        SELECT p.id, p.customer_id, p.amount, p.redeemed_points, p.earned_points, p.balance_after,
+               SUM(CAST(ROUND(p.qualifying_amount * 100) AS BIGINT)) {running} AS run_spend,
+               SUM(CASE WHEN p.qualifying_amount > 0 THEN 1 ELSE 0 END) {running} AS run_n
+        FROM {purchase_t} p
+        WHERE p.created_at >= %(replay_from)s AND p.created_at < %(end)s AND {scope}
+    ) w
+    LEFT JOIN {summary_t} s ON s.customer_id = w.customer_id
+    LEFT JOIN (SELECT purchase_id, SUM(amount) AS refunded FROM {refund_t}
+               WHERE created_at >= %(replay_from)s AND created_at < %(end)s GROUP BY purchase_id) r
+           ON r.purchase_id = w.id
+    """  # noqa: S608 - names from model metadata and constants; every value is a parameter
+
+
 def _touched_sql(before: Edges, after: Edges) -> tuple[str, dict]:
     """SELECT customer_id of the customers whose rows a refresh from `before` to `after` must rebuild (see
     the module's docstring), one index range per slice. Parameters: the ids last read, and the slices."""
@@ -203,7 +233,7 @@ def customer_summary_refresh(
         params = {
             name: getattr(after, name) for name in ("end", "rfm_from", "replay_from", "history_from", "tiers_from")
         }
-        summary_t = CustomerSummary._meta.db_table
+        summary_t, replay_t = CustomerSummary._meta.db_table, ReplayPurchase._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             cursor.execute("SET LOCAL jit = off")  # compiling these plans took 2–4 s a statement (bench)
@@ -225,6 +255,13 @@ def customer_summary_refresh(
                     _aggregate_sql(after, "p.customer_id IN (SELECT customer_id FROM analytics_summary_touched)"),
                     params,
                 )
+                # A purchase that left the replay window, or whose spend before it moved, is a touched customer's.
+                cursor.execute(
+                    f"DELETE FROM {replay_t} WHERE customer_id IN (SELECT customer_id FROM analytics_summary_touched)"  # noqa: S608
+                )
+                cursor.execute(
+                    _replay_sql("p.customer_id IN (SELECT customer_id FROM analytics_summary_touched)"), params
+                )
                 cursor.execute("TRUNCATE analytics_summary_touched")
             else:
                 # DELETE, not TRUNCATE: readers keep seeing the old rows until the commit instead of waiting.
@@ -236,7 +273,13 @@ def customer_summary_refresh(
                     for lo in range(bounds["lo"], bounds["hi"] + 1, FULL_CHUNK):
                         cursor.execute(sql, {**params, "lo": lo, "hi": lo + FULL_CHUNK})
                         refreshed += cursor.rowcount
+                cursor.execute(f"DELETE FROM {replay_t}")  # noqa: S608 - a name from model metadata
+                if bounds["lo"] is not None:
+                    replay = _replay_sql("p.customer_id >= %(lo)s AND p.customer_id < %(hi)s")
+                    for lo in range(bounds["lo"], bounds["hi"] + 1, FULL_CHUNK):
+                        cursor.execute(replay, {**params, "lo": lo, "hi": lo + FULL_CHUNK})
             cursor.execute(f"ANALYZE {summary_t}")  # noqa: S608
+            cursor.execute(f"ANALYZE {replay_t}")  # noqa: S608
         state, _created = CustomerSummaryState.objects.update_or_create(
             pk=1,
             defaults={

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from analytics.cohorts import cohort_retention
-from analytics.models import AnalyticsSettings, CustomerSummary, CustomerSummaryState
+from analytics.models import AnalyticsSettings, CustomerSummary, CustomerSummaryState, ReplayPurchase
 from analytics.selectors import _customer_figures_subqueries, _purchase_figures_subqueries, people_and_sales_many
 from analytics.services import _customers_sql, _customers_summary_sql, dashboard_snapshot, rfm_snapshot
 from analytics.simulator import WINDOW_DAYS, rules_current, simulate
@@ -22,6 +22,7 @@ from loyalty.selectors import program_settings_get, tiers_list
 from loyalty.tests.helpers import at, buy, refund
 
 from .conftest import MAR_1, MAR_31, day
+from .test_simulator import TODAY, scenario_with, sim_story, today_rules  # noqa: F401 - sim_story is a fixture
 
 D = Decimal
 APR_1 = dt.date(2026, 4, 1)
@@ -30,12 +31,15 @@ pytestmark = pytest.mark.django_db
 
 
 def rows() -> list[tuple]:
-    return list(
+    """Every summary row and every replayed purchase, in order."""
+    summary = list(
         CustomerSummary.objects.order_by("customer_id").values_list(
             "customer_id", "first_at", "first_id", "second_at", "last_at", "rfm_purchases", "rfm_money",
             "spend_before", "purchases_before", "spend_at_end", "purchases_at_end",
         )
     )  # fmt: skip
+    replay = list(ReplayPurchase.objects.order_by("purchase_id").values_list())
+    return summary + replay
 
 
 @pytest.fixture
@@ -219,3 +223,26 @@ def test_points_day_totals_added_to_night_by_night_equal_a_rebuild_and_the_live_
         added.ledger, sorted(added.lots), sorted(added.debits)
     )  # fmt: skip
     assert {d: n for d, n in rebuilt.first_redeems if n} == {d: n for d, n in added.first_redeems if n}
+
+
+def test_the_simulators_hand_worked_figures_from_the_nightly_rows(sim_story):  # noqa: F811 - the fixture
+    """test_simulator's story (a capped redemption, a partial refund, spend before the window) replayed from
+    the summary and the stored window purchases gives its hand-worked figures, for today's rules and for a
+    scenario with richer Bronze, a lower Gold and points living 30 days."""
+    customer_summary_refresh(TODAY)
+    assert ReplayPurchase.objects.count() == 4
+    result = simulate(scenario=today_rules(), today=TODAY)
+    assert (result.today.points_issued, result.today.points_redeemed) == (806, 1053)
+    assert result.today.customers_by_tier == {"bronze": 1, "silver": 2, "gold": 0}
+    scenario = scenario_with(
+        today_rules(),
+        bronze={"cashback_percent": D("10"), "redeem_cap_percent": D("50")},
+        gold={"threshold": D("40000.00")},
+    )
+    assert (simulate(scenario=scenario, today=TODAY).scenario.points_issued,) == (942,)
+    from dataclasses import replace
+
+    shorter = replace(scenario, points_lifetime_days=30)
+    from_rows = simulate(scenario=shorter, today=TODAY)
+    CustomerSummaryState.objects.all().delete()
+    assert simulate(scenario=shorter, today=TODAY) == from_rows
