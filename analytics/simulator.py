@@ -383,11 +383,12 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
                SUM(CASE WHEN {dead_a} THEN d.points ELSE 0 END) AS lost_a,
                SUM(CASE WHEN {dead_b} THEN d.points ELSE 0 END) AS lost_b
         FROM {entry_t} e JOIN {debit_t} d ON d.entry_id = e.id JOIN {lot_t} l ON l.id = d.lot_id
-        WHERE e.kind = %s AND e.purchase_id IS NOT NULL AND e.created_at >= %s AND e.created_at < %s
+        WHERE e.kind = %s AND e.created_at >= %s AND e.created_at < %s
+          AND e.purchase_id IN (SELECT purchase_id FROM {ReplayPurchase._meta.db_table} WHERE redeemed > 0)
         GROUP BY e.purchase_id
     ),
     w AS (
-        SELECT p.purchase_id AS id, p.customer_id, p.amount_c, p.refunded_c, p.redeemed AS red, p.earned,
+        SELECT p.amount_c, p.refunded_c, p.redeemed AS red, p.earned,
                p.held, p.spend, p.purchases AS n,
                CAST(COALESCE(lo.lost_a, 0) AS BIGINT) AS lost_a, CAST(COALESCE(lo.lost_b, 0) AS BIGINT) AS lost_b
         FROM {ReplayPurchase._meta.db_table} p
