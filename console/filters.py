@@ -168,6 +168,9 @@ class AuditFilter(django_filters.FilterSet):
         return _styled(super().form)
 
 
+BIGINT_MAX = 2**63 - 1  # the largest id a database key holds: larger is a form error, not an overflow (500)
+
+
 class MessageFilter(django_filters.FilterSet):
     """The outbox's filters (issue #14): status, channel, kind, the customer (found as the customer list
     finds them, or by id from a customer's page — an id, never a phone, goes in the URL) and the day the
@@ -177,7 +180,9 @@ class MessageFilter(django_filters.FilterSet):
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices, empty_label=_("Any"))
     kind = django_filters.CharFilter(label=_("Kind"), field_name="kind", lookup_expr="exact", max_length=60)
     customer = django_filters.CharFilter(label=_("Customer"), method="filter_customer", max_length=SEARCH_MAX)
-    customer_id = django_filters.NumberFilter(field_name="customer_id", widget=forms.HiddenInput, min_value=1)
+    customer_id = django_filters.NumberFilter(
+        field_name="customer_id", widget=forms.HiddenInput, min_value=1, max_value=BIGINT_MAX
+    )
     when = BoundedDateFromToRangeFilter(
         label=_("Queued"),
         field_name="created_at",

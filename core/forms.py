@@ -45,12 +45,18 @@ class BoundedDateField(forms.DateField):
 
 
 class BoundedDateRangeField(DateRangeField):
-    """django-filter's from–to date range whose two dates are refused outside DATE_MIN..DATE_MAX."""
+    """django-filter's from–to date range whose two dates are refused outside DATE_MIN..DATE_MAX, and
+    refused when the first is after the second (a reversed range selected nothing, silently)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields:
             field.validators.append(date_within_bounds)
+
+    def compress(self, data_list):
+        if data_list and all(data_list) and data_list[0] > data_list[1]:
+            raise forms.ValidationError(_("The first date is after the second."), code="reversed")
+        return super().compress(data_list)
 
 
 class BoundedDateFromToRangeFilter(DateFromToRangeFilter):
@@ -105,13 +111,23 @@ class LocalDecimalField(_TypedAsPeopleType, forms.DecimalField):
     native = Decimal
 
 
+# The largest whole number a form takes unless told otherwise: what a PostgreSQL bigint holds. A larger
+# one was passed on to the database and overflowed there (a 500) instead of being a form error.
+INTEGER_MAX = 2**63 - 1
+
+
 class LocalIntegerField(_TypedAsPeopleType, forms.IntegerField):
     """A whole number (points, days) typed as people type it: "1 000" as well as "1000"
-    (`core.formatting.integer_parse`); a fraction is refused."""
+    (`core.formatting.integer_parse`); a fraction is refused, and so is a number above `max_value`
+    (INTEGER_MAX when none is given)."""
 
     parse = staticmethod(integer_parse)
     native = int
     inputmode = "numeric"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_value", INTEGER_MAX)
+        super().__init__(*args, **kwargs)
 
 
 def local_number_formfield(model_field: models.Field, **kwargs) -> forms.Field | None:

@@ -138,12 +138,37 @@ def test_the_customer_filter_by_id_says_whose_messages_these_are(console, outbox
 
 @pytest.mark.parametrize(
     "query",
-    [{"status": "lost"}, {"channel": "pigeon"}, {"when_after": "0001-01-01"}, {"customer_id": "abc"}],
+    [
+        {"status": "lost"},
+        {"channel": "pigeon"},
+        {"when_after": "0001-01-01"},
+        {"customer_id": "abc"},
+        {"customer_id": "9223372036854775808"},  # one more than a database key holds: was a 500
+        {"when_after": "2026-03-30", "when_before": "2026-03-01"},  # the wrong way round: was silently empty
+    ],
 )
 def test_bad_filters_are_a_form_error_with_400_not_a_500(console, outbox, query):
     response = console.get("/messages/", query)
     assert response.status_code == 400
     assert 'class="text-danger small"' in response.content.decode()
+
+
+def test_the_filter_is_posted_so_a_phone_never_lands_in_a_url(console, outbox):
+    """Typed into "Customer", a phone goes in the POST body; the list is then a short token's
+    (`?f=…`), and the pages of the list carry the token, not the phone."""
+    response = console.post("/messages/", {"customer": "+7 912 345-67-89", "channel": "sms"})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert re.fullmatch(r"/messages/\?f=[0-9a-f]{12}", location) and "912" not in location
+    page = console.get(location).content.decode()
+    assert rows_of(page) == [outbox["later"].pk, outbox["sms"].pk]
+    assert "912" not in "".join(re.findall(r'href="([^"]*)"', page))
+    assert 'value="+7 912 345-67-89"' in page  # the form shows what was typed
+    assert console.get("/messages/?f=000000000000").status_code == 200  # an unknown token: everything
+
+
+def rows_of(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<tr id="message-(\d+)"', page)]
 
 
 def test_the_message_page_shows_its_text_subject_and_history(console, outbox, anna):
@@ -223,8 +248,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, outbox):
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-def test_the_pages_are_get_only(console, outbox):
-    assert console.post("/messages/").status_code == 405
+def test_the_message_page_is_get_only(console, outbox):
     assert console.post(f"/messages/{outbox['sms'].pk}/").status_code == 405
 
 

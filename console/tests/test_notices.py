@@ -75,6 +75,23 @@ def test_a_bad_value_is_a_400_with_the_reason_and_changes_nothing(client, market
     assert not AuditEntry.objects.filter(action="notice_setting.update").exists()
 
 
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2147483648", "Enter at most 2,147,483,647 points."),  # one more than the column holds: was a 500
+        ("99999999999999999999", "Ensure this value is less than or equal to"),  # more than any key: was a 500
+    ],
+)
+def test_a_huge_minimum_balance_is_a_400_not_a_500(client, marketing_user, value, reason):
+    client.force_login(marketing_user)
+    post = {"kind": "balance_reminder", "balance_reminder-channel_1": "sms", "balance_reminder-idle_days": "60",
+            "balance_reminder-min_balance": value}  # fmt: skip
+    response = client.post(URL, post)
+    assert response.status_code == 400
+    assert reason in text(response.content.decode())
+    assert notice_settings()["balance_reminder"].min_balance == 100
+
+
 def test_an_unknown_notice_is_a_400(client, marketing_user):
     client.force_login(marketing_user)
     assert client.post(URL, {"kind": "lottery"}).status_code == 400

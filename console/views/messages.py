@@ -4,16 +4,17 @@ the rows come from messaging.selectors. Addresses are personal data: shown maske
 (messaging.rules.address_mask), never put in a URL."""
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from core.formatting import money_format, points_format
 from core.forms import BoundedDateField
@@ -29,15 +30,31 @@ from messaging.selectors import KindResults, message_for_console, message_result
 from ..filters import MessageFilter
 
 PAGE_SIZE = 50
+FILTERS_KEY = "console_message_filters"  # {token: {field: value}} in the session
+SAVED_FILTERS = 20  # the newest filter sets kept per session
 
 
 @permission_required("messaging.view_message")
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def message_list(request: HttpRequest) -> HttpResponse:
-    """/messages/: the outbox, newest first, 50 a page, narrowed by MessageFilter. Bad filter values
-    (an unknown status, a date like 0001-01-01, a customer id that is not a number) are form errors shown
-    above an unfiltered list, with status 400."""
-    filterset = MessageFilter(request.GET or None, queryset=outbox_list())
+    """/messages/: the outbox, newest first, 50 a page, narrowed by MessageFilter. The filter form is
+    POSTed and kept in the session under a short token (`?f=…`), as the customer list does, so that a
+    phone or an email typed into "Customer" never travels in a URL (access logs, browser history,
+    pagination links); a customer's id from their page and plain GET filters (bookmarks) still work. Bad
+    filter values (an unknown status, a date like 0001-01-01, dates the wrong way round, a customer id that
+    is not a number or too big) are form errors shown above an unfiltered list, with status 400."""
+    if request.method == "POST":
+        token = uuid.uuid4().hex[:12]
+        params = {key: value for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+        saved = request.session.get(FILTERS_KEY, {})
+        request.session[FILTERS_KEY] = dict(list(saved.items())[-(SAVED_FILTERS - 1) :]) | {token: params}
+        return redirect(f"{request.path}?f={token}")
+    token = request.GET.get("f", "")
+    data = request.session.get(FILTERS_KEY, {}).get(token) if token else None
+    if data is None:
+        data = {key: value for key, value in request.GET.items() if key not in ("page", "f")} or None
+        token = ""
+    filterset = MessageFilter(data, queryset=outbox_list())
     valid = not filterset.is_bound or filterset.is_valid()
     queryset = filterset.qs if filterset.is_bound and valid else filterset.queryset
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -46,12 +63,16 @@ def message_list(request: HttpRequest) -> HttpResponse:
     customer = None
     if valid and filterset.is_bound and (customer_id := filterset.form.cleaned_data.get("customer_id")):
         customer = customer_get(int(customer_id))
-    query = request.GET.copy()
-    query.pop("page", None)
+    if token:
+        query = f"f={token}"
+    else:
+        query_dict = QueryDict(mutable=True)
+        query_dict.update(data or {})
+        query = query_dict.urlencode()
     return render(
         request,
         "console/message_list.html",
-        {"filter": filterset, "page": page, "query": query.urlencode(), "filtered_customer": customer},
+        {"filter": filterset, "page": page, "query": query, "filtered_customer": customer},
         status=200 if valid else 400,
     )
 

@@ -22,6 +22,8 @@ from ..selectors import notice_settings
 from .notices import notices_queue
 
 LOCK_WAIT_SECONDS = 600  # a run for another date (a replay) may be in progress: this one waits for it
+# A purchase or tier change older than this gets no notice of it: the task ran late (a backlog, a replay).
+NOTICE_MAX_AGE = dt.timedelta(hours=24)
 
 
 def _customer_bounds() -> tuple[int | None, int | None]:
@@ -159,11 +161,13 @@ def balance_reminder_notices_queue(*, as_of: dt.date, now: dt.datetime | None = 
 def points_earned_notice_queue(*, purchase_id: int, now: dt.datetime | None = None) -> dict[str, int]:
     """The "points earned" notice of one purchase (after it committed; messaging.subscribers): queued when
     the purchase earned points (values {"points": earned}), deduplicated by `points_earned:<purchase id>`,
-    so a retried purchase or task never notifies twice. A refund earns nothing and notifies nothing.
-    Returns notices_queue's counts."""
+    so a retried purchase or task never notifies twice. A refund earns nothing and notifies nothing, and
+    neither does a purchase made more than NOTICE_MAX_AGE before `now` (a backlog of tasks, a replayed
+    queue, a year of demo purchases: "you earned 50 points" about a purchase of May is noise). Returns
+    notices_queue's counts."""
     now = now or timezone.now()
-    purchase = Purchase.objects.filter(pk=purchase_id, earned_points__gt=0).values("customer_id").first()
-    if purchase is None:
+    purchase = Purchase.objects.filter(pk=purchase_id, earned_points__gt=0).values("customer_id", "created_at").first()
+    if purchase is None or purchase["created_at"] < now - NOTICE_MAX_AGE:
         return {"queued": 0, "skipped": 0, "held": 0}
     purchase_t = Purchase._meta.db_table
     vals = json_object_sql([("points", "p.earned_points")])
@@ -198,8 +202,8 @@ def tier_upgrade_notice_queue(*, change_id: int, now: dt.datetime | None = None)
     """The "tier upgrade" notice of one move up by a purchase (loyalty.events.TierUpgraded): values {"tier":
     the new tier's name}, dedupe key `tier_upgrade:<tier change id>`. Returns notices_queue's counts."""
     now = now or timezone.now()
-    change = TierChange.objects.filter(pk=change_id).values("customer_id").first()
-    if change is None:
+    change = TierChange.objects.filter(pk=change_id).values("customer_id", "created_at").first()
+    if change is None or change["created_at"] < now - NOTICE_MAX_AGE:  # as for points earned
         return {"queued": 0, "skipped": 0, "held": 0}
     customer_id = change["customer_id"]
     candidates = _tier_upgrade_candidates("tc.id = %s", [change_id])
@@ -210,6 +214,8 @@ def tier_review_upgrade_notices_queue(*, as_of: dt.date, now: dt.datetime | None
     """The "tier upgrade" notices of the daily review of `as_of`: its TierChange rows of reason
     `upgrade_review` (set-based, like the review itself). Returns notices_queue's counts."""
     now = now or timezone.now()
+    if as_of < timezone.localdate(now) - dt.timedelta(days=1):  # a replay of an old day's run: old news
+        return {"queued": 0, "skipped": 0, "held": 0}
     changes = TierChange.objects.filter(review_date=as_of, reason=TierChange.Reason.UPGRADE_REVIEW)
     bounds = changes.aggregate(lo=Min("customer_id"), hi=Max("customer_id"))
     if bounds["lo"] is None:

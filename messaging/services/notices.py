@@ -41,6 +41,7 @@ NOTICE_PURPOSE = {
 }
 NOTICE_CHUNK = 100_000  # customer ids per INSERT … SELECT (and per transaction)
 DAYS_MAX = 3650  # the largest day count a notice setting takes (10 years)
+MIN_BALANCE_MAX = 2_147_483_647  # the largest value its column (a PostgreSQL integer) holds
 
 
 # --- settings ------------------------------------------------------------------------------------------
@@ -61,7 +62,7 @@ def notice_setting_update(
     """Change one notice's settings: on/off, `channels` (codes, in the order tried, each once, at least one),
     `days_before` (days, 1–DAYS_MAX: before the burning date for points_burning, before the review that
     moves the customer down for tier_at_risk), `idle_days` (days without a purchase, 1–DAYS_MAX) and
-    `min_balance` (points, ≥ 1) for balance_reminder; a number None keeps its value. Raises MessagingError
+    `min_balance` (points, 1–MIN_BALANCE_MAX: the column's range) for balance_reminder; a number None keeps its value. Raises MessagingError
     (field set, nothing written) for an unknown kind or channel, a repeated or missing channel or a number
     out of range. Audited (`notice_setting.update`, each changed field old → new) when something changed."""
     if kind not in NoticeKind.values:
@@ -81,6 +82,10 @@ def notice_setting_update(
             )
     if min_balance is not None and min_balance < 1:
         raise MessagingError(_("Enter at least 1 point."), field="min_balance")
+    if min_balance is not None and min_balance > MIN_BALANCE_MAX:
+        raise MessagingError(
+            _("Enter at most %(max)s points.") % {"max": points_format(MIN_BALANCE_MAX)}, field="min_balance"
+        )
     now = now or timezone.now()
     with transaction.atomic():
         notice_settings()  # the row exists

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from loyalty.models import Tier, TierStatus
 from loyalty.rules import local_midnight
@@ -204,13 +205,29 @@ def test_the_notice_is_rendered_in_russian_when_that_is_the_shops_language(anna,
 # --- points earned, tier upgrade: after a purchase ---------------------------------------------------------
 
 
+# The purchase notices' tasks run on commit, at the real time: their purchases are made just now (a purchase
+# older than a day gets no notice: test_an_old_purchase_gets_no_notice).
+RECENT = timezone.now() - dt.timedelta(minutes=5)
+
+
+def test_an_old_purchase_gets_no_notice_when_its_task_runs_late(anna, templates, django_capture_on_commit_callbacks):
+    """A backlog of tasks (the worker was down, the demo's year of purchases): "you earned 50 points" about a
+    purchase of two days ago is not sent; one of 23 hours ago is."""
+    with django_capture_on_commit_callbacks(execute=True):
+        purchase_record(customer_id=anna.pk, amount="1000.00", now=timezone.now() - dt.timedelta(days=2))
+    assert not Message.objects.filter(kind="points_earned").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        purchase_record(customer_id=anna.pk, amount="1000.00", now=timezone.now() - dt.timedelta(hours=23))
+    assert Message.objects.filter(kind="points_earned").count() == 1
+
+
 def test_points_earned_after_a_purchase_once_even_when_the_purchase_is_retried(
     anna, templates, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        purchase_record(customer_id=anna.pk, amount="1000.00", idempotency_key="till-1", now=NOON)
+        purchase_record(customer_id=anna.pk, amount="1000.00", idempotency_key="till-1", now=RECENT)
     with django_capture_on_commit_callbacks(execute=True):
-        purchase_record(customer_id=anna.pk, amount="1000.00", idempotency_key="till-1", now=NOON)
+        purchase_record(customer_id=anna.pk, amount="1000.00", idempotency_key="till-1", now=RECENT)
     message = Message.objects.get(kind="points_earned")
     assert message.values == {"points": 50}
     assert sent_text(message) == "You earned 50 points. Balance: 50 points."
@@ -218,17 +235,17 @@ def test_points_earned_after_a_purchase_once_even_when_the_purchase_is_retried(
 
 def test_a_refund_does_not_notify(anna, templates, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        result = purchase_record(customer_id=anna.pk, amount="1000.00", now=NOON)
+        result = purchase_record(customer_id=anna.pk, amount="1000.00", now=RECENT)
     with django_capture_on_commit_callbacks(execute=True):
-        purchase_refund(purchase_id=result.purchase.pk, now=NOON + dt.timedelta(hours=1))
+        purchase_refund(purchase_id=result.purchase.pk, now=RECENT + dt.timedelta(hours=1))
     assert list(Message.objects.values_list("kind", flat=True)) == ["points_earned"]
 
 
 def test_a_purchase_paid_only_in_points_earns_no_notice(anna, templates, django_capture_on_commit_callbacks):
-    purchase_record(customer_id=anna.pk, amount="2000.00", now=NOON - dt.timedelta(days=1))  # 100 points
+    purchase_record(customer_id=anna.pk, amount="2000.00", now=RECENT - dt.timedelta(days=1))  # 100 points
     with django_capture_on_commit_callbacks(execute=True):
-        purchase_record(customer_id=anna.pk, amount="100.00", redeem_points=30, now=NOON)  # 70.00 paid: 3 points
-        purchase_record(customer_id=anna.pk, amount="10.00", redeem_points=3, now=NOON)  # 7.00 paid: 0 points
+        purchase_record(customer_id=anna.pk, amount="100.00", redeem_points=30, now=RECENT)  # 70.00 paid: 3 points
+        purchase_record(customer_id=anna.pk, amount="10.00", redeem_points=3, now=RECENT)  # 7.00 paid: 0 points
     assert Message.objects.filter(kind="points_earned").count() == 1
 
 
@@ -244,10 +261,10 @@ def tiers(db):
 
 def test_a_tier_upgrade_by_a_purchase_notifies_once(anna, templates, tiers, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        purchase_record(customer_id=anna.pk, amount="1000.00", now=NOON)  # joins Silver: no upgrade notice
+        purchase_record(customer_id=anna.pk, amount="1000.00", now=RECENT)  # joins Silver: no upgrade notice
     assert not Message.objects.filter(kind="tier_upgrade").exists()
     with django_capture_on_commit_callbacks(execute=True):
-        purchase_record(customer_id=anna.pk, amount="9000.00", now=NOON + dt.timedelta(hours=1))  # 10 000: Gold
+        purchase_record(customer_id=anna.pk, amount="9000.00", now=RECENT + dt.timedelta(hours=1))  # 10 000: Gold
     message = Message.objects.get(kind="tier_upgrade")
     assert sent_text(message) == "Welcome to Gold!"
 
