@@ -167,7 +167,9 @@ class CustomerSerializer(serializers.Serializer):
     name = serializers.CharField()
     phone = serializers.CharField(help_text=_("E.164, e.g. +79123456789."))
     card_number = serializers.CharField()
-    language = serializers.ChoiceField(choices=settings.LANGUAGES, help_text=_("The language of the customer's messages."))
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES, help_text=_("The language of the customer's messages.")
+    )
     balance = serializers.IntegerField(help_text=_("Every point on the account."))
     available_points = serializers.IntegerField(help_text=_("Points that can pay now."))
     pending_points = serializers.IntegerField(help_text=_("Earned points not yet spendable (activation delay)."))

@@ -53,7 +53,9 @@ class TestEnrol:
 
     def test_the_language_given_is_the_customers_and_is_in_the_answer(self, api, settings):
         settings.LANGUAGE_CODE = "en"
-        response = api.post("/api/v1/customers/", {"phone": "+79123456789", "name": "Анна", "language": "ru"}, format="json")
+        response = api.post(
+            "/api/v1/customers/", {"phone": "+79123456789", "name": "Анна", "language": "ru"}, format="json"
+        )
         assert response.status_code == 201
         assert response.json()["language"] == "ru"
         assert Customer.objects.get().language == "ru"

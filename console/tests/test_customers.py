@@ -299,10 +299,14 @@ class TestDetail:
         assert "A customer with phone +79123456789 already exists." in response.content.decode()
         assert Customer.objects.get(pk=boris.pk).phone == "+79001112233"
 
-
     def profile(self, customer, **changes) -> dict:
         """The profile form as the page posts it: every field with its current value, then `changes`."""
-        data = {"name": customer.name, "phone": customer.phone, "email": customer.email or "", "language": customer.language}
+        data = {
+            "name": customer.name,
+            "phone": customer.phone,
+            "email": customer.email or "",
+            "language": customer.language,
+        }
         return data | changes
 
     def test_the_page_shows_the_language_and_the_form_offers_both_with_hers_chosen(self, console, shop):
@@ -333,7 +337,11 @@ class TestDetail:
         response = console.post(f"/customers/{anna.pk}/edit/", self.profile(anna, name="Anna P.", language=language))
         assert response.status_code == 400
         page = response.content.decode()
-        reason = "This field is required." if not language else f"Select a valid choice. {language} is not one of the available choices."
+        reason = (
+            "This field is required."
+            if not language
+            else f"Select a valid choice. {language} is not one of the available choices."
+        )
         assert reason in page
         anna.refresh_from_db()
         assert (anna.name, anna.language) == ("Anna Petrova", "en")

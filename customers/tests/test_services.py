@@ -137,5 +137,7 @@ def test_the_same_enrolment_key_with_another_language_is_a_conflict():
     customer_enrol(name="Anna", phone="+79123456789", language="ru", idempotency_key="till-1-0002")
     with pytest.raises(IdempotencyConflict):
         customer_enrol(name="Anna", phone="+79123456789", language="en", idempotency_key="till-1-0002")
-    assert customer_enrol(name="Anna", phone="+79123456789", language="ru", idempotency_key="till-1-0002").language == "ru"
+    assert (
+        customer_enrol(name="Anna", phone="+79123456789", language="ru", idempotency_key="till-1-0002").language == "ru"
+    )
     assert Customer.objects.count() == 1
