@@ -21,6 +21,7 @@ def customer_card(customer: Customer) -> dict[str, Any]:
         "name": customer.name,
         "phone": customer.phone,
         "card_number": customer.card_number,
+        "language": customer.language,
         "balance": points.balance,
         "available_points": points.available,
         "pending_points": points.pending,

@@ -8,6 +8,7 @@ places, greater than zero, at most 9 999 999 999.99. Points and ids: JSON intege
 import re
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -79,7 +80,7 @@ def customer_id_field(**kwargs) -> StrictIntegerField:
     examples=[
         OpenApiExample(
             "A new customer",
-            value={"phone": "+7 912 345-67-89", "name": "Anna Petrova", "email": "anna@example.com"},
+            value={"phone": "+7 912 345-67-89", "name": "Anna Petrova", "email": "anna@example.com", "language": "ru"},
             request_only=True,
         )
     ]
@@ -91,6 +92,11 @@ class CustomerEnrolSerializer(serializers.Serializer):
     birthday = serializers.DateField(required=False, allow_null=True, help_text=_("YYYY-MM-DD"))
     referral_code = StrictCharField(
         required=False, allow_null=True, allow_blank=True, max_length=32, help_text=_("Another customer's code.")
+    )
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text=_("The language of the customer's messages. Absent: the shop's language."),
     )
 
 
@@ -161,6 +167,9 @@ class CustomerSerializer(serializers.Serializer):
     name = serializers.CharField()
     phone = serializers.CharField(help_text=_("E.164, e.g. +79123456789."))
     card_number = serializers.CharField()
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES, help_text=_("The language of the customer's messages.")
+    )
     balance = serializers.IntegerField(help_text=_("Every point on the account."))
     available_points = serializers.IntegerField(help_text=_("Points that can pay now."))
     pending_points = serializers.IntegerField(help_text=_("Earned points not yet spendable (activation delay)."))

@@ -116,6 +116,7 @@ class CustomerEnrolView(ApiView):
             email=data.get("email") or None,
             birthday=data.get("birthday"),
             referral_code=data.get("referral_code") or None,
+            language=data.get("language"),
             idempotency_key=key,
             origin=self.origin,
         )

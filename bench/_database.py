@@ -18,7 +18,8 @@ def ensure_database(url: str, *, fresh: bool = False) -> None:
 def customers_and_purchases_insert(cursor, customers: int, purchases: int) -> None:
     """Bulk-load `customers` customers and `purchases` purchases with set-based SQL (generate_series) on the
     open `cursor`, printing how long each took. Skewed like a real shop: a few heavy buyers, many light
-    ones; checks mostly 200–2 000, some up to 8 200; over the last 400 days; 5 % cashback, 1 point = 1.00.
+    ones; checks mostly 200–2 000, some up to 8 200; over the last 400 days; 5 % cashback, 1 point = 1.00;
+    four customers in five write in Russian, the fifth in English.
     The tables are expected empty (the caller truncates what it needs)."""
     import time
 
@@ -26,9 +27,10 @@ def customers_and_purchases_insert(cursor, customers: int, purchases: int) -> No
     cursor.execute(
         """
         INSERT INTO customers_customer (name, phone, card_number, email, consent_email, consent_sms,
-            referral_code, notes, enrol_fingerprint, created_at)
+            referral_code, notes, language, enrol_fingerprint, created_at)
         SELECT 'Customer ' || i, '+7900' || lpad(i::text, 7, '0'), '27' || lpad(i::text, 11, '0'), NULL,
-               i %% 3 = 0, i %% 4 = 0, 'R' || i, '', '', now() - (random() * 800) * interval '1 day'
+               i %% 3 = 0, i %% 4 = 0, 'R' || i, '', CASE WHEN i %% 5 = 0 THEN 'en' ELSE 'ru' END, '',
+               now() - (random() * 800) * interval '1 day'
         FROM generate_series(1, %s) AS i
         """,
         [customers],

@@ -110,7 +110,7 @@ def load(n: int) -> None:
     with raw.cursor() as cur:
         with cur.copy(
             "COPY customers_customer (name, phone, card_number, consent_email, consent_sms, referral_code, notes,"
-            " enrol_fingerprint, created_at) FROM STDIN"
+            " language, enrol_fingerprint, created_at) FROM STDIN"
         ) as copy:
             for i in range(1, n + 1):
                 copy.write_row(
@@ -122,6 +122,7 @@ def load(n: int) -> None:
                         i % 4 == 0,
                         f"B{i:09d}",
                         "",
+                        "ru",
                         "",
                         "2026-01-01",
                     )

@@ -15,7 +15,8 @@ BENCH_DATABASE_URL; kept for the next run unless --reload):
 Then it times:
 1. the daily job's finding and queueing (`points_burning_notices_queue` for today: every customer with
    lots burning on today + 7 days, one deferred SMS per customer, skipped rows with their reason), then the
-   same job again (idempotent: nothing written);
+   same job again (idempotent: nothing written); each notice in its customer's language (bench/_database.py:
+   four customers in five write in Russian, the fifth in English; the template exists in both);
 2. the worker rendering (template + placeholder values in the customer's language) and sending `--send`
    of those notices through the console provider: in this process one after the other, or with
    --cluster through the dispatcher's batch tasks and a real django-q2 cluster (bench/messaging_send.py's
@@ -125,6 +126,7 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
+    from django.db.models import Count
     from django.utils import timezone
 
     from customers.models import Customer
@@ -146,8 +148,10 @@ def main() -> None:
         cur.execute("DELETE FROM django_q_schedule")  # the dispatcher stays out of the measurement
         cur.execute("VACUUM ANALYZE messaging_message")
     MessageTemplate.objects.filter(kind="points_burning").delete()
-    template_save(kind="points_burning", channel="sms", language=settings.LANGUAGE_CODE,
+    template_save(kind="points_burning", channel="sms", language="en",
                   body="{name}, {points} burn on {expires_on}. Balance: {balance}.")  # fmt: skip
+    template_save(kind="points_burning", channel="sms", language="ru",
+                  body="{name}, {expires_on} сгорят {points}. Баланс: {balance}.")  # fmt: skip
     notice_settings()  # the default rows: on, SMS then email, 7 days before
     settings.MESSAGING_PROVIDERS["console"]["STREAM"] = open(os.devnull, "w")  # noqa: SIM115 - for the whole run
     settings.MESSAGING_CHANNEL_PROVIDERS["sms"] = "console"
@@ -164,6 +168,8 @@ def main() -> None:
     queued = Message.objects.filter(status="queued").count()
     print(f"outbox: {total:,} notices for {args.customers:,} customers, {queued:,} queued, "
           f"{total - queued:,} skipped")  # fmt: skip
+    languages = Message.objects.values_list("language").annotate(n=Count("id")).order_by("language")
+    print("in the customers' languages: " + ", ".join(f"{language} {n:,}" for language, n in languages))
 
     if args.send:
         ids = list(Message.objects.filter(status="queued").order_by("pk").values_list("pk", flat=True)[: args.send])
@@ -171,8 +177,9 @@ def main() -> None:
         seconds, sent, how = send_messages(ids=ids, at=timezone.now(), cluster=args.cluster)
         print(f"rendered and sent {sent:,} notices through the console provider in {seconds:.1f} s "
               f"({sent / seconds:,.0f}/s), {how} ({load_average()})")  # fmt: skip
-        sample = Message.objects.filter(pk=ids[0]).values_list("text", flat=True).first()
-        print(f"e.g. {sample!r}")
+        for language in ("en", "ru"):
+            sample = Message.objects.filter(pk__in=ids, language=language).values_list("text", flat=True).first()
+            print(f"e.g. ({language}) {sample!r}")
     if args.reminders:
         # A stress case of the same statement: nobody in the bench data has bought anything, so every
         # customer with 100 points or more is due a balance reminder (marketing: consent and cap checked).

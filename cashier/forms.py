@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import LocalDecimalField, LocalIntegerField, idempotency_key_field
+from customers.models import language_default
 
 
 class CashierSearchForm(forms.Form):
@@ -90,5 +92,10 @@ class EnrolForm(forms.Form):
     email = forms.EmailField(label=_("Email"), required=False)
     consent_sms = forms.BooleanField(label=_("Agrees to SMS offers"), required=False)
     consent_email = forms.BooleanField(label=_("Agrees to email offers"), required=False)
+    # The language of the customer's messages: the shop's (settings.LANGUAGE_CODE) preselected; a request
+    # without it enrols in the shop's language too, as the API and the import do.
+    language = forms.ChoiceField(
+        label=_("Language of messages"), choices=lambda: settings.LANGUAGES, initial=language_default, required=False
+    )
     referral_code = forms.CharField(label=_("Friend's referral code"), max_length=12, required=False)
     idempotency_key = idempotency_key_field()

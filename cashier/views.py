@@ -313,6 +313,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
                     birthday=data["birthday"],
                     consent_email=data["consent_email"],
                     consent_sms=data["consent_sms"],
+                    language=data["language"] or None,
                     referral_code=data["referral_code"] or None,
                     idempotency_key=f"till:{data['idempotency_key']}",
                     actor=request.user,

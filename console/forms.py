@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.forms import modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
@@ -92,6 +93,7 @@ class CustomerProfileForm(forms.Form):
     )
     consent_email = forms.BooleanField(label=_("Email marketing consent"), required=False)
     consent_sms = forms.BooleanField(label=_("SMS marketing consent"), required=False)
+    language = forms.ChoiceField(label=_("Language of messages"), choices=lambda: settings.LANGUAGES)
     notes = forms.CharField(
         label=_("Notes"), required=False, max_length=NOTES_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -32,6 +32,11 @@ class InvalidBirthday(CustomerError):
     field = "birthday"
 
 
+class InvalidLanguage(CustomerError):
+    code = "invalid_language"
+    field = "language"
+
+
 class UnknownReferralCode(CustomerError):
     code = "unknown_referral_code"
     field = "referral_code"

@@ -4,6 +4,12 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 
+def language_default() -> str:
+    """A new customer's language: the shop's, settings.LANGUAGE_CODE, read when the customer is created (a
+    callable, so the migration freezes no language and a shop configured in Russian enrols in Russian)."""
+    return settings.LANGUAGE_CODE
+
+
 class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200)
     # E.164, normalised by customers.rules.phone_normalize before it is stored.
@@ -24,6 +30,9 @@ class Customer(models.Model):
         related_name="referrals",
     )
     notes = models.TextField(_("notes"), blank=True)
+    # The language messages to the customer are written in (messaging.services.render.customer_language):
+    # a code of settings.LANGUAGES, checked by customers.rules.language_validate.
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default=language_default)
     created_at = models.DateTimeField(_("joined"), db_index=True)
     first_purchase_at = models.DateTimeField(_("first purchase"), null=True, blank=True)
     last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True, db_index=True)

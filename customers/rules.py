@@ -1,4 +1,4 @@
-"""Pure rules about customers: phone normalisation and card numbers. No database."""
+"""Pure rules about customers: phone normalisation, card numbers, birthdays, languages. No database."""
 
 import datetime as dt
 import random
@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from .exceptions import InvalidBirthday, InvalidCardNumber, InvalidPhone
+from .exceptions import InvalidBirthday, InvalidCardNumber, InvalidLanguage, InvalidPhone
 
 CARD_NUMBER_LENGTH = 13
 # What people type in a phone besides digits: a leading "+", spaces (incl. no-break ones), hyphens, dots,
@@ -210,3 +210,22 @@ def birthday_validate(day: dt.date | None, *, today: dt.date) -> dt.date | None:
     if day < OLDEST_BIRTHDAY:
         raise InvalidBirthday(_("Birthday %(date)s is before 1900.") % {"date": date_format(day, "SHORT_DATE_FORMAT")})
     return day
+
+
+def language_validate(code: str | None) -> str:
+    """A customer's language (the language of their messages): a code of settings.LANGUAGES ("en", "ru"),
+    trimmed and lower-cased ("RU " is "ru"); None or "" is the shop's, settings.LANGUAGE_CODE. Raises
+    InvalidLanguage (field "language") for anything else, naming the codes allowed; one rule for the till,
+    the console, the API and the import (issue #14: messages in the customer's language)."""
+    text = (code or "").strip().lower()
+    if not text:
+        return settings.LANGUAGE_CODE
+    languages = dict(settings.LANGUAGES)
+    if text not in languages:
+        shown = (code or "").strip()
+        shown = shown if len(shown) <= 20 else shown[:20] + "…"
+        choices = ", ".join(f"{value} ({name})" for value, name in languages.items())
+        raise InvalidLanguage(
+            _("“%(value)s” is not one of the languages: %(choices)s.") % {"value": shown, "choices": choices}
+        )
+    return text

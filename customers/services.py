@@ -71,6 +71,7 @@ def customer_enrol(
     referral_code: str | None = None,
     notes: str = "",
     card_number: str | None = None,
+    language: str | None = None,
     idempotency_key: str | None = None,
     actor: Any = None,
     origin: str = "",
@@ -78,11 +79,15 @@ def customer_enrol(
     rng: random.Random | None = None,
 ) -> Customer:
     """Enrol a customer. Raises a CustomerError subclass (with `.field`) on bad input: InvalidPhone,
-    DuplicatePhone, DuplicateEmail, UnknownReferralCode, InvalidCardNumber.
+    DuplicatePhone, DuplicateEmail, UnknownReferralCode, InvalidCardNumber, InvalidBirthday,
+    InvalidLanguage.
+
+    `language` is the language of the customer's messages, a code of settings.LANGUAGES; None or "" is the
+    shop's, settings.LANGUAGE_CODE (customers.rules.language_validate).
 
     With `idempotency_key`, a retried enrolment returns the customer the first call created; the same
-    key with other details (name, phone, email, birthday, consents, referral code, card) raises
-    IdempotencyConflict (core.idempotency.once_per_key).
+    key with other details (name, phone, email, birthday, consents, referral code, card, a language given)
+    raises IdempotencyConflict (core.idempotency.once_per_key).
     """
     name = _name_clean(name)
     phone_e164 = rules.phone_normalize(phone)
@@ -91,18 +96,21 @@ def customer_enrol(
     if card_number:
         card_number = rules.card_number_validate(card_number)
     birthday = rules.birthday_validate(birthday, today=timezone.localdate())
-    fingerprint = request_fingerprint(
-        {
-            "name": name,
-            "phone": phone_e164,
-            "email": email,
-            "birthday": birthday.isoformat() if birthday else None,
-            "consent_email": bool(consent_email),
-            "consent_sms": bool(consent_sms),
-            "referral_code": referral_code,
-            "card_number": card_number or None,
-        }
-    )
+    language_given = bool(language)
+    language = rules.language_validate(language)
+    request = {
+        "name": name,
+        "phone": phone_e164,
+        "email": email,
+        "birthday": birthday.isoformat() if birthday else None,
+        "consent_email": bool(consent_email),
+        "consent_sms": bool(consent_sms),
+        "referral_code": referral_code,
+        "card_number": card_number or None,
+    }
+    if language_given:  # only then: keys stored before customers had a language keep their fingerprint
+        request["language"] = language
+    fingerprint = request_fingerprint(request)
 
     def create(_locked: Any) -> Customer:
         _taken_check(phone_e164, email)
@@ -122,6 +130,7 @@ def customer_enrol(
             referral_code=_unique_value(lambda: rules.referral_code_generate(rng=rng), "referral_code"),
             referred_by=referrer,
             notes=notes,
+            language=language,
             card_number=card,
             created_at=now or timezone.now(),
             enrol_key=idempotency_key or None,
@@ -163,11 +172,16 @@ def customer_enrol(
         raise
 
 
-EDITABLE_FIELDS = ("name", "phone", "email", "birthday", "consent_email", "consent_sms", "notes")
+EDITABLE_FIELDS = ("name", "phone", "email", "birthday", "consent_email", "consent_sms", "language", "notes")
 
 
 def customer_update(*, customer: Customer, actor: Any = None, origin: str = "", **fields: Any) -> Customer:
-    """Change a customer's profile; the audit entry records old → new for each changed field."""
+    """Change a customer's profile (`fields`: any of EDITABLE_FIELDS); the audit entry
+    (`customer.update`) records old → new for each changed field, nothing is written when none changed.
+    Raises TypeError for a field not in EDITABLE_FIELDS, and on bad input a CustomerError subclass with its
+    `.field`: InvalidPhone, DuplicatePhone, DuplicateEmail, InvalidBirthday, InvalidLanguage (a `language`
+    not in settings.LANGUAGES; "" is the shop's language), CustomerError for an empty or too long name or
+    email. A change of a consent is published (ConsentChanged, source staff) in the same transaction."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"not editable: {sorted(unknown)}")
@@ -179,6 +193,8 @@ def customer_update(*, customer: Customer, actor: Any = None, origin: str = "", 
             raise DuplicatePhone(_("A customer with phone %(phone)s already exists.") % {"phone": fields["phone"]})
     if "birthday" in fields:
         fields["birthday"] = rules.birthday_validate(fields["birthday"], today=timezone.localdate())
+    if "language" in fields:
+        fields["language"] = rules.language_validate(fields["language"])
     if "email" in fields:
         fields["email"] = _email_clean(fields["email"])
         if fields["email"] and Customer.objects.filter(email=fields["email"]).exclude(pk=customer.pk).exists():
@@ -294,6 +310,7 @@ def customer_personal_data(customer: Customer) -> dict[str, Any]:
         "card_number": customer.card_number,
         "consent_email": customer.consent_email,
         "consent_sms": customer.consent_sms,
+        "language": customer.language,
         "referral_code": customer.referral_code,
         "referred_by": customer.referred_by_id,
         "notes": customer.notes,

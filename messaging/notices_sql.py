@@ -7,8 +7,9 @@ A caller gives the candidates as a SELECT of three columns for customers with lo
 (the message's dedupe key). For each candidate and each channel of the notice, in the notice's order,
 the SQL computes the reason the message could not go there ('' when it can); the first channel with no
 reason wins, else the first channel with its reason (a `skipped` row, so the outbox says why the
-customer heard nothing). A dedupe key already in the outbox inserts nothing (ON CONFLICT DO NOTHING).
-Portable SQL: PostgreSQL and SQLite (the app's demo database).
+customer heard nothing). Each row is in its customer's language (the customer row's `language`). A
+dedupe key already in the outbox inserts nothing (ON CONFLICT DO NOTHING). Portable SQL: PostgreSQL and
+SQLite (the app's demo database).
 """
 
 import datetime as dt
@@ -62,7 +63,8 @@ def notices_insert_sql(
     channels: list[str],
     kind: str,
     purpose: str,
-    language: str,
+    languages: tuple[str, ...],
+    default_language: str,
     needs_consent: bool,
     cap_limit: int,
     cap_since,
@@ -72,8 +74,10 @@ def notices_insert_sql(
     held_note: str = "",
 ) -> tuple[str, list]:
     """The INSERT … SELECT writing one Message per candidate (see the module's docstring). `channels` in
-    the order tried (not empty); `needs_consent`: the channel's marketing consent is required;
-    `cap_limit` > 0: marketing messages queued since `cap_since` (statuses queued, sending, sent,
+    the order tried (not empty); each row's `language` is its customer's (`customers_customer.language`)
+    when that is one of `languages` (the codes of settings.LANGUAGES), else `default_language`
+    (settings.LANGUAGE_CODE): the rule of messaging.services.render.customer_language, in SQL;
+    `needs_consent`: the channel's marketing consent is required; `cap_limit` > 0: marketing messages queued since `cap_since` (statuses queued, sending, sent,
     delivered) must be fewer than it. `now` (adapted for the database) is the created_at and due time of
     every row; a row queued on one of `held_channels` (quiet hours now) is due at `release` instead, with
     held_reason "quiet hours".
@@ -83,11 +87,14 @@ def notices_insert_sql(
     is the bare INSERT (`messaging.services.notices` writes the history by created_at)."""
     if not channels:
         raise ValueError("a notice needs at least one channel")
+    if not languages:
+        raise ValueError("the list of languages must not be empty")
     message_t, consent_t, customer_t = Message._meta.db_table, ConsentChange._meta.db_table, Customer._meta.db_table
     change_t = MessageStatusChange._meta.db_table
     timestamp = "CAST(%s AS timestamptz)" if connection.vendor == "postgresql" else "%s"
     held = f"code IN ({', '.join(['%s'] * len(held_channels))})" if held_channels else "1 = 0"
     channel_rows = " UNION ALL ".join(f"SELECT %s AS code, {n} AS ord" for n in range(len(channels)))
+    language = f"CASE WHEN c.language IN ({', '.join(['%s'] * len(languages))}) THEN c.language ELSE %s END"
     consent = (
         "CASE o.code WHEN 'email' THEN (CASE WHEN o.consent_email THEN 1 ELSE 0 END) "
         "WHEN 'sms' THEN (CASE WHEN o.consent_sms THEN 1 ELSE 0 END) "
@@ -107,6 +114,7 @@ def notices_insert_sql(
     ch AS ({channel_rows}),
     o AS (
         SELECT cand.customer_id, cand.vals, cand.dedupe, ch.code, ch.ord, c.consent_email, c.consent_sms,
+               {language} AS language,
                (SELECT CASE WHEN cc.granted THEN '+' ELSE cc.source END FROM {consent_t} cc
                 WHERE cc.customer_id = c.id AND cc.channel = ch.code
                 ORDER BY cc.at DESC, cc.id DESC LIMIT 1) AS latest,
@@ -117,7 +125,7 @@ def notices_insert_sql(
         FROM cand JOIN {customer_t} c ON c.id = cand.customer_id CROSS JOIN ch
     ),
     r AS (
-        SELECT o.customer_id, o.vals, o.dedupe, o.code, o.ord, o.address,
+        SELECT o.customer_id, o.vals, o.dedupe, o.code, o.ord, o.address, o.language,
                CASE WHEN COALESCE(o.latest, '') = 'stop' THEN 'unsubscribed'
                     WHEN {1 if needs_consent else 0} = 1 AND {consent} = 0 THEN
                         (CASE WHEN COALESCE(o.latest, '') IN ({self_withdrawn}) THEN 'unsubscribed'
@@ -138,7 +146,7 @@ def notices_insert_sql(
             provider_message_id, created_by_id, created_at, claimed_at, sent_at, delivered_at, failed_at, updated_at,
             "values", open_count, click_count, links
         )
-        SELECT customer_id, code, %s, %s, '', %s, '', '', address,
+        SELECT customer_id, code, %s, %s, '', language, '', '', address,
                CASE WHEN reason = '' THEN 'queued' ELSE 'skipped' END, reason,
                '', 0, CASE WHEN reason <> '' THEN NULL WHEN {held} THEN {timestamp} ELSE {timestamp} END,
                CASE WHEN reason = '' AND {held} THEN 'quiet hours' ELSE '' END, NULL, {key_sql()}, dedupe, '',
@@ -160,12 +168,13 @@ def notices_insert_sql(
     FROM hist
     """  # noqa: S608 - table names from model metadata, constants; every value is a parameter
     held_params = list(held_channels)
-    insert_params = [kind, purpose, language, *held_params, release, now, *held_params, now, now]
-    params = [*candidates_params, *channels, *cap_params, *insert_params, now, held_note, now]
+    insert_params = [kind, purpose, *held_params, release, now, *held_params, now, now]
+    language_params = [*languages, default_language]
+    params = [*candidates_params, *channels, *language_params, *cap_params, *insert_params, now, held_note, now]
     if connection.vendor != "postgresql":
         # SQLite: no INSERT in a WITH; the bare INSERT … SELECT (its history is written by created_at).
         sql = sql[: sql.index("    ins AS (")].rstrip().rstrip(",") + "\n" + _bare_insert(sql)
-        params = [*candidates_params, *channels, *cap_params, *insert_params]
+        params = [*candidates_params, *channels, *language_params, *cap_params, *insert_params]
     return sql, params
 
 

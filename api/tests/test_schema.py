@@ -131,3 +131,14 @@ def test_docs_page_uses_no_cdn(client, program):
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower() and "https://" not in page
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+def test_the_schema_says_a_customers_language_is_en_or_ru(client, program):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    enrol, customer = components["CustomerEnrolRequest"], components["Customer"]
+    assert "language" not in enrol["required"]  # absent: the shop's language
+    assert "language" in customer["required"]
+    for prop in (enrol["properties"]["language"], customer["properties"]["language"]):
+        assert prop["allOf"] == [{"$ref": "#/components/schemas/LanguageEnum"}]
+    assert components["LanguageEnum"]["enum"] == ["en", "ru"]

@@ -40,6 +40,7 @@ class TestEnrol:
             "name": "Anna Petrova",
             "phone": "+79123456789",
             "card_number": customer.card_number,
+            "language": "en",  # none given: the shop's (settings.LANGUAGE_CODE)
             "balance": 0,
             "available_points": 0,
             "pending_points": 0,
@@ -49,6 +50,46 @@ class TestEnrol:
         }
         assert len(customer.card_number) == 13
         assert customer.email == "anna@example.com" and customer.birthday == dt.date(1990, 5, 17)
+
+    def test_the_language_given_is_the_customers_and_is_in_the_answer(self, api, settings):
+        settings.LANGUAGE_CODE = "en"
+        response = api.post(
+            "/api/v1/customers/", {"phone": "+79123456789", "name": "Анна", "language": "ru"}, format="json"
+        )
+        assert response.status_code == 201
+        assert response.json()["language"] == "ru"
+        assert Customer.objects.get().language == "ru"
+        found = api.post("/api/v1/customers/lookup/", {"q": "+79123456789"}, format="json")
+        assert found.json()["language"] == "ru"
+
+    @pytest.mark.parametrize(
+        ("language", "reason"),
+        [
+            ("de", '"de" is not a valid choice.'),
+            ("RU", '"RU" is not a valid choice.'),
+            ("", '"" is not a valid choice.'),
+            (None, "This field may not be null."),
+            (1, '"1" is not a valid choice.'),
+        ],
+    )
+    def test_a_language_other_than_en_or_ru_is_400_with_the_reason_and_enrols_nobody(
+        self, api, program, language, reason
+    ):
+        response = api.post(
+            "/api/v1/customers/", {"phone": "+79123456789", "name": "Anna", "language": language}, format="json"
+        )
+        assert response.status_code == 400
+        assert response.json() == {"detail": f"language: {reason}", "code": "invalid", "language": [reason]}
+        assert not Customer.objects.exists()
+
+    def test_a_retry_with_another_language_is_a_conflict(self, api, program):
+        body = {"phone": "+79123456789", "name": "Anna", "language": "ru"}
+        headers = {"Idempotency-Key": "enrol-anna"}
+        assert api.post("/api/v1/customers/", body, format="json", headers=headers).status_code == 201
+        assert api.post("/api/v1/customers/", body, format="json", headers=headers).status_code == 201  # replayed
+        again = api.post("/api/v1/customers/", body | {"language": "en"}, format="json", headers=headers)
+        assert again.status_code == 409
+        assert Customer.objects.get().language == "ru"
 
     def test_enrolment_is_audited_with_the_client_as_origin(self, api):
         api.post("/api/v1/customers/", {"phone": "+79123456789", "name": "Anna"}, format="json")

@@ -1,6 +1,7 @@
 """The till (cashier.views): search, the customer's card, the live quote, purchases, refunds, enrolment."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -278,6 +279,35 @@ class TestEnrol:
         assert customer.phone == "+79120001122" and customer.consent_sms
         assert f"Oleg is enrolled. Card number: {customer.card_number}" in response.content.decode()
         assert AuditEntry.objects.get(action="customer.enrol").actor == cashier_user
+
+    @pytest.mark.parametrize("shop_language", ["en", "ru"])
+    def test_the_language_select_offers_both_with_the_shops_chosen(self, till, program, settings, shop_language):
+        settings.LANGUAGE_CODE = shop_language
+        till.cookies["django_language"] = "en"  # the cashier reads English whatever the shop's language
+        page = till.get("/cashier/enrol/").content.decode()
+        select = page[page.index('id="id_language"') :]
+        options = re.findall(r'<option value="(\w+)"( selected)?>', select[: select.index("</select>")])
+        assert options == [(code, " selected" if code == shop_language else "") for code in ("en", "ru")]
+
+    def test_the_customer_is_enrolled_in_the_language_chosen(self, till, program, settings):
+        settings.LANGUAGE_CODE = "en"
+        body = {"phone": "+7 912 000-11-22", "name": "Ольга", "language": "ru", "idempotency_key": "e-3"}
+        response = till.post("/cashier/enrol/", body, follow=True)
+        assert "Ольга is enrolled." in response.content.decode()
+        assert Customer.objects.get().language == "ru"
+
+    def test_without_a_language_the_customer_gets_the_shops(self, till, program, settings):
+        settings.LANGUAGE_CODE = "ru"
+        till.post("/cashier/enrol/", {"phone": "+7 912 000-11-22", "name": "Oleg", "idempotency_key": "e-4"})
+        assert Customer.objects.get().language == "ru"
+
+    @pytest.mark.parametrize("language", ["de", "russian", "RU"])
+    def test_a_language_not_offered_is_refused_with_the_reason_and_enrols_nobody(self, till, program, language):
+        body = {"phone": "+7 912 000-11-22", "name": "Oleg", "language": language, "idempotency_key": "e-5"}
+        response = till.post("/cashier/enrol/", body)
+        assert response.status_code == 400
+        assert f"Select a valid choice. {language} is not one of the available choices." in response.content.decode()
+        assert not Customer.objects.exists()
 
     def test_duplicate_phone_is_refused_on_the_form(self, till, customer):
         response = till.post("/cashier/enrol/", {"phone": "+7 912 345 67 89", "name": "X", "idempotency_key": "e-2"})

@@ -286,7 +286,10 @@ class TestDetail:
 
     def test_profile_edit_and_duplicate_phone(self, console, shop):
         anna, boris = shop
-        data = {"name": "Anna P.", "phone": "8 912 345 67 89", "email": "anna@example.com", "consent_sms": "on"}
+        data = {
+            "name": "Anna P.", "phone": "8 912 345 67 89", "email": "anna@example.com", "consent_sms": "on",
+            "language": "en",
+        }  # fmt: skip
         assert console.post(f"/customers/{anna.pk}/edit/", data).status_code == 302
         anna.refresh_from_db()
         assert (anna.name, anna.consent_sms) == ("Anna P.", True)
@@ -295,6 +298,54 @@ class TestDetail:
         assert response.status_code == 400
         assert "A customer with phone +79123456789 already exists." in response.content.decode()
         assert Customer.objects.get(pk=boris.pk).phone == "+79001112233"
+
+    def profile(self, customer, **changes) -> dict:
+        """The profile form as the page posts it: every field with its current value, then `changes`."""
+        data = {
+            "name": customer.name,
+            "phone": customer.phone,
+            "email": customer.email or "",
+            "language": customer.language,
+        }
+        return data | changes
+
+    def test_the_page_shows_the_language_and_the_form_offers_both_with_hers_chosen(self, console, shop):
+        anna, _ = shop
+        page = console.get(f"/customers/{anna.pk}/").content.decode()
+        assert "Language of messages: English" in page
+        assert re.search(r'<option value="en" selected>English</option>\s*<option value="ru">Russian</option>', page)
+        console.cookies["django_language"] = "ru"
+        page = console.get(f"/customers/{anna.pk}/").content.decode()  # the language's name in Russian
+        assert re.search(r'id="customer-language">[^<]*: Английский</div>', page)
+
+    def test_the_language_is_changed_on_the_customer_page_and_audited(self, console, shop, marketing_user):
+        anna, _ = shop
+        response = console.post(f"/customers/{anna.pk}/edit/", self.profile(anna, language="ru"), follow=True)
+        page = response.content.decode()
+        assert "Profile saved." in page and "Language of messages: Russian" in page
+        assert re.search(r'<option value="ru" selected>Russian</option>', page)
+        anna.refresh_from_db()
+        assert anna.language == "ru"
+        entry = AuditEntry.objects.get(action="customer.update")
+        assert (entry.changes, entry.actor) == ({"language": ["en", "ru"]}, marketing_user)
+        audit = console.get("/audit/").content.decode()
+        assert "Language: English → Russian" in audit
+
+    @pytest.mark.parametrize("language", ["de", "", "RU", "en-us"])
+    def test_a_language_not_offered_is_a_form_error_and_changes_nothing(self, console, shop, language):
+        anna, _ = shop
+        response = console.post(f"/customers/{anna.pk}/edit/", self.profile(anna, name="Anna P.", language=language))
+        assert response.status_code == 400
+        page = response.content.decode()
+        reason = (
+            "This field is required."
+            if not language
+            else f"Select a valid choice. {language} is not one of the available choices."
+        )
+        assert reason in page
+        anna.refresh_from_db()
+        assert (anna.name, anna.language) == ("Anna Petrova", "en")
+        assert not AuditEntry.objects.filter(action="customer.update").exists()
 
 
 class TestDjangoAdmin:

@@ -82,7 +82,7 @@ def test_the_customer_profile_and_adjustment_forms(shop):
     client, customer, _purchase = shop
 
     @FUZZ
-    @given(profile=bodies("name", "phone", "email", "birthday", "consent_email", "consent_sms", "notes"),
+    @given(profile=bodies("name", "phone", "email", "birthday", "consent_email", "consent_sms", "language", "notes"),
            adjust=bodies("points", "reason", "idempotency_key"))  # fmt: skip
     def run(profile, adjust):
         before = counts()
@@ -114,7 +114,7 @@ def test_the_till_forms(client, cashier_user, customer):
     client.force_login(cashier_user)
 
     @FUZZ
-    @given(search=bodies("q"), enrol=bodies("name", "phone", "email", "birthday", "referral_code", "idempotency_key"),
+    @given(search=bodies("q"), enrol=bodies("name", "phone", "email", "birthday", "language", "referral_code", "idempotency_key"),
            buy=bodies("amount", "redeem_points", "external_id", "idempotency_key"),
            back=bodies("amount", "scope", "idempotency_key"))  # fmt: skip
     def run(search, enrol, buy, back):

@@ -160,6 +160,7 @@ def test_clean_file_imports_every_row_with_opening_balances_in_the_ledger(consol
         "Prefers SMS",
     )
     assert vera.notes == "Moved from the old card system, level Gold"
+    assert (anna.language, boris.language, vera.language) == ("en", "ru", "en")  # Vera's empty: the shop's
     for c in (boris, vera):
         assert customer_rules.card_number_is_valid(c.card_number) and c.card_number.startswith("27")
     assert len({c.referral_code for c in (anna, boris, vera)}) == 3
@@ -278,3 +279,26 @@ def test_import_clicked_twice_imports_once_and_shows_the_same_job(console, progr
     assert (real.status, real.imported_rows, Customer.objects.count()) == ("done", 3, 3)
     page = console.get(f"/customers/import/{real.pk}/").content.decode()
     assert "Imported 3 customers with 1,550 opening points." in page
+
+
+def test_a_language_column_sets_each_customers_and_a_bad_one_is_its_rows_problem(console, program, settings):
+    settings.LANGUAGE_CODE = "en"
+    text = (
+        "name,phone,language\n"
+        "Anna,+79001000001,ru\n"  # 2
+        "Boris,+79001000002,EN\n"  # 3
+        "Vera,+79001000003,\n"  # 4: empty, the shop's
+        "Gleb,+79001000004,de\n"  # 5
+        "Dina,+79001000005,русский\n"  # 6
+    )
+    page = upload(console, text).content.decode()
+    assert problems_on(page) == [
+        (5, "language", "“de” is not one of the languages: en (English), ru (Russian)."),
+        (6, "language", "“русский” is not one of the languages: en (English), ru (Russian)."),
+    ]
+    assert "2 rows have problems; 3 of 5 rows are valid." in page
+    nothing_written(0)
+    lines = text.splitlines(keepends=True)
+    page = upload(console, "".join(lines[:4]), dry_run=False).content.decode()
+    assert "Imported 3 customers" in page
+    assert dict(Customer.objects.values_list("name", "language")) == {"Anna": "ru", "Boris": "en", "Vera": "en"}

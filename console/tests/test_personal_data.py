@@ -34,6 +34,7 @@ def test_the_export_holds_the_profile_points_ledger_and_purchases_and_is_audited
     assert response["Content-Disposition"] == f'attachment; filename="customer-{anna.pk}.json"'
     data = json.loads(response.content)
     assert (data["customer"]["name"], data["customer"]["phone"]) == ("Anna Petrova", "+79123456789")
+    assert data["customer"]["language"] == "en"  # the language of her messages
     assert data["loyalty"]["points"]["balance"] == 50
     assert [(e["kind"], e["points"]) for e in data["loyalty"]["ledger"]] == [("earn", 50)]
     assert [(p["receipt"], p["amount"], p["points_earned"]) for p in data["loyalty"]["purchases"]] == [
@@ -83,6 +84,7 @@ def test_the_export_as_a_spreadsheet(console, anna):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert ["customer", "name", "Anna Petrova"] in rows
     assert ["customer", "phone", "'+79123456789"] in rows  # written as text for spreadsheets
+    assert ["customer", "language", "en"] in rows
     assert ["points", "balance / pending / owed", "50 / 0 / 0"] in rows
     purchases = [r for r in rows if r[0] == "purchases"]
     assert purchases[0][:4] == ["purchases", "id", "at", "receipt"] and purchases[1][3] == "R-77"

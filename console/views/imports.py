@@ -53,6 +53,7 @@ COLUMN_HELP = [
     ("birthday", gettext_lazy("Optional. YYYY-MM-DD or DD.MM.YYYY.")),
     ("consent_email", gettext_lazy("Optional. 1/0, yes/no or да/нет; empty means no.")),
     ("consent_sms", gettext_lazy("Optional. 1/0, yes/no or да/нет; empty means no.")),
+    ("language", gettext_lazy("Optional. The language of the customer's messages: en or ru; empty means the shop's.")),
     (
         "card_number",
         gettext_lazy(

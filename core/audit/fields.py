@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.utils import formats
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +34,7 @@ class Kind(StrEnum):
     PHONE = "phone"  # E.164
     LIST = "list"  # a list of texts
     KEY = "key"  # the visible start of an API key
+    LANGUAGE = "language"  # a code of settings.LANGUAGES, read as the language's name
     HIDDEN = "hidden"  # used by the summary or the links, not listed
 
 
@@ -50,6 +52,7 @@ _CUSTOMER_FIELDS = {
     "birthday": AuditField(_("Birthday"), Kind.DATE),
     "consent_email": AuditField(_("Email consent"), Kind.BOOL),
     "consent_sms": AuditField(_("SMS consent"), Kind.BOOL),
+    "language": AuditField(_("Language"), Kind.LANGUAGE),
     "notes": AuditField(_("Notes")),
     "card_number": AuditField(_("Card number")),
 }
@@ -215,13 +218,15 @@ _FORMATTERS: dict[Kind, Callable[[Any, str], str]] = {
     Kind.PHONE: lambda value, currency: _phone(value),
     Kind.LIST: lambda value, currency: _perks(value),
     Kind.KEY: lambda value, currency: f"{value}…",
+    Kind.LANGUAGE: lambda value, currency: str(dict(settings.LANGUAGES).get(value, value)),
 }
 
 
 def audit_value_format(value: Any, audit_field: AuditField, *, currency: str) -> str:
     """A stored value as people read it in the active language: money with grouping and the currency
     sign ("15,000.00 ₽" / "15 000,00 ₽"), points and counts with grouping, percentages ("7.5 %"), days
-    with their plural, dates in the language's format, Yes/No, phones spaced for reading; empty values
+    with their plural, dates in the language's format, Yes/No, phones spaced for reading, languages by
+    name ("ru" → "Russian" / "Русский"); empty values
     as a dash (or the field's meaning of empty: "points never expire"), erased ones as "(erased)". A
     value that does not parse as its kind (an old row) is shown as stored."""
     if value is None or value in ("", "None"):

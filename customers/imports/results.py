@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 from ..models import Customer
 
 EMAIL_MAX = Customer._meta.get_field("email").max_length
-COLUMNS = ("name", "phone", "email", "birthday", "consent_email", "consent_sms", "card_number", "balance", "notes")
+COLUMNS = (
+    "name", "phone", "email", "birthday", "consent_email", "consent_sms", "language", "card_number", "balance", "notes",
+)  # fmt: skip
 REQUIRED_COLUMNS = ("name", "phone")
 PROGRESS_EVERY = 5000  # rows between two progress updates of a job
 QUERY_CHUNK = 5000  # values per `__in` query
@@ -24,7 +26,7 @@ MAX_STORED_PROBLEMS = 1000  # problems kept on a job (the count of rows with pro
 # The ledger's bound on one entry (loyalty.rules.MAX_POINTS; loyalty/tests/services/test_bulk.py checks
 # that they agree). The configured maximum (settings IMPORT_MAX_OPENING_BALANCE) is far below it.
 OPENING_BALANCE_MAX = 10**15
-MAX_COLUMNS = 50  # a header wider than this is refused at once (the file has nine known columns)
+MAX_COLUMNS = 50  # a header wider than this is refused at once (the file has ten known columns)
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,10 @@ DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
 # The sample offered for download on the import page (and imported cleanly by the tests).
 SAMPLE_CSV = (
-    "name,phone,email,birthday,consent_email,consent_sms,card_number,balance,notes\n"
-    "Anna Petrova,+7 912 345-67-89,anna@example.com,1990-04-12,1,0,2712345678906,350,\n"
-    "Boris Sidorov,8 (900) 111-22-33,,03.11.1985,да,нет,,0,Prefers SMS\n"
-    'Vera Ivanova,+79001112244,vera@example.com,,yes,yes,,1200,"Moved from the old card system, level Gold"\n'
+    "name,phone,email,birthday,consent_email,consent_sms,language,card_number,balance,notes\n"
+    "Anna Petrova,+7 912 345-67-89,anna@example.com,1990-04-12,1,0,en,2712345678906,350,\n"
+    "Boris Sidorov,8 (900) 111-22-33,,03.11.1985,да,нет,ru,,0,Prefers SMS\n"
+    'Vera Ivanova,+79001112244,vera@example.com,,yes,yes,,,1200,"Moved from the old card system, level Gold"\n'
 )
 
 
@@ -81,7 +83,8 @@ class Problem:
 class ImportRow:
     """One valid row, kept compact (a tuple-sized object, not a model instance) until the write builds
     its Customer: the check holds every row of the file at once. card_number "" means "issue a new card";
-    `customer_id` is set once the row is written."""
+    `language` is a code of settings.LANGUAGES (the shop's when the file gives none); `customer_id` is set
+    once the row is written."""
 
     row: int
     name: str
@@ -90,6 +93,7 @@ class ImportRow:
     birthday: dt.date | None
     consent_email: bool
     consent_sms: bool
+    language: str
     card_number: str
     notes: str
     balance: int
@@ -99,8 +103,8 @@ class ImportRow:
         """An unsaved Customer with this row's values and `fields` (referral_code, created_at)."""
         return Customer(
             name=self.name, phone=self.phone, email=self.email, birthday=self.birthday,
-            consent_email=self.consent_email, consent_sms=self.consent_sms, card_number=self.card_number,
-            notes=self.notes, **fields,
+            consent_email=self.consent_email, consent_sms=self.consent_sms, language=self.language,
+            card_number=self.card_number, notes=self.notes, **fields,
         )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from import_export.fields import Field
 from core.formatting import integer_parse, points_format
 
 from .. import rules as customer_rules
-from ..exceptions import InvalidBirthday, InvalidPhone
+from ..exceptions import InvalidBirthday, InvalidLanguage, InvalidPhone
 from ..models import Customer
 from .checks import SEEN_ATTRIBUTES
 from .results import (
@@ -108,6 +108,16 @@ class ConsentWidget(widgets.Widget):
         raise ValueError(_("“%(value)s” is not a yes/no value: use 1/0, yes/no or да/нет.") % {"value": value})
 
 
+class LanguageWidget(widgets.Widget):
+    """A code of settings.LANGUAGES ("ru", "RU", " en "); empty is the shop's language (customers.rules.language_validate)."""
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return customer_rules.language_validate(value)
+        except InvalidLanguage as exc:
+            raise ValueError(exc.message) from None
+
+
 class CardNumberWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
         return "".join((value or "").split()).replace("-", "")
@@ -152,6 +162,7 @@ class CustomerImportResource(resources.ModelResource):
     birthday = Field(attribute="birthday", column_name="birthday", widget=BirthdayWidget())
     consent_email = Field(attribute="consent_email", column_name="consent_email", widget=ConsentWidget())
     consent_sms = Field(attribute="consent_sms", column_name="consent_sms", widget=ConsentWidget())
+    language = Field(attribute="language", column_name="language", widget=LanguageWidget())
     card_number = Field(attribute="card_number", column_name="card_number", widget=CardNumberWidget())
     balance = Field(attribute="opening_balance", column_name="balance", widget=BalanceWidget())
     notes = Field(attribute="notes", column_name="notes", widget=TextWidget(max_length=5000))
@@ -229,7 +240,8 @@ class CustomerImportResource(resources.ModelResource):
             ImportRow(
                 row=row_number, name=instance.name, phone=instance.phone, email=instance.email,
                 birthday=instance.birthday, consent_email=instance.consent_email,
-                consent_sms=instance.consent_sms, card_number=instance.card_number, notes=instance.notes,
+                consent_sms=instance.consent_sms, language=instance.language, card_number=instance.card_number,
+                notes=instance.notes,
                 balance=instance.opening_balance,
             )
         )  # fmt: skip

@@ -101,3 +101,23 @@ def test_lookup_query_email():
 )
 def test_lookup_query_too_short_says_what_to_type(text, problem):
     assert rules.lookup_query_parse(text).problem == problem
+
+
+@pytest.mark.parametrize(
+    ("code", "language"), [("ru", "ru"), ("en", "en"), (" RU ", "ru"), ("En", "en"), ("", "en"), (None, "en")]
+)
+def test_a_language_is_a_code_of_the_settings_and_empty_is_the_shops(settings, code, language):
+    settings.LANGUAGE_CODE = "en"
+    assert rules.language_validate(code) == language
+
+
+@pytest.mark.parametrize(
+    ("code", "shown"), [("de", "de"), ("russian", "russian"), ("ru-RU", "ru-RU"), ("x" * 100, "x" * 20 + "…")]
+)
+def test_another_language_is_refused_naming_the_languages(code, shown):
+    from customers.exceptions import InvalidLanguage
+
+    with pytest.raises(InvalidLanguage) as exc:
+        rules.language_validate(code)
+    assert exc.value.message == f"“{shown}” is not one of the languages: en (English), ru (Russian)."
+    assert exc.value.field == "language"

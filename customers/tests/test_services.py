@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 
@@ -93,3 +94,50 @@ def test_a_birthday_outside_1900_to_today_is_refused_everywhere(program, custome
     assert Customer.objects.count() == 1
     customer.refresh_from_db()
     assert customer.birthday is None
+
+
+def test_a_new_customer_writes_in_the_shops_language_unless_another_is_given(settings):
+    settings.LANGUAGE_CODE = "ru"
+    assert customer_enrol(name="Анна", phone="+79123456789").language == "ru"
+    assert customer_enrol(name="Anna", phone="+79123456780", language="en").language == "en"
+    settings.LANGUAGE_CODE = "en"
+    assert customer_enrol(name="Boris", phone="+79123456781").language == "en"
+    assert customer_enrol(name="Борис", phone="+79123456782", language=" RU ").language == "ru"
+    assert list(Customer.objects.order_by("pk").values_list("language", flat=True)) == ["ru", "en", "en", "ru"]
+
+
+def test_a_language_not_in_the_settings_is_refused_and_changes_nothing():
+    from customers.exceptions import InvalidLanguage
+
+    message = re.escape("“de” is not one of the languages: en (English), ru (Russian).")
+    with pytest.raises(InvalidLanguage, match=message) as exc:
+        customer_enrol(name="Anna", phone="+79123456789", language="de")
+    assert exc.value.field == "language"
+    assert not Customer.objects.exists()
+    customer = customer_enrol(name="Anna", phone="+79123456789", language="ru")
+    with pytest.raises(InvalidLanguage, match=message):
+        customer_update(customer=customer, name="Anna P.", language="de")
+    customer.refresh_from_db()
+    assert (customer.name, customer.language) == ("Anna", "ru")
+    assert not AuditEntry.objects.filter(action="customer.update").exists()
+
+
+def test_a_change_of_language_is_audited_old_and_new():
+    customer = customer_enrol(name="Anna", phone="+79123456789")
+    customer_update(customer=customer, language="ru")
+    customer_update(customer=customer, language="ru")  # no change: nothing written
+    entry = AuditEntry.objects.get(action="customer.update")
+    assert entry.changes == {"language": ["en", "ru"]}
+    assert Customer.objects.get().language == "ru"
+
+
+def test_the_same_enrolment_key_with_another_language_is_a_conflict():
+    from core.exceptions import IdempotencyConflict
+
+    customer_enrol(name="Anna", phone="+79123456789", language="ru", idempotency_key="till-1-0002")
+    with pytest.raises(IdempotencyConflict):
+        customer_enrol(name="Anna", phone="+79123456789", language="en", idempotency_key="till-1-0002")
+    assert (
+        customer_enrol(name="Anna", phone="+79123456789", language="ru", idempotency_key="till-1-0002").language == "ru"
+    )
+    assert Customer.objects.count() == 1

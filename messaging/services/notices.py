@@ -165,14 +165,14 @@ def notices_queue(
     """Queue the notice `kind` for the customers `candidates(lo, hi)` names, chunk by chunk of customer ids
     from `lo` to `hi`, each chunk in its own transaction. `candidates` returns (SELECT sql, params) of
     `customer_id`, `vals`, `dedupe` for ids lo..hi (see messaging.notices_sql). Does nothing when the
-    notice is off or none of its channels has a template. The rows are in settings.LANGUAGE_CODE (a
-    customer has no language of their own yet; the renderer may fall back to another language's template). The rows are queued deferred (due at
-    `now`: the dispatcher sends them) or held until the morning (SMS, messenger in quiet hours), or
-    skipped with their reason; each gets its first status-history row. Returns {"queued", "skipped",
+    notice is off or none of its channels has a template. Each row is in its customer's language
+    (Customer.language; settings.LANGUAGE_CODE for a code no longer in settings.LANGUAGES), read by the
+    statement itself; the renderer may fall back to another language's template. The rows are queued
+    deferred (due at `now`: the dispatcher sends them) or held until the morning (SMS, messenger in quiet
+    hours), or skipped with their reason; each gets its first status-history row. Returns {"queued", "skipped",
     "held"} counts of the rows written (a dedupe key already used writes nothing)."""
     result = {"queued": 0, "skipped": 0, "held": 0}
     setting = notice_settings()[kind]
-    language = settings.LANGUAGE_CODE
     channels = notice_channels(setting) if setting.enabled else []
     if not channels:
         return result
@@ -190,7 +190,8 @@ def notices_queue(
         candidates_sql, candidates_params = candidates(start, end)
         sql, params = notices_insert_sql(
             candidates_sql=candidates_sql, candidates_params=candidates_params, channels=channels, kind=kind,
-            purpose=purpose, language=language,
+            purpose=purpose, languages=tuple(code for code, _name in settings.LANGUAGES),
+            default_language=settings.LANGUAGE_CODE,
             needs_consent=marketing or settings.MESSAGING_SERVICE_NEEDS_CONSENT,
             cap_limit=cap_limit, cap_since=datetime_param(cap_since), now=at,
             held_channels=held_channels, release=datetime_param(release) if release else None, held_note=held_note,

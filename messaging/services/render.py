@@ -51,9 +51,9 @@ class RenderedMessage:
 
 
 def customer_language(customer: Any) -> str:
-    """The language messages to `customer` are written in: their own (`customer.language`, when the model
-    has such a field and it is one of settings.LANGUAGES), else settings.LANGUAGE_CODE. Customer has no
-    language field today, so every customer gets settings.LANGUAGE_CODE."""
+    """The language messages to `customer` (a customers.Customer) are written in: their own
+    (`Customer.language`, set at enrolment, on the customer page, by the API and the import) when it is one
+    of settings.LANGUAGES, else settings.LANGUAGE_CODE (a code removed from the settings since)."""
     own = getattr(customer, "language", "") or ""
     return own if own in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 

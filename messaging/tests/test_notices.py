@@ -195,11 +195,48 @@ def test_quiet_hours_hold_an_sms_notice_until_the_morning(anna, templates):
     assert message_send(message_id=message.pk, now=late) == "queued"  # not before 09:00
 
 
-def test_the_notice_is_rendered_in_russian_when_that_is_the_shops_language(anna, templates, settings):
-    settings.LANGUAGE_CODE = "ru"
+@pytest.mark.parametrize("shop_language", ["en", "ru"])
+def test_each_notice_is_in_its_customers_language_whatever_the_shops(
+    anna, customer_factory, templates, settings, shop_language
+):
+    """The bulk statement stores each customer's own language on the row, and the worker renders it so."""
+    from customers.services import customer_update
+
+    customer_update(customer=anna, language="ru")
+    john = customer_factory(name="John Smith", phone="+7 912 345-67-80", consent_sms=True, language="en")
+    burning_in_7_days(anna, "2400.00")  # 120 points
+    burning_in_7_days(john, "420.00")  # 21 points
+    settings.LANGUAGE_CODE = shop_language
+    assert points_burning_notices_queue(as_of=AS_OF, now=NOON) == {"queued": 2, "skipped": 0, "held": 0}
+    to_anna, to_john = (Message.objects.get(customer=c) for c in (anna, john))
+    assert (to_anna.language, to_john.language) == ("ru", "en")
+    assert sent_text(to_anna) == "Anna, 120 баллов сгорят 8 марта 2026 г."
+    assert sent_text(to_john) == "John, 21 points burn on 8 March 2026."
+    to_anna.refresh_from_db()
+    assert to_anna.language == "ru"
+
+
+def test_a_customers_language_no_longer_offered_gets_the_shops(anna, templates, settings):
+    from customers.models import Customer
+
+    Customer.objects.filter(pk=anna.pk).update(language="de")  # a language since removed from the settings
     burning_in_7_days(anna)
     points_burning_notices_queue(as_of=AS_OF, now=NOON)
-    assert sent_text(Message.objects.get()) == "Anna, 120 баллов сгорят 8 марта 2026 г."
+    message = Message.objects.get()
+    assert message.language == "en"
+    assert sent_text(message) == "Anna, 120 points burn on 8 March 2026."
+
+
+def test_a_notice_after_a_purchase_is_in_the_customers_language(anna, templates, django_capture_on_commit_callbacks):
+    from customers.services import customer_update
+
+    template_save(kind="points_earned", channel="sms", language="ru", body="Вам начислено {points}. Баланс: {balance}.")
+    customer_update(customer=anna, language="ru")
+    with django_capture_on_commit_callbacks(execute=True):
+        purchase_record(customer_id=anna.pk, amount="440.00", now=NOON)  # 22 points
+    message = Message.objects.get(kind="points_earned")
+    assert message.language == "ru"
+    assert sent_text(message) == "Вам начислено 22 балла. Баланс: 22 балла."
 
 
 # --- points earned, tier upgrade: after a purchase ---------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from customers.services import customer_update
 from loyalty.models import Tier
 from loyalty.rules import local_midnight
 from loyalty.services import points_award
@@ -151,7 +152,8 @@ def test_message_render_in_the_customers_language_with_a_fallback(customer, t0, 
     template_save(
         kind="points_earned", channel="email", language="en", subject="{name}, you earned {points}", body="Hi {name}"
     )
-    settings.LANGUAGE_CODE = "ru"  # the customer's language (Customer has no language of its own)
+    settings.LANGUAGE_CODE = "en"
+    customer_update(customer=customer, language="ru")  # the customer's language, not the shop's
     sms = message_render(customer=customer, kind="points_earned", channel="sms", extra={"points": 21}, now=t0)
     assert (sms.text, sms.subject, sms.language, sms.template.language) == (
         "Anna, +21 балл. Баланс: 2 балла.",
@@ -171,3 +173,25 @@ def test_message_render_in_the_customers_language_with_a_fallback(customer, t0, 
     with CaptureQueriesContext(connection) as queries:
         message_render(customer=customer, kind="points_earned", channel="sms", now=t0)
     assert len(queries) == 4
+
+
+@pytest.mark.parametrize(
+    ("points", "balance", "ru"),
+    [(1, 21, "Анна, +1 балл. Баланс: 21 балл."), (2, 22, "Анна, +2 балла. Баланс: 22 балла."),
+     (5, 25, "Анна, +5 баллов. Баланс: 25 баллов."), (11, 1011, f"Анна, +11 баллов. Баланс: 1{NBSP}011 баллов.")],
+)  # fmt: skip
+def test_each_customer_gets_the_template_of_their_own_language_whatever_the_shops(
+    customer_factory, t0, settings, points, balance, ru
+):
+    settings.LANGUAGE_CODE = "en"  # the shop's default
+    template_save(kind="points_earned", channel="sms", language="en", body="{name}, +{points}. Balance: {balance}.")
+    template_save(kind="points_earned", channel="sms", language="ru", body="{name}, +{points}. Баланс: {balance}.")
+    anna = customer_factory(name="Анна Петрова", phone="+7 912 345-67-89", language="ru")
+    john = customer_factory(name="John Smith", phone="+7 912 345-67-80")  # none given: the shop's, English
+    for someone in (anna, john):
+        award(someone, balance, at=t0)
+    rendered = message_render(customer=anna, kind="points_earned", channel="sms", extra={"points": points}, now=t0)
+    assert (rendered.text, rendered.language, rendered.template.language) == (ru, "ru", "ru")
+    rendered = message_render(customer=john, kind="points_earned", channel="sms", extra={"points": points}, now=t0)
+    english = f"John, +{points} point{'s' if points != 1 else ''}. Balance: {balance:,} points."
+    assert (rendered.text, rendered.language) == (english, "en")

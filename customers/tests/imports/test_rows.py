@@ -5,6 +5,7 @@ import pytest
 
 from customers import imports
 from customers.imports import Problem, customers_import
+from customers.models import Customer
 from customers.tests.imports.helpers import HEADER
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +67,10 @@ def test_opening_balances_with_thousands_grouped_as_a_spreadsheet_writes_them(pr
         dry_run=False,
     )
     assert result.problems == [] and result.points == 3_500
+
+
+def test_a_file_without_a_language_column_imports_everyone_in_the_shops_language(program, settings):
+    settings.LANGUAGE_CODE = "ru"
+    result = customers_import(content=(HEADER + "Ann,+79000000001,,,,,,,\n").encode(), file_name="t.csv", dry_run=False)
+    assert result.problems == [] and result.imported == 1
+    assert Customer.objects.get().language == "ru"
