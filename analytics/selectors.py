@@ -109,8 +109,11 @@ def _customer_figures_subqueries(start: dt.date, end: dt.date) -> dict[str, Any]
         ),
     }
     for n in RETURN_WINDOWS:
+        # Only first purchases at least n days before the end: their n days are over (matured).
+        matured = first_in_period & Q(first_at__lte=until - dt.timedelta(days=n))
+        aggregates[f"first_time_buyers_{n}"] = Count("pk", filter=matured)
         aggregates[f"returned_{n}"] = Count(
-            "pk", filter=first_in_period & Q(second_at__lte=F("first_at") + dt.timedelta(days=n))
+            "pk", filter=matured & Q(second_at__lte=F("first_at") + dt.timedelta(days=n))
         )
     for n in SLEEP_DAYS:
         asleep_before = local_midnight(end + dt.timedelta(days=1 - n))
@@ -156,6 +159,7 @@ def people_and_sales_many(end: dt.date, starts: list[dt.date]) -> dict[dt.date, 
     per_customer, columns, sales_columns, sales_lists = [], [], [], []
     for n in RETURN_WINDOWS:
         params[f"window_{n}"] = dt.timedelta(days=n)
+        params[f"matured_{n}"] = until - dt.timedelta(days=n)
     for n in SLEEP_DAYS:
         params[f"asleep_{n}"] = local_midnight(end + dt.timedelta(days=1 - n))
     for i, start in enumerate(starts):
@@ -178,8 +182,10 @@ def people_and_sales_many(end: dt.date, starts: list[dt.date]) -> dict[dt.date, 
             f"AVG(x.second_at - x.first_at) FILTER (WHERE {second_in}) AS days_to_second_total__{i}",
         ]
         for n in RETURN_WINDOWS:
+            matured = f"{first_in} AND x.first_at <= %(matured_{n})s"
+            columns.append(f"COUNT(*) FILTER (WHERE {matured}) AS first_time_buyers_{n}__{i}")
             columns.append(
-                f"COUNT(*) FILTER (WHERE {first_in} AND x.second_at <= x.first_at + %(window_{n})s) AS returned_{n}__{i}"
+                f"COUNT(*) FILTER (WHERE {matured} AND x.second_at <= x.first_at + %(window_{n})s) AS returned_{n}__{i}"
             )
         for n in SLEEP_DAYS:
             params[f"woke_{n}_{i}"] = local_midnight(start - dt.timedelta(days=n))
@@ -449,7 +455,7 @@ def period_figures(
         "first_time_buyers": people["first_time_buyers"],
     }
     for n in RETURN_WINDOWS:
-        figures[f"second_purchase_{n}d_rate"] = rules.ratio(people[f"returned_{n}"], people["first_time_buyers"])
+        figures[f"second_purchase_{n}d_rate"] = rules.ratio(people[f"returned_{n}"], people[f"first_time_buyers_{n}"])
     figures.update(
         {
             "purchase_frequency": rules.average(sales["purchases"], people["buyers"]),

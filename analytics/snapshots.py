@@ -35,6 +35,11 @@ COHORT_MONTHS = 12  # the cohort page's cohorts
 KEEP_DAYS = 100
 POINT_VALUE = "point_value"  # the key of the point value a snapshot's figures were computed with
 TIERS = "tiers"  # the key of the tiers they were computed with (the average check by tier depends on them)
+# The version of the figures' definitions a snapshot was computed under: raised when a definition changes,
+# so that rows computed under the old one are neither shown nor reused. 2: the second-purchase conversion
+# counts only customers whose first purchase is at least N days before the period's end.
+DEFINITIONS = "definitions"
+DEFINITIONS_VERSION = 2
 
 
 def preset_periods(as_of: dt.date) -> dict[str, Period]:
@@ -74,10 +79,11 @@ def _decode(value: Any) -> Any:
 
 
 def settings_now() -> dict:
-    """What stored figures depend on besides the data: the point value (money of the liability) and the
-    tiers (the average check by tier: codes, and which tier a customer without a change holds)."""
+    """What stored figures depend on besides the data: the point value (money of the liability), the
+    tiers (the average check by tier: codes, and which tier a customer without a change holds) and the
+    version of the definitions (DEFINITIONS_VERSION)."""
     tiers = [[t.pk, t.code, str(t.threshold), t.min_purchases] for t in tiers_list()]
-    return {POINT_VALUE: str(program_settings_get().point_value), TIERS: tiers}
+    return {POINT_VALUE: str(program_settings_get().point_value), TIERS: tiers, DEFINITIONS: DEFINITIONS_VERSION}
 
 
 def kpis_encode(kpis: dict, settings: dict) -> dict:

@@ -38,11 +38,12 @@ def test_period_kpis_on_the_story(story):
         "revenue": D("4700.00"),
         # Customers with 2+ counted purchases / with 1+: A, C, D of A, B, C, D = 3 / 4.
         "repeat_rate": D("0.7500"),
-        # First counted purchase in March: C only (Mar 10); C came back on Mar 25, 15 days later.
+        # First counted purchase in March: C only (Mar 10); C came back on Mar 25, 15 days later — but C's
+        # first is not 30 days before Apr 01 (it would have to be by Mar 02): no conversion to show yet.
         "first_time_buyers": 1,
-        "second_purchase_30d_rate": D("1.0000"),
-        "second_purchase_60d_rate": D("1.0000"),
-        "second_purchase_90d_rate": D("1.0000"),
+        "second_purchase_30d_rate": None,
+        "second_purchase_60d_rate": None,
+        "second_purchase_90d_rate": None,
         # 5 purchases / 3 buyers = 1.666… → 1.67
         "purchase_frequency": D("1.67"),
         # Second purchases made in March: A (Jan 10 → Mar 05: 54 days), C (Mar 10 → Mar 25: 15 days),
@@ -96,10 +97,10 @@ def test_period_kpis_on_the_story(story):
         "purchases": 1,
         "revenue": D("3000.00"),
         "repeat_rate": D("0.0000"),  # nobody had 2 purchases by Mar 01: 0 / 3
-        "first_time_buyers": 1,  # B, who had not come back by Mar 01
-        "second_purchase_30d_rate": D("0.0000"),
-        "second_purchase_60d_rate": D("0.0000"),
-        "second_purchase_90d_rate": D("0.0000"),
+        "first_time_buyers": 1,  # B (Feb 10), who had not come back by Mar 01 — less than 30 days before it
+        "second_purchase_30d_rate": None,
+        "second_purchase_60d_rate": None,
+        "second_purchase_90d_rate": None,
         "purchase_frequency": D("1.00"),
         "second_purchases": 0,
         "days_to_second_purchase_mean": None,
@@ -309,3 +310,16 @@ def test_the_periods_ending_on_one_day_in_one_statement_equal_each_alone(story):
     for start in starts:
         assert many[start] == (_customer_figures_subqueries(start, MAR_31), _purchase_figures_subqueries(start, MAR_31))
     assert many[MAR_1][1]["revenue"] == Decimal("4700.00") and many[MAR_31][1]["purchases"] == 1  # D's 400.00
+
+
+@pytest.mark.django_db
+def test_second_purchase_conversion_counts_only_first_purchases_whose_window_is_over(story):
+    """Jan 01 – Mar 31 (E = Apr 01): first purchases D Jan 07, A Jan 10, B Feb 10, C Mar 10; seconds: D Mar 31
+    (83 days), A Mar 05 (54 days), B none (Mar 03 refunded in full), C Mar 25 (15 days).
+    30 days: firsts by Mar 02 — D, A, B — none back within 30 days: 0 / 3. 60 days: firsts by Jan 31 — D, A
+    — A back in 54 days: 1 / 2. 90 days: firsts by Jan 01 — none: no figure (—), instead of the same share
+    three times."""
+    figures = period_kpis(dt.date(2026, 1, 1), MAR_31)["period"]["figures"]
+    assert figures["first_time_buyers"] == 4
+    assert (figures["second_purchase_30d_rate"], figures["second_purchase_60d_rate"]) == (D("0.0000"), D("0.5000"))
+    assert figures["second_purchase_90d_rate"] is None
