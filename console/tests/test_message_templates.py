@@ -197,3 +197,19 @@ def test_the_navigation_links_to_templates_and_channels(console, client, cashier
     assert 'href="/messages/templates/"' in page and 'href="/messages/channels/"' in page
     client.force_login(cashier_user)
     assert 'href="/messages/templates/"' not in client.get("/cashier/").content.decode()
+
+
+def test_a_fields_error_is_the_element_its_aria_describedby_names(console):
+    """Issue #14 (tester): the text's aria-describedby named id_body_error while its error had the id
+    body-error, so a screen reader read no error; the same for an email's subject."""
+    url = "/messages/templates/tier_upgrade/email/en/"
+    for field, data, error in (
+        ("body", {"subject": "Hi", "body": "{pointz}"}, "Unknown placeholders: {pointz}."),
+        ("subject", {"subject": "Hi {user}", "body": "Hi"}, "Unknown placeholders: {user}."),
+    ):
+        refused = console.post(url, data)
+        assert refused.status_code == 400
+        page = refused.content.decode()
+        described = re.search(rf'<[^>]*name="{field}"[^>]*aria-describedby="([^"]+)"', page).group(1)
+        target = re.search(rf'<div[^>]*id="{described}"[^>]*>(.*?)</div>\s*</div>', page, flags=re.S)
+        assert target and error in text(target.group(1)), field
