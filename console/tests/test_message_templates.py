@@ -5,6 +5,7 @@ number (by POST), in English and Russian, and an SMS's length and segments. Mark
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from core.models import AuditEntry
 from loyalty.services import points_award
@@ -197,6 +198,26 @@ def test_the_navigation_links_to_templates_and_channels(console, client, cashier
     assert 'href="/messages/templates/"' in page and 'href="/messages/channels/"' in page
     client.force_login(cashier_user)
     assert 'href="/messages/templates/"' not in client.get("/cashier/").content.decode()
+
+
+def _menu_and_tabs(page: str) -> tuple[list[str], list[str]]:
+    menu = re.search(r'id="messages-menu">(.*?)</ul>', page, flags=re.S).group(1)
+    tabs = re.search(r'id="messages-tabs">(.*?)</ul>', page, flags=re.S).group(1)
+    return [text(a).strip() for a in re.findall(r"<a[^>]*>.*?</a>", menu)], [
+        text(a).strip() for a in re.findall(r"<a[^>]*>.*?</a>", tabs)
+    ]
+
+
+def test_the_messages_menu_lists_the_same_pages_as_the_tabs(console, client, user_factory):
+    """Issue #14 (tester): the menu lacked "Results by kind" and "Notices"; it lists what the tabs list,
+    each page for those who may open it (a user who may only read the outbox gets a menu too)."""
+    menu, tabs = _menu_and_tabs(console.get("/messages/").content.decode())
+    assert menu == tabs == ["Outbox", "Templates", "Results by kind", "Notices", "Channels"]
+    reader = user_factory(username="reader")
+    reader.user_permissions.add(Permission.objects.get(codename="view_message", content_type__app_label="messaging"))
+    client.force_login(reader)
+    menu, tabs = _menu_and_tabs(client.get("/messages/").content.decode())
+    assert menu == tabs == ["Outbox", "Results by kind", "Channels"]
 
 
 def test_a_fields_error_is_the_element_its_aria_describedby_names(console):
