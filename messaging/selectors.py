@@ -18,7 +18,7 @@ from customers.models import Customer
 from loyalty.models import Purchase
 
 from . import rules
-from .models import Channel, ConsentChange, Message, MessageTemplate, NoticeKind, NoticeSetting
+from .models import STAFF_TEST_KIND, Channel, ConsentChange, Message, MessageTemplate, NoticeKind, NoticeSetting
 
 # Consent withdrawn by the customers themselves: the skip reason is "unsubscribed", not "no consent".
 UNSUBSCRIBE_SOURCES = (ConsentSource.LINK, ConsentSource.STOP)
@@ -206,6 +206,16 @@ class TemplateKindRow:
     channel: str
     channel_label: str
     slots: list[TemplateSlot] = field(default_factory=list)
+
+
+def kind_label(kind: str) -> str:
+    """A message's kind as a reader sees it, in the active language: a built-in notice's label
+    (NoticeKind, e.g. "Points earned" for points_earned), "Staff test" for the console's test
+    (STAFF_TEST_KIND), any other kind (a campaign's code) as it is. No database access."""
+    if kind == STAFF_TEST_KIND:
+        return _("Staff test")
+    labels = dict(NoticeKind.choices)
+    return str(labels[kind]) if kind in labels else kind
 
 
 def template_kinds() -> list[tuple[str, str]]:
