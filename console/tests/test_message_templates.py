@@ -241,7 +241,6 @@ def test_a_fields_error_is_the_element_its_aria_describedby_names(console):
         assert target and error in text(target.group(1)), field
 
 
-
 def _day(date) -> str:
     return f"{date.day} {date:%B %Y}"
 

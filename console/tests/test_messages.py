@@ -285,7 +285,13 @@ def test_kinds_show_as_their_labels_in_russian(console, outbox, anna, marketing_
     ru = {"HTTP_ACCEPT_LANGUAGE": "ru"}
     console.cookies["django_language"] = "ru"
     listing = table(console.get("/messages/", **ru).content.decode(), "messages")
-    for label in ("Напоминание о балансе", "Начисление баллов", "Повышение уровня", "Баллы скоро сгорят", "spring_sale"):
+    for label in (
+        "Напоминание о балансе",
+        "Начисление баллов",
+        "Повышение уровня",
+        "Баллы скоро сгорят",
+        "spring_sale",
+    ):
         assert label in listing, label
     assert "balance_reminder" not in listing and "points_earned" not in listing
     assert re.search(r"Тест сотрудника .*Email Тест сотрудника", listing), listing
