@@ -16,6 +16,8 @@ def nav(request: HttpRequest) -> dict:
             "audit": user.has_perm("core.view_auditentry"),
             "messages": user.has_perm("messaging.view_message"),
             "message_templates": user.has_perm("messaging.change_messagetemplate"),
+            # the notices page needs both (console.views.notices.message_notices)
+            "message_notices": user.has_perms(["messaging.view_noticesetting", "messaging.change_noticesetting"]),
             "api_clients": user.has_perm("api.change_apiclient"),
             "admin": user.is_staff,
         }

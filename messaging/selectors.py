@@ -18,7 +18,7 @@ from customers.models import Customer
 from loyalty.models import Purchase
 
 from . import rules
-from .models import Channel, ConsentChange, Message, MessageTemplate, NoticeKind, NoticeSetting
+from .models import STAFF_TEST_KIND, Channel, ConsentChange, Message, MessageTemplate, NoticeKind, NoticeSetting
 
 # Consent withdrawn by the customers themselves: the skip reason is "unsubscribed", not "no consent".
 UNSUBSCRIBE_SOURCES = (ConsentSource.LINK, ConsentSource.STOP)
@@ -206,6 +206,16 @@ class TemplateKindRow:
     channel: str
     channel_label: str
     slots: list[TemplateSlot] = field(default_factory=list)
+
+
+def kind_label(kind: str) -> str:
+    """A message's kind as a reader sees it, in the active language: a built-in notice's label
+    (NoticeKind, e.g. "Points earned" for points_earned), "Staff test" for the console's test
+    (STAFF_TEST_KIND), any other kind (a campaign's code) as it is. No database access."""
+    if kind == STAFF_TEST_KIND:
+        return _("Staff test")
+    labels = dict(NoticeKind.choices)
+    return str(labels[kind]) if kind in labels else kind
 
 
 def template_kinds() -> list[tuple[str, str]]:
@@ -407,14 +417,17 @@ class KindResults:
     buyers: int
     purchases: int
     revenue: Decimal
+    emails_sent: int = 0
 
     def rate(self, figure: str) -> Decimal | None:
-        """`figure` (a count field's name) ÷ `sent`, to 4 places (0.5000 = 50 %); None when nothing was sent
-        or the figure does not apply."""
+        """`figure` (a count field's name) ÷ `sent`, to 4 places (0.5000 = 50 %); for `opened` ÷ the emails
+        sent (`emails_sent`: only an email can be opened, so an SMS must not lower the rate); None when
+        nothing (no email, for `opened`) was sent or the figure does not apply."""
         value = getattr(self, figure)
-        if not self.sent or value is None:
+        sent = self.emails_sent if figure == "opened" else self.sent
+        if not sent or value is None:
             return None
-        return (Decimal(value) / self.sent).quantize(Decimal("0.0001"))
+        return (Decimal(value) / sent).quantize(Decimal("0.0001"))
 
 
 def message_results(*, since: dt.datetime, until: dt.datetime) -> list[KindResults]:
@@ -445,7 +458,9 @@ def message_results(*, since: dt.datetime, until: dt.datetime) -> list[KindResul
     return results
 
 
-COUNTS = ("queued", "sent", "delivered", "failed", "skipped", "emails", "opened", "clicked", "unsubscribed")
+COUNTS = (
+    "queued", "sent", "delivered", "failed", "skipped", "emails", "emails_sent", "opened", "clicked", "unsubscribed",
+)  # fmt: skip
 
 
 def _added(total: dict | None, row: dict) -> dict:
@@ -459,7 +474,7 @@ def _results(row: dict, bought: tuple[int, int, Decimal] | None, kind: str, chan
         kind=kind, channel=channel, queued=row["queued"], sent=row["sent"], delivered=row["delivered"],
         failed=row["failed"], skipped=row["skipped"], opened=row["opened"] if row["emails"] else None,
         clicked=row["clicked"], unsubscribed=row["unsubscribed"], buyers=buyers, purchases=purchases,
-        revenue=revenue,
+        revenue=revenue, emails_sent=row["emails_sent"],
     )  # fmt: skip
 
 
@@ -474,6 +489,7 @@ def _message_counts(since: dt.datetime, until: dt.datetime) -> list[dict]:
         "failed": Count("pk", filter=Q(status=Message.Status.FAILED)),
         "skipped": Count("pk", filter=Q(status=Message.Status.SKIPPED)),
         "emails": Count("pk", filter=Q(channel=Channel.EMAIL)),
+        "emails_sent": Count("pk", filter=Q(channel=Channel.EMAIL, sent_at__isnull=False)),
         "opened": Count("pk", filter=Q(channel=Channel.EMAIL, opened_at__isnull=False)),
         "clicked": Count("pk", filter=Q(clicked_at__isnull=False)),
         "unsubscribed": Count("pk", filter=Q(unsubscribe=True)),

@@ -123,7 +123,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "messaging/unsubscribe.html", context)
 
 
-# A transparent 1×1 GIF (43 bytes): the open pixel of every email.
+# A transparent 1×1 GIF (42 bytes): the open pixel of every email.
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 

@@ -4,7 +4,9 @@ loopback for SMS, Django's in-memory mailbox for email): sent or failed with the
 phone neither stored nor in a URL nor in the audit log."""
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import mail
+from django.core.management import call_command
 
 from core.models import AuditEntry
 from messaging.models import Message
@@ -106,6 +108,17 @@ def test_a_test_email_goes_to_the_staff_members_own_address(console, gateway, ma
     assert "sent by Email to m***@shop.example" in shown
     assert [m.to for m in mail.outbox] == [["maria@shop.example"]]
     assert mail.outbox[0].subject == "Test message from Romashka"
+
+
+def test_a_demo_user_can_send_a_test_email(client, gateway):
+    """Issue #14 (tester): the demo users had no email, so "Send a test to me" by email could not be tried."""
+    call_command("create_demo_users", "--force")
+    marketing = User.objects.get(username="marketing")
+    assert marketing.check_password("demo-pass-2026")
+    client.force_login(marketing)
+    shown = text(client.post(URL, {"channel": "email"}, follow=True).content.decode())
+    assert "sent by Email to m***@example.com" in shown
+    assert [m.to for m in mail.outbox] == [["marketing@example.com"]]
 
 
 def test_bad_input_is_a_form_error_and_sends_nothing(console, gateway, marketing_user):

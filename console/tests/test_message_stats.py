@@ -202,3 +202,23 @@ def test_the_results_page_reads_in_russian(console, three_emails):
     assert response.status_code == 200
     shown = table(response.content.decode(), "message-stats")
     assert "Тип Канал" in shown and "800,00" in shown
+
+
+def test_the_opened_rate_counts_only_the_emails_sent(console, customer_factory):
+    """Issue #14 (tester): one email opened and one SMS sent make an opened rate of 100 % on the kind's
+    "All channels" row and on "All messages" (an SMS cannot be opened); an email that was not sent gives
+    "—" for the rate."""
+    anna = customer_factory(name="Anna Petrova", email="anna@example.com", consent_email=True, consent_sms=True)
+    opened = email(anna)
+    message_open_record(token=open_token(opened.pk), now=NOON + dt.timedelta(minutes=5))
+    sms = message_queue(
+        customer_id=anna.pk, channel="sms", kind="spring_sale", purpose="marketing", text="Sale", defer=True, now=NOON
+    )
+    assert message_send(message_id=sms.pk, now=NOON) == "sent"
+    boris = customer_factory(name="Boris Ivanov", email="boris@example.com", consent_email=False)
+    email(boris, kind="news", send=False)
+    shown = table(console.get("/messages/stats/", MARCH).content.decode(), "message-stats")
+    # kind, channel, queued, sent, delivered (rate), failed, skipped, opened (rate), clicked (rate)…
+    assert "spring_sale All channels 2 2 0 0.0 % 0 0 1 100.0 % 0 0.0 %" in shown, shown
+    assert "All messages All channels 3 2 0 0.0 % 0 1 1 100.0 % 0 0.0 %" in shown, shown
+    assert "news Email 1 0 0 0 1 0 — 0 " in shown, shown

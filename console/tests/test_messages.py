@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from messaging.services.channel_test import channel_test_send
 from messaging.services.consent import consent_set
 from messaging.services.outbox import message_queue, message_send
 
@@ -101,7 +102,7 @@ def test_the_outbox_lists_every_message_newest_first_with_its_columns(console, o
         " When Customer Channel Kind Status Attempts 5 Mar 2026, 12:00 Anna Petrova +7 912 ***-**-89 SMS"
     )
     assert (
-        "2 Mar 2026, 12:00 Boris Ivanov +7 926 ***-**-33 SMS balance_reminder Skipped: No marketing consent 0" in shown
+        "2 Mar 2026, 12:00 Boris Ivanov +7 926 ***-**-33 SMS Balance reminder Skipped: No marketing consent 0" in shown
     )
     assert f'href="/customers/{outbox["skipped"].customer_id}/"' in page
     assert f'href="/messages/{outbox["sms"].pk}/"' in page
@@ -214,8 +215,8 @@ def test_the_customer_page_shows_their_messages_and_consents_with_history(consol
     assert response.status_code == 200
     page = response.content.decode()
     messages = table(page, "customer-messages")
-    assert "points_burning" in messages and "tier_upgrade" in messages and "points_earned" in messages
-    assert "balance_reminder" not in messages  # Boris's
+    assert "Points about to burn" in messages and "Tier upgrade" in messages and "Points earned" in messages
+    assert "Balance reminder" not in messages  # Boris's
     assert f'href="/messages/?customer_id={anna.pk}"' in page
     assert PHONE not in page.split('id="customer-messages"')[1]
     consents = table(page, "customer-consents")
@@ -291,3 +292,40 @@ def test_a_consent_note_is_shown_with_phones_and_emails_masked(console, anna):
     consents = table(console.get(f"/customers/{anna.pk}/").content.decode(), "customer-consents")
     assert "withdrawn, Staff (“asked from +7***89”)" in consents
     assert "9123456789" not in consents
+
+
+def test_kinds_show_as_their_labels_in_russian(console, outbox, anna, marketing_user):
+    """Issue #14 (tester): the outbox, a message's page, the customer page and the results showed the raw
+    codes (balance_reminder, points_earned, test). A built-in notice shows its label, a staff test "Тест
+    сотрудника", a campaign's code stays as it is."""
+    campaign = message_queue(
+        customer_id=anna.pk, channel="email", kind="spring_sale", purpose="service", subject="Sale", text="Sale",
+        defer=True, now=NOON,
+    )  # fmt: skip
+    marketing_user.email = "maria@shop.example"
+    marketing_user.save()
+    staff_test = channel_test_send(channel="email", actor=marketing_user, now=NOON)
+    assert staff_test.status == "sent"
+    ru = {"HTTP_ACCEPT_LANGUAGE": "ru"}
+    console.cookies["django_language"] = "ru"
+    listing = table(console.get("/messages/", **ru).content.decode(), "messages")
+    for label in (
+        "Напоминание о балансе",
+        "Начисление баллов",
+        "Повышение уровня",
+        "Баллы скоро сгорят",
+        "spring_sale",
+    ):
+        assert label in listing, label
+    assert "balance_reminder" not in listing and "points_earned" not in listing
+    assert re.search(r"Тест сотрудника .*Email Тест сотрудника", listing), listing
+    detail = text(console.get(f"/messages/{outbox['skipped'].pk}/", **ru).content.decode())
+    assert "Напоминание о балансе (" in detail and "balance_reminder" not in detail
+    assert "Тест сотрудника (" in text(console.get(f"/messages/{staff_test.pk}/", **ru).content.decode())
+    assert "spring_sale (" in text(console.get(f"/messages/{campaign.pk}/", **ru).content.decode())
+    customer = table(console.get(f"/customers/{anna.pk}/", **ru).content.decode(), "customer-messages")
+    assert "Начисление баллов" in customer and "points_earned" not in customer
+    stats = console.get("/messages/stats/", {"start": "2026-03-01", "end": "2026-03-31"}, **ru).content.decode()
+    shown = table(stats, "message-stats")
+    assert "Начисление баллов SMS" in shown and "Тест сотрудника Email" in shown and "spring_sale Email" in shown
+    assert "points_earned" not in shown

@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from core.models import AuditEntry
 from messaging.selectors import notice_settings
+from messaging.services import template_save
+from messaging.services.notices import notice_setting_update
 
 pytestmark = [pytest.mark.django_db]
 
@@ -95,3 +97,20 @@ def test_a_huge_minimum_balance_is_a_400_not_a_500(client, marketing_user, value
 def test_an_unknown_notice_is_a_400(client, marketing_user):
     client.force_login(marketing_user)
     assert client.post(URL, {"kind": "lottery"}).status_code == 400
+
+
+def test_a_notice_on_without_any_template_is_flagged_with_a_link_to_the_editor(client, marketing_user):
+    """Issue #14 (tester): a notice switched on with no template on any of its channels sends nothing, and
+    the page said nothing about it. A template on one of its channels (any language) clears the flag."""
+    client.force_login(marketing_user)
+    notice_setting_update(kind="points_burning", enabled=True, channels=["sms", "email"], actor=marketing_user)
+    notice_setting_update(kind="tier_upgrade", enabled=False, channels=["email"], actor=marketing_user)
+    page = client.get(URL).content.decode()
+    flagged = re.findall(r'id="notice-(\w+)-no-template">(.*?)</div>', page, flags=re.S)
+    # points_earned is on from the start (the defaults), and has no template either.
+    assert [kind for kind, _flag in flagged] == ["points_earned", "points_burning"]
+    assert "On, but no template: nothing is sent." in text(flagged[1][1])
+    assert 'href="/messages/templates/points_burning/sms/en/"' in flagged[1][1]
+    template_save(kind="points_burning", channel="email", language="ru", body="{points}", actor=marketing_user)
+    page = client.get(URL).content.decode()
+    assert re.findall(r'id="notice-(\w+)-no-template"', page) == ["points_earned"]

@@ -40,7 +40,7 @@ from loyalty.selectors import (
 )
 from loyalty.services import points_adjust
 from messaging.rules import address_mask
-from messaging.selectors import customer_consents, customer_messages_latest, customer_messaging_data
+from messaging.selectors import customer_consents, customer_messages_latest, customer_messaging_data, kind_label
 
 from ..filters import CustomerFilter, CustomerSort
 from ..forms import AdjustmentForm, CustomerProfileForm, SavedSegmentForm
@@ -192,6 +192,7 @@ def _messaging_context(request, customer) -> dict:
     latest = customer_messages_latest(customer.pk)  # not "messages": that is django.contrib.messages' name
     for message in latest:
         message.address_masked = address_mask(message.address)
+        message.kind_label = kind_label(message.kind)
     consents = customer_consents(customer)
     for consent in consents:
         for change in consent.history:  # a STOP reply's text is the customer's own: masked like the logs

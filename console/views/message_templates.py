@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.exceptions import DomainError
@@ -14,16 +15,37 @@ from core.forms import add_domain_error
 from core.permissions import permission_required
 from customers.selectors import customer_lookup
 from messaging import rules
-from messaging.models import Channel
+from messaging.models import Channel, NoticeKind
 from messaging.rules import address_mask
 from messaging.selectors import template_get, template_kinds, templates_overview
 from messaging.services import template_save
-from messaging.services.render import PLACEHOLDER_MEANINGS, placeholder_values, template_render
+from messaging.services.render import (
+    notice_preview_values,
+    placeholder_meanings,
+    placeholder_values,
+    template_render,
+)
 from messaging.services.templates import template_check
 
 from ..forms import MessageTemplateForm
 
 PERMISSION = "messaging.change_messagetemplate"
+
+# Said under the preview when the notice's own values cannot be worked out for the customer chosen
+# (messaging.services.render.notice_preview_values answered None): the text then shows example values.
+EXAMPLE_VALUES_NOTES = {
+    NoticeKind.POINTS_EARNED: gettext_lazy(
+        "Example values: {points} shows the balance here; the notice fills in the points the purchase earned."
+    ),
+    NoticeKind.POINTS_BURNING: gettext_lazy(
+        "Example values: none of this customer's points burn. The notice fills in {points} with the points "
+        "that burn and {expires_on} with their date."
+    ),
+    NoticeKind.TIER_AT_RISK: gettext_lazy(
+        "Example values: this customer's tier is not at risk. The notice fills in {spend_needed} with the "
+        "money to spend to keep the tier and {expires_on} with the last day to spend it."
+    ),
+}
 
 
 @permission_required(PERMISSION)
@@ -91,9 +113,9 @@ def message_template(request: HttpRequest, kind: str, channel: str, language: st
         **slot,
         "form": form,
         "template": template,
-        "placeholders": [(f"{{{name}}}", PLACEHOLDER_MEANINGS[name]) for name in rules.PLACEHOLDERS],
+        "placeholders": placeholder_meanings(kind),
         # The preview of what the form holds (a saved template, or the text just refused), before any typing.
-        **_preview(form.data if form.is_bound else form.initial, channel=channel, language=language),
+        **_preview(form.data if form.is_bound else form.initial, kind=kind, channel=channel, language=language),
     }
     return render(request, "console/message_template_edit.html", context, status=status)
 
@@ -105,14 +127,16 @@ def message_template_preview(request: HttpRequest, kind: str, channel: str, lang
     HTML fragment. Problems (an unknown placeholder, no such customer) are shown in the fragment, status
     200, so that the page replaces the previous preview with them."""
     _slot(kind, channel, language)
-    context = _preview(request.POST, channel=channel, language=language)
+    context = _preview(request.POST, kind=kind, channel=channel, language=language)
     return render(request, "console/partials/message_template_preview.html", context)
 
 
-def _preview(data, *, channel: str, language: str) -> dict:
+def _preview(data, *, kind: str, channel: str, language: str) -> dict:
     """The preview's context: the text typed (`body`, `subject`) rendered for the customer found by
     `customer` (customer_lookup: a phone in any format or a card number finds one customer) in the
-    template's `language`, or why it cannot be; for SMS the length and segments (rules.sms_size) of the
+    template's `language`, with the values the notice of `kind` would pass for them
+    (notice_preview_values), or example values and a note saying so (EXAMPLE_VALUES_NOTES), or why it
+    cannot be rendered; for SMS the length and segments (rules.sms_size) of the
     rendered text, or of the text as typed while no customer is chosen."""
     form = MessageTemplateForm(data, channel=channel)
     form.is_valid()  # only for the lengths: the preview shows the first problem instead of the text
@@ -140,7 +164,10 @@ def _preview(data, *, channel: str, language: str) -> dict:
             context["customer_address"] = address_mask(customer.phone if channel != "email" else customer.email or "")
     text, rendered_subject = body, subject
     if customer is not None and not context["problem"]:
-        values = placeholder_values(customer, language=language)
+        extra = notice_preview_values(kind=kind, customer_id=customer.pk)
+        if extra is None:
+            context["example_note"] = EXAMPLE_VALUES_NOTES[kind]
+        values = placeholder_values(customer, language=language, extra=extra or None)
         text, rendered_subject = template_render(body, values), template_render(subject, values)
         context["rendered"] = True
     context["text"], context["subject"] = text, rendered_subject

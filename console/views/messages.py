@@ -25,7 +25,7 @@ from loyalty.rules import local_midnight
 from loyalty.selectors import program_settings_get
 from messaging.models import Channel, Message, MessageStatusChange
 from messaging.rules import address_mask
-from messaging.selectors import KindResults, message_for_console, message_results, outbox_list
+from messaging.selectors import KindResults, kind_label, message_for_console, message_results, outbox_list
 
 from ..filters import MessageFilter
 
@@ -60,6 +60,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     for message in page:
         message.address_masked = address_mask(message.address)
+        message.kind_label = kind_label(message.kind)
     customer = None
     if valid and filterset.is_bound and (customer_id := filterset.form.cleaned_data.get("customer_id")):
         customer = customer_get(int(customer_id))
@@ -87,7 +88,12 @@ def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
     return render(
         request,
         "console/message_detail.html",
-        {"message": message, "address_masked": address_mask(message.address), "history": _history(message)},
+        {
+            "message": message,
+            "address_masked": address_mask(message.address),
+            "kind_label": kind_label(message.kind),
+            "history": _history(message),
+        },
     )
 
 
@@ -156,7 +162,7 @@ def message_stats(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "results": row,
-            "kind": row.kind or _("All messages"),
+            "kind": kind_label(row.kind) if row.kind else _("All messages"),
             "channel": channels.get(row.channel, row.channel) if row.channel else _("All channels"),
             "total": not row.channel,
             "rates": {name: _percent(row.rate(name)) for name in RATED},

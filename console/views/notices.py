@@ -15,7 +15,7 @@ from core.forms import LocalIntegerField, add_domain_error
 from core.permissions import permission_required
 from messaging.models import Channel, Message, NoticeKind, NoticeSetting
 from messaging.selectors import notice_settings
-from messaging.services.notices import NOTICE_PURPOSE, notice_setting_update
+from messaging.services.notices import NOTICE_PURPOSE, notice_channels, notice_setting_update
 
 # The numbers each notice takes (the others do not apply to it).
 NOTICE_NUMBERS = {
@@ -92,7 +92,9 @@ def _template_url(kind: str, channel: str, language: str) -> str:
 
 @permission_required("messaging.view_noticesetting", "messaging.change_noticesetting")
 def notice_settings_edit(request: HttpRequest) -> HttpResponse:
-    """GET: every built-in notice with its settings and links to its templates. POST (one notice, named by
+    """GET: every built-in notice with its settings and links to its templates, a notice that is on while
+    none of its channels has a template (notice_channels, the jobs' own rule: nothing would be sent) flagged
+    with a link to the editor of its first channel. POST (one notice, named by
     `kind`): save through notice_setting_update (audited); a refused value is shown on its field with
     status 400 and nothing changes."""
     rows = notice_settings()
@@ -141,6 +143,11 @@ def notice_settings_edit(request: HttpRequest) -> HttpResponse:
                 "row": row,
                 "form": form,
                 "marketing": NOTICE_PURPOSE[kind] == Message.Purpose.MARKETING,
+                "no_template_url": (
+                    _template_url(kind, row.channels[0], language)
+                    if row.enabled and row.channels and not notice_channels(row)
+                    else ""
+                ),
                 "templates": [
                     {"label": label, "url": _template_url(kind, code, language)} for code, label in Channel.choices
                 ],

@@ -14,15 +14,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Sum
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy, pgettext
 
 from core.formatting import money_format
+from loyalty.models import PointsLot, Purchase, TierStatus
+from loyalty.rules import local_midnight
 from loyalty.selectors import customer_standing, program_settings_get, tiers_list
 from loyalty.templatetags.money import points_count
 
 from .. import rules
-from ..models import MessageTemplate
+from ..models import MessageTemplate, NoticeKind
 
 # What each placeholder (rules.PLACEHOLDERS, in that order) stands for, as the template editor lists them.
 PLACEHOLDER_MEANINGS = {
@@ -36,6 +39,84 @@ PLACEHOLDER_MEANINGS = {
     "card_number": gettext_lazy("the customer's card number"),
     "shop": gettext_lazy("the shop's name (MESSAGING_SHOP_NAME)"),
 }
+
+# What a placeholder means in one kind of notice, where it differs from PLACEHOLDER_MEANINGS: the values the
+# notice jobs pass (messaging.services.notice_jobs: points_earned_notice_queue passes the points earned,
+# points_burning_notices_queue the points burning on one date and that date, tier_at_risk_notices_queue the
+# money to spend to keep the tier and the last day a purchase counts).
+KIND_PLACEHOLDER_MEANINGS = {
+    NoticeKind.POINTS_EARNED: {
+        "points": gettext_lazy("the points the purchase earned"),
+    },
+    NoticeKind.POINTS_BURNING: {
+        "points": gettext_lazy("the points that burn on that date (the sum of the lots burning that day)"),
+        "expires_on": gettext_lazy("the date those points burn"),
+    },
+    NoticeKind.TIER_AT_RISK: {
+        "spend_needed": gettext_lazy(
+            "the money still to spend to keep the current tier at the review that would move the customer down"
+        ),
+        "expires_on": gettext_lazy("the last day a purchase counts towards keeping the tier"),
+    },
+}
+
+
+def placeholder_meanings(kind: str) -> list[tuple[str, str]]:
+    """("{name}", meaning) for every placeholder (rules.PLACEHOLDERS, in order), as they read in a template
+    of `kind`: KIND_PLACEHOLDER_MEANINGS where the notice fills a placeholder in with its own value, else
+    PLACEHOLDER_MEANINGS (a campaign's kind and the other notices)."""
+    own = KIND_PLACEHOLDER_MEANINGS.get(kind, {})
+    return [(f"{{{name}}}", own.get(name, PLACEHOLDER_MEANINGS[name])) for name in rules.PLACEHOLDERS]
+
+
+def notice_preview_values(*, kind: str, customer_id: int, now: dt.datetime | None = None) -> dict[str, Any] | None:
+    """The `extra` values (for placeholder_values) the notice job of `kind` would pass for the customer as
+    of `now` (aware; default now), worked out by the jobs' rules for this one customer, for the template
+    editor's preview:
+
+    - points_burning: the next local date on which any of their live points burn and the sum of the
+      remaining points of the lots burning that day (points_burning_notices_queue sums the lots of one
+      local date); None when none of their points burn;
+    - tier_at_risk: for a customer below their tier's threshold since `below_since` (TierStatus), the review
+      R = below_since + max(grace days, 1) that would move them down, `expires_on` = R − 1 and
+      `spend_needed` = the tier's threshold − their qualifying spend from R's midnight − window days until
+      `now` (tier_at_risk_notices_queue's rule, a Decimal); None when they are not below a tier's
+      threshold, have nothing left to spend, or the program's tier window is the lifetime;
+    - any other kind: {} (the notice passes nothing the preview cannot compute), but points_earned: None
+      (the points of a purchase that has not happened).
+
+    Two or three queries."""
+    now = now or timezone.now()
+    if kind == NoticeKind.POINTS_BURNING:
+        live = PointsLot.objects.filter(customer_id=customer_id, remaining__gt=0, expires_at__gt=now)
+        first = live.order_by("expires_at").values_list("expires_at", flat=True).first()
+        if first is None:
+            return None
+        day = timezone.localdate(first)
+        start, end = local_midnight(day), local_midnight(day + dt.timedelta(days=1))
+        points = live.filter(expires_at__gte=start, expires_at__lt=end).aggregate(s=Sum("remaining"))["s"]
+        return {"points": int(points or 0), "expires_on": day}
+    if kind == NoticeKind.TIER_AT_RISK:
+        program = program_settings_get()
+        status = (
+            TierStatus.objects.filter(customer_id=customer_id, tier__isnull=False, below_since__isnull=False)
+            .select_related("tier")
+            .first()
+        )
+        if status is None or program.tier_window_days is None:
+            return None
+        review = status.below_since + dt.timedelta(days=max(program.tier_grace_days, 1))
+        window_start = local_midnight(review) - dt.timedelta(days=program.tier_window_days)
+        spend = Purchase.objects.filter(
+            customer_id=customer_id, created_at__gte=window_start, created_at__lte=now
+        ).aggregate(s=Sum("qualifying_amount"))["s"] or Decimal("0.00")
+        needed = status.tier.threshold - spend
+        if needed <= 0:
+            return None
+        return {"spend_needed": needed, "expires_on": review - dt.timedelta(days=1)}
+    if kind == NoticeKind.POINTS_EARNED:
+        return None
+    return {}
 
 
 @dataclass(frozen=True)

@@ -102,14 +102,16 @@ def link_target(token: str) -> str | None:
 
 def message_open_record(*, token: str, now: dt.datetime | None = None) -> bool:
     """The open pixel was loaded: count it (`open_count` + 1) and, the first time, record the moment
-    (`opened_at`) and an "opened" history row. Returns False (nothing recorded) for a bad or forged token
-    or a message that does not exist."""
+    (`opened_at`) and an "opened" history row. Returns False (nothing recorded) for a bad or forged token,
+    a message that does not exist, or a message to a customer whose personal data was erased
+    (`Customer.erased_at`; issue #14: an erased person is not tracked any more, as their links lead nowhere)."""
     message_id = open_token_read(token)
     if message_id is None:
         return False
     now = now or timezone.now()
     with transaction.atomic():
-        if not Message.objects.filter(pk=message_id).update(open_count=F("open_count") + 1):
+        tracked = Message.objects.filter(pk=message_id).exclude(customer__erased_at__isnull=False)
+        if not tracked.update(open_count=F("open_count") + 1):
             return False
         _first_open(message_id, now, reason="opened")
     return True

@@ -150,6 +150,19 @@ def test_an_erased_customers_tracked_links_lead_nowhere(gateway, member, client,
     assert client.get(sale).status_code == 404
 
 
+def test_an_erased_customers_open_pixel_records_nothing(gateway, member, client, marketing_user):
+    """Issue #14 (tester): the pixel still counted opens after erasure. It still answers the image."""
+    message = send_email(member)
+    [pixel] = paths(mail.outbox[0].alternatives[0][0], "o")
+    customer_erase(customer=member, actor=marketing_user)
+    response = client.get(pixel)
+    assert (response.status_code, response["Content-Type"], response.content) == (200, "image/gif", PIXEL_GIF)
+    assert len(response.content) == 42
+    message.refresh_from_db()
+    assert (message.open_count, message.opened_at) == (0, None)
+    assert "opened" not in [status for status, _reason in history(message)]
+
+
 def test_the_unsubscribe_link_and_a_stop_reply_name_the_message_they_came_through(gateway, member):
     email = send_email(member)
     link = mail.outbox[0].extra_headers["List-Unsubscribe"][1:-1]

@@ -7,6 +7,8 @@ Known passwords on a production database are a way in: with DEBUG off the comman
 
 The groups come from migration loyalty/0003_roles. Running it again resets the password and the role of
 each demo user (so a demo that someone changed comes back to a known state) and touches no other user.
+Each demo user has an email on the reserved domain example.com (RFC 2606: it reaches nobody), so that
+"Send a test to me" by email can be tried in the demo (issue #14).
 """
 
 from django.conf import settings
@@ -23,6 +25,7 @@ DEMO_USERS = (
     ("marketing", False, "Marketing", "group Marketing (overview, customers, settings, adjustments, analytics)"),
     ("cashier", False, "Cashiers", "group Cashiers (the till)"),
 )
+DEMO_EMAIL_DOMAIN = "example.com"  # reserved (RFC 2606): a demo email reaches nobody
 
 
 class Command(BaseCommand):
@@ -54,6 +57,7 @@ class Command(BaseCommand):
             for username, superuser, group, _description in DEMO_USERS:
                 user, created = User.objects.get_or_create(username=username)
                 user.is_active = True
+                user.email = f"{username}@{DEMO_EMAIL_DOMAIN}"
                 user.is_superuser = superuser
                 user.is_staff = superuser  # only the superuser uses Django admin; the others use the back office
                 user.set_password(password)  # set directly: demo passwords need not pass the validators
@@ -70,6 +74,7 @@ class Command(BaseCommand):
         )
         width = max(len(password), len("password")) + 2
         self.stdout.write(f"Demo logins ({done}):")
-        self.stdout.write(f"  {'user':<10} {'password':<{width}} role")
+        self.stdout.write(f"  {'user':<10} {'password':<{width}} {'email':<22} role")
         for username, _superuser, _group, description in DEMO_USERS:
-            self.stdout.write(f"  {username:<10} {password:<{width}} {description}")
+            email = f"{username}@{DEMO_EMAIL_DOMAIN}"
+            self.stdout.write(f"  {username:<10} {password:<{width}} {email:<22} {description}")
