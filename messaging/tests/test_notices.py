@@ -31,6 +31,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("program")]
 
 AS_OF = dt.date(2026, 3, 1)
 NOON = local("2026-03-01 12:00")
+# The purchase notices' tasks run on commit, at the real time: their purchases are made just now (a purchase
+# older than a day gets no notice: test_an_old_purchase_gets_no_notice).
+RECENT = timezone.now() - dt.timedelta(minutes=5)
 BURN_DAY = AS_OF + dt.timedelta(days=7)  # 8 March 2026
 
 
@@ -233,18 +236,13 @@ def test_a_notice_after_a_purchase_is_in_the_customers_language(anna, templates,
     template_save(kind="points_earned", channel="sms", language="ru", body="Вам начислено {points}. Баланс: {balance}.")
     customer_update(customer=anna, language="ru")
     with django_capture_on_commit_callbacks(execute=True):
-        purchase_record(customer_id=anna.pk, amount="440.00", now=NOON)  # 22 points
+        purchase_record(customer_id=anna.pk, amount="440.00", now=RECENT)  # 22 points
     message = Message.objects.get(kind="points_earned")
     assert message.language == "ru"
     assert sent_text(message) == "Вам начислено 22 балла. Баланс: 22 балла."
 
 
 # --- points earned, tier upgrade: after a purchase ---------------------------------------------------------
-
-
-# The purchase notices' tasks run on commit, at the real time: their purchases are made just now (a purchase
-# older than a day gets no notice: test_an_old_purchase_gets_no_notice).
-RECENT = timezone.now() - dt.timedelta(minutes=5)
 
 
 def test_an_old_purchase_gets_no_notice_when_its_task_runs_late(anna, templates, django_capture_on_commit_callbacks):
