@@ -13,7 +13,9 @@ def test_cashier_finds_customer_redeems_the_maximum_and_sees_the_new_balance(pag
     services.points_award(customer_id=customer.pk, points=1000, reason="Opening balance")
     browser_login(page, "cashier")
     assert page.url.endswith("/cashier/")
-    # The search field has focus on load: type straight away, as a cashier would.
+    # The search field has focus on load: type straight away, as a cashier would (once it has it: under
+    # load the first keys could otherwise go nowhere).
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_q'")
     page.keyboard.type("8 (912) 345-67-89")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/cashier/customer/{customer.pk}/")

@@ -46,7 +46,11 @@ def test_amounts_typed_the_russian_way_are_quoted_and_recorded_as_typed(page, ca
 def test_enrolment_from_a_search_keeps_the_plus_of_a_foreign_number(page, cashier_user, program):
     in_russian(page)
     browser_login(page, "cashier")
+    # The search field has the focus once the page is ready; wait for that before typing (under load the
+    # first keys could go nowhere, leaving "+375 29 123-45-6", no valid phone, and an empty enrol form).
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_q'")
     page.keyboard.type("+375 29 123-45-67")
+    assert page.input_value("#id_q") == "+375 29 123-45-67"
     page.keyboard.press("Enter")
     page.click("text=Зарегистрировать нового клиента")
     page.wait_for_url("**/cashier/enrol/**")
