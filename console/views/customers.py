@@ -42,14 +42,14 @@ from loyalty.services import points_adjust
 from messaging.rules import address_mask
 from messaging.selectors import customer_consents, customer_messages_latest, customer_messaging_data, kind_label
 
+from ..filter_tokens import filters_recall, filters_remember
 from ..filters import CustomerFilter, CustomerSort
 from ..forms import AdjustmentForm, CustomerProfileForm, SavedSegmentForm
 
 PAGE_SIZE = 25
 
 
-FILTERS_KEY = "console_customer_filters"  # {token: {field: value}} in the session
-SAVED_FILTERS = 20  # the newest filter sets kept per session
+FILTERS_KEY = "console_customer_filters"  # {token: {field: value}} in the session (console.filter_tokens)
 
 
 @permission_required("customers.view_customer")
@@ -60,14 +60,11 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     (`&sort=-balance`, see CustomerSort). Pagination, the column headers and the CSV export carry both.
     Plain GET filters (old bookmarks, `?tier=…&sort=…`) still work."""
     if request.method == "POST":
-        token = uuid.uuid4().hex[:12]
-        saved = request.session.get(FILTERS_KEY, {})
-        saved = dict(list(saved.items())[-(SAVED_FILTERS - 1) :]) | {token: filter_params(request.POST)}
-        request.session[FILTERS_KEY] = saved
+        token = filters_remember(request, FILTERS_KEY, filter_params(request.POST))
         sort = CustomerSort.parse(request.POST.get("sort"))
         return redirect(f"{request.path}?f={token}" + ("" if sort.is_default else f"&sort={sort.param}"))
     token = request.GET.get("f", "")
-    data = request.session.get(FILTERS_KEY, {}).get(token) if token else filter_params(request.GET) or None
+    data = filters_recall(request, FILTERS_KEY, token) if token else filter_params(request.GET) or None
     sort = CustomerSort.parse(request.GET.get("sort"))
     filterset = CustomerFilter(data, queryset=customers_with_program_data())
     # A filter with an error (a bad balance, a saved segment deleted since) shows nobody and exports

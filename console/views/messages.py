@@ -4,7 +4,6 @@ the rows come from messaging.selectors. Addresses are personal data: shown maske
 (messaging.rules.address_mask), never put in a URL."""
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 
 from django import forms
@@ -27,11 +26,11 @@ from messaging.models import Channel, Message, MessageStatusChange
 from messaging.rules import address_mask
 from messaging.selectors import KindResults, kind_label, message_for_console, message_results, outbox_list
 
+from ..filter_tokens import filters_recall, filters_remember
 from ..filters import MessageFilter
 
 PAGE_SIZE = 50
-FILTERS_KEY = "console_message_filters"  # {token: {field: value}} in the session
-SAVED_FILTERS = 20  # the newest filter sets kept per session
+FILTERS_KEY = "console_message_filters"  # {token: {field: value}} in the session (console.filter_tokens)
 
 
 @permission_required("messaging.view_message")
@@ -44,13 +43,11 @@ def message_list(request: HttpRequest) -> HttpResponse:
     filter values (an unknown status, a date like 0001-01-01, dates the wrong way round, a customer id that
     is not a number or too big) are form errors shown above an unfiltered list, with status 400."""
     if request.method == "POST":
-        token = uuid.uuid4().hex[:12]
         params = {key: value for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
-        saved = request.session.get(FILTERS_KEY, {})
-        request.session[FILTERS_KEY] = dict(list(saved.items())[-(SAVED_FILTERS - 1) :]) | {token: params}
+        token = filters_remember(request, FILTERS_KEY, params)
         return redirect(f"{request.path}?f={token}")
     token = request.GET.get("f", "")
-    data = request.session.get(FILTERS_KEY, {}).get(token) if token else None
+    data = filters_recall(request, FILTERS_KEY, token)
     if data is None:
         data = {key: value for key, value in request.GET.items() if key not in ("page", "f")} or None
         token = ""
