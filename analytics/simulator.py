@@ -339,19 +339,40 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
     running = (
         "OVER (PARTITION BY p.customer_id ORDER BY p.created_at, p.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
     )
-    window_sql = f"""
-    refunded AS (
-        SELECT purchase_id, SUM(amount) AS refunded FROM {refund_t}
-        WHERE created_at >= %s AND created_at < %s GROUP BY purchase_id
-    ),
+    # Points a redemption took from lots the rules' lifetime would have burnt by then, per purchase.
+    redeemed_only = (
+        f"e.purchase_id IN (SELECT purchase_id FROM {ReplayPurchase._meta.db_table} WHERE redeemed > 0)"  # noqa: S608 - a name from model metadata
+        if from_summary
+        else "e.purchase_id IS NOT NULL"
+    )
+    lost_sql = f"""
     lost AS (
         SELECT e.purchase_id,
                SUM(CASE WHEN {dead_a} THEN d.points ELSE 0 END) AS lost_a,
                SUM(CASE WHEN {dead_b} THEN d.points ELSE 0 END) AS lost_b
         FROM {entry_t} e JOIN {debit_t} d ON d.entry_id = e.id JOIN {lot_t} l ON l.id = d.lot_id
-        WHERE e.kind = %s AND e.purchase_id IS NOT NULL AND e.created_at >= %s AND e.created_at < %s
+        WHERE e.kind = %s AND {redeemed_only} AND e.created_at >= %s AND e.created_at < %s
         GROUP BY e.purchase_id
-    ),
+    )"""  # noqa: S608 - names from model metadata; every value is a parameter
+    lost_params = [*dead_a_params, *dead_b_params, LedgerEntry.Kind.REDEEM.value, start, end]
+    if from_summary:
+        # The window's purchases with their running spend, as the nightly refresh stored them
+        # (analytics.models.ReplayPurchase: the columns of `w` below but the lifetime's).
+        window_sql = f"""{lost_sql},
+    w AS (
+        SELECT p.amount_c, p.refunded_c, p.redeemed AS red, p.earned,
+               p.held, p.spend, p.purchases AS n,
+               CAST(COALESCE(lo.lost_a, 0) AS BIGINT) AS lost_a, CAST(COALESCE(lo.lost_b, 0) AS BIGINT) AS lost_b
+        FROM {ReplayPurchase._meta.db_table} p
+        LEFT JOIN lost lo ON lo.purchase_id = p.purchase_id{fence}
+    )"""  # noqa: S608 - names from model metadata; every value is a parameter
+        params += lost_params
+    else:
+        window_sql = f"""
+    refunded AS (
+        SELECT purchase_id, SUM(amount) AS refunded FROM {refund_t}
+        WHERE created_at >= %s AND created_at < %s GROUP BY purchase_id
+    ),{lost_sql},
     w0 AS (
         SELECT p.id, p.customer_id, p.amount, p.redeemed_points, p.earned_points, p.balance_after,
                SUM({_cents_int("p.qualifying_amount")}) {running} AS run_spend,
@@ -373,29 +394,7 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
         LEFT JOIN refunded r ON r.purchase_id = p.id
         LEFT JOIN lost lo ON lo.purchase_id = p.id{fence}
     )"""  # noqa: E501, S608
-    params += [start, end, *dead_a_params, *dead_b_params, LedgerEntry.Kind.REDEEM.value, start, end, start, end]
-    if from_summary:
-        # The window's purchases with their running spend, as the nightly refresh stored them
-        # (analytics.models.ReplayPurchase: the same columns as `w` above, but the lifetime's).
-        window_sql = f"""
-    lost AS (
-        SELECT e.purchase_id,
-               SUM(CASE WHEN {dead_a} THEN d.points ELSE 0 END) AS lost_a,
-               SUM(CASE WHEN {dead_b} THEN d.points ELSE 0 END) AS lost_b
-        FROM {entry_t} e JOIN {debit_t} d ON d.entry_id = e.id JOIN {lot_t} l ON l.id = d.lot_id
-        WHERE e.kind = %s AND e.created_at >= %s AND e.created_at < %s
-          AND e.purchase_id IN (SELECT purchase_id FROM {ReplayPurchase._meta.db_table} WHERE redeemed > 0)
-        GROUP BY e.purchase_id
-    ),
-    w AS (
-        SELECT p.amount_c, p.refunded_c, p.redeemed AS red, p.earned,
-               p.held, p.spend, p.purchases AS n,
-               CAST(COALESCE(lo.lost_a, 0) AS BIGINT) AS lost_a, CAST(COALESCE(lo.lost_b, 0) AS BIGINT) AS lost_b
-        FROM {ReplayPurchase._meta.db_table} p
-        LEFT JOIN lost lo ON lo.purchase_id = p.purchase_id{fence}
-    )"""  # noqa: S608 - names from model metadata; every value is a parameter
-        params = [*params[: -(len(dead_a_params) + len(dead_b_params) + 7)], *dead_a_params, *dead_b_params]
-        params += [LedgerEntry.Kind.REDEEM.value, start, end]
+        params += [start, end, *lost_params, start, end]
 
     ord_a, ord_a_params = _tier_case(current, "spend", "n")
     ord_b, ord_b_params = _tier_case(scenario, "spend", "n")
