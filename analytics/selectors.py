@@ -249,12 +249,31 @@ def _tier_changes_sql() -> str:
     """  # noqa: S608 - a name from model metadata
 
 
+def _sales_and_people_sql(purchases: str, columns: list[str], sales_columns, sales_lists) -> str:
+    """The end both people_and_sales_many statements share, after their `x` step (one row per customer with
+    a counted purchase): `changes`, the `sales` of `purchases` (an SQL source of the periods' counted
+    purchases with customer_id, created_at, net and n, 1 for the customer's first) by the tier held at each,
+    and the final SELECT of `columns` and the sales lists over every member."""
+    return f"""changes AS ({_tier_changes_sql()}
+    ), sales AS (
+        SELECT CASE WHEN ch.customer_id IS NULL THEN CAST(%(entry)s AS BIGINT) ELSE ch.to_tier_id END AS tier_id,
+               {", ".join(sales_columns)}
+        FROM {purchases} p
+        LEFT JOIN changes ch ON ch.customer_id = p.customer_id AND ch.created_at < p.created_at
+                            AND (ch.next_at IS NULL OR p.created_at <= ch.next_at)
+        GROUP BY 1
+    )
+    SELECT {", ".join(columns + sales_lists)}
+    FROM {Customer._meta.db_table} c LEFT JOIN x ON x.customer_id = c.id
+    WHERE c.created_at < %(until)s"""  # noqa: S608 - table names from model metadata; every value is a parameter
+
+
 def _people_and_sales_counted_sql(
     starts: list[dt.date], params: dict, per_customer: list[str], columns: list[str], sales_columns, sales_lists
 ) -> str:
     """people_and_sales_many's statement over every purchase before the end: the counted purchases numbered
     per customer (one sort of them all), their first, second and last moments per customer."""
-    purchase_t, refund_t, customer_t = Purchase._meta.db_table, Refund._meta.db_table, Customer._meta.db_table
+    purchase_t, refund_t = Purchase._meta.db_table, Refund._meta.db_table
     return f"""
     WITH refunded AS (
         SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id
@@ -271,19 +290,7 @@ def _people_and_sales_counted_sql(
                BOOL_OR(created_at >= %(active_since)s) AS bought_recently,
                {", ".join(per_customer)}
         FROM counted GROUP BY customer_id
-    ), changes AS ({_tier_changes_sql()}
-    ), sales AS (
-        SELECT CASE WHEN ch.customer_id IS NULL THEN CAST(%(entry)s AS BIGINT) ELSE ch.to_tier_id END AS tier_id,
-               {", ".join(sales_columns)}
-        FROM counted p
-        LEFT JOIN changes ch ON ch.customer_id = p.customer_id AND ch.created_at < p.created_at
-                            AND (ch.next_at IS NULL OR p.created_at <= ch.next_at)
-        WHERE p.created_at >= %(since_min)s
-        GROUP BY 1
-    )
-    SELECT {", ".join(columns + sales_lists)}
-    FROM {customer_t} c LEFT JOIN x ON x.customer_id = c.id
-    WHERE c.created_at < %(until)s
+    ), {_sales_and_people_sql("(SELECT * FROM counted WHERE created_at >= %(since_min)s)", columns, sales_columns, sales_lists)}
     """  # noqa: S608 - table names from model metadata; every value is a parameter
 
 
@@ -300,7 +307,7 @@ def _people_and_sales_summary_sql(
     - the periods' purchases, first ones being those whose id is the customer's first counted purchase's.
 
     Adds its parameters to `params`. Tested equal to the counted version (test_summary)."""
-    purchase_t, refund_t, customer_t = Purchase._meta.db_table, Refund._meta.db_table, Customer._meta.db_table
+    purchase_t, refund_t = Purchase._meta.db_table, Refund._meta.db_table
     summary_t = CustomerSummary._meta.db_table
     far = max(SLEEP_DAYS)
     last_before, flags = [], []
@@ -314,6 +321,9 @@ def _people_and_sales_summary_sql(
             f"s.last_at >= %(since_{i})s AS bought_{i}",
         ]
     params["scan_from"] = min(params[f"before_from_{i}"] for i in range(len(starts)))
+    first_marked = f"""(SELECT r.customer_id, r.created_at, r.net, CASE WHEN r.id = s.first_id THEN 1 ELSE 2 END AS n
+              FROM recent r JOIN {summary_t} s ON s.customer_id = r.customer_id
+              WHERE r.created_at >= %(since_min)s)"""  # noqa: S608 - a name from model metadata
     return f"""
     WITH refunded AS (
         SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id
@@ -328,20 +338,7 @@ def _people_and_sales_summary_sql(
                {", ".join(flags)}
         FROM {summary_t} s LEFT JOIN lb ON lb.customer_id = s.customer_id
         WHERE s.first_at IS NOT NULL
-    ), changes AS ({_tier_changes_sql()}
-    ), sales AS (
-        SELECT CASE WHEN ch.customer_id IS NULL THEN CAST(%(entry)s AS BIGINT) ELSE ch.to_tier_id END AS tier_id,
-               {", ".join(sales_columns)}
-        FROM (SELECT r.customer_id, r.created_at, r.net, CASE WHEN r.id = s.first_id THEN 1 ELSE 2 END AS n
-              FROM recent r JOIN {summary_t} s ON s.customer_id = r.customer_id
-              WHERE r.created_at >= %(since_min)s) p
-        LEFT JOIN changes ch ON ch.customer_id = p.customer_id AND ch.created_at < p.created_at
-                            AND (ch.next_at IS NULL OR p.created_at <= ch.next_at)
-        GROUP BY 1
-    )
-    SELECT {", ".join(columns + sales_lists)}
-    FROM {customer_t} c LEFT JOIN x ON x.customer_id = c.id
-    WHERE c.created_at < %(until)s
+    ), {_sales_and_people_sql(first_marked, columns, sales_columns, sales_lists)}
     """  # noqa: S608 - table names from model metadata; every value is a parameter
 
 
