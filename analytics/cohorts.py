@@ -93,31 +93,23 @@ def _cohort_cells_sql(until: dt.datetime, first_month: dt.date) -> list[tuple[dt
     purchase_t, refund_t = Purchase._meta.db_table, Refund._meta.db_table
     day = until.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
     if until == local_midnight(day) and summary_state_for(day) is not None:
-        sql = f"""
-        WITH refunded AS (
-            SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id
-        )
-        SELECT CAST(date_trunc('month', s.first_at AT TIME ZONE %(zone)s) AS DATE),
-               CAST(date_trunc('month', p.created_at AT TIME ZONE %(zone)s) AS DATE),
-               COUNT(DISTINCT p.customer_id), SUM(p.amount - COALESCE(r.amount, 0))
+        counted = f"""
+        SELECT p.customer_id, p.created_at, p.amount - COALESCE(r.amount, 0) AS net, s.first_at
         FROM {CustomerSummary._meta.db_table} s
         JOIN {purchase_t} p ON p.customer_id = s.customer_id
         LEFT JOIN refunded r ON r.purchase_id = p.id
         WHERE s.first_at >= %(since)s AND p.created_at >= %(since)s AND p.created_at < %(until)s
-          AND p.amount - COALESCE(r.amount, 0) > 0
-        GROUP BY 1, 2
-        """  # noqa: S608 - table names from model metadata; every value is a parameter
-        with connection.cursor() as cursor:
-            cursor.execute(sql, {"until": until, "since": local_midnight(first_month), "zone": settings.TIME_ZONE})
-            return cursor.fetchall()
-    sql = f"""
-    WITH refunded AS (
-        SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id
-    ), counted AS (
+          AND p.amount - COALESCE(r.amount, 0) > 0"""  # noqa: S608 - table names from model metadata
+    else:
+        counted = f"""
         SELECT p.customer_id, p.created_at, p.amount - COALESCE(r.amount, 0) AS net,
                MIN(p.created_at) OVER (PARTITION BY p.customer_id) AS first_at
         FROM {purchase_t} p LEFT JOIN refunded r ON r.purchase_id = p.id
-        WHERE p.created_at < %(until)s AND p.amount - COALESCE(r.amount, 0) > 0
+        WHERE p.created_at < %(until)s AND p.amount - COALESCE(r.amount, 0) > 0"""  # noqa: S608
+    sql = f"""
+    WITH refunded AS (
+        SELECT purchase_id, SUM(amount) AS amount FROM {refund_t} WHERE created_at < %(until)s GROUP BY purchase_id
+    ), counted AS ({counted}
     )
     SELECT CAST(date_trunc('month', first_at AT TIME ZONE %(zone)s) AS DATE),
            CAST(date_trunc('month', created_at AT TIME ZONE %(zone)s) AS DATE),
