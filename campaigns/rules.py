@@ -1,0 +1,45 @@
+"""Pure rules of campaigns (issue #15): who falls in the holdout and which variant the others get.
+
+The split is random but stable per customer and campaign: a customer's bucket is the first 32 bits of
+md5("<campaign id>:<customer id>") modulo 10 000, so the same customer lands in the same group on every
+run and every occasion, and different campaigns split independently. The same arithmetic is written in
+SQL in `campaigns.targeting` (both are tested equal).
+"""
+
+import hashlib
+from collections.abc import Sequence
+from decimal import Decimal
+
+BUCKETS = 10_000  # a bucket is 0.01 % of the target
+
+
+def bucket(campaign_id: int, customer_id: int, salt: str = "") -> int:
+    """The customer's bucket in the campaign, 0 … 9 999 (int). `salt` "v" gives the independent bucket
+    that picks a variant."""
+    digest = hashlib.md5(f"{campaign_id}:{customer_id}{salt}".encode(), usedforsecurity=False).hexdigest()
+    return int(digest[:8], 16) % BUCKETS
+
+
+def holdout_buckets(holdout_percent: Decimal) -> int:
+    """How many of the 10 000 buckets are the holdout: `holdout_percent` (0–90, two decimals) × 100."""
+    return int(Decimal(holdout_percent) * 100)
+
+
+def in_holdout(campaign_id: int, customer_id: int, holdout_percent: Decimal) -> bool:
+    """Whether the customer is kept out of the campaign (gets nothing, is measured against)."""
+    return bucket(campaign_id, customer_id) < holdout_buckets(holdout_percent)
+
+
+def variant_index(campaign_id: int, customer_id: int, weights: Sequence[int]) -> int:
+    """Which of the variants (their `weights`, ints ≥ 1, in the variants' order) the customer gets: the
+    variant bucket (salt "v") modulo the weights' sum, placed on their running total. Raises ValueError
+    for no weights."""
+    if not weights:
+        raise ValueError("no variants")
+    point = bucket(campaign_id, customer_id, "v") % sum(weights)
+    running = 0
+    for index, weight in enumerate(weights):
+        running += weight
+        if point < running:
+            return index
+    raise AssertionError("unreachable")

@@ -1,0 +1,79 @@
+"""The holdout and variant split: stable, of the configured size, and the SQL equal to the rules."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignVariant
+from campaigns.rules import bucket, in_holdout, variant_index
+from campaigns.targeting import campaign_split_sql, campaign_target_counts, campaign_target_sql
+from customers.models import Customer
+
+
+def _customers(n: int) -> list[int]:
+    now = timezone.now()
+    Customer.objects.bulk_create(
+        Customer(
+            name=f"C{i}",
+            phone=f"+7900{i:07d}",
+            card_number=f"{i:013d}",
+            referral_code=f"R{i:08d}",
+            consent_email=i % 2 == 0,
+            created_at=now,
+        )
+        for i in range(n)
+    )
+    return list(Customer.objects.order_by("id").values_list("id", flat=True))
+
+
+def _campaign(**fields) -> Campaign:
+    now = timezone.now()
+    return Campaign.objects.create(
+        name="Test", kind=Campaign.Kind.BROADCAST, points=100, created_at=now, updated_at=now, **fields
+    )
+
+
+def test_bucket_is_stable_and_in_range():
+    assert bucket(7, 42) == bucket(7, 42)
+    assert 0 <= bucket(7, 42) < 10_000
+    assert bucket(7, 42) != bucket(8, 42) or bucket(7, 43) != bucket(8, 43)
+
+
+@pytest.mark.django_db
+def test_sql_split_equals_rules_and_holdout_has_its_share():
+    ids = _customers(2000)
+    campaign = _campaign(holdout_percent=Decimal("20"))
+    a = CampaignVariant.objects.create(campaign=campaign, code="A", points=300, weight=1)
+    b = CampaignVariant.objects.create(campaign=campaign, code="B", points=500, weight=3)
+    sql, params = campaign_split_sql(campaign, *campaign_target_sql(campaign))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = {customer_id: (holdout, variant_id) for customer_id, holdout, variant_id in cursor.fetchall()}
+    assert set(rows) == set(ids)
+    for customer_id, (holdout, variant_id) in rows.items():
+        assert holdout == in_holdout(campaign.pk, customer_id, Decimal("20"))
+        expected = None if holdout else [a.pk, b.pk][variant_index(campaign.pk, customer_id, [1, 3])]
+        assert variant_id == expected
+    held = sum(1 for holdout, _v in rows.values() if holdout)
+    assert 330 <= held <= 470  # 20 % of 2 000 = 400, within ±3.6 standard deviations (σ ≈ 17.9)
+    counts = campaign_target_counts(campaign)
+    assert counts["target"] == 2000 and counts["holdout"] == held
+    assert counts["variants"][a.pk] + counts["variants"][b.pk] == 2000 - held
+    assert 0.2 < counts["variants"][a.pk] / (2000 - held) < 0.3  # weight 1 of 4
+
+
+@pytest.mark.django_db
+def test_consent_and_list_targets():
+    ids = _customers(10)
+    campaign = _campaign(target_consent=Campaign.Consent.EMAIL)
+    assert campaign_target_counts(campaign)["target"] == 5  # every second customer consented to email
+    listed = _campaign(target=Campaign.Target.LIST)
+    listed.list_members.create(customer_id=ids[3])
+    listed.list_members.create(customer_id=ids[4])
+    assert campaign_target_counts(listed)["target"] == 2
+    empty_tiers = _campaign(target=Campaign.Target.TIERS)
+    assert campaign_target_counts(empty_tiers)["target"] == 0  # no tier chosen selects nobody
+    missing_segment = _campaign(target=Campaign.Target.RFM_SEGMENT, target_rfm_segment="no_such")
+    assert campaign_target_counts(missing_segment)["target"] == 0
