@@ -1,0 +1,8 @@
+"""Domain errors of campaigns: a human-readable message each; views and the API turn them into form
+errors or 400 responses."""
+
+from core.exceptions import DomainError
+
+
+class CampaignError(DomainError):
+    """A campaign cannot be saved, launched or used as asked (the message says why)."""

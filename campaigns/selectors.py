@@ -1,0 +1,16 @@
+"""Reads of campaigns (issue #15)."""
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+
+from .models import Campaign
+
+
+def campaigns_running(*, kind: str, at: dt.datetime) -> QuerySet[Campaign]:
+    """The campaigns of `kind` that grant at moment `at` (an aware datetime): status active, started
+    (no start, or start ≤ at) and not ended (no end, or at < end). Scheduled ones start granting only once
+    the daily run (or a launch) made them active; paused and finished ones never grant."""
+    return Campaign.objects.filter(kind=kind, status=Campaign.Status.ACTIVE).filter(
+        Q(starts_at__isnull=True) | Q(starts_at__lte=at), Q(ends_at__isnull=True) | Q(ends_at__gt=at)
+    )
