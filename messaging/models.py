@@ -51,6 +51,11 @@ class Message(models.Model):
         UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
         FREQUENCY_CAP = "frequency_cap", _("Frequency cap reached")
 
+    class HeldReason(models.TextChoices):
+        # stored values are the English words of the first version, kept so that old rows read the same
+        QUIET_HOURS = "quiet hours", _("quiet hours")
+        RETRY = "retry", _("a retry after an error")
+
     class Purpose(models.TextChoices):
         MARKETING = "marketing", _("Marketing")
         SERVICE = "service", _("Service notice")
@@ -82,7 +87,7 @@ class Message(models.Model):
     # When the worker may (next) try: None = at once; a later time for a retry or quiet hours.
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     # Why it waits until next_attempt_at ("quiet hours", a retry): shown in the outbox.
-    held_reason = models.CharField(_("held because"), max_length=100, blank=True)
+    held_reason = models.CharField(_("held because"), max_length=100, choices=HeldReason.choices, blank=True)
     # When the dispatcher last handed it to a send task (cleared when a task claims it): the next minute's
     # dispatcher leaves it alone until MESSAGING_CLAIM_SECONDS have passed.
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True, editable=False)

@@ -329,3 +329,18 @@ def test_kinds_show_as_their_labels_in_russian(console, outbox, anna, marketing_
     shown = table(stats, "message-stats")
     assert "Начисление баллов SMS" in shown and "Тест сотрудника Email" in shown and "spring_sale Email" in shown
     assert "points_earned" not in shown
+
+
+def test_why_a_message_waits_reads_in_the_page_language(console, anna):
+    """A marketing SMS queued at 22:00 waits for the end of the quiet hours (09:00): the outbox says so in
+    Russian too, not with the stored English code."""
+    held = message_queue(
+        customer_id=anna.pk, channel="sms", kind="balance_reminder", purpose="marketing", text="Come back",
+        defer=True, now=NOON + dt.timedelta(hours=10),
+    )  # fmt: skip
+    assert (held.status, held.held_reason) == ("queued", "quiet hours")
+    english = table(console.get("/messages/").content.decode(), "messages")
+    assert "(quiet hours)" in english
+    console.cookies["django_language"] = "ru"
+    russian = table(console.get("/messages/", HTTP_ACCEPT_LANGUAGE="ru").content.decode(), "messages")
+    assert "(тихие часы)" in russian and "quiet hours" not in russian

@@ -81,7 +81,7 @@ def _quiet_release(channel: str, now: dt.datetime) -> dt.datetime | None:
 
 def _hold(message: Message, release: dt.datetime, now: dt.datetime) -> None:
     message.next_attempt_at, message.dispatched_at = release, None
-    message.held_reason = "quiet hours"
+    message.held_reason = Message.HeldReason.QUIET_HOURS
     local = timezone.localtime(release)
     _status_change(message, Message.Status.QUEUED, f"held until {local:%Y-%m-%d %H:%M} (quiet hours)", now)
 
@@ -374,7 +374,7 @@ def message_send(*, message_id: int, now: dt.datetime | None = None) -> str:
             _status_change(message, Message.Status.FAILED, error, at)
         else:
             delay = rules.retry_delay_seconds(message.attempts, base=settings.MESSAGING_RETRY_SECONDS)
-            message.error, message.held_reason = error[:500], "retry"
+            message.error, message.held_reason = error[:500], Message.HeldReason.RETRY
             message.next_attempt_at = at + dt.timedelta(seconds=delay)
             _status_change(message, Message.Status.QUEUED, f"{error}; retry in {delay} s", at)
         if message.customer_id is None:
