@@ -5,8 +5,9 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django_filters import DateFromToRangeFilter
 from django_filters.fields import DateRangeField
@@ -73,6 +74,32 @@ def idempotency_key_field() -> forms.CharField:
     return forms.CharField(widget=forms.HiddenInput, max_length=64)
 
 
+class _LocalMaxValueValidator(MaxValueValidator):
+    def __call__(self, value):
+        if self.compare(value, self.limit_value):
+            raise ValidationError(self.message, code=self.code, params={"limit_value": _grouped(self.limit_value)})
+
+
+class _LocalMinValueValidator(MinValueValidator):
+    def __call__(self, value):
+        if self.compare(value, self.limit_value):
+            raise ValidationError(self.message, code=self.code, params={"limit_value": _grouped(self.limit_value)})
+
+
+def _grouped(number) -> str:
+    return number_format(number, force_grouping=True)
+
+
+def _bound_localized(validator):
+    """A Max/MinValueValidator with a fixed limit as one whose message shows the limit grouped in the
+    active language's format; any other validator unchanged."""
+    if type(validator) is MaxValueValidator and not callable(validator.limit_value):
+        return _LocalMaxValueValidator(validator.limit_value, validator.message)
+    if type(validator) is MinValueValidator and not callable(validator.limit_value):
+        return _LocalMinValueValidator(validator.limit_value, validator.message)
+    return validator
+
+
 class _TypedAsPeopleType:
     """What the two number fields share: a text input (a number input refuses spaces and, in some
     browsers, the comma) with the phone keypad `inputmode`, values shown in the language's format, and
@@ -84,6 +111,8 @@ class _TypedAsPeopleType:
     def __init__(self, **kwargs):
         kwargs.setdefault("localize", True)
         super().__init__(**kwargs)
+        # the bounds said in the language's format ("2 147 483 647", "2,147,483,647"), not "2147483647"
+        self.validators = [_bound_localized(v) for v in self.validators]
 
     def widget_attrs(self, widget):
         return {**super().widget_attrs(widget), "inputmode": self.inputmode, "autocomplete": "off"}

@@ -80,8 +80,9 @@ def test_a_bad_value_is_a_400_with_the_reason_and_changes_nothing(client, market
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("2147483648", "Enter at most 2,147,483,647 points."),  # one more than the column holds: was a 500
-        ("99999999999999999999", "Ensure this value is less than or equal to"),  # more than any key: was a 500
+        # one more than the column holds, and more than any key: both were 500s; both name the column's limit
+        ("2147483648", "Ensure this value is less than or equal to 2,147,483,647."),
+        ("99999999999999999999", "Ensure this value is less than or equal to 2,147,483,647."),
     ],
 )
 def test_a_huge_minimum_balance_is_a_400_not_a_500(client, marketing_user, value, reason):

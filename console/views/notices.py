@@ -15,7 +15,13 @@ from core.forms import LocalIntegerField, add_domain_error
 from core.permissions import permission_required
 from messaging.models import Channel, Message, NoticeKind, NoticeSetting
 from messaging.selectors import notice_settings
-from messaging.services.notices import NOTICE_PURPOSE, notice_channels, notice_setting_update
+from messaging.services.notices import (
+    DAYS_MAX,
+    MIN_BALANCE_MAX,
+    NOTICE_PURPOSE,
+    notice_channels,
+    notice_setting_update,
+)
 
 # The numbers each notice takes (the others do not apply to it).
 NOTICE_NUMBERS = {
@@ -52,9 +58,10 @@ class NoticeSettingForm(forms.Form):
     channel_3 = forms.ChoiceField(
         label=gettext_lazy("Then"), choices=[("", gettext_lazy("none"))] + Channel.choices, required=False
     )
-    days_before = LocalIntegerField(label=gettext_lazy("Days before"))
-    idle_days = LocalIntegerField(label=gettext_lazy("Days without a purchase"))
-    min_balance = LocalIntegerField(label=gettext_lazy("Minimum balance, points"))
+    # the bounds are the service's, so that the form's error names the same limit the service keeps
+    days_before = LocalIntegerField(label=gettext_lazy("Days before"), max_value=DAYS_MAX)
+    idle_days = LocalIntegerField(label=gettext_lazy("Days without a purchase"), max_value=DAYS_MAX)
+    min_balance = LocalIntegerField(label=gettext_lazy("Minimum balance, points"), max_value=MIN_BALANCE_MAX)
 
     def __init__(self, *args, kind: str, **kwargs):
         super().__init__(*args, prefix=kind, **kwargs)
