@@ -87,18 +87,29 @@ GSM_BASIC = frozenset(
 GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
 
 
+class PlaceholderError(ValueError):
+    """A brace that is no placeholder: `fragment` is the text between the braces as typed ("{name.upper}"),
+    or "" for a brace that opens or closes nothing."""
+
+    def __init__(self, fragment: str = ""):
+        super().__init__(f"“{fragment}” is not a placeholder" if fragment else "a brace opens or closes nothing")
+        self.fragment = fragment
+
+
 def template_placeholders(text: str) -> list[str]:
     """The placeholder names in `text`, in order, each once: "Hi {name}, {points}!" → ["name", "points"].
     "{{" and "}}" are literal braces. Raises ValueError for a brace that opens or closes nothing, and for
     a placeholder with an attribute, index, conversion or format ("{name.upper}", "{points:>5}")."""
     names: list[str] = []
-    for _literal, field, spec, conversion in string.Formatter().parse(text):
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:  # "Single '{' encountered…": Python's words, not the user's
+        raise PlaceholderError() from None
+    for _literal, field, spec, conversion in parsed:
         if field is None:
             continue
         if not field.isidentifier() or spec or conversion:
-            raise ValueError(
-                f"“{{{field}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}” is not a placeholder"
-            )
+            raise PlaceholderError(f"{{{field}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}")
         if field not in names:
             names.append(field)
     return names

@@ -19,12 +19,16 @@ def _placeholders_check(text: str, field: str) -> None:
     """Raise TemplateInvalid (on `field`) for a malformed brace or a placeholder not in rules.PLACEHOLDERS."""
     try:
         unknown = rules.template_unknown_placeholders(text)
-    except ValueError as error:
-        raise TemplateInvalid(
-            _("Braces must enclose a placeholder such as {name}; write {{ and }} for a brace itself (%(error)s).")
-            % {"error": error},
-            field=field,
-        ) from error
+    except rules.PlaceholderError as error:
+        if error.fragment:
+            message = _(
+                "“%(fragment)s” is not a placeholder: braces must enclose a name such as {name}; write {{ and }} for a brace itself."
+            ) % {"fragment": error.fragment}
+        else:
+            message = _(
+                "A brace opens or closes nothing: braces must enclose a placeholder such as {name}; write {{ and }} for a brace itself."
+            )
+        raise TemplateInvalid(message, field=field) from error
     if unknown:
         raise TemplateInvalid(
             _("Unknown placeholders: %(unknown)s. Use only: %(known)s.")

@@ -59,9 +59,13 @@ def test_a_template_with_unknown_placeholders_is_refused_and_nothing_is_written(
     with pytest.raises(TemplateInvalid) as refused:
         template_save(kind="k", channel="email", language="en", subject="Hi {user.name}", body="x")
     assert refused.value.field == "subject"
-    assert "write {{ and }} for a brace itself" in refused.value.message
-    with pytest.raises(TemplateInvalid):
+    assert refused.value.message.startswith("“{user.name}” is not a placeholder: braces must enclose a name")
+    with pytest.raises(TemplateInvalid) as refused:
         template_save(kind="k", channel="sms", language="en", body="50% off {")
+    assert refused.value.message == (
+        "A brace opens or closes nothing: braces must enclose a placeholder such as {name}; write {{ and }} for a "
+        "brace itself."
+    )  # Python's own words ("Single '{' encountered in format string") are not the user's
     for bad in ({"channel": "fax"}, {"language": "de"}, {"kind": " "}):
         with pytest.raises(MessagingError):
             template_save(**{"kind": "k", "channel": "sms", "language": "en", "body": "x", **bad})
