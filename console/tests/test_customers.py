@@ -385,6 +385,9 @@ class TestSearchKeepsPhonesOutOfUrls:
         rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
         assert [r[0] for r in rows[1:]] == ["Boris Sidorov"]
 
-    def test_an_unknown_token_shows_everyone(self, console, shop):
+    def test_an_unknown_token_shows_everyone_and_says_so(self, console, shop):
         page = console.get("/customers/?f=nope").content.decode()
         assert "Anna Petrova" in page and "Boris Sidorov" in page
+        assert "This link&#x27;s filter is no longer kept" in page  # a link from another session: not silent
+        token_page = console.get(console.post("/customers/", {"q": "Boris"}).url).content.decode()
+        assert "no longer kept" not in token_page

@@ -344,3 +344,9 @@ def test_why_a_message_waits_reads_in_the_page_language(console, anna):
     console.cookies["django_language"] = "ru"
     russian = table(console.get("/messages/", HTTP_ACCEPT_LANGUAGE="ru").content.decode(), "messages")
     assert "(тихие часы)" in russian and "quiet hours" not in russian
+
+
+def test_a_filter_link_from_another_session_says_the_list_is_unfiltered(console, outbox):
+    page = console.get("/messages/?f=0123456789ab")
+    assert page.status_code == 200 and len(rows(console)) == 4
+    assert "the list is shown unfiltered" in text(page.content.decode())
