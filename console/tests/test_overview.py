@@ -32,7 +32,10 @@ def test_marketing_sees_the_overview_not_the_admin(client, marketing_user, custo
     page = client.get("/").content.decode()
     assert "Program overview" in page
     assert 'data-testid="members">1<' in page
-    assert "50" in page  # points outstanding
+    assert 'data-testid="points-outstanding">50<' in page  # 5 % of 1 000
+    # what each figure counts is said beside it (the dashboard's are as of its period's end, net of refunds)
+    assert "Points outstanding now" in page and "The balances at this moment" in page
+    assert "in checks" in page and "before refunds" in page
     assert "Django admin" not in page
     assert client.get("/admin/").status_code == 302  # not staff: the admin sends them to its login
 
