@@ -158,6 +158,11 @@ def test_the_segments_page_shows_the_grid_and_the_moves(console, story):  # noqa
     a = RfmScore.objects.get(customer__name="A", snapshot__as_of=day(4, 1))
     cell = re.search(rf'<td data-cell="R{a.recency_score}F{a.frequency_score}">(.*?)</td>', page, re.S).group(1)
     assert a.get_segment_display() in cell
+    held = set(RfmScore.objects.filter(snapshot__as_of=day(4, 1)).values_list("frequency_score", flat=True))
+    empty = [f for f in range(1, 6) if f not in held]
+    assert empty  # four buyers, two of them with two purchases: some frequency scores hold nobody
+    assert "Customers with the same value share a score" in page
+    assert f"Empty now: F{', F'.join(map(str, empty))}." in page
     moves = [m for m in rfm_movement(*RfmSnapshot.objects.order_by("-as_of")) if m.from_segment != m.to_segment]
     assert moves
     for move in moves:

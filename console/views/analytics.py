@@ -350,6 +350,14 @@ def analytics_segments(request: HttpRequest) -> HttpResponse:
             }
             for row in (cells[i : i + 5] for i in range(0, len(cells), 5))
         ]
+        # scores no customer holds: equal values share a score (analytics.rfm_rules), so when most buyers
+        # bought once they are all F1 and F2, F3… stay empty; the page says so rather than look broken
+        context["empty_frequency"] = [
+            f for f in range(1, 6) if not any(c.customers for c in cells if c.frequency_score == f)
+        ]
+        context["empty_recency"] = [
+            r for r in range(1, 6) if not any(c.customers for c in cells if c.recency_score == r)
+        ]
         context["window_setting"] = analytics_settings_get().rfm_window_days
         previous, moves = rfm_movement_since_previous(snapshot)
         context["previous"] = previous
