@@ -356,7 +356,7 @@ def _result_rows(results) -> list[dict]:
             "uplift",
             _("Uplift of the response rate"),
             _(
-                "Group's rate − holdout's rate, in percentage points, with its 95 % confidence interval (normal approximation); “not enough data” below %(n)s customers a side."
+                "Group's rate − holdout's rate, in percentage points, with its 95 %% confidence interval (normal approximation); “not enough data” below %(n)s customers a side."
             )
             % {"n": MIN_GROUP},
             compared(lambda c: uplift_text(c.rate_uplift)),
@@ -364,7 +364,9 @@ def _result_rows(results) -> list[dict]:
         (
             "revenue_uplift",
             _("Uplift of revenue per customer"),
-            _("Difference of the means with its 95 % interval (Welch); “not enough data” below %(n)s customers a side.")
+            _(
+                "Difference of the means with its 95 %% interval (Welch); “not enough data” below %(n)s customers a side."
+            )
             % {"n": MIN_GROUP_MEAN},
             compared(
                 lambda c: (
