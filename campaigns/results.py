@@ -89,18 +89,21 @@ class CampaignResults:
     currency: str
 
 
-def _window_end(grant_at: str, days: str) -> str:
-    """SQL for the moment `days` days after the moment `grant_at` (both SQL expressions)."""
+def _moment(expr: str, days: str = "") -> str:
+    """SQL for the moment `expr` (plus `days` days, an SQL expression, when given), comparable with
+    another _moment: PostgreSQL compares timestamps; SQLite stores text ("YYYY-MM-DD HH:MM:SS[.ffffff]",
+    the fraction only when not zero), so both sides are written alike, to the millisecond."""
     if connection.vendor == "postgresql":
-        return f"({grant_at} + {days} * INTERVAL '1 day')"
-    # SQLite stores "YYYY-MM-DD HH:MM:SS[.ffffff]"; strftime keeps the fraction (%f = SS.SSS).
-    return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {grant_at}, '+' || {days} || ' days')"
+        return f"({expr} + {days} * INTERVAL '1 day')" if days else expr
+    shift = f", '+' || {days} || ' days'" if days else ""
+    return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {expr}{shift})"
 
 
 def _customers_sql(campaign_ids_sql: str) -> str:
     """Per campaign and customer of its grant rows: group (holdout 0/1, variant id), grant rows, points
     granted and redeemed, bought (0/1) and revenue in the window."""
-    window_end = _window_end("g.at", "c.response_days")
+    window_end = _moment("g.at", "c.response_days")
+    grant_at, bought_at = _moment("w.at"), _moment("p.created_at")
     # fixed fragments; every value is a parameter
     return f"""
         WITH g AS (
@@ -120,7 +123,7 @@ def _customers_sql(campaign_ids_sql: str) -> str:
             JOIN (SELECT DISTINCT campaign_id, customer_id FROM g) x ON x.customer_id = p.customer_id
             WHERE p.amount > p.refunded_amount
               AND EXISTS (SELECT 1 FROM g w WHERE w.campaign_id = x.campaign_id AND w.customer_id = p.customer_id
-                          AND p.created_at >= w.at AND p.created_at < w.until)
+                          AND {bought_at} >= {grant_at} AND {bought_at} < w.until)
             GROUP BY x.campaign_id, p.customer_id
         ),
         redeemed AS (

@@ -67,9 +67,10 @@ def test_uplift_cost_and_return_on_a_hand_built_campaign(campaign, customer_fact
     services.purchase_refund(purchase_id=refunded.purchase.pk, now=t0 + 2 * day)
     five = treated[5].purchases.get()
     services.purchase_refund(purchase_id=five.pk, amount="400.00", now=t0 + 4 * day)
-    # Holdout 0–2 buy 500.00 in the window (3 of 10); holdout 3 bought before the grant — not counted.
+    # Holdout 0–2 buy 500.00 in the window (3 of 10; 2 at the very moment of the grant, the start being
+    # included); holdout 3 bought before the grant — not counted.
     for i in range(3):
-        services.purchase_record(customer_id=holdout[i].pk, amount="500.00", now=t0 + 13 * day)
+        services.purchase_record(customer_id=holdout[i].pk, amount="500.00", now=t0 + 13 * day if i < 2 else t0)
     services.purchase_record(customer_id=holdout[3].pk, amount="500.00", now=t0 - day)
     # Messages of the campaign: 10 to the treated, 2 of them failed, 4 opened, 1 clicked.
     for i, customer in enumerate(treated):
