@@ -29,6 +29,7 @@ from campaigns.services.changes import (
     campaign_update,
 )
 from campaigns.stats import MIN_GROUP, MIN_GROUP_MEAN
+from core.formatting import money_format
 from core.forms import add_domain_error
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
@@ -279,7 +280,7 @@ def _result_rows(results) -> list[dict]:
     currency = results.currency
 
     def money(value):
-        return "—" if value is None else f"{number_format(value, 2, force_grouping=True)} {currency}"
+        return "—" if value is None else money_format(value, currency)
 
     def rate(value):
         return "—" if value is None else f"{number_format(value * 100, 1, force_grouping=True)} %"
