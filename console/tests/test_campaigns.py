@@ -222,3 +222,43 @@ def test_the_template_editor_takes_a_campaigns_kind(console, campaign):
     assert console.get("/messages/templates/campaign:999/sms/ru/").status_code == 404
     detail = console.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert f'href="/messages/templates/campaign:{campaign.pk}/sms/ru/"' in detail
+
+
+@pytest.mark.parametrize("kind", ["win_back", "boost", "action"])
+def test_hostile_values_in_the_campaign_form_give_no_500_and_a_refusal_writes_nothing(console, program, kind):
+    from hypothesis import given
+
+    from console.forms import CAMPAIGN_CLOSING_FIELDS, CAMPAIGN_COMMON_FIELDS, CAMPAIGN_KIND_FIELDS
+    from console.tests.test_fuzz import FUZZ, VALUE, bodies
+
+    fields = [*CAMPAIGN_COMMON_FIELDS, *CAMPAIGN_KIND_FIELDS[kind], *CAMPAIGN_CLOSING_FIELDS]
+    fields += ["variants-TOTAL_FORMS", "variants-INITIAL_FORMS", "variants-0-code", "variants-0-points"]
+
+    @FUZZ
+    @given(body=bodies(*fields), name=VALUE)
+    def run(body, name):
+        before = (Campaign.objects.count(), AuditEntry.objects.count())
+        response = console.post(f"/campaigns/new/{kind}/", {"name": name, **body})
+        assert response.status_code < 500
+        if response.status_code != 302:
+            assert (Campaign.objects.count(), AuditEntry.objects.count()) == before
+
+    run()
+
+
+def test_hostile_list_uploads_give_no_500(console, program):
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from console.tests.test_fuzz import FUZZ, VALUE
+
+    campaign = campaign_create(values={"name": "VIP", "kind": "broadcast", "target": "list", "channels": ["sms"]})
+
+    @FUZZ
+    @given(lines=st.lists(VALUE, max_size=5))
+    def run(lines):
+        response = console.post(f"/campaigns/{campaign.pk}/list/", {"text": "\n".join(lines)})
+        assert response.status_code in (200, 400)
+        assert not CampaignListMember.objects.exists()  # no customer has these numbers
+
+    run()
