@@ -1,10 +1,17 @@
 """Reads of campaigns (issue #15)."""
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
-from .models import Campaign
+from analytics.rules import money, ratio
+from loyalty.models import LedgerEntry
+from loyalty.selectors import program_settings_get
+
+from .models import Campaign, CampaignVariant
+from .targeting import campaign_target_counts
 
 
 def campaigns_running(*, kind: str, at: dt.datetime) -> QuerySet[Campaign]:
@@ -13,4 +20,87 @@ def campaigns_running(*, kind: str, at: dt.datetime) -> QuerySet[Campaign]:
     the daily run (or a launch) made them active; paused and finished ones never grant."""
     return Campaign.objects.filter(kind=kind, status=Campaign.Status.ACTIVE).filter(
         Q(starts_at__isnull=True) | Q(starts_at__lte=at), Q(ends_at__isnull=True) | Q(ends_at__gt=at)
+    )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What launching a campaign would reach now (campaign_preview)."""
+
+    target: int
+    holdout: int
+    treated: int
+    variants: list[tuple[CampaignVariant, int, int]]  # (variant, customers, their points per grant)
+    points_per_grant: int | None  # without variants: Campaign.points; None for a boost
+    expected_points: int | None  # one grant to every treated customer, within the budget; None for a boost
+    redeemed_share: Decimal | None  # observed share of points redeemed (not burnt); None without history
+    expected_redeemed: int | None
+    expected_cost: Decimal | None  # money, the program's currency
+    point_value: Decimal
+    currency: str
+
+
+def observed_redeemed_share() -> Decimal | None:
+    """Of all points ever spent or burnt, the share spent: redeemed ÷ (redeemed + expired), a fraction
+    rounded to 0.0001; None before any point was spent or burnt. It is 1 − analytics' "observed expiry
+    rate" (analytics.selectors.period_figures' `liability_expiry_rate`, to date), the figure analytics
+    uses for the expected cost of the points outstanding. One aggregate over the ledger."""
+    sums = LedgerEntry.objects.filter(kind__in=[LedgerEntry.Kind.REDEEM, LedgerEntry.Kind.EXPIRE]).aggregate(
+        redeemed=Sum("points", filter=Q(kind=LedgerEntry.Kind.REDEEM)),
+        expired=Sum("points", filter=Q(kind=LedgerEntry.Kind.EXPIRE)),
+    )
+    redeemed, expired = -(sums["redeemed"] or 0), -(sums["expired"] or 0)
+    return ratio(redeemed, redeemed + expired)
+
+
+def campaign_preview(campaign: Campaign) -> Preview:
+    """The preview before launch: the target's size now, the holdout and each variant's share of it
+    (campaigns.targeting.campaign_target_counts), and what one grant to every treated customer would
+    cost — points (the variant's or the campaign's, at most the budget), the points expected to be
+    redeemed at the observed share (observed_redeemed_share; all of them without history) and their money
+    value at ProgramSettings.point_value. For kinds granted on an occasion (a birthday, an absence, an
+    action) that is the cost of one occasion per customer; a boost grants no points of its own (None)."""
+    counts = campaign_target_counts(campaign)
+    program = program_settings_get()
+    variants = list(campaign.variants.order_by("code"))
+    rows = [(v, counts["variants"].get(v.pk, 0), v.points) for v in variants]
+    boost = campaign.kind == Campaign.Kind.BOOST
+    if boost:
+        points = None
+    elif rows:
+        points = sum(n * per for _v, n, per in rows)
+    else:
+        points = counts["treated"] * campaign.points
+    if points is not None and campaign.budget_points is not None:
+        points = min(points, campaign.budget_points - campaign.points_granted)
+    share = observed_redeemed_share()
+    redeemed = None if points is None else int(points * (share if share is not None else 1))
+    cost = None if redeemed is None else money(redeemed * program.point_value)
+    return Preview(
+        target=counts["target"],
+        holdout=counts["holdout"],
+        treated=counts["treated"],
+        variants=rows,
+        points_per_grant=None if boost or rows else campaign.points,
+        expected_points=points,
+        redeemed_share=share,
+        expected_redeemed=redeemed,
+        expected_cost=cost,
+        point_value=program.point_value,
+        currency=program.currency,
+    )
+
+
+def campaign_list() -> QuerySet[Campaign]:
+    """Every campaign, newest first, with who created it."""
+    return Campaign.objects.select_related("created_by").order_by("-created_at", "-id")
+
+
+def campaign_get(campaign_id: int) -> Campaign | None:
+    """The campaign with its saved segment and creator, or None."""
+    return (
+        Campaign.objects.select_related("target_saved_segment", "created_by")
+        .prefetch_related("target_tiers", "variants")
+        .filter(pk=campaign_id)
+        .first()
     )

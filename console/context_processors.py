@@ -18,6 +18,7 @@ def nav(request: HttpRequest) -> dict:
             "message_templates": user.has_perm("messaging.change_messagetemplate"),
             # the notices page needs both (console.views.notices.message_notices)
             "message_notices": user.has_perms(["messaging.view_noticesetting", "messaging.change_noticesetting"]),
+            "campaigns": user.has_perm("campaigns.view_campaign"),
             "api_clients": user.has_perm("api.change_apiclient"),
             "admin": user.is_staff,
         }

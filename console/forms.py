@@ -3,7 +3,8 @@ from django.conf import settings
 from django.forms import modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import LocalIntegerField, idempotency_key_field, local_number_formfield
+from campaigns.models import Campaign
+from core.forms import LocalIntegerField, date_within_bounds, idempotency_key_field, local_number_formfield
 from loyalty.models import ProgramSettings, Tier
 from loyalty.services.program import SETTINGS_FIELDS
 
@@ -186,3 +187,213 @@ class ChannelTestForm(forms.Form):
 
     channel = forms.ChoiceField(choices=(("email", "email"), ("sms", "sms"), ("messenger", "messenger")))
     phone = forms.CharField(label=_("Your phone"), required=False, max_length=30)
+
+
+# --- the console: campaigns (issue #15) -----------------------------------------------------------------
+
+CAMPAIGN_COMMON_FIELDS = [
+    "name",
+    "starts_at",
+    "ends_at",
+    "target",
+    "target_tiers",
+    "target_rfm_segment",
+    "target_saved_segment",
+    "target_consent",
+    "holdout_percent",
+]
+# The fields each kind shows besides the common ones and the closing ones.
+CAMPAIGN_KIND_FIELDS = {
+    "welcome": ["points", "points_valid_days"],
+    "birthday": ["points", "points_valid_days", "days_before"],
+    "anniversary": ["points", "points_valid_days"],
+    "win_back": ["points", "points_valid_days", "absence_days"],
+    "boost": [
+        "boost_multiplier",
+        "boost_extra_percent",
+        "boost_category",
+        "boost_weekdays",
+        "boost_hour_from",
+        "boost_hour_to",
+    ],
+    "action": ["points", "points_valid_days", "action", "action_limit", "action_period_days"],
+    "broadcast": ["points", "points_valid_days"],
+}
+CAMPAIGN_CLOSING_FIELDS = ["budget_points", "per_customer_limit", "channels", "response_days"]
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A moment typed in the browser's date-and-time picker (the shop's local time), refused outside
+    core.forms' DATE_MIN..DATE_MAX (a year 1 or 9999 would overflow on meeting a time zone)."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"])
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is not None:
+            date_within_bounds(result.date())
+        return result
+
+
+class DaysListField(forms.CharField):
+    """Absence steps typed as "30, 60, 90": whole days, ascending, each once (the service checks the bounds)."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(str(day) for day in value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        text = (super().to_python(value) or "").replace(";", ",").replace(" ", ",")
+        parts = [part for part in text.split(",") if part]
+        if not all(part.isdigit() and len(part) <= 5 for part in parts):
+            raise forms.ValidationError(_("Write whole days separated by commas: 30, 60, 90."))
+        return [int(part) for part in parts]
+
+
+class CampaignForm(forms.ModelForm):
+    """A campaign of one kind: the common fields, the kind's own (CAMPAIGN_KIND_FIELDS), the budget, limit,
+    channels and response window. For a launched campaign the fields it may no longer change are shown
+    disabled (their posted values ignored; campaigns.services.changes says which)."""
+
+    starts_at = LocalDateTimeField(label=_("Starts"), required=False)
+    ends_at = LocalDateTimeField(label=_("Ends"), required=False)
+    target_tiers = forms.ModelMultipleChoiceField(
+        label=_("Tiers"), queryset=Tier.objects.order_by("order"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    target_rfm_segment = forms.ChoiceField(label=_("RFM segment"), required=False)
+    absence_days = DaysListField(
+        label=_("Absence steps, days"), required=False, max_length=100, help_text=_("For example 30, 60, 90.")
+    )
+    boost_weekdays = forms.TypedMultipleChoiceField(
+        label=_("Weekdays"),
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every day."),
+    )
+    channels = forms.MultipleChoiceField(
+        label=_("Channels"),
+        choices=[],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tried in this order; the first that can reach the customer sends the message."),
+    )
+
+    class Meta:
+        model = Campaign
+        formfield_callback = local_number_formfield
+        fields = [
+            *CAMPAIGN_COMMON_FIELDS,
+            *dict.fromkeys(f for fields in CAMPAIGN_KIND_FIELDS.values() for f in fields),
+            *CAMPAIGN_CLOSING_FIELDS,
+        ]
+        help_texts = {
+            "holdout_percent": _("This share of the target gets nothing and is measured against (0–90 %)."),
+            "points_valid_days": _("Empty: the program's point lifetime."),
+            "budget_points": _("Granting stops once this many points were granted. Empty: no budget."),
+            "per_customer_limit": _("Grants per customer over the campaign. Empty: once per occasion."),
+            "response_days": _("The results count a purchase within this many days of the grant."),
+            "days_before": _("0: on the birthday."),
+            "boost_multiplier": _("2 = double points."),
+            "boost_extra_percent": _("Added to the cashback percentage."),
+            "boost_category": _("Empty: every purchase line."),
+            "boost_hour_from": _("Local hour, 0–23. Empty: all day."),
+            "boost_hour_to": _("Local hour, 1–24, excluded."),
+        }
+
+    def __init__(self, *args, kind: str, frozen: tuple[str, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        from analytics.rfm_rules import Segment
+        from messaging.models import Channel
+
+        wanted = set(CAMPAIGN_COMMON_FIELDS + CAMPAIGN_KIND_FIELDS[kind] + CAMPAIGN_CLOSING_FIELDS)
+        for name in list(self.fields):
+            if name not in wanted:
+                del self.fields[name]
+        self.fields["target_rfm_segment"].choices = [("", "—"), *Segment.choices]
+        self.fields["channels"].choices = Channel.choices
+        self.fields["target_saved_segment"].empty_label = "—"
+        for name in frozen:
+            if name in self.fields:
+                self.fields[name].disabled = True
+
+    def _post_clean(self):
+        # The service checks the campaign (and says so on the field); the model's own validation would
+        # run on a half-built instance (no kind, no dates) and say it twice.
+        pass
+
+    def values(self) -> dict:
+        """The cleaned values for campaigns.services (every field but the tiers)."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "target_tiers"}
+
+
+class CampaignVariantForm(forms.Form):
+    """One A/B variant: its code (A, B), points and weight; a row left empty is no variant."""
+
+    code = forms.CharField(label=_("Code"), max_length=10, required=False)
+    points = LocalIntegerField(label=_("Points"), min_value=0, max_value=10**9, required=False)
+    weight = LocalIntegerField(label=_("Weight"), min_value=1, max_value=1000, required=False)
+
+    def clean(self):
+        data = super().clean()
+        filled = data.get("code") or data.get("points") is not None
+        if filled and (not data.get("code") or data.get("points") is None):
+            raise forms.ValidationError(_("A variant needs its code and points."))
+        return data
+
+
+CampaignVariantFormSet = forms.formset_factory(CampaignVariantForm, extra=1, max_num=10, absolute_max=10)
+
+
+class CampaignListForm(forms.Form):
+    """The customers of an uploaded list: a CSV or text file, or pasted lines (phones or card numbers in
+    the first column). Sent by POST: the phones never go in a URL."""
+
+    file = forms.FileField(label=_("File (CSV or text)"), required=False)
+    text = forms.CharField(
+        label=_("Or paste phones or card numbers, one per line"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    replace = forms.BooleanField(label=_("Replace the list (otherwise add to it)"), required=False)
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None:
+            if upload.size > self.MAX_BYTES:
+                raise forms.ValidationError(_("The file is larger than 5 MB."))
+            raw = upload.read()
+            try:
+                data["content"] = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                try:
+                    data["content"] = raw.decode("cp1251")
+                except UnicodeDecodeError:
+                    raise forms.ValidationError(_("The file is not text.")) from None
+            if "\x00" in data["content"]:
+                raise forms.ValidationError(_("The file is not text."))
+        else:
+            data["content"] = data.get("text") or ""
+        if not data["content"].strip():
+            raise forms.ValidationError(_("Choose a file or paste the phones or card numbers."))
+        return data

@@ -2,18 +2,24 @@
 the editor of one, with the placeholders explained and a live preview rendered for a real customer (found
 by phone or card number, sent by POST: a phone never goes in a URL), with an SMS's length and segments."""
 
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from campaigns.models import Campaign
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.permissions import permission_required
 from customers.selectors import customer_lookup
+from loyalty.rules import points_expiry
+from loyalty.selectors import program_settings_get
 from messaging import rules
 from messaging.models import Channel, NoticeKind
 from messaging.rules import address_mask
@@ -60,10 +66,48 @@ def message_templates(request: HttpRequest) -> HttpResponse:
     )
 
 
+CAMPAIGN_KIND = re.compile(r"^campaign:(\d{1,18})$")
+# What the grant's own placeholders mean in a campaign's message (campaigns fill them in per grant).
+CAMPAIGN_PLACEHOLDER_MEANINGS = {
+    "{points}": gettext_lazy("the points of the grant (the variant's, or the campaign's)"),
+    "{expires_on}": gettext_lazy("the date the grant's points burn"),
+}
+
+
+def _campaign_of(kind: str) -> Campaign | None:
+    """The campaign whose messages are of `kind` ("campaign:<id>"), or None."""
+    match = CAMPAIGN_KIND.match(kind)
+    return Campaign.objects.filter(pk=int(match.group(1))).first() if match else None
+
+
+def _placeholders(kind: str) -> list[tuple[str, str]]:
+    meanings = placeholder_meanings(kind)
+    if _campaign_of(kind) is None:
+        return meanings
+    return [(name, CAMPAIGN_PLACEHOLDER_MEANINGS.get(name, meaning)) for name, meaning in meanings]
+
+
+def _campaign_values(campaign: Campaign) -> dict:
+    """{points}, {expires_on} as a grant made now would fill them in: the campaign's points (the first
+    variant's when it has variants) and the day they would burn (its points_valid_days, else the
+    program's lifetime; empty when they never burn)."""
+    variant = campaign.variants.order_by("code").first()
+    now = timezone.now()
+    lifetime = campaign.points_valid_days or program_settings_get().points_lifetime_days
+    expires = points_expiry(credited_at=now, lifetime_days=lifetime)
+    return {
+        "points": variant.points if variant else campaign.points,
+        "expires_on": timezone.localdate(expires) if expires else "",
+    }
+
+
 def _slot(kind: str, channel: str, language: str) -> dict:
     """The URL's kind, channel and language, checked (404 otherwise: a kind that is neither a built-in
-    notice nor one that has templates, an unknown channel or language), with their labels."""
+    notice, nor an existing campaign's "campaign:<id>", nor one that has templates, an unknown channel or
+    language), with their labels."""
     kinds = dict(template_kinds())
+    if (campaign := _campaign_of(kind)) is not None:
+        kinds[kind] = _("Campaign “%(name)s”") % {"name": campaign.name}
     languages = dict(settings.LANGUAGES)
     channels = dict(Channel.choices)
     if kind not in kinds or channel not in channels or language not in languages:
@@ -113,7 +157,7 @@ def message_template(request: HttpRequest, kind: str, channel: str, language: st
         **slot,
         "form": form,
         "template": template,
-        "placeholders": placeholder_meanings(kind),
+        "placeholders": _placeholders(kind),
         # The preview of what the form holds (a saved template, or the text just refused), before any typing.
         **_preview(form.data if form.is_bound else form.initial, kind=kind, channel=channel, language=language),
     }
@@ -164,7 +208,11 @@ def _preview(data, *, kind: str, channel: str, language: str) -> dict:
             context["customer_address"] = address_mask(customer.phone if channel != "email" else customer.email or "")
     text, rendered_subject = body, subject
     if customer is not None and not context["problem"]:
-        extra = notice_preview_values(kind=kind, customer_id=customer.pk)
+        campaign = _campaign_of(kind)
+        if campaign is not None:
+            extra = _campaign_values(campaign)
+        else:
+            extra = notice_preview_values(kind=kind, customer_id=customer.pk)
         if extra is None:
             context["example_note"] = EXAMPLE_VALUES_NOTES[kind]
         values = placeholder_values(customer, language=language, extra=extra or None)

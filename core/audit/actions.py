@@ -27,6 +27,13 @@ class AuditAction(models.TextChoices):
     MESSAGE_QUEUE = "message.queue", _("Message queued")
     MESSAGE_TEMPLATE_SAVE = "message_template.save", _("Message template saved")
     NOTICE_SETTING_UPDATE = "notice_setting.update", _("Notice settings changed")
+    CAMPAIGN_CREATE = "campaign.create", _("Campaign created")
+    CAMPAIGN_UPDATE = "campaign.update", _("Campaign changed")
+    CAMPAIGN_LAUNCH = "campaign.launch", _("Campaign launched")
+    CAMPAIGN_PAUSE = "campaign.pause", _("Campaign paused")
+    CAMPAIGN_RESUME = "campaign.resume", _("Campaign resumed")
+    CAMPAIGN_FINISH = "campaign.finish", _("Campaign finished")
+    CAMPAIGN_LIST_UPLOAD = "campaign.list_upload", _("Campaign list uploaded")
 
 
 # What `customer_erase` leaves in place of every personal value of a customer's earlier entries.

@@ -1,0 +1,295 @@
+"""What each campaign returned (issue #15; every figure defined in docs/campaigns.md, "Results"): the
+treated customers against the holdout, and each variant against the holdout. Reads only; set-based SQL
+(one statement for the groups' figures, one for the messages), whatever the number of grants.
+
+The unit is the customer: a customer is in one group of a campaign for good (the split is stable per
+customer and campaign), and their grant rows (one per occasion) say which. A customer "bought" when a
+counted purchase of theirs falls within `response_days` after the `at` of any of their grant rows of the
+campaign (holdout rows alike), from that moment (included) to `at` + N days (excluded). A purchase counts
+when not wholly refunded; its revenue is its amount less everything refunded of it so far
+(`Purchase.amount − Purchase.refunded_amount`, whenever the refund was made): analytics' "net" as of now.
+Points redeemed are the points that redemptions took from the grants' own lots (loyalty.LotDebit of a
+"redeem" entry on the lot of the grant's entry); points a refund later gave back are not subtracted.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from loyalty.selectors import program_settings_get
+
+from . import stats
+from .models import Campaign, CampaignVariant
+
+
+@dataclass
+class GroupResult:
+    """One group's figures: customers, grant rows, points granted and redeemed (ints), customers who
+    bought in the window, their revenue (Decimal: Σ and Σ² over the group's customers, zeros included),
+    and the group's messages: {status: count}, opened, clicked."""
+
+    key: str  # "treated", "holdout" or the variant's code
+    label: str
+    customers: int = 0
+    grants: int = 0
+    points_granted: int = 0
+    points_redeemed: int = 0
+    buyers: int = 0
+    revenue: Decimal = Decimal("0.00")
+    revenue_squares: Decimal = Decimal("0")
+    messages: dict[str, int] = field(default_factory=dict)
+    opened: int = 0
+    clicked: int = 0
+
+    @property
+    def response_rate(self) -> Decimal | None:
+        return stats.rate(self.buyers, self.customers)
+
+    @property
+    def revenue_per_customer(self) -> Decimal | None:
+        if not self.customers:
+            return None
+        return (self.revenue / self.customers).quantize(stats.CENT)
+
+    @property
+    def messages_total(self) -> int:
+        return sum(self.messages.values())
+
+    @property
+    def sample(self) -> stats.Sample:
+        return stats.Sample(n=self.customers, total=self.revenue, squares=self.revenue_squares)
+
+
+@dataclass
+class Comparison:
+    """A group against the holdout: the uplift of the response rate and of revenue per customer (an
+    Estimate, or None = not enough data), the incremental returning customers and revenue, the cost of
+    the redeemed points, cost per returning customer and return on the points spent."""
+
+    group: GroupResult
+    rate_uplift: stats.Estimate | None
+    revenue_uplift: stats.Estimate | None
+    incremental_customers: Decimal | None
+    incremental_revenue: Decimal | None
+    cost: Decimal
+    cost_per_returning: Decimal | None
+    return_on_points: Decimal | None
+
+
+@dataclass
+class CampaignResults:
+    campaign: Campaign
+    treated: GroupResult
+    holdout: GroupResult
+    variants: list[GroupResult]
+    comparisons: list[Comparison]  # treated first, then each variant
+    point_value: Decimal
+    currency: str
+
+
+def _moment(expr: str, days: str = "") -> str:
+    """SQL for the moment `expr` (plus `days` days, an SQL expression, when given), comparable with
+    another _moment: PostgreSQL compares timestamps; SQLite stores text ("YYYY-MM-DD HH:MM:SS[.ffffff]",
+    the fraction only when not zero), so both sides are written alike, to the millisecond."""
+    if connection.vendor == "postgresql":
+        return f"({expr} + {days} * INTERVAL '1 day')" if days else expr
+    shift = f", '+' || {days} || ' days'" if days else ""
+    return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {expr}{shift})"
+
+
+def _customers_sql(campaign_ids_sql: str) -> str:
+    """Per campaign and customer of its grant rows: group (holdout 0/1, variant id), grant rows, points
+    granted and redeemed, bought (0/1) and revenue in the window."""
+    window_end = _moment("g.at", "c.response_days")
+    grant_at, bought_at = _moment("w.at"), _moment("p.created_at")
+    # fixed fragments; every value is a parameter
+    return f"""
+        WITH g AS (
+            SELECT g.campaign_id, g.customer_id, g.holdout, g.variant_id, g.at, g.points, g.entry_id,
+                   {window_end} AS until
+            FROM campaigns_campaigngrant g JOIN campaigns_campaign c ON c.id = g.campaign_id
+            WHERE g.campaign_id IN ({campaign_ids_sql})
+        ),
+        per_customer AS (
+            SELECT campaign_id, customer_id, MAX(CASE WHEN holdout THEN 1 ELSE 0 END) AS holdout,
+                   MIN(variant_id) AS variant_id, COUNT(*) AS grants, SUM(points) AS points
+            FROM g GROUP BY campaign_id, customer_id
+        ),
+        bought AS (
+            SELECT x.campaign_id, p.customer_id, SUM(p.amount - p.refunded_amount) AS revenue
+            FROM loyalty_purchase p
+            JOIN (SELECT DISTINCT campaign_id, customer_id FROM g) x ON x.customer_id = p.customer_id
+            WHERE p.amount > p.refunded_amount
+              AND EXISTS (SELECT 1 FROM g w WHERE w.campaign_id = x.campaign_id AND w.customer_id = p.customer_id
+                          AND {bought_at} >= {grant_at} AND {bought_at} < w.until)
+            GROUP BY x.campaign_id, p.customer_id
+        ),
+        redeemed AS (
+            SELECT g.campaign_id, g.customer_id, SUM(d.points) AS points
+            FROM g JOIN loyalty_pointslot l ON l.entry_id = g.entry_id
+            JOIN loyalty_lotdebit d ON d.lot_id = l.id
+            JOIN loyalty_ledgerentry e ON e.id = d.entry_id AND e.kind = 'redeem'
+            GROUP BY g.campaign_id, g.customer_id
+        )
+        SELECT pc.campaign_id, pc.customer_id, pc.holdout, pc.variant_id, pc.grants, pc.points,
+               COALESCE(r.points, 0) AS redeemed,
+               CASE WHEN b.customer_id IS NULL THEN 0 ELSE 1 END AS bought,
+               COALESCE(b.revenue, 0) AS revenue
+        FROM per_customer pc
+        LEFT JOIN bought b ON b.campaign_id = pc.campaign_id AND b.customer_id = pc.customer_id
+        LEFT JOIN redeemed r ON r.campaign_id = pc.campaign_id AND r.customer_id = pc.customer_id
+    """  # noqa: S608
+
+
+def _group_rows(campaign_ids: list[int]) -> list[tuple]:
+    """(campaign id, holdout 0/1, variant id, customers, grants, points, redeemed, buyers, Σ revenue,
+    Σ revenue²) per campaign and group."""
+    marks = ", ".join(["%s"] * len(campaign_ids))
+    sql = f"""
+        SELECT s.campaign_id, s.holdout, s.variant_id, COUNT(*), SUM(s.grants), SUM(s.points), SUM(s.redeemed),
+               SUM(s.bought), SUM(s.revenue), SUM(s.revenue * s.revenue)
+        FROM ({_customers_sql(marks)}) s
+        GROUP BY s.campaign_id, s.holdout, s.variant_id
+    """  # noqa: S608 - fixed fragments; the ids are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, campaign_ids)
+        return cursor.fetchall()
+
+
+def _message_rows(campaign: Campaign) -> list[tuple]:
+    """(holdout 0/1, variant id, status, messages, opened, clicked) of the campaign's messages (kind
+    "campaign:<id>"), each put in its customer's group."""
+    sql = """
+        SELECT pc.holdout, pc.variant_id, m.status, COUNT(*), COUNT(m.opened_at), COUNT(m.clicked_at)
+        FROM messaging_message m
+        JOIN (SELECT customer_id, MAX(CASE WHEN holdout THEN 1 ELSE 0 END) AS holdout, MIN(variant_id) AS variant_id
+              FROM campaigns_campaigngrant WHERE campaign_id = %s GROUP BY customer_id) pc
+          ON pc.customer_id = m.customer_id
+        WHERE m.kind = %s
+        GROUP BY pc.holdout, pc.variant_id, m.status
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, campaign.message_kind])
+        return cursor.fetchall()
+
+
+def _dec(value) -> Decimal:
+    # SQLite adds decimals as floats: round through str to the cent they were.
+    return Decimal(str(value or 0))
+
+
+def _add(group: GroupResult, row: tuple) -> None:
+    customers, grants, points, redeemed, buyers, revenue, squares = row
+    group.customers += int(customers or 0)
+    group.grants += int(grants or 0)
+    group.points_granted += int(points or 0)
+    group.points_redeemed += int(redeemed or 0)
+    group.buyers += int(buyers or 0)
+    group.revenue = (group.revenue + _dec(revenue)).quantize(stats.CENT)
+    group.revenue_squares += _dec(squares)
+
+
+def _compare(group: GroupResult, holdout: GroupResult, point_value: Decimal) -> Comparison:
+    cost = (group.points_redeemed * point_value).quantize(stats.CENT)
+    incremental_customers = stats.incremental(
+        treated_rate=_exact_rate(group), holdout_rate=_exact_rate(holdout), treated=group.customers
+    )
+    incremental_revenue = stats.incremental(
+        treated_rate=_exact_mean(group), holdout_rate=_exact_mean(holdout), treated=group.customers
+    )
+    if incremental_revenue is not None:
+        incremental_revenue = incremental_revenue.quantize(stats.CENT)
+    return Comparison(
+        group=group,
+        rate_uplift=stats.proportion_uplift(
+            treated_yes=group.buyers, treated=group.customers, holdout_yes=holdout.buyers, holdout=holdout.customers
+        ),
+        revenue_uplift=stats.mean_uplift(treated=group.sample, holdout=holdout.sample),
+        incremental_customers=incremental_customers,
+        incremental_revenue=incremental_revenue,
+        cost=cost,
+        cost_per_returning=stats.cost_per_returning(cost=cost, incremental_customers=incremental_customers),
+        return_on_points=stats.return_on_points(incremental_revenue=incremental_revenue, cost=cost),
+    )
+
+
+def _exact_rate(group: GroupResult) -> Decimal | None:
+    return Decimal(group.buyers) / group.customers if group.customers else None
+
+
+def _exact_mean(group: GroupResult) -> Decimal | None:
+    return group.revenue / group.customers if group.customers else None
+
+
+def campaign_results(campaign: Campaign) -> CampaignResults:
+    """Every figure of the campaign's results page (docs/campaigns.md, "Results"), as of now. Two
+    statements, plus the campaign's variants and the program settings."""
+    program = program_settings_get()
+    variants = list(CampaignVariant.objects.filter(campaign=campaign).order_by("code"))
+    treated = GroupResult("treated", _("Treated"))
+    holdout = GroupResult("holdout", _("Holdout"))
+    by_variant = {v.pk: GroupResult(v.code, _("Variant %(code)s") % {"code": v.code}) for v in variants}
+    for _campaign_id, is_holdout, variant_id, *figures in _group_rows([campaign.pk]):
+        if is_holdout:
+            _add(holdout, figures)
+            continue
+        _add(treated, figures)
+        if variant_id in by_variant:
+            _add(by_variant[variant_id], figures)
+    for is_holdout, variant_id, status, count, opened, clicked in _message_rows(campaign):
+        groups = [holdout] if is_holdout else [treated, *([by_variant[variant_id]] if variant_id in by_variant else [])]
+        for group in groups:
+            group.messages[status] = group.messages.get(status, 0) + count
+            group.opened += opened
+            group.clicked += clicked
+    groups = [treated, *by_variant.values()]
+    return CampaignResults(
+        campaign=campaign,
+        treated=treated,
+        holdout=holdout,
+        variants=list(by_variant.values()),
+        comparisons=[_compare(group, holdout, program.point_value) for group in groups],
+        point_value=program.point_value,
+        currency=program.currency,
+    )
+
+
+@dataclass(frozen=True)
+class Glance:
+    """A campaign's figures for the list: customers reached (treated + holdout), points granted, and the
+    uplift of the response rate (None = not enough data)."""
+
+    customers: int
+    points_granted: int
+    uplift: stats.Estimate | None
+
+
+def campaigns_at_a_glance(campaign_ids: list[int]) -> dict[int, Glance]:
+    """The list's figures for each of `campaign_ids` (ints), one statement for all; a campaign without
+    grant rows is missing from the answer."""
+    if not campaign_ids:
+        return {}
+    sums: dict[int, dict[str, list[int]]] = {}
+    for campaign_id, is_holdout, _variant, customers, _grants, points, _redeemed, buyers, _rev, _sq in _group_rows(
+        list(campaign_ids)
+    ):
+        entry = sums.setdefault(campaign_id, {"treated": [0, 0], "holdout": [0, 0], "points": [0]})
+        group = entry["holdout" if is_holdout else "treated"]
+        group[0] += int(customers)
+        group[1] += int(buyers or 0)
+        entry["points"][0] += int(points or 0)
+    return {
+        campaign_id: Glance(
+            customers=entry["treated"][0] + entry["holdout"][0],
+            points_granted=entry["points"][0],
+            uplift=stats.proportion_uplift(
+                treated_yes=entry["treated"][1],
+                treated=entry["treated"][0],
+                holdout_yes=entry["holdout"][1],
+                holdout=entry["holdout"][0],
+            ),
+        )
+        for campaign_id, entry in sums.items()
+    }

@@ -1,0 +1,264 @@
+"""The campaign screens: login and the Marketing permission on every page, the form per kind and its
+errors (nothing written), launch / pause / resume / finish by POST with their refusals, the uploaded list,
+the results page and its CSV, and the template editor for a campaign's message."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignGrant, CampaignListMember
+from campaigns.services.changes import campaign_create, campaign_launch
+from core.models import AuditEntry
+from messaging.models import MessageTemplate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def campaign(program):
+    return campaign_create(values={"name": "Spring", "kind": "broadcast", "points": 100, "channels": ["sms"]})
+
+
+def _pages(campaign_id: int) -> list[tuple[str, str]]:
+    return [
+        ("get", "/campaigns/"),
+        ("get", "/campaigns/new/welcome/"),
+        ("get", f"/campaigns/{campaign_id}/"),
+        ("get", f"/campaigns/{campaign_id}/edit/"),
+        ("get", f"/campaigns/{campaign_id}/results/"),
+        ("get", f"/campaigns/{campaign_id}/results.csv"),
+        ("post", f"/campaigns/{campaign_id}/launch/"),
+        ("post", f"/campaigns/{campaign_id}/pause/"),
+        ("post", f"/campaigns/{campaign_id}/resume/"),
+        ("post", f"/campaigns/{campaign_id}/finish/"),
+        ("post", f"/campaigns/{campaign_id}/list/"),
+    ]
+
+
+def test_every_page_needs_a_login_and_the_marketing_permission(client, campaign, cashier_user):
+    for method, url in _pages(campaign.pk):
+        response = getattr(client, method)(url)
+        assert response.status_code == 302 and response.url.startswith("/accounts/login/"), url
+    client.force_login(cashier_user)
+    for method, url in _pages(campaign.pk):
+        assert getattr(client, method)(url).status_code == 403, url
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
+
+
+def test_the_nav_shows_campaigns_to_marketing_only(client, console, cashier_user):
+    assert 'href="/campaigns/"' in console.get("/").content.decode()
+    client.force_login(cashier_user)
+    assert 'href="/campaigns/"' not in client.get("/cashier/").content.decode()
+
+
+def test_the_list_shows_each_campaign_and_its_uplift_or_not_enough_data(console, campaign):
+    page = console.get("/campaigns/").content.decode()
+    assert "Spring" in page and "Broadcast" in page and "Draft" in page and "not enough data" in page
+
+
+def test_create_a_campaign_from_the_form_of_its_kind(console, program, marketing_user):
+    form = console.get("/campaigns/new/win_back/").content.decode()
+    assert 'name="absence_days"' in form and 'name="boost_multiplier"' not in form
+    response = console.post(
+        "/campaigns/new/win_back/",
+        {
+            "name": "We miss you",
+            "target": "everyone",
+            "holdout_percent": "10",
+            "points": "500",
+            "points_valid_days": "5",
+            "absence_days": "30, 60, 90",
+            "channels": ["sms", "email"],
+            "response_days": "14",
+            "days_before": "0",
+            "variants-TOTAL_FORMS": "2",
+            "variants-INITIAL_FORMS": "0",
+            "variants-0-code": "A",
+            "variants-0-points": "300",
+            "variants-0-weight": "1",
+            "variants-1-code": "B",
+            "variants-1-points": "1 000",
+            "variants-1-weight": "1",
+        },
+    )
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302 and response.url == f"/campaigns/{campaign.pk}/"
+    assert (campaign.kind, campaign.absence_days, campaign.channels) == ("win_back", [30, 60, 90], ["sms", "email"])
+    assert list(campaign.variants.values_list("code", "points")) == [("A", 300), ("B", 1000)]
+    assert campaign.created_by == marketing_user
+    assert AuditEntry.objects.get(action="campaign.create").actor == marketing_user
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"name": ""}, "This field is required."),
+        ({"absence_days": "thirty"}, "Write whole days separated by commas: 30, 60, 90."),
+        ({"holdout_percent": "95"}, "The holdout is between 0 and 90 %."),
+        ({"starts_at": "2027-01-10T10:00", "ends_at": "2027-01-09T10:00"}, "The campaign must end after it starts."),
+        ({"starts_at": "0001-01-01T00:00"}, "Enter a date between"),
+        ({"variants-0-code": "A", "variants-1-code": "A", "variants-1-points": "5"}, "Two variants have the code “A”"),
+        ({"variants-1-code": "B"}, "A variant needs its code and points."),
+        ({"channels": ["pigeon"]}, "Select a valid choice."),
+    ],
+)
+def test_bad_input_gives_form_errors_and_writes_nothing(console, program, data, error):
+    base = {
+        "name": "Bad",
+        "target": "everyone",
+        "holdout_percent": "10",
+        "points": "500",
+        "absence_days": "30",
+        "response_days": "14",
+        "variants-TOTAL_FORMS": "2",
+        "variants-INITIAL_FORMS": "0",
+        "variants-0-code": "A",
+        "variants-0-points": "300",
+    }
+    response = console.post("/campaigns/new/win_back/", {**base, **data})
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert not Campaign.objects.exists() and not AuditEntry.objects.exists()
+
+
+def test_an_unknown_kind_or_campaign_is_404(console, program):
+    assert console.get("/campaigns/new/lottery/").status_code == 404
+    assert console.get("/campaigns/999/").status_code == 404
+    assert console.post("/campaigns/999/launch/").status_code == 404
+
+
+def test_the_preview_shows_target_holdout_and_cost_then_launch(console, campaign, customer_factory):
+    for _ in range(3):
+        customer_factory()
+    page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="preview-target">3<' in page and 'id="launch-ready"' in page
+    assert "the cost assumes every point is redeemed" in page
+    assert console.get(f"/campaigns/{campaign.pk}/launch/").status_code == 405
+    response = console.post(f"/campaigns/{campaign.pk}/launch/")
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.status == "active"
+    page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="pause-form"' in page and 'id="finish-form"' in page and 'id="launch-form"' not in page
+    assert console.post(f"/campaigns/{campaign.pk}/pause/").status_code == 302
+    assert console.post(f"/campaigns/{campaign.pk}/resume/").status_code == 302
+    assert console.post(f"/campaigns/{campaign.pk}/finish/").status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.status == "finished"
+
+
+def test_a_refused_launch_says_why_and_changes_nothing(console, program):
+    campaign = campaign_create(values={"name": "Welcome", "kind": "welcome", "points": 0})
+    page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "This kind of campaign grants points: enter how many." in page
+    response = console.post(f"/campaigns/{campaign.pk}/launch/")
+    assert response.status_code == 400
+    assert 'id="action-error">This kind of campaign grants points: enter how many.<' in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == "draft" and not AuditEntry.objects.filter(action="campaign.launch").exists()
+
+
+def test_a_launched_campaign_edits_only_what_may_change(console, campaign):
+    campaign_launch(campaign_id=campaign.pk)
+    form = console.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
+    assert 'id="launched-note"' in form
+    ends = (timezone.localtime() + dt.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
+    response = console.post(
+        f"/campaigns/{campaign.pk}/edit/",
+        {
+            "name": "Spring sale",
+            "ends_at": ends,
+            "points": "999",  # disabled: ignored
+            "holdout_percent": "50",  # disabled: ignored
+            "channels": ["email"],
+            "response_days": "7",
+        },
+    )
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.points, campaign.channels, campaign.response_days) == (
+        "Spring sale",
+        100,
+        ["email"],
+        7,
+    )
+    assert str(campaign.holdout_percent) == "10.00"
+
+
+def test_list_upload_reports_unknown_numbers_without_storing_them(console, program, customer_factory):
+    known = customer_factory(phone="+79161234567")
+    campaign = campaign_create(values={"name": "VIP", "kind": "broadcast", "target": "list", "channels": ["sms"]})
+    response = console.post(f"/campaigns/{campaign.pk}/list/", {"text": "+7 916 123-45-67\n+7 903 765-43-21\n12345"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Read 3 lines: 1 added, 0 already on the list." in page
+    assert "2 lines matched no customer" in page and "765-43-21" not in page and "+7 903" in page
+    assert list(CampaignListMember.objects.values_list("customer_id", flat=True)) == [known.pk]
+    assert console.post(f"/campaigns/{campaign.pk}/list/", {"text": ""}).status_code == 400
+
+
+def test_results_page_and_csv(console, campaign, customer_factory, t0):
+    customer = customer_factory()
+    CampaignGrant.objects.create(campaign=campaign, customer=customer, occasion="broadcast", holdout=True, at=t0)
+    page = console.get(f"/campaigns/{campaign.pk}/results/").content.decode()
+    assert 'data-figure="uplift"' in page and "not enough data" in page
+    assert "Cost of the points ÷ incremental returning customers" in page
+    response = console.get(f"/campaigns/{campaign.pk}/results.csv")
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("group,customers,grants")
+    assert lines[1].startswith("treated,0,0") and lines[2].startswith("holdout,1,1")
+
+
+def test_the_template_editor_takes_a_campaigns_kind(console, campaign):
+    url = f"/messages/templates/campaign:{campaign.pk}/sms/ru/"
+    page = console.get(url).content.decode()
+    assert "Campaign “Spring”" in page and "the points of the grant" in page
+    response = console.post(url, {"body": "{name}, вам {points}, до {expires_on}"})
+    assert response.status_code == 302
+    assert MessageTemplate.objects.get(kind=f"campaign:{campaign.pk}", channel="sms", language="ru")
+    assert console.get("/messages/templates/campaign:999/sms/ru/").status_code == 404
+    detail = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert f'href="/messages/templates/campaign:{campaign.pk}/sms/ru/"' in detail
+
+
+@pytest.mark.parametrize("kind", ["win_back", "boost", "action"])
+def test_hostile_values_in_the_campaign_form_give_no_500_and_a_refusal_writes_nothing(console, program, kind):
+    from hypothesis import given
+
+    from console.forms import CAMPAIGN_CLOSING_FIELDS, CAMPAIGN_COMMON_FIELDS, CAMPAIGN_KIND_FIELDS
+    from console.tests.test_fuzz import FUZZ, VALUE, bodies
+
+    fields = [*CAMPAIGN_COMMON_FIELDS, *CAMPAIGN_KIND_FIELDS[kind], *CAMPAIGN_CLOSING_FIELDS]
+    fields += ["variants-TOTAL_FORMS", "variants-INITIAL_FORMS", "variants-0-code", "variants-0-points"]
+
+    @FUZZ
+    @given(body=bodies(*fields), name=VALUE)
+    def run(body, name):
+        before = (Campaign.objects.count(), AuditEntry.objects.count())
+        response = console.post(f"/campaigns/new/{kind}/", {"name": name, **body})
+        assert response.status_code < 500
+        if response.status_code != 302:
+            assert (Campaign.objects.count(), AuditEntry.objects.count()) == before
+
+    run()
+
+
+def test_hostile_list_uploads_give_no_500(console, program):
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from console.tests.test_fuzz import FUZZ, VALUE
+
+    campaign = campaign_create(values={"name": "VIP", "kind": "broadcast", "target": "list", "channels": ["sms"]})
+
+    @FUZZ
+    @given(lines=st.lists(VALUE, max_size=5))
+    def run(lines):
+        response = console.post(f"/campaigns/{campaign.pk}/list/", {"text": "\n".join(lines)})
+        assert response.status_code in (200, 400)
+        assert not CampaignListMember.objects.exists()  # no customer has these numbers
+
+    run()
