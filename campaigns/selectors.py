@@ -104,3 +104,20 @@ def campaign_get(campaign_id: int) -> Campaign | None:
         .filter(pk=campaign_id)
         .first()
     )
+
+
+def campaign_kind_labels(kinds) -> dict[str, str]:
+    """{message kind: label} for the campaigns' message kinds among `kinds` ("campaign:5" → "Campaign
+    “Spring”"), in the active language, in one query; kinds of no existing campaign are left out (messaging's
+    own kind_label then says "Campaign #5")."""
+    from django.utils.translation import gettext as _
+
+    ids = {}
+    for kind in kinds:
+        prefix, _sep, number = str(kind).partition(":")
+        if prefix == "campaign" and number.isdigit() and len(number) <= 18:
+            ids[int(number)] = kind
+    if not ids:
+        return {}
+    names = Campaign.objects.filter(pk__in=ids).values_list("pk", "name")
+    return {ids[pk]: _("Campaign “%(name)s”") % {"name": name} for pk, name in names}

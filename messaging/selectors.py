@@ -211,11 +211,17 @@ class TemplateKindRow:
 def kind_label(kind: str) -> str:
     """A message's kind as a reader sees it, in the active language: a built-in notice's label
     (NoticeKind, e.g. "Points earned" for points_earned), "Staff test" for the console's test
-    (STAFF_TEST_KIND), any other kind (a campaign's code) as it is. No database access."""
+    (STAFF_TEST_KIND), a campaign's messages ("campaign:5") as "Campaign #5", any other kind as it is. No
+    database access (messaging may not read campaigns: the number is the campaign's id)."""
     if kind == STAFF_TEST_KIND:
         return _("Staff test")
     labels = dict(NoticeKind.choices)
-    return str(labels[kind]) if kind in labels else kind
+    if kind in labels:
+        return str(labels[kind])
+    prefix, _sep, number = kind.partition(":")
+    if prefix == "campaign" and number.isdigit():  # campaigns.Campaign.message_kind: "campaign:<id>"
+        return _("Campaign #%(id)s") % {"id": number}
+    return kind
 
 
 def template_kinds() -> list[tuple[str, str]]:
@@ -224,7 +230,7 @@ def template_kinds() -> list[tuple[str, str]]:
     built_in = list(NoticeKind.choices)
     known = {code for code, _label in built_in}
     others = MessageTemplate.objects.exclude(kind__in=known).values_list("kind", flat=True).distinct().order_by("kind")
-    return built_in + [(kind, kind) for kind in others]
+    return built_in + [(kind, kind_label(kind)) for kind in others]
 
 
 def templates_overview() -> list[TemplateKindRow]:

@@ -224,6 +224,21 @@ def test_the_template_editor_takes_a_campaigns_kind(console, campaign):
     assert f'href="/messages/templates/campaign:{campaign.pk}/sms/ru/"' in detail
 
 
+def test_a_campaigns_messages_and_templates_are_labelled_with_its_name(console, campaign, customer_factory):
+    from messaging.services.outbox import message_queue
+
+    anna = customer_factory(name="Anna", consent_sms=True)
+    kind = f"campaign:{campaign.pk}"
+    message = message_queue(customer_id=anna.pk, channel="sms", kind=kind, purpose="marketing", text="Hi", defer=True)
+    console.post(f"/messages/templates/{kind}/sms/ru/", {"body": "{name}, вам {points}"})
+    for url in ("/messages/", f"/messages/{message.pk}/", "/messages/templates/"):
+        page = console.get(url).content.decode()
+        assert "Campaign “Spring”" in page, url
+        if url != "/messages/templates/":  # the overview also shows each kind's code, in small print
+            assert f">{kind}<" not in page, url
+    assert "Campaign “Spring”" in console.get("/messages/stats/").content.decode()
+
+
 @pytest.mark.parametrize("kind", ["win_back", "boost", "action"])
 def test_hostile_values_in_the_campaign_form_give_no_500_and_a_refusal_writes_nothing(console, program, kind):
     from hypothesis import given

@@ -2,6 +2,7 @@
 the editor of one, with the placeholders explained and a live preview rendered for a real customer (found
 by phone or card number, sent by POST: a phone never goes in a URL), with an SMS's length and segments."""
 
+import dataclasses
 import re
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from campaigns.models import Campaign
+from campaigns.selectors import campaign_kind_labels
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.permissions import permission_required
@@ -59,11 +61,10 @@ EXAMPLE_VALUES_NOTES = {
 def message_templates(request: HttpRequest) -> HttpResponse:
     """/messages/templates/: each kind on each channel, per language: written or not, last changed by
     whom and when, with a link to its editor."""
-    return render(
-        request,
-        "console/message_templates.html",
-        {"rows": templates_overview(), "languages": settings.LANGUAGES},
-    )
+    rows = templates_overview()
+    campaigns = campaign_kind_labels({row.kind for row in rows})
+    rows = [dataclasses.replace(row, kind_label=campaigns.get(row.kind, row.kind_label)) for row in rows]
+    return render(request, "console/message_templates.html", {"rows": rows, "languages": settings.LANGUAGES})
 
 
 CAMPAIGN_KIND = re.compile(r"^campaign:(\d{1,18})$")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
+from campaigns.selectors import campaign_kind_labels
 from core.formatting import money_format, points_format
 from core.forms import BoundedDateField
 from core.permissions import permission_required
@@ -55,9 +56,10 @@ def message_list(request: HttpRequest) -> HttpResponse:
     valid = not filterset.is_bound or filterset.is_valid()
     queryset = filterset.qs if filterset.is_bound and valid else filterset.queryset
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    campaigns = campaign_kind_labels({message.kind for message in page})
     for message in page:
         message.address_masked = address_mask(message.address)
-        message.kind_label = kind_label(message.kind)
+        message.kind_label = campaigns.get(message.kind) or kind_label(message.kind)
     customer = None
     if valid and filterset.is_bound and (customer_id := filterset.form.cleaned_data.get("customer_id")):
         customer = customer_get(int(customer_id))
@@ -88,7 +90,7 @@ def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
         {
             "message": message,
             "address_masked": address_mask(message.address),
-            "kind_label": kind_label(message.kind),
+            "kind_label": campaign_kind_labels([message.kind]).get(message.kind) or kind_label(message.kind),
             "history": _history(message),
         },
     )
@@ -156,10 +158,11 @@ def message_stats(request: HttpRequest) -> HttpResponse:
         return csv_response(_csv_rows(results), filename=f"message-results-{start}-{end}.csv")
     currency = program_settings_get().currency
     channels = dict(Channel.choices)
+    campaigns = campaign_kind_labels({row.kind for row in results if row.kind})
     rows = [
         {
             "results": row,
-            "kind": kind_label(row.kind) if row.kind else _("All messages"),
+            "kind": (campaigns.get(row.kind) or kind_label(row.kind)) if row.kind else _("All messages"),
             "channel": channels.get(row.channel, row.channel) if row.channel else _("All channels"),
             "total": not row.channel,
             "rates": {name: _percent(row.rate(name)) for name in RATED},
