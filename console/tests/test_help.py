@@ -33,3 +33,15 @@ def test_the_definitions_need_the_pages_permission(client, cashier_user):
     client.force_login(cashier_user)
     assert client.get("/help/analytics/").status_code == 403
     assert client.get("/help/messaging/").status_code == 403
+
+
+def test_campaign_results_link_to_the_campaigns_definitions(client, marketing_user, cashier_user):
+    from campaigns.services.changes import campaign_create
+
+    campaign = campaign_create(values={"name": "Spring", "kind": "broadcast", "points": 100, "channels": ["sms"]})
+    client.force_login(marketing_user)
+    results = client.get(f"/campaigns/{campaign.pk}/results/").content.decode()
+    assert 'href="/help/campaigns/#results"' in results and "docs/campaigns.md" not in results
+    assert '<h2 id="results">Results</h2>' in client.get("/help/campaigns/").content.decode()
+    client.force_login(cashier_user)
+    assert client.get("/help/campaigns/").status_code == 403

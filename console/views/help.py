@@ -24,6 +24,7 @@ DOCS = {
     "analytics": ("analytics.md", gettext_lazy("Analytics: definitions"), "console.view_dashboard"),
     "analytics-rfm": ("analytics-rfm.md", gettext_lazy("RFM segments: definitions"), "console.view_dashboard"),
     "messaging": ("messaging.md", gettext_lazy("Messages: definitions"), "messaging.view_message"),
+    "campaigns": ("campaigns.md", gettext_lazy("Campaigns: definitions"), "campaigns.view_campaign"),
 }
 
 _rendered: dict[str, tuple[float, str]] = {}
