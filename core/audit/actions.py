@@ -27,6 +27,7 @@ class AuditAction(models.TextChoices):
     MESSAGE_QUEUE = "message.queue", _("Message queued")
     MESSAGE_TEMPLATE_SAVE = "message_template.save", _("Message template saved")
     NOTICE_SETTING_UPDATE = "notice_setting.update", _("Notice settings changed")
+    CAMPAIGN_STATUS = "campaign.status", _("Campaign status changed")
 
 
 # What `customer_erase` leaves in place of every personal value of a customer's earlier entries.

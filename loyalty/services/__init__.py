@@ -8,6 +8,7 @@ from .ledger import (  # noqa: F401
     points_adjust,
     points_award,
     points_credit_bulk,
+    points_credit_bulk_sql,
     points_expire_due,
     purchase_amount_check,
     purchase_record,
