@@ -26,7 +26,7 @@ from customers.models import Customer
 from loyalty.models import LedgerEntry
 from loyalty.rules import points_expiry
 from loyalty.selectors import program_settings_get
-from loyalty.services import points_credit_bulk_sql
+from loyalty.services import ledger_entry_next_id_sql, points_credit_bulk_sql
 from messaging.models import Message, MessageTemplate
 from messaging.services.notices import messages_bulk_insert
 
@@ -42,7 +42,7 @@ CHUNK = 100_000  # customer ids per transaction
 LOCK_WAIT_SECONDS = 1800  # a run for another date (a replay) may be in progress: this one waits for it
 DAILY_KINDS = (Campaign.Kind.BIRTHDAY, Campaign.Kind.ANNIVERSARY, Campaign.Kind.WIN_BACK, Campaign.Kind.BROADCAST)
 ORIGIN = "job:campaigns_daily"
-GRANT_KEY_PREFIX = "campaign-grant:"  # the ledger entry of grant N has the idempotency key "campaign-grant:N"
+GRANT_KEY_PREFIX = "campaign-grant:"  # the dedupe key of grant N's message: "campaign-grant:N"
 
 
 def campaigns_daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -220,9 +220,7 @@ def _chunk_grant(
     channels: list[str],
 ) -> dict[str, Any]:
     """One chunk of campaign_daily_grant, in its transaction (the campaign row locked)."""
-    grant_t, variant_t, entry_t = (
-        CampaignGrant._meta.db_table, CampaignVariant._meta.db_table, LedgerEntry._meta.db_table,
-    )  # fmt: skip
+    grant_t, variant_t = CampaignGrant._meta.db_table, CampaignVariant._meta.db_table
     occasions_sql, occasions_params = _occasions_sql(campaign, as_of=as_of, lo=lo, hi=hi)
     target_sql, target_params = target
     counts: dict[str, Any] = {"messages": {"queued": 0, "skipped": 0, "held": 0}}
@@ -230,6 +228,7 @@ def _chunk_grant(
         for table in ("campaign_occ", "campaign_cand", "campaign_new"):
             cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
         cursor.execute(f"CREATE TEMP TABLE campaign_occ ON COMMIT DROP AS {occasions_sql}", occasions_params)
+        cursor.execute("ANALYZE campaign_occ")
         chunk_target = (
             f"SELECT t.customer_id FROM ({target_sql}) t WHERE t.customer_id IN (SELECT customer_id FROM campaign_occ)"  # noqa: S608
         )
@@ -259,6 +258,7 @@ def _chunk_grant(
                 campaign.pk,
             ],
         )
+        cursor.execute("ANALYZE campaign_cand")
         cut = None
         if campaign.budget_points is not None:
             left = campaign.budget_points - campaign.points_granted
@@ -277,41 +277,38 @@ def _chunk_grant(
         )
         counts["left_out_limit"], counts["left_out_budget"] = cursor.fetchone()
         cursor.execute(
-            "CREATE TEMP TABLE campaign_new (id bigint, customer_id bigint, holdout boolean, points bigint) ON COMMIT DROP"
+            "CREATE TEMP TABLE campaign_new (id bigint, customer_id bigint, holdout boolean, points bigint, "
+            "entry_id bigint) ON COMMIT DROP"
         )
+        # Each treated grant with points gets its ledger entry's id now (the ledger's sequence): the entry
+        # is written right after, under that id (the foreign key is checked at commit).
         cursor.execute(
             f"""
             WITH ins AS (
                 INSERT INTO {grant_t} (campaign_id, customer_id, occasion, variant_id, holdout, points, entry_id, at, expires_at)
-                SELECT %s, customer_id, occasion, variant_id, holdout, points, NULL, %s,
+                SELECT %s, customer_id, occasion, variant_id, holdout, points,
+                       CASE WHEN holdout OR points = 0 THEN NULL ELSE {ledger_entry_next_id_sql()} END, %s,
                        CASE WHEN holdout OR points = 0 THEN NULL ELSE CAST(%s AS timestamptz) END
                 FROM campaign_cand WHERE NOT over_limit AND (CAST(%s AS bigint) IS NULL OR customer_id < %s)
                 ORDER BY customer_id, occasion
                 ON CONFLICT (campaign_id, customer_id, occasion) DO NOTHING
-                RETURNING id, customer_id, holdout, points
+                RETURNING id, customer_id, holdout, points, entry_id
             )
-            INSERT INTO campaign_new SELECT id, customer_id, holdout, points FROM ins
+            INSERT INTO campaign_new SELECT id, customer_id, holdout, points, entry_id FROM ins
             """,  # noqa: S608
             [campaign.pk, now, expires_at, cut, cut],
         )
+        cursor.execute("ANALYZE campaign_new")
         cursor.execute("SELECT COUNT(*) FILTER (WHERE NOT holdout), COUNT(*) FILTER (WHERE holdout) FROM campaign_new")
         counts["granted"], counts["holdout"] = cursor.fetchone()
         credited = points_credit_bulk_sql(
-            credits_sql="SELECT customer_id, points, %s || id AS key FROM campaign_new WHERE NOT holdout AND points > 0",
-            credits_params=[GRANT_KEY_PREFIX],
+            credits_sql="SELECT entry_id, customer_id, points FROM campaign_new WHERE entry_id IS NOT NULL",
+            credits_params=[],
             kind=LedgerEntry.Kind.BONUS, reason=reason[:300], source=campaign.ledger_source, expires_at=expires_at,
             now=now,
         )  # fmt: skip
         counts["points"] = credited["points"]
-        if credited["entries"]:
-            cursor.execute(
-                f"""
-                UPDATE {grant_t} g SET entry_id = e.id
-                FROM campaign_new n JOIN {entry_t} e ON e.idempotency_key = %s || n.id
-                WHERE g.id = n.id AND NOT n.holdout AND n.points > 0
-                """,  # noqa: S608
-                [GRANT_KEY_PREFIX],
-            )
+        if credited["points"]:
             Campaign.objects.filter(pk=campaign.pk).update(points_granted=F("points_granted") + credited["points"])
             campaign.points_granted += credited["points"]
     if channels and counts["granted"]:

@@ -5,6 +5,7 @@ from .ledger import (  # noqa: F401
     PurchaseResult,
     RefundResult,
     daily_run,
+    ledger_entry_next_id_sql,
     points_adjust,
     points_award,
     points_credit_bulk,
