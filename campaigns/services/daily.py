@@ -190,6 +190,7 @@ def campaign_daily_grant(*, campaign_id: int, as_of: dt.date, now: dt.datetime) 
     bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
     if bounds["lo"] is None:
         return result
+    budget_spent = False  # once a customer was left out for the budget, everyone after them is too
     for lo in range(bounds["lo"], bounds["hi"] + 1, CHUNK):
         hi = lo + CHUNK - 1
         with transaction.atomic():
@@ -198,8 +199,9 @@ def campaign_daily_grant(*, campaign_id: int, as_of: dt.date, now: dt.datetime) 
                 break
             counts = _chunk_grant(
                 campaign, as_of=as_of, now=now, lo=lo, hi=hi, target=(target_sql, target_params),
-                expires_at=expires_at, reason=reason, channels=channels,
+                expires_at=expires_at, reason=reason, channels=channels, budget_spent=budget_spent,
             )  # fmt: skip
+        budget_spent = budget_spent or counts["left_out_budget"] > 0
         for name in ("granted", "holdout", "points", "left_out_budget", "left_out_limit"):
             result[name] += counts[name]
         for name, value in counts["messages"].items():
@@ -218,8 +220,10 @@ def _chunk_grant(
     expires_at: dt.datetime | None,
     reason: str,
     channels: list[str],
+    budget_spent: bool,
 ) -> dict[str, Any]:
-    """One chunk of campaign_daily_grant, in its transaction (the campaign row locked)."""
+    """One chunk of campaign_daily_grant, in its transaction (the campaign row locked). `budget_spent`: an
+    earlier chunk left someone out for the budget, so this one grants nobody (all counted as left out)."""
     grant_t, variant_t = CampaignGrant._meta.db_table, CampaignVariant._meta.db_table
     occasions_sql, occasions_params = _occasions_sql(campaign, as_of=as_of, lo=lo, hi=hi)
     target_sql, target_params = target
@@ -260,7 +264,9 @@ def _chunk_grant(
         )
         cursor.execute("ANALYZE campaign_cand")
         cut = None
-        if campaign.budget_points is not None:
+        if budget_spent:
+            cut = lo  # nobody of this chunk
+        elif campaign.budget_points is not None:
             left = campaign.budget_points - campaign.points_granted
             cursor.execute(
                 """SELECT MIN(customer_id) FROM (

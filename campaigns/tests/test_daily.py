@@ -227,6 +227,21 @@ def test_the_budget_runs_out_mid_run_lowest_ids_first(program):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("chunk", [1, 100_000])
+def test_after_the_budget_cut_nobody_gets_a_row_in_any_chunk(program, monkeypatch, chunk):
+    monkeypatch.setattr("campaigns.services.daily.CHUNK", chunk)
+    people = [person(birthday=dt.date(1990, 6, 10)) for _ in range(12)]
+    c = campaign(Campaign.Kind.BIRTHDAY, points=100, budget_points=300, holdout_percent=D("50"))
+    treated = [p.pk for p in people if not in_holdout(c.pk, p.pk, D("50"))]
+    assert len(treated) >= 4
+    cut = treated[3]  # the fourth treated customer is the first the 300 points cannot cover
+    result = run(dt.date(2026, 6, 10))["campaigns"][str(c.pk)]
+    assert [g[0] for g in grants(c)] == [p.pk for p in people if p.pk < cut]  # holdout ones after the cut too
+    assert (result["granted"], result["points"]) == (3, 300)
+    assert result["left_out_budget"] == len([p for p in people if p.pk >= cut])
+
+
+@pytest.mark.django_db
 def test_the_holdout_gets_a_row_without_points_or_message_and_the_treated_their_message(program):
     people = [person(birthday=dt.date(1990, 6, 10), consent_sms=True) for _ in range(40)]
     c = campaign(Campaign.Kind.BIRTHDAY, holdout_percent=D("50"), channels=["sms"], points_valid_days=7)
