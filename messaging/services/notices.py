@@ -176,7 +176,38 @@ def notices_queue(
     channels = notice_channels(setting) if setting.enabled else []
     if not channels:
         return result
-    purpose = NOTICE_PURPOSE[kind]
+    for start in range(lo, hi + 1, chunk):
+        end = min(start + chunk - 1, hi)
+        candidates_sql, candidates_params = candidates(start, end)
+        with transaction.atomic():
+            counts = messages_bulk_insert(
+                kind=kind, purpose=NOTICE_PURPOSE[kind], channels=channels, candidates_sql=candidates_sql,
+                candidates_params=candidates_params, lo=start, hi=end, now=now,
+            )  # fmt: skip
+        for name, value in counts.items():
+            result[name] += value
+    return result
+
+
+def messages_bulk_insert(
+    *,
+    kind: str,
+    purpose: str,
+    channels: list[str],
+    candidates_sql: str,
+    candidates_params: list,
+    lo: int,
+    hi: int,
+    now: dt.datetime,
+) -> dict[str, int]:
+    """Queue one message of `kind` and `purpose` per candidate of one chunk (customer ids `lo`…`hi`), in the
+    caller's transaction: the INSERT … SELECT of messaging.notices_sql (`candidates_sql` selects
+    `customer_id`, `vals`, `dedupe` for those ids), with the outbox's checks (STOP, consent when marketing
+    or MESSAGING_SERVICE_NEEDS_CONSENT, address, the frequency cap for marketing), quiet hours holding SMS
+    and messenger rows until the morning, each row in its customer's language, rendered when sent. Used by
+    `notices_queue` and by other apps' bulk messages (a campaign's grants). `channels`: codes in the order
+    tried, each with a template of `kind` (not empty). Returns {"queued", "skipped", "held"} counts of the
+    rows written (a dedupe key already used writes nothing)."""
     marketing = purpose == Message.Purpose.MARKETING
     cap_limit = settings.MESSAGING_FREQUENCY_CAP_MESSAGES if marketing else 0
     cap_since = now - dt.timedelta(days=settings.MESSAGING_FREQUENCY_CAP_DAYS)
@@ -185,29 +216,23 @@ def notices_queue(
     release = next((releases[code] for code in held_channels), None)  # the same morning for every channel
     held_note = f"held until {timezone.localtime(release):%Y-%m-%d %H:%M} (quiet hours)" if release else ""
     at = datetime_param(now)
-    for start in range(lo, hi + 1, chunk):
-        end = min(start + chunk - 1, hi)
-        candidates_sql, candidates_params = candidates(start, end)
-        sql, params = notices_insert_sql(
-            candidates_sql=candidates_sql, candidates_params=candidates_params, channels=channels, kind=kind,
-            purpose=purpose, languages=tuple(code for code, _name in settings.LANGUAGES),
-            default_language=settings.LANGUAGE_CODE,
-            needs_consent=marketing or settings.MESSAGING_SERVICE_NEEDS_CONSENT,
-            cap_limit=cap_limit, cap_since=datetime_param(cap_since), now=at,
-            held_channels=held_channels, release=datetime_param(release) if release else None, held_note=held_note,
-        )  # fmt: skip
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            if connection.vendor == "postgresql":
-                queued, skipped, held = cursor.fetchone()
-            elif not cursor.rowcount:  # every dedupe key was there already
-                continue
-            else:
-                queued, skipped, held = _history_write(cursor, kind=kind, at=at, lo=start, hi=end, note=held_note)
-            result["queued"] += queued
-            result["skipped"] += skipped
-            result["held"] += held
-    return result
+    sql, params = notices_insert_sql(
+        candidates_sql=candidates_sql, candidates_params=candidates_params, channels=channels, kind=kind,
+        purpose=purpose, languages=tuple(code for code, _name in settings.LANGUAGES),
+        default_language=settings.LANGUAGE_CODE,
+        needs_consent=marketing or settings.MESSAGING_SERVICE_NEEDS_CONSENT,
+        cap_limit=cap_limit, cap_since=datetime_param(cap_since), now=at,
+        held_channels=held_channels, release=datetime_param(release) if release else None, held_note=held_note,
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            queued, skipped, held = cursor.fetchone()
+        elif not cursor.rowcount:  # every dedupe key was there already
+            return {"queued": 0, "skipped": 0, "held": 0}
+        else:
+            queued, skipped, held = _history_write(cursor, kind=kind, at=at, lo=lo, hi=hi, note=held_note)
+    return {"queued": queued, "skipped": skipped, "held": held}
 
 
 # --- rendering at send time --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 """
 
 from .adjustments import points_adjust, points_award
-from .bulk import points_credit_bulk
+from .bulk import ledger_entry_next_id_sql, points_credit_bulk, points_credit_bulk_sql
 from .daily import daily_run
 from .expiry import points_expire_due
 from .purchases import PurchaseResult, purchase_amount_check, purchase_record
@@ -20,6 +20,8 @@ __all__ = [
     "points_adjust",
     "points_award",
     "points_credit_bulk",
+    "points_credit_bulk_sql",
+    "ledger_entry_next_id_sql",
     "points_expire_due",
     "purchase_amount_check",
     "purchase_record",

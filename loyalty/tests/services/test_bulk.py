@@ -82,3 +82,58 @@ def test_the_import_refuses_opening_balances_the_ledger_would_refuse():
     from loyalty.rules import MAX_POINTS
 
     assert OPENING_BALANCE_MAX == MAX_POINTS
+
+
+# --- points_credit_bulk_sql: the rows a SELECT names (a campaign's daily grants) -----------------------------
+
+
+def credit_sql(rows: list[tuple[int, int]], *, expires_at=None, now=T) -> dict:
+    """Credit (customer id, points) rows through points_credit_bulk_sql, each entry's id from the sequence."""
+    values = ", ".join(["(%s, %s)"] * len(rows))
+    params = [value for row in rows for value in row]
+    next_id = services.ledger_entry_next_id_sql()
+    sql = f"SELECT {next_id} AS entry_id, customer_id, points FROM (VALUES {values}) AS v(customer_id, points)"  # noqa: S608
+    with transaction.atomic():
+        return services.points_credit_bulk_sql(
+            credits_sql=sql, credits_params=params, kind="bonus", reason="Campaign", source="campaign:1",
+            expires_at=expires_at, now=now,
+        )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_sql_bulk_credit_writes_entries_lots_and_balances_and_settles_debts_first(customer):
+    first = services.purchase_record(customer_id=customer.pk, amount=D("1000.00"), now=T).purchase  # earns 50
+    services.purchase_record(customer_id=customer.pk, amount=D("200.00"), redeem_points=50, now=T)  # earns 7
+    services.purchase_refund(purchase_id=first.pk, now=T)  # 43 owed
+    boris = customer_enrol(name="Boris", phone="+7 900 111-22-33")  # no account yet
+    expires = local_midnight(dt.date(2026, 3, 8))
+    assert credit_sql([(customer.pk, 100), (boris.pk, 30), (boris.pk, 20)], expires_at=expires) == {
+        "entries": 3,
+        "points": 150,
+    }
+    account = PointsAccount.objects.get(pk=customer.pk)
+    assert (account.balance, account.points_owed) == (57, 0)
+    assert PointsAccount.objects.get(pk=boris.pk).balance == 50
+    entries = LedgerEntry.objects.filter(source="campaign:1").order_by("id")
+    assert [(e.customer_id, e.kind, e.points, e.expires_at) for e in entries] == [
+        (customer.pk, "bonus", 100, expires), (boris.pk, "bonus", 30, expires), (boris.pk, "bonus", 20, expires),
+    ]  # fmt: skip
+    assert [lot.remaining for lot in PointsLot.objects.filter(entry__in=entries).order_by("entry_id")] == [57, 30, 20]
+    assert ledger_problems() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("points", [0, -5, 10**16])
+def test_the_sql_bulk_credit_refuses_bad_points_and_writes_nothing(customer, points):
+    with pytest.raises(InvalidInput, match="whole number above zero"):
+        credit_sql([(customer.pk, 10), (customer.pk, points)])
+    assert not LedgerEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_sql_bulk_credit_refuses_an_unknown_customer_and_points_born_dead(customer):
+    with pytest.raises(UnknownCustomer):
+        credit_sql([(customer.pk, 10), (999_999, 10)])
+    with pytest.raises(ValueError, match="must not expire"):
+        credit_sql([(customer.pk, 10)], expires_at=T)
+    assert not LedgerEntry.objects.exists()

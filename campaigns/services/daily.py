@@ -1,0 +1,329 @@
+"""The daily run of the date-driven campaigns (issue #15): birthday, anniversary of the first purchase,
+win-back and broadcast, for the shop's calendar date `as_of`, after loyalty's daily jobs of that date
+(campaigns.subscribers: loyalty.events.DailyRunFinished queues campaigns.tasks.campaigns_daily_task).
+
+Set-based and chunked by customer-id ranges (CHUNK ids per transaction): per running campaign and chunk,
+the customers with an occasion (campaigns.occasions) meet the target and its holdout/variant split
+(campaigns.targeting) in SQL; one INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING writes the
+CampaignGrant rows (holdout rows alike), loyalty's `points_credit_bulk_sql` the ledger entries, lots and
+balances of the new non-holdout grants, and messaging's `messages_bulk_insert` their messages. A grant
+row is unique per (campaign, customer, occasion), so a second run for a date grants nothing. PostgreSQL.
+The rules (dates, occasions, holdout, budget, limits) are written out in docs/campaigns.md.
+"""
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F, Max, Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import AuditAction, audit_record
+from core.jobs import job_lock
+from customers.models import Customer
+from loyalty.models import LedgerEntry
+from loyalty.rules import points_expiry
+from loyalty.selectors import program_settings_get
+from loyalty.services import ledger_entry_next_id_sql, points_credit_bulk_sql
+from messaging.models import Message, MessageTemplate
+from messaging.services.notices import messages_bulk_insert
+
+from .. import occasions
+from ..exceptions import CampaignError
+from ..models import Campaign, CampaignGrant, CampaignVariant
+from ..selectors import campaigns_running
+from ..targeting import campaign_split_sql, campaign_target_sql
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 100_000  # customer ids per transaction
+LOCK_WAIT_SECONDS = 1800  # a run for another date (a replay) may be in progress: this one waits for it
+DAILY_KINDS = (Campaign.Kind.BIRTHDAY, Campaign.Kind.ANNIVERSARY, Campaign.Kind.WIN_BACK, Campaign.Kind.BROADCAST)
+ORIGIN = "job:campaigns_daily"
+GRANT_KEY_PREFIX = "campaign-grant:"  # the dedupe key of grant N's message: "campaign-grant:N"
+
+
+def campaigns_daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Run the date-driven campaigns for the shop's calendar date `as_of` at the moment `now` (aware;
+    default now): first the statuses by dates (`campaigns_status_by_dates`), then every campaign of kind
+    birthday, anniversary, win-back or broadcast that `campaigns_running` says grants at `now`, in id
+    order (`campaign_daily_grant`); a broadcast finishes itself after its run.
+
+    Idempotent per date: a second run for `as_of` grants nothing (one grant row per campaign, customer
+    and occasion). Another run in progress is waited for up to LOCK_WAIT_SECONDS, then this one is
+    skipped ({"skipped": …}). Raises CampaignError (field "date") for a date after today in the shop's
+    time zone, or on a database other than PostgreSQL. Returns {"date": ISO date, "statuses": [...],
+    "campaigns": {campaign id: counts}} (ints; see campaign_daily_grant)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    if as_of > today:
+        raise CampaignError(
+            _("%(date)s is in the future (today is %(today)s): campaigns run only for today or earlier.")
+            % {"date": as_of.isoformat(), "today": today.isoformat()},
+            field="date",
+        )
+    if connection.vendor != "postgresql":
+        raise CampaignError(_("The daily campaign run needs PostgreSQL."))
+    with job_lock("campaigns.daily", wait_seconds=LOCK_WAIT_SECONDS) as got_lock:
+        if not got_lock:
+            return {"date": as_of.isoformat(), "skipped": "another campaign run is in progress"}
+        statuses = campaigns_status_by_dates(now=now)
+        results: dict[str, Any] = {}
+        for kind in DAILY_KINDS:
+            for campaign_id in campaigns_running(kind=kind, at=now).order_by("id").values_list("id", flat=True):
+                results[str(campaign_id)] = campaign_daily_grant(campaign_id=campaign_id, as_of=as_of, now=now)
+                if kind == Campaign.Kind.BROADCAST:
+                    _status_set(campaign_id=campaign_id, status=Campaign.Status.FINISHED, now=now, why="broadcast sent")
+    logger.info("campaigns daily run %s: %s campaigns", as_of.isoformat(), len(results))
+    return {"date": as_of.isoformat(), "statuses": statuses, "campaigns": results}
+
+
+def campaigns_status_by_dates(*, now: dt.datetime) -> list[dict[str, Any]]:
+    """Move campaigns along by their dates at moment `now`: scheduled → active once `starts_at` has come
+    (or has none), and scheduled, active or paused → finished once `ends_at` has passed (ends_at ≤ now).
+    Each change is audited as the system (origin "job:campaigns_daily"). Returns [{"campaign": id,
+    "from": status, "to": status}, …]."""
+    changes = []
+    ended = Campaign.objects.filter(
+        status__in=[Campaign.Status.SCHEDULED, Campaign.Status.ACTIVE, Campaign.Status.PAUSED], ends_at__lte=now
+    )
+    for campaign_id in ended.order_by("id").values_list("id", flat=True):
+        if change := _status_set(campaign_id=campaign_id, status=Campaign.Status.FINISHED, now=now, why="ended"):
+            changes.append(change)
+    started = Campaign.objects.filter(status=Campaign.Status.SCHEDULED).filter(
+        Q(starts_at__isnull=True) | Q(starts_at__lte=now)
+    )
+    for campaign_id in started.order_by("id").values_list("id", flat=True):
+        if change := _status_set(campaign_id=campaign_id, status=Campaign.Status.ACTIVE, now=now, why="started"):
+            changes.append(change)
+    return changes
+
+
+def _status_set(*, campaign_id: int, status: str, now: dt.datetime, why: str) -> dict[str, Any] | None:
+    """Set one campaign's status (row locked), audited as the system; None when it had it already."""
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        old = campaign.status
+        if old == status:
+            return None
+        campaign.status, campaign.updated_at = status, now
+        campaign.save(update_fields=["status", "updated_at"])
+        audit_record(
+            action=AuditAction.CAMPAIGN_STATUS,
+            obj=campaign,
+            summary=_("Campaign “%(name)s”: %(old)s → %(new)s")
+            % {"name": campaign.name, "old": Campaign.Status(old).label, "new": Campaign.Status(status).label},
+            origin=ORIGIN,
+            changes={"status": [old, status], "why": why},
+            at=now,
+        )
+    return {"campaign": campaign_id, "from": old, "to": status}
+
+
+def campaign_channels(campaign: Campaign) -> tuple[list[str], list[str]]:
+    """(channels with a message template of the campaign's kind in some language, in the campaign's order;
+    its channels without one, which send nothing)."""
+    with_template = set(MessageTemplate.objects.filter(kind=campaign.message_kind).values_list("channel", flat=True))
+    return (
+        [code for code in campaign.channels if code in with_template],
+        [code for code in campaign.channels if code not in with_template],
+    )
+
+
+def campaign_grant_expiry(campaign: Campaign, *, at: dt.datetime) -> dt.datetime | None:
+    """When points granted at `at` burn: `points_valid_days` after the local day of `at`, else the
+    program's points lifetime (None: never)."""
+    days = campaign.points_valid_days
+    if days is None:
+        days = program_settings_get().points_lifetime_days
+    return points_expiry(credited_at=at, lifetime_days=days)
+
+
+def _occasions_sql(campaign: Campaign, *, as_of: dt.date, lo: int, hi: int) -> tuple[str, list]:
+    first = campaign.starts_at or campaign.created_at
+    window = occasions.grant_window(as_of=as_of, first_day=timezone.localtime(first).date() if first else None)
+    if campaign.kind == Campaign.Kind.BIRTHDAY:
+        return occasions.birthday_sql(window=window, days_before=campaign.days_before, lo=lo, hi=hi)
+    if campaign.kind == Campaign.Kind.ANNIVERSARY:
+        return occasions.anniversary_sql(window=window, lo=lo, hi=hi)
+    if campaign.kind == Campaign.Kind.WIN_BACK:
+        steps = sorted({int(step) for step in campaign.absence_days or [] if int(step) > 0})
+        return occasions.win_back_sql(window=window, steps=steps, lo=lo, hi=hi)
+    if campaign.kind == Campaign.Kind.BROADCAST:
+        return occasions.broadcast_sql(lo=lo, hi=hi)
+    raise ValueError(f"{campaign.kind} is not a date-driven kind")
+
+
+def campaign_daily_grant(*, campaign_id: int, as_of: dt.date, now: dt.datetime) -> dict[str, Any]:
+    """Grant one campaign's occasions of the run for `as_of` (see campaigns.occasions for the window),
+    chunk by chunk of customer ids, each chunk in its own transaction with the campaign's row locked:
+
+    1. the customers of the chunk with an occasion, in the target, with their holdout flag and variant;
+       those who have the grant row of that occasion already drop out (idempotency), and so do those with
+       `per_customer_limit` grant rows of the campaign (holdout rows count for the holdout: the holdout
+       mirrors the treated);
+    2. the budget: in customer-id order, until the points of the treated would pass what is left of
+       `budget_points` (budget − points_granted); from the first customer it cannot cover on, nobody gets
+       a row (treated or holdout), and they are counted as "left_out_budget";
+    3. one INSERT … ON CONFLICT DO NOTHING RETURNING of the grant rows (points: the variant's, else the
+       campaign's; 0 for the holdout), loyalty's bulk credit of the treated rows with points (entry kind
+       "bonus", source "campaign:<id>", its own lot, expiry `campaign_grant_expiry`; a customer owing
+       points pays the debt first), each grant linked to its entry, `points_granted` raised;
+    4. the campaign's message to each treated customer (points 0 too: a message-only broadcast) on the
+       first of its channels that reaches them, kind "campaign:<id>", purpose marketing, values {points,
+       expires_on}; dedupe key "campaign-grant:<grant id>". Holdout rows get no message.
+
+    A campaign found no longer active at a chunk (paused meanwhile) stops there. Returns {"granted",
+    "holdout", "points", "left_out_budget", "left_out_limit", "messages": {"queued", "skipped", "held"},
+    "channels_without_template": [codes]} (ints)."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    channels, missing_channels = campaign_channels(campaign)
+    expires_at = campaign_grant_expiry(campaign, at=now)
+    target_sql, target_params = campaign_target_sql(campaign)
+    reason = _("Campaign “%(name)s”") % {"name": campaign.name}
+    result: dict[str, Any] = {
+        "granted": 0, "holdout": 0, "points": 0, "left_out_budget": 0, "left_out_limit": 0,
+        "messages": {"queued": 0, "skipped": 0, "held": 0}, "channels_without_template": missing_channels,
+    }  # fmt: skip
+    bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    if bounds["lo"] is None:
+        return result
+    budget_spent = False  # once a customer was left out for the budget, everyone after them is too
+    for lo in range(bounds["lo"], bounds["hi"] + 1, CHUNK):
+        hi = lo + CHUNK - 1
+        with transaction.atomic():
+            campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+            if campaign.status != Campaign.Status.ACTIVE:
+                break
+            counts = _chunk_grant(
+                campaign, as_of=as_of, now=now, lo=lo, hi=hi, target=(target_sql, target_params),
+                expires_at=expires_at, reason=reason, channels=channels, budget_spent=budget_spent,
+            )  # fmt: skip
+        budget_spent = budget_spent or counts["left_out_budget"] > 0
+        for name in ("granted", "holdout", "points", "left_out_budget", "left_out_limit"):
+            result[name] += counts[name]
+        for name, value in counts["messages"].items():
+            result["messages"][name] += value
+    return result
+
+
+def _chunk_grant(
+    campaign: Campaign,
+    *,
+    as_of: dt.date,
+    now: dt.datetime,
+    lo: int,
+    hi: int,
+    target: tuple[str, list],
+    expires_at: dt.datetime | None,
+    reason: str,
+    channels: list[str],
+    budget_spent: bool,
+) -> dict[str, Any]:
+    """One chunk of campaign_daily_grant, in its transaction (the campaign row locked). `budget_spent`: an
+    earlier chunk left someone out for the budget, so this one grants nobody (all counted as left out)."""
+    grant_t, variant_t = CampaignGrant._meta.db_table, CampaignVariant._meta.db_table
+    occasions_sql, occasions_params = _occasions_sql(campaign, as_of=as_of, lo=lo, hi=hi)
+    target_sql, target_params = target
+    counts: dict[str, Any] = {"messages": {"queued": 0, "skipped": 0, "held": 0}}
+    with connection.cursor() as cursor:
+        for table in ("campaign_occ", "campaign_cand", "campaign_new"):
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
+        cursor.execute(f"CREATE TEMP TABLE campaign_occ ON COMMIT DROP AS {occasions_sql}", occasions_params)
+        cursor.execute("ANALYZE campaign_occ")
+        chunk_target = (
+            f"SELECT t.customer_id FROM ({target_sql}) t WHERE t.customer_id IN (SELECT customer_id FROM campaign_occ)"  # noqa: S608
+        )
+        split_sql, split_params = campaign_split_sql(campaign, chunk_target, target_params)
+        limit = campaign.per_customer_limit
+        over_limit = (
+            f"(SELECT COUNT(*) FROM {grant_t} g WHERE g.campaign_id = %s AND g.customer_id = o.customer_id) >= %s"  # noqa: S608
+            if limit is not None
+            else "FALSE"
+        )
+        cursor.execute(
+            f"""
+            CREATE TEMP TABLE campaign_cand ON COMMIT DROP AS
+            SELECT o.customer_id, o.occasion, s.holdout, CAST(s.variant_id AS bigint) AS variant_id,
+                   CASE WHEN s.holdout THEN 0 ELSE COALESCE(v.points, %s) END AS points,
+                   {over_limit} AS over_limit
+            FROM campaign_occ o
+            JOIN ({split_sql}) s ON s.customer_id = o.customer_id
+            LEFT JOIN {variant_t} v ON v.id = CAST(s.variant_id AS bigint)
+            WHERE NOT EXISTS (SELECT 1 FROM {grant_t} g
+                              WHERE g.campaign_id = %s AND g.customer_id = o.customer_id AND g.occasion = o.occasion)
+            """,  # noqa: S608 - table names from model metadata, SQL built from fixed fragments; values are parameters
+            [
+                campaign.points,
+                *([campaign.pk, limit] if limit is not None else []),
+                *split_params,
+                campaign.pk,
+            ],
+        )
+        cursor.execute("ANALYZE campaign_cand")
+        cut = None
+        if budget_spent:
+            cut = lo  # nobody of this chunk
+        elif campaign.budget_points is not None:
+            left = campaign.budget_points - campaign.points_granted
+            cursor.execute(
+                """SELECT MIN(customer_id) FROM (
+                       SELECT customer_id, SUM(points) OVER (ORDER BY customer_id, occasion ROWS UNBOUNDED PRECEDING) AS running
+                       FROM campaign_cand WHERE NOT over_limit) r
+                   WHERE running > %s""",
+                [left],
+            )
+            cut = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT COUNT(*) FILTER (WHERE over_limit), "
+            "COUNT(*) FILTER (WHERE NOT over_limit AND customer_id >= %s) FROM campaign_cand",
+            [cut],
+        )
+        counts["left_out_limit"], counts["left_out_budget"] = cursor.fetchone()
+        cursor.execute(
+            "CREATE TEMP TABLE campaign_new (id bigint, customer_id bigint, holdout boolean, points bigint, "
+            "entry_id bigint) ON COMMIT DROP"
+        )
+        # Each treated grant with points gets its ledger entry's id now (the ledger's sequence): the entry
+        # is written right after, under that id (the foreign key is checked at commit).
+        cursor.execute(
+            f"""
+            WITH ins AS (
+                INSERT INTO {grant_t} (campaign_id, customer_id, occasion, variant_id, holdout, points, entry_id, at, expires_at)
+                SELECT %s, customer_id, occasion, variant_id, holdout, points,
+                       CASE WHEN holdout OR points = 0 THEN NULL ELSE {ledger_entry_next_id_sql()} END, %s,
+                       CASE WHEN holdout OR points = 0 THEN NULL ELSE CAST(%s AS timestamptz) END
+                FROM campaign_cand WHERE NOT over_limit AND (CAST(%s AS bigint) IS NULL OR customer_id < %s)
+                ORDER BY customer_id, occasion
+                ON CONFLICT (campaign_id, customer_id, occasion) DO NOTHING
+                RETURNING id, customer_id, holdout, points, entry_id
+            )
+            INSERT INTO campaign_new SELECT id, customer_id, holdout, points, entry_id FROM ins
+            """,  # noqa: S608
+            [campaign.pk, now, expires_at, cut, cut],
+        )
+        cursor.execute("ANALYZE campaign_new")
+        cursor.execute("SELECT COUNT(*) FILTER (WHERE NOT holdout), COUNT(*) FILTER (WHERE holdout) FROM campaign_new")
+        counts["granted"], counts["holdout"] = cursor.fetchone()
+        credited = points_credit_bulk_sql(
+            credits_sql="SELECT entry_id, customer_id, points FROM campaign_new WHERE entry_id IS NOT NULL",
+            credits_params=[],
+            kind=LedgerEntry.Kind.BONUS, reason=reason[:300], source=campaign.ledger_source, expires_at=expires_at,
+            now=now,
+        )  # fmt: skip
+        counts["points"] = credited["points"]
+        if credited["points"]:
+            Campaign.objects.filter(pk=campaign.pk).update(points_granted=F("points_granted") + credited["points"])
+            campaign.points_granted += credited["points"]
+    if channels and counts["granted"]:
+        pairs = "'points', n.points" + (", 'expires_on', %s" if expires_at else "")
+        vals_params = [timezone.localtime(expires_at).date().isoformat()] if expires_at else []
+        counts["messages"] = messages_bulk_insert(
+            kind=campaign.message_kind, purpose=Message.Purpose.MARKETING, channels=channels,
+            candidates_sql=f"""SELECT n.customer_id, jsonb_build_object({pairs}) AS vals, %s || n.id AS dedupe
+                               FROM campaign_new n WHERE NOT n.holdout""",  # noqa: S608
+            candidates_params=[*vals_params, GRANT_KEY_PREFIX], lo=lo, hi=hi, now=now,
+        )  # fmt: skip
+    return counts
