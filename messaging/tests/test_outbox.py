@@ -27,7 +27,11 @@ def history(message) -> list[tuple[str, str]]:
     return list(message.status_changes.order_by("at", "id").values_list("status", "reason"))
 
 
-def test_an_sms_goes_to_the_gateway_signed_with_its_own_key(gateway, member, django_capture_on_commit_callbacks):
+def test_an_sms_goes_to_the_gateway_signed_with_its_own_key(
+    gateway, member, django_capture_on_commit_callbacks, settings
+):
+    # the send task runs on the real clock: no quiet hours, or this test fails after 21:00 Moscow time
+    settings.MESSAGING_QUIET_HOURS_START = settings.MESSAGING_QUIET_HOURS_END = 0
     with django_capture_on_commit_callbacks(execute=True) as callbacks:  # the send task (django-q2 sync in tests)
         message = queue_sms(member)
     assert len(callbacks) == 1
@@ -170,11 +174,13 @@ def test_a_task_run_again_while_the_first_run_holds_the_message_sends_nothing(ga
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles, schedules)
-def test_two_workers_at_once_send_one_sms(gateway, customer_factory):
+def test_two_workers_at_once_send_one_sms(gateway, customer_factory, settings):
     """Two runs of the same task in two threads (two database connections) against a slow gateway: one
     claims and sends, the other finds the message taken."""
     from loyalty.models import ProgramSettings
 
+    # queueing runs the send task on the real clock (transaction=True: on commit at once): no quiet hours
+    settings.MESSAGING_QUIET_HOURS_START = settings.MESSAGING_QUIET_HOURS_END = 0
     ProgramSettings.objects.get_or_create(pk=1)
     person = customer_factory(consent_sms=True)
     sms = queue_sms(person)
