@@ -19,3 +19,6 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(_sqlite_functions, dispatch_uid="campaigns_sqlite_functions")
+        from . import subscribers
+
+        subscribers.subscribe()
