@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 
-from .models import Campaign
+from .models import Campaign, CampaignGrant
 
 
 def campaigns_running(*, kind: str, at: dt.datetime) -> QuerySet[Campaign]:
@@ -14,3 +14,11 @@ def campaigns_running(*, kind: str, at: dt.datetime) -> QuerySet[Campaign]:
     return Campaign.objects.filter(kind=kind, status=Campaign.Status.ACTIVE).filter(
         Q(starts_at__isnull=True) | Q(starts_at__lte=at), Q(ends_at__isnull=True) | Q(ends_at__gt=at)
     )
+
+
+def welcome_grants_for(customer_id: int) -> QuerySet[CampaignGrant]:
+    """The welcome bonuses the customer received (not holdout rows), oldest campaign first: what the till
+    shows right after enrolment."""
+    return CampaignGrant.objects.filter(
+        customer_id=customer_id, campaign__kind=Campaign.Kind.WELCOME, occasion="enrol", holdout=False
+    ).order_by("campaign_id")
