@@ -20,6 +20,14 @@ Every purchase is the same: a 1 000.00 check for one of `--customers` customers 
 Raw SQL and the service layer run in `--workers` processes as well, so that all three use the same number
 of database connections. Each phase stops after `--purchases` purchases or `--time-limit` seconds.
 Figures: purchases per second, and each as a ratio to raw SQL.
+
+Earning boosts (issue #15; goal: with five active boosts within 10 % of none): then five boost campaigns
+are launched and the service layer and the API (persistent connections) run again. The five all match
+every purchase, the worst case for the purchase path (each one found, targeted, computed and written as
+a grant row; combined by "sum" under a 20 % cap so that all five earn): ×2 for everyone; +1 % for the
+members of any tier (a target checked by SQL); +1 % with a 10 % holdout; +1 % on every weekday 0–24 h (its time
+window checked); +1 % with a points budget (its row locked to check it). The last lines compare each
+boosted phase with the same phase without boosts.
 """
 
 import argparse
@@ -67,7 +75,8 @@ def reset(customers: int) -> tuple[list[int], str]:
         cur.execute(
             "TRUNCATE customers_customer, loyalty_purchase, loyalty_tierstatus, loyalty_tierchange, "
             "loyalty_purchaseline, loyalty_refund, loyalty_ledgerentry, loyalty_pointslot, loyalty_lotdebit, "
-            "loyalty_pointsaccount, customers_auditentry, loyalty_apiclient RESTART IDENTITY CASCADE"
+            "loyalty_pointsaccount, customers_auditentry, loyalty_apiclient, campaigns_campaigngrant, "
+            "campaigns_campaign RESTART IDENTITY CASCADE"
         )
     ids = []
     for i in range(customers):
@@ -75,6 +84,41 @@ def reset(customers: int) -> tuple[list[int], str]:
         services.points_award(customer_id=customer.pk, points=OPENING_POINTS, reason="bench opening balance")
         ids.append(customer.pk)
     return ids, api_client_create(name="bench").key
+
+
+def boosts_launch() -> None:
+    """Five running boost campaigns that all match every bench purchase (see the module docstring), and the
+    program's combining rule "sum" with a 20 % cap."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from campaigns.models import Campaign
+    from loyalty.models import ProgramSettings, Tier
+
+    ProgramSettings.objects.filter(pk=1).update(boost_combine="sum", boost_cap_percent=Decimal("20"))
+    now = timezone.now()
+    common = {"kind": Campaign.Kind.BOOST, "status": Campaign.Status.ACTIVE, "created_at": now, "updated_at": now}
+    common["holdout_percent"] = Decimal("0")
+    Campaign.objects.create(name="Double points", boost_multiplier=Decimal("2"), **common)
+    tiered = Campaign.objects.create(
+        name="+1 % for every tier", boost_extra_percent=Decimal("1"), target=Campaign.Target.TIERS, **common
+    )
+    tiered.target_tiers.set(Tier.objects.all())
+    Campaign.objects.create(
+        name="+1 %, 10 % holdout", boost_extra_percent=Decimal("1"), **common | {"holdout_percent": Decimal("10")}
+    )
+    Campaign.objects.create(
+        name="+1 % all week",
+        boost_extra_percent=Decimal("1"),
+        boost_weekdays=list(range(7)),
+        boost_hour_from=0,
+        boost_hour_to=24,
+        **common,
+    )
+    Campaign.objects.create(
+        name="+1 % within a budget", boost_extra_percent=Decimal("1"), budget_points=10**12, **common
+    )
 
 
 # --- raw SQL -----------------------------------------------------------------------------------------------
@@ -322,6 +366,13 @@ def main() -> None:
         results["API, persistent DB connections"] = api_phase(
             "API (persistent)", persistent, args, customer_ids, key, log
         )
+        boosts_launch()
+        results["service layer, 5 boosts"] = in_processes(
+            service_worker, customer_ids, args.purchases, args.workers, args.time_limit
+        )
+        results["API, persistent, 5 boosts"] = api_phase(
+            "API (persistent, boosts)", persistent, args, customer_ids, key, log
+        )
         log.seek(0)
         logged = sum(1 for line in log if " POST /api/v1/purchases/ 201 " in line)
     os.unlink(log.name)  # kept only when a phase failed, for its traceback
@@ -335,8 +386,18 @@ def main() -> None:
         )
     print("(ms each: wall time per purchase per worker, i.e. workers ÷ rate)")
     print(f"load average after: {os.getloadavg()[0]:.2f} (other work on the machine skews every figure)")
-    api_total = results["API, new DB connection per request"][0] + results["API, persistent DB connections"][0]
-    print(f"request log lines for API purchases answered 201: {logged} (expected {api_total + 2 * 20})")
+    for boosted, plain in (
+        ("service layer, 5 boosts", "service layer"),
+        ("API, persistent, 5 boosts", "API, persistent DB connections"),
+    ):
+        ratio = (results[boosted][0] / results[boosted][1]) / (results[plain][0] / results[plain][1])
+        print(f"{boosted} ÷ without boosts: {ratio:.3f} (goal ≥ 0.900)")
+    from campaigns.models import CampaignGrant
+
+    print(f"boost grant rows written: {CampaignGrant.objects.count()}")
+    api_total = sum(done for label, (done, _s) in results.items() if label.startswith("API"))
+    api_phases = sum(1 for label in results if label.startswith("API"))
+    print(f"request log lines for API purchases answered 201: {logged} (expected {api_total + api_phases * 20})")
     mismatches = ledger_problems()
     print(f"purchases in the database: {Purchase.objects.count()}; cached balances ≠ ledger: {len(mismatches)}")
     if mismatches:

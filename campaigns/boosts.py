@@ -9,7 +9,8 @@ part of the purchase's earn entry (loyalty), so a grant row of a boost has no en
 
 Per purchase, with boosts running: one query for the running boosts (and their variants and tiers when
 there are any), one for the targets of those whose target is not "everyone without a consent
-condition", one count per campaign with a per-customer limit; then one UPDATE and one INSERT.
+condition", one count per campaign with a per-customer limit; then one UPDATE (budgets checked in it;
+a budget that cannot cover a boost costs a locked read more) and one INSERT.
 """
 
 import datetime as dt
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch, prefetch_related_objects
 
 from loyalty.boosts import Boost, BoostEarned, boost_provider_register
 from loyalty.rules import EarnLine
@@ -45,7 +46,7 @@ def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime
     running = [
         campaign
         for campaign in campaigns_running(kind=Campaign.Kind.BOOST, at=at)
-        .prefetch_related(Prefetch("variants", queryset=CampaignVariant.objects.order_by("code")), "target_tiers")
+        .annotate(has_variants=Exists(CampaignVariant.objects.filter(campaign=OuterRef("pk"))))
         .order_by("pk")
         if boost_time_matches(
             weekdays=campaign.boost_weekdays or [],
@@ -57,6 +58,9 @@ def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime
     ]
     if not running:
         return []
+    with_variants = [campaign for campaign in running if campaign.has_variants]
+    if with_variants:  # most boosts have none: no query for them
+        prefetch_related_objects(with_variants, Prefetch("variants", queryset=CampaignVariant.objects.order_by("code")))
     to_check = [c for c in running if c.target != Campaign.Target.EVERYONE or c.target_consent]
     targeted = campaigns_targeting_customer(to_check, customer_id) | {c.pk for c in running if c not in to_check}
     boosts = []
@@ -68,7 +72,7 @@ def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime
             used = CampaignGrant.objects.filter(campaign=campaign, customer_id=customer_id, holdout=False).count()
             if used >= campaign.per_customer_limit:
                 continue
-        variants = list(campaign.variants.all())
+        variants = list(campaign.variants.all()) if campaign.has_variants else []
         variant_id = None
         if variants and not holdout:
             variant_id = variants[variant_index(campaign.pk, customer_id, [v.weight for v in variants])].pk
@@ -98,27 +102,33 @@ def boosts_grants_record(
     points granted}."""
     earned = sorted(earned, key=lambda boost: boost.campaign_id)
     asked = {boost.campaign_id: (0 if boost.holdout else boost.points) for boost in earned}
-    budgeted = [pk for pk, points in asked.items() if points > 0]
-    if budgeted:
-        rows = (
-            Campaign.objects.filter(pk__in=budgeted, budget_points__isnull=False)
-            .order_by("pk")
-            .select_for_update()
-            .values_list("pk", "budget_points", "points_granted")
-        )
-        for pk, budget, granted in rows:
-            asked[pk] = min(asked[pk], max(0, budget - granted))
-    spent = {pk: points for pk, points in asked.items() if points > 0}
-    if spent:
-        cases = " ".join("WHEN %s THEN %s" for _pk in spent)
-        marks = ", ".join("%s" for _pk in spent)
-        params = [value for pk, points in spent.items() for value in (pk, points)] + list(spent)
+    wanted = {pk: points for pk, points in asked.items() if points > 0}
+    if wanted:
+        # One statement in the common case: each campaign whose budget (if any) covers its points takes them;
+        # the row lock the UPDATE takes makes the check and the addition one step.
+        cases = " ".join("WHEN %s THEN %s" for _pk in wanted)
+        marks = ", ".join("%s" for _pk in wanted)
+        params = [value for pk, points in wanted.items() for value in (pk, points)]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE campaigns_campaign SET points_granted = points_granted + CASE id {cases} END "  # noqa: S608 - placeholders only
-                f"WHERE id IN ({marks})",
-                params,
+                f"WHERE id IN ({marks}) AND (budget_points IS NULL "
+                f"OR points_granted + CASE id {cases} END <= budget_points) RETURNING id",
+                [*params, *wanted, *params],
             )
+            covered = {row[0] for row in cursor.fetchall()}
+        short = sorted(set(wanted) - covered)
+        if short:  # a budget that cannot cover it all: what is left, under the row lock, in id order
+            rows = (
+                Campaign.objects.filter(pk__in=short)
+                .order_by("pk")
+                .select_for_update()
+                .values_list("pk", "budget_points", "points_granted")
+            )
+            for pk, budget, granted in rows:
+                asked[pk] = min(asked[pk], max(0, budget - granted))
+                if asked[pk]:
+                    Campaign.objects.filter(pk=pk).update(points_granted=F("points_granted") + asked[pk])
     CampaignGrant.objects.bulk_create(
         [
             CampaignGrant(

@@ -204,3 +204,19 @@ def test_the_quote_shows_the_boost(customer, t0):
         {"part": "boost", "campaign": campaign.pk, "name": "Weekend", "points": 50},
     ]
     assert not CampaignGrant.objects.exists()  # a quote writes nothing
+
+
+def test_a_tiers_target_boosts_only_members_of_those_tiers(customer, customer_factory, t0):
+    bronze = Tier.objects.get(code="bronze")
+    silver = Tier.objects.get(code="silver")
+    Tier.objects.filter(pk=silver.pk).update(threshold=D("5000"), cashback_percent=D("5"))
+    campaign = _boost(target=Campaign.Target.TIERS)
+    campaign.target_tiers.set([silver])
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50  # Bronze now
+    assert buy(customer, "5000.00", now=t0).purchase.earned_points == 250  # held Bronze when it began
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 100  # Silver now: boosted
+    campaign.target_tiers.set([bronze])
+    other = customer_factory()
+    buy(other, "10.00", now=t0)  # holds the entry tier from its first purchase on
+    assert buy(other, "1000.00", now=t0).purchase.earned_points == 100
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
