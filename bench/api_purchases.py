@@ -26,7 +26,10 @@ are launched and the service layer and the API (persistent connections) run agai
 every purchase, the worst case for the purchase path (each one found, targeted, computed and written as
 a grant row; combined by "sum" under a 20 % cap so that all five earn): ×2 for everyone; +1 % for the
 members of any tier (a target checked by SQL); +1 % with a 10 % holdout; +1 % on every weekday 0–24 h (its time
-window checked); +1 % with a points budget (its row locked to check it). The last lines compare each
+window checked); +1 % with a per-customer limit (the customer's grants counted). None has a points
+budget: a budget is one counter every boosted purchase must update under its row lock, so that concurrent
+boosted purchases of a budgeted boost queue on it until each commits (measured apart, once, and
+reported in docs/campaigns.md). The last lines compare each
 boosted phase with the same phase without boosts.
 """
 
@@ -117,7 +120,10 @@ def boosts_launch() -> None:
         **common,
     )
     Campaign.objects.create(
-        name="+1 % within a budget", boost_extra_percent=Decimal("1"), budget_points=10**12, **common
+        name="+1 %, at most 10^9 times per customer",
+        boost_extra_percent=Decimal("1"),
+        per_customer_limit=10**9,
+        **common,
     )
 
 

@@ -9,8 +9,8 @@ part of the purchase's earn entry (loyalty), so a grant row of a boost has no en
 
 Per purchase, with boosts running: one query for the running boosts (and their variants and tiers when
 there are any), one for the targets of those whose target is not "everyone without a consent
-condition", one count per campaign with a per-customer limit; then one UPDATE (budgets checked in it;
-a budget that cannot cover a boost costs a locked read more) and one INSERT.
+condition", one count per campaign with a per-customer limit; then one INSERT, and for campaigns with a
+budget one UPDATE (the budget checked in it; one that cannot cover a boost costs a locked read more).
 """
 
 import datetime as dt
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Exists, F, OuterRef, Prefetch, Sum, prefetch_related_objects
 
 from loyalty.boosts import Boost, BoostEarned, boost_provider_register
 from loyalty.rules import EarnLine
@@ -102,10 +102,14 @@ def boosts_grants_record(
     points granted}."""
     earned = sorted(earned, key=lambda boost: boost.campaign_id)
     asked = {boost.campaign_id: (0 if boost.holdout else boost.points) for boost in earned}
-    wanted = {pk: points for pk, points in asked.items() if points > 0}
+    # Only campaigns with a budget count here: a counter every boosted purchase updated would make all of
+    # them queue on the campaign's row until each commits (bench/api_purchases.py). Without a budget a
+    # boost's points granted are the sum of its grant rows (campaign_points_granted).
+    budgeted = {boost.campaign_id for boost in earned if boost.budgeted}
+    wanted = {pk: points for pk, points in asked.items() if points > 0 and pk in budgeted}
     if wanted:
-        # One statement in the common case: each campaign whose budget (if any) covers its points takes them;
-        # the row lock the UPDATE takes makes the check and the addition one step.
+        # One statement in the common case: each campaign whose budget covers its points takes them; the
+        # row lock the UPDATE takes makes the check and the addition one step.
         cases = " ".join("WHEN %s THEN %s" for _pk in wanted)
         marks = ", ".join("%s" for _pk in wanted)
         params = [value for pk, points in wanted.items() for value in (pk, points)]
@@ -145,6 +149,14 @@ def boosts_grants_record(
         ]
     )
     return {pk: points for pk, points in asked.items()}
+
+
+def campaign_points_granted(campaign: Campaign) -> int:
+    """The points a campaign granted: for a boost without a budget the sum of its grant rows (its
+    `points_granted` counter is kept only against a budget), else `points_granted`."""
+    if campaign.kind == Campaign.Kind.BOOST and campaign.budget_points is None:
+        return CampaignGrant.objects.filter(campaign=campaign).aggregate(total=Sum("points"))["total"] or 0
+    return campaign.points_granted
 
 
 def register() -> None:

@@ -48,13 +48,15 @@ class Boost:
 
 @dataclass(frozen=True)
 class BoostEarned:
-    """What one boost earned on one purchase (points, int ≥ 0; 0 for a holdout or a line it missed)."""
+    """What one boost earned on one purchase (points, int ≥ 0; 0 for a holdout). `budgeted`: its campaign
+    has a points budget (the provider must check and count against it)."""
 
     campaign_id: int
     name: str
     points: int
     variant_id: int | None = None
     holdout: bool = False
+    budgeted: bool = False
 
 
 FindBoosts = Callable[[int, list[EarnLine], dt.datetime], list[Boost]]
@@ -158,6 +160,7 @@ def boosts_earned(
                 points=got,
                 variant_id=boost.variant_id,
                 holdout=boost.holdout,
+                budgeted=boost.budget_left is not None,
             )
         )
     return earned
