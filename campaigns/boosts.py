@@ -7,13 +7,14 @@ as plain data; `boosts_grants_record` writes, inside the purchase's transaction,
 part of the purchase's earn entry (loyalty), so a grant row of a boost has no entry of its own: its
 `points` say how many of the purchase's points the campaign gave. Registered at start-up (campaigns.apps).
 
-Per purchase, with boosts running: one query for the running boosts (and their variants and tiers when
-there are any), one for the targets of those whose target is not "everyone without a consent
+Per purchase, with boosts running: the active boosts are read at most every
+CAMPAIGNS_BOOST_CACHE_SECONDS per process (boost_campaigns_active), then one for the targets of those whose target is not "everyone without a consent
 condition", one count per campaign with a per-customer limit; then one INSERT, and for campaigns with a
 budget one UPDATE (the budget checked in it; one that cannot cover a boost costs a locked read more).
 """
 
 import datetime as dt
+import time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -25,13 +26,42 @@ from loyalty.rules import EarnLine
 
 from .models import Campaign, CampaignGrant, CampaignVariant
 from .rules import boost_time_matches, in_holdout, variant_index
-from .selectors import campaigns_running
+from .selectors import campaign_is_running
 from .targeting import campaigns_targeting_customer
 
 
 def boost_occasion(purchase_id: int) -> str:
     """The occasion of a boost's grant row: "purchase:<id>"."""
     return f"purchase:{purchase_id}"
+
+
+_cache: dict = {"loaded": None, "campaigns": []}
+
+
+def boost_campaigns_active() -> list[Campaign]:
+    """The active boost campaigns (any dates), their variants loaded where they have some, in id order;
+    kept per process for settings.CAMPAIGNS_BOOST_CACHE_SECONDS. A stale copy is safe: dates and hours are
+    checked per purchase against the moment, a budget is checked again when the grant is recorded, and
+    a campaign's status or terms changed by staff apply within that delay."""
+    ttl = settings.CAMPAIGNS_BOOST_CACHE_SECONDS
+    now = time.monotonic()
+    if ttl > 0 and _cache["loaded"] is not None and now - _cache["loaded"] < ttl:
+        return _cache["campaigns"]
+    campaigns = list(
+        Campaign.objects.filter(kind=Campaign.Kind.BOOST, status=Campaign.Status.ACTIVE)
+        .annotate(has_variants=Exists(CampaignVariant.objects.filter(campaign=OuterRef("pk"))))
+        .order_by("pk")
+    )
+    with_variants = [campaign for campaign in campaigns if campaign.has_variants]
+    if with_variants:  # most boosts have none: no query for them
+        prefetch_related_objects(with_variants, Prefetch("variants", queryset=CampaignVariant.objects.order_by("code")))
+    _cache["loaded"], _cache["campaigns"] = now, campaigns
+    return campaigns
+
+
+def boost_campaigns_forget() -> None:
+    """Read the boosts again on the next purchase (tests; after a change made in this process)."""
+    _cache["loaded"], _cache["campaigns"] = None, []
 
 
 def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime) -> list[Boost]:
@@ -45,10 +75,9 @@ def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime
     categories = {line.category for line in lines if line.amount > 0} or {""}  # no lines: one, no category
     running = [
         campaign
-        for campaign in campaigns_running(kind=Campaign.Kind.BOOST, at=at)
-        .annotate(has_variants=Exists(CampaignVariant.objects.filter(campaign=OuterRef("pk"))))
-        .order_by("pk")
-        if boost_time_matches(
+        for campaign in boost_campaigns_active()
+        if campaign_is_running(campaign, at)
+        and boost_time_matches(
             weekdays=campaign.boost_weekdays or [],
             hour_from=campaign.boost_hour_from,
             hour_to=campaign.boost_hour_to,
@@ -58,9 +87,6 @@ def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime
     ]
     if not running:
         return []
-    with_variants = [campaign for campaign in running if campaign.has_variants]
-    if with_variants:  # most boosts have none: no query for them
-        prefetch_related_objects(with_variants, Prefetch("variants", queryset=CampaignVariant.objects.order_by("code")))
     to_check = [c for c in running if c.target != Campaign.Target.EVERYONE or c.target_consent]
     targeted = campaigns_targeting_customer(to_check, customer_id) | {c.pk for c in running if c not in to_check}
     boosts = []

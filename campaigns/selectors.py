@@ -16,6 +16,15 @@ def campaigns_running(*, kind: str, at: dt.datetime) -> QuerySet[Campaign]:
     )
 
 
+def campaign_is_running(campaign: Campaign, at: dt.datetime) -> bool:
+    """`campaigns_running`'s rule for one campaign already read: active, started, not ended at `at`."""
+    return (
+        campaign.status == Campaign.Status.ACTIVE
+        and (campaign.starts_at is None or campaign.starts_at <= at)
+        and (campaign.ends_at is None or at < campaign.ends_at)
+    )
+
+
 def welcome_grants_for(customer_id: int) -> QuerySet[CampaignGrant]:
     """The welcome bonuses the customer received (not holdout rows), oldest campaign first: what the till
     shows right after enrolment."""

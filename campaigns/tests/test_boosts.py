@@ -221,3 +221,23 @@ def test_a_tiers_target_boosts_only_members_of_those_tiers(customer, customer_fa
     buy(other, "10.00", now=t0)  # holds the entry tier from its first purchase on
     assert buy(other, "1000.00", now=t0).purchase.earned_points == 100
     assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
+
+
+def test_the_kept_copy_of_the_boosts_still_checks_their_dates_and_is_read_again(customer, t0, settings, monkeypatch):
+    from campaigns import boosts
+
+    settings.CAMPAIGNS_BOOST_CACHE_SECONDS = 10
+    clock = [1000.0]
+    monkeypatch.setattr(boosts.time, "monotonic", lambda: clock[0])
+    boosts.boost_campaigns_forget()
+    day = t0.date()
+    _boost(ends_at=local_midnight(day + dt.timedelta(days=1)))
+    assert buy(customer, "1000.00", now=_local(day, 23, 59, 59)).purchase.earned_points == 100
+    assert buy(customer, "1000.00", now=_local(day + dt.timedelta(days=1), 0)).purchase.earned_points == 50
+    _boost(name="Launched meanwhile")
+    ProgramSettings.objects.filter(pk=1).update(boost_combine="sum")
+    clock[0] += 9
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 100  # not read again yet
+    clock[0] += 1
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 150  # read again: both, added up
+    boosts.boost_campaigns_forget()

@@ -12,3 +12,5 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 # Two test runs at once (e.g. a long property run beside the suite) need their own test databases.
 if os.environ.get("TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}  # noqa: F405
+
+CAMPAIGNS_BOOST_CACHE_SECONDS = 0  # every test sees the boosts it just created (one test turns it on)
