@@ -343,6 +343,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, and processes for SQL/service")
     parser.add_argument("--time-limit", type=float, default=90, help="seconds per phase at most")
+    parser.add_argument("--boost-rounds", type=int, default=3, help="interleaved rounds without/with boosts")
+    parser.add_argument("--round-purchases", type=int, default=400, help="purchases per half-round")
     args = parser.parse_args()
 
     ensure_database(DATABASE_URL)
@@ -392,6 +394,25 @@ def main() -> None:
         )
     print("(ms each: wall time per purchase per worker, i.e. workers ÷ rate)")
     print(f"load average after: {os.getloadavg()[0]:.2f} (other work on the machine skews every figure)")
+    from campaigns.models import Campaign
+
+    rounds = []
+    for _round in range(args.boost_rounds):
+        pair = []
+        for status in (Campaign.Status.PAUSED, Campaign.Status.ACTIVE):
+            Campaign.objects.filter(kind=Campaign.Kind.BOOST).update(status=status)
+            done, seconds = in_processes(
+                service_worker, customer_ids, args.round_purchases, args.workers, args.time_limit
+            )
+            pair.append(done / seconds)
+        rounds.append(pair)
+    if rounds:
+        each = ", ".join(f"{boosted / plain:.3f}" for plain, boosted in rounds)
+        total = sum(boosted for _p, boosted in rounds) / sum(plain for plain, _b in rounds)
+        print(
+            f"service layer, interleaved rounds without/with boosts ({args.round_purchases} purchases each): "
+            f"{', '.join(f'{p:.1f}/{b:.1f}' for p, b in rounds)} per s; ratios {each}; overall {total:.3f}"
+        )
     for boosted, plain in (
         ("service layer, 5 boosts", "service layer"),
         ("API, persistent, 5 boosts", "API, persistent DB connections"),
