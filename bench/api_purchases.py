@@ -406,12 +406,39 @@ def main() -> None:
             )
             pair.append(done / seconds)
         rounds.append(pair)
-    if rounds:
-        each = ", ".join(f"{boosted / plain:.3f}" for plain, boosted in rounds)
-        total = sum(boosted for _p, boosted in rounds) / sum(plain for plain, _b in rounds)
+    api_rounds = []
+    if args.boost_rounds:
+        from django.conf import settings
+
+        with tempfile.NamedTemporaryFile("w+", prefix="bench-api-gunicorn-", suffix=".log", delete=False) as log:
+            port = free_port()
+            server = start_gunicorn(port, args.workers, persistent, log)
+            try:
+                api_load(port, key, customer_ids, 20, 2, 30)
+                for _round in range(args.boost_rounds):
+                    pair = []
+                    for status in (Campaign.Status.PAUSED, Campaign.Status.ACTIVE):
+                        Campaign.objects.filter(kind=Campaign.Kind.BOOST).update(status=status)
+                        time.sleep(settings.CAMPAIGNS_BOOST_CACHE_SECONDS + 0.5)
+                        done, seconds, failures = api_load(
+                            port, key, customer_ids, args.round_purchases, 2 * args.workers, args.time_limit
+                        )
+                        if failures:
+                            raise RuntimeError(f"API rounds: {len(failures)} requests failed")
+                        pair.append(done / seconds)
+                    api_rounds.append(pair)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+        os.unlink(log.name)
+    for label, pairs in (("service layer", rounds), ("API, persistent", api_rounds)):
+        if not pairs:
+            continue
+        each = ", ".join(f"{boosted / plain:.3f}" for plain, boosted in pairs)
+        total = sum(boosted for _p, boosted in pairs) / sum(plain for plain, _b in pairs)
         print(
-            f"service layer, interleaved rounds without/with boosts ({args.round_purchases} purchases each): "
-            f"{', '.join(f'{p:.1f}/{b:.1f}' for p, b in rounds)} per s; ratios {each}; overall {total:.3f}"
+            f"{label}, interleaved rounds without/with boosts ({args.round_purchases} purchases each): "
+            f"{', '.join(f'{p:.1f}/{b:.1f}' for p, b in pairs)} per s; ratios {each}; overall {total:.3f}"
         )
     for boosted, plain in (
         ("service layer, 5 boosts", "service layer"),
