@@ -241,3 +241,19 @@ def test_the_kept_copy_of_the_boosts_still_checks_their_dates_and_is_read_again(
     clock[0] += 1
     assert buy(customer, "1000.00", now=t0).purchase.earned_points == 150  # read again: both, added up
     boosts.boost_campaigns_forget()
+
+
+def test_staff_choose_the_combining_rule_on_the_settings_page(client, marketing_user, program):
+    from loyalty.tests.helpers import SETTINGS_FORM
+
+    client.force_login(marketing_user)
+    page = client.get("/settings/").content.decode()
+    assert 'name="boost_combine"' in page and 'name="boost_cap_percent"' in page
+    response = client.post("/settings/", SETTINGS_FORM | {"boost_combine": "sum", "boost_cap_percent": "15"})
+    assert response.status_code == 302
+    saved = ProgramSettings.objects.get()
+    assert (saved.boost_combine, saved.boost_cap_percent) == ("sum", D("15.00"))
+    bad = client.post("/settings/", SETTINGS_FORM | {"boost_combine": "most", "boost_cap_percent": "101"})
+    assert bad.status_code == 400
+    assert "Select a valid choice." in bad.content.decode()
+    assert ProgramSettings.objects.get().boost_cap_percent == D("15.00")
