@@ -17,7 +17,6 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
-from customers.models import Customer
 from loyalty import rules as loyalty_rules
 from loyalty.services import points_award
 
@@ -138,8 +137,3 @@ def campaign_grant_one(
 
     transaction.on_commit(lambda: grant_message_queue(grant_id=grant.pk))
     return GrantAttempt(Outcome.GRANTED, grant)
-
-
-def customer_exists(customer_id: int) -> bool:
-    """Whether the customer exists and is not erased."""
-    return Customer.objects.filter(pk=customer_id, erased_at__isnull=True).exists()
