@@ -13,12 +13,22 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from campaigns.models import Campaign
+from campaigns.services.events import ActionReason
 from loyalty import rules
 from loyalty.models import LedgerEntry
 
 DECIMAL_TEXT = re.compile(r"^\s*-?[0-9]{1,13}(\.[0-9]{1,12})?\s*$")
 MAX_LINES = 500
 ID_MAX = 2**63 - 1
+ACTIONS = Campaign.Action.values
+ACTION_REASONS = [
+    ActionReason.NO_CAMPAIGN,
+    ActionReason.NOT_ELIGIBLE,
+    ActionReason.ALREADY,
+    ActionReason.LIMIT,
+    ActionReason.BUDGET,
+]
 
 
 @extend_schema_field(
@@ -104,15 +114,22 @@ class CustomerLookupSerializer(serializers.Serializer):
     q = StrictCharField(max_length=64, help_text=_("A phone number in any format, or a card number."))
 
 
-class PurchaseQuoteSerializer(serializers.Serializer):
-    customer = customer_id_field()
-    amount = MoneyField()
-
-
 class PurchaseLineSerializer(serializers.Serializer):
     sku = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
     category = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     amount = MoneyField()
+
+
+class PurchaseQuoteSerializer(serializers.Serializer):
+    customer = customer_id_field()
+    amount = MoneyField()
+    lines = PurchaseLineSerializer(
+        many=True,
+        required=False,
+        default=list,
+        max_length=MAX_LINES,
+        help_text=_("Optional: the check's lines, so that boosts on a category show in the quote."),
+    )
 
 
 @extend_schema_serializer(
@@ -138,6 +155,24 @@ class PurchaseRecordSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", max_length=100, help_text=_("The receipt number at the till.")
     )
     lines = PurchaseLineSerializer(many=True, required=False, default=list, max_length=MAX_LINES)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("A review written", value={"action": "review", "reference": "review-8812"}, request_only=True)
+    ]
+)
+class CustomerActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=[(value, value) for value in ACTIONS], help_text=_("What the customer did.")
+    )
+    reference = StrictCharField(
+        max_length=64,
+        help_text=_(
+            "Your id of what was done (the review, the survey answer), 1–64 visible ASCII characters: the same "
+            "reference is rewarded once."
+        ),
+    )
 
 
 class PurchaseRefundSerializer(serializers.Serializer):
@@ -182,9 +217,31 @@ class CustomerSerializer(serializers.Serializer):
     next_tier = NextTierSerializer(allow_null=True, help_text=_("Null at the top tier or without tiers."))
 
 
+class EarnedPartSerializer(serializers.Serializer):
+    """One part of the points a purchase earns."""
+
+    part = serializers.ChoiceField(
+        choices=[("base", "base"), ("tier", "tier"), ("boost", "boost")],
+        help_text=_(
+            "`base`: the program's cashback; `tier`: what the customer's tier adds to it; `boost`: an earning "
+            "boost campaign (one part per campaign)."
+        ),
+    )
+    campaign = serializers.IntegerField(required=False, help_text=_("For a boost: the campaign's id."))
+    name = serializers.CharField(required=False, help_text=_("For a boost: the campaign's name."))
+    points = serializers.IntegerField()
+
+
+EARNED_BREAKDOWN_HELP = _(
+    "How the points earned split: base, tier (when the tier adds points) and each boost; the parts add up "
+    "exactly to the points earned. Empty for purchases recorded before breakdowns existed."
+)
+
+
 class PurchaseQuoteResultSerializer(serializers.Serializer):
     max_redeem_points = serializers.IntegerField(help_text=_("The most points this purchase can redeem."))
-    earn_points = serializers.IntegerField(help_text=_("Points earned if nothing is redeemed."))
+    earn_points = serializers.IntegerField(help_text=_("Points earned if nothing is redeemed (boosts included)."))
+    earned_breakdown = EarnedPartSerializer(many=True, help_text=EARNED_BREAKDOWN_HELP)
 
 
 class PurchaseResultSerializer(serializers.Serializer):
@@ -197,6 +254,7 @@ class PurchaseResultSerializer(serializers.Serializer):
         help_text=_("Of the points earned, how many paid points the customer owed (they do not add to the balance).")
     )
     balance_after = serializers.IntegerField()
+    earned_breakdown = EarnedPartSerializer(many=True, help_text=EARNED_BREAKDOWN_HELP)
 
 
 class RefundResultSerializer(serializers.Serializer):
@@ -224,6 +282,31 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = LedgerEntry
         fields = ["created_at", "kind", "points", "reason", "expires_at"]
+
+
+class ActionGrantSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(help_text=_("The campaign that granted the points."))
+    points = serializers.IntegerField()
+    expires_at = serializers.CharField(
+        allow_null=True, help_text=_("When the points burn (ISO 8601, the shop's time zone); null: never.")
+    )
+
+
+class ActionResultSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    action = serializers.CharField()
+    reference = serializers.CharField()
+    granted = ActionGrantSerializer(many=True, help_text=_("The grants made; empty when nothing was granted."))
+    reason = serializers.ChoiceField(
+        choices=[(value, value) for value in ACTION_REASONS],
+        allow_null=True,
+        help_text=_(
+            "Why nothing was granted (null when something was): `no_campaign` (no running campaign rewards the "
+            "action), `not_eligible` (not for this customer now), `already_granted` (this reference was "
+            "rewarded before), `limit_reached` (the customer's limit for the action and period), `budget_spent`."
+        ),
+    )
+    detail = serializers.CharField(help_text=_("The same, in a sentence."))
 
 
 class ErrorSerializer(serializers.Serializer):

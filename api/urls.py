@@ -22,6 +22,7 @@ urlpatterns = [
     path("v1/customers/", views.CustomerEnrolView.as_view(), name="customer_enrol"),
     path("v1/customers/lookup/", views.CustomerLookupView.as_view(), name="customer_lookup"),
     path("v1/customers/<int:customer_id>/ledger/", views.CustomerLedgerView.as_view(), name="customer_ledger"),
+    path("v1/customers/<int:customer_id>/actions/", views.CustomerActionView.as_view(), name="customer_action"),
     path("v1/purchases/", views.PurchaseRecordView.as_view(), name="purchase_record"),
     path("v1/purchases/quote/", views.PurchaseQuoteView.as_view(), name="purchase_quote"),
     path("v1/purchases/<int:purchase_id>/refund/", views.PurchaseRefundView.as_view(), name="purchase_refund"),

@@ -15,11 +15,13 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaigns.services.events import action_record
 from core.exceptions import InvalidIdempotencyKey
 from customers.rules import phone_try_normalize
 from customers.selectors import customer_get, customer_lookup
 from customers.services import customer_enrol
 from loyalty.exceptions import UnknownCustomer
+from loyalty.rules import EarnLine
 from loyalty.selectors import ledger_for_customer, operation_points, purchase_quote
 from loyalty.services import purchase_amount_check, purchase_record, purchase_refund
 
@@ -204,6 +206,50 @@ class CustomerLedgerView(ApiView):
         return paginator.get_paginated_response(s.LedgerEntrySerializer(page, many=True).data)
 
 
+class CustomerActionView(ApiView):
+    @extend_schema(
+        operation_id="customer_action",
+        summary=gettext_lazy("Report an action of a customer (a review, a survey…) to grant its points"),
+        description=gettext_lazy(
+            "Every running campaign that rewards the action and targets the customer grants its points (valid "
+            "until `expires_at`), once per `reference`, at most its limit of grants per customer and period. "
+            "201 when something was granted, 200 with a `reason` when nothing was. A customer in a campaign's "
+            "control group is answered as one outside its target (`not_eligible`)."
+        ),
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=s.CustomerActionSerializer,
+        responses={
+            200: OpenApiResponse(s.ActionResultSerializer, description=gettext_lazy("Nothing granted; see `reason`.")),
+            201: OpenApiResponse(s.ActionResultSerializer, description=gettext_lazy("Points granted.")),
+            400: OpenApiResponse(
+                s.ErrorSerializer,
+                description=gettext_lazy("An unknown action, a bad reference, or a missing Idempotency-Key."),
+            ),
+            404: OpenApiResponse(s.ErrorSerializer, description=gettext_lazy("No such customer.")),
+            409: OpenApiResponse(
+                s.ErrorSerializer, description=gettext_lazy("The Idempotency-Key was used for another request.")
+            ),
+            **ERRORS,
+        },
+        tags=["customers"],
+    )
+    def post(self, request, customer_id: int):
+        key = self.idempotency_key()
+        data = self.parse(s.CustomerActionSerializer, request.data)
+        if customer_get(customer_id) is None:
+            raise NotFoundError(_("Customer %(id)s does not exist.") % {"id": customer_id})
+        result = action_record(
+            customer_id=customer_id,
+            action=data["action"],
+            reference=data["reference"],
+            idempotency_key=key,
+            origin=self.origin,
+        )
+        headers = {REPLAYED_HEADER: "true"} if result.replayed else {}
+        code = status.HTTP_201_CREATED if result.granted else status.HTTP_200_OK
+        return Response(s.ActionResultSerializer(result.response).data, status=code, headers=headers)
+
+
 class PurchaseQuoteView(ApiView):
     @extend_schema(
         operation_id="purchase_quote",
@@ -217,7 +263,8 @@ class PurchaseQuoteView(ApiView):
         if customer_get(data["customer"]) is None:
             raise UnknownCustomer(data["customer"])
         purchase_amount_check(data["amount"])
-        quote = purchase_quote(customer_id=data["customer"], amount=data["amount"])
+        lines = [EarnLine(amount=line["amount"], category=line["category"]) for line in data["lines"]]
+        quote = purchase_quote(customer_id=data["customer"], amount=data["amount"], lines=lines)
         return Response(s.PurchaseQuoteResultSerializer(quote).data)
 
 
@@ -269,6 +316,7 @@ class PurchaseRecordView(ApiView):
             "earned_points": purchase.earned_points,
             "points_owed_settled": result.owed_settled,
             "balance_after": result.balance_after,
+            "earned_breakdown": purchase.earned_breakdown,
         }
         headers = {REPLAYED_HEADER: "true"} if result.replayed else {}
         return Response(s.PurchaseResultSerializer(body).data, status=status.HTTP_201_CREATED, headers=headers)

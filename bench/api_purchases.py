@@ -20,6 +20,17 @@ Every purchase is the same: a 1 000.00 check for one of `--customers` customers 
 Raw SQL and the service layer run in `--workers` processes as well, so that all three use the same number
 of database connections. Each phase stops after `--purchases` purchases or `--time-limit` seconds.
 Figures: purchases per second, and each as a ratio to raw SQL.
+
+Earning boosts (issue #15; goal: with five active boosts within 10 % of none): then five boost campaigns
+are launched and the service layer and the API (persistent connections) run again. The five all match
+every purchase, the worst case for the purchase path (each one found, targeted, computed and written as
+a grant row; combined by "sum" under a 20 % cap so that all five earn): ×2 for everyone; +1 % for the
+members of any tier (a target checked by SQL); +1 % with a 10 % holdout; +1 % on every weekday 0–24 h (its time
+window checked); +1 % with a per-customer limit (the customer's grants counted). None has a points
+budget: a budget is one counter every boosted purchase must update under its row lock, so that concurrent
+boosted purchases of a budgeted boost queue on it until each commits (measured apart, once, and
+reported in docs/campaigns.md). The last lines compare each
+boosted phase with the same phase without boosts.
 """
 
 import argparse
@@ -67,7 +78,8 @@ def reset(customers: int) -> tuple[list[int], str]:
         cur.execute(
             "TRUNCATE customers_customer, loyalty_purchase, loyalty_tierstatus, loyalty_tierchange, "
             "loyalty_purchaseline, loyalty_refund, loyalty_ledgerentry, loyalty_pointslot, loyalty_lotdebit, "
-            "loyalty_pointsaccount, customers_auditentry, loyalty_apiclient RESTART IDENTITY CASCADE"
+            "loyalty_pointsaccount, customers_auditentry, loyalty_apiclient, campaigns_campaigngrant, "
+            "campaigns_campaign RESTART IDENTITY CASCADE"
         )
     ids = []
     for i in range(customers):
@@ -75,6 +87,44 @@ def reset(customers: int) -> tuple[list[int], str]:
         services.points_award(customer_id=customer.pk, points=OPENING_POINTS, reason="bench opening balance")
         ids.append(customer.pk)
     return ids, api_client_create(name="bench").key
+
+
+def boosts_launch() -> None:
+    """Five running boost campaigns that all match every bench purchase (see the module docstring), and the
+    program's combining rule "sum" with a 20 % cap."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from campaigns.models import Campaign
+    from loyalty.models import ProgramSettings, Tier
+
+    ProgramSettings.objects.filter(pk=1).update(boost_combine="sum", boost_cap_percent=Decimal("20"))
+    now = timezone.now()
+    common = {"kind": Campaign.Kind.BOOST, "status": Campaign.Status.ACTIVE, "created_at": now, "updated_at": now}
+    common["holdout_percent"] = Decimal("0")
+    Campaign.objects.create(name="Double points", boost_multiplier=Decimal("2"), **common)
+    tiered = Campaign.objects.create(
+        name="+1 % for every tier", boost_extra_percent=Decimal("1"), target=Campaign.Target.TIERS, **common
+    )
+    tiered.target_tiers.set(Tier.objects.all())
+    Campaign.objects.create(
+        name="+1 %, 10 % holdout", boost_extra_percent=Decimal("1"), **common | {"holdout_percent": Decimal("10")}
+    )
+    Campaign.objects.create(
+        name="+1 % all week",
+        boost_extra_percent=Decimal("1"),
+        boost_weekdays=list(range(7)),
+        boost_hour_from=0,
+        boost_hour_to=24,
+        **common,
+    )
+    Campaign.objects.create(
+        name="+1 %, at most 10^9 times per customer",
+        boost_extra_percent=Decimal("1"),
+        per_customer_limit=10**9,
+        **common,
+    )
 
 
 # --- raw SQL -----------------------------------------------------------------------------------------------
@@ -293,6 +343,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, and processes for SQL/service")
     parser.add_argument("--time-limit", type=float, default=90, help="seconds per phase at most")
+    parser.add_argument("--boost-rounds", type=int, default=3, help="interleaved rounds without/with boosts")
+    parser.add_argument("--round-purchases", type=int, default=400, help="purchases per half-round")
     args = parser.parse_args()
 
     ensure_database(DATABASE_URL)
@@ -322,6 +374,13 @@ def main() -> None:
         results["API, persistent DB connections"] = api_phase(
             "API (persistent)", persistent, args, customer_ids, key, log
         )
+        boosts_launch()
+        results["service layer, 5 boosts"] = in_processes(
+            service_worker, customer_ids, args.purchases, args.workers, args.time_limit
+        )
+        results["API, persistent, 5 boosts"] = api_phase(
+            "API (persistent, boosts)", persistent, args, customer_ids, key, log
+        )
         log.seek(0)
         logged = sum(1 for line in log if " POST /api/v1/purchases/ 201 " in line)
     os.unlink(log.name)  # kept only when a phase failed, for its traceback
@@ -335,8 +394,64 @@ def main() -> None:
         )
     print("(ms each: wall time per purchase per worker, i.e. workers ÷ rate)")
     print(f"load average after: {os.getloadavg()[0]:.2f} (other work on the machine skews every figure)")
-    api_total = results["API, new DB connection per request"][0] + results["API, persistent DB connections"][0]
-    print(f"request log lines for API purchases answered 201: {logged} (expected {api_total + 2 * 20})")
+    from campaigns.models import Campaign
+
+    rounds = []
+    for _round in range(args.boost_rounds):
+        pair = []
+        for status in (Campaign.Status.PAUSED, Campaign.Status.ACTIVE):
+            Campaign.objects.filter(kind=Campaign.Kind.BOOST).update(status=status)
+            done, seconds = in_processes(
+                service_worker, customer_ids, args.round_purchases, args.workers, args.time_limit
+            )
+            pair.append(done / seconds)
+        rounds.append(pair)
+    api_rounds = []
+    if args.boost_rounds:
+        from django.conf import settings
+
+        with tempfile.NamedTemporaryFile("w+", prefix="bench-api-gunicorn-", suffix=".log", delete=False) as log:
+            port = free_port()
+            server = start_gunicorn(port, args.workers, persistent, log)
+            try:
+                api_load(port, key, customer_ids, 20, 2, 30)
+                for _round in range(args.boost_rounds):
+                    pair = []
+                    for status in (Campaign.Status.PAUSED, Campaign.Status.ACTIVE):
+                        Campaign.objects.filter(kind=Campaign.Kind.BOOST).update(status=status)
+                        time.sleep(settings.CAMPAIGNS_BOOST_CACHE_SECONDS + 0.5)
+                        done, seconds, failures = api_load(
+                            port, key, customer_ids, args.round_purchases, 2 * args.workers, args.time_limit
+                        )
+                        if failures:
+                            raise RuntimeError(f"API rounds: {len(failures)} requests failed")
+                        pair.append(done / seconds)
+                    api_rounds.append(pair)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+        os.unlink(log.name)
+    for label, pairs in (("service layer", rounds), ("API, persistent", api_rounds)):
+        if not pairs:
+            continue
+        each = ", ".join(f"{boosted / plain:.3f}" for plain, boosted in pairs)
+        total = sum(boosted for _p, boosted in pairs) / sum(plain for plain, _b in pairs)
+        print(
+            f"{label}, interleaved rounds without/with boosts ({args.round_purchases} purchases each): "
+            f"{', '.join(f'{p:.1f}/{b:.1f}' for p, b in pairs)} per s; ratios {each}; overall {total:.3f}"
+        )
+    for boosted, plain in (
+        ("service layer, 5 boosts", "service layer"),
+        ("API, persistent, 5 boosts", "API, persistent DB connections"),
+    ):
+        ratio = (results[boosted][0] / results[boosted][1]) / (results[plain][0] / results[plain][1])
+        print(f"{boosted} ÷ without boosts: {ratio:.3f} (goal ≥ 0.900)")
+    from campaigns.models import CampaignGrant
+
+    print(f"boost grant rows written: {CampaignGrant.objects.count()}")
+    api_total = sum(done for label, (done, _s) in results.items() if label.startswith("API"))
+    api_phases = sum(1 for label in results if label.startswith("API"))
+    print(f"request log lines for API purchases answered 201: {logged} (expected {api_total + api_phases * 20})")
     mismatches = ledger_problems()
     print(f"purchases in the database: {Purchase.objects.count()}; cached balances ≠ ledger: {len(mismatches)}")
     if mismatches:

@@ -250,3 +250,29 @@ class CampaignGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}:{self.customer_id}:{self.occasion}"
+
+
+class CampaignAction(models.Model):
+    """One action reported through the API (`POST /api/v1/customers/{id}/actions/`) and what it answered:
+    the Idempotency-Key (per API client) and the request's fingerprint, so that a retry replays
+    `response` exactly (the grants themselves are CampaignGrant rows of occasion
+    "action:<action>:<reference>", made once per campaign, customer and reference)."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=30, choices=Campaign.Action.choices)
+    reference = models.CharField(_("reference"), max_length=64)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    response = models.JSONField(_("answer"), default=dict, editable=False)
+    origin = models.CharField(_("origin"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("date"))
+
+    class Meta:
+        verbose_name = _("reported action")
+        verbose_name_plural = _("reported actions")
+        indexes = [models.Index(fields=["customer", "action", "reference"], name="campaigns_action_reference")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}:{self.action}:{self.reference}"

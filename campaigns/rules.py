@@ -6,6 +6,7 @@ run and every occasion, and different campaigns split independently. The same ar
 SQL in `campaigns.targeting` (both are tested equal).
 """
 
+import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from decimal import Decimal
@@ -43,3 +44,22 @@ def variant_index(campaign_id: int, customer_id: int, weights: Sequence[int]) ->
         if point < running:
             return index
     raise AssertionError("unreachable")
+
+
+def boost_time_matches(
+    *, weekdays: Sequence[int], hour_from: int | None, hour_to: int | None, local: dt.datetime
+) -> bool:
+    """Whether a boost's weekdays and hours hold at `local` (the shop's local time).
+
+    `weekdays`: 0 = Monday … 6 = Sunday; empty = every day. Hours: from `hour_from` (included) to
+    `hour_to` (excluded), 0–24; either empty = all day; `hour_from` > `hour_to` wraps past midnight
+    (22 → 2 is 22:00–01:59:59, and its small hours count for the day they fall on); equal = all day.
+    """
+    if weekdays and local.weekday() not in weekdays:
+        return False
+    if hour_from is None or hour_to is None or hour_from == hour_to:
+        return True
+    hour = local.hour
+    if hour_from < hour_to:
+        return hour_from <= hour < hour_to
+    return hour >= hour_from or hour < hour_to

@@ -10,7 +10,7 @@ from analytics.rules import money, ratio
 from loyalty.models import LedgerEntry
 from loyalty.selectors import program_settings_get
 
-from .models import Campaign, CampaignVariant
+from .models import Campaign, CampaignGrant, CampaignVariant
 from .targeting import campaign_target_counts
 
 
@@ -121,3 +121,28 @@ def campaign_kind_labels(kinds) -> dict[str, str]:
         return {}
     names = Campaign.objects.filter(pk__in=ids).values_list("pk", "name")
     return {ids[pk]: _("Campaign “%(name)s”") % {"name": name} for pk, name in names}
+
+
+def campaign_is_running(campaign: Campaign, at: dt.datetime) -> bool:
+    """`campaigns_running`'s rule for one campaign already read: active, started, not ended at `at`."""
+    return (
+        campaign.status == Campaign.Status.ACTIVE
+        and (campaign.starts_at is None or campaign.starts_at <= at)
+        and (campaign.ends_at is None or at < campaign.ends_at)
+    )
+
+
+def welcome_grants_for(customer_id: int) -> QuerySet[CampaignGrant]:
+    """The welcome bonuses the customer received (not holdout rows), oldest campaign first: what the till
+    shows right after enrolment."""
+    return CampaignGrant.objects.filter(
+        customer_id=customer_id, campaign__kind=Campaign.Kind.WELCOME, occasion="enrol", holdout=False
+    ).order_by("campaign_id")
+
+
+def campaign_points_granted(campaign: Campaign) -> int:
+    """The points a campaign granted: for a boost without a budget the sum of its grant rows (its
+    `points_granted` counter is kept only against a budget), else `points_granted`."""
+    if campaign.kind == Campaign.Kind.BOOST and campaign.budget_points is None:
+        return CampaignGrant.objects.filter(campaign=campaign).aggregate(total=Sum("points"))["total"] or 0
+    return campaign.points_granted

@@ -115,3 +115,33 @@ def campaign_target_counts(campaign: "Campaign") -> dict[str, int | dict[int, in
             if variant_id is not None:
                 counts["variants"][variant_id] = counts["variants"].get(variant_id, 0) + n
     return counts
+
+
+def campaigns_targeting_customer(campaigns: "list[Campaign]", customer_id: int) -> set[int]:
+    """The ids of those `campaigns` whose target holds the customer now (holdout not taken out), in one
+    statement: each campaign's target SQL restricted to the one customer (a tiers target straight from the
+    campaign's tiers table, without loading its tiers). For the event kinds (welcome, actions, boosts),
+    which ask about one customer at a time."""
+    from .models import Campaign
+
+    if not campaigns:
+        return set()
+    parts, params = [], []
+    for campaign in campaigns:
+        if campaign.target == Campaign.Target.TIERS:
+            consent = _CONSENT_SQL.get(campaign.target_consent or "", " AND FALSE")
+            tiers_sql = (
+                "SELECT %s AS campaign_id WHERE EXISTS (SELECT 1 FROM customers_customer c"
+                " JOIN loyalty_tierstatus s ON s.customer_id = c.id"
+                " JOIN campaigns_campaign_target_tiers t ON t.tier_id = s.tier_id AND t.campaign_id = %s"
+                " WHERE c.id = %s AND c.erased_at IS NULL"
+            )
+            parts.append(tiers_sql + consent + ")")
+            params += [campaign.pk, campaign.pk, customer_id]
+            continue
+        target_sql, target_params = campaign_target_sql(campaign)
+        parts.append(f"SELECT %s AS campaign_id WHERE EXISTS (SELECT 1 FROM ({target_sql}) t WHERE t.customer_id = %s)")  # noqa: S608 - fixed fragments
+        params += [campaign.pk, *target_params, customer_id]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return {row[0] for row in cursor.fetchall()}

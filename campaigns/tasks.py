@@ -1,8 +1,10 @@
-"""django-q2 entry points of campaigns: thin wrappers around services."""
+"""django-q2 entry points of campaigns: thin wrappers around services (the task path is what the queue
+stores)."""
 
 import datetime as dt
 
 from .services.daily import campaigns_daily_run
+from .services.events import welcome_grant as _welcome_grant
 
 
 def campaigns_daily_task(as_of: str) -> dict:
@@ -10,3 +12,9 @@ def campaigns_daily_task(as_of: str) -> dict:
     announces the run finished, so points have expired and tiers moved first): the date-driven campaigns
     of that date, set-based. Idempotent for the date. Returns campaigns_daily_run's summary."""
     return campaigns_daily_run(as_of=dt.date.fromisoformat(as_of))
+
+
+def welcome_grant(*, customer_id: int) -> list[str]:
+    """Grant the running welcome campaigns to a customer (the fallback of the grant at enrolment; a
+    second run grants nothing twice). Returns the outcome per targeted campaign."""
+    return [attempt.outcome for attempt in _welcome_grant(customer_id=customer_id)]

@@ -11,10 +11,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from campaigns.selectors import welcome_grants_for
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.permissions import permission_required
@@ -299,6 +302,27 @@ def refund_create(request: HttpRequest, purchase_id: int) -> HttpResponse:
     return render(request, "cashier/purchase.html", _purchase_context(purchase, form=form), status=400)
 
 
+def _welcome_messages(request: HttpRequest, customer_id: int) -> None:
+    """The welcome bonus the enrolment just granted (campaigns grant it synchronously once the enrolment
+    commits, before customer_enrol returns), or that there is none — shown on the card that opens next."""
+    grants = list(welcome_grants_for(customer_id))
+    if not grants:
+        messages.info(request, _("No welcome bonus for this customer."))
+    for grant in grants:
+        if grant.expires_at:
+            day = date_format(timezone.localtime(grant.expires_at), "j M")
+            text = ngettext(
+                "Welcome bonus: %(points)s point, valid until %(day)s.",
+                "Welcome bonus: %(points)s points, valid until %(day)s.",
+                grant.points,
+            ) % {"points": points(grant.points), "day": day}
+        else:
+            text = ngettext("Welcome bonus: %(points)s point.", "Welcome bonus: %(points)s points.", grant.points) % {
+                "points": points(grant.points)
+            }
+        messages.success(request, text)
+
+
 @cashier_required
 def enrol(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -327,6 +351,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
                     _("%(name)s is enrolled. Card number: %(card)s")
                     % {"name": customer.name, "card": customer.card_number},
                 )
+                _welcome_messages(request, customer.pk)
                 return redirect("cashier:customer", customer_id=customer.pk)
         status = 400
     else:

@@ -9,16 +9,22 @@ credit at start-up (loyalty.apps); publishing balances with no subscriber is an 
 with how (`ConsentSource`). Also published inside the change's transaction: `messaging` keeps the consent
 history, and the boolean and its history must never disagree.
 
+`CustomerEnrolled`: a customer was enrolled (not a replayed enrolment). Published inside the enrolment's
+transaction and delivered AFTER it commits (campaigns grant the welcome bonus then: the till shows it
+at once); an error in a subscriber is logged and never undoes the enrolment.
+
 `CustomerErased`: a person's data was erased; published inside the erasure so that the apps above erase
 their copies (messages' addresses and texts) with it.
 """
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 
@@ -105,6 +111,50 @@ def consent_changed_publish(event: ConsentChanged) -> None:
         return
     for fn in _consent_changed_subscribers:
         fn(event)
+
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CustomerEnrolled:
+    """A customer was enrolled at `at` (aware datetime), from `origin` ("cashier", "api:<client>", …)."""
+
+    customer_id: int
+    at: dt.datetime
+    origin: str = ""
+
+
+_customer_enrolled_subscribers: list[Callable[[CustomerEnrolled], None]] = []
+
+
+def customer_enrolled_subscribe(fn: Callable[[CustomerEnrolled], None]) -> Callable[[CustomerEnrolled], None]:
+    """Register `fn` to run after each enrolment commits (once per function). Returns `fn`."""
+    if fn not in _customer_enrolled_subscribers:
+        _customer_enrolled_subscribers.append(fn)
+    return fn
+
+
+def customer_enrolled_unsubscribe(fn: Callable[[CustomerEnrolled], None]) -> None:
+    """Remove `fn` (tests; an app that turns a feature off)."""
+    if fn in _customer_enrolled_subscribers:
+        _customer_enrolled_subscribers.remove(fn)
+
+
+def _deliver_enrolled(fn: Callable[[CustomerEnrolled], None], event: CustomerEnrolled) -> None:
+    try:
+        fn(event)
+    except Exception:
+        logger.exception(
+            "subscriber %s failed for enrolled customer %s", getattr(fn, "__qualname__", fn), event.customer_id
+        )
+
+
+def customer_enrolled_publish(event: CustomerEnrolled) -> None:
+    """Call inside the enrolment's transaction: each subscriber runs once it has committed, in the same
+    request, never if it rolls back."""
+    for fn in list(_customer_enrolled_subscribers):
+        transaction.on_commit(partial(_deliver_enrolled, fn, event))
 
 
 @dataclass(frozen=True)

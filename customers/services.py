@@ -15,7 +15,15 @@ from core.idempotency import once_per_key, request_fingerprint
 from core.models import AuditEntry
 
 from . import rules
-from .events import ConsentChanged, ConsentSource, CustomerErased, consent_changed_publish, customer_erased_publish
+from .events import (
+    ConsentChanged,
+    ConsentSource,
+    CustomerEnrolled,
+    CustomerErased,
+    consent_changed_publish,
+    customer_enrolled_publish,
+    customer_erased_publish,
+)
 from .exceptions import CustomerError, DuplicateEmail, DuplicatePhone, UnknownReferralCode
 from .imports.jobs import import_files_purge
 from .models import Customer
@@ -154,6 +162,7 @@ def customer_enrol(
                         actor=actor, origin=origin, at=customer.created_at,
                     )
                 )  # fmt: skip
+        customer_enrolled_publish(CustomerEnrolled(customer_id=customer.pk, at=customer.created_at, origin=origin))
         return customer
 
     try:

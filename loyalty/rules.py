@@ -223,3 +223,117 @@ def program_example(
         lifetime_days=lifetime_days,
         activation_delay_days=activation_delay_days,
     )
+
+
+# --- earning boosts (issue #15) ---------------------------------------------------------------------
+
+BOOST_COMBINE_BEST = "best"  # on each line only the largest boost counts
+BOOST_COMBINE_SUM = "sum"  # on each line the boosts add up, to at most the cap (% of the line)
+
+
+@dataclass(frozen=True)
+class EarnLine:
+    """One line of a purchase as the boosts see it: its amount (money) and category ("" = none)."""
+
+    amount: Decimal
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class BoostTerms:
+    """One boost's terms: ×`multiplier` of the customer's cashback and/or `extra_percent` percentage
+    points of cashback more (both Decimals, None = not used), on the lines of `category` ("" = every
+    line). `key` identifies it in the result (the campaign's id)."""
+
+    key: int
+    multiplier: Decimal | None = None
+    extra_percent: Decimal | None = None
+    category: str = ""
+
+
+def boost_percent(terms: BoostTerms, *, cashback_percent: Decimal) -> Decimal:
+    """The cashback a boost adds, in percent of the line: (multiplier − 1) × the customer's cashback % plus
+    the extra percent; never negative (a multiplier below 1 takes nothing away)."""
+    extra = Decimal(0)
+    if terms.multiplier is not None:
+        extra += (terms.multiplier - 1) * cashback_percent
+    if terms.extra_percent is not None:
+        extra += terms.extra_percent
+    return max(Decimal(0), extra)
+
+
+def boost_lines(lines: list[EarnLine], *, amount: Decimal) -> list[EarnLine]:
+    """The lines boosts apply to: the purchase's lines, or, for a purchase without lines (or whose lines
+    add up to nothing), one line of its whole amount with no category."""
+    if not lines or sum(line.amount for line in lines) <= 0:
+        return [EarnLine(amount=amount)]
+    return list(lines)
+
+
+def boost_points(
+    *,
+    lines: list[EarnLine],
+    amount: Decimal,
+    paid: Decimal,
+    cashback_percent: Decimal,
+    point_value: Decimal,
+    boosts: list[BoostTerms],
+    combine: str,
+    cap_percent: Decimal,
+) -> dict[int, int]:
+    """The points each boost adds to a purchase: {boost key: points (int ≥ 0)} for every boost given.
+
+    Boosts earn, like the base cashback, only on the part paid in money: each line counts for its share
+    of `paid` (line amount × paid / the lines' total, so lines that do not add up to `amount` only split
+    the paid money between categories). On each line every boost whose category matches gives
+    `boost_percent`; `combine` "best" keeps only the largest (the first given on a tie), "sum" adds them
+    up and, above `cap_percent` (% of the line), scales each down in proportion. A boost's points are
+    Σ over lines of share × percent / 100 / point value, rounded down once per boost (the house rounding,
+    `earn_points`), so the boosts never add more than the exact figure.
+    """
+    result = {terms.key: 0 for terms in boosts}
+    if not boosts or paid <= 0:
+        return result
+    lines = boost_lines(lines, amount=amount)
+    total = sum(line.amount for line in lines)
+    weighted = {terms.key: Decimal(0) for terms in boosts}  # Σ line amount × percent, per boost
+    for line in lines:
+        if line.amount <= 0:
+            continue
+        percents = [
+            (terms.key, boost_percent(terms, cashback_percent=cashback_percent))
+            for terms in boosts
+            if not terms.category or terms.category == line.category
+        ]
+        percents = [(key, percent) for key, percent in percents if percent > 0]
+        if not percents:
+            continue
+        if combine == BOOST_COMBINE_BEST:
+            best = max(percents, key=lambda item: item[1])  # max keeps the first of equals
+            weighted[best[0]] += line.amount * best[1]
+            continue
+        summed = sum(percent for _key, percent in percents)
+        scale = min(Decimal(1), cap_percent / summed) if summed > 0 else Decimal(0)
+        for key, percent in percents:
+            weighted[key] += line.amount * percent * scale
+    for key, value in weighted.items():
+        if value > 0:
+            result[key] = max(0, _floor_points(value * paid / (total * HUNDRED * point_value)))
+    return result
+
+
+def earn_breakdown(
+    *, paid: Decimal, base_cashback_percent: Decimal, point_value: Decimal, earned: int, has_tier: bool
+) -> list[dict[str, object]]:
+    """How a purchase's cashback `earned` (points, at the customer's rate) splits into the program's base
+    rate and what the tier adds: [{"part": "base", "points": …}, {"part": "tier", "points": …}], the
+    tier part only when the customer holds a tier that adds points. The base part is what the base rate
+    would have earned, never more than `earned` (a tier with a lower rate than the base shows it all as
+    base). The parts add up to `earned` exactly."""
+    base = earned
+    if has_tier:
+        base = min(earned, earn_points(paid=paid, cashback_percent=base_cashback_percent, point_value=point_value))
+    parts: list[dict[str, object]] = [{"part": "base", "points": base}]
+    if earned > base:
+        parts.append({"part": "tier", "points": earned - base})
+    return parts

@@ -13,6 +13,7 @@ from django.utils import timezone
 from customers.models import Customer
 
 from . import rules
+from .boosts import boost_breakdown, boosts_earned
 from .models import (
     DailyRun,
     LedgerEntry,
@@ -67,22 +68,48 @@ def points_available(customer_id: int, *, now: dt.datetime | None = None) -> int
 @dataclass(frozen=True)
 class PurchaseQuote:
     max_redeem_points: int
-    earn_points: int  # if nothing is redeemed
+    earn_points: int  # if nothing is redeemed: the cashback and the boosts (points)
     cashback_percent: Decimal
     redeem_cap_percent: Decimal
+    # How earn_points splits, as Purchase.earned_breakdown: base, tier, each boost (issue #15).
+    earned_breakdown: tuple = ()
 
 
-def purchase_quote(*, customer_id: int, amount: Decimal, now: dt.datetime | None = None) -> PurchaseQuote:
+def purchase_quote(
+    *, customer_id: int, amount: Decimal, lines: list[rules.EarnLine] | None = None, now: dt.datetime | None = None
+) -> PurchaseQuote:
+    """What a purchase of `amount` (money) would redeem at most and earn if nothing is redeemed, with the
+    boosts that apply now to its `lines` (none given: one line of the whole amount, no category)."""
     program = program_settings_get()
+    now = now or timezone.now()
     available = points_available(customer_id, now=now)
-    _tier, cashback, cap = customer_terms(customer_id)
+    tier, cashback, cap = customer_terms(customer_id, program=program)
+    earned = rules.earn_points(paid=amount, cashback_percent=cashback, point_value=program.point_value)
+    breakdown = rules.earn_breakdown(
+        paid=amount,
+        base_cashback_percent=program.base_cashback_percent,
+        point_value=program.point_value,
+        earned=earned,
+        has_tier=tier is not None,
+    )
+    boosted = boosts_earned(
+        customer_id=customer_id,
+        lines=lines or [],
+        amount=amount,
+        paid=amount,
+        cashback=cashback,
+        program=program,
+        at=now,
+    )
+    breakdown += boost_breakdown(boosted)
     return PurchaseQuote(
         max_redeem_points=rules.max_redeemable(
             amount=amount, available_points=available, cap_percent=cap, point_value=program.point_value
         ),
-        earn_points=rules.earn_points(paid=amount, cashback_percent=cashback, point_value=program.point_value),
+        earn_points=sum(part["points"] for part in breakdown),
         cashback_percent=cashback,
         redeem_cap_percent=cap,
+        earned_breakdown=tuple(breakdown),
     )
 
 

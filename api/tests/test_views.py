@@ -213,12 +213,20 @@ class TestQuote:
         services.points_award(customer_id=customer.pk, points=1000, reason="Welcome")
         response = api.post("/api/v1/purchases/quote/", {"customer": customer.pk, "amount": "1000.00"}, format="json")
         assert response.status_code == 200
-        assert response.json() == {"max_redeem_points": 300, "earn_points": 50}
+        assert response.json() == {
+            "max_redeem_points": 300,
+            "earn_points": 50,
+            "earned_breakdown": [{"part": "base", "points": 50}],
+        }
 
     def test_quote_is_limited_by_the_balance(self, api, customer):
         services.points_award(customer_id=customer.pk, points=120, reason="Welcome")
         body = api.post("/api/v1/purchases/quote/", {"customer": customer.pk, "amount": "999.99"}, format="json").json()
-        assert body == {"max_redeem_points": 120, "earn_points": 49}
+        assert body == {
+            "max_redeem_points": 120,
+            "earn_points": 49,
+            "earned_breakdown": [{"part": "base", "points": 49}],
+        }
 
     def test_quote_records_nothing(self, api, customer):
         api.post("/api/v1/purchases/quote/", {"customer": customer.pk, "amount": "1000.00"}, format="json")
@@ -272,6 +280,7 @@ class TestPurchase:
             "earned_points": 40,
             "points_owed_settled": 0,
             "balance_after": 340,
+            "earned_breakdown": [{"part": "base", "points": 40}],
         }
         assert "Idempotent-Replayed" not in response
         assert purchase.origin == "api:web-shop" and purchase.external_id == "R-1"

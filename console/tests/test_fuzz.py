@@ -50,7 +50,7 @@ def test_the_settings_form(shop):
     client, _customer, _purchase = shop
     fields = ("currency", "point_value", "base_cashback_percent", "redeem_cap_percent", "points_lifetime_days",
               "activation_delay_days", "tier_window_days", "tier_grace_days", "manual_adjustment_limit",
-              "max_purchase_amount")  # fmt: skip
+              "max_purchase_amount", "boost_combine", "boost_cap_percent")  # fmt: skip
 
     @FUZZ
     @given(body=bodies(*fields))

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from campaigns.exceptions import CampaignError
 from campaigns.models import Campaign
 from campaigns.results import campaign_results, campaigns_at_a_glance
-from campaigns.selectors import campaign_get, campaign_list, campaign_preview
+from campaigns.selectors import campaign_get, campaign_list, campaign_points_granted, campaign_preview
 from campaigns.services.changes import (
     FIELDS_WHILE_RUNNING,
     campaign_create,
@@ -193,6 +193,7 @@ def _page_context(campaign: Campaign, *, list_form=None, list_result=None) -> di
     preview = campaign_preview(campaign) if campaign.status == Campaign.Status.DRAFT else None
     return {
         "campaign": campaign,
+        "points_granted": campaign_points_granted(campaign),
         "preview": preview,
         "problems": campaign_launch_problems(campaign) if preview else [],
         "templates": _templates(campaign),

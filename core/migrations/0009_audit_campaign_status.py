@@ -4,15 +4,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0008_audit_action_campaigns'),
+        ("core", "0008_audit_action_campaigns"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(choices=[('customer.enrol', 'Customer enrolled'), ('customer.update', 'Customer profile changed'), ('customer.import', 'Customers imported'), ('customer.export', "Customer's personal data exported"), ('customer.erase', "Customer's personal data erased"), ('customer.consent', 'Marketing consent changed'), ('points.adjust', 'Manual adjustment'), ('purchase.record', 'Purchase recorded'), ('purchase.refund', 'Purchase refunded'), ('settings.update', 'Program settings changed'), ('tiers.update', 'Tiers changed'), ('api_client.create', 'API client created'), ('api_client.revoke', 'API client revoked'), ('api_client.rotate', 'API client given a new key'), ('analytics_settings.update', 'Analytics settings changed'), ('segment.create', 'Saved segment created'), ('segment.update', 'Saved segment changed'), ('segment.delete', 'Saved segment deleted'), ('message.queue', 'Message queued'), ('message_template.save', 'Message template saved'), ('notice_setting.update', 'Notice settings changed'), ('campaign.create', 'Campaign created'), ('campaign.update', 'Campaign changed'), ('campaign.launch', 'Campaign launched'), ('campaign.pause', 'Campaign paused'), ('campaign.resume', 'Campaign resumed'), ('campaign.finish', 'Campaign finished'), ('campaign.list_upload', 'Campaign list uploaded'), ('campaign.status', 'Campaign status changed')], db_index=True, max_length=60, verbose_name='action'),
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("customer.enrol", "Customer enrolled"),
+                    ("customer.update", "Customer profile changed"),
+                    ("customer.import", "Customers imported"),
+                    ("customer.export", "Customer's personal data exported"),
+                    ("customer.erase", "Customer's personal data erased"),
+                    ("customer.consent", "Marketing consent changed"),
+                    ("points.adjust", "Manual adjustment"),
+                    ("purchase.record", "Purchase recorded"),
+                    ("purchase.refund", "Purchase refunded"),
+                    ("settings.update", "Program settings changed"),
+                    ("tiers.update", "Tiers changed"),
+                    ("api_client.create", "API client created"),
+                    ("api_client.revoke", "API client revoked"),
+                    ("api_client.rotate", "API client given a new key"),
+                    ("analytics_settings.update", "Analytics settings changed"),
+                    ("segment.create", "Saved segment created"),
+                    ("segment.update", "Saved segment changed"),
+                    ("segment.delete", "Saved segment deleted"),
+                    ("message.queue", "Message queued"),
+                    ("message_template.save", "Message template saved"),
+                    ("notice_setting.update", "Notice settings changed"),
+                    ("campaign.create", "Campaign created"),
+                    ("campaign.update", "Campaign changed"),
+                    ("campaign.launch", "Campaign launched"),
+                    ("campaign.pause", "Campaign paused"),
+                    ("campaign.resume", "Campaign resumed"),
+                    ("campaign.finish", "Campaign finished"),
+                    ("campaign.list_upload", "Campaign list uploaded"),
+                    ("campaign.status", "Campaign status changed"),
+                ],
+                db_index=True,
+                max_length=60,
+                verbose_name="action",
+            ),
         ),
     ]

@@ -81,6 +81,22 @@ class ProgramSettings(models.Model):
         help_text=_("A check above this amount is refused as a typing or scanning error."),
         **MONEY,
     )
+    # How several earning boosts (campaigns of kind "boost", issue #15) on one purchase line combine:
+    # only the largest, or added up to `boost_cap_percent` % of the line (loyalty.rules.boost_points).
+    boost_combine = models.CharField(
+        _("several earning boosts on one line"),
+        max_length=10,
+        choices=[("best", _("Only the largest boost counts")), ("sum", _("Boosts add up, to the cap"))],
+        default="best",
+    )
+    boost_cap_percent = models.DecimalField(
+        # xgettext:no-python-format
+        _("cap of added-up boosts, % of the line"),
+        default=Decimal("20.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("When boosts add up: the most cashback they add together, in percent of a line's amount."),
+        **PERCENT,
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -110,6 +126,10 @@ class ProgramSettings(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(max_purchase_amount__gt=0), name="loyalty_programsettings_max_purchase_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(boost_combine__in=["best", "sum"], boost_cap_percent__gte=0, boost_cap_percent__lte=100),
+                name="loyalty_programsettings_boost_rule",
             ),
         ]
 

@@ -24,6 +24,12 @@ class Purchase(models.Model):
     redeemed_points = models.PositiveBigIntegerField(_("points redeemed"), default=0)
     paid_amount = models.DecimalField(_("paid in money"), **MONEY)
     earned_points = models.PositiveBigIntegerField(_("points earned"), default=0)
+    # How `earned_points` splits (issue #15), summing to it exactly: [{"part": "base", "points": n},
+    # {"part": "tier", "points": n}, {"part": "boost", "campaign": id, "name": "…", "points": n}, …]
+    # (loyalty.rules.earn_breakdown and the boosts). Empty for purchases recorded before it existed.
+    earned_breakdown = models.JSONField(
+        _("points earned, by part"), default=list, db_default=[], blank=True, editable=False
+    )  # db_default: rows written in bulk by SQL (bench, imports) get []
     cashback_percent = models.DecimalField(_("cashback, %"), **PERCENT)
     point_value = models.DecimalField(_("point value"), **MONEY)
     refunded_amount = models.DecimalField(_("refunded"), default=Decimal("0"), **MONEY)

@@ -24,6 +24,8 @@ SETTINGS_FIELDS = (
     "tier_grace_days",
     "manual_adjustment_limit",
     "max_purchase_amount",
+    "boost_combine",
+    "boost_cap_percent",
 )
 
 

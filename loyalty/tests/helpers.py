@@ -68,4 +68,6 @@ SETTINGS_FORM = {
     "tier_grace_days": "30",
     "manual_adjustment_limit": "10000",
     "max_purchase_amount": "10000000.00",
+    "boost_combine": "best",
+    "boost_cap_percent": "20",
 }

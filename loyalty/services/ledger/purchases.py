@@ -14,6 +14,7 @@ from core.idempotency import once_per_key, request_fingerprint
 from customers.services import customer_purchase_dates_touch
 
 from ... import reasons, rules
+from ...boosts import boost_breakdown, boosts_earned, boosts_record
 from ...events import PurchaseRecorded, purchase_recorded_publish
 from ...exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch
 from ...models import PointsAccount, ProgramSettings, Purchase, PurchaseLine
@@ -170,7 +171,7 @@ def _purchase_create(
     owed_before = account.points_owed
     balance_before = account.balance
     # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one.
-    _tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers)
+    tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers)
     if redeem:
         spendable = spendable_lots(account.pk, now)  # the same lots pay below: one read
         available = sum(lot.remaining for lot in spendable)
@@ -180,7 +181,26 @@ def _purchase_create(
         if redeem > allowed:
             raise RedeemTooMuch(requested=redeem, max_redeem_points=allowed)
     paid = rules.paid_amount(amount=amount, redeemed_points=redeem, point_value=program.point_value)
-    earned = rules.earn_points(paid=paid, cashback_percent=cashback, point_value=program.point_value)
+    cashback_earned = rules.earn_points(paid=paid, cashback_percent=cashback, point_value=program.point_value)
+    breakdown = rules.earn_breakdown(
+        paid=paid,
+        base_cashback_percent=program.base_cashback_percent,
+        point_value=program.point_value,
+        earned=cashback_earned,
+        has_tier=tier is not None,
+    )
+    boosted = boosts_earned(
+        customer_id=account.pk,
+        lines=[rules.EarnLine(amount=line.amount, category=line.category) for line in lines],
+        amount=amount,
+        paid=paid,
+        cashback=cashback,
+        program=program,
+        at=now,
+    )
+    cashback_parts = breakdown
+    breakdown = cashback_parts + boost_breakdown(boosted)  # as asked; the campaigns' budgets may cut it below
+    earned = sum(part["points"] for part in breakdown)
     purchase = Purchase.objects.create(
         customer_id=account.pk,
         amount=amount,
@@ -188,6 +208,7 @@ def _purchase_create(
         paid_amount=paid,
         qualifying_amount=paid,
         earned_points=earned,
+        earned_breakdown=breakdown,
         cashback_percent=cashback,
         point_value=program.point_value,
         external_id=external_id,
@@ -205,6 +226,13 @@ def _purchase_create(
                 for line in lines
             ]
         )
+    if boosted:
+        granted = boosts_record(customer_id=account.pk, purchase_id=purchase.pk, at=now, earned=boosted)
+        recorded = cashback_parts + boost_breakdown(boosted, granted)
+        if recorded != breakdown:  # a budget ran out meanwhile, or the provider failed: earn what was granted
+            breakdown, earned = recorded, sum(part["points"] for part in recorded)
+            Purchase.objects.filter(pk=purchase.pk).update(earned_points=earned, earned_breakdown=breakdown)
+            purchase.earned_points, purchase.earned_breakdown = earned, breakdown
     if redeem:
         debit(
             account=account,

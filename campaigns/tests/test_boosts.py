@@ -1,0 +1,259 @@
+"""Earning boosts in the purchase path: dates, weekdays and hours at their edges, categories, the combining
+rule, the holdout, the budget, the breakdown, refunds and retries. The program: 5 % cashback, 1 point =
+1.00 (conftest's `program`); the shop's time zone Europe/Moscow."""
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+
+from campaigns.models import Campaign, CampaignGrant, CampaignVariant
+from campaigns.selectors import campaign_points_granted
+from loyalty.models import ProgramSettings, Tier
+from loyalty.rules import local_midnight
+from loyalty.selectors import purchase_quote
+from loyalty.tests.helpers import assert_ledger_consistent, balance, buy, refund
+
+from .helpers import customer_in, running_campaign
+
+pytestmark = pytest.mark.django_db
+SATURDAY = dt.date(2026, 3, 7)
+
+
+def _local(day: dt.date, hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
+    return local_midnight(day) + dt.timedelta(hours=hour, minutes=minute, seconds=second)
+
+
+def _boost(**fields) -> Campaign:
+    fields.setdefault("boost_multiplier", D("2"))
+    return running_campaign(Campaign.Kind.BOOST, name=fields.pop("name", "Double points"), **fields)
+
+
+def test_a_boost_that_ends_at_midnight_boosts_23_59_59_and_not_00_00_00(customer, t0):
+    day = t0.date()
+    _boost(starts_at=local_midnight(day), ends_at=local_midnight(day + dt.timedelta(days=1)))
+    late = buy(customer, "1000.00", now=_local(day, 23, 59, 59)).purchase
+    after = buy(customer, "1000.00", now=_local(day + dt.timedelta(days=1), 0)).purchase
+    assert late.earned_points == 100  # 50 base + 50 for doubling
+    assert after.earned_points == 50
+    assert after.earned_breakdown == [{"part": "base", "points": 50}]
+    assert_ledger_consistent(customer)
+
+
+def test_a_boost_that_has_not_started_or_is_paused_earns_nothing(customer, t0):
+    _boost(starts_at=t0 + dt.timedelta(seconds=1))
+    _boost(status=Campaign.Status.PAUSED)
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
+
+
+def test_a_category_line_is_boosted_and_the_other_is_not(customer, t0):
+    campaign = _boost(name="Shoes ×2", boost_category="shoes")
+    purchase = buy(
+        customer,
+        "1000.00",
+        lines=[{"amount": "600.00", "category": "shoes"}, {"amount": "400.00", "category": "food"}],
+        now=t0,
+    ).purchase
+    assert purchase.earned_points == 80  # 50 on the check + 30 more on the 600 of shoes
+    assert purchase.earned_breakdown == [
+        {"part": "base", "points": 50},
+        {"part": "boost", "campaign": campaign.pk, "name": "Shoes ×2", "points": 30},
+    ]
+    other = buy(customer, "1000.00", lines=[{"amount": "1000.00", "category": "food"}], now=t0).purchase
+    assert other.earned_points == 50
+    assert not CampaignGrant.objects.filter(occasion=f"purchase:{other.pk}").exists()
+    # A purchase without lines is one line of its whole amount, with no category: not shoes.
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
+
+
+@pytest.mark.parametrize(
+    ("moment", "boosted"),
+    [
+        (_local(SATURDAY, 9, 59, 59), False),
+        (_local(SATURDAY, 10), True),
+        (_local(SATURDAY, 11, 59, 59), True),
+        (_local(SATURDAY, 12), False),
+        (_local(SATURDAY - dt.timedelta(days=1), 10, 30), False),  # Friday
+        (_local(SATURDAY + dt.timedelta(days=1), 11), True),  # Sunday
+    ],
+)
+def test_weekdays_and_hours_at_their_edges(customer, moment, boosted):
+    _boost(boost_weekdays=[5, 6], boost_hour_from=10, boost_hour_to=12)
+    assert buy(customer, "1000.00", now=moment).purchase.earned_points == (100 if boosted else 50)
+
+
+def test_hours_past_midnight_wrap(customer):
+    _boost(boost_hour_from=22, boost_hour_to=2)
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 21, 59, 59)).purchase.earned_points == 50
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 23)).purchase.earned_points == 100
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 1, 59, 59)).purchase.earned_points == 100
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 2)).purchase.earned_points == 50
+
+
+def _two_boosts():
+    plus = _boost(name="+10 %", boost_multiplier=None, boost_extra_percent=D("10"))
+    triple = _boost(name="×3", boost_multiplier=D("3"))  # +10 % at 5 % cashback
+    return plus, triple
+
+
+def test_best_keeps_only_the_largest_boost_per_line(customer, t0):
+    ProgramSettings.objects.filter(pk=1).update(boost_combine="best")
+    plus = _boost(name="+4 %", boost_multiplier=None, boost_extra_percent=D("4"))
+    triple = _boost(name="×3", boost_multiplier=D("3"))  # +10 %
+    purchase = buy(customer, "1000.00", now=t0).purchase
+    assert purchase.earned_points == 150
+    assert purchase.earned_breakdown[1:] == [{"part": "boost", "campaign": triple.pk, "name": "×3", "points": 100}]
+    assert not CampaignGrant.objects.filter(campaign=plus).exists()
+
+
+def test_sum_adds_boosts_up_to_the_cap_in_percent_of_the_line(customer, t0):
+    ProgramSettings.objects.filter(pk=1).update(boost_combine="sum", boost_cap_percent=D("15"))
+    plus, triple = _two_boosts()
+    purchase = buy(customer, "1000.00", now=t0).purchase
+    # 10 % + 10 % = 20 % of the line, capped at 15 %: 150 points, shared in proportion.
+    assert purchase.earned_points == 50 + 150
+    assert [part["points"] for part in purchase.earned_breakdown] == [50, 75, 75]
+    ProgramSettings.objects.filter(pk=1).update(boost_cap_percent=D("50"))
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50 + 200
+    assert campaign_points_granted(plus) == campaign_points_granted(triple) == 75 + 100
+    assert Campaign.objects.get(pk=plus.pk).points_granted == 0  # no budget: no counter to queue on
+
+
+def test_a_holdout_customer_is_not_boosted_but_recorded(program, t0):
+    campaign = _boost(holdout_percent=D("50"))
+    held = customer_in(campaign, holdout=True)
+    treated = customer_in(campaign, holdout=False)
+    held_purchase = buy(held, "1000.00", now=t0).purchase
+    assert held_purchase.earned_points == 50
+    assert held_purchase.earned_breakdown == [{"part": "base", "points": 50}]
+    grant = CampaignGrant.objects.get(campaign=campaign, customer=held)
+    assert (grant.occasion, grant.holdout, grant.points, grant.entry) == (f"purchase:{held_purchase.pk}", True, 0, None)
+    assert buy(treated, "1000.00", now=t0).purchase.earned_points == 100
+    assert campaign_points_granted(campaign) == 50
+
+
+def test_the_breakdown_with_a_tier_sums_exactly_to_the_points_earned(customer, t0):
+    Tier.objects.update(cashback_percent=D("7"))  # the default entry tier, held from enrolment
+    campaign = _boost(name="Double", boost_multiplier=D("2"))
+    variant = CampaignVariant.objects.create(campaign=campaign, code="A", points=0)
+    purchase = buy(customer, "999.99", redeem=0, now=t0).purchase
+    # 7 % of 999.99 = 69.99 → 69 (base 5 % → 49, tier +20); ×2 adds 69.99 → 69.
+    assert purchase.earned_breakdown == [
+        {"part": "base", "points": 49},
+        {"part": "tier", "points": 20},
+        {"part": "boost", "campaign": campaign.pk, "name": "Double", "points": 69},
+    ]
+    assert sum(part["points"] for part in purchase.earned_breakdown) == purchase.earned_points == 138
+    assert CampaignGrant.objects.get(campaign=campaign).variant_id == variant.pk
+
+
+def test_a_refund_reverses_boost_points_in_proportion(customer, t0):
+    _boost()
+    purchase = buy(customer, "1000.00", now=t0).purchase
+    assert balance(customer) == 100
+    half = refund(purchase, "500.00", now=t0 + dt.timedelta(hours=1))
+    assert half.refund.points_reversed == 50
+    rest = refund(purchase, now=t0 + dt.timedelta(hours=2))
+    assert rest.refund.points_reversed == 50
+    assert balance(customer) == 0
+    assert_ledger_consistent(customer)
+
+
+def test_an_idempotent_retry_earns_once(customer, t0):
+    campaign = _boost()
+    first = buy(customer, "1000.00", idempotency_key="till:k1", now=t0)
+    again = buy(customer, "1000.00", idempotency_key="till:k1", now=t0)
+    assert again.replayed and again.purchase.pk == first.purchase.pk
+    assert again.purchase.earned_breakdown == first.purchase.earned_breakdown
+    assert balance(customer) == 100
+    assert CampaignGrant.objects.filter(campaign=campaign).count() == 1
+    assert campaign_points_granted(campaign) == 50
+
+
+def test_the_budget_cuts_the_last_boost_and_then_stops(customer, t0):
+    campaign = _boost(budget_points=70)
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 100
+    second = buy(customer, "1000.00", now=t0).purchase
+    assert second.earned_points == 50 + 20
+    assert second.earned_breakdown[-1]["points"] == 20
+    third = buy(customer, "1000.00", now=t0).purchase
+    assert third.earned_points == 50
+    assert Campaign.objects.get(pk=campaign.pk).points_granted == 70
+    assert CampaignGrant.objects.filter(campaign=campaign).count() == 2
+
+
+def test_the_per_customer_limit_counts_boosted_purchases(customer, t0):
+    _boost(per_customer_limit=1)
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 100
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
+
+
+def test_the_target_and_its_consent_decide_who_is_boosted(customer, program, t0):
+    _boost(target_consent=Campaign.Consent.EMAIL)
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50  # no email consent
+    consenting = customer.__class__.objects.filter(pk=customer.pk)
+    consenting.update(consent_email=True)
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 100
+
+
+def test_the_quote_shows_the_boost(customer, t0):
+    campaign = _boost(name="Weekend")
+    quote = purchase_quote(customer_id=customer.pk, amount=D("1000.00"), now=t0)
+    assert quote.earn_points == 100
+    assert list(quote.earned_breakdown) == [
+        {"part": "base", "points": 50},
+        {"part": "boost", "campaign": campaign.pk, "name": "Weekend", "points": 50},
+    ]
+    assert not CampaignGrant.objects.exists()  # a quote writes nothing
+
+
+def test_a_tiers_target_boosts_only_members_of_those_tiers(customer, customer_factory, t0):
+    bronze = Tier.objects.get(code="bronze")
+    silver = Tier.objects.get(code="silver")
+    Tier.objects.filter(pk=silver.pk).update(threshold=D("5000"), cashback_percent=D("5"))
+    campaign = _boost(target=Campaign.Target.TIERS)
+    campaign.target_tiers.set([silver])
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50  # Bronze now
+    assert buy(customer, "5000.00", now=t0).purchase.earned_points == 250  # held Bronze when it began
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 100  # Silver now: boosted
+    campaign.target_tiers.set([bronze])
+    other = customer_factory()
+    buy(other, "10.00", now=t0)  # holds the entry tier from its first purchase on
+    assert buy(other, "1000.00", now=t0).purchase.earned_points == 100
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
+
+
+def test_the_kept_copy_of_the_boosts_still_checks_their_dates_and_is_read_again(customer, t0, settings, monkeypatch):
+    from campaigns import boosts
+
+    settings.CAMPAIGNS_BOOST_CACHE_SECONDS = 10
+    clock = [1000.0]
+    monkeypatch.setattr(boosts.time, "monotonic", lambda: clock[0])
+    boosts.boost_campaigns_forget()
+    day = t0.date()
+    _boost(ends_at=local_midnight(day + dt.timedelta(days=1)))
+    assert buy(customer, "1000.00", now=_local(day, 23, 59, 59)).purchase.earned_points == 100
+    assert buy(customer, "1000.00", now=_local(day + dt.timedelta(days=1), 0)).purchase.earned_points == 50
+    _boost(name="Launched meanwhile")
+    ProgramSettings.objects.filter(pk=1).update(boost_combine="sum")
+    clock[0] += 9
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 100  # not read again yet
+    clock[0] += 1
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 150  # read again: both, added up
+    boosts.boost_campaigns_forget()
+
+
+def test_staff_choose_the_combining_rule_on_the_settings_page(client, marketing_user, program):
+    from loyalty.tests.helpers import SETTINGS_FORM
+
+    client.force_login(marketing_user)
+    page = client.get("/settings/").content.decode()
+    assert 'name="boost_combine"' in page and 'name="boost_cap_percent"' in page
+    response = client.post("/settings/", SETTINGS_FORM | {"boost_combine": "sum", "boost_cap_percent": "15"})
+    assert response.status_code == 302
+    saved = ProgramSettings.objects.get()
+    assert (saved.boost_combine, saved.boost_cap_percent) == ("sum", D("15.00"))
+    bad = client.post("/settings/", SETTINGS_FORM | {"boost_combine": "most", "boost_cap_percent": "101"})
+    assert bad.status_code == 400
+    assert "Select a valid choice." in bad.content.decode()
+    assert ProgramSettings.objects.get().boost_cap_percent == D("15.00")

@@ -1,0 +1,177 @@
+"""Earning boosts as `loyalty` sees them (issue #15): a provider hook, so `loyalty` never imports `campaigns`.
+
+A purchase asks the registered provider (campaigns registers one at start-up, campaigns.apps) which
+boosts apply to its customer, lines and moment, as plain data (`Boost`); the arithmetic is
+`loyalty.rules.boost_points`. The boost points are part of the purchase's earn entry (one entry, one
+lot: a refund reverses them in proportion exactly as it reverses the base cashback), and the provider
+records what each boost earned (`boosts_record`, inside the purchase's transaction: the campaign's grant
+row "purchase:<id>" and its budget), possibly cutting a boost down to what its budget still holds.
+
+With no provider registered (campaigns not installed) there are no boosts. A provider that fails is
+logged and the purchase goes on without boosts: a campaign must never stop a sale. Both calls run in a
+savepoint, so a failed statement does not poison the purchase's transaction.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+
+from .rules import BoostTerms, EarnLine, boost_lines, boost_points
+
+if TYPE_CHECKING:
+    from .models import ProgramSettings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Boost:
+    """A boost that applies to one customer now. `holdout`: the customer is in the campaign's control
+    group (the boost earns nothing, but the provider records the occasion). Percent and multiplier as in
+    rules.BoostTerms; `variant_id` the customer's A/B variant (None without variants); `budget_left` the
+    points the campaign's budget still holds (None: no budget)."""
+
+    campaign_id: int
+    name: str
+    multiplier: Decimal | None
+    extra_percent: Decimal | None
+    category: str
+    variant_id: int | None = None
+    holdout: bool = False
+    budget_left: int | None = None
+
+
+@dataclass(frozen=True)
+class BoostEarned:
+    """What one boost earned on one purchase (points, int ≥ 0; 0 for a holdout). `budgeted`: its campaign
+    has a points budget (the provider must check and count against it)."""
+
+    campaign_id: int
+    name: str
+    points: int
+    variant_id: int | None = None
+    holdout: bool = False
+    budgeted: bool = False
+
+
+FindBoosts = Callable[[int, list[EarnLine], dt.datetime], list[Boost]]
+RecordBoosts = Callable[[int, int, dt.datetime, list[BoostEarned]], dict[int, int]]
+
+_provider: dict[str, Callable | None] = {"find": None, "record": None}
+
+
+def boost_provider_register(*, find: FindBoosts, record: RecordBoosts) -> None:
+    """Register the boosts' provider (one; registering again replaces it).
+
+    `find(customer_id, lines, at)` returns the Boosts that apply (holdout ones included), in the order
+    ties are broken; `record(customer_id, purchase_id, at, earned)` stores what they earned (only
+    boosts that matched a line, holdout ones with 0 points) and returns {campaign id: points granted},
+    which may be less than asked when a budget ran out."""
+    _provider["find"], _provider["record"] = find, record
+
+
+def boost_provider_unregister() -> None:
+    """No more boosts (tests; an app that turns the feature off)."""
+    _provider["find"], _provider["record"] = None, None
+
+
+def boosts_find(*, customer_id: int, lines: list[EarnLine], at: dt.datetime) -> list[Boost]:
+    """The boosts that apply to this customer's purchase of `lines` at `at`; [] with no provider or when
+    it fails (logged)."""
+    find = _provider["find"]
+    if find is None:
+        return []
+    try:
+        with transaction.atomic():
+            return list(find(customer_id, lines, at))
+    except Exception:
+        logger.exception("the boosts provider failed for customer %s; no boosts applied", customer_id)
+        return []
+
+
+def boosts_record(*, customer_id: int, purchase_id: int, at: dt.datetime, earned: list[BoostEarned]) -> dict[int, int]:
+    """Record what the boosts earned on a purchase (inside its transaction); returns the points granted
+    per campaign. With no provider, or when it fails (logged), nothing is granted: {}."""
+    record = _provider["record"]
+    if record is None or not earned:
+        return {}
+    try:
+        with transaction.atomic():
+            return dict(record(customer_id, purchase_id, at, earned))
+    except Exception:
+        logger.exception("recording boosts failed for purchase %s; no boost points granted", purchase_id)
+        return {}
+
+
+def boosts_earned(
+    *,
+    customer_id: int,
+    lines: list[EarnLine],
+    amount: Decimal,
+    paid: Decimal,
+    cashback: Decimal,
+    program: "ProgramSettings",
+    at: dt.datetime,
+) -> list[BoostEarned]:
+    """What each boost that applies (loyalty.boosts' provider) earns on this purchase, by
+    boost_points and the program's combining rule, each cut to what its budget still holds. Boosts
+    that earn nothing are left out; a holdout boost that matches a line is kept with 0 points (its
+    campaign records the occasion). For the quote too (nothing is written)."""
+    boosts = boosts_find(customer_id=customer_id, lines=lines, at=at)
+    if not boosts:
+        return []
+    categories = {line.category for line in boost_lines(lines, amount=amount)}
+    matching = [boost for boost in boosts if not boost.category or boost.category in categories]
+    treated = [boost for boost in matching if not boost.holdout]
+    points = boost_points(
+        lines=lines,
+        amount=amount,
+        paid=paid,
+        cashback_percent=cashback,
+        point_value=program.point_value,
+        boosts=[
+            BoostTerms(
+                key=boost.campaign_id,
+                multiplier=boost.multiplier,
+                extra_percent=boost.extra_percent,
+                category=boost.category,
+            )
+            for boost in treated
+        ],
+        combine=program.boost_combine,
+        cap_percent=program.boost_cap_percent,
+    )
+    earned = []
+    for boost in matching:
+        got = 0 if boost.holdout else points[boost.campaign_id]
+        if boost.budget_left is not None:
+            got = min(got, max(0, boost.budget_left))
+        if got <= 0 and not boost.holdout:
+            continue  # missed every line, lost to a larger boost, rounded to nothing, or its budget is spent
+        earned.append(
+            BoostEarned(
+                campaign_id=boost.campaign_id,
+                name=boost.name,
+                points=got,
+                variant_id=boost.variant_id,
+                holdout=boost.holdout,
+                budgeted=boost.budget_left is not None,
+            )
+        )
+    return earned
+
+
+def boost_breakdown(earned: list[BoostEarned], granted: dict[int, int] | None = None) -> list[dict[str, Any]]:
+    """The boost parts of a purchase's breakdown: {"part": "boost", "campaign": id, "name": …, "points": n}
+    for each boost that earned points (`granted`: the points its campaign accepted, when recorded)."""
+    parts = []
+    for boost in earned:
+        points = boost.points if granted is None else min(boost.points, granted.get(boost.campaign_id, 0))
+        if points > 0 and not boost.holdout:
+            parts.append({"part": "boost", "campaign": boost.campaign_id, "name": boost.name, "points": points})
+    return parts
