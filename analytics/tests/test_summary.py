@@ -69,6 +69,37 @@ def test_refreshed_day_by_day_it_equals_a_full_rebuild_every_day(short_windows):
     assert changed_days > 10  # purchases, refunds and window edges really moved rows
 
 
+@pytest.mark.parametrize("tier_window_days", [40, 20, None])
+def test_refreshed_by_gaps_of_1_to_31_days_until_every_purchase_left_every_window_it_equals_a_full_rebuild(
+    short_windows, tier_window_days
+):
+    """Refreshed by slices from Jan 01 to Aug 20 in steps of 1 to 31 days, so that every story purchase
+    leaves the RFM window (30 days), the tier window ending at E, the replay window (90 days) and then the tier
+    window ending at the replay's start, with rows that only move (nothing recorded or dated since the last
+    refresh); a 31-day step longer than a 20-day tier window makes the slices leaving the replay and the tier
+    window overlap; no tier window (lifetime spend) has no tier slices. After each, the rows are a full
+    rebuild's."""
+    ProgramSettings.objects.filter(pk=1).update(tier_window_days=tier_window_days)
+    assert customer_summary_refresh(dt.date(2026, 1, 1)).full
+    day_, steps, moved = dt.date(2026, 1, 1), [1, 2, 5, 31, 3, 11, 7, 31], 0
+    while day_ <= dt.date(2026, 8, 20):
+        day_ += dt.timedelta(days=steps[0])
+        steps = steps[1:] + steps[:1]
+        state = customer_summary_refresh(day_)
+        assert not state.full and state.as_of == day_
+        moved += state.moved
+        by_slices = rows()
+        assert customer_summary_refresh(day_, full=True).full
+        assert rows() == by_slices, day_
+    assert moved >= 8  # the story's purchases moved rows without a rebuild
+    assert ReplayPurchase.objects.count() == 0  # all left the replay window
+    sums = set(CustomerSummary.objects.values_list("rfm_purchases", "spend_before", "spend_at_end"))
+    if tier_window_days:  # every purchase left every window
+        assert sums == {(0, D("0.00"), D("0.00"))}
+    else:  # lifetime spend: what each paid, before the replay and at its end alike
+        assert sums == {(0, D(paid), D(paid)) for paid in ("3000.00", "3400.00", "1000.00", "1800.00")}  # B, A, D, C
+
+
 def test_a_row_by_hand(short_windows):
     """As of Apr 01: A bought Jan 10 (1 000.00), Mar 05 (2 000.00), Mar 20 (500.00, 400.00 paid with points:
     qualifying 400.00). RFM window Mar 02 – Mar 31: 2 purchases, 2 500.00. Tier window 40 days ending Apr 01
