@@ -207,6 +207,36 @@ def test_the_simulator_from_the_summary_equals_the_live_replay(story, customer_f
     assert live.purchases == 1
 
 
+def test_the_simulators_members_per_tier_from_the_summary_count_only_members_and_those_without_a_row(
+    story, customer_factory
+):
+    """Customers per tier from the summary's rows: H joined today (after E) with a purchase dated yesterday
+    has a summary row but is not a member yet; E and F never bought (no row: the tier of no spend); G is
+    Silver. Equal to the live replay, for today's rules and for a scenario that moves the thresholds."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    g = customer_factory(name="G", now=at(today - dt.timedelta(days=200)))
+    buy(g, D("20000.00"), now=at(today - dt.timedelta(days=150)))
+    customer_factory(name="F", now=at(today - dt.timedelta(days=10)))
+    h = customer_factory(name="H", now=at(today))
+    buy(h, D("3000.00"), now=at(today - dt.timedelta(days=1)))
+    program = program_settings_get()
+    current = rules_current(program, tiers_list())
+    scenario = scenario_with(current, silver={"threshold": D("1000.00")}, gold={"threshold": D("18000.00")})
+    live = [simulate(scenario=rules, program=program) for rules in (current, scenario)]
+    customer_summary_refresh(today)
+    assert summary_state_for(today) is not None
+    assert CustomerSummary.objects.filter(customer=h).exists()
+    assert [simulate(scenario=rules, program=program) for rules in (current, scenario)] == live
+    # Members A, B, C, D, E, F, G (not H), spend over the 365-day tier window: A 3 400, B 3 000, C 1 800,
+    # D 1 000, G 20 000, E and F none. Today Silver from 2 500: A, B, G; the scenario's Silver from 1 000
+    # and Gold from 18 000: A, B, C, D Silver, G Gold (C, D, G up).
+    assert live[0].today.customers_by_tier == {"bronze": 4, "silver": 3, "gold": 0}
+    assert live[1].scenario.customers_by_tier == {"bronze": 2, "silver": 4, "gold": 1}
+    assert (live[1].moved_up, live[1].moved_down) == (3, 0)
+
+
 def test_a_purchase_back_dated_before_the_summarys_day_makes_it_stale_until_the_next_refresh(story):
     """Recorded after the refresh but dated Mar 30: the summary of Apr 01 no longer answers (the live
     figures count the purchase); a re-run of the same date rebuilds that customer's row and answers again."""
