@@ -49,12 +49,23 @@ class RfmScore(models.Model):
 
     # No index of its own: the unique (snapshot, customer) below starts with it. Every row written costs
     # each index, and a snapshot writes a row per customer who bought in the year.
+    # Neither foreign key has a database constraint: a snapshot writes a row per customer who bought in the
+    # window (a million), and each constraint checked every row at commit, about as long again as writing
+    # them (docs/analytics-rfm.md, "How long it takes"). Only analytics.services.rfm_snapshot writes rows,
+    # all in the transaction that writes their snapshot, for the customers of the purchases it read
+    # (customers are never deleted); deleting a snapshot deletes its rows (the ORM's cascade, and
+    # rfm_snapshots_prune before it).
     snapshot = models.ForeignKey(
-        RfmSnapshot, verbose_name=_("snapshot"), on_delete=models.CASCADE, related_name="scores", db_index=False
+        RfmSnapshot,
+        verbose_name=_("snapshot"),
+        on_delete=models.CASCADE,
+        related_name="scores",
+        db_index=False,
+        db_constraint=False,
     )
     # Indexed (the foreign key's own index): a customer's rows across snapshots, and deleting a customer.
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="rfm_scores"
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="rfm_scores", db_constraint=False
     )
     recency_days = models.PositiveIntegerField(_("days since last purchase"))
     frequency = models.PositiveIntegerField(_("purchases in window"))

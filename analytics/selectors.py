@@ -129,6 +129,9 @@ def _people_and_sales_sql(start: dt.date, end: dt.date) -> tuple[dict[str, Any],
     return people_and_sales_many(end, [start])[start]
 
 
+SHARED = "__all"  # people_and_sales_many's columns that are the same for every period
+
+
 def people_and_sales_many(end: dt.date, starts: list[dt.date]) -> dict[dt.date, tuple[dict[str, Any], dict[str, Any]]]:
     """The customer and the purchase figures of every period `start`..`end` for `starts` (periods that end
     on the same day), in one statement over the purchases before that end (PostgreSQL). The counted
@@ -157,6 +160,14 @@ def people_and_sales_many(end: dt.date, starts: list[dt.date]) -> dict[dt.date, 
     entry = entry_tier(tiers)
     params: dict[str, Any] = {"until": until, "active_since": active_since, "entry": entry.pk if entry else None}
     per_customer, columns, sales_columns, sales_lists = [], [], [], []
+    # The counts that depend only on the end, the same for every period: once, with the suffix SHARED.
+    columns += [
+        f"COUNT(*) AS members{SHARED}",
+        f"COUNT(*) FILTER (WHERE x.bought_recently) AS active_members{SHARED}",
+        f"COUNT(*) FILTER (WHERE x.first_at IS NOT NULL) AS customers_with_purchase{SHARED}",
+        f"COUNT(*) FILTER (WHERE x.second_at IS NOT NULL) AS customers_with_repeat{SHARED}",
+        *(f"COUNT(*) FILTER (WHERE x.last_at < %(asleep_{n})s) AS asleep_{n}{SHARED}" for n in SLEEP_DAYS),
+    ]
     for n in RETURN_WINDOWS:
         params[f"window_{n}"] = dt.timedelta(days=n)
         params[f"matured_{n}"] = until - dt.timedelta(days=n)
@@ -171,12 +182,8 @@ def people_and_sales_many(end: dt.date, starts: list[dt.date]) -> dict[dt.date, 
         first_in = f"x.first_at >= %(since_{i})s AND x.first_at < %(until)s"
         second_in = f"x.second_at >= %(since_{i})s AND x.second_at < %(until)s"
         columns += [
-            f"COUNT(*) AS members__{i}",
             f"COUNT(*) FILTER (WHERE c.created_at >= %(since_{i})s) AS new_members__{i}",
-            f"COUNT(*) FILTER (WHERE x.bought_recently) AS active_members__{i}",
             f"COUNT(*) FILTER (WHERE x.bought_{i}) AS buyers__{i}",
-            f"COUNT(*) FILTER (WHERE x.first_at IS NOT NULL) AS customers_with_purchase__{i}",
-            f"COUNT(*) FILTER (WHERE x.second_at IS NOT NULL) AS customers_with_repeat__{i}",
             f"COUNT(*) FILTER (WHERE {first_in}) AS first_time_buyers__{i}",
             f"COUNT(*) FILTER (WHERE {second_in}) AS second_purchases__{i}",
             f"AVG(x.second_at - x.first_at) FILTER (WHERE {second_in}) AS days_to_second_total__{i}",
@@ -189,7 +196,6 @@ def people_and_sales_many(end: dt.date, starts: list[dt.date]) -> dict[dt.date, 
             )
         for n in SLEEP_DAYS:
             params[f"woke_{n}_{i}"] = local_midnight(start - dt.timedelta(days=n))
-            columns.append(f"COUNT(*) FILTER (WHERE x.last_at < %(asleep_{n})s) AS asleep_{n}__{i}")
             columns.append(
                 f"COUNT(*) FILTER (WHERE x.bought_{i} AND x.last_before_{i} < %(woke_{n}_{i})s) AS woke_up_{n}__{i}"
             )
@@ -218,9 +224,10 @@ def people_and_sales_many(end: dt.date, starts: list[dt.date]) -> dict[dt.date, 
         row = dict(zip(names, cursor.fetchone(), strict=True))
     codes = {t.pk: t.code for t in tiers}
     result = {}
+    shared = {name[: -len(SHARED)]: value for name, value in row.items() if name.endswith(SHARED)}
     for i, start in enumerate(starts):
         suffix = f"__{i}"
-        people = {name[: -len(suffix)]: value for name, value in row.items() if name.endswith(suffix)}
+        people = {**shared, **{name[: -len(suffix)]: value for name, value in row.items() if name.endswith(suffix)}}
         sales_text = people.pop("sales") or ""
         groups = []
         for text in filter(None, sales_text.split(",")):
@@ -321,8 +328,12 @@ def _people_and_sales_summary_sql(
             f"s.last_at >= %(since_{i})s AS bought_{i}",
         ]
     params["scan_from"] = min(params[f"before_from_{i}"] for i in range(len(starts)))
-    first_marked = f"""(SELECT r.customer_id, r.created_at, r.net, CASE WHEN r.id = s.first_id THEN 1 ELSE 2 END AS n
-              FROM recent r JOIN {summary_t} s ON s.customer_id = r.customer_id
+    # A purchase of the periods is its customer's first when its id is the summary's first_id; that first is
+    # then in the periods too, so only the first ids of the customers who first bought in them are joined
+    # (a small hash), not every summary row.
+    first_marked = f"""(SELECT r.customer_id, r.created_at, r.net, CASE WHEN f.first_id IS NULL THEN 2 ELSE 1 END AS n
+              FROM recent r
+              LEFT JOIN (SELECT first_id FROM {summary_t} WHERE first_at >= %(since_min)s) f ON f.first_id = r.id
               WHERE r.created_at >= %(since_min)s)"""  # noqa: S608 - a name from model metadata
     return f"""
     WITH refunded AS (

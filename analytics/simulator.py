@@ -324,14 +324,9 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
 
     from_summary = pg and REPLAY_DAYS == WINDOW_DAYS and summary_state_for(today, refunds=False) is not None
     if from_summary:
-        # The customer summary of today (refreshed by the nightly job) holds the same four sums per customer
-        # (analytics.summary): one row per customer read instead of every purchase of the tier windows.
-        base_sql = f"""
-        base AS (
-            SELECT customer_id, spend_before * 100 AS spend0, purchases_before AS n0,
-                   spend_at_end * 100 AS spend1, purchases_at_end AS n1
-            FROM {CustomerSummary._meta.db_table}
-        )"""  # noqa: S608 - a table name from model metadata
+        # The customer summary of today (refreshed by the nightly job) holds the window's purchases with the
+        # spend before each, and each customer's spend at the window's end (analytics.summary): no pass over
+        # the purchases of the tier windows (base is not used).
         params = []
 
     dead_a, dead_a_params = _dead_sql(current.points_lifetime_days, program.points_lifetime_days)
@@ -396,60 +391,80 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
     )"""  # noqa: E501, S608
         params += [start, end, *lost_params, start, end]
 
+    # Three steps after `w` (each computed once: see `fence`), each carrying on only the columns the next
+    # ones use: t, the rates of the tier each rules give the purchase (the tier's CASE inside the rate's);
+    # u, the caps in points and what the purchase wants to redeem; v, what is redeemed and issued.
     ord_a, ord_a_params = _tier_case(current, "spend", "n")
     ord_b, ord_b_params = _tier_case(scenario, "spend", "n")
+    cb_a, cb_a_p = _rate_case(current, ord_a, "cashback_percent", current.base_cashback_percent)
+    cap_a, cap_a_p = _rate_case(current, ord_a, "redeem_cap_percent", current.base_redeem_cap_percent)
+    cb_b, cb_b_p = _rate_case(scenario, ord_b, "cashback_percent", scenario.base_cashback_percent)
+    cap_b, cap_b_p = _rate_case(scenario, ord_b, "redeem_cap_percent", scenario.base_redeem_cap_percent)
     t_sql = f"""
     t AS (
-        SELECT w.*, {ord_a} AS ord_a, {ord_b} AS ord_b FROM w WHERE amount_c > refunded_c{fence}
+        SELECT amount_c, refunded_c, red, earned, held, lost_a, lost_b,
+               {cb_a} AS cb_a, {cap_a} AS cap_a, {cb_b} AS cb_b, {cap_b} AS cap_b
+        FROM w WHERE amount_c > refunded_c{fence}
     )"""  # noqa: S608
-    params += [*ord_a_params, *ord_b_params]
-    cb_a, cb_a_p = _rate_case(current, "ord_a", "cashback_percent", current.base_cashback_percent)
-    cap_a, cap_a_p = _rate_case(current, "ord_a", "redeem_cap_percent", current.base_redeem_cap_percent)
-    cb_b, cb_b_p = _rate_case(scenario, "ord_b", "cashback_percent", scenario.base_cashback_percent)
-    cap_b, cap_b_p = _rate_case(scenario, "ord_b", "redeem_cap_percent", scenario.base_redeem_cap_percent)
+    params += [
+        *ord_a_params, *cb_a_p, *ord_a_params, *cap_a_p, *ord_b_params, *cb_b_p, *ord_b_params, *cap_b_p
+    ]  # fmt: skip
     u_sql = f"""
     u AS (
-        SELECT t.*, {cb_a} AS cb_a, {cb_b} AS cb_b,
-               amount_c * {cap_a} / (10000 * CAST(%s AS BIGINT)) AS cap_pts_a,
-               amount_c * {cap_b} / (10000 * CAST(%s AS BIGINT)) AS cap_pts_b,
+        SELECT amount_c, refunded_c, red, earned, lost_a, lost_b, cb_a, cb_b,
+               amount_c * cap_a / (10000 * CAST(%s AS BIGINT)) AS cap_pts_a,
+               amount_c * cap_b / (10000 * CAST(%s AS BIGINT)) AS cap_pts_b,
                amount_c / CAST(%s AS BIGINT) AS whole_pts,
-               CASE WHEN red < amount_c * {cap_a} / (10000 * CAST(%s AS BIGINT)) THEN red
+               CASE WHEN red < amount_c * cap_a / (10000 * CAST(%s AS BIGINT)) THEN red
                     ELSE {_greatest("held", "red")} END AS wanted
         FROM t{fence}
     )"""  # noqa: S608
     # wanted: what the purchase would redeem if allowed; reaching today's cap means "as much as allowed".
-    params += [*cb_a_p, *cb_b_p, *cap_a_p, pv_c, *cap_b_p, pv_c, pv_c, *cap_a_p, pv_c]
+    params += [pv_c, pv_c, pv_c, pv_c]
+    # red0: redeemed as the caps allow; red: less the points the lifetime would have burnt first; earn:
+    # floor((amount − red × v) × cashback) in points (loyalty.rules.earn_points).
+    red0_a, red0_b = _least("wanted", "cap_pts_a", "whole_pts"), _least("wanted", "cap_pts_b", "whole_pts")
+    red_a, red_b = _greatest(f"{red0_a} - lost_a", "0"), _greatest(f"{red0_b} - lost_b", "0")
     v_sql = f"""
     v AS (
-        SELECT u.*,
-               {_least("wanted", "cap_pts_a", "whole_pts")} AS red0_a,
-               {_least("wanted", "cap_pts_b", "whole_pts")} AS red0_b
+        SELECT amount_c, refunded_c, red, earned, {red0_a} AS red0_a, {red0_b} AS red0_b,
+               {red_a} AS red_a, {red_b} AS red_b,
+               (amount_c - {red_a} * CAST(%s AS BIGINT)) * cb_a / (10000 * CAST(%s AS BIGINT)) AS earn_a,
+               (amount_c - {red_b} * CAST(%s AS BIGINT)) * cb_b / (10000 * CAST(%s AS BIGINT)) AS earn_b
         FROM u{fence}
-    ),
-    x AS (
-        SELECT v.*, {_greatest("red0_a - lost_a", "0")} AS red_a, {_greatest("red0_b - lost_b", "0")} AS red_b
-        FROM v{fence}
-    ),
-    y AS (
-        SELECT x.*,
-               (amount_c - red_a * CAST(%s AS BIGINT)) * cb_a / (10000 * CAST(%s AS BIGINT)) AS earn_a,
-               (amount_c - red_b * CAST(%s AS BIGINT)) * cb_b / (10000 * CAST(%s AS BIGINT)) AS earn_b
-        FROM x{fence}
     )"""  # noqa: S608
     params += [pv_c, pv_c, pv_c, pv_c]
 
     def net(points: str) -> str:  # floor(points × refunded / amount) taken back by refunds
         return f"({points} - {points} * refunded_c / amount_c)"
 
-    member_a, member_a_params = _tier_case(current, "COALESCE(b.spend1, 0)", "COALESCE(b.n1, 0)")
-    member_b, member_b_params = _tier_case(scenario, "COALESCE(b.spend1, 0)", "COALESCE(b.n1, 0)")
-    sql = f"""
-    WITH {base_sql}, {window_sql}, {t_sql}, {u_sql}, {v_sql}
-    SELECT 'p', 0, 0, COUNT(*), SUM(amount_c - refunded_c),
-           SUM({net("earn_a")}), SUM({net("earn_b")}), SUM({net("red_a")}), SUM({net("red_b")}),
-           SUM(red0_a - red_a), SUM(red0_b - red_b), SUM({net("earned")}), SUM({net("red")})
-    FROM y
+    if from_summary:
+        # Customers per tier from the summary's rows alone (no join of every member with their row): each
+        # row counted (+1), the rows of customers who joined at or after E taken off again (−1: not members
+        # yet; the few who joined today), and 'z' = the members, of whom those without a row (no purchase
+        # before E) hold the tier of no spend: _comparison gives them what the rows leave.
+        summary_t = CustomerSummary._meta.db_table
+        member_a, member_a_params = _tier_case(current, "spend1", "n1")
+        member_b, member_b_params = _tier_case(scenario, "spend1", "n1")
+        zero_a, zero_a_params = _tier_case(current, "0", "0")
+        zero_b, zero_b_params = _tier_case(scenario, "0", "0")
+        members_sql = f"""
+    SELECT 't', {member_a}, {member_b}, SUM(sign), 0, 0, 0, 0, 0, 0, 0, 0, 0
+    FROM (
+        SELECT CAST(spend_at_end * 100 AS BIGINT) AS spend1, purchases_at_end AS n1, 1 AS sign FROM {summary_t}
+        UNION ALL
+        SELECT CAST(s.spend_at_end * 100 AS BIGINT), s.purchases_at_end, -1
+        FROM {customer_t} c JOIN {summary_t} s ON s.customer_id = c.id WHERE c.created_at >= %s
+    ) rows
+    GROUP BY 2, 3
     UNION ALL
+    SELECT 'z', {zero_a}, {zero_b}, COUNT(*), 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM {customer_t} WHERE created_at < %s
+    """  # noqa: S608 - table names from model metadata; every value is a parameter
+        members_params = [*member_a_params, *member_b_params, end, *zero_a_params, *zero_b_params, end]
+    else:
+        member_a, member_a_params = _tier_case(current, "COALESCE(b.spend1, 0)", "COALESCE(b.n1, 0)")
+        member_b, member_b_params = _tier_case(scenario, "COALESCE(b.spend1, 0)", "COALESCE(b.n1, 0)")
+        members_sql = f"""
     SELECT 't', ord_a, ord_b, COUNT(*), 0, 0, 0, 0, 0, 0, 0, 0, 0
     FROM (
         SELECT {member_a} AS ord_a, {member_b} AS ord_b
@@ -458,7 +473,15 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
     ) members
     GROUP BY ord_a, ord_b
     """  # noqa: S608 - table names from model metadata; every value is a parameter
-    params += [*member_a_params, *member_b_params, end]
+        members_params = [*member_a_params, *member_b_params, end]
+    sql = f"""
+    WITH {"" if from_summary else base_sql + ","} {window_sql}, {t_sql}, {u_sql}, {v_sql}
+    SELECT 'p', 0, 0, COUNT(*), SUM(amount_c - refunded_c),
+           SUM({net("earn_a")}), SUM({net("earn_b")}), SUM({net("red_a")}), SUM({net("red_b")}),
+           SUM(red0_a - red_a), SUM(red0_b - red_b), SUM({net("earned")}), SUM({net("red")})
+    FROM v
+    UNION ALL{members_sql}"""  # noqa: S608 - table names from model metadata; every value is a parameter
+    params += members_params
     with transaction.atomic(), connection.cursor() as cursor:
         if pg:
             cursor.execute("SET LOCAL work_mem = '512MB'")
@@ -469,18 +492,24 @@ def simulate(*, scenario: Rules, today: dt.date | None = None, program: ProgramS
 
 
 def _comparison(rows, *, current: Rules, scenario: Rules, program: ProgramSettings, days) -> Comparison:
-    """The statement's rows ('p': the purchase totals; 't': members per (today's, scenario's) tier) as a
+    """The statement's rows ('p': the purchase totals; 't': members per (today's, scenario's) tier; from the
+    summary also 'z': every member in the tiers of no spend, less the members the 't' rows counted) as a
     Comparison."""
     codes = [t.code for t in current.tiers]
     by_a: dict[str | None, int] = dict.fromkeys(codes, 0)
     by_b: dict[str | None, int] = dict.fromkeys(codes, 0)
     up = down = 0
     totals = [0] * 10
+    rows = list(rows)
+    counted = sum(int(values[0]) for part, _a, _b, *values in rows if part == "t")
     for part, a, b, *values in rows:
         if part == "p":
             totals = [int(v or 0) for v in values]
             continue
-        count = int(values[0])
+        # 'z': all members, in the tiers of no spend; those the 't' rows counted already are taken off.
+        count = int(values[0]) - (counted if part == "z" else 0)
+        if count == 0:  # a group the summary's rows cancel out (as if it had never been counted)
+            continue
         key_a, key_b = (codes[int(a)] if int(a) >= 0 else None), (codes[int(b)] if int(b) >= 0 else None)
         by_a[key_a] = by_a.get(key_a, 0) + count
         by_b[key_b] = by_b.get(key_b, 0) + count

@@ -3,6 +3,7 @@ purchases (issue #13).
 
     .venv/bin/python bench/analytics_dashboard.py [--customers 1000000] [--purchases 10000000] [--reload]
                                                   [--live-timeout 300] [--skip-live] [--rfm-fk-ab]
+                                                  [--statements SECONDS]
 
 Own database `boomerang_bench_dash` (override with BENCH_DATABASE_URL). The data is bulk-loaded with
 set-based INSERT … SELECT (not the services: this measures the reads, not the load) and stays for the next
@@ -284,10 +285,30 @@ def _earlier_nights_seed(today: dt.date) -> None:
     print(f"seeded {len(seeds)} periods that ended before yesterday, as earlier nights would have", flush=True)
 
 
-def measure(*, live_timeout: int, skip_live: bool, rfm_fk_ab: bool) -> None:
+class _SlowStatements:
+    """With --statements: print every SQL statement of the nightly steps that takes `over` seconds or more
+    (its time and its first words), to see where a step's time goes (a Django execute wrapper)."""
+
+    def __init__(self, over: float) -> None:
+        self.over = over
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            elapsed = time.perf_counter() - started
+            if elapsed >= self.over:
+                print(f"    {elapsed:6.2f} s  {' '.join(sql.split())[:150]}", flush=True)
+
+
+def measure(*, live_timeout: int, skip_live: bool, rfm_fk_ab: bool, statements: float | None = None) -> None:
     """Time the pages' data and the pages live, the nightly work, and the pages from the snapshots."""
+    import contextlib
+
     from django.conf import settings
     from django.contrib.auth.models import Group, User
+    from django.db import connection
     from django.test import Client
     from django.utils import timezone
 
@@ -336,17 +357,32 @@ def measure(*, live_timeout: int, skip_live: bool, rfm_fk_ab: bool) -> None:
     _timed(f"dashboard snapshot {today}, the first night (no earlier snapshot)", lambda: dashboard_snapshot(today))
     _earlier_nights_seed(today)
     customer_summary_refresh(yesterday, full=True)  # back to what the night before left (not timed)
+    # The setup above rewrote every row of the summary tables twice (DELETE + INSERT: readers keep the old rows
+    # until the commit) and wrote the first night's snapshots: three versions of a million rows each, which
+    # autovacuum would clean during the day between two nights — and which it would otherwise start cleaning
+    # on this 2-core machine while the night below is timed. Not timed.
+    with connection.cursor() as cur:
+        cur.execute(
+            "VACUUM ANALYZE analytics_customersummary, analytics_replaypurchase, analytics_rfmscore, "
+            "analytics_rfmsnapshot, analytics_dashboardsnapshot, analytics_pointsdaytotal"
+        )
+    slow = connection.execute_wrapper(_SlowStatements(statements)) if statements else contextlib.nullcontext()
+    slow.__enter__()
     t = time.perf_counter()
     state = _timed(
         f"nightly: customer summary {yesterday} → {today}, by slices", lambda: customer_summary_refresh(today)
     )
-    print(f"  {state.customers_refreshed:,} customers' rows rebuilt", flush=True)
+    print(
+        f"  {state.customers_refreshed:,} customers' rows rebuilt, {getattr(state, 'moved', 0):,} moved with the windows",
+        flush=True,
+    )
     _timed(f"nightly: RFM snapshot {today}", lambda: rfm_snapshot(today))
     t2 = time.perf_counter()
     _timed(f"nightly: dashboard snapshot {today}, a night after earlier ones", lambda: dashboard_snapshot(today))
     nightly = time.perf_counter() - t
     RESULTS.append(("nightly: total (summary + RFM + dashboard)", f"{nightly:.2f}"))
     print(f"nightly total: {nightly:.2f} s (dashboard part {time.perf_counter() - t2:.2f} s)", flush=True)
+    slow.__exit__(None, None, None)
     if rfm_fk_ab:
         # The same snapshot again with the foreign keys' constraints of rfm scores (as the migrations make
         # them), then without them, then they are put back: what dropping them would save. Measured: nothing.
@@ -385,6 +421,12 @@ def main() -> None:
     parser.add_argument("--live-timeout", type=int, default=300, help="seconds per live step")
     parser.add_argument("--skip-live", action="store_true", help="time only the nightly work and the snapshot pages")
     parser.add_argument(
+        "--statements",
+        type=float,
+        metavar="SECONDS",
+        help="print the nightly steps' statements taking this long or more",
+    )
+    parser.add_argument(
         "--rfm-fk-ab", action="store_true", help="time the RFM snapshot with and without FK constraints"
     )
     args = parser.parse_args()
@@ -409,7 +451,12 @@ def main() -> None:
     if args.load_only:
         return
     print("uptime:", os.popen("uptime").read().strip(), flush=True)
-    measure(live_timeout=args.live_timeout, skip_live=args.skip_live, rfm_fk_ab=args.rfm_fk_ab)
+    measure(
+        live_timeout=args.live_timeout,
+        skip_live=args.skip_live,
+        rfm_fk_ab=args.rfm_fk_ab,
+        statements=args.statements,
+    )
     print("uptime:", os.popen("uptime").read().strip(), flush=True)
     print("\n| step | seconds |\n| --- | --- |")
     for label, seconds in RESULTS:

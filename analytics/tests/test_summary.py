@@ -69,6 +69,37 @@ def test_refreshed_day_by_day_it_equals_a_full_rebuild_every_day(short_windows):
     assert changed_days > 10  # purchases, refunds and window edges really moved rows
 
 
+@pytest.mark.parametrize("tier_window_days", [40, 20, None])
+def test_refreshed_by_gaps_of_1_to_31_days_until_every_purchase_left_every_window_it_equals_a_full_rebuild(
+    short_windows, tier_window_days
+):
+    """Refreshed by slices from Jan 01 to Aug 20 in steps of 1 to 31 days, so that every story purchase
+    leaves the RFM window (30 days), the tier window ending at E, the replay window (90 days) and then the tier
+    window ending at the replay's start, with rows that only move (nothing recorded or dated since the last
+    refresh); a 31-day step longer than a 20-day tier window makes the slices leaving the replay and the tier
+    window overlap; no tier window (lifetime spend) has no tier slices. After each, the rows are a full
+    rebuild's."""
+    ProgramSettings.objects.filter(pk=1).update(tier_window_days=tier_window_days)
+    assert customer_summary_refresh(dt.date(2026, 1, 1)).full
+    day_, steps, moved = dt.date(2026, 1, 1), [1, 2, 5, 31, 3, 11, 7, 31], 0
+    while day_ <= dt.date(2026, 8, 20):
+        day_ += dt.timedelta(days=steps[0])
+        steps = steps[1:] + steps[:1]
+        state = customer_summary_refresh(day_)
+        assert not state.full and state.as_of == day_
+        moved += state.moved
+        by_slices = rows()
+        assert customer_summary_refresh(day_, full=True).full
+        assert rows() == by_slices, day_
+    assert moved >= 8  # the story's purchases moved rows without a rebuild
+    assert ReplayPurchase.objects.count() == 0  # all left the replay window
+    sums = set(CustomerSummary.objects.values_list("rfm_purchases", "spend_before", "spend_at_end"))
+    if tier_window_days:  # every purchase left every window
+        assert sums == {(0, D("0.00"), D("0.00"))}
+    else:  # lifetime spend: what each paid, before the replay and at its end alike
+        assert sums == {(0, D(paid), D(paid)) for paid in ("3000.00", "3400.00", "1000.00", "1800.00")}  # B, A, D, C
+
+
 def test_a_row_by_hand(short_windows):
     """As of Apr 01: A bought Jan 10 (1 000.00), Mar 05 (2 000.00), Mar 20 (500.00, 400.00 paid with points:
     qualifying 400.00). RFM window Mar 02 – Mar 31: 2 purchases, 2 500.00. Tier window 40 days ending Apr 01
@@ -174,6 +205,36 @@ def test_the_simulator_from_the_summary_equals_the_live_replay(story, customer_f
     assert summary_state_for(today) is not None
     assert simulate(scenario=current, program=program) == live
     assert live.purchases == 1
+
+
+def test_the_simulators_members_per_tier_from_the_summary_count_only_members_and_those_without_a_row(
+    story, customer_factory
+):
+    """Customers per tier from the summary's rows: H joined today (after E) with a purchase dated yesterday
+    has a summary row but is not a member yet; E and F never bought (no row: the tier of no spend); G is
+    Silver. Equal to the live replay, for today's rules and for a scenario that moves the thresholds."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    g = customer_factory(name="G", now=at(today - dt.timedelta(days=200)))
+    buy(g, D("20000.00"), now=at(today - dt.timedelta(days=150)))
+    customer_factory(name="F", now=at(today - dt.timedelta(days=10)))
+    h = customer_factory(name="H", now=at(today))
+    buy(h, D("3000.00"), now=at(today - dt.timedelta(days=1)))
+    program = program_settings_get()
+    current = rules_current(program, tiers_list())
+    scenario = scenario_with(current, silver={"threshold": D("1000.00")}, gold={"threshold": D("18000.00")})
+    live = [simulate(scenario=rules, program=program) for rules in (current, scenario)]
+    customer_summary_refresh(today)
+    assert summary_state_for(today) is not None
+    assert CustomerSummary.objects.filter(customer=h).exists()
+    assert [simulate(scenario=rules, program=program) for rules in (current, scenario)] == live
+    # Members A, B, C, D, E, F, G (not H), spend over the 365-day tier window: A 3 400, B 3 000, C 1 800,
+    # D 1 000, G 20 000, E and F none. Today Silver from 2 500: A, B, G; the scenario's Silver from 1 000
+    # and Gold from 18 000: A, B, C, D Silver, G Gold (C, D, G up).
+    assert live[0].today.customers_by_tier == {"bronze": 4, "silver": 3, "gold": 0}
+    assert live[1].scenario.customers_by_tier == {"bronze": 2, "silver": 4, "gold": 1}
+    assert (live[1].moved_up, live[1].moved_down) == (3, 0)
 
 
 def test_a_purchase_back_dated_before_the_summarys_day_makes_it_stale_until_the_next_refresh(story):
