@@ -1,5 +1,6 @@
 """Reads for the loyalty program."""
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -10,6 +11,7 @@ from django.db.models import Count, F, IntegerField, Max, Min, OuterRef, Q, Quer
 from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
+from core.versions import VersionedCache, versions_forget
 from customers.models import Customer
 
 from . import rules
@@ -26,9 +28,27 @@ from .models import (
 )
 
 
-def program_settings_get() -> ProgramSettings:
+def _rules_load() -> tuple[ProgramSettings, tuple[Tier, ...]]:
     settings_row, _created = ProgramSettings.objects.get_or_create(pk=1)
-    return settings_row
+    return settings_row, tuple(Tier.objects.order_by("order"))
+
+
+# The program settings and the tiers, read on every lookup and purchase, kept per process and reloaded
+# after any change of either (a trigger gives "loyalty.rules" a fresh token: core.versions).
+_rules = VersionedCache("loyalty.rules", _rules_load)
+
+
+def rules_forget() -> None:
+    """Called by the services that change the settings or the tiers: the rest of the same request reads
+    the change (other processes and later requests see the new token anyway)."""
+    versions_forget()
+
+
+def program_settings_get() -> ProgramSettings:
+    """The program's settings (created with their defaults on first use), from the process's cache:
+    no query when the rules have not changed since it was loaded. A copy: changing it changes nothing
+    until saved through program_settings_update."""
+    return copy.copy(_rules.get()[0])
 
 
 def lots_live(customer_id: int, now: dt.datetime) -> QuerySet[PointsLot]:
@@ -209,7 +229,8 @@ def program_overview(*, now: dt.datetime | None = None) -> ProgramOverview:
 
 
 def tiers_list() -> list[Tier]:
-    return list(Tier.objects.order_by("order"))
+    """The tiers in order, lowest first, from the process's cache (as program_settings_get); copies."""
+    return [copy.copy(tier) for tier in _rules.get()[1]]
 
 
 def tier_rules(tiers: list[Tier]) -> list[rules.TierRule]:
