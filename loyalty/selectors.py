@@ -409,6 +409,62 @@ def customer_standing(
     return CustomerStanding(balance=row["balance"] or 0, next_burn_at=row["burn"], progress=progress)
 
 
+@dataclass(frozen=True)
+class CustomerFigures:
+    """A customer's points (as points_summary) and tier progress (as tier_progress), read together."""
+
+    points: PointsSummary
+    progress: TierProgress
+
+
+def customer_figures(customer_id: int, *, now: dt.datetime | None = None) -> CustomerFigures:
+    """Balance, available and pending points, points owed, tier, next tier and qualifying spend as of
+    `now` (default: now), by the same rules as points_summary and tier_progress, in one query (the
+    program settings and tiers come from the process's cache). A customer that does not exist has zero
+    points and the entry tier, as with those two."""
+    now = now or timezone.now()
+    program = program_settings_get()
+    tiers = tiers_list()
+    start = rules.tier_window_start(moment=now, window_days=program.tier_window_days)
+    window = Q(customer_id=customer_id, created_at__lte=now)
+    if start is not None:
+        window &= Q(created_at__gte=start)
+    purchases = Purchase.objects.filter(window).order_by().values("customer_id")
+    lots = lots_live(customer_id, now).order_by().values("customer_id")
+    figures = (
+        Customer.objects.filter(pk=customer_id)
+        .annotate(
+            owed=F("points_account__points_owed"),
+            available=Subquery(
+                lots.filter(available_at__lte=now).annotate(s=Sum("remaining")).values("s"),
+                output_field=IntegerField(),
+            ),
+            pending=Subquery(
+                lots.filter(available_at__gt=now).annotate(s=Sum("remaining")).values("s"),
+                output_field=IntegerField(),
+            ),
+            spend=Subquery(purchases.annotate(s=Sum("qualifying_amount")).values("s")),
+            purchase_count=Subquery(
+                purchases.filter(qualifying_amount__gt=0).annotate(n=Count("id")).values("n"),
+                output_field=IntegerField(),
+            ),
+        )
+        .values("owed", "available", "pending", "spend", "purchase_count", "tier_status__pk", "tier_status__tier_id")
+        .first()
+    ) or {"tier_status__pk": None}
+    available, pending = figures.get("available") or 0, figures.get("pending") or 0
+    points = PointsSummary(
+        balance=available + pending, available=available, pending=pending, owed=figures.get("owed") or 0
+    )
+    if figures["tier_status__pk"] is None:
+        tier = entry_tier(tiers)  # as tier_current: no status yet holds the entry tier
+    else:
+        tier = next((t for t in tiers if t.pk == figures["tier_status__tier_id"]), None)
+    spend = figures.get("spend") or Decimal("0.00")
+    progress = _tier_progress_make(tiers, tier, spend, figures.get("purchase_count") or 0)
+    return CustomerFigures(points=points, progress=progress)
+
+
 def tier_distribution() -> list[tuple[Tier | None, int]]:
     """How many customers hold each tier (customers never reviewed count in the entry tier)."""
     tiers = tiers_list()
