@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
+from core.versions import VersionedCache
+
 from .keys import key_digest
 from .models import ApiClient
 
@@ -33,8 +35,29 @@ class ApiClientUser:
         return False
 
 
+# Clients found by their key's digest, per process: {digest: ApiClient}. Emptied whenever any client
+# changes (a trigger gives "api.clients" a fresh token: core.versions), so that a revoked or rotated key
+# stops working from the next request in every process. Only keys that exist are kept (an unknown key
+# asks the database each time), so the dict holds at most one entry per client.
+_clients = VersionedCache("api.clients", dict)
+
+
+def api_client_for_key(key: str) -> ApiClient | None:
+    """The client whose key this is (revoked ones too), or None; no query when the process has seen the
+    key since the last change of any client."""
+    digest = key_digest(key)
+    known = _clients.get()
+    client = known.get(digest)
+    if client is None:
+        client = ApiClient.objects.filter(key_hash=digest).first()
+        if client is not None:
+            known[digest] = client  # read after the token: never older than the copy's token says
+    return client
+
+
 class ApiClientAuthentication(authentication.BaseAuthentication):
-    """Looks the key up by its SHA-256 digest (an index hit), so no key is ever compared in Python."""
+    """Looks the key up by its SHA-256 digest (an index hit, or the process's cache of clients: see
+    api_client_for_key), so no key is ever compared in Python."""
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
@@ -46,7 +69,7 @@ class ApiClientAuthentication(authentication.BaseAuthentication):
             key = header[1].decode("ascii")
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Invalid API key.")) from None
-        client = ApiClient.objects.filter(key_hash=key_digest(key)).first()
+        client = api_client_for_key(key)
         if client is None:
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
         if client.revoked_at is not None:

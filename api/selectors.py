@@ -5,15 +5,16 @@ from typing import Any
 from django.db.models import F, QuerySet
 
 from customers.models import Customer
-from loyalty.selectors import points_summary, tier_progress
+from loyalty.selectors import customer_figures
 
 from .models import ApiClient
 
 
 def customer_card(customer: Customer) -> dict[str, Any]:
-    """The API's customer object: identity, points and tier (the terms of the next purchase)."""
-    points = points_summary(customer.pk)
-    progress = tier_progress(customer.pk)
+    """The API's customer object: identity, points and tier (the terms of the next purchase); one query
+    (loyalty.selectors.customer_figures)."""
+    figures = customer_figures(customer.pk)
+    points, progress = figures.points, figures.progress
     tier = progress.tier
     next_tier = progress.next_tier
     return {

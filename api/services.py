@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import AuditAction, audit_record
+from core.versions import versions_forget
 
 from .exceptions import ApiClientError
 from .keys import PREFIX_LENGTH, key_digest, key_generate
@@ -61,6 +62,7 @@ def api_client_create(*, name: str, actor: Any = None, origin: str = "") -> Crea
 def api_client_revoke(*, client_id: Any, actor: Any = None, origin: str = "") -> ApiClient:
     """Revoke a client: its key stops working at once. Revoking a revoked client changes nothing."""
     with transaction.atomic():
+        versions_forget()  # the rest of this request (and every process) sees the change: core.versions
         client = ApiClient.objects.select_for_update().filter(pk=client_id).first()
         if client is None:
             raise ApiClientError(_("API client %(id)s does not exist.") % {"id": client_id})
@@ -89,6 +91,7 @@ def api_client_rotate(*, client_id: Any, actor: Any = None, origin: str = "") ->
     """
     key = key_generate()
     with transaction.atomic():
+        versions_forget()  # the rest of this request (and every process) sees the change: core.versions
         client = ApiClient.objects.select_for_update().filter(pk=client_id).first()
         if client is None:
             raise ApiClientError(_("API client %(id)s does not exist.") % {"id": client_id})

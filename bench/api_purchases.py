@@ -1,6 +1,7 @@
 """Benchmark: purchases per second through the REST API, through the service layer, and as raw SQL.
 
     .venv/bin/python bench/api_purchases.py [--purchases 2000] [--customers 200] [--workers 2] [--time-limit 90]
+        [--lookups 2000] [--lookup-connections 4] [--lookup-customers 0]
 
 Every purchase is the same: a 1 000.00 check for one of `--customers` customers (round robin), paying
 10 points, earning 49. Three ways, each in the same run, on its own database `boomerang_bench_api`
@@ -16,6 +17,12 @@ Every purchase is the same: a 1 000.00 check for one of `--customers` customers 
   from a threaded http.client load generator on loopback (2 × workers threads, one Idempotency-Key per
   purchase), twice: with the settings as they are (a new PostgreSQL connection per request,
   CONN_MAX_AGE=0) and with persistent connections (DATABASE_URL …?conn_max_age=60).
+
+Then the customer lookup through the API: POST /api/v1/customers/lookup/ {"q": phone} from
+`--lookup-connections` threads (each its own keep-alive HTTP connection) to the same gunicorn with persistent
+DB connections, `--lookups` requests in all: requests per second, p50 and p95. With `--lookup-customers N`
+the database first gets N more customers bulk-loaded (bench/_database.py; no purchases), and the lookups
+ask for phones spread over all of them.
 
 Raw SQL and the service layer run in `--workers` processes as well, so that all three use the same number
 of database connections. Each phase stops after `--purchases` purchases or `--time-limit` seconds.
@@ -323,18 +330,82 @@ def api_load(port: int, key: str, customer_ids: list[int], total: int, threads: 
     return ok[0], time.perf_counter() - started, failures
 
 
-def api_phase(label, database_url, args, customer_ids, key, log) -> tuple[int, float]:
+def lookup_load(port: int, key: str, phones: list[str], total: int, threads: int, time_limit: float):
+    """`total` lookups from `threads` threads; (latencies in ms of the 200s, seconds, other statuses)."""
+    counter = iter(range(total))
+    lock = threading.Lock()
+    latencies: list[float] = []
+    failures: list[int] = []
+    deadline = time.time() + time_limit
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Token {key}", "Content-Type": "application/json"}
+        while time.time() < deadline:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            body = json.dumps({"q": phones[(i * 7919) % len(phones)]})
+            started = time.perf_counter()
+            conn.request("POST", "/api/v1/customers/lookup/", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                if response.status == 200:
+                    latencies.append(elapsed)
+                else:
+                    failures.append(response.status)
+
+    pool = [threading.Thread(target=client) for _ in range(threads)]
+    started = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return latencies, time.perf_counter() - started, failures
+
+
+def api_phase(label, database_url, args, customer_ids, key, log, lookup_phones=None):
+    """Purchases through gunicorn: (purchases done, seconds); with `lookup_phones`, then the lookups on the
+    same server: also (latencies ms, seconds)."""
     port = free_port()
     server = start_gunicorn(port, args.workers, database_url, log)
+    lookups = None
     try:
         api_load(port, key, customer_ids, 20, 2, 30)  # warm up: imports, first connections
         done, seconds, failures = api_load(port, key, customer_ids, args.purchases, 2 * args.workers, args.time_limit)
+        if lookup_phones:
+            lookup_load(port, key, lookup_phones, 40, args.lookup_connections, 30)  # warm up
+            latencies, lookup_seconds, lookup_failures = lookup_load(
+                port, key, lookup_phones, args.lookups, args.lookup_connections, args.time_limit
+            )
+            failures += lookup_failures
+            lookups = (latencies, lookup_seconds)
     finally:
         server.terminate()
         server.wait(timeout=30)
     if failures:
         raise RuntimeError(f"{label}: {len(failures)} requests failed, statuses {sorted(set(failures))}")
-    return done, seconds
+    return (done, seconds), lookups
+
+
+def lookup_customers_load(count: int) -> list[str]:
+    """Bulk-load `count` customers (no purchases) and return a spread of their phones to look up."""
+    from _database import customers_and_purchases_insert
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        customers_and_purchases_insert(cursor, count, 0)
+        cursor.execute("ANALYZE customers_customer")
+    step = max(1, count // 5000)
+    return [f"+7900{i:07d}" for i in range(1, count + 1, step)]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def main() -> None:
@@ -345,6 +416,9 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=90, help="seconds per phase at most")
     parser.add_argument("--boost-rounds", type=int, default=3, help="interleaved rounds without/with boosts")
     parser.add_argument("--round-purchases", type=int, default=400, help="purchases per half-round")
+    parser.add_argument("--lookups", type=int, default=2000, help="API lookups (0: none)")
+    parser.add_argument("--lookup-connections", type=int, default=4)
+    parser.add_argument("--lookup-customers", type=int, default=0, help="customers to bulk-load for the lookups")
     args = parser.parse_args()
 
     ensure_database(DATABASE_URL)
@@ -358,6 +432,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     customer_ids, key = reset(args.customers)
+    lookup_phones = [f"+7913{i:07d}" for i in range(args.customers)]
+    if args.lookup_customers:
+        lookup_phones = lookup_customers_load(args.lookup_customers)
     print(
         f"{args.customers} customers, {args.purchases} purchases per phase, {args.workers} workers/processes, "
         f"{os.cpu_count()} CPUs; every purchase: {AMOUNT} paying {REDEEM} points; "
@@ -369,10 +446,10 @@ def main() -> None:
     results["raw SQL"] = in_processes(raw_worker, customer_ids, args.purchases, args.workers, args.time_limit)
     results["service layer"] = in_processes(service_worker, customer_ids, args.purchases, args.workers, args.time_limit)
     with tempfile.NamedTemporaryFile("w+", prefix="bench-api-gunicorn-", suffix=".log", delete=False) as log:
-        results["API, new DB connection per request"] = api_phase("API", DATABASE_URL, args, customer_ids, key, log)
+        results["API, new DB connection per request"] = api_phase("API", DATABASE_URL, args, customer_ids, key, log)[0]
         persistent = DATABASE_URL + ("&" if "?" in DATABASE_URL else "?") + "conn_max_age=60"
-        results["API, persistent DB connections"] = api_phase(
-            "API (persistent)", persistent, args, customer_ids, key, log
+        results["API, persistent DB connections"], lookups = api_phase(
+            "API (persistent)", persistent, args, customer_ids, key, log, lookup_phones if args.lookups else None
         )
         boosts_launch()
         results["service layer, 5 boosts"] = in_processes(
@@ -380,7 +457,7 @@ def main() -> None:
         )
         results["API, persistent, 5 boosts"] = api_phase(
             "API (persistent, boosts)", persistent, args, customer_ids, key, log
-        )
+        )[0]
         log.seek(0)
         logged = sum(1 for line in log if " POST /api/v1/purchases/ 201 " in line)
     os.unlink(log.name)  # kept only when a phase failed, for its traceback
@@ -393,6 +470,14 @@ def main() -> None:
             f"{label:38s} {done:9d} {seconds:8.2f} {rate:8.1f} {1000 * args.workers / rate:8.2f} {rate / raw_rate:9.3f}"
         )
     print("(ms each: wall time per purchase per worker, i.e. workers ÷ rate)")
+    if lookups:
+        latencies, seconds = lookups
+        print(
+            f"API lookup (POST /api/v1/customers/lookup/, {args.lookup_connections} connections, persistent DB "
+            f"connections, {len(lookup_phones):,} phones asked among {args.customers + args.lookup_customers:,} "
+            f"customers): {len(latencies)} in {seconds:.2f} s = {len(latencies) / seconds:.1f}/s; "
+            f"p50 {percentile(latencies, 0.50):.1f} ms, p95 {percentile(latencies, 0.95):.1f} ms"
+        )
     print(f"load average after: {os.getloadavg()[0]:.2f} (other work on the machine skews every figure)")
     from campaigns.models import Campaign
 
@@ -408,8 +493,6 @@ def main() -> None:
         rounds.append(pair)
     api_rounds = []
     if args.boost_rounds:
-        from django.conf import settings
-
         with tempfile.NamedTemporaryFile("w+", prefix="bench-api-gunicorn-", suffix=".log", delete=False) as log:
             port = free_port()
             server = start_gunicorn(port, args.workers, persistent, log)
@@ -418,8 +501,7 @@ def main() -> None:
                 for _round in range(args.boost_rounds):
                     pair = []
                     for status in (Campaign.Status.PAUSED, Campaign.Status.ACTIVE):
-                        Campaign.objects.filter(kind=Campaign.Kind.BOOST).update(status=status)
-                        time.sleep(settings.CAMPAIGNS_BOOST_CACHE_SECONDS + 0.5)
+                        Campaign.objects.filter(kind=Campaign.Kind.BOOST).update(status=status)  # seen at once
                         done, seconds, failures = api_load(
                             port, key, customer_ids, args.round_purchases, 2 * args.workers, args.time_limit
                         )

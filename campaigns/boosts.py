@@ -7,20 +7,20 @@ as plain data; `boosts_grants_record` writes, inside the purchase's transaction,
 part of the purchase's earn entry (loyalty), so a grant row of a boost has no entry of its own: its
 `points` say how many of the purchase's points the campaign gave. Registered at start-up (campaigns.apps).
 
-Per purchase, with boosts running: the active boosts are read at most every
-CAMPAIGNS_BOOST_CACHE_SECONDS per process (boost_campaigns_active), then one for the targets of those whose target is not "everyone without a consent
+Per purchase, with boosts running: the active boosts come from a per-process copy that any change of a
+campaign makes every process read again (boost_campaigns_active, core.versions), then one for the targets of those whose target is not "everyone without a consent
 condition", one count per campaign with a per-customer limit; then one INSERT, and for campaigns with a
 budget one UPDATE (the budget checked in it; one that cannot cover a boost costs a locked read more).
 """
 
 import datetime as dt
-import time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, prefetch_related_objects
 
+from core.versions import VersionedCache, versions_forget
 from loyalty.boosts import Boost, BoostEarned, boost_provider_register
 from loyalty.rules import EarnLine
 
@@ -35,18 +35,7 @@ def boost_occasion(purchase_id: int) -> str:
     return f"purchase:{purchase_id}"
 
 
-_cache: dict = {"loaded": None, "campaigns": []}
-
-
-def boost_campaigns_active() -> list[Campaign]:
-    """The active boost campaigns (any dates), their variants loaded where they have some, in id order;
-    kept per process for settings.CAMPAIGNS_BOOST_CACHE_SECONDS. A stale copy is safe: dates and hours are
-    checked per purchase against the moment, a budget is checked again when the grant is recorded, and
-    a campaign's status or terms changed by staff apply within that delay."""
-    ttl = settings.CAMPAIGNS_BOOST_CACHE_SECONDS
-    now = time.monotonic()
-    if ttl > 0 and _cache["loaded"] is not None and now - _cache["loaded"] < ttl:
-        return _cache["campaigns"]
+def _boost_campaigns_load() -> list[Campaign]:
     campaigns = list(
         Campaign.objects.filter(kind=Campaign.Kind.BOOST, status=Campaign.Status.ACTIVE)
         .annotate(has_variants=Exists(CampaignVariant.objects.filter(campaign=OuterRef("pk"))))
@@ -55,13 +44,27 @@ def boost_campaigns_active() -> list[Campaign]:
     with_variants = [campaign for campaign in campaigns if campaign.has_variants]
     if with_variants:  # most boosts have none: no query for them
         prefetch_related_objects(with_variants, Prefetch("variants", queryset=CampaignVariant.objects.order_by("code")))
-    _cache["loaded"], _cache["campaigns"] = now, campaigns
     return campaigns
 
 
+# Reloaded when the token "campaigns.boosts" changes: a database trigger replaces it in the same transaction
+# as any change of a campaign's terms or variants (migration 0005), so a pause or an edit by staff applies
+# from the next purchase in every process (core.versions).
+_boosts_cache = VersionedCache("campaigns.boosts", _boost_campaigns_load)
+
+
+def boost_campaigns_active() -> list[Campaign]:
+    """The active boost campaigns (any dates), their variants loaded where they have some, in id order.
+    A per-process copy, read again after any change of a campaign or variant (core.versions: one small
+    query per request tells). Dates and hours are checked per purchase against the moment, and a budget
+    when the grant is recorded. Callers must not change the objects."""
+    return _boosts_cache.get()
+
+
 def boost_campaigns_forget() -> None:
-    """Read the boosts again on the next purchase (tests; after a change made in this process)."""
-    _cache["loaded"], _cache["campaigns"] = None, []
+    """Read the boosts again on the next purchase (tests that change rows without a trigger)."""
+    versions_forget()
+    _boosts_cache.clear()
 
 
 def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime) -> list[Boost]:

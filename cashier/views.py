@@ -28,6 +28,7 @@ from loyalty import rules
 from loyalty.selectors import (
     balance_after_purchase,
     bonus_lots,
+    customer_figures,
     operation_points,
     points_burning,
     points_summary,
@@ -36,7 +37,6 @@ from loyalty.selectors import (
     purchase_get,
     purchase_quote,
     purchases_for_customer,
-    tier_progress,
 )
 from loyalty.services import purchase_amount_check, purchase_record, purchase_refund
 from loyalty.templatetags.money import money, points
@@ -99,11 +99,12 @@ def receipt(request: HttpRequest) -> HttpResponse:
 
 def _card_context(customer, *, form: PurchaseForm | None = None) -> dict:
     program = program_settings_get()
+    figures = customer_figures(customer.pk)  # points and tier progress in one query
     return {
         "customer": customer,
         "phone": phone_mask(customer.phone),
-        "points": points_summary(customer.pk),
-        "progress": tier_progress(customer.pk),
+        "points": figures.points,
+        "progress": figures.progress,
         "burning": points_burning(customer.pk),
         "bonuses": list(bonus_lots(customer.pk)[:5]),
         "purchases": list(purchases_for_customer(customer.pk)[:5]),

@@ -53,3 +53,20 @@ class PermissionAnchor(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+class CacheVersion(models.Model):
+    """The version of one set of rarely changed rows that processes cache in memory (`core.versions`):
+    `token` is a fresh random string after every change of them, written by a database trigger on their
+    tables (installed by the owning app's migration), in the same transaction as the change. Not edited
+    by code: the triggers keep it."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    token = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("cache version")
+        verbose_name_plural = _("cache versions")
+
+    def __str__(self) -> str:
+        return self.name

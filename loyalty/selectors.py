@@ -1,5 +1,6 @@
 """Reads for the loyalty program."""
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -10,6 +11,7 @@ from django.db.models import Count, F, IntegerField, Max, Min, OuterRef, Q, Quer
 from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
+from core.versions import VersionedCache, versions_forget
 from customers.models import Customer
 
 from . import rules
@@ -27,9 +29,27 @@ from .models import (
 )
 
 
-def program_settings_get() -> ProgramSettings:
+def _rules_load() -> tuple[ProgramSettings, tuple[Tier, ...]]:
     settings_row, _created = ProgramSettings.objects.get_or_create(pk=1)
-    return settings_row
+    return settings_row, tuple(Tier.objects.order_by("order"))
+
+
+# The program settings and the tiers, read on every lookup and purchase, kept per process and reloaded
+# after any change of either (a trigger gives "loyalty.rules" a fresh token: core.versions).
+_rules = VersionedCache("loyalty.rules", _rules_load)
+
+
+def rules_forget() -> None:
+    """Called by the services that change the settings or the tiers: the rest of the same request reads
+    the change (other processes and later requests see the new token anyway)."""
+    versions_forget()
+
+
+def program_settings_get() -> ProgramSettings:
+    """The program's settings (created with their defaults on first use), from the process's cache:
+    no query when the rules have not changed since it was loaded. A copy: changing it changes nothing
+    until saved through program_settings_update."""
+    return copy.copy(_rules.get()[0])
 
 
 def lots_live(customer_id: int, now: dt.datetime) -> QuerySet[PointsLot]:
@@ -236,7 +256,8 @@ def program_overview(*, now: dt.datetime | None = None) -> ProgramOverview:
 
 
 def tiers_list() -> list[Tier]:
-    return list(Tier.objects.order_by("order"))
+    """The tiers in order, lowest first, from the process's cache (as program_settings_get); copies."""
+    return [copy.copy(tier) for tier in _rules.get()[1]]
 
 
 def tier_rules(tiers: list[Tier]) -> list[rules.TierRule]:
@@ -413,6 +434,66 @@ def customer_standing(
         tier = next((t for t in tiers if t.pk == row["tier_status__tier_id"]), None)
     progress = _tier_progress_make(tiers, tier, row["spend"] or Decimal("0.00"), row["purchase_count"] or 0)
     return CustomerStanding(balance=row["balance"] or 0, next_burn_at=row["burn"], progress=progress)
+
+
+@dataclass(frozen=True)
+class CustomerFigures:
+    """A customer's points (as points_summary) and tier progress (as tier_progress), read together."""
+
+    points: PointsSummary
+    progress: TierProgress
+
+
+def customer_figures(customer_id: int, *, now: dt.datetime | None = None) -> CustomerFigures:
+    """Balance, available and pending points, points owed, tier, next tier and qualifying spend as of
+    `now` (default: now), by the same rules as points_summary, lots_live and tier_progress (tier_current,
+    qualifying_spend), in one statement (the program settings and tiers come from the process's cache).
+    Written as SQL because it runs on every lookup and till card: building the same statement through
+    the ORM (four subqueries) cost more than executing it. A customer that does not exist has zero points
+    and the entry tier, as with those selectors."""
+    now = now or timezone.now()
+    program = program_settings_get()
+    tiers = tiers_list()
+    start = rules.tier_window_start(moment=now, window_days=program.tier_window_days)
+    at = connection.ops.adapt_datetimefield_value(now)
+    lot_t, account_t = PointsLot._meta.db_table, PointsAccount._meta.db_table
+    purchase_t, status_t = Purchase._meta.db_table, TierStatus._meta.db_table
+    live = f"FROM {lot_t} WHERE customer_id = %s AND remaining > 0 AND (expires_at IS NULL OR expires_at > %s)"
+    window = f"FROM {purchase_t} WHERE customer_id = %s AND created_at <= %s" + (
+        " AND created_at >= %s" if start is not None else ""
+    )
+    window_params = [customer_id, at] + ([connection.ops.adapt_datetimefield_value(start)] if start else [])
+    sql = f"""
+        SELECT (SELECT points_owed FROM {account_t} WHERE customer_id = %s),
+               (SELECT SUM(remaining) {live} AND available_at <= %s),
+               (SELECT SUM(remaining) {live} AND available_at > %s),
+               (SELECT SUM(qualifying_amount) {window}),
+               (SELECT COUNT(*) {window} AND qualifying_amount > 0),
+               (SELECT tier_id FROM {status_t} WHERE customer_id = %s),
+               EXISTS (SELECT 1 FROM {status_t} WHERE customer_id = %s)
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    params = [
+        customer_id,
+        *(customer_id, at, at),
+        *(customer_id, at, at),
+        *window_params,
+        *window_params,
+        customer_id,
+        customer_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        owed, available, pending, spend, purchases, tier_id, has_status = cursor.fetchone()
+    available, pending = int(available or 0), int(pending or 0)
+    points = PointsSummary(balance=available + pending, available=available, pending=pending, owed=int(owed or 0))
+    if not has_status:
+        tier = entry_tier(tiers)  # as tier_current: no status yet holds the entry tier
+    else:
+        tier = next((t for t in tiers if t.pk == tier_id), None)
+    # SQLite sums decimals as floats: back to kopecks, as PostgreSQL's numeric sum already is.
+    spend = Decimal(str(spend)).quantize(rules.CENT) if spend is not None else Decimal("0.00")
+    progress = _tier_progress_make(tiers, tier, spend, int(purchases or 0))
+    return CustomerFigures(points=points, progress=progress)
 
 
 def tier_distribution() -> list[tuple[Tier | None, int]]:

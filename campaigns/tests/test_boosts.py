@@ -223,24 +223,30 @@ def test_a_tiers_target_boosts_only_members_of_those_tiers(customer, customer_fa
     assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
 
 
-def test_the_kept_copy_of_the_boosts_still_checks_their_dates_and_is_read_again(customer, t0, settings, monkeypatch):
+def test_the_kept_copy_of_the_boosts_still_checks_their_dates_and_a_change_applies_at_once(customer, t0):
+    """The per-process copy of the boosts (core.versions): dates are checked per purchase; a boost launched
+    or paused, by a service or by raw SQL, applies to the very next purchase (the trigger's new token)."""
+    from django.db import connection
+
     from campaigns import boosts
 
-    settings.CAMPAIGNS_BOOST_CACHE_SECONDS = 10
-    clock = [1000.0]
-    monkeypatch.setattr(boosts.time, "monotonic", lambda: clock[0])
     boosts.boost_campaigns_forget()
     day = t0.date()
     _boost(ends_at=local_midnight(day + dt.timedelta(days=1)))
     assert buy(customer, "1000.00", now=_local(day, 23, 59, 59)).purchase.earned_points == 100
     assert buy(customer, "1000.00", now=_local(day + dt.timedelta(days=1), 0)).purchase.earned_points == 50
-    _boost(name="Launched meanwhile")
+    cached = boosts.boost_campaigns_active()
+    assert boosts.boost_campaigns_active() is cached  # no change: the same copy
+    launched = _boost(name="Launched meanwhile")
     ProgramSettings.objects.filter(pk=1).update(boost_combine="sum")
-    clock[0] += 9
-    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 100  # not read again yet
-    clock[0] += 1
     assert buy(customer, "1000.00", now=t0).purchase.earned_points == 150  # read again: both, added up
-    boosts.boost_campaigns_forget()
+    with connection.cursor() as cursor:  # a change outside the services too
+        cursor.execute("UPDATE campaigns_campaign SET status = 'paused' WHERE id = %s", [launched.pk])
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 100
+    copy = boosts.boost_campaigns_active()
+    with connection.cursor() as cursor:  # the budget counter alone is no change of terms (PostgreSQL)
+        cursor.execute("UPDATE campaigns_campaign SET points_granted = points_granted WHERE id = %s", [launched.pk])
+    assert boosts.boost_campaigns_active() is copy
 
 
 def test_staff_choose_the_combining_rule_on_the_settings_page(client, marketing_user, program):

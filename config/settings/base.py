@@ -201,10 +201,6 @@ INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar
 MIDDLEWARE = ["api.middleware.ApiRequestLogMiddleware", *MIDDLEWARE]
 # Requests per API client: "<n>/<sec|min|hour|day>". Counted in the cache below, per client.
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
-# Each process keeps the active earning boosts (campaigns.boosts) this many seconds instead of reading
-# them for every purchase: a boost launched or paused by staff applies within this delay (their dates and
-# hours are checked on every purchase, to the second). 0: read them every time (the tests).
-CAMPAIGNS_BOOST_CACHE_SECONDS = env.int("CAMPAIGNS_BOOST_CACHE_SECONDS", default=10)
 # The throttle counts in this cache. The default (local memory) counts per server process, so with
 # N gunicorn workers a client gets up to N × the rate; point it at Redis or Memcached to count exactly.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -16,4 +16,3 @@ if os.environ.get("TEST_DB_NAME"):
 # No quiet hours unless a test sets them (with a fixed `now`): a send task runs on the real clock, and a
 # test that sent an SMS passed by day and failed after 21:00 in the shop's time zone.
 MESSAGING_QUIET_HOURS_START = MESSAGING_QUIET_HOURS_END = 0
-CAMPAIGNS_BOOST_CACHE_SECONDS = 0  # every test sees the boosts it just created (one test turns it on)

@@ -11,7 +11,7 @@ from core.audit import AuditAction, audit_record, audit_value
 
 from ..exceptions import InvalidInput
 from ..models import ProgramSettings
-from ..selectors import program_settings_get
+from ..selectors import program_settings_get, rules_forget
 
 SETTINGS_FIELDS = (
     "currency",
@@ -54,6 +54,7 @@ def program_settings_update(*, actor: Any, origin: str = "", **fields: Any) -> P
     if unknown:
         raise TypeError(f"not a program setting: {sorted(unknown)}")
     with transaction.atomic():
+        rules_forget()  # read this transaction's own changes from here on
         program = ProgramSettings.objects.select_for_update().get(pk=program_settings_get().pk)
         changes = {}
         for field, value in fields.items():

@@ -17,7 +17,7 @@ from .. import rules
 from ..events import TierUpgraded, tier_upgraded_publish
 from ..exceptions import InvalidInput
 from ..models import ProgramSettings, Purchase, Tier, TierChange, TierStatus
-from ..selectors import program_settings_get, qualifying_spend, tier_rules, tiers_list
+from ..selectors import program_settings_get, qualifying_spend, rules_forget, tier_rules, tiers_list
 from ..tier_sql import DECISION_COLUMNS, tier_decisions_sql
 
 REVIEW_CHUNK = 500_000  # customers per transaction: one pass over their purchases each
@@ -258,6 +258,7 @@ def tiers_save(*, tiers: list[dict[str, Any]], actor: Any, origin: str = "") -> 
     if errors:
         raise InvalidInput(errors[0])
     with transaction.atomic():
+        rules_forget()  # read this transaction's own changes from here on
         existing = {tier.pk: tier for tier in Tier.objects.select_for_update()}
         keep_ids = {t.get("id") for t in tiers if t.get("id")}
         unknown = keep_ids - set(existing)
