@@ -43,6 +43,22 @@ def load_average() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
+def backend_cpu_seconds() -> float:
+    """CPU seconds (user + system) the PostgreSQL backend of this connection has used: a figure the other
+    load of a shared machine disturbs far less than the wall-clock time (the server must be on this machine:
+    /proc/<pid>/stat; 0 when it cannot be read)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def load(customers: int) -> None:
     """The customers (bench/_database.py), their birthdays and purchase dates, and their accounts."""
     from django.db import connection
@@ -160,16 +176,23 @@ def main() -> None:
 
     today = timezone.localdate()
     timings = []
+    python_cpu = time.process_time()
 
     def timed(label: str, campaigns: list[Campaign]) -> None:
         print(f"{label}: {load_average()}", flush=True)
         timer = StepTimer()
+        cpu = backend_cpu_seconds()
         started = time.perf_counter()
         with connection.execute_wrapper(timer):
             result = campaigns_daily_run(as_of=today)
         elapsed = time.perf_counter() - started  # the commits' foreign-key checks are in the total, not in a step
+        cpu = backend_cpu_seconds() - cpu
         timings.append((label, elapsed))
-        print(f"{label}: {elapsed:.1f} s ({load_average()})", flush=True)
+        print(
+            f"{label}: {elapsed:.1f} s ({load_average()}); CPU of the database backend {cpu:.1f} s, "
+            f"of this process {time.process_time() - python_cpu:.1f} s so far",
+            flush=True,
+        )
         steps = sorted(timer.seconds.items(), key=lambda item: -item[1])
         print("  by step: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps), flush=True)
         for campaign in campaigns:

@@ -213,7 +213,10 @@ class CampaignGrant(models.Model):
     "broadcast", "purchase:<id>" (a boost). `at` is when the occasion happened (the response window
     starts there for both groups)."""
 
-    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="grants")
+    # Indexed by once_per_occasion and campaigns_grant_campaign_at (campaign first): no index of its own.
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="grants", db_index=False
+    )
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="campaign_grants"
     )

@@ -131,3 +131,65 @@ def broadcast_sql(*, lo: int, hi: int) -> tuple[str, list]:
 
 def _nobody() -> tuple[str, list]:
     return "SELECT CAST(NULL AS bigint) AS customer_id, CAST(NULL AS text) AS occasion WHERE FALSE", []
+
+
+# --- the same occasions row by row (SQLite, the demo's database: no AT TIME ZONE, no DISTINCT ON) -------
+
+
+def occasions_rows(
+    *, kind: str, window: list[dt.date], days_before: int = 0, steps: list[int] | tuple = (), lo: int, hi: int
+) -> list[tuple[int, str]]:
+    """(customer id, occasion) of customers lo…hi, sorted, by the rules of the `*_sql` functions above,
+    computed in Python from the customers' dates (local dates by Django's time zone): what the daily run
+    grants on a database without PostgreSQL's SQL (demo-sized data). `kind`: a Campaign.Kind value of the
+    date-driven kinds ("birthday", "anniversary", "win_back", "broadcast"); raises ValueError for another."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    customers = Customer.objects.filter(id__gte=lo, id__lte=hi)
+    rows: list[tuple[int, str]] = []
+    if kind == "birthday":
+        days = birthday_days(window=window, days_before=days_before)
+        if not days:
+            return []
+        match = Q()
+        for month, day, _on in days:
+            match |= Q(birthday__month=month, birthday__day=day)
+        for customer_id, birthday in customers.filter(match).values_list("id", "birthday"):
+            rows += [
+                (customer_id, f"birthday:{on.year}")
+                for month, day, on in days
+                if (birthday.month, birthday.day) == (month, day) and birthday < on
+            ]
+    elif kind == "anniversary":
+        days = anniversary_days(window=window)
+        for customer_id, first in customers.filter(first_purchase_at__isnull=False).values_list(
+            "id", "first_purchase_at"
+        ):
+            first_day = timezone.localtime(first).date()
+            rows += [
+                (customer_id, f"anniversary:{on.year}")
+                for month, day, on in days
+                if (first_day.month, first_day.day) == (month, day) and first_day.year < on.year
+            ]
+    elif kind == "win_back":
+        if not window or not steps:
+            return []
+        from loyalty.rules import local_midnight
+
+        earliest = local_midnight(window[0] - dt.timedelta(days=max(steps)))
+        latest = local_midnight(window[-1] - dt.timedelta(days=min(steps) - 1))
+        recent = customers.filter(last_purchase_at__gte=earliest, last_purchase_at__lt=latest)
+        for customer_id, last in recent.values_list("id", "last_purchase_at"):
+            last_day = timezone.localtime(last).date()
+            step = next(
+                (s for s in sorted(steps, reverse=True) if window[0] <= last_day + dt.timedelta(days=s) <= window[-1]),
+                None,
+            )
+            if step is not None:
+                rows.append((customer_id, f"absence:{last_day.isoformat()}:{step}"))
+    elif kind == "broadcast":
+        rows = [(customer_id, "broadcast") for customer_id in customers.values_list("id", flat=True)]
+    else:
+        raise ValueError(f"{kind} is not a date-driven kind")
+    return sorted(rows)

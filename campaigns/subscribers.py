@@ -12,7 +12,6 @@
 
 import logging
 
-from django.db import connection
 from django_q.tasks import async_task
 
 from customers.events import CustomerEnrolled, customer_enrolled_subscribe
@@ -25,10 +24,9 @@ logger = logging.getLogger(__name__)
 
 
 def campaigns_daily_request(event: DailyRunFinished) -> None:
-    """Queue the date-driven campaigns of `event.as_of` (task name `campaigns-daily-<date>`). Not on
-    SQLite (the demo database): the run is PostgreSQL SQL."""
-    if connection.vendor != "postgresql":
-        return
+    """After loyalty's daily run of a date (its schedule `loyalty.run_daily`, or a replay with
+    `manage.py run_daily --date`): queue the date-driven campaigns of that date (one task name per date),
+    on PostgreSQL and on SQLite (the demo) alike."""
     day = event.as_of.isoformat()
     async_task("campaigns.tasks.campaigns_daily_task", day, task_name=f"campaigns-daily-{day}")
 

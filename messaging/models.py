@@ -69,6 +69,7 @@ class Message(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="messages",
+        db_index=False,  # indexed by messaging_message_cap (customer first): no index of its own per message
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     # What the message is about: "points_earned", "points_burning", "tier_upgrade", "test", a campaign's code…
@@ -98,7 +99,13 @@ class Message(models.Model):
     provider = models.CharField(_("provider"), max_length=50, blank=True)
     provider_message_id = models.CharField(_("provider's message id"), max_length=200, blank=True, db_index=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,  # a partial index below: bulk notices and campaigns' messages have none
     )
     created_at = models.DateTimeField(_("queued at"), db_index=True)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
@@ -132,6 +139,9 @@ class Message(models.Model):
                 fields=["next_attempt_at"],
                 name="messaging_message_due",
                 condition=models.Q(status__in=["queued", "sending"]),
+            ),
+            models.Index(
+                fields=["created_by"], name="messaging_message_created_by", condition=models.Q(created_by__isnull=False)
             ),
         ]
         constraints = [

@@ -72,6 +72,7 @@ def notices_insert_sql(
     held_channels: tuple[str, ...] = (),
     release=None,
     held_note: str = "",
+    id_range: tuple[int, int] | None = None,
 ) -> tuple[str, list]:
     """The INSERT … SELECT writing one Message per candidate (see the module's docstring). `channels` in
     the order tried (not empty); each row's `language` is its customer's (`customers_customer.language`)
@@ -80,7 +81,9 @@ def notices_insert_sql(
     `needs_consent`: the channel's marketing consent is required; `cap_limit` > 0: marketing messages queued since `cap_since` (statuses queued, sending, sent,
     delivered) must be fewer than it. `now` (adapted for the database) is the created_at and due time of
     every row; a row queued on one of `held_channels` (quiet hours now) is due at `release` instead, with
-    held_reason "quiet hours".
+    held_reason "quiet hours". `id_range` (lo, hi): the candidates' customer ids lie within it (a chunk), so
+    the customers are read by that primary-key range (without it PostgreSQL may merge-join the customers
+    from the first id on, for every chunk).
 
     On PostgreSQL the statement also writes each row's first status-history row (and `held_note` for a held
     one) from INSERT … RETURNING, and its result is one row: (queued, skipped, held) counts. On SQLite it
@@ -101,6 +104,7 @@ def notices_insert_sql(
         "ELSE (CASE WHEN o.latest = '+' THEN 1 ELSE 0 END) END"
     )
     self_withdrawn = ", ".join(f"'{source}'" for source in _SELF_WITHDRAWN)
+    range_sql, range_params = ("\n        WHERE c.id BETWEEN %s AND %s", list(id_range)) if id_range else ("", [])
     cap_sql, cap_params = "", []
     if cap_limit > 0:
         statuses = ", ".join(f"'{status}'" for status in _CAP_STATUSES)
@@ -122,7 +126,7 @@ def notices_insert_sql(
                     WHEN ch.code = 'email' THEN COALESCE(c.email, '')
                     WHEN c.phone LIKE '+0%%' THEN ''
                     ELSE COALESCE(c.phone, '') END AS address
-        FROM cand JOIN {customer_t} c ON c.id = cand.customer_id CROSS JOIN ch
+        FROM cand JOIN {customer_t} c ON c.id = cand.customer_id CROSS JOIN ch{range_sql}
     ),
     r AS (
         SELECT o.customer_id, o.vals, o.dedupe, o.code, o.ord, o.address, o.language,
@@ -170,11 +174,14 @@ def notices_insert_sql(
     held_params = list(held_channels)
     insert_params = [kind, purpose, *held_params, release, now, *held_params, now, now]
     language_params = [*languages, default_language]
-    params = [*candidates_params, *channels, *language_params, *cap_params, *insert_params, now, held_note, now]
+    params = [
+        *candidates_params, *channels, *language_params, *range_params, *cap_params, *insert_params, now,
+        held_note, now,
+    ]  # fmt: skip
     if connection.vendor != "postgresql":
         # SQLite: no INSERT in a WITH; the bare INSERT … SELECT (its history is written by created_at).
         sql = sql[: sql.index("    ins AS (")].rstrip().rstrip(",") + "\n" + _bare_insert(sql)
-        params = [*candidates_params, *channels, *language_params, *cap_params, *insert_params]
+        params = [*candidates_params, *channels, *language_params, *range_params, *cap_params, *insert_params]
     return sql, params
 
 

@@ -7,7 +7,9 @@ the customers with an occasion (campaigns.occasions) meet the target and its hol
 (campaigns.targeting) in SQL; one INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING writes the
 CampaignGrant rows (holdout rows alike), loyalty's `points_credit_bulk_sql` the ledger entries, lots and
 balances of the new non-holdout grants, and messaging's `messages_bulk_insert` their messages. A grant
-row is unique per (campaign, customer, occasion), so a second run for a date grants nothing. PostgreSQL.
+row is unique per (campaign, customer, occasion), so a second run for a date grants nothing. That is
+PostgreSQL; on SQLite (the demo's database) `_chunk_grant_rows` applies the same rules row by row, each
+grant through loyalty's single-grant service.
 The rules (dates, occasions, holdout, budget, limits) are written out in docs/campaigns.md.
 """
 
@@ -26,8 +28,9 @@ from customers.models import Customer
 from loyalty.models import LedgerEntry
 from loyalty.rules import points_expiry
 from loyalty.selectors import program_settings_get
-from loyalty.services import ledger_entry_next_id_sql, points_credit_bulk_sql
+from loyalty.services import ledger_entry_next_id_sql, points_award, points_credit_bulk_sql
 from messaging.models import Message, MessageTemplate
+from messaging.notices_sql import json_object_sql
 from messaging.services.notices import messages_bulk_insert
 
 from .. import occasions
@@ -43,6 +46,7 @@ LOCK_WAIT_SECONDS = 1800  # a run for another date (a replay) may be in progress
 DAILY_KINDS = (Campaign.Kind.BIRTHDAY, Campaign.Kind.ANNIVERSARY, Campaign.Kind.WIN_BACK, Campaign.Kind.BROADCAST)
 ORIGIN = "job:campaigns_daily"
 GRANT_KEY_PREFIX = "campaign-grant:"  # the dedupe key of grant N's message: "campaign-grant:N"
+SET_BASED_VENDORS = ("postgresql",)  # elsewhere (SQLite, the demo) the same rules row by row: _chunk_grant_rows
 
 
 def campaigns_daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -54,7 +58,7 @@ def campaigns_daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> di
     Idempotent per date: a second run for `as_of` grants nothing (one grant row per campaign, customer
     and occasion). Another run in progress is waited for up to LOCK_WAIT_SECONDS, then this one is
     skipped ({"skipped": …}). Raises CampaignError (field "date") for a date after today in the shop's
-    time zone, or on a database other than PostgreSQL. Returns {"date": ISO date, "statuses": [...],
+    time zone. Returns {"date": ISO date, "statuses": [...],
     "campaigns": {campaign id: counts}} (ints; see campaign_daily_grant)."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
@@ -64,8 +68,6 @@ def campaigns_daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> di
             % {"date": as_of.isoformat(), "today": today.isoformat()},
             field="date",
         )
-    if connection.vendor != "postgresql":
-        raise CampaignError(_("The daily campaign run needs PostgreSQL."))
     with job_lock("campaigns.daily", wait_seconds=LOCK_WAIT_SECONDS) as got_lock:
         if not got_lock:
             return {"date": as_of.isoformat(), "skipped": "another campaign run is in progress"}
@@ -141,16 +143,23 @@ def campaign_grant_expiry(campaign: Campaign, *, at: dt.datetime) -> dt.datetime
     return points_expiry(credited_at=at, lifetime_days=days)
 
 
-def _occasions_sql(campaign: Campaign, *, as_of: dt.date, lo: int, hi: int) -> tuple[str, list]:
+def _window(campaign: Campaign, *, as_of: dt.date) -> list[dt.date]:
     first = campaign.starts_at or campaign.created_at
-    window = occasions.grant_window(as_of=as_of, first_day=timezone.localtime(first).date() if first else None)
+    return occasions.grant_window(as_of=as_of, first_day=timezone.localtime(first).date() if first else None)
+
+
+def _steps(campaign: Campaign) -> list[int]:
+    return sorted({int(step) for step in campaign.absence_days or [] if int(step) > 0})
+
+
+def _occasions_sql(campaign: Campaign, *, as_of: dt.date, lo: int, hi: int) -> tuple[str, list]:
+    window = _window(campaign, as_of=as_of)
     if campaign.kind == Campaign.Kind.BIRTHDAY:
         return occasions.birthday_sql(window=window, days_before=campaign.days_before, lo=lo, hi=hi)
     if campaign.kind == Campaign.Kind.ANNIVERSARY:
         return occasions.anniversary_sql(window=window, lo=lo, hi=hi)
     if campaign.kind == Campaign.Kind.WIN_BACK:
-        steps = sorted({int(step) for step in campaign.absence_days or [] if int(step) > 0})
-        return occasions.win_back_sql(window=window, steps=steps, lo=lo, hi=hi)
+        return occasions.win_back_sql(window=window, steps=_steps(campaign), lo=lo, hi=hi)
     if campaign.kind == Campaign.Kind.BROADCAST:
         return occasions.broadcast_sql(lo=lo, hi=hi)
     raise ValueError(f"{campaign.kind} is not a date-driven kind")
@@ -197,7 +206,8 @@ def campaign_daily_grant(*, campaign_id: int, as_of: dt.date, now: dt.datetime) 
             campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
             if campaign.status != Campaign.Status.ACTIVE:
                 break
-            counts = _chunk_grant(
+            chunk_grant = _chunk_grant if connection.vendor in SET_BASED_VENDORS else _chunk_grant_rows
+            counts = chunk_grant(
                 campaign, as_of=as_of, now=now, lo=lo, hi=hi, target=(target_sql, target_params),
                 expires_at=expires_at, reason=reason, channels=channels, budget_spent=budget_spent,
             )  # fmt: skip
@@ -233,10 +243,13 @@ def _chunk_grant(
             cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
         cursor.execute(f"CREATE TEMP TABLE campaign_occ ON COMMIT DROP AS {occasions_sql}", occasions_params)
         cursor.execute("ANALYZE campaign_occ")
+        # The chunk's id range spelled out (not only implied by campaign_occ): PostgreSQL then reads the
+        # chunk's customers by primary key instead of scanning every customer for each chunk.
         chunk_target = (
-            f"SELECT t.customer_id FROM ({target_sql}) t WHERE t.customer_id IN (SELECT customer_id FROM campaign_occ)"  # noqa: S608
+            f"SELECT t.customer_id FROM ({target_sql}) t "  # noqa: S608
+            "WHERE t.customer_id BETWEEN %s AND %s AND t.customer_id IN (SELECT customer_id FROM campaign_occ)"
         )
-        split_sql, split_params = campaign_split_sql(campaign, chunk_target, target_params)
+        split_sql, split_params = campaign_split_sql(campaign, chunk_target, [*target_params, lo, hi])
         limit = campaign.per_customer_limit
         over_limit = (
             f"(SELECT COUNT(*) FROM {grant_t} g WHERE g.campaign_id = %s AND g.customer_id = o.customer_id) >= %s"  # noqa: S608
@@ -253,13 +266,16 @@ def _chunk_grant(
             JOIN ({split_sql}) s ON s.customer_id = o.customer_id
             LEFT JOIN {variant_t} v ON v.id = CAST(s.variant_id AS bigint)
             WHERE NOT EXISTS (SELECT 1 FROM {grant_t} g
-                              WHERE g.campaign_id = %s AND g.customer_id = o.customer_id AND g.occasion = o.occasion)
+                              WHERE g.campaign_id = %s AND g.customer_id BETWEEN %s AND %s
+                                AND g.customer_id = o.customer_id AND g.occasion = o.occasion)
             """,  # noqa: S608 - table names from model metadata, SQL built from fixed fragments; values are parameters
             [
                 campaign.points,
                 *([campaign.pk, limit] if limit is not None else []),
                 *split_params,
                 campaign.pk,
+                lo,
+                hi,
             ],
         )
         cursor.execute("ANALYZE campaign_cand")
@@ -325,5 +341,103 @@ def _chunk_grant(
             candidates_sql=f"""SELECT n.customer_id, jsonb_build_object({pairs}) AS vals, %s || n.id AS dedupe
                                FROM campaign_new n WHERE NOT n.holdout""",  # noqa: S608
             candidates_params=[*vals_params, GRANT_KEY_PREFIX], lo=lo, hi=hi, now=now,
+        )  # fmt: skip
+    return counts
+
+
+def _chunk_grant_rows(
+    campaign: Campaign,
+    *,
+    as_of: dt.date,
+    now: dt.datetime,
+    lo: int,
+    hi: int,
+    target: tuple[str, list],
+    expires_at: dt.datetime | None,
+    reason: str,
+    channels: list[str],
+    budget_spent: bool,
+) -> dict[str, Any]:
+    """`_chunk_grant` row by row, for a database without PostgreSQL's SQL (SQLite, the demo: a few
+    thousand customers): the same steps and rules, the occasions from `occasions.occasions_rows`, the target
+    and its holdout/variant split from the same portable SQL (campaign_bucket() is registered on SQLite),
+    each treated grant's points through loyalty's single-grant service `points_award` (idempotency key
+    "campaign:<id>:<customer id>:<occasion>"; a customer owing points pays the debt first), and the
+    messages through the same `messages_bulk_insert`. Same counts as `_chunk_grant`."""
+    rows = occasions.occasions_rows(
+        kind=campaign.kind, window=_window(campaign, as_of=as_of), days_before=campaign.days_before or 0,
+        steps=_steps(campaign), lo=lo, hi=hi,
+    )  # fmt: skip
+    counts: dict[str, Any] = {
+        "granted": 0, "holdout": 0, "points": 0, "left_out_budget": 0, "left_out_limit": 0,
+        "messages": {"queued": 0, "skipped": 0, "held": 0},
+    }  # fmt: skip
+    if not rows:
+        return counts
+    target_sql, target_params = target
+    split_sql, split_params = campaign_split_sql(campaign, target_sql, target_params)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.customer_id, s.holdout, s.variant_id FROM ({split_sql}) s WHERE s.customer_id BETWEEN %s AND %s",  # noqa: S608 - built from fixed fragments; values are parameters
+            [*split_params, lo, hi],
+        )
+        split = {customer_id: (bool(holdout), variant_id) for customer_id, holdout, variant_id in cursor.fetchall()}
+    variant_points = dict(CampaignVariant.objects.filter(campaign=campaign).values_list("pk", "points"))
+    existing = CampaignGrant.objects.filter(campaign=campaign, customer_id__gte=lo, customer_id__lte=hi)
+    had: set[tuple[int, str]] = set()
+    grants_of: dict[int, int] = {}
+    for customer_id, occasion in existing.values_list("customer_id", "occasion"):
+        had.add((customer_id, occasion))
+        grants_of[customer_id] = grants_of.get(customer_id, 0) + 1
+    limit = campaign.per_customer_limit
+    candidates = []  # (customer id, occasion, holdout, variant id, points), in customer-id order
+    for customer_id, occasion in rows:
+        if customer_id not in split or (customer_id, occasion) in had:
+            continue
+        if limit is not None and grants_of.get(customer_id, 0) >= limit:
+            counts["left_out_limit"] += 1
+            continue
+        holdout, variant_id = split[customer_id]
+        points = 0 if holdout else variant_points.get(variant_id, campaign.points)
+        candidates.append((customer_id, occasion, holdout, variant_id, points))
+    left = None if campaign.budget_points is None else campaign.budget_points - campaign.points_granted
+    spent, cut = 0, (lo if budget_spent else None)
+    for customer_id, _occasion, _holdout, _variant_id, points in candidates:
+        if cut is None and left is not None:
+            spent += points
+            if spent > left:
+                cut = customer_id
+    if cut is not None:
+        counts["left_out_budget"] = sum(1 for candidate in candidates if candidate[0] >= cut)
+        candidates = [candidate for candidate in candidates if candidate[0] < cut]
+    last_id = CampaignGrant.objects.aggregate(last=Max("id"))["last"] or 0
+    for customer_id, occasion, holdout, variant_id, points in candidates:
+        entry = None
+        if points and not holdout:
+            entry = points_award(
+                customer_id=customer_id, points=points, reason=reason[:300], kind=LedgerEntry.Kind.BONUS,
+                source=campaign.ledger_source, expires_at=expires_at, use_lifetime=False,
+                idempotency_key=f"campaign:{campaign.pk}:{customer_id}:{occasion}", now=now,
+            )  # fmt: skip
+            counts["points"] += points
+        CampaignGrant.objects.create(
+            campaign=campaign, customer_id=customer_id, occasion=occasion, variant_id=variant_id, holdout=holdout,
+            points=points, entry=entry, at=now, expires_at=expires_at if entry else None,
+        )  # fmt: skip
+        counts["holdout" if holdout else "granted"] += 1
+    if counts["points"]:
+        Campaign.objects.filter(pk=campaign.pk).update(points_granted=F("points_granted") + counts["points"])
+        campaign.points_granted += counts["points"]
+    if channels and counts["granted"]:
+        grant_t = CampaignGrant._meta.db_table
+        pairs = [("points", "g.points")] + ([("expires_on", "%s")] if expires_at else [])
+        vals_params = [timezone.localtime(expires_at).date().isoformat()] if expires_at else []
+        counts["messages"] = messages_bulk_insert(
+            kind=campaign.message_kind, purpose=Message.Purpose.MARKETING, channels=channels,
+            candidates_sql=f"""SELECT g.customer_id, {json_object_sql(pairs)} AS vals, %s || g.id AS dedupe
+                               FROM {grant_t} g WHERE g.campaign_id = %s AND g.id > %s AND NOT g.holdout
+                                 AND g.customer_id BETWEEN %s AND %s""",  # noqa: S608
+            candidates_params=[*vals_params, GRANT_KEY_PREFIX, campaign.pk, last_id, lo, hi], lo=lo, hi=hi,
+            now=now,
         )  # fmt: skip
     return counts

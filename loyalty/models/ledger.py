@@ -49,8 +49,9 @@ class LedgerEntry(models.Model):
         IMPORT = "import", _("Import")
         OWED_SETTLED = "owed_settled", _("Points owed settled")
 
+    # Indexed by loyalty_ledger_customer_date (customer first): no index of its own to write per entry.
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="ledger_entries"
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="ledger_entries", db_index=False
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     points = models.BigIntegerField(_("points"))
@@ -62,6 +63,7 @@ class LedgerEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="ledger_entries",
+        db_index=False,  # a partial index below: most entries have none
     )
     refund = models.ForeignKey(
         "loyalty.Refund",
@@ -70,6 +72,7 @@ class LedgerEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="ledger_entries",
+        db_index=False,  # a partial index below: most entries have none
     )
     # A campaign or another source outside this app, e.g. "campaign:12".
     source = models.CharField(_("source"), max_length=100, blank=True)
@@ -80,6 +83,7 @@ class LedgerEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # a partial index below: most entries have none
     )
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
     # Hash of the request behind a keyed entry (adjustment, award): the same key with another request is
@@ -92,7 +96,14 @@ class LedgerEntry(models.Model):
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-created_at", "-id"], name="loyalty_ledger_customer_date")]
+        indexes = [
+            models.Index(fields=["customer", "-created_at", "-id"], name="loyalty_ledger_customer_date"),
+            # Only the entries that have one: a bulk credit of a million entries (a campaign's broadcast)
+            # writes none of these three indexes (a lookup `purchase_id = …` implies NOT NULL).
+            models.Index(fields=["purchase"], name="loyalty_ledger_purchase", condition=Q(purchase__isnull=False)),
+            models.Index(fields=["refund"], name="loyalty_ledger_refund", condition=Q(refund__isnull=False)),
+            models.Index(fields=["actor"], name="loyalty_ledger_actor", condition=Q(actor__isnull=False)),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(points=0), name="loyalty_ledgerentry_points_not_zero"),
             models.CheckConstraint(
@@ -122,7 +133,7 @@ class PointsLot(models.Model):
     # For points a refund returned: the lot they first came from (its root, through any number of
     # redemptions and returns). A refund of the purchase that earned that lot takes these back first.
     origin_lot = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
     )
     points = models.PositiveBigIntegerField(_("points credited"))
     remaining = models.PositiveBigIntegerField(_("points remaining"))
@@ -138,6 +149,8 @@ class PointsLot(models.Model):
                 fields=["customer", "expires_at"], name="loyalty_lot_open_by_customer", condition=Q(remaining__gt=0)
             ),
             models.Index(fields=["expires_at"], name="loyalty_lot_open_by_expiry", condition=Q(remaining__gt=0)),
+            # Only lots that have one (a refund's returned points): a bulk credit writes none of it.
+            models.Index(fields=["origin_lot"], name="loyalty_lot_origin", condition=Q(origin_lot__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(

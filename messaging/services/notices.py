@@ -223,6 +223,7 @@ def messages_bulk_insert(
         needs_consent=marketing or settings.MESSAGING_SERVICE_NEEDS_CONSENT,
         cap_limit=cap_limit, cap_since=datetime_param(cap_since), now=at,
         held_channels=held_channels, release=datetime_param(release) if release else None, held_note=held_note,
+        id_range=(lo, hi),
     )  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
