@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -134,7 +135,9 @@ def saved_segment_update(
 def saved_segment_delete(*, segment_id: int | str, actor: Any = None, origin: str = "") -> None:
     """Delete the saved segment. Raises SavedSegmentNotFound for an unknown id (nothing is written). A
     saved segment whose filter names this one selects nobody from then on (its page says "Saved segment no
-    longer exists"). Audited (AuditAction.SEGMENT_DELETE, with its name, description and filter in words)."""
+    longer exists"). Audited (AuditAction.SEGMENT_DELETE, with its name, description and filter in words).
+    Raises SavedSegmentError (nothing is written) while a campaign targets it (campaigns.Campaign keeps its
+    target segment, finished campaigns too, so that their results say whom they were for)."""
     with transaction.atomic():
         segment = _locked(segment_id)
         audit_record(
@@ -149,4 +152,11 @@ def saved_segment_delete(*, segment_id: int | str, actor: Any = None, origin: st
                 "filter": SEPARATOR.join(filter_describe(segment.filters)),
             },
         )
-        segment.delete()
+        try:  # the audit row goes with the rest: the whole transaction is undone on a refusal
+            segment.delete()
+        except ProtectedError as error:
+            names = sorted({str(obj) for obj in error.protected_objects})
+            raise SavedSegmentError(
+                _("Campaigns target this segment, so it cannot be deleted: %(names)s.")
+                % {"names": ", ".join(f"“{name}”" for name in names)}
+            ) from None

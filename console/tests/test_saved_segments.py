@@ -214,6 +214,21 @@ def test_delete_asks_first_then_deletes_on_post(console, shop, marketing_user):
     assert "Deleted saved segment “Bronze”" in console.get("/audit/").content.decode()
 
 
+def test_a_segment_a_campaign_targets_cannot_be_deleted_and_the_page_says_why(console, shop):
+    from campaigns.services.changes import campaign_create
+
+    segment = saved_segment_create(name="Bronze", filters={"tier": str(bronze().pk)})
+    campaign_create(
+        values={"name": "Spring", "kind": "broadcast", "points": 100, "channels": ["sms"],
+                "target": "saved_segment", "target_saved_segment": segment}
+    )  # fmt: skip
+    response = console.post(f"/analytics/saved-segments/{segment.pk}/delete/")
+    assert response.status_code == 400  # was a 500 (ProtectedError)
+    assert "Campaigns target this segment, so it cannot be deleted: “Spring”." in response.content.decode()
+    assert SavedSegment.objects.filter(pk=segment.pk).exists()
+    assert not AuditEntry.objects.filter(action="segment.delete").exists()  # nothing written
+
+
 @pytest.mark.parametrize("path", ["/analytics/saved-segments/{id}/edit/", "/analytics/saved-segments/{id}/delete/"])
 def test_an_unknown_id_says_so_and_changes_nothing(console, shop, path):
     segment = saved_segment_create(name="Bronze", filters={"tier": str(bronze().pk)})

@@ -115,6 +115,13 @@ def saved_segment_delete_view(request: HttpRequest, segment_id: int) -> HttpResp
             saved_segment_delete(segment_id=segment.pk, actor=request.user, origin="console")
         except SavedSegmentNotFound as exc:  # deleted meanwhile
             return _not_found(request, exc)
+        except SavedSegmentError as exc:  # a campaign targets it
+            context = {
+                "segment": segment,
+                "words": SEPARATOR.join(filter_describe(segment.filters)),
+                "error": exc.message,
+            }
+            return render(request, "console/saved_segment_delete.html", context, status=400)
         messages.success(request, _("Saved segment “%(name)s” deleted.") % {"name": segment.name})
         return redirect("console:saved_segments")
     context = {"segment": segment, "words": SEPARATOR.join(filter_describe(segment.filters))}
