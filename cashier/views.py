@@ -4,6 +4,7 @@ Keyboard-first: the search field has focus on load, Enter submits, a barcode sca
 open the card. Every action goes through a service and is recorded with the cashier.
 """
 
+import datetime as dt
 import uuid
 
 from django.contrib import messages
@@ -311,12 +312,14 @@ def _welcome_messages(request: HttpRequest, customer_id: int) -> None:
         messages.info(request, _("No welcome bonus for this customer."))
     for grant in grants:
         if grant.expires_at:
-            day = date_format(timezone.localtime(grant.expires_at), "j M")
+            # points burn at the start of their expiry's day (loyalty.rules.points_expiry): the day before is
+            # the last one they can pay with
+            last_day = timezone.localtime(grant.expires_at - dt.timedelta(microseconds=1)).date()
             text = ngettext(
-                "Welcome bonus: %(points)s point, valid until %(day)s.",
-                "Welcome bonus: %(points)s points, valid until %(day)s.",
+                "Welcome bonus: %(points)s point, valid through %(day)s.",
+                "Welcome bonus: %(points)s points, valid through %(day)s.",
                 grant.points,
-            ) % {"points": points(grant.points), "day": day}
+            ) % {"points": points(grant.points), "day": date_format(last_day, "SHORT_DATE_FORMAT")}
         else:
             text = ngettext("Welcome bonus: %(points)s point.", "Welcome bonus: %(points)s points.", grant.points) % {
                 "points": points(grant.points)

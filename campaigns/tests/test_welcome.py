@@ -58,8 +58,8 @@ def test_the_till_shows_the_welcome_bonus_right_after_enrolment(till, program):
     assert (grant.campaign, grant.customer, grant.occasion, grant.points) == (campaign, customer, "enrol", 500)
     assert grant.expires_at == expires == grant.entry.expires_at
     assert grant.entry.source == f"campaign:{campaign.pk}" and grant.entry.kind == LedgerEntry.Kind.BONUS
-    day = f"{expires.day} {expires:%b}"
-    assert f"Welcome bonus: 500 points, valid until {day}." in page
+    last = expires.date() - dt.timedelta(days=1)  # they burn at the start of the 14th day: the 13th is the last
+    assert f"Welcome bonus: 500 points, valid through {last.day} {last:%b %Y}." in page
     assert balance(customer) == 500
     assert Campaign.objects.get(pk=campaign.pk).points_granted == 500
 
