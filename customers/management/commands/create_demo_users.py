@@ -22,7 +22,12 @@ DEFAULT_PASSWORD = "demo-pass-2026"
 # username, superuser, group, what the role sees
 DEMO_USERS = (
     ("admin", True, None, "superuser (everything, /admin/)"),
-    ("marketing", False, "Marketing", "group Marketing (overview, customers, settings, adjustments, analytics, messages, campaigns)"),
+    (
+        "marketing",
+        False,
+        "Marketing",
+        "group Marketing (overview, customers, settings, adjustments, analytics, messages, campaigns)",
+    ),
     ("cashier", False, "Cashiers", "group Cashiers (the till)"),
 )
 DEMO_EMAIL_DOMAIN = "example.com"  # reserved (RFC 2606): a demo email reaches nobody
