@@ -12,6 +12,7 @@ from .daily import daily_run
 from .expiry import points_expire_due
 from .purchases import PurchaseResult, purchase_amount_check, purchase_record
 from .refunds import RefundResult, purchase_refund
+from .spend import spend_day_add, spend_days_rebuild
 
 __all__ = [
     "PurchaseResult",
@@ -26,4 +27,6 @@ __all__ = [
     "purchase_amount_check",
     "purchase_record",
     "purchase_refund",
+    "spend_day_add",
+    "spend_days_rebuild",
 ]

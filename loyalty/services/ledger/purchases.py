@@ -22,6 +22,7 @@ from ...selectors import balance_after_purchase, customer_terms, operation_point
 from ...templatetags.money import money
 from ..tiers import tier_upgrade_on_purchase
 from .core import Kind, account_lock, account_save, credit, debit, parse, spendable_lots, take_from_lots, user_or_none
+from .spend import spend_day_add
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,7 @@ def _purchase_create(
         origin=origin,
         created_at=now,
     )
+    spend_day_add(customer_id=account.pk, at=now, spend=paid, purchases=1 if paid > 0 else 0)
     if lines:
         PurchaseLine.objects.bulk_create(
             [
