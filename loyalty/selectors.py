@@ -331,11 +331,17 @@ def tier_current(customer_id: int, *, tiers: list[Tier] | None = None) -> Tier |
 
 
 def customer_terms(
-    customer_id: int, *, program: ProgramSettings | None = None, tiers: list[Tier] | None = None
+    customer_id: int,
+    *,
+    program: ProgramSettings | None = None,
+    tiers: list[Tier] | None = None,
+    tier: Any = None,
 ) -> tuple[Tier | None, Decimal, Decimal]:
-    """(tier, cashback %, redemption cap %) that apply to the customer's next purchase."""
+    """(tier, cashback %, redemption cap %) that apply to the customer's next purchase. `tier`: the tier
+    held when the caller knows it already (the purchase reads the status under its lock); else it is read."""
     program = program or program_settings_get()
-    tier = tier_current(customer_id, tiers=tiers)
+    if tier is None:
+        tier = tier_current(customer_id, tiers=tiers)
     if tier is None:
         return None, program.base_cashback_percent, program.redeem_cap_percent
     return tier, tier.cashback_percent, tier.redeem_cap_percent

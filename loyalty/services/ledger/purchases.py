@@ -20,9 +20,16 @@ from ...boosts import boost_breakdown, boosts_earned, boosts_record
 from ...events import PurchaseRecorded, purchase_recorded_publish
 from ...exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch
 from ...models import PointsAccount, ProgramSettings, Purchase, PurchaseLine
-from ...selectors import balance_after_purchase, customer_terms, operation_points, program_settings_get, tiers_list
+from ...selectors import (
+    balance_after_purchase,
+    customer_terms,
+    entry_tier,
+    operation_points,
+    program_settings_get,
+    tiers_list,
+)
 from ...templatetags.money import money
-from ..tiers import tier_upgrade_on_purchase
+from ..tiers import tier_status_lock, tier_upgrade_on_purchase
 from .core import (
     Kind,
     account_lock,
@@ -213,8 +220,12 @@ def _purchase_create(
     tiers = tiers_list()
     owed_before = account.points_owed
     balance_before = account.balance
-    # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one.
-    tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers)
+    # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one. The
+    # status is read once, locked, and handed to the upgrade below (customer_terms' rule: no status yet
+    # holds the entry tier; no tier, the program's base rates).
+    status = tier_status_lock(account.pk)
+    tier = status.tier if status is not None else entry_tier(tiers)
+    tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers, tier=tier)
     if redeem:
         spendable = spendable_lots(account.pk, now)  # the same lots pay below: one read
         available = sum(lot.remaining for lot in spendable)
@@ -244,6 +255,9 @@ def _purchase_create(
     cashback_parts = breakdown
     breakdown = cashback_parts + boost_breakdown(boosted)  # as asked; the campaigns' budgets may cut it below
     earned = sum(part["points"] for part in breakdown)
+    # The balance after it, as it will be unless the points pay a debt, burn at once or a boost's budget
+    # runs out meanwhile: written with the row (one UPDATE fewer), corrected below when it differs.
+    balance_expected = account.balance - redeem + earned
     purchase = Purchase.objects.create(
         customer_id=account.pk,
         amount=amount,
@@ -260,6 +274,7 @@ def _purchase_create(
         created_by=user_or_none(actor),
         api_client=api_client,
         origin=origin,
+        balance_after=balance_expected,
         created_at=at,
     )
     spend_day_add(customer_id=account.pk, at=at, spend=paid, purchases=1 if paid > 0 else 0)
@@ -300,10 +315,13 @@ def _purchase_create(
             actor=actor,
         )
     account_save(account)
-    Purchase.objects.filter(pk=purchase.pk).update(balance_after=account.balance)
-    purchase.balance_after = account.balance
+    if account.balance != balance_expected:
+        Purchase.objects.filter(pk=purchase.pk).update(balance_after=account.balance)
+        purchase.balance_after = account.balance
     customer_purchase_dates_touch(customer_id=account.pk, at=at)
-    tier_upgrade_on_purchase(customer_id=account.pk, purchase=purchase, now=now, program=program, tiers=tiers)
+    tier_upgrade_on_purchase(
+        customer_id=account.pk, purchase=purchase, now=now, program=program, tiers=tiers, status=status
+    )
     if user_or_none(actor) is not None:
         _purchase_audit(
             purchase=purchase, balance_before=balance_before, currency=program.currency, actor=actor, origin=origin
@@ -314,6 +332,9 @@ def _purchase_create(
     return PurchaseResult(
         purchase=purchase, balance_after=account.balance, replayed=False, owed_settled=owed_before - account.points_owed
     )
+
+
+BATCH_CHUNK = 50  # purchases of a batch per transaction (purchase_record_batch)
 
 
 @dataclass(frozen=True)
@@ -341,40 +362,44 @@ def purchase_record_batch(
     with its own idempotency key and `occurred_at`, in the given order; return, per item and in order, its
     PurchaseResult (recorded, or `replayed` for a key seen before) or the DomainError that refused it.
 
-    One transaction for the whole batch, one savepoint per item: an item that fails leaves nothing behind
-    and the others are recorded. The accounts of every customer in the batch are locked first, in primary-
-    key order (accounts_for_update), so batches and single purchases never deadlock, and one commit pays
-    for all the items. An error that is not a domain error (a bug, the database gone) rolls the whole batch
-    back and propagates. Replaying the batch records nothing twice (each key replays its first result).
+    One transaction per chunk of BATCH_CHUNK items, one savepoint per item: an item that fails leaves
+    nothing behind and the others are recorded. Each chunk first locks the accounts of its customers in
+    primary-key order (accounts_for_update), so batches and single purchases never deadlock, and one commit
+    pays for the chunk; the chunk bounds how long a batch holds those locks (a till's single purchase for
+    one of them waits at most one chunk). An error that is not a domain error (a bug, the database gone)
+    rolls its chunk back and propagates; the chunks before it stay recorded, and sending the batch again
+    replays them (each key replays its first result) and records the rest, nothing twice.
     """
     results: list[PurchaseResult | DomainError] = []
-    with transaction.atomic():
-        ids = set()
-        for item in items:
-            try:
-                ids.add(int(item.customer_id))
-            except (TypeError, ValueError):
-                continue  # the item fails alone below (UnknownCustomer)
-        accounts_for_update(sorted(ids))
-        for item in items:
-            try:
-                results.append(
-                    purchase_record(
-                        customer_id=item.customer_id,
-                        amount=item.amount,
-                        redeem_points=item.redeem_points,
-                        lines=item.lines,
-                        external_id=item.external_id,
-                        idempotency_key=item.idempotency_key,
-                        api_client=api_client,
-                        origin=origin,
-                        occurred_at=item.occurred_at,
-                        late_max_age=max_age,
-                        late_clock_skew=clock_skew,
+    for first in range(0, len(items), BATCH_CHUNK):
+        chunk = items[first : first + BATCH_CHUNK]
+        with transaction.atomic():
+            ids = set()
+            for item in chunk:
+                try:
+                    ids.add(int(item.customer_id))
+                except (TypeError, ValueError):
+                    continue  # the item fails alone below (UnknownCustomer)
+            accounts_for_update(sorted(ids))
+            for item in chunk:
+                try:
+                    results.append(
+                        purchase_record(
+                            customer_id=item.customer_id,
+                            amount=item.amount,
+                            redeem_points=item.redeem_points,
+                            lines=item.lines,
+                            external_id=item.external_id,
+                            idempotency_key=item.idempotency_key,
+                            api_client=api_client,
+                            origin=origin,
+                            occurred_at=item.occurred_at,
+                            late_max_age=max_age,
+                            late_clock_skew=clock_skew,
+                        )
                     )
-                )
-            except DomainError as exc:  # purchase_record's own transaction (a savepoint) rolled it back
-                results.append(exc)
+                except DomainError as exc:  # purchase_record's own transaction (a savepoint) rolled it back
+                    results.append(exc)
     return results
 
 
