@@ -287,8 +287,10 @@ def history_load(customer_id: int, purchases: int) -> None:
             [customer_id, purchases, purchases, customer_id, customer_id],
         )
         cur.execute(
-            "UPDATE loyalty_pointsaccount SET balance = balance + %s WHERE customer_id = %s",
-            [49 * purchases, customer_id],
+            """INSERT INTO loyalty_pointsaccount (customer_id, balance, points_owed, updated_at)
+               VALUES (%s, %s, 0, now())
+               ON CONFLICT (customer_id) DO UPDATE SET balance = loyalty_pointsaccount.balance + excluded.balance""",
+            [customer_id, 49 * purchases],
         )
     spend_days_rebuild()
 
@@ -311,7 +313,8 @@ def history_curve(repeats: int) -> list[tuple[int, float, float]]:
         customer = customer_enrol(name=f"History {n}", phone=f"+7914{n:07d}")
         history_load(customer.pk, n)
         customer = Customer.objects.get(pk=customer.pk)
-        for _warm in range(5):
+        for _warm in range(5):  # imports, compiled queries, caches: the first customer would pay them
+            purchase_record(customer_id=customer.pk, amount=AMOUNT, idempotency_key=f"hist:{uuid.uuid4().hex}")
             customer_card(customer)
         buy, look = [], []
         for _i in range(repeats):
