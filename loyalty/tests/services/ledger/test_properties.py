@@ -103,6 +103,22 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         self.purchases.append(result.purchase.pk)
 
+    @rule(amount=amounts, hours_back=st.integers(0, 24 * 7))
+    def a_late_purchase_from_an_offline_till(self, amount, hours_back):
+        """Issue #16: a purchase dated up to 7 days back, written now (its points burn from when it happened;
+        already burnt ones are credited and expired at once)."""
+        occurred = self.now - dt.timedelta(hours=hours_back)
+        result = services.purchase_record(
+            customer_id=self.customer.pk,
+            amount=amount,
+            now=self.now,
+            occurred_at=occurred,
+            late_max_age=dt.timedelta(days=7),
+        )
+        assert result.purchase.created_at == occurred
+        assert all(entry.created_at == self.now for entry in LedgerEntry.objects.filter(purchase=result.purchase))
+        self.purchases.append(result.purchase.pk)
+
     @rule(amount=amounts, extra=st.integers(1, 50))
     def redeem_too_much_changes_nothing(self, amount, extra):
         quote = purchase_quote(customer_id=self.customer.pk, amount=amount, now=self.now)
