@@ -61,6 +61,14 @@ def _code(exc: exceptions.APIException) -> str:
     return codes if isinstance(codes, str) else "invalid"
 
 
+def validation_error_body(errors: Any) -> dict[str, Any]:
+    """The body a serializer's errors get from exception_handler (400): detail, code "invalid", the fields'
+    lists. For the items of a batch, which are answered one by one."""
+    if isinstance(errors, dict):
+        return {"detail": _first_message(errors) or _("Invalid input."), "code": "invalid", **errors}
+    return {"detail": _first_message(errors) or _("Invalid input."), "code": "invalid"}
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's exception handler for the whole API (settings REST_FRAMEWORK["EXCEPTION_HANDLER"]).
 

@@ -157,6 +157,69 @@ class PurchaseRecordSerializer(serializers.Serializer):
     lines = PurchaseLineSerializer(many=True, required=False, default=list, max_length=MAX_LINES)
 
 
+BATCH_MAX = 500  # purchases per batch request
+IDEMPOTENCY_KEY_TEXT = r"^[\x21-\x7e]{1,64}$"
+
+
+class BatchPurchaseSerializer(PurchaseRecordSerializer):
+    idempotency_key = StrictCharField(
+        max_length=64,
+        help_text=_(
+            "This purchase's own idempotency key (1–64 visible ASCII characters), as the Idempotency-Key header "
+            "of the single endpoint: the same key with the same purchase replays its first result."
+        ),
+    )
+    occurred_at = serializers.DateTimeField(
+        help_text=_(
+            "When the purchase happened at the till (ISO 8601; without an offset, the shop's time zone). At most "
+            "API_BATCH_MAX_AGE_DAYS old and API_BATCH_CLOCK_SKEW_SECONDS ahead of the server's clock."
+        )
+    )
+
+    def validate_idempotency_key(self, value: str) -> str:
+        if not re.match(IDEMPOTENCY_KEY_TEXT, value):
+            raise serializers.ValidationError(_("The idempotency key must be 1–64 visible ASCII characters."))
+        return value
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A till's day, synced",
+            value={
+                "purchases": [
+                    {
+                        "idempotency_key": "till-7-000311",
+                        "occurred_at": "2026-11-29T18:04:12+03:00",
+                        "customer": 1,
+                        "amount": "1000.00",
+                        "external_id": "R-7-000311",
+                    },
+                    {
+                        "idempotency_key": "till-7-000312",
+                        "occurred_at": "2026-11-29T18:09:40+03:00",
+                        "customer": 2,
+                        "amount": "250.00",
+                        "redeem_points": 50,
+                    },
+                ]
+            },
+            request_only=True,
+        )
+    ]
+)
+class PurchaseBatchSerializer(serializers.Serializer):
+    """The batch's envelope; each item is parsed on its own (BatchPurchaseSerializer), so that one bad item
+    fails alone."""
+
+    purchases = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=BATCH_MAX,
+        help_text=_("1–500 purchases (BatchPurchase), recorded in this order."),
+    )
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample("A review written", value={"action": "review", "reference": "review-8812"}, request_only=True)
@@ -334,3 +397,33 @@ class RefundErrorSerializer(ErrorSerializer):
     refundable_amount = serializers.DecimalField(
         max_digits=12, decimal_places=2, required=False, help_text=_("When too much was asked for: what remains.")
     )
+
+
+@extend_schema_field(PurchaseErrorSerializer)
+class ErrorBodyField(serializers.JSONField):
+    """An error body passed through as it is (its field lists vary), documented as PurchaseErrorSerializer."""
+
+
+class BatchResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text=_("The purchase's position in the request, from 0."))
+    idempotency_key = serializers.CharField(allow_null=True, help_text=_("As sent (null when it was not a string)."))
+    result = serializers.ChoiceField(
+        choices=["recorded", "replayed", "error"],
+        help_text=_(
+            "`recorded`: recorded now; `replayed`: recorded by an earlier request with this key (nothing recorded "
+            "twice); `error`: refused, nothing recorded for it (see `error`)."
+        ),
+    )
+    status = serializers.IntegerField(
+        help_text=_("The status the single endpoint would answer for it: 201, or the error's (400, 409).")
+    )
+    purchase = PurchaseResultSerializer(
+        required=False, help_text=_("For `recorded` and `replayed`: the body of the single endpoint's answer.")
+    )
+    error = ErrorBodyField(
+        required=False, help_text=_("For `error`: the body the single endpoint would answer (detail, code, fields).")
+    )
+
+
+class PurchaseBatchResultSerializer(serializers.Serializer):
+    results = BatchResultSerializer(many=True, help_text=_("One per purchase, in the order sent."))

@@ -24,6 +24,7 @@ urlpatterns = [
     path("v1/customers/<int:customer_id>/ledger/", views.CustomerLedgerView.as_view(), name="customer_ledger"),
     path("v1/customers/<int:customer_id>/actions/", views.CustomerActionView.as_view(), name="customer_action"),
     path("v1/purchases/", views.PurchaseRecordView.as_view(), name="purchase_record"),
+    path("v1/purchases/batch/", views.PurchaseBatchView.as_view(), name="purchase_record_batch"),
     path("v1/purchases/quote/", views.PurchaseQuoteView.as_view(), name="purchase_quote"),
     path("v1/purchases/<int:purchase_id>/refund/", views.PurchaseRefundView.as_view(), name="purchase_refund"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

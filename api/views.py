@@ -3,8 +3,10 @@
 Domain errors propagate to api.errors.exception_handler, which maps them to 400/404/409 JSON.
 """
 
+import datetime as dt
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,17 +18,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.services.events import action_record
-from core.exceptions import InvalidIdempotencyKey
+from core.exceptions import DomainError, InvalidIdempotencyKey
 from customers.rules import phone_try_normalize
 from customers.selectors import customer_get, customer_lookup
 from customers.services import customer_enrol
 from loyalty.exceptions import UnknownCustomer
 from loyalty.rules import EarnLine
 from loyalty.selectors import ledger_for_customer, operation_points, purchase_quote
-from loyalty.services import purchase_amount_check, purchase_record, purchase_refund
+from loyalty.services import (
+    BatchItem,
+    PurchaseResult,
+    purchase_amount_check,
+    purchase_record,
+    purchase_record_batch,
+    purchase_refund,
+)
 
 from . import serializers as s
-from .errors import MissingIdempotencyKey, NotFoundError
+from .errors import MissingIdempotencyKey, NotFoundError, validation_error_body
 from .models import ApiClient
 from .selectors import customer_card
 
@@ -307,19 +316,109 @@ class PurchaseRecordView(ApiView):
             api_client=self.client,
             origin=self.origin,
         )
-        purchase = result.purchase
-        body = {
-            "id": purchase.pk,
-            "amount": purchase.amount,
-            "redeemed_points": purchase.redeemed_points,
-            "paid_amount": purchase.paid_amount,
-            "earned_points": purchase.earned_points,
-            "points_owed_settled": result.owed_settled,
-            "balance_after": result.balance_after,
-            "earned_breakdown": purchase.earned_breakdown,
-        }
         headers = {REPLAYED_HEADER: "true"} if result.replayed else {}
-        return Response(s.PurchaseResultSerializer(body).data, status=status.HTTP_201_CREATED, headers=headers)
+        return Response(
+            s.PurchaseResultSerializer(_purchase_body(result)).data, status=status.HTTP_201_CREATED, headers=headers
+        )
+
+
+def _purchase_body(result: PurchaseResult) -> dict:
+    """What the purchase endpoints answer for a recorded (or replayed) purchase."""
+    purchase = result.purchase
+    return {
+        "id": purchase.pk,
+        "amount": purchase.amount,
+        "redeemed_points": purchase.redeemed_points,
+        "paid_amount": purchase.paid_amount,
+        "earned_points": purchase.earned_points,
+        "points_owed_settled": result.owed_settled,
+        "balance_after": result.balance_after,
+        "earned_breakdown": purchase.earned_breakdown,
+    }
+
+
+class PurchaseBatchView(ApiView):
+    """Offline tills (issue #16): many late purchases in one request, each with its own key and moment."""
+
+    @extend_schema(
+        operation_id="purchase_record_batch",
+        summary=gettext_lazy("Record up to 500 purchases made while a till was offline"),
+        description=gettext_lazy(
+            "Each purchase carries its own `idempotency_key` (no Idempotency-Key header) and `occurred_at`, when "
+            "it happened at the till: at most `API_BATCH_MAX_AGE_DAYS` (default 7) days old and "
+            "`API_BATCH_CLOCK_SKEW_SECONDS` (default 300) ahead of the server's clock (then it is dated now). "
+            "They are recorded in the order sent, and the answer (200) has one result per purchase, in that "
+            "order: `recorded` or `replayed` with the body the single endpoint answers, or `error` with the error "
+            "body the single endpoint answers and its status; a refused purchase leaves nothing behind and "
+            "does not stop the others. Sending the batch again records nothing twice.\n\n"
+            "A late purchase is dated `occurred_at` (the purchase list, the tier window and the qualifying spend "
+            "count it on that day) and its points become available and burn counting from `occurred_at`, as if "
+            "the till had been online (points already past their expiry are credited and expired at once). Its "
+            "ledger entries are written now, after what the ledger already holds; the cashback rate is that of "
+            "the tier the customer holds now, points are redeemed from those live now, and a tier upgrade is "
+            "decided over the window ending now."
+        ),
+        request=s.PurchaseBatchSerializer,
+        responses={
+            200: s.PurchaseBatchResultSerializer,
+            400: OpenApiResponse(
+                s.ErrorSerializer,
+                description=gettext_lazy(
+                    "The request as a whole is unusable: not JSON, no `purchases` list, none or more than 500 "
+                    "purchases, or a purchase that is not an object. Nothing is recorded."
+                ),
+            ),
+            **ERRORS,
+        },
+        tags=["purchases"],
+    )
+    def post(self, request):
+        data = self.parse(s.PurchaseBatchSerializer, request.data)
+        items: list[BatchItem | None] = []
+        answers: list[dict | None] = []
+        for raw in data["purchases"]:
+            serializer = s.BatchPurchaseSerializer(data=raw)
+            if serializer.is_valid():
+                item = serializer.validated_data
+                items.append(
+                    BatchItem(
+                        customer_id=item["customer"],
+                        amount=item["amount"],
+                        occurred_at=item["occurred_at"],
+                        idempotency_key=f"api:{self.client.pk}:{item['idempotency_key']}",
+                        redeem_points=item["redeem_points"],
+                        lines=item["lines"],
+                        external_id=item["external_id"],
+                    )
+                )
+                answers.append(None)
+            else:
+                items.append(None)
+                answers.append({"result": "error", "status": 400, "error": validation_error_body(serializer.errors)})
+        outcomes = iter(
+            purchase_record_batch(
+                items=[item for item in items if item is not None],
+                api_client=self.client,
+                origin=self.origin,
+                max_age=dt.timedelta(days=settings.API_BATCH_MAX_AGE_DAYS),
+                clock_skew=dt.timedelta(seconds=settings.API_BATCH_CLOCK_SKEW_SECONDS),
+            )
+        )
+        results = []
+        for index, (raw, item, answer) in enumerate(zip(data["purchases"], items, answers, strict=True)):
+            if item is not None:
+                outcome = next(outcomes)
+                if isinstance(outcome, DomainError):
+                    answer = {"result": "error", "status": outcome.http_status, "error": outcome.as_api_body()}
+                else:
+                    answer = {
+                        "result": "replayed" if outcome.replayed else "recorded",
+                        "status": status.HTTP_201_CREATED,
+                        "purchase": _purchase_body(outcome),
+                    }
+            key = raw.get("idempotency_key")
+            results.append({"index": index, "idempotency_key": key if isinstance(key, str) else None, **answer})
+        return Response(s.PurchaseBatchResultSerializer({"results": results}).data)
 
 
 class PurchaseRefundView(ApiView):

@@ -21,6 +21,7 @@ def customers_and_purchases_insert(cursor, customers: int, purchases: int) -> No
     ones; checks mostly 200–2 000, some up to 8 200; over the last 400 days; 5 % cashback, 1 point = 1.00;
     four customers in five write in Russian, the fifth in English.
     The tables are expected empty (the caller truncates what it needs)."""
+    import os
     import time
 
     started = time.perf_counter()
@@ -53,3 +54,17 @@ def customers_and_purchases_insert(cursor, customers: int, purchases: int) -> No
         [customers, purchases],
     )
     print(f"loaded {purchases:,} purchases in {time.perf_counter() - started:.1f} s", flush=True)
+    started = time.perf_counter()
+    # The running totals of the qualifying spend (loyalty.SpendDay, issue #16), as spend_days_rebuild: the
+    # tier progress reads them, and verify_ledger checks them against the purchases.
+    zone = os.environ.get("TIME_ZONE", "Europe/Moscow")
+    cursor.execute(
+        """
+        INSERT INTO loyalty_spendday (customer_id, day, spend, purchases)
+        SELECT customer_id, CAST((created_at AT TIME ZONE %s) AS DATE), SUM(qualifying_amount),
+               SUM(CASE WHEN qualifying_amount > 0 THEN 1 ELSE 0 END)
+        FROM loyalty_purchase GROUP BY customer_id, CAST((created_at AT TIME ZONE %s) AS DATE)
+        """,
+        [zone, zone],
+    )
+    print(f"spend totals per customer and day in {time.perf_counter() - started:.1f} s", flush=True)

@@ -86,7 +86,7 @@ def reset(customers: int) -> tuple[list[int], str]:
             "TRUNCATE customers_customer, loyalty_purchase, loyalty_tierstatus, loyalty_tierchange, "
             "loyalty_purchaseline, loyalty_refund, loyalty_ledgerentry, loyalty_pointslot, loyalty_lotdebit, "
             "loyalty_pointsaccount, customers_auditentry, loyalty_apiclient, campaigns_campaigngrant, "
-            "campaigns_campaign RESTART IDENTITY CASCADE"
+            "campaigns_campaign, loyalty_spendday RESTART IDENTITY CASCADE"
         )
     ids = []
     for i in range(customers):
@@ -257,6 +257,85 @@ def in_processes(worker, customer_ids: list[int], total: int, processes: int, ti
         return done, time.perf_counter() - started
 
 
+# --- cost against history (issue #16) -----------------------------------------------------------------------
+
+HISTORY = (1, 100, 1_000, 5_000)
+
+
+def history_load(customer_id: int, purchases: int) -> None:
+    """`purchases` earlier purchases for one customer, spread over the last 360 days, each with its earn entry
+    and a live lot (49 points, burning 365 days after it), written as SQL; then the balance and the running
+    spend totals (spend_days_rebuild) made to agree, so that the ledger stays exact."""
+    from django.db import connection
+
+    from loyalty.services import spend_days_rebuild
+
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            WITH p AS (
+                INSERT INTO loyalty_purchase (customer_id, amount, redeemed_points, paid_amount, earned_points,
+                    cashback_percent, point_value, refunded_amount, points_reversed, points_returned,
+                    points_swapped_back, qualifying_amount, external_id, request_fingerprint, origin, created_at)
+                SELECT %s, 1000.00, 0, 1000.00, 49, 5, 1, 0, 0, 0, 0, 1000.00, '', '', 'bench:history',
+                       now() - interval '2 days' - (i * 358.0 / %s) * interval '1 day'
+                FROM generate_series(1, %s) AS i
+                RETURNING id, created_at
+            ), e AS (
+                INSERT INTO loyalty_ledgerentry (customer_id, kind, points, reason, purchase_id, source,
+                    request_fingerprint, created_at, expires_at)
+                SELECT %s, 'earn', 49, 'bench history', id, '', '', created_at, created_at + interval '365 days'
+                FROM p RETURNING id, created_at, expires_at
+            )
+            INSERT INTO loyalty_pointslot (customer_id, entry_id, points, remaining, created_at, available_at,
+                expires_at)
+            SELECT %s, id, 49, 49, created_at, created_at, expires_at FROM e
+            """,
+            [customer_id, purchases, purchases, customer_id, customer_id],
+        )
+        cur.execute(
+            """INSERT INTO loyalty_pointsaccount (customer_id, balance, points_owed, updated_at)
+               VALUES (%s, %s, 0, now())
+               ON CONFLICT (customer_id) DO UPDATE SET balance = loyalty_pointsaccount.balance + excluded.balance""",
+            [customer_id, 49 * purchases],
+        )
+    spend_days_rebuild()
+
+
+def history_curve(repeats: int) -> list[tuple[int, float, float]]:
+    """For a customer with 1, 100, 1 000 and 5 000 earlier purchases and lots: the median ms of a purchase
+    through the service layer (no points redeemed) and of the API's customer object (api.selectors.
+    customer_card), `repeats` of each, in-process."""
+    import statistics
+
+    from django.db import connection
+
+    from api.selectors import customer_card
+    from customers.models import Customer
+    from customers.services import customer_enrol
+    from loyalty.services import purchase_record
+
+    curve = []
+    for n in HISTORY:
+        customer = customer_enrol(name=f"History {n}", phone=f"+7914{n:07d}")
+        history_load(customer.pk, n)
+        customer = Customer.objects.get(pk=customer.pk)
+        for _warm in range(5):  # imports, compiled queries, caches: the first customer would pay them
+            purchase_record(customer_id=customer.pk, amount=AMOUNT, idempotency_key=f"hist:{uuid.uuid4().hex}")
+            customer_card(customer)
+        buy, look = [], []
+        for _i in range(repeats):
+            started = time.perf_counter()
+            purchase_record(customer_id=customer.pk, amount=AMOUNT, idempotency_key=f"hist:{uuid.uuid4().hex}")
+            buy.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            customer_card(customer)
+            look.append(time.perf_counter() - started)
+        curve.append((n, 1000 * statistics.median(buy), 1000 * statistics.median(look)))
+    connection.close()
+    return curve
+
+
 # --- the API -----------------------------------------------------------------------------------------------
 
 
@@ -367,6 +446,72 @@ def lookup_load(port: int, key: str, phones: list[str], total: int, threads: int
     return latencies, time.perf_counter() - started, failures
 
 
+def batch_load(port: int, key: str, customer_ids: list[int], total: int, size: int, threads: int, time_limit: float):
+    """`total` purchases in batches of `size` (POST /api/v1/purchases/batch/, each purchase its own key,
+    occurred an hour ago) from `threads` threads; (purchases recorded, seconds, other results)."""
+    counter = iter(range(0, total, size))
+    lock = threading.Lock()
+    ok, failures = [0], []
+    deadline = time.time() + time_limit
+    occurred = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while time.time() < deadline:
+            with lock:
+                start = next(counter, None)
+            if start is None:
+                return
+            purchases = [
+                {
+                    "idempotency_key": uuid.uuid4().hex,
+                    "occurred_at": occurred,
+                    "customer": customer_ids[i % len(customer_ids)],
+                    "amount": AMOUNT,
+                    "redeem_points": REDEEM,
+                }
+                for i in range(start, min(start + size, total))
+            ]
+            body = json.dumps({"purchases": purchases})
+            headers = {"Authorization": f"Token {key}", "Content-Type": "application/json"}
+            conn.request("POST", "/api/v1/purchases/batch/", body=body, headers=headers)
+            response = conn.getresponse()
+            answer = response.read()
+            with lock:
+                if response.status != 200:
+                    failures.append(response.status)
+                    continue
+                for result in json.loads(answer)["results"]:
+                    if result["result"] == "recorded":
+                        ok[0] += 1
+                    else:
+                        failures.append(result.get("error", {}).get("code", result["result"]))
+
+    pool = [threading.Thread(target=client) for _ in range(threads)]
+    started = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return ok[0], time.perf_counter() - started, failures
+
+
+def batch_phase(database_url, args, customer_ids, key, log) -> tuple[int, float]:
+    port = free_port()
+    server = start_gunicorn(port, args.workers, database_url, log)
+    try:
+        batch_load(port, key, customer_ids, 20, 10, 1, 30)  # warm up
+        done, seconds, failures = batch_load(
+            port, key, customer_ids, args.batch_purchases, args.batch_size, args.workers, args.time_limit
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if failures:
+        raise RuntimeError(f"batch: {len(failures)} purchases failed: {sorted(set(map(str, failures)))}")
+    return done, seconds
+
+
 def api_phase(label, database_url, args, customer_ids, key, log, lookup_phones=None):
     """Purchases through gunicorn: (purchases done, seconds); with `lookup_phones`, then the lookups on the
     same server: also (latencies ms, seconds)."""
@@ -419,6 +564,14 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=2000, help="API lookups (0: none)")
     parser.add_argument("--lookup-connections", type=int, default=4)
     parser.add_argument("--lookup-customers", type=int, default=0, help="customers to bulk-load for the lookups")
+    parser.add_argument("--batch-purchases", type=int, default=10_000, help="purchases through the batch endpoint")
+    parser.add_argument("--batch-size", type=int, default=100, help="purchases per batch request")
+    parser.add_argument("--history-repeats", type=int, default=100, help="purchases and lookups per history point")
+    parser.add_argument(
+        "--only-issue16",
+        action="store_true",
+        help="only raw SQL, the single API endpoint (persistent), the batch endpoint and the history curve",
+    )
     args = parser.parse_args()
 
     ensure_database(DATABASE_URL)
@@ -444,6 +597,9 @@ def main() -> None:
 
     results: dict[str, tuple[int, float]] = {}
     results["raw SQL"] = in_processes(raw_worker, customer_ids, args.purchases, args.workers, args.time_limit)
+    if args.only_issue16:
+        issue16(args, customer_ids, key, results)
+        return
     results["service layer"] = in_processes(service_worker, customer_ids, args.purchases, args.workers, args.time_limit)
     with tempfile.NamedTemporaryFile("w+", prefix="bench-api-gunicorn-", suffix=".log", delete=False) as log:
         results["API, new DB connection per request"] = api_phase("API", DATABASE_URL, args, customer_ids, key, log)[0]
@@ -537,6 +693,47 @@ def main() -> None:
     mismatches = ledger_problems()
     print(f"purchases in the database: {Purchase.objects.count()}; cached balances ≠ ledger: {len(mismatches)}")
     if mismatches:
+        raise SystemExit("ledger mismatch")
+
+
+def issue16(args, customer_ids: list[int], key: str, results: dict[str, tuple[int, float]]) -> None:
+    """The batch endpoint against the single one (goal: ≥ 5× per purchase) and the history curve (goal: a
+    purchase and a lookup with 5 000 earlier purchases within 20 % of a new customer)."""
+    from loyalty.models import Purchase
+    from loyalty.selectors import ledger_problems, spend_day_problems
+
+    persistent = DATABASE_URL + ("&" if "?" in DATABASE_URL else "?") + "conn_max_age=60"
+    with tempfile.NamedTemporaryFile("w+", prefix="bench-api-gunicorn-", suffix=".log", delete=False) as log:
+        results["API, persistent DB connections"] = api_phase(
+            "API (persistent)", persistent, args, customer_ids, key, log
+        )[0]
+        results[f"API batch of {args.batch_size}, persistent"] = batch_phase(persistent, args, customer_ids, key, log)
+    os.unlink(log.name)
+    raw_rate = results["raw SQL"][0] / results["raw SQL"][1]
+    print(f"{'':38s} {'purchases':>9s} {'seconds':>8s} {'per s':>8s} {'÷ raw SQL':>9s}")
+    for label, (done, seconds) in results.items():
+        print(f"{label:38s} {done:9d} {seconds:8.2f} {done / seconds:8.1f} {done / seconds / raw_rate:9.3f}")
+    single = results["API, persistent DB connections"]
+    batch = results[f"API batch of {args.batch_size}, persistent"]
+    print(
+        f"batch endpoint ÷ single endpoint, per purchase: {(batch[0] / batch[1]) / (single[0] / single[1]):.2f} "
+        f"(goal ≥ 5)"
+    )
+    curve = history_curve(args.history_repeats)
+    print("earlier purchases and lots | purchase, median ms | lookup (customer object), median ms")
+    for n, buy, look in curve:
+        print(f"{n:26d} | {buy:18.2f} | {look:10.2f}")
+    first, last = curve[0], curve[-1]
+    print(
+        f"5 000 ÷ 1: purchase {last[1] / first[1]:.2f}, lookup {last[2] / first[2]:.2f} (goal ≤ 1.20); "
+        f"load average after: {os.getloadavg()[0]:.2f}"
+    )
+    mismatches, spend = ledger_problems(), spend_day_problems()
+    print(
+        f"purchases in the database: {Purchase.objects.count()}; cached balances ≠ ledger: {len(mismatches)}; "
+        f"spend totals ≠ purchases: {len(spend)}"
+    )
+    if mismatches or spend:
         raise SystemExit("ledger mismatch")
 
 

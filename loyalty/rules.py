@@ -138,12 +138,16 @@ def local_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
+def local_day(moment: dt.datetime) -> dt.date:
+    """The shop's calendar day (settings.TIME_ZONE) that an aware `moment` falls on."""
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+
+
 def points_expiry(*, credited_at: dt.datetime, lifetime_days: int | None) -> dt.datetime | None:
     """Points credited on day D with a lifetime of N days burn at the start of day D + N (local time)."""
     if lifetime_days is None:
         return None
-    local_day = credited_at.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
-    return local_midnight(local_day + dt.timedelta(days=lifetime_days))
+    return local_midnight(local_day(credited_at) + dt.timedelta(days=lifetime_days))
 
 
 def points_available_at(*, credited_at: dt.datetime, activation_delay_days: int) -> dt.datetime:

@@ -6,8 +6,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
@@ -17,6 +32,7 @@ from customers.models import Customer
 from . import rules
 from .boosts import boost_breakdown, boosts_earned
 from .models import (
+    MONEY,
     DailyRun,
     LedgerEntry,
     PointsAccount,
@@ -24,6 +40,7 @@ from .models import (
     ProgramSettings,
     Purchase,
     Refund,
+    SpendDay,
     Tier,
     TierStatus,
 )
@@ -220,6 +237,66 @@ def ledger_problems(*, as_of: dt.date | None = None, limit: int = 100) -> list[L
         return [LedgerProblem(*(int(value) for value in row)) for row in cursor.fetchall()]
 
 
+def spend_days_sql() -> tuple[str, list]:
+    """SELECT customer_id, day, spend, purchases: the running totals (SpendDay) recomputed from the purchases,
+    what the stored rows must equal; the local day computed by PostgreSQL (AT TIME ZONE settings.TIME_ZONE).
+    PostgreSQL only: SQLite has no time zones."""
+    purchase_t = Purchase._meta.db_table
+    day = "CAST((created_at AT TIME ZONE %s) AS DATE)"
+    sql = f"""
+        SELECT customer_id, {day} AS day, SUM(qualifying_amount) AS spend,
+               SUM(CASE WHEN qualifying_amount > 0 THEN 1 ELSE 0 END) AS purchases
+        FROM {purchase_t} GROUP BY customer_id, {day}
+    """  # noqa: S608 - the table name comes from model metadata
+    return sql, [settings.TIME_ZONE, settings.TIME_ZONE]
+
+
+@dataclass(frozen=True)
+class SpendDayProblem:
+    """A customer's day whose running total (SpendDay) differs from its purchases (money; purchases)."""
+
+    customer_id: int
+    day: dt.date
+    spend: Decimal  # stored
+    spend_expected: Decimal  # Σ Purchase.qualifying_amount that day
+    purchases: int  # stored
+    purchases_expected: int  # purchases with qualifying_amount > 0 that day
+
+
+def spend_day_problems(*, limit: int = 100) -> list[SpendDayProblem]:
+    """Days whose running total of the qualifying spend disagrees with the purchases (a missing row, an extra
+    one, or other figures; a row of zeros where no purchase counts is fine). Empty when they agree.
+    One set-based query on PostgreSQL; on SQLite (tests of other parts only) the days are summed in Python."""
+    if connection.vendor != "postgresql":
+        expected: dict[tuple[int, dt.date], list] = {}
+        for customer_id, created_at, qualifying in Purchase.objects.values_list(
+            "customer_id", "created_at", "qualifying_amount"
+        ).order_by():
+            row = expected.setdefault((customer_id, rules.local_day(created_at)), [Decimal("0"), 0])
+            row[0] += qualifying
+            row[1] += 1 if qualifying > 0 else 0
+        stored = {(r.customer_id, r.day): [r.spend, r.purchases] for r in SpendDay.objects.all()}
+        problems = []
+        for key in sorted(set(expected) | set(stored)):
+            have, want = stored.get(key, [Decimal("0"), 0]), expected.get(key, [Decimal("0"), 0])
+            if have != want:
+                problems.append(SpendDayProblem(key[0], key[1], have[0], want[0], have[1], want[1]))
+        return problems[:limit]
+    select_sql, params = spend_days_sql()
+    sql = f"""
+        SELECT COALESCE(s.customer_id, e.customer_id), COALESCE(s.day, e.day), COALESCE(s.spend, 0),
+               COALESCE(e.spend, 0), COALESCE(s.purchases, 0), COALESCE(e.purchases, 0)
+        FROM {SpendDay._meta.db_table} s
+        FULL OUTER JOIN ({select_sql}) e ON e.customer_id = s.customer_id AND e.day = s.day
+        WHERE COALESCE(s.spend, 0) <> COALESCE(e.spend, 0) OR COALESCE(s.purchases, 0) <> COALESCE(e.purchases, 0)
+        ORDER BY 1, 2
+        LIMIT %s
+    """  # noqa: S608 - table names from model metadata, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        return [SpendDayProblem(*row) for row in cursor.fetchall()]
+
+
 def daily_run_latest() -> dt.date | None:
     """The latest date the daily jobs completed for, or None before the first run."""
     return DailyRun.objects.aggregate(d=Max("as_of"))["d"]
@@ -275,11 +352,17 @@ def tier_current(customer_id: int, *, tiers: list[Tier] | None = None) -> Tier |
 
 
 def customer_terms(
-    customer_id: int, *, program: ProgramSettings | None = None, tiers: list[Tier] | None = None
+    customer_id: int,
+    *,
+    program: ProgramSettings | None = None,
+    tiers: list[Tier] | None = None,
+    tier: Any = None,
 ) -> tuple[Tier | None, Decimal, Decimal]:
-    """(tier, cashback %, redemption cap %) that apply to the customer's next purchase."""
+    """(tier, cashback %, redemption cap %) that apply to the customer's next purchase. `tier`: the tier
+    held when the caller knows it already (the purchase reads the status under its lock); else it is read."""
     program = program or program_settings_get()
-    tier = tier_current(customer_id, tiers=tiers)
+    if tier is None:
+        tier = tier_current(customer_id, tiers=tiers)
     if tier is None:
         return None, program.base_cashback_percent, program.redeem_cap_percent
     return tier, tier.cashback_percent, tier.redeem_cap_percent
@@ -325,20 +408,63 @@ def program_rates(
     return rates
 
 
+def qualifying_spend_subqueries(
+    *, customer: Any, now: dt.datetime, window_days: int | None
+) -> tuple[Subquery, Subquery]:
+    """(spend, purchases): two subqueries for the customer `customer` (an id or an OuterRef) giving the money
+    (Decimal, None when nothing) and the number of purchases (None when none) that count towards tiers over the
+    window [now − window_days, now] (lifetime when window_days is None).
+
+    Flat in history (issue #16): the whole local days strictly inside the window are read from the running
+    totals (SpendDay: at most window_days rows), and only the purchases of the window's first and last
+    local day one by one (the day `now` falls on, and the day the window starts on), so a customer with
+    5 000 purchases costs what one with a few does. Exact: the same set as Σ Purchase.qualifying_amount
+    over created_at in [start, now].
+    """
+    start = rules.tier_window_start(moment=now, window_days=window_days)
+    today = rules.local_day(now)
+    today_midnight = rules.local_midnight(today)
+    days = Q(customer_id=customer, day__lt=today)
+    edges = Q(created_at__gte=today_midnight if start is None else max(start, today_midnight))
+    if start is not None:
+        first = rules.local_day(start)
+        days &= Q(day__gt=first)
+        if first < today:
+            edges |= Q(created_at__gte=start, created_at__lt=rules.local_midnight(first + dt.timedelta(days=1)))
+    edge_purchases = Purchase.objects.filter(edges, customer_id=customer, created_at__lte=now).order_by()
+    day_rows = SpendDay.objects.filter(days).order_by()
+    spend = Coalesce(
+        Subquery(day_rows.values("customer_id").annotate(s=Sum("spend")).values("s")), Value(Decimal("0.00"))
+    ) + Coalesce(
+        Subquery(edge_purchases.values("customer_id").annotate(s=Sum("qualifying_amount")).values("s")),
+        Value(Decimal("0.00")),
+    )
+    purchases = Coalesce(
+        Subquery(day_rows.values("customer_id").annotate(n=Sum("purchases")).values("n")), Value(0)
+    ) + Coalesce(
+        Subquery(
+            edge_purchases.filter(qualifying_amount__gt=0).values("customer_id").annotate(n=Count("id")).values("n"),
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+    return ExpressionWrapper(spend, output_field=DecimalField(**MONEY)), ExpressionWrapper(
+        purchases, output_field=IntegerField()
+    )
+
+
 def qualifying_spend(
     customer_id: int, *, now: dt.datetime | None = None, program: ProgramSettings | None = None
 ) -> tuple[Decimal, int]:
-    """(money spent, purchases) that count towards tiers over the window ending now."""
+    """(money spent, purchases) that count towards tiers over the window ending now: one query, from the
+    running totals (qualifying_spend_subqueries). (0, 0) for an unknown customer."""
     now = now or timezone.now()
     program = program or program_settings_get()
-    start = rules.tier_window_start(moment=now, window_days=program.tier_window_days)
-    window = Q(customer_id=customer_id, created_at__lte=now)
-    if start is not None:
-        window &= Q(created_at__gte=start)
-    totals = Purchase.objects.filter(window).aggregate(
-        spend=Sum("qualifying_amount"), n=Count("id", filter=Q(qualifying_amount__gt=0))
-    )
-    return totals["spend"] or Decimal("0.00"), totals["n"]
+    spend, purchases = qualifying_spend_subqueries(customer=customer_id, now=now, window_days=program.tier_window_days)
+    row = Customer.objects.filter(pk=customer_id).annotate(spend=spend, n=purchases).values("spend", "n").first()
+    if row is None:
+        return Decimal("0.00"), 0
+    return row["spend"], row["n"]
 
 
 @dataclass(frozen=True)
@@ -404,11 +530,9 @@ def customer_standing(
     now = now or timezone.now()
     program = program or program_settings_get()
     tiers = tiers_list() if tiers is None else tiers
-    start = rules.tier_window_start(moment=now, window_days=program.tier_window_days)
-    window = Q(customer_id=OuterRef("pk"), created_at__lte=now)
-    if start is not None:
-        window &= Q(created_at__gte=start)
-    purchases = Purchase.objects.filter(window).values("customer_id")
+    spend, purchase_count = qualifying_spend_subqueries(
+        customer=OuterRef("pk"), now=now, window_days=program.tier_window_days
+    )
     lots = (
         PointsLot.objects.filter(customer_id=OuterRef("pk"), remaining__gt=0)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
@@ -417,11 +541,8 @@ def customer_standing(
     row = (
         Customer.objects.filter(pk=customer_id)
         .annotate(
-            spend=Subquery(purchases.annotate(s=Sum("qualifying_amount")).values("s")),
-            purchase_count=Subquery(
-                purchases.filter(qualifying_amount__gt=0).annotate(n=Count("id")).values("n"),
-                output_field=IntegerField(),
-            ),
+            spend=spend,
+            purchase_count=purchase_count,
             balance=Subquery(lots.annotate(s=Sum("remaining")).values("s")),
             burn=Subquery(lots.filter(expires_at__isnull=False).order_by("expires_at").values("expires_at")[:1]),
         )

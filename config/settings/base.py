@@ -201,6 +201,11 @@ INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar
 MIDDLEWARE = ["api.middleware.ApiRequestLogMiddleware", *MIDDLEWARE]
 # Requests per API client: "<n>/<sec|min|hour|day>". Counted in the cache below, per client.
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+# Offline tills (POST /api/v1/purchases/batch/, issue #16): a purchase's `occurred_at` may be at most this
+# many days old (older: refused, that item only), and at most this many seconds ahead of the server's
+# clock (a till's clock running a little fast; such a purchase is dated at the moment it is recorded).
+API_BATCH_MAX_AGE_DAYS = env.int("API_BATCH_MAX_AGE_DAYS", default=7)
+API_BATCH_CLOCK_SKEW_SECONDS = env.int("API_BATCH_CLOCK_SKEW_SECONDS", default=300)
 # The throttle counts in this cache. The default (local memory) counts per server process, so with
 # N gunicorn workers a client gets up to N × the rate; point it at Redis or Memcached to count exactly.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

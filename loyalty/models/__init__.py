@@ -11,7 +11,7 @@ from .program import (
     DailyRun,
     ProgramSettings,
 )
-from .purchases import Purchase, PurchaseLine, Refund
+from .purchases import Purchase, PurchaseLine, Refund, SpendDay
 from .tiers import Tier, TierChange, TierStatus
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Purchase",
     "PurchaseLine",
     "Refund",
+    "SpendDay",
     "Tier",
     "TierChange",
     "TierStatus",

@@ -167,3 +167,26 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"refund #{self.pk} of purchase #{self.purchase_id}: {self.amount}"
+
+
+class SpendDay(models.Model):
+    """A running total (issue #16): one customer's qualifying spend and qualifying purchases per local day
+    (the shop's time zone), so that the spend over a tier window is a sum of at most window-days rows plus
+    the purchases of the window's two edge days, however long the customer's history.
+
+    Invariant (checked by `verify_ledger`): for every customer and day, `spend` = Σ Purchase.qualifying_amount
+    and `purchases` = #{Purchase with qualifying_amount > 0} over the purchases whose `created_at` falls on
+    that local day. Kept in the same transaction as the purchase (loyalty.services.ledger.spend_day_add)
+    and the refund that changes them; rebuilt from the purchases by `spend_days_rebuild` (migration, bulk
+    loads)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    spend = models.DecimalField(default=Decimal("0"), **MONEY)
+    purchases = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "day"], name="loyalty_spendday_once")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.day}: {self.spend}"

@@ -2,6 +2,7 @@
 
 from ..exceptions import InvalidInput  # noqa: F401 - re-exported for callers that catch it here
 from .ledger import (  # noqa: F401
+    BatchItem,
     PurchaseResult,
     RefundResult,
     daily_run,
@@ -13,7 +14,9 @@ from .ledger import (  # noqa: F401
     points_expire_due,
     purchase_amount_check,
     purchase_record,
+    purchase_record_batch,
     purchase_refund,
+    spend_days_rebuild,
 )
 from .program import SETTINGS_FIELDS, program_settings_update  # noqa: F401
 from .tiers import (  # noqa: F401

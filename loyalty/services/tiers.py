@@ -23,6 +23,14 @@ from ..tier_sql import DECISION_COLUMNS, tier_decisions_sql
 REVIEW_CHUNK = 500_000  # customers per transaction: one pass over their purchases each
 
 
+UNREAD = object()  # tier_upgrade_on_purchase: the caller has not read the status
+
+
+def tier_status_lock(customer_id: int) -> TierStatus | None:
+    """The customer's TierStatus with its tier, row-locked until the transaction ends (None: no status yet)."""
+    return TierStatus.objects.select_for_update(of=("self",)).filter(pk=customer_id).select_related("tier").first()
+
+
 def tier_upgrade_on_purchase(
     *,
     customer_id: int,
@@ -30,16 +38,20 @@ def tier_upgrade_on_purchase(
     now: dt.datetime,
     program: ProgramSettings | None = None,
     tiers: list[Tier] | None = None,
+    status: Any = UNREAD,
 ) -> TierChange | None:
     """Move the customer up at once if this purchase crossed a threshold. Call inside the purchase's
     transaction (the customer's account row is locked, so two purchases cannot race here).
 
     Never moves anyone down: downgrades happen only at the daily review, after the grace period.
+    `status`: the customer's TierStatus (with its tier) or None, when the caller has read it already under
+    this transaction's row lock (tier_status_lock; the purchase does, for its terms): one read fewer.
     """
     tiers = tiers_list() if tiers is None else tiers
     if not tiers:
         return None
-    status = TierStatus.objects.select_for_update(of=("self",)).filter(pk=customer_id).select_related("tier").first()
+    if status is UNREAD:
+        status = tier_status_lock(customer_id)
     current = status.tier if status else None
     if current is not None and current.order >= tiers[-1].order:
         return None  # already at the top

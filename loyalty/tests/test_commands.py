@@ -1,6 +1,7 @@
 """The management commands: seed_demo, run_daily, verify_ledger."""
 
 import datetime as dt
+from decimal import Decimal as D
 from io import StringIO
 
 import pytest
@@ -11,8 +12,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Customer
-from loyalty.models import LedgerEntry, PointsAccount, PointsLot, Purchase, Refund
-from loyalty.rules import local_midnight
+from loyalty.models import LedgerEntry, PointsAccount, PointsLot, Purchase, Refund, SpendDay
+from loyalty.rules import local_day, local_midnight
 from loyalty.selectors import ledger_problems
 from loyalty.tests.helpers import T, balance, buy, run_daily
 
@@ -130,3 +131,15 @@ class TestVerifyLedger:
         with pytest.raises(CommandError):
             call_command("verify_ledger")
         assert "50 points in lots that expired by 2026-03-05" in capsys.readouterr().out
+
+    def test_reports_a_spend_total_that_differs_from_the_purchases(self, customer, capsys):
+        buy(customer, "1000.00", now=T)
+        SpendDay.objects.filter(customer=customer).update(spend=D("1.00"))
+        SpendDay.objects.create(customer=customer, day=dt.date(2020, 1, 1), spend=D("5.00"), purchases=1)
+        with pytest.raises(CommandError, match="2 day"):
+            call_command("verify_ledger")
+        out = capsys.readouterr().out
+        assert (
+            f"customer {customer.pk}, {local_day(T)}: spend total 1.00 (1 purchases), purchases say 1000.00 (1)" in out
+        )
+        assert f"customer {customer.pk}, 2020-01-01: spend total 5.00 (1 purchases), purchases say 0 (0)" in out

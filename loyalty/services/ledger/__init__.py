@@ -10,10 +10,12 @@ from .adjustments import points_adjust, points_award
 from .bulk import ledger_entry_next_id_sql, points_credit_bulk, points_credit_bulk_sql
 from .daily import daily_run
 from .expiry import points_expire_due
-from .purchases import PurchaseResult, purchase_amount_check, purchase_record
+from .purchases import BatchItem, PurchaseResult, purchase_amount_check, purchase_record, purchase_record_batch
 from .refunds import RefundResult, purchase_refund
+from .spend import spend_day_add, spend_days_rebuild
 
 __all__ = [
+    "BatchItem",
     "PurchaseResult",
     "RefundResult",
     "daily_run",
@@ -25,5 +27,8 @@ __all__ = [
     "points_expire_due",
     "purchase_amount_check",
     "purchase_record",
+    "purchase_record_batch",
     "purchase_refund",
+    "spend_day_add",
+    "spend_days_rebuild",
 ]

@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.audit import AuditAction, audit_record, audit_value
+from core.exceptions import DomainError
 from core.idempotency import once_per_key, request_fingerprint
 from customers.services import customer_purchase_dates_touch
 
@@ -18,10 +20,29 @@ from ...boosts import boost_breakdown, boosts_earned, boosts_record
 from ...events import PurchaseRecorded, purchase_recorded_publish
 from ...exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch
 from ...models import PointsAccount, ProgramSettings, Purchase, PurchaseLine
-from ...selectors import balance_after_purchase, customer_terms, operation_points, program_settings_get, tiers_list
+from ...selectors import (
+    balance_after_purchase,
+    customer_terms,
+    entry_tier,
+    operation_points,
+    program_settings_get,
+    tiers_list,
+)
 from ...templatetags.money import money
-from ..tiers import tier_upgrade_on_purchase
-from .core import Kind, account_lock, account_save, credit, debit, parse, spendable_lots, take_from_lots, user_or_none
+from ..tiers import tier_status_lock, tier_upgrade_on_purchase
+from .core import (
+    Kind,
+    account_lock,
+    account_save,
+    accounts_for_update,
+    credit,
+    debit,
+    parse,
+    spendable_lots,
+    take_from_lots,
+    user_or_none,
+)
+from .spend import spend_day_add
 
 
 @dataclass(frozen=True)
@@ -89,6 +110,9 @@ def purchase_record(
     actor: Any = None,
     origin: str = "",
     now: dt.datetime | None = None,
+    occurred_at: dt.datetime | None = None,
+    late_max_age: dt.timedelta | None = None,
+    late_clock_skew: dt.timedelta = dt.timedelta(0),
 ) -> PurchaseResult:
     """Record a purchase of `amount` (money, the program's currency) paying `redeem_points` (points) of it.
 
@@ -100,6 +124,20 @@ def purchase_record(
     same `idempotency_key` with another request; the same request returns the first result).
     `api_client` is the calling system's `api.ApiClient` (None from the till): receipts are unique per
     client, and only that client may refund the purchase.
+
+    A late purchase (an offline till syncing, issue #16) gives `occurred_at`, the aware moment it happened at
+    the till; it must lie in [now − late_max_age, now + late_clock_skew] (late_max_age None: no lower bound),
+    else InvalidInput on `occurred_at`. Then, as docs/scaling.md "Offline tills" describes:
+    - the purchase is dated `occurred_at` (its created_at: the purchase list, the tier window and the spend
+      totals count it on that day), and boosts apply as they did at that moment;
+    - its ledger entries are appended at `now` (the ledger stays in the order things were written; later
+      entries are never rewritten), at the terms of the tier held now, redeeming from the points live now;
+    - its earned points become available `activation_delay_days` after `occurred_at` and burn
+      `points_lifetime_days` after it (local midnight), so a late purchase's points burn when they would
+      have had the till been online; points whose expiry has already passed are credited and expired at
+      once (both entries are in the ledger);
+    - the tier upgrade it may cause is decided now, over the window ending now.
+    The fingerprint includes `occurred_at`, so the same key with another moment is a conflict.
     """
     amount = parse(rules.money_parse, amount)
     redeem = parse(rules.points_parse, redeem_points)
@@ -112,6 +150,7 @@ def purchase_record(
             "redeem": redeem,
             "external_id": external_id,
             "lines": [[str(line.amount), line.category, line.sku] for line in parsed_lines],
+            **({"occurred_at": occurred_at.isoformat()} if occurred_at is not None else {}),
         }
     )
     try:
@@ -138,6 +177,9 @@ def purchase_record(
                 actor=actor,
                 origin=origin,
                 now=account.now,
+                occurred_at=occurred_at,
+                late_max_age=late_max_age,
+                late_clock_skew=late_clock_skew,
             ),
         )
     except IntegrityError:
@@ -162,7 +204,15 @@ def _purchase_create(
     actor: Any,
     origin: str,
     now: dt.datetime,
+    occurred_at: dt.datetime | None = None,
+    late_max_age: dt.timedelta | None = None,
+    late_clock_skew: dt.timedelta = dt.timedelta(0),
 ) -> PurchaseResult:
+    if occurred_at is not None:
+        _occurred_at_check(occurred_at, now=now, max_age=late_max_age, clock_skew=late_clock_skew)
+    # When it happened at the till: the purchase's date, its points' dating. A till whose clock runs ahead
+    # (within the skew allowed) is dated now: nothing is ever dated after the moment it was written.
+    at = min(occurred_at, now) if occurred_at is not None else now
     program = program_settings_get()
     purchase_amount_check(amount, program=program)
     if (earlier := _receipt_recorded(external_id=external_id, api_client=api_client, origin=origin)) is not None:
@@ -170,8 +220,12 @@ def _purchase_create(
     tiers = tiers_list()
     owed_before = account.points_owed
     balance_before = account.balance
-    # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one.
-    tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers)
+    # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one. The
+    # status is read once, locked, and handed to the upgrade below (customer_terms' rule: no status yet
+    # holds the entry tier; no tier, the program's base rates).
+    status = tier_status_lock(account.pk)
+    tier = status.tier if status is not None else entry_tier(tiers)
+    tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers, tier=tier)
     if redeem:
         spendable = spendable_lots(account.pk, now)  # the same lots pay below: one read
         available = sum(lot.remaining for lot in spendable)
@@ -196,11 +250,14 @@ def _purchase_create(
         paid=paid,
         cashback=cashback,
         program=program,
-        at=now,
+        at=at,
     )
     cashback_parts = breakdown
     breakdown = cashback_parts + boost_breakdown(boosted)  # as asked; the campaigns' budgets may cut it below
     earned = sum(part["points"] for part in breakdown)
+    # The balance after it, as it will be unless the points pay a debt, burn at once or a boost's budget
+    # runs out meanwhile: written with the row (one UPDATE fewer), corrected below when it differs.
+    balance_expected = account.balance - redeem + earned
     purchase = Purchase.objects.create(
         customer_id=account.pk,
         amount=amount,
@@ -217,8 +274,10 @@ def _purchase_create(
         created_by=user_or_none(actor),
         api_client=api_client,
         origin=origin,
-        created_at=now,
+        balance_after=balance_expected,
+        created_at=at,
     )
+    spend_day_add(customer_id=account.pk, at=at, spend=paid, purchases=1 if paid > 0 else 0)
     if lines:
         PurchaseLine.objects.bulk_create(
             [
@@ -250,18 +309,19 @@ def _purchase_create(
             points=earned,
             reason=reasons.earn_reason(purchase, cashback),
             now=now,
-            available_at=rules.points_available_at(
-                credited_at=now, activation_delay_days=program.activation_delay_days
-            ),
-            expires_at=rules.points_expiry(credited_at=now, lifetime_days=program.points_lifetime_days),
+            available_at=rules.points_available_at(credited_at=at, activation_delay_days=program.activation_delay_days),
+            expires_at=rules.points_expiry(credited_at=at, lifetime_days=program.points_lifetime_days),
             purchase=purchase,
             actor=actor,
         )
     account_save(account)
-    Purchase.objects.filter(pk=purchase.pk).update(balance_after=account.balance)
-    purchase.balance_after = account.balance
-    customer_purchase_dates_touch(customer_id=account.pk, at=now)
-    tier_upgrade_on_purchase(customer_id=account.pk, purchase=purchase, now=now, program=program, tiers=tiers)
+    if account.balance != balance_expected:
+        Purchase.objects.filter(pk=purchase.pk).update(balance_after=account.balance)
+        purchase.balance_after = account.balance
+    customer_purchase_dates_touch(customer_id=account.pk, at=at)
+    tier_upgrade_on_purchase(
+        customer_id=account.pk, purchase=purchase, now=now, program=program, tiers=tiers, status=status
+    )
     if user_or_none(actor) is not None:
         _purchase_audit(
             purchase=purchase, balance_before=balance_before, currency=program.currency, actor=actor, origin=origin
@@ -272,6 +332,97 @@ def _purchase_create(
     return PurchaseResult(
         purchase=purchase, balance_after=account.balance, replayed=False, owed_settled=owed_before - account.points_owed
     )
+
+
+BATCH_CHUNK = 50  # purchases of a batch per transaction (purchase_record_batch)
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One purchase of a batch (purchase_record_batch): purchase_record's arguments."""
+
+    customer_id: Any
+    amount: Any
+    occurred_at: dt.datetime
+    idempotency_key: str
+    redeem_points: Any = 0
+    lines: list[Any] | None = None
+    external_id: str = ""
+
+
+def purchase_record_batch(
+    *,
+    items: list[BatchItem],
+    api_client: Model | None = None,
+    origin: str = "",
+    max_age: dt.timedelta | None,
+    clock_skew: dt.timedelta,
+) -> list[PurchaseResult | DomainError]:
+    """Record many late purchases (an offline till syncing its day, issue #16), each as purchase_record
+    with its own idempotency key and `occurred_at`, in the given order; return, per item and in order, its
+    PurchaseResult (recorded, or `replayed` for a key seen before) or the DomainError that refused it.
+
+    One transaction per chunk of BATCH_CHUNK items, one savepoint per item: an item that fails leaves
+    nothing behind and the others are recorded. Each chunk first locks the accounts of its customers in
+    primary-key order (accounts_for_update), so batches and single purchases never deadlock, and one commit
+    pays for the chunk; the chunk bounds how long a batch holds those locks (a till's single purchase for
+    one of them waits at most one chunk). An error that is not a domain error (a bug, the database gone)
+    rolls its chunk back and propagates; the chunks before it stay recorded, and sending the batch again
+    replays them (each key replays its first result) and records the rest, nothing twice.
+    """
+    results: list[PurchaseResult | DomainError] = []
+    for first in range(0, len(items), BATCH_CHUNK):
+        chunk = items[first : first + BATCH_CHUNK]
+        with transaction.atomic():
+            ids = set()
+            for item in chunk:
+                try:
+                    ids.add(int(item.customer_id))
+                except (TypeError, ValueError):
+                    continue  # the item fails alone below (UnknownCustomer)
+            accounts_for_update(sorted(ids))
+            for item in chunk:
+                try:
+                    results.append(
+                        purchase_record(
+                            customer_id=item.customer_id,
+                            amount=item.amount,
+                            redeem_points=item.redeem_points,
+                            lines=item.lines,
+                            external_id=item.external_id,
+                            idempotency_key=item.idempotency_key,
+                            api_client=api_client,
+                            origin=origin,
+                            occurred_at=item.occurred_at,
+                            late_max_age=max_age,
+                            late_clock_skew=clock_skew,
+                        )
+                    )
+                except DomainError as exc:  # purchase_record's own transaction (a savepoint) rolled it back
+                    results.append(exc)
+    return results
+
+
+def _occurred_at_check(
+    occurred_at: dt.datetime, *, now: dt.datetime, max_age: dt.timedelta | None, clock_skew: dt.timedelta
+) -> None:
+    """InvalidInput on `occurred_at` unless now − max_age ≤ occurred_at ≤ now + clock_skew (a till's clock
+    may run a little ahead; a purchase from further in the future, or older than the window, is refused)."""
+    if occurred_at.tzinfo is None:
+        raise InvalidInput(_("The purchase time must include a time zone."), field="occurred_at")
+    if occurred_at > now + clock_skew:
+        raise InvalidInput(_("The purchase time is in the future."), field="occurred_at")
+    if max_age is not None and occurred_at < now - max_age:
+        days = max_age.days
+        raise InvalidInput(
+            ngettext(
+                "The purchase is older than %(days)s day: too late to record it.",
+                "The purchase is older than %(days)s days: too late to record it.",
+                days,
+            )
+            % {"days": days},
+            field="occurred_at",
+        )
 
 
 def _purchase_audit(*, purchase: Purchase, balance_before: int, currency: str, actor: Any, origin: str) -> None:

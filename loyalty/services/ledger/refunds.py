@@ -41,6 +41,7 @@ from .core import (
     take_from_lots,
     user_or_none,
 )
+from .spend import spend_day_add
 
 
 @dataclass(frozen=True)
@@ -177,8 +178,15 @@ def _refund_create(
     purchase.refunded_amount += amount
     purchase.points_reversed += to_reverse
     purchase.points_returned += to_return
+    qualifying_before = purchase.qualifying_amount
     purchase.qualifying_amount = rules.qualifying_amount(
         paid=purchase.paid_amount, amount=purchase.amount, refunded=purchase.refunded_amount
+    )
+    spend_day_add(  # the running total of the purchase's day (its window position), not the refund's
+        customer_id=purchase.customer_id,
+        at=purchase.created_at,
+        spend=purchase.qualifying_amount - qualifying_before,
+        purchases=int(purchase.qualifying_amount > 0) - int(qualifying_before > 0),
     )
     purchase.save(update_fields=["refunded_amount", "points_reversed", "points_returned", "qualifying_amount"])
     account_save(account)

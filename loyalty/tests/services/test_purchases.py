@@ -228,3 +228,23 @@ class TestTheMomentIsTakenUnderTheLock:
         assert outcome["result"] == 0  # refused: at the moment it got the lock, no live point was left
         assert points_summary(customer.pk).balance == 0 and not Purchase.objects.exists()
         assert_ledger_consistent(customer)
+
+
+PLAIN, REDEEMING = 18, 22  # issue #16: 19 and 23 before (a status read twice, balance_after written apart)
+
+
+class TestStatementsPerPurchase:
+    """Issue #16: the statements one purchase issues, pinned (a new read or write on the purchase path shows
+    here). A returning customer, no lines, no boosts running: BEGIN … COMMIT included."""
+
+    @pytest.mark.parametrize(("redeem", "statements"), [(0, PLAIN), (10, REDEEMING)])
+    def test_a_purchase_issues_a_known_number_of_statements(self, customer, t0, redeem, statements):
+        from django.test.utils import CaptureQueriesContext
+
+        buy(customer, "1000.00", now=t0 - dt.timedelta(days=1))
+        with CaptureQueriesContext(connection) as queries:
+            result = services.purchase_record(
+                customer_id=customer.pk, amount="1000.00", redeem_points=redeem, idempotency_key="k", now=t0
+            )
+        assert result.purchase.balance_after == balance(customer)
+        assert len(queries) == statements, "\n".join(q["sql"][:120] for q in queries)

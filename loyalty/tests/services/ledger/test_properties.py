@@ -35,7 +35,15 @@ from customers.services import customer_enrol
 from loyalty import rules, services
 from loyalty.exceptions import RedeemTooMuch, RefundTooMuch
 from loyalty.models import DailyRun, LedgerEntry, LotDebit, PointsAccount, PointsLot, ProgramSettings, Purchase
-from loyalty.selectors import customer_terms, ledger_problems, points_summary, purchase_quote
+from loyalty.selectors import (
+    customer_standing,
+    customer_terms,
+    ledger_problems,
+    points_summary,
+    purchase_quote,
+    qualifying_spend,
+    spend_day_problems,
+)
 
 phones = itertools.count(9000000000)
 MICROSECOND = dt.timedelta(microseconds=1)
@@ -93,6 +101,22 @@ class LedgerMachine(RuleBasedStateMachine):
         assert result.purchase.earned_points == rules.earn_points(
             paid=paid, cashback_percent=cashback, point_value=D("1")
         )
+        self.purchases.append(result.purchase.pk)
+
+    @rule(amount=amounts, hours_back=st.integers(0, 24 * 7))
+    def a_late_purchase_from_an_offline_till(self, amount, hours_back):
+        """Issue #16: a purchase dated up to 7 days back, written now (its points burn from when it happened;
+        already burnt ones are credited and expired at once)."""
+        occurred = self.now - dt.timedelta(hours=hours_back)
+        result = services.purchase_record(
+            customer_id=self.customer.pk,
+            amount=amount,
+            now=self.now,
+            occurred_at=occurred,
+            late_max_age=dt.timedelta(days=7),
+        )
+        assert result.purchase.created_at == occurred
+        assert all(entry.created_at == self.now for entry in LedgerEntry.objects.filter(purchase=result.purchase))
         self.purchases.append(result.purchase.pk)
 
     @rule(amount=amounts, extra=st.integers(1, 50))
@@ -216,6 +240,31 @@ class LedgerMachine(RuleBasedStateMachine):
         if account.points_owed:
             assert summary.balance == 0  # credits pay what is owed before anything else
         assert [p for p in ledger_problems() if p.customer_id == self.customer.pk] == []
+
+    @rule(window=st.sampled_from([None, 1, 2, 30, 365]))
+    def the_program_changes_its_tier_window(self, window):
+        ProgramSettings.objects.filter(pk=1).update(tier_window_days=window)
+
+    @invariant()
+    def the_running_spend_totals_equal_the_sums(self):
+        """Issue #16: the per-day running totals equal the purchases, and the spend read from them (whole days
+        plus the two edge days' purchases) equals Σ qualifying_amount over the window, for any window."""
+        if not hasattr(self, "customer"):
+            return
+        assert [p for p in spend_day_problems() if p.customer_id == self.customer.pk] == []
+        program = ProgramSettings.objects.get(pk=1)
+        for moment in (self.now, self.now - dt.timedelta(hours=13), self.now + dt.timedelta(days=3)):
+            window = Purchase.objects.filter(customer=self.customer, created_at__lte=moment)
+            start = rules.tier_window_start(moment=moment, window_days=program.tier_window_days)
+            if start is not None:
+                window = window.filter(created_at__gte=start)
+            expected = (
+                window.aggregate(s=Sum("qualifying_amount"))["s"] or D("0"),
+                window.filter(qualifying_amount__gt=0).count(),
+            )
+            assert qualifying_spend(self.customer.pk, now=moment, program=program) == expected
+        standing = customer_standing(self.customer.pk, now=self.now, program=program)
+        assert standing.progress.spend == qualifying_spend(self.customer.pk, now=self.now, program=program)[0]
 
     @invariant()
     def no_dead_lot_paid_for_anything(self):

@@ -1,0 +1,60 @@
+"""Running totals of the qualifying spend (issue #16): the per-customer per-day SpendDay rows.
+
+A purchase adds its qualifying amount to the row of its local day, a refund takes its share back from the
+row of the purchase's day (not the refund's: the window counts a purchase by when it was made), both in
+their own transaction (the customer's account row is locked, so no two writers race on a row; the upsert
+holds anyway). Nothing moves when the window slides: it is a range of days, so the daily run has nothing
+to subtract and the total can never drift with the clock.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import connection
+
+from ... import rules
+from ...models import Purchase, SpendDay
+from ...selectors import spend_days_sql
+
+
+def spend_day_add(*, customer_id: int, at: dt.datetime, spend: Decimal, purchases: int) -> None:
+    """Add `spend` (money, may be negative: a refund) and `purchases` (−1, 0 or 1: a purchase that starts or
+    stops counting) to the customer's row for the local day of `at` (a purchase's created_at). One statement
+    (INSERT … ON CONFLICT DO UPDATE, PostgreSQL and SQLite). Call inside the purchase's or refund's
+    transaction."""
+    if not spend and not purchases:
+        return
+    table = SpendDay._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (customer_id, day, spend, purchases) VALUES (%s, %s, %s, %s)
+            ON CONFLICT (customer_id, day) DO UPDATE
+            SET spend = {table}.spend + excluded.spend, purchases = {table}.purchases + excluded.purchases
+            """,  # noqa: S608 - the table name comes from model metadata
+            [customer_id, rules.local_day(at), spend, purchases],
+        )
+
+
+def spend_days_rebuild() -> int:
+    """Recompute every SpendDay row from the purchases (the migration that introduced them, and loads that
+    write purchases in bulk SQL: benches, imports). Returns how many rows there are now."""
+    table = SpendDay._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+        if connection.vendor == "postgresql":
+            select_sql, params = spend_days_sql()
+            cursor.execute(f"INSERT INTO {table} (customer_id, day, spend, purchases) {select_sql}", params)  # noqa: S608
+        else:
+            rows: dict[tuple[int, dt.date], list] = {}
+            for customer_id, created_at, qualifying in Purchase.objects.values_list(
+                "customer_id", "created_at", "qualifying_amount"
+            ).order_by():
+                row = rows.setdefault((customer_id, rules.local_day(created_at)), [Decimal("0"), 0])
+                row[0] += qualifying
+                row[1] += 1 if qualifying > 0 else 0
+            SpendDay.objects.bulk_create(
+                SpendDay(customer_id=c, day=d, spend=v[0], purchases=v[1]) for (c, d), v in rows.items()
+            )
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+        return cursor.fetchone()[0]
