@@ -15,7 +15,8 @@ edges fall. So a refresh from the summary of day P to day A
   and A (it left the RFM window, left the replay window for the spend before it, left a tier window):
   the sums of the slice between the old and the new edge are taken from (or added to) their stored sums,
   without reading their other purchases (_slices_sql);
-and leaves every other row as it is. Its first run, a change of a window, a date more than
+and leaves every other row as it is. The CustomerMonth rows (each customer's counted purchases by local
+month, for the cohorts) depend on no window's edge: only the rebuilt customers' are rewritten. Its first run, a change of a window, a date more than
 REFRESH_MAX_DAYS after the summary's, or `full=True` rebuild every row, in ranges of FULL_CHUNK customer
 ids. A date before the summary's (a replay of an old daily run) leaves it alone: readers then compute
 live (summary_state_for answers None).
@@ -25,6 +26,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -34,7 +36,7 @@ from customers.models import Customer
 from loyalty.models import Purchase, Refund
 from loyalty.rules import local_midnight, tier_window_start
 
-from .models import CustomerSummary, CustomerSummaryState, ReplayPurchase
+from .models import CustomerMonth, CustomerSummary, CustomerSummaryState, ReplayPurchase
 
 REPLAY_DAYS = 90  # the simulator's replay window (analytics.simulator.WINDOW_DAYS; tested equal)
 REFRESH_MAX_DAYS = 31  # a longer gap since the last refresh: rebuilt in full rather than by slices
@@ -194,6 +196,20 @@ def _replay_sql(scope: str = "TRUE", *, touched: str | None = None) -> str:
         {_purchases_of(touched, scope, since="replay_from")}
     ) w
     {summary}
+    """  # noqa: S608 - names from model metadata and constants; every value is a parameter
+
+
+def _months_sql(scope: str = "TRUE", *, touched: str | None = None) -> str:
+    """INSERT … SELECT of the CustomerMonth rows of the customers whose purchases `scope` (SQL over `p`)
+    selects, or of the customers in the table `touched`: their counted purchases before E (net of the
+    refunds recorded before E, above zero) summed by local calendar month. Named parameters: `end`, `zone`."""
+    month_t = CustomerMonth._meta.db_table
+    return f"""
+    INSERT INTO {month_t} (customer_id, month, net)
+    SELECT p.customer_id, CAST(date_trunc('month', p.created_at AT TIME ZONE %(zone)s) AS DATE),
+           SUM(p.amount - COALESCE(r.amount, 0))
+    {_purchases_of(touched, scope)} {"WHERE" if touched else "AND"} p.amount - COALESCE(r.amount, 0) > 0
+    GROUP BY 1, 2
     """  # noqa: S608 - names from model metadata and constants; every value is a parameter
 
 
@@ -371,7 +387,9 @@ def customer_summary_refresh(
         params = {
             name: getattr(after, name) for name in ("end", "rfm_from", "replay_from", "history_from", "tiers_from")
         }
+        params["zone"] = settings.TIME_ZONE
         summary_t, replay_t = CustomerSummary._meta.db_table, ReplayPurchase._meta.db_table
+        month_t = CustomerMonth._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             cursor.execute("SET LOCAL jit = off")  # compiling these plans took 2–4 s a statement (bench)
@@ -400,6 +418,11 @@ def customer_summary_refresh(
                     f"DELETE FROM {replay_t} WHERE customer_id IN (SELECT customer_id FROM analytics_summary_touched)"  # noqa: S608
                 )
                 cursor.execute(_replay_sql(touched="analytics_summary_touched"), params)
+                # The months depend on no window's edge: only the rebuilt customers' change.
+                cursor.execute(
+                    f"DELETE FROM {month_t} WHERE customer_id IN (SELECT customer_id FROM analytics_summary_touched)"  # noqa: S608
+                )
+                cursor.execute(_months_sql(touched="analytics_summary_touched"), params)
                 cursor.execute("TRUNCATE analytics_summary_touched")
             else:
                 # DELETE, not TRUNCATE: readers keep seeing the old rows until the commit instead of waiting.
@@ -416,8 +439,14 @@ def customer_summary_refresh(
                     replay = _replay_sql("p.customer_id >= %(lo)s AND p.customer_id < %(hi)s")
                     for lo in range(bounds["lo"], bounds["hi"] + 1, FULL_CHUNK):
                         cursor.execute(replay, {**params, "lo": lo, "hi": lo + FULL_CHUNK})
+                cursor.execute(f"DELETE FROM {month_t}")  # noqa: S608 - a name from model metadata
+                if bounds["lo"] is not None:
+                    months = _months_sql("p.customer_id >= %(lo)s AND p.customer_id < %(hi)s")
+                    for lo in range(bounds["lo"], bounds["hi"] + 1, FULL_CHUNK):
+                        cursor.execute(months, {**params, "lo": lo, "hi": lo + FULL_CHUNK})
             cursor.execute(f"ANALYZE {summary_t}")  # noqa: S608
             cursor.execute(f"ANALYZE {replay_t}")  # noqa: S608
+            cursor.execute(f"ANALYZE {month_t}")  # noqa: S608
         state, _created = CustomerSummaryState.objects.update_or_create(
             pk=1,
             defaults={
