@@ -21,7 +21,7 @@ from loyalty.models import Purchase, Refund
 from loyalty.rules import local_midnight
 
 from . import rules
-from .models import CustomerSummary
+from .models import CustomerMonth, CustomerSummary
 from .selectors import purchases_counted
 
 
@@ -86,22 +86,26 @@ def _cohort_cells_subqueries(until: dt.datetime, first_month: dt.date) -> list[t
 def _cohort_cells_sql(until: dt.datetime, first_month: dt.date) -> list[tuple[dt.date, dt.date, int, Decimal]]:
     """_cohort_cells in one pass (PostgreSQL): each counted purchase with its customer's first moment (a window
     MIN, instead of a subquery per purchase), grouped by the two local months. When the customer summary
-    holds `until` (analytics.summary), the first moments come from it and only the purchases of the
-    customers whose first is in `first_month` or later are read."""
+    holds `until` (analytics.summary), the first moments come from it and the cells from its CustomerMonth
+    rows of the customers whose first is in `first_month` or later (no purchase read)."""
     from .summary import summary_state_for
 
     purchase_t, refund_t = Purchase._meta.db_table, Refund._meta.db_table
     day = until.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+    params = {"until": until, "since": local_midnight(first_month), "zone": settings.TIME_ZONE}
     if until == local_midnight(day) and summary_state_for(day) is not None:
-        counted = f"""
-        SELECT p.customer_id, p.created_at, p.amount - COALESCE(r.amount, 0) AS net, s.first_at
-        FROM {CustomerSummary._meta.db_table} s
-        JOIN {purchase_t} p ON p.customer_id = s.customer_id
-        LEFT JOIN refunded r ON r.purchase_id = p.id
-        WHERE s.first_at >= %(since)s AND p.created_at >= %(since)s AND p.created_at < %(until)s
-          AND p.amount - COALESCE(r.amount, 0) > 0"""  # noqa: S608 - table names from model metadata
-    else:
-        counted = f"""
+        # Each customer's counted purchases of a month are one CustomerMonth row: a cell's buyers are its
+        # rows, with no purchase read and no COUNT(DISTINCT).
+        sql = f"""
+        SELECT CAST(date_trunc('month', s.first_at AT TIME ZONE %(zone)s) AS DATE), m.month, COUNT(*), SUM(m.net)
+        FROM {CustomerSummary._meta.db_table} s JOIN {CustomerMonth._meta.db_table} m ON m.customer_id = s.customer_id
+        WHERE s.first_at >= %(since)s
+        GROUP BY 1, 2
+        """  # noqa: S608 - table names from model metadata; every value is a parameter
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    counted = f"""
         SELECT p.customer_id, p.created_at, p.amount - COALESCE(r.amount, 0) AS net,
                MIN(p.created_at) OVER (PARTITION BY p.customer_id) AS first_at
         FROM {purchase_t} p LEFT JOIN refunded r ON r.purchase_id = p.id
@@ -118,7 +122,7 @@ def _cohort_cells_sql(until: dt.datetime, first_month: dt.date) -> list[tuple[dt
     GROUP BY 1, 2
     """  # noqa: S608 - table names from model metadata; every value is a parameter
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"until": until, "since": local_midnight(first_month), "zone": settings.TIME_ZONE})
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 

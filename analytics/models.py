@@ -283,6 +283,27 @@ class CustomerSummary(models.Model):
         return f"summary of customer {self.customer_id}"
 
 
+class CustomerMonth(models.Model):
+    """A customer's counted purchases in one calendar month (local, `month` its first day) as of the start of
+    the customer summary's day E: Σ their net money (Decimal 0.01; above zero, as every counted purchase's
+    net is). Only months with a counted purchase have a row. What the cohorts read instead of the year's
+    purchases (analytics.cohorts: buyers of a cell = its rows, revenue = Σ net; docs/analytics.md, "The
+    customer summary"). Kept by analytics.summary with CustomerSummary: a row depends only on the customer's
+    own purchases and refunds before E, never on a window's edge, so only rebuilt customers' rows change."""
+
+    pk = models.CompositePrimaryKey("customer_id", "month")  # no id column: the key is the rebuild's index
+    customer_id = models.BigIntegerField(_("customer id"))
+    month = models.DateField(_("month"))
+    net = models.DecimalField(_("net money"), **TOTAL)
+
+    class Meta:
+        verbose_name = _("customer month")
+        verbose_name_plural = _("customer months")
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id}, {self.month.isoformat()}"
+
+
 class CustomerSummaryState(models.Model):
     """The one row saying what CustomerSummary holds: as of the start of which day, over which windows, and
     up to which purchase and refund ids it has read (the next refresh reads the rows recorded after them)."""

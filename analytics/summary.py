@@ -15,7 +15,9 @@ edges fall. So a refresh from the summary of day P to day A
   and A (it left the RFM window, left the replay window for the spend before it, left a tier window):
   the sums of the slice between the old and the new edge are taken from (or added to) their stored sums,
   without reading their other purchases (_slices_sql);
-and leaves every other row as it is. Its first run, a change of a window, a date more than
+and leaves every other row as it is. The CustomerMonth rows (each customer's counted purchases by local
+month, for the cohorts) depend on no window's edge: only the months of the purchases and refunds recorded
+since the last refresh or dated in [E(P), E(A)) are rebuilt. Its first run, a change of a window, a date more than
 REFRESH_MAX_DAYS after the summary's, or `full=True` rebuild every row, in ranges of FULL_CHUNK customer
 ids. A date before the summary's (a replay of an old daily run) leaves it alone: readers then compute
 live (summary_state_for answers None).
@@ -25,6 +27,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -34,7 +37,7 @@ from customers.models import Customer
 from loyalty.models import Purchase, Refund
 from loyalty.rules import local_midnight, tier_window_start
 
-from .models import CustomerSummary, CustomerSummaryState, ReplayPurchase
+from .models import CustomerMonth, CustomerSummary, CustomerSummaryState, ReplayPurchase
 
 REPLAY_DAYS = 90  # the simulator's replay window (analytics.simulator.WINDOW_DAYS; tested equal)
 REFRESH_MAX_DAYS = 31  # a longer gap since the last refresh: rebuilt in full rather than by slices
@@ -195,6 +198,57 @@ def _replay_sql(scope: str = "TRUE", *, touched: str | None = None) -> str:
     ) w
     {summary}
     """  # noqa: S608 - names from model metadata and constants; every value is a parameter
+
+
+def _months_sql(scope: str = "TRUE", *, touched: str | None = None) -> str:
+    """INSERT … SELECT of the CustomerMonth rows of the customers whose purchases `scope` (SQL over `p`)
+    selects, or of the (customer_id, month) pairs in the table `touched`: their counted purchases before E
+    (net of the refunds recorded before E, above zero) summed by local calendar month. For `touched`, each
+    pair's purchases are one index range on (customer, created_at) between the month's local midnights, and
+    their refunds a look-up each. Named parameters: `end`, `zone`."""
+    month_t, purchase_t, refund_t = CustomerMonth._meta.db_table, Purchase._meta.db_table, Refund._meta.db_table
+    local_month = "CAST(date_trunc('month', p.created_at AT TIME ZONE %(zone)s) AS DATE)"
+    if touched is None:
+        return f"""
+        INSERT INTO {month_t} (customer_id, month, net)
+        SELECT p.customer_id, {local_month}, SUM(p.amount - COALESCE(r.amount, 0))
+        {_purchases_of(None, scope)} AND p.amount - COALESCE(r.amount, 0) > 0
+        GROUP BY 1, 2
+        """  # noqa: S608 - names from model metadata and constants; every value is a parameter
+    return f"""
+    INSERT INTO {month_t} (customer_id, month, net)
+    SELECT t.customer_id, t.month, SUM(p.amount - COALESCE(r.amount, 0))
+    FROM {touched} t
+    CROSS JOIN LATERAL (SELECT id, amount FROM {purchase_t}
+                        WHERE customer_id = t.customer_id AND created_at < %(end)s
+                          AND created_at >= CAST(t.month AS TIMESTAMP) AT TIME ZONE %(zone)s
+                          AND created_at < CAST(t.month + INTERVAL '1 month' AS TIMESTAMP) AT TIME ZONE %(zone)s
+                        OFFSET 0) p
+    LEFT JOIN LATERAL (SELECT SUM(amount) AS amount FROM {refund_t}
+                       WHERE purchase_id = p.id AND created_at < %(end)s) r ON TRUE
+    WHERE p.amount - COALESCE(r.amount, 0) > 0
+    GROUP BY 1, 2
+    """  # noqa: S608 - names from model metadata and constants; every value is a parameter
+
+
+def _touched_months_sql() -> str:
+    """SELECT customer_id, month of the CustomerMonth rows a refresh by slices must rebuild: the local months
+    of the purchases recorded since the last refresh or dated in [E(before), E(after)), and of the purchases
+    of the refunds recorded since or dated in that slice. Nothing else changes a month's counted purchases
+    as of E (a row depends on no window's edge). One index range per part; the parameters of _touched_sql
+    and `zone`."""
+    purchase_t, refund_t = Purchase._meta.db_table, Refund._meta.db_table
+    month = "CAST(date_trunc('month', p.created_at AT TIME ZONE %(zone)s) AS DATE)"
+    # Names from model metadata and constants; every value is a parameter.
+    return " UNION ".join(
+        [
+            f"SELECT p.customer_id, {month} FROM {purchase_t} p WHERE p.id > %(purchase_id_max)s",  # noqa: S608
+            f"SELECT p.customer_id, {month} FROM {purchase_t} p "  # noqa: S608
+            "WHERE p.created_at >= %(end_0)s AND p.created_at < %(end_1)s",
+            f"SELECT p.customer_id, {month} FROM {refund_t} r JOIN {purchase_t} p ON p.id = r.purchase_id "  # noqa: S608
+            "WHERE r.id > %(refund_id_max)s OR (r.created_at >= %(end_0)s AND r.created_at < %(end_1)s)",
+        ]
+    )
 
 
 def _touched_sql(before: Edges, after: Edges) -> tuple[str, dict]:
@@ -371,7 +425,9 @@ def customer_summary_refresh(
         params = {
             name: getattr(after, name) for name in ("end", "rfm_from", "replay_from", "history_from", "tiers_from")
         }
+        params["zone"] = settings.TIME_ZONE
         summary_t, replay_t = CustomerSummary._meta.db_table, ReplayPurchase._meta.db_table
+        month_t = CustomerMonth._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             cursor.execute("SET LOCAL jit = off")  # compiling these plans took 2–4 s a statement (bench)
@@ -400,6 +456,27 @@ def customer_summary_refresh(
                     f"DELETE FROM {replay_t} WHERE customer_id IN (SELECT customer_id FROM analytics_summary_touched)"  # noqa: S608
                 )
                 cursor.execute(_replay_sql(touched="analytics_summary_touched"), params)
+                # The months depend on no window's edge: only those with something recorded or dated since change.
+                cursor.execute(
+                    "CREATE TEMPORARY TABLE IF NOT EXISTS analytics_summary_months (customer_id bigint, month date)"
+                )
+                cursor.execute("TRUNCATE analytics_summary_months")
+                cursor.execute(
+                    f"INSERT INTO analytics_summary_months {_touched_months_sql()}",  # noqa: S608 - built above
+                    {
+                        **touched_params,
+                        "purchase_id_max": state.purchase_id_max,
+                        "refund_id_max": state.refund_id_max,
+                        "zone": settings.TIME_ZONE,
+                    },
+                )
+                cursor.execute("ANALYZE analytics_summary_months")
+                cursor.execute(
+                    f"DELETE FROM {month_t} m USING analytics_summary_months t "  # noqa: S608
+                    "WHERE m.customer_id = t.customer_id AND m.month = t.month"
+                )
+                cursor.execute(_months_sql(touched="analytics_summary_months"), params)
+                cursor.execute("TRUNCATE analytics_summary_months")
                 cursor.execute("TRUNCATE analytics_summary_touched")
             else:
                 # DELETE, not TRUNCATE: readers keep seeing the old rows until the commit instead of waiting.
@@ -416,8 +493,14 @@ def customer_summary_refresh(
                     replay = _replay_sql("p.customer_id >= %(lo)s AND p.customer_id < %(hi)s")
                     for lo in range(bounds["lo"], bounds["hi"] + 1, FULL_CHUNK):
                         cursor.execute(replay, {**params, "lo": lo, "hi": lo + FULL_CHUNK})
+                cursor.execute(f"DELETE FROM {month_t}")  # noqa: S608 - a name from model metadata
+                if bounds["lo"] is not None:
+                    months = _months_sql("p.customer_id >= %(lo)s AND p.customer_id < %(hi)s")
+                    for lo in range(bounds["lo"], bounds["hi"] + 1, FULL_CHUNK):
+                        cursor.execute(months, {**params, "lo": lo, "hi": lo + FULL_CHUNK})
             cursor.execute(f"ANALYZE {summary_t}")  # noqa: S608
             cursor.execute(f"ANALYZE {replay_t}")  # noqa: S608
+            cursor.execute(f"ANALYZE {month_t}")  # noqa: S608
         state, _created = CustomerSummaryState.objects.update_or_create(
             pk=1,
             defaults={

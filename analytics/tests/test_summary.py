@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from analytics.cohorts import cohort_retention
-from analytics.models import AnalyticsSettings, CustomerSummary, CustomerSummaryState, ReplayPurchase
+from analytics.models import AnalyticsSettings, CustomerMonth, CustomerSummary, CustomerSummaryState, ReplayPurchase
 from analytics.selectors import _customer_figures_subqueries, _purchase_figures_subqueries, people_and_sales_many
 from analytics.services import _customers_sql, _customers_summary_sql, dashboard_snapshot, rfm_snapshot
 from analytics.simulator import WINDOW_DAYS, rules_current, simulate
@@ -39,7 +39,8 @@ def rows() -> list[tuple]:
         )
     )  # fmt: skip
     replay = list(ReplayPurchase.objects.order_by("purchase_id").values_list())
-    return summary + replay
+    months = list(CustomerMonth.objects.order_by("customer_id", "month").values_list("customer_id", "month", "net"))
+    return summary + replay + months
 
 
 @pytest.fixture
@@ -117,6 +118,23 @@ def test_a_row_by_hand(short_windows):
     # B's Mar 03 purchase was refunded in full: B's second counted purchase does not exist.
     b = CustomerSummary.objects.get(customer__name="B")
     assert b.second_at is None and b.rfm_purchases == 0
+
+
+def test_the_months_by_hand(story):
+    """As of Apr 01: A bought Jan 10 (1 000.00), Mar 05 (2 000.00) and Mar 20 (500.00); B's Mar 03 purchase,
+    refunded in full Mar 04, has no month; C's Mar 25 one counts net of its Mar 26 refund; as of Mar 04 (the refund not yet recorded by then) it had one."""
+    customer_summary_refresh(APR_1)
+    a = CustomerSummary.objects.get(customer__name="A").customer_id
+    assert list(CustomerMonth.objects.filter(customer_id=a).order_by("month").values_list("month", "net")) == [
+        (dt.date(2026, 1, 1), D("1000.00")),
+        (MAR_1, D("2500.00")),
+    ]
+    c = CustomerSummary.objects.get(customer__name="C").customer_id  # Mar 10 800.00, Mar 25 1 200.00 less 200.00
+    assert list(CustomerMonth.objects.filter(customer_id=c).values_list("month", "net")) == [(MAR_1, D("1800.00"))]
+    b = CustomerSummary.objects.get(customer__name="B").customer_id
+    assert not CustomerMonth.objects.filter(customer_id=b, month=MAR_1).exists()
+    customer_summary_refresh(dt.date(2026, 3, 4), full=True)
+    assert CustomerMonth.objects.filter(customer_id=b, month=MAR_1).exists()
 
 
 def test_the_periods_from_the_summary_equal_the_subqueries(story):
