@@ -447,7 +447,7 @@ def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = No
     largest = max((v.points for v in variants), default=campaign.points)
     if campaign.budget_points is not None and campaign.kind in GRANTING_KINDS and campaign.budget_points < largest:
         problem(
-            _("The budget (%(budget)s) does not cover the largest grant (%(points)s points).")
+            _("The budget (%(budget)s) does not cover the largest grant (%(points)s).")
             % {"budget": points_format(campaign.budget_points), "points": points_format(largest)},
             "budget_points",
         )

@@ -160,7 +160,7 @@ def test_launch_refuses_a_budget_below_the_largest_variant(program):
     )
     with pytest.raises(CampaignError) as error:
         campaign_launch(campaign_id=campaign.pk)
-    assert error.value.message == "The budget (250) does not cover the largest grant (300 points)."
+    assert error.value.message == "The budget (250) does not cover the largest grant (300)."
     campaign_update(campaign_id=campaign.pk, values={"budget_points": 300})
     assert campaign_launch(campaign_id=campaign.pk).status == Status.ACTIVE
 
@@ -178,7 +178,7 @@ def test_launch_refuses_a_budget_below_the_largest_variant(program):
         ({"target": "list"}, "Upload the list of customers of the target."),
         ({"channels": []}, "A broadcast is a message: choose its channels."),
         ({"ends_at": "past"}, "The campaign's end has passed."),
-        ({"budget_points": 50}, "The budget (50) does not cover the largest grant (100 points)."),
+        ({"budget_points": 50}, "The budget (50) does not cover the largest grant (100)."),
     ],
 )
 def test_launch_refusals(values, message, program):
