@@ -266,6 +266,17 @@ class DaysListField(forms.CharField):
         return [int(part) for part in parts]
 
 
+def campaign_formfield(model_field, **kwargs):
+    """CampaignForm's `formfield_callback`: local numbers (core.forms.local_number_formfield) within the
+    bounds campaigns.services.changes.INTEGER_BOUNDS gives each integer field (its column's range and
+    what makes sense), so that a number too large is a field error, not a database error."""
+    from campaigns.services.changes import INTEGER_BOUNDS
+
+    if model_field.name in INTEGER_BOUNDS:
+        kwargs["min_value"], kwargs["max_value"] = INTEGER_BOUNDS[model_field.name]
+    return local_number_formfield(model_field, **kwargs)
+
+
 class CampaignForm(forms.ModelForm):
     """A campaign of one kind: the common fields, the kind's own (CAMPAIGN_KIND_FIELDS), the budget, limit,
     channels and response window. For a launched campaign the fields it may no longer change are shown
@@ -298,7 +309,7 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        formfield_callback = local_number_formfield
+        formfield_callback = campaign_formfield
         fields = [
             *CAMPAIGN_COMMON_FIELDS,
             *dict.fromkeys(f for fields in CAMPAIGN_KIND_FIELDS.values() for f in fields),
@@ -306,11 +317,11 @@ class CampaignForm(forms.ModelForm):
         ]
         help_texts = {
             "holdout_percent": _("This share of the target gets nothing and is measured against (0–90 %)."),
-            "points_valid_days": _("Empty: the program's point lifetime."),
             "budget_points": _("Granting stops once this many points were granted. Empty: no budget."),
-            "per_customer_limit": _("Grants per customer over the campaign. Empty: once per occasion."),
+            "per_customer_limit": _("Grants per customer over the campaign, at least 1. Empty: once per occasion."),
+            "points_valid_days": _("Empty: the program's point lifetime. At most 36 500 (100 years)."),
             "response_days": _("The results count a purchase within this many days of the grant."),
-            "days_before": _("0: on the birthday."),
+            "days_before": _("0: on the birthday; at most 31 (a month ahead)."),
             "boost_multiplier": _("2 = double points."),
             "boost_extra_percent": _("Added to the cashback percentage."),
             "boost_category": _("Empty: every purchase line."),
@@ -348,7 +359,7 @@ class CampaignVariantForm(forms.Form):
     """One A/B variant: its code (A, B), points and weight; a row left empty is no variant."""
 
     code = forms.CharField(label=_("Code"), max_length=10, required=False)
-    points = LocalIntegerField(label=_("Points"), min_value=0, max_value=10**9, required=False)
+    points = LocalIntegerField(label=_("Points"), min_value=0, max_value=2**31 - 1, required=False)
     weight = LocalIntegerField(label=_("Weight"), min_value=1, max_value=1000, required=False)
 
     def clean(self):

@@ -28,9 +28,11 @@ from django.utils.translation import gettext as _
 from analytics.rfm_rules import Segment
 from core.audit import AuditAction, audit_record
 from core.audit.record import audit_value
+from core.formatting import points_format
 from customers.models import Customer
 from customers.rules import card_number_is_valid, phone_mask, phone_try_normalize
-from loyalty.models import Tier
+from loyalty.models import MAX_DAYS, Tier
+from loyalty.rules import MAX_POINTS
 from messaging.models import Channel
 
 from ..exceptions import CampaignError
@@ -77,6 +79,29 @@ LAUNCHED = (Status.SCHEDULED, Status.ACTIVE, Status.PAUSED)
 LIST_MAX_LINES = 200_000
 LIST_LINE_MAX = 100
 VARIANT_CODE = re.compile(r"^[A-Za-z0-9]{1,10}$")
+# The largest value of an `integer` column (PositiveIntegerField on PostgreSQL).
+INT_MAX = 2**31 - 1
+# The most days before the birthday a grant may come: a month ahead (docs/campaigns.md). Further ahead the
+# gift stops reading as a birthday gift, and the occasion's year ("birthday:2027") would be a year off.
+DAYS_BEFORE_MAX = 31
+# Every integer a campaign stores, with its bounds (inclusive; None = the field may be empty): the
+# column's range (an `integer` is at most INT_MAX) narrowed by what makes sense — points of one grant
+# within one ledger entry (loyalty.rules.MAX_POINTS, above INT_MAX anyway), days of a validity or period
+# like the program's point lifetime (loyalty.models.MAX_DAYS, 36 500 = 100 years: a date further out
+# overflows), a per-customer limit of at least 1 (empty = no limit). The console form uses the same bounds.
+INTEGER_BOUNDS: dict[str, tuple[int, int]] = {
+    "points": (0, min(INT_MAX, MAX_POINTS)),
+    "points_valid_days": (1, MAX_DAYS),
+    "budget_points": (0, MAX_POINTS),
+    "per_customer_limit": (1, INT_MAX),
+    "days_before": (0, DAYS_BEFORE_MAX),
+    "boost_hour_from": (0, 23),
+    "boost_hour_to": (1, 24),
+    "action_limit": (1, INT_MAX),
+    "action_period_days": (1, MAX_DAYS),
+    "response_days": (1, 365),
+}
+VARIANT_POINTS_MAX = min(INT_MAX, MAX_POINTS)
 
 
 def _campaign_locked(campaign_id: int) -> Campaign:
@@ -148,6 +173,16 @@ def _check_fields(campaign: Campaign, *, now: dt.datetime) -> None:
         raise CampaignError(_("Choose each channel at most once, from the list."), field="channels")
     if not 1 <= campaign.response_days <= 365:
         raise CampaignError(_("The response window is 1 to 365 days."), field="response_days")
+    for name, (low, high) in INTEGER_BOUNDS.items():
+        value = getattr(campaign, name)
+        if value is None and Campaign._meta.get_field(name).null:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise CampaignError(
+                _("Enter a whole number from %(low)s to %(high)s.")
+                % {"low": points_format(low), "high": points_format(high)},
+                field=name,
+            )
 
 
 def _check_variants(variants: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -163,14 +198,33 @@ def _check_variants(variants: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
             )
         seen.add(code)
         points, weight = variant.get("points"), variant.get("weight") or 1
-        if not isinstance(points, int) or points < 0:
-            raise CampaignError(_("A variant's points are a whole number, 0 or more."), field="variants")
+        if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= VARIANT_POINTS_MAX:
+            raise CampaignError(
+                _("A variant's points are a whole number from 0 to %(max)s.")
+                % {"max": points_format(VARIANT_POINTS_MAX)},
+                field="variants",
+            )
         if not isinstance(weight, int) or not 1 <= weight <= 1000:
             raise CampaignError(_("A variant's weight is a whole number from 1 to 1000."), field="variants")
         clean.append({"code": code, "points": points, "weight": weight})
     if len(clean) == 1:
         raise CampaignError(_("Variants split the customers: give at least two, or none."), field="variants")
     return clean
+
+
+def _check_end_ahead(ends_at: dt.datetime | None, *, now: dt.datetime) -> None:
+    """A draft's end, when set or moved, must be ahead of `now`: a campaign that has already ended could
+    never be launched (campaign_launch_problems says the same at launch)."""
+    if ends_at is not None and ends_at <= now:
+        raise CampaignError(_("The end has passed: choose a moment still ahead, or leave it empty."), field="ends_at")
+
+
+def _check_kind_variants(campaign: Campaign, variants: list[dict[str, Any]]) -> None:
+    """A boost multiplies earning and grants no points of its own: it has no A/B variants."""
+    if campaign.kind == Kind.BOOST and variants:
+        raise CampaignError(
+            _("A boost grants no points of its own, so it cannot have A/B variants: remove them."), field="variants"
+        )
 
 
 def _snapshot(campaign: Campaign) -> dict[str, Any]:
@@ -229,7 +283,9 @@ def campaign_create(
     campaign = Campaign(created_at=now, updated_at=now, status=Status.DRAFT)
     _apply(campaign, _clean_values(values))
     _check_fields(campaign, now=now)
+    _check_end_ahead(campaign.ends_at, now=now)
     clean_variants = _check_variants(variants)
+    _check_kind_variants(campaign, clean_variants)
     ids = _tiers_check(tier_ids)
     campaign.created_by = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
@@ -270,6 +326,7 @@ def campaign_update(
     with transaction.atomic():
         campaign = _campaign_locked(campaign_id)
         before = _snapshot(campaign)
+        before_end = campaign.ends_at
         if campaign.status == Status.FINISHED:
             raise CampaignError(_("A finished campaign cannot be changed."))
         running = campaign.status != Status.DRAFT
@@ -311,8 +368,12 @@ def campaign_update(
         _apply(campaign, clean)
         _check_fields(campaign, now=now)
         if not running:
+            if campaign.ends_at != before_end:
+                _check_end_ahead(campaign.ends_at, now=now)
             if variants is not None:
-                _variants_write(campaign, _check_variants(variants))
+                clean_variants = _check_variants(variants)
+                _check_kind_variants(campaign, clean_variants)
+                _variants_write(campaign, clean_variants)
             if tier_ids is not None:
                 campaign.target_tiers.set(_tiers_check(tier_ids))
         campaign.updated_at = now
@@ -381,9 +442,15 @@ def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = No
         problem(_("Two variants have the same code."), "variants")
     if len(variants) == 1:
         problem(_("Variants split the customers: give at least two, or none."), "variants")
-    smallest = min((v.points for v in variants), default=campaign.points)
-    if campaign.budget_points is not None and campaign.kind in GRANTING_KINDS and campaign.budget_points < smallest:
-        problem(_("The budget does not cover a single grant."), "budget_points")
+    # A variant whose grant exceeds the budget could never be granted: its customers would get nothing
+    # and the split would be skewed, so the budget must cover the largest grant.
+    largest = max((v.points for v in variants), default=campaign.points)
+    if campaign.budget_points is not None and campaign.kind in GRANTING_KINDS and campaign.budget_points < largest:
+        problem(
+            _("The budget (%(budget)s) does not cover the largest grant (%(points)s).")
+            % {"budget": points_format(campaign.budget_points), "points": points_format(largest)},
+            "budget_points",
+        )
     return problems
 
 

@@ -72,6 +72,100 @@ def test_create_refuses_bad_values_and_writes_nothing(values, variants, field):
 
 
 @pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        # the largest `integer` is 2 147 483 647: one more is a DataError on PostgreSQL
+        ({"points": 2_147_483_648}, "points", "Enter a whole number from 0 to 2,147,483,647."),
+        ({"points": 9_223_372_036_854_775_807}, "points", "Enter a whole number from 0 to 2,147,483,647."),
+        ({"points": -1}, "points", "Enter a whole number from 0 to 2,147,483,647."),
+        # a validity like the program's point lifetime: 36 500 days at most (999 999 999 overflows a date)
+        ({"points_valid_days": 999_999_999}, "points_valid_days", "Enter a whole number from 1 to 36,500."),
+        ({"points_valid_days": 0}, "points_valid_days", "Enter a whole number from 1 to 36,500."),
+        ({"budget_points": 10**15 + 1}, "budget_points", "Enter a whole number from 0 to 1,000,000,000,000,000."),
+        ({"per_customer_limit": 0}, "per_customer_limit", "Enter a whole number from 1 to 2,147,483,647."),
+        ({"kind": Kind.BIRTHDAY, "days_before": 400}, "days_before", "Enter a whole number from 0 to 31."),
+        (
+            {"kind": Kind.ACTION, "action_limit": 99_999_999_999_999_999, "action_period_days": 30},
+            "action_limit",
+            "Enter a whole number from 1 to 2,147,483,647.",
+        ),
+        (
+            {"kind": Kind.ACTION, "action_limit": 1, "action_period_days": 99_999_999_999_999},
+            "action_period_days",
+            "Enter a whole number from 1 to 36,500.",
+        ),
+        ({"ends_at": "past"}, "ends_at", "The end has passed: choose a moment still ahead, or leave it empty."),
+    ],
+)
+def test_create_and_update_refuse_values_out_of_bounds(values, field, message, program):
+    if values.get("ends_at") == "past":
+        values = {"ends_at": timezone.now() - dt.timedelta(minutes=1)}
+    with pytest.raises(CampaignError) as error:
+        _create(**values)
+    assert (error.value.field, error.value.message) == (field, message)
+    assert not Campaign.objects.exists()
+    campaign = _create(kind=values.get("kind", Kind.BROADCAST))
+    changes = {k: v for k, v in values.items() if k != "kind"}
+    with pytest.raises(CampaignError) as error:
+        campaign_update(campaign_id=campaign.pk, values=changes)
+    assert (error.value.field, error.value.message) == (field, message)
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == ["campaign.create"]
+    assert Campaign.objects.get().updated_at == campaign.updated_at
+
+
+def test_a_variants_points_are_bounded_like_the_campaigns(program):
+    with pytest.raises(CampaignError) as error:
+        _create(variants=[{"code": "A", "points": 1}, {"code": "B", "points": 2_147_483_648}])
+    assert error.value.message == "A variant's points are a whole number from 0 to 2,147,483,647."
+
+
+def test_the_bounds_themselves_are_accepted(program):
+    campaign = _create(
+        kind=Kind.BIRTHDAY, points=2_147_483_647, points_valid_days=36_500, days_before=31, per_customer_limit=1
+    )
+    campaign.refresh_from_db()
+    assert (campaign.points, campaign.points_valid_days, campaign.days_before) == (2_147_483_647, 36_500, 31)
+
+
+def test_a_draft_whose_end_passed_may_still_be_renamed_but_not_given_another_past_end(program):
+    campaign = _create(ends_at=timezone.now() + dt.timedelta(hours=1))
+    Campaign.objects.filter(pk=campaign.pk).update(ends_at=timezone.now() - dt.timedelta(hours=1))
+    campaign.refresh_from_db()
+    assert (
+        campaign_update(campaign_id=campaign.pk, values={"name": "Later", "ends_at": campaign.ends_at}).name == "Later"
+    )
+    with pytest.raises(CampaignError) as error:
+        campaign_update(campaign_id=campaign.pk, values={"ends_at": timezone.now() - dt.timedelta(minutes=5)})
+    assert error.value.field == "ends_at"
+
+
+def test_a_boost_with_variants_is_refused_at_save(program):
+    values = {"kind": Kind.BOOST, "points": 0, "boost_multiplier": Decimal("2")}
+    variants = [{"code": "A", "points": 100}, {"code": "B", "points": 200}]
+    with pytest.raises(CampaignError) as error:
+        _create(**values, variants=variants)
+    assert error.value.field == "variants" and "cannot have A/B variants" in error.value.message
+    campaign = _create(**values)
+    with pytest.raises(CampaignError):
+        campaign_update(campaign_id=campaign.pk, values={}, variants=variants)
+    assert not campaign.variants.exists()
+
+
+def test_launch_refuses_a_budget_below_the_largest_variant(program):
+    # A 200 / B 300 with a budget of 250: B's customers could never be granted
+    campaign = _create(
+        kind=Kind.WELCOME,
+        budget_points=250,
+        variants=[{"code": "A", "points": 200}, {"code": "B", "points": 300}],
+    )
+    with pytest.raises(CampaignError) as error:
+        campaign_launch(campaign_id=campaign.pk)
+    assert error.value.message == "The budget (250) does not cover the largest grant (300)."
+    campaign_update(campaign_id=campaign.pk, values={"budget_points": 300})
+    assert campaign_launch(campaign_id=campaign.pk).status == Status.ACTIVE
+
+
+@pytest.mark.parametrize(
     ("values", "message"),
     [
         ({"kind": Kind.WELCOME, "points": 0}, "This kind of campaign grants points: enter how many."),
@@ -84,15 +178,18 @@ def test_create_refuses_bad_values_and_writes_nothing(values, variants, field):
         ({"target": "list"}, "Upload the list of customers of the target."),
         ({"channels": []}, "A broadcast is a message: choose its channels."),
         ({"ends_at": "past"}, "The campaign's end has passed."),
-        ({"budget_points": 50}, "The budget does not cover a single grant."),
+        ({"budget_points": 50}, "The budget (50) does not cover the largest grant (100)."),
     ],
 )
 def test_launch_refusals(values, message, program):
-    if values.get("ends_at") == "past":
-        values = {"ends_at": timezone.now() - dt.timedelta(hours=1)}
+    past = values.get("ends_at") == "past"
+    if past:
+        values = {"ends_at": timezone.now() + dt.timedelta(hours=1)}
     if values.get("kind") == Kind.BROADCAST or "budget_points" in values:
         values.setdefault("kind", Kind.WELCOME)
     campaign = _create(**values)
+    if past:  # saved while its end was ahead; the end passed before the launch
+        Campaign.objects.filter(pk=campaign.pk).update(ends_at=timezone.now() - dt.timedelta(hours=1))
     with pytest.raises(CampaignError) as error:
         campaign_launch(campaign_id=campaign.pk)
     assert error.value.message == message

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from campaigns.models import Campaign, CampaignGrant, CampaignListMember
 from campaigns.services.changes import campaign_create, campaign_launch
@@ -170,8 +171,6 @@ def test_a_launched_campaign_edits_only_what_may_change(console, campaign):
         {
             "name": "Spring sale",
             "ends_at": ends,
-            "points": "999",  # disabled: ignored
-            "holdout_percent": "50",  # disabled: ignored
             "channels": ["email"],
             "response_days": "7",
         },
@@ -277,3 +276,162 @@ def test_hostile_list_uploads_give_no_500(console, program):
         assert not CampaignListMember.objects.exists()  # no customer has these numbers
 
     run()
+
+
+def _form_fields(page: str, form_id: str) -> dict[str, list[str]]:
+    """What a browser posts from the form `form_id` of `page`, untouched: every enabled input, checked box,
+    selected option and textarea, name → values."""
+    from html.parser import HTMLParser
+
+    fields: dict[str, list[str]] = {}
+
+    class Parser(HTMLParser):
+        inside, select, textarea = False, None, None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "form":
+                self.inside = a.get("id") == form_id
+            if not self.inside or "disabled" in a:
+                return
+            if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button", "file"):
+                if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                    return
+                fields.setdefault(a["name"], []).append(a.get("value") or ("on" if a.get("type") == "checkbox" else ""))
+            elif tag == "select" and a.get("name"):
+                self.select = a["name"]
+                fields.setdefault(self.select, [])
+            elif tag == "option" and self.select and "selected" in a:
+                fields[self.select].append(a.get("value", ""))
+            elif tag == "textarea" and a.get("name"):
+                self.textarea = a["name"]
+                fields[self.textarea] = [""]
+
+        def handle_data(self, data):
+            if self.textarea:
+                fields[self.textarea][0] += data
+
+        def handle_endtag(self, tag):
+            if tag == "form":
+                self.inside = False
+            elif tag == "select":
+                self.select = None
+            elif tag == "textarea":
+                self.textarea = None
+
+    Parser().feed(page)
+    return {name: [v.strip("\n") if name == "name" else v for v in values] for name, values in fields.items()}
+
+
+def _post_as_the_browser(console, url: str, changes: dict[str, str | list[str]]):
+    page = console.get(url).content.decode()
+    data = _form_fields(page, "campaign-form")
+    for name, value in changes.items():
+        data[name] = value if isinstance(value, list) else [value]
+    return console.post(url, data)
+
+
+@pytest.mark.parametrize(
+    ("kind", "changes", "field", "error"),
+    [
+        ("welcome", {"points": "2147483648"}, "points", "Ensure this value is less than or equal to 2,147,483,647."),
+        (
+            "action",
+            {"action": "review", "action_limit": "99999999999999999", "action_period_days": "30"},
+            "action_limit",
+            "Ensure this value is less than or equal to 2,147,483,647.",
+        ),
+        (
+            "action",
+            {"action": "review", "action_limit": "1", "action_period_days": "99999999999999"},
+            "action_period_days",
+            "Ensure this value is less than or equal to 36,500.",
+        ),
+        ("welcome", {"points": "10", "points_valid_days": "999999999"}, "points_valid_days", "36,500"),
+        ("welcome", {"points": "9223372036854775807"}, "points", "2,147,483,647"),
+        ("birthday", {"points": "10", "days_before": "400"}, "days_before", "less than or equal to 31"),
+        ("welcome", {"points": "10", "per_customer_limit": "0"}, "per_customer_limit", "greater than or equal to 1"),
+        ("welcome", {"points": "10", "budget_points": "1000000000000001"}, "budget_points", "less than or equal to"),
+        ("welcome", {"points": "10", "ends_at": "2020-01-01T10:00"}, "ends_at", "The end has passed"),
+    ],
+)
+def test_numbers_out_of_bounds_are_field_errors_and_write_nothing(console, program, kind, changes, field, error):
+    response = _post_as_the_browser(console, f"/campaigns/new/{kind}/", {"name": "Big", **changes})
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert error in " ".join(form.errors[field]) and error in response.content.decode().replace("\xa0", " ")
+    assert not Campaign.objects.exists() and not AuditEntry.objects.exists()
+
+
+def test_a_boost_is_created_from_exactly_what_its_page_posts(console, program):
+    page = console.get("/campaigns/new/boost/").content.decode()
+    assert "variants-TOTAL_FORMS" not in page  # a boost has no variants
+    response = _post_as_the_browser(console, "/campaigns/new/boost/", {"name": "Double", "boost_multiplier": "2"})
+    assert response.status_code == 302
+    campaign = Campaign.objects.get()
+    assert (campaign.kind, campaign.boost_multiplier, campaign.variants.count()) == ("boost", 2, 0)
+
+
+def test_a_boost_form_shows_a_date_error_and_refuses_variants(console, program):
+    url = "/campaigns/new/boost/"
+    response = _post_as_the_browser(
+        console,
+        url,
+        {"name": "Double", "boost_multiplier": "2", "starts_at": "2030-01-10T10:00", "ends_at": "2030-01-09T10:00"},
+    )
+    assert response.status_code == 400 and "The campaign must end after it starts." in response.content.decode()
+    response = _post_as_the_browser(
+        console, url, {"name": "Double", "boost_multiplier": "2", "starts_at": "10.99.2030"}
+    )
+    assert response.status_code == 400 and response.context["form"].errors["starts_at"]
+    assert "Enter a valid date/time." in response.content.decode()
+    rows = {"variants-TOTAL_FORMS": "2", "variants-INITIAL_FORMS": "0", "variants-0-code": "A"}
+    rows |= {"variants-0-points": "100", "variants-1-code": "B", "variants-1-points": "200"}
+    response = _post_as_the_browser(console, url, {"name": "Double", "boost_multiplier": "2", **rows})
+    assert response.status_code == 400
+    assert "A boost grants no points of its own, so it cannot have A/B variants: remove them." in (
+        response.content.decode()
+    )
+    assert not Campaign.objects.exists() and not AuditEntry.objects.exists()
+
+
+def test_a_stale_edit_form_posted_after_launch_is_refused_naming_the_fields(console, program):
+    campaign = campaign_create(values={"name": "Hello", "kind": "welcome", "points": 100})
+    url = f"/campaigns/{campaign.pk}/edit/"
+    data = _form_fields(console.get(url).content.decode(), "campaign-form")  # opened while a draft
+    assert "points" in data and "holdout_percent" in data
+    campaign_launch(campaign_id=campaign.pk)
+    response = console.post(url, {**data, "name": "Hello again", "points": "9999", "holdout_percent": "0"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This campaign was launched after the form was opened, so" in page
+    assert "“Points”" in page and "“Holdout, %”" in page and "“Name”" not in page
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.points, str(campaign.holdout_percent)) == ("Hello", 100, "10.00")
+    assert not AuditEntry.objects.filter(action="campaign.update").exists()
+    # the same stale form with the frozen fields untouched saves the rest
+    response = console.post(url, {**data, "name": "Hello again"})
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.name == "Hello again"
+
+
+def test_dates_and_upload_counts_read_properly(console, program, customer_factory):
+    campaign = campaign_create(values={"name": "VIP", "kind": "broadcast", "target": "list", "channels": ["sms"]})
+    assert 'id="campaign-dates">no dates<' in "".join(
+        console.get(f"/campaigns/{campaign.pk}/").content.decode().split("\n")
+    )
+    starts = timezone.make_aware(dt.datetime(2030, 3, 1, 10, 0))
+    Campaign.objects.filter(pk=campaign.pk).update(starts_at=starts)
+    moment, day = date_format(starts, "SHORT_DATETIME_FORMAT"), date_format(starts, "SHORT_DATE_FORMAT")
+    assert f'id="campaign-dates">from {moment}<' in console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert f"from {day}" in console.get("/campaigns/").content.decode()
+    Campaign.objects.filter(pk=campaign.pk).update(starts_at=None, ends_at=starts)
+    assert f'id="campaign-dates">until {moment}<' in console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    customer_factory(phone="+79161234567")
+    page = console.post(f"/campaigns/{campaign.pk}/list/", {"text": "+7 916 123-45-67"}).content.decode()
+    assert "Read 1 line: 1 added, 0 already on the list." in page
+    page = console.post(f"/campaigns/{campaign.pk}/list/", {"text": "\n".join(f"+7 903 {n:07d}" for n in range(1500))})
+    page = page.content.decode()
+    assert "Read 1,500 lines: 0 added, 0 already on the list." in page
+    assert "1,500 lines matched no customer" in page

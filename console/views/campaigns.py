@@ -100,6 +100,28 @@ def _variants_posted(formset) -> list[dict]:
     ]
 
 
+def _posted_variant_rows(data) -> bool:
+    """Whether `data` (request.POST) fills in any variant row (a code or points)."""
+    return any(
+        key.startswith("variants-") and key.endswith(("-code", "-points")) and value.strip()
+        for key, value in data.items()
+    )
+
+
+def _frozen_fields_posted(request, *, kind: str, campaign: Campaign, frozen: tuple[str, ...]) -> list[str]:
+    """The labels of the frozen fields of a launched `campaign` whose posted values differ from the stored
+    ones. The launched form shows them disabled, so a browser posts none of them: posted ones come from a
+    form opened while it was a draft (a stale tab). Fields not posted at all are not compared."""
+    probe = CampaignForm(request.POST, kind=kind, instance=campaign)
+    posted = [name for name in probe.changed_data if name in frozen and name in request.POST]
+    labels = [str(probe.fields[name].label) for name in posted]
+    if _posted_variant_rows(request.POST) and "variants-TOTAL_FORMS" in request.POST:
+        formset = CampaignVariantFormSet(request.POST, prefix="variants", initial=_variants_initial(campaign))
+        if not formset.is_valid() or _variants_posted(formset) != _variants_initial(campaign):
+            labels.append(_("A/B variants"))
+    return labels
+
+
 def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse:
     """The form of a new campaign of `kind`, or of `campaign`; on POST the service creates or changes it."""
     launched = campaign is not None and campaign.status != Campaign.Status.DRAFT
@@ -108,7 +130,21 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
     if request.method == "POST":
         form = CampaignForm(request.POST, kind=kind, frozen=frozen, instance=campaign and campaign_get(campaign.pk))
         formset = CampaignVariantFormSet(request.POST, prefix="variants", initial=_variants_initial(campaign))
-        if form.is_valid() and (launched or formset.is_valid()):
+        boost = kind == Campaign.Kind.BOOST
+        if boost and _posted_variant_rows(request.POST):
+            form.add_error(None, _("A boost grants no points of its own, so it cannot have A/B variants: remove them."))
+        stale = _frozen_fields_posted(request, kind=kind, campaign=campaign, frozen=frozen) if launched else []
+        if stale:
+            form.add_error(
+                None,
+                _(
+                    "This campaign was launched after the form was opened, so %(fields)s can no longer change. "
+                    "Nothing was saved: open the form again."
+                )
+                % {"fields": ", ".join(f"“{label}”" for label in stale)},
+            )
+        # A boost's page has no variant rows (nor their management fields): its formset is not needed.
+        if form.is_valid() and (launched or boost or formset.is_valid()):
             values = form.values()
             tier_ids = [tier.pk for tier in form.cleaned_data.get("target_tiers") or []]
             try:
@@ -130,7 +166,7 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
                         origin="console",
                     )
             except CampaignError as error:
-                if error.field == "variants":
+                if error.field == "variants" and not boost:
                     formset._non_form_errors = formset.error_class([error.message])
                 else:
                     add_domain_error(form, error)
