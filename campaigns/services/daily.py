@@ -174,8 +174,10 @@ def campaign_daily_grant(*, campaign_id: int, as_of: dt.date, now: dt.datetime) 
        `per_customer_limit` grant rows of the campaign (holdout rows count for the holdout: the holdout
        mirrors the treated);
     2. the budget: in customer-id order, until the points of the treated would pass what is left of
-       `budget_points` (budget − points_granted); from the first customer it cannot cover on, nobody gets
-       a row (treated or holdout), and they are counted as "left_out_budget";
+       `budget_points` (budget − points_granted); from the first treated customer it cannot cover on, no
+       treated customer gets a row, and they are counted as "left_out_budget". Holdout rows cost nothing
+       and are always written for the customers whose occasion came, budget or not (the control group of
+       the results);
     3. one INSERT … ON CONFLICT DO NOTHING RETURNING of the grant rows (points: the variant's, else the
        campaign's; 0 for the holdout), loyalty's bulk credit of the treated rows with points (entry kind
        "bonus", source "campaign:<id>", its own lot, expiry `campaign_grant_expiry`; a customer owing
@@ -233,7 +235,8 @@ def _chunk_grant(
     budget_spent: bool,
 ) -> dict[str, Any]:
     """One chunk of campaign_daily_grant, in its transaction (the campaign row locked). `budget_spent`: an
-    earlier chunk left someone out for the budget, so this one grants nobody (all counted as left out)."""
+    earlier chunk left someone out for the budget, so this one grants no treated customer (all counted as
+    left out); its holdout rows are written all the same."""
     grant_t, variant_t = CampaignGrant._meta.db_table, CampaignVariant._meta.db_table
     occasions_sql, occasions_params = _occasions_sql(campaign, as_of=as_of, lo=lo, hi=hi)
     target_sql, target_params = target
@@ -287,14 +290,14 @@ def _chunk_grant(
             cursor.execute(
                 """SELECT MIN(customer_id) FROM (
                        SELECT customer_id, SUM(points) OVER (ORDER BY customer_id, occasion ROWS UNBOUNDED PRECEDING) AS running
-                       FROM campaign_cand WHERE NOT over_limit) r
+                       FROM campaign_cand WHERE NOT over_limit AND NOT holdout) r
                    WHERE running > %s""",
                 [left],
             )
             cut = cursor.fetchone()[0]
         cursor.execute(
             "SELECT COUNT(*) FILTER (WHERE over_limit), "
-            "COUNT(*) FILTER (WHERE NOT over_limit AND customer_id >= %s) FROM campaign_cand",
+            "COUNT(*) FILTER (WHERE NOT over_limit AND NOT holdout AND customer_id >= %s) FROM campaign_cand",
             [cut],
         )
         counts["left_out_limit"], counts["left_out_budget"] = cursor.fetchone()
@@ -311,7 +314,8 @@ def _chunk_grant(
                 SELECT %s, customer_id, occasion, variant_id, holdout, points,
                        CASE WHEN holdout OR points = 0 THEN NULL ELSE {ledger_entry_next_id_sql()} END, %s,
                        CASE WHEN holdout OR points = 0 THEN NULL ELSE CAST(%s AS timestamptz) END
-                FROM campaign_cand WHERE NOT over_limit AND (CAST(%s AS bigint) IS NULL OR customer_id < %s)
+                FROM campaign_cand
+                WHERE NOT over_limit AND (holdout OR CAST(%s AS bigint) IS NULL OR customer_id < %s)
                 ORDER BY customer_id, occasion
                 ON CONFLICT (campaign_id, customer_id, occasion) DO NOTHING
                 RETURNING id, customer_id, holdout, points, entry_id
@@ -402,14 +406,14 @@ def _chunk_grant_rows(
         candidates.append((customer_id, occasion, holdout, variant_id, points))
     left = None if campaign.budget_points is None else campaign.budget_points - campaign.points_granted
     spent, cut = 0, (lo if budget_spent else None)
-    for customer_id, _occasion, _holdout, _variant_id, points in candidates:
-        if cut is None and left is not None:
+    for customer_id, _occasion, holdout, _variant_id, points in candidates:
+        if cut is None and left is not None and not holdout:
             spent += points
             if spent > left:
                 cut = customer_id
-    if cut is not None:
-        counts["left_out_budget"] = sum(1 for candidate in candidates if candidate[0] >= cut)
-        candidates = [candidate for candidate in candidates if candidate[0] < cut]
+    if cut is not None:  # the budget leaves out treated customers only: holdout rows cost nothing
+        counts["left_out_budget"] = sum(1 for c in candidates if c[0] >= cut and not c[2])
+        candidates = [c for c in candidates if c[0] < cut or c[2]]
     last_id = CampaignGrant.objects.aggregate(last=Max("id"))["last"] or 0
     for customer_id, occasion, holdout, variant_id, points in candidates:
         entry = None
