@@ -66,6 +66,21 @@ def test_a_category_line_is_boosted_and_the_other_is_not(customer, t0):
     assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
 
 
+def test_categories_match_ignoring_case_and_surrounding_spaces(customer, t0):
+    campaign = _boost(name="Shoes ×2", boost_category=" Shoes ")
+    purchase = buy(
+        customer,
+        "1000.00",
+        lines=[{"amount": "600.00", "category": "shoes"}, {"amount": "400.00", "category": "food"}],
+        now=t0,
+    ).purchase
+    assert purchase.earned_points == 80  # 50 on the check + 30 more on the 600 of "shoes"
+    assert CampaignGrant.objects.get(occasion=f"purchase:{purchase.pk}").points == 30
+    upper = buy(customer, "1000.00", lines=[{"amount": "1000.00", "category": "SHOES "}], now=t0).purchase
+    assert upper.earned_points == 100  # 50 + 50 on the whole check
+    assert campaign.pk in {part.get("campaign") for part in upper.earned_breakdown}
+
+
 @pytest.mark.parametrize(
     ("moment", "boosted"),
     [
