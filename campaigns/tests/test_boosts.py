@@ -9,7 +9,7 @@ import pytest
 
 from campaigns.models import Campaign, CampaignGrant, CampaignVariant
 from campaigns.selectors import campaign_points_granted
-from loyalty.models import ProgramSettings, Tier
+from loyalty.models import LedgerEntry, ProgramSettings, Purchase, Tier
 from loyalty.rules import local_midnight
 from loyalty.selectors import purchase_quote
 from loyalty.tests.helpers import assert_ledger_consistent, balance, buy, refund
@@ -76,6 +76,8 @@ def test_categories_match_ignoring_case_and_surrounding_spaces(customer, t0):
     ).purchase
     assert purchase.earned_points == 80  # 50 on the check + 30 more on the 600 of "shoes"
     assert CampaignGrant.objects.get(occasion=f"purchase:{purchase.pk}").points == 30
+    entry = LedgerEntry.objects.get(purchase=purchase, kind=LedgerEntry.Kind.EARN)
+    assert entry.points == 80 and entry.reason == f"Cashback 5% + boost “Shoes ×2” on purchase #{purchase.pk}"
     upper = buy(customer, "1000.00", lines=[{"amount": "1000.00", "category": "SHOES "}], now=t0).purchase
     assert upper.earned_points == 100  # 50 + 50 on the whole check
     assert campaign.pk in {part.get("campaign") for part in upper.earned_breakdown}
@@ -278,3 +280,18 @@ def test_staff_choose_the_combining_rule_on_the_settings_page(client, marketing_
     assert bad.status_code == 400
     assert "Select a valid choice." in bad.content.decode()
     assert ProgramSettings.objects.get().boost_cap_percent == D("15.00")
+
+
+def test_the_earn_reason_names_the_boosts_that_added_points():
+    from loyalty.reasons import earn_reason
+
+    def purchase(*parts):
+        return Purchase(external_id="R-9", earned_breakdown=[{"part": "base", "points": 50}, *parts])
+
+    assert earn_reason(purchase(), D("5.00")) == "Cashback 5% on purchase R-9"
+    two = purchase(
+        {"part": "boost", "campaign": 1, "name": "Shoes ×2", "points": 30},
+        {"part": "boost", "campaign": 2, "name": "Friday", "points": 10},
+        {"part": "boost", "campaign": 3, "name": "Spent", "points": 0},  # cut to nothing by its budget
+    )
+    assert earn_reason(two, D("5")) == "Cashback 5% + boosts “Shoes ×2, Friday” on purchase R-9"
