@@ -295,3 +295,28 @@ def test_the_earn_reason_names_the_boosts_that_added_points():
         {"part": "boost", "campaign": 3, "name": "Spent", "points": 0},  # cut to nothing by its budget
     )
     assert earn_reason(two, D("5")) == "Cashback 5% + boosts “Shoes ×2, Friday” on purchase R-9"
+
+
+def test_boost_results_count_a_later_purchase_and_points_net_of_refunds(customer, customer_factory, t0):
+    """Hand-worked: ×2 on 5 % cashback gives 50 points per 1 000.00. Customer A buys once and refunds it
+    all: the boost's 50 points are all reversed (net 0) and A made no purchase after the boosted one, so
+    A did not "buy". B buys, refunds 300.00 of it (the refund reverses floor(50 × 300 / 1000) = 15 of the
+    boost's points: net 35), and buys again the next day (boosted too: 50 more): B bought.
+    C buys once (boosted, 50 points) and never again: C did not "buy" either.
+    Treated: 3 customers, 4 grant rows, 0 + 35 + 50 + 50 = 135 points, 1 buyer (not 3), revenue
+    1 000.00 (B's second check; a boosted purchase is never its own response)."""
+    from campaigns.results import campaign_results
+
+    campaign = _boost()
+    other = customer_factory()
+    first = buy(customer, "1000.00", now=t0).purchase
+    refund(first, now=t0 + dt.timedelta(hours=1))
+    second = buy(other, "1000.00", now=t0).purchase
+    refund(second, "300.00", now=t0 + dt.timedelta(hours=1))
+    buy(other, "1000.00", now=t0 + dt.timedelta(days=1))
+    buy(customer_factory(), "1000.00", now=t0)  # C: the boosted purchase only, kept
+    assert CampaignGrant.objects.filter(campaign=campaign).count() == 4
+    treated = campaign_results(campaign).treated
+    assert (treated.customers, treated.grants, treated.points_granted, treated.buyers) == (3, 4, 135, 1)
+    # the revenue is B's second check alone: a boosted purchase is never its own response
+    assert treated.revenue == D("1000.00")
