@@ -22,7 +22,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, prefetch_related_obj
 
 from core.versions import VersionedCache, versions_forget
 from loyalty.boosts import Boost, BoostEarned, boost_provider_register
-from loyalty.rules import EarnLine
+from loyalty.rules import EarnLine, category_key
 
 from .models import Campaign, CampaignGrant, CampaignVariant
 from .rules import boost_time_matches, in_holdout, variant_index
@@ -75,7 +75,8 @@ def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime
     campaign's holdout get its Boost with `holdout` set. In campaign id order (ties under "best" go to
     the older campaign)."""
     local = at.astimezone(ZoneInfo(settings.TIME_ZONE))
-    categories = {line.category for line in lines if line.amount > 0} or {""}  # no lines: one, no category
+    # no lines: one, no category; categories compared case-insensitively, surrounding spaces ignored
+    categories = {category_key(line.category) for line in lines if line.amount > 0} or {""}
     running = [
         campaign
         for campaign in boost_campaigns_active()
@@ -86,7 +87,7 @@ def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime
             hour_to=campaign.boost_hour_to,
             local=local,
         )
-        and (not campaign.boost_category or campaign.boost_category in categories)
+        and (not category_key(campaign.boost_category) or category_key(campaign.boost_category) in categories)
     ]
     if not running:
         return []

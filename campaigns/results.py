@@ -8,6 +8,10 @@ counted purchase of theirs falls within `response_days` after the `at` of any of
 campaign (holdout rows alike), from that moment (included) to `at` + N days (excluded). A purchase counts
 when not wholly refunded; its revenue is its amount less everything refunded of it so far
 (`Purchase.amount − Purchase.refunded_amount`, whenever the refund was made): analytics' "net" as of now.
+For a boost the grant IS a purchase (occasion "purchase:<id>", `at` its moment): a customer "bought" only
+with another purchase strictly after it (holdout rows alike), and a boost's points granted are net of
+what the purchase's refunds took back: its share reversed in the same proportion as loyalty's refund
+(loyalty.rules.refund_points_split: floor(points × refunded ÷ amount), all of them once wholly refunded).
 Points redeemed are the points that redemptions took from the grants' own lots (loyalty.LotDebit of a
 "redeem" entry on the lot of the grant's entry); points a refund later gave back are not subtracted.
 """
@@ -106,11 +110,21 @@ def _customers_sql(campaign_ids_sql: str) -> str:
     grant_at, bought_at = _moment("w.at"), _moment("p.created_at")
     # fixed fragments; every value is a parameter
     return f"""
-        WITH g AS (
+        WITH g0 AS (
             SELECT g.campaign_id, g.customer_id, g.holdout, g.variant_id, g.at, g.points, g.entry_id,
-                   {window_end} AS until
+                   {window_end} AS until,
+                   CASE WHEN c.kind = 'boost' THEN CAST(SUBSTR(g.occasion, 10) AS bigint) END AS purchase_id
             FROM campaigns_campaigngrant g JOIN campaigns_campaign c ON c.id = g.campaign_id
             WHERE g.campaign_id IN ({campaign_ids_sql})
+        ),
+        g AS (  -- a boost's points net of the share its purchase's refunds reversed (loyalty's rounding)
+            SELECT g0.campaign_id, g0.customer_id, g0.holdout, g0.variant_id, g0.at, g0.entry_id, g0.until,
+                   g0.purchase_id,
+                   g0.points - CASE WHEN bp.id IS NULL OR bp.refunded_amount <= 0 THEN 0
+                                    WHEN bp.refunded_amount >= bp.amount THEN g0.points
+                                    ELSE CAST(FLOOR(g0.points * bp.refunded_amount / bp.amount) AS bigint) END
+                     AS points
+            FROM g0 LEFT JOIN loyalty_purchase bp ON bp.id = g0.purchase_id
         ),
         per_customer AS (
             SELECT campaign_id, customer_id, MAX(CASE WHEN holdout THEN 1 ELSE 0 END) AS holdout,
@@ -123,7 +137,8 @@ def _customers_sql(campaign_ids_sql: str) -> str:
             JOIN (SELECT DISTINCT campaign_id, customer_id FROM g) x ON x.customer_id = p.customer_id
             WHERE p.amount > p.refunded_amount
               AND EXISTS (SELECT 1 FROM g w WHERE w.campaign_id = x.campaign_id AND w.customer_id = p.customer_id
-                          AND {bought_at} >= {grant_at} AND {bought_at} < w.until)
+                          AND {bought_at} >= {grant_at} AND {bought_at} < w.until
+                          AND (w.purchase_id IS NULL OR ({bought_at} > {grant_at} AND p.id <> w.purchase_id)))
             GROUP BY x.campaign_id, p.customer_id
         ),
         redeemed AS (

@@ -38,6 +38,7 @@ class Preview:
     expected_cost: Decimal | None  # money, the program's currency
     point_value: Decimal
     currency: str
+    per_new_customer: bool = False  # a welcome: the points and cost are per new customer (no one existing gets it)
 
 
 def observed_redeemed_share() -> Decimal | None:
@@ -59,10 +60,28 @@ def campaign_preview(campaign: Campaign) -> Preview:
     cost — points (the variant's or the campaign's, at most the budget), the points expected to be
     redeemed at the observed share (observed_redeemed_share; all of them without history) and their money
     value at ProgramSettings.point_value. For kinds granted on an occasion (a birthday, an absence, an
-    action) that is the cost of one occasion per customer; a boost grants no points of its own (None)."""
-    counts = campaign_target_counts(campaign)
+    action) that is the cost of one occasion per customer, counting for a birthday, anniversary or win-back
+    only the customers who can have the occasion (a birthday on file, a purchase made); a boost grants no
+    points of its own (None). A welcome grants on enrolment, so no existing customer ever gets it: its
+    preview counts nobody and gives the points and the expected cost per new customer (`per_new_customer`):
+    the treated share (1 − holdout %) × the points (with variants, their weighted mean, rounded down)."""
     program = program_settings_get()
     variants = list(campaign.variants.order_by("code"))
+    share = observed_redeemed_share()
+    if campaign.kind == Campaign.Kind.WELCOME:
+        if variants:
+            per = sum(v.points * v.weight for v in variants) / sum(v.weight for v in variants)
+        else:
+            per = campaign.points
+        points = int(Decimal(per) * (100 - campaign.holdout_percent) / 100)
+        redeemed = int(points * (share if share is not None else 1))
+        return Preview(
+            target=0, holdout=0, treated=0, variants=[(v, 0, v.points) for v in variants],
+            points_per_grant=None if variants else campaign.points, expected_points=points,
+            redeemed_share=share, expected_redeemed=redeemed, expected_cost=money(redeemed * program.point_value),
+            point_value=program.point_value, currency=program.currency, per_new_customer=True,
+        )  # fmt: skip
+    counts = campaign_target_counts(campaign)
     rows = [(v, counts["variants"].get(v.pk, 0), v.points) for v in variants]
     boost = campaign.kind == Campaign.Kind.BOOST
     if boost:
@@ -73,7 +92,6 @@ def campaign_preview(campaign: Campaign) -> Preview:
         points = counts["treated"] * campaign.points
     if points is not None and campaign.budget_points is not None:
         points = min(points, campaign.budget_points - campaign.points_granted)
-    share = observed_redeemed_share()
     redeemed = None if points is None else int(points * (share if share is not None else 1))
     cost = None if redeemed is None else money(redeemed * program.point_value)
     return Preview(

@@ -94,10 +94,26 @@ def campaign_split_sql(campaign: "Campaign", target_sql: str, target_params: lis
     return sql, [*variant_params, campaign.pk, holdout_buckets(campaign.holdout_percent), *target_params]
 
 
+# Who can ever have an occasion of a date-driven kind (campaigns.occasions): a birthday needs one, an
+# anniversary of the first purchase and a win-back a purchase. The preview counts only them.
+OCCASION_POSSIBLE = {
+    "birthday": "c.birthday IS NOT NULL",
+    "anniversary": "c.first_purchase_at IS NOT NULL",
+    "win_back": "c.last_purchase_at IS NOT NULL",
+}
+
+
 def campaign_target_counts(campaign: "Campaign") -> dict[str, int | dict[int, int]]:
     """How many customers the campaign reaches now: {"target": n, "holdout": n, "variants": {variant id:
-    n}, "treated": n} (ints). For the preview before launch; counts the target as of this moment."""
+    n}, "treated": n} (ints). For the preview before launch; counts the target as of this moment, and for a
+    birthday, anniversary or win-back only the customers who can have its occasion (OCCASION_POSSIBLE: a
+    birthday on file, a purchase made)."""
     target_sql, target_params = campaign_target_sql(campaign)
+    if condition := OCCASION_POSSIBLE.get(campaign.kind):
+        target_sql = (
+            f"SELECT t.customer_id FROM ({target_sql}) t "  # noqa: S608 - fixed fragments
+            f"JOIN customers_customer c ON c.id = t.customer_id WHERE {condition}"
+        )
     split_sql, split_params = campaign_split_sql(campaign, target_sql, target_params)
     with connection.cursor() as cursor:
         cursor.execute(

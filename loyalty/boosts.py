@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from .rules import BoostTerms, EarnLine, boost_lines, boost_points
+from .rules import BoostTerms, EarnLine, boost_lines, boost_points, category_key
 
 if TYPE_CHECKING:
     from .models import ProgramSettings
@@ -125,8 +125,10 @@ def boosts_earned(
     boosts = boosts_find(customer_id=customer_id, lines=lines, at=at)
     if not boosts:
         return []
-    categories = {line.category for line in boost_lines(lines, amount=amount)}
-    matching = [boost for boost in boosts if not boost.category or boost.category in categories]
+    categories = {category_key(line.category) for line in boost_lines(lines, amount=amount)}
+    matching = [
+        boost for boost in boosts if not category_key(boost.category) or category_key(boost.category) in categories
+    ]
     treated = [boost for boost in matching if not boost.holdout]
     points = boost_points(
         lines=lines,

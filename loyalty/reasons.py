@@ -8,6 +8,7 @@ Entries a person writes (manual adjustments, bonuses with their own text, import
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import LedgerEntry, Purchase
 
@@ -25,11 +26,23 @@ def percent_text(value: Decimal) -> str:
 
 
 def earn_reason(purchase: Purchase, cashback_percent: Decimal) -> str:
-    """The cashback entry of a purchase: "Cashback 5% on purchase R-9" (the rate the purchase earned at)."""
-    return _("Cashback %(pct)s%% on purchase %(p)s") % {
-        "pct": percent_text(cashback_percent),
-        "p": purchase_label(purchase),
-    }
+    """The cashback entry of a purchase: "Cashback 5% on purchase R-9" (the rate the purchase earned at);
+    with boosts that added points (the purchase's `earned_breakdown` parts "boost", which carry the
+    campaigns' names: loyalty knows no campaigns) "Cashback 5% + boost “Shoes ×2” on purchase R-9", or
+    "+ boosts “A, B”" for several, so the reason never shows a lower rate than the purchase earned."""
+    values = {"pct": percent_text(cashback_percent), "p": purchase_label(purchase)}
+    names = [
+        str(part.get("name") or "")
+        for part in purchase.earned_breakdown or []
+        if part.get("part") == "boost" and int(part.get("points") or 0) > 0
+    ]
+    if names:
+        return ngettext(
+            "Cashback %(pct)s%% + boost “%(names)s” on purchase %(p)s",
+            "Cashback %(pct)s%% + boosts “%(names)s” on purchase %(p)s",
+            len(names),
+        ) % {**values, "names": ", ".join(names)}
+    return _("Cashback %(pct)s%% on purchase %(p)s") % values
 
 
 def redeem_reason(purchase: Purchase) -> str:

@@ -235,6 +235,12 @@ BOOST_COMBINE_BEST = "best"  # on each line only the largest boost counts
 BOOST_COMBINE_SUM = "sum"  # on each line the boosts add up, to at most the cap (% of the line)
 
 
+def category_key(category: str | None) -> str:
+    """A category as boosts compare it: surrounding spaces stripped and case folded ("  Shoes " and
+    "shoes" are one category; "" = none). Campaigns' and purchase lines' categories both go through it."""
+    return (category or "").strip().casefold()
+
+
 @dataclass(frozen=True)
 class EarnLine:
     """One line of a purchase as the boosts see it: its amount (money) and category ("" = none)."""
@@ -289,7 +295,7 @@ def boost_points(
 
     Boosts earn, like the base cashback, only on the part paid in money: each line counts for its share
     of `paid` (line amount × paid / the lines' total, so lines that do not add up to `amount` only split
-    the paid money between categories). On each line every boost whose category matches gives
+    the paid money between categories). On each line every boost whose category matches (`category_key`: case and surrounding spaces ignored) gives
     `boost_percent`; `combine` "best" keeps only the largest (the first given on a tie), "sum" adds them
     up and, above `cap_percent` (% of the line), scales each down in proportion. A boost's points are
     Σ over lines of share × percent / 100 / point value, rounded down once per boost (the house rounding,
@@ -304,10 +310,11 @@ def boost_points(
     for line in lines:
         if line.amount <= 0:
             continue
+        line_category = category_key(line.category)
         percents = [
             (terms.key, boost_percent(terms, cashback_percent=cashback_percent))
             for terms in boosts
-            if not terms.category or terms.category == line.category
+            if not category_key(terms.category) or category_key(terms.category) == line_category
         ]
         percents = [(key, percent) for key, percent in percents if percent > 0]
         if not percents:

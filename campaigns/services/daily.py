@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,7 +53,7 @@ def campaigns_daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> di
     """Run the date-driven campaigns for the shop's calendar date `as_of` at the moment `now` (aware;
     default now): first the statuses by dates (`campaigns_status_by_dates`), then every campaign of kind
     birthday, anniversary, win-back or broadcast that `campaigns_running` says grants at `now`, in id
-    order (`campaign_daily_grant`); a broadcast finishes itself after its run.
+    order whatever the kind (`campaign_daily_grant`); a broadcast finishes itself after its run.
 
     Idempotent per date: a second run for `as_of` grants nothing (one grant row per campaign, customer
     and occasion). Another run in progress is waited for up to LOCK_WAIT_SECONDS, then this one is
@@ -73,11 +73,15 @@ def campaigns_daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> di
             return {"date": as_of.isoformat(), "skipped": "another campaign run is in progress"}
         statuses = campaigns_status_by_dates(now=now)
         results: dict[str, Any] = {}
-        for kind in DAILY_KINDS:
-            for campaign_id in campaigns_running(kind=kind, at=now).order_by("id").values_list("id", flat=True):
-                results[str(campaign_id)] = campaign_daily_grant(campaign_id=campaign_id, as_of=as_of, now=now)
-                if kind == Campaign.Kind.BROADCAST:
-                    _status_set(campaign_id=campaign_id, status=Campaign.Status.FINISHED, now=now, why="broadcast sent")
+        running = sorted(
+            (campaign_id, kind)
+            for kind in DAILY_KINDS
+            for campaign_id in campaigns_running(kind=kind, at=now).values_list("id", flat=True)
+        )
+        for campaign_id, kind in running:  # in id order, whatever the kind
+            results[str(campaign_id)] = campaign_daily_grant(campaign_id=campaign_id, as_of=as_of, now=now)
+            if kind == Campaign.Kind.BROADCAST:
+                _status_set(campaign_id=campaign_id, status=Campaign.Status.FINISHED, now=now, why="broadcast sent")
     logger.info("campaigns daily run %s: %s campaigns", as_of.isoformat(), len(results))
     return {"date": as_of.isoformat(), "statuses": statuses, "campaigns": results}
 
@@ -174,8 +178,10 @@ def campaign_daily_grant(*, campaign_id: int, as_of: dt.date, now: dt.datetime) 
        `per_customer_limit` grant rows of the campaign (holdout rows count for the holdout: the holdout
        mirrors the treated);
     2. the budget: in customer-id order, until the points of the treated would pass what is left of
-       `budget_points` (budget − points_granted); from the first customer it cannot cover on, nobody gets
-       a row (treated or holdout), and they are counted as "left_out_budget";
+       `budget_points` (budget − points_granted); from the first treated customer it cannot cover on, no
+       treated customer gets a row, and they are counted as "left_out_budget". Holdout rows cost nothing
+       and are always written for the customers whose occasion came, budget or not (the control group of
+       the results);
     3. one INSERT … ON CONFLICT DO NOTHING RETURNING of the grant rows (points: the variant's, else the
        campaign's; 0 for the holdout), loyalty's bulk credit of the treated rows with points (entry kind
        "bonus", source "campaign:<id>", its own lot, expiry `campaign_grant_expiry`; a customer owing
@@ -186,7 +192,8 @@ def campaign_daily_grant(*, campaign_id: int, as_of: dt.date, now: dt.datetime) 
 
     A campaign found no longer active at a chunk (paused meanwhile) stops there. Returns {"granted",
     "holdout", "points", "left_out_budget", "left_out_limit", "messages": {"queued", "skipped", "held"},
-    "channels_without_template": [codes]} (ints)."""
+    "channels_without_template": [codes]} (ints), and when messages were skipped "skip_reasons":
+    {reason: n} (`_skip_reasons`)."""
     campaign = Campaign.objects.get(pk=campaign_id)
     channels, missing_channels = campaign_channels(campaign)
     expires_at = campaign_grant_expiry(campaign, at=now)
@@ -216,7 +223,40 @@ def campaign_daily_grant(*, campaign_id: int, as_of: dt.date, now: dt.datetime) 
             result[name] += counts[name]
         for name, value in counts["messages"].items():
             result["messages"][name] += value
+    if result["messages"]["skipped"]:
+        result["skip_reasons"] = _skip_reasons(campaign, now=now, missing_channels=missing_channels)
     return result
+
+
+# Who could be reached on a channel if it had a template: its consent and its address.
+_REACHABLE_ON = {
+    "email": Q(customer__consent_email=True, customer__email__isnull=False) & ~Q(customer__email=""),
+    "sms": Q(customer__consent_sms=True) & ~Q(customer__phone=""),
+}
+
+
+def _skip_reasons(campaign: Campaign, *, now: dt.datetime, missing_channels: list[str]) -> dict[str, int]:
+    """{reason: messages} of the campaign's messages skipped by this run (written at `now`): messaging's
+    skip reasons, except that a message skipped for consent or address on the channels that have a
+    template, for a customer whom a channel WITHOUT a template could have reached, says "no_template:<channel>"
+    (the real reason: that channel's template is missing). Aggregate queries only."""
+    skipped = Message.objects.filter(
+        kind=campaign.message_kind,
+        status=Message.Status.SKIPPED,
+        created_at=now,
+        dedupe_key__startswith=GRANT_KEY_PREFIX,
+    )
+    reasons = dict(skipped.values_list("skip_reason").annotate(n=Count("id")).order_by())
+    unreachable = skipped.filter(skip_reason__in=[Message.SkipReason.NO_CONSENT, Message.SkipReason.NO_ADDRESS])
+    for code in missing_channels:
+        if code not in _REACHABLE_ON:
+            continue
+        reachable = unreachable.filter(_REACHABLE_ON[code])
+        for reason, n in reachable.values_list("skip_reason").annotate(n=Count("id")).order_by():
+            reasons[reason] -= n
+            reasons[f"no_template:{code}"] = reasons.get(f"no_template:{code}", 0) + n
+        unreachable = unreachable.exclude(_REACHABLE_ON[code])
+    return {reason: n for reason, n in sorted(reasons.items()) if n}
 
 
 def _chunk_grant(
@@ -233,7 +273,8 @@ def _chunk_grant(
     budget_spent: bool,
 ) -> dict[str, Any]:
     """One chunk of campaign_daily_grant, in its transaction (the campaign row locked). `budget_spent`: an
-    earlier chunk left someone out for the budget, so this one grants nobody (all counted as left out)."""
+    earlier chunk left someone out for the budget, so this one grants no treated customer (all counted as
+    left out); its holdout rows are written all the same."""
     grant_t, variant_t = CampaignGrant._meta.db_table, CampaignVariant._meta.db_table
     occasions_sql, occasions_params = _occasions_sql(campaign, as_of=as_of, lo=lo, hi=hi)
     target_sql, target_params = target
@@ -287,14 +328,14 @@ def _chunk_grant(
             cursor.execute(
                 """SELECT MIN(customer_id) FROM (
                        SELECT customer_id, SUM(points) OVER (ORDER BY customer_id, occasion ROWS UNBOUNDED PRECEDING) AS running
-                       FROM campaign_cand WHERE NOT over_limit) r
+                       FROM campaign_cand WHERE NOT over_limit AND NOT holdout) r
                    WHERE running > %s""",
                 [left],
             )
             cut = cursor.fetchone()[0]
         cursor.execute(
             "SELECT COUNT(*) FILTER (WHERE over_limit), "
-            "COUNT(*) FILTER (WHERE NOT over_limit AND customer_id >= %s) FROM campaign_cand",
+            "COUNT(*) FILTER (WHERE NOT over_limit AND NOT holdout AND customer_id >= %s) FROM campaign_cand",
             [cut],
         )
         counts["left_out_limit"], counts["left_out_budget"] = cursor.fetchone()
@@ -311,7 +352,8 @@ def _chunk_grant(
                 SELECT %s, customer_id, occasion, variant_id, holdout, points,
                        CASE WHEN holdout OR points = 0 THEN NULL ELSE {ledger_entry_next_id_sql()} END, %s,
                        CASE WHEN holdout OR points = 0 THEN NULL ELSE CAST(%s AS timestamptz) END
-                FROM campaign_cand WHERE NOT over_limit AND (CAST(%s AS bigint) IS NULL OR customer_id < %s)
+                FROM campaign_cand
+                WHERE NOT over_limit AND (holdout OR CAST(%s AS bigint) IS NULL OR customer_id < %s)
                 ORDER BY customer_id, occasion
                 ON CONFLICT (campaign_id, customer_id, occasion) DO NOTHING
                 RETURNING id, customer_id, holdout, points, entry_id
@@ -402,14 +444,14 @@ def _chunk_grant_rows(
         candidates.append((customer_id, occasion, holdout, variant_id, points))
     left = None if campaign.budget_points is None else campaign.budget_points - campaign.points_granted
     spent, cut = 0, (lo if budget_spent else None)
-    for customer_id, _occasion, _holdout, _variant_id, points in candidates:
-        if cut is None and left is not None:
+    for customer_id, _occasion, holdout, _variant_id, points in candidates:
+        if cut is None and left is not None and not holdout:
             spent += points
             if spent > left:
                 cut = customer_id
-    if cut is not None:
-        counts["left_out_budget"] = sum(1 for candidate in candidates if candidate[0] >= cut)
-        candidates = [candidate for candidate in candidates if candidate[0] < cut]
+    if cut is not None:  # the budget leaves out treated customers only: holdout rows cost nothing
+        counts["left_out_budget"] = sum(1 for c in candidates if c[0] >= cut and not c[2])
+        candidates = [c for c in candidates if c[0] < cut or c[2]]
     last_id = CampaignGrant.objects.aggregate(last=Max("id"))["last"] or 0
     for customer_id, occasion, holdout, variant_id, points in candidates:
         entry = None

@@ -9,7 +9,7 @@ import pytest
 
 from campaigns.models import Campaign, CampaignGrant, CampaignVariant
 from campaigns.selectors import campaign_points_granted
-from loyalty.models import ProgramSettings, Tier
+from loyalty.models import LedgerEntry, ProgramSettings, Purchase, Tier
 from loyalty.rules import local_midnight
 from loyalty.selectors import purchase_quote
 from loyalty.tests.helpers import assert_ledger_consistent, balance, buy, refund
@@ -64,6 +64,23 @@ def test_a_category_line_is_boosted_and_the_other_is_not(customer, t0):
     assert not CampaignGrant.objects.filter(occasion=f"purchase:{other.pk}").exists()
     # A purchase without lines is one line of its whole amount, with no category: not shoes.
     assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
+
+
+def test_categories_match_ignoring_case_and_surrounding_spaces(customer, t0):
+    campaign = _boost(name="Shoes ×2", boost_category=" Shoes ")
+    purchase = buy(
+        customer,
+        "1000.00",
+        lines=[{"amount": "600.00", "category": "shoes"}, {"amount": "400.00", "category": "food"}],
+        now=t0,
+    ).purchase
+    assert purchase.earned_points == 80  # 50 on the check + 30 more on the 600 of "shoes"
+    assert CampaignGrant.objects.get(occasion=f"purchase:{purchase.pk}").points == 30
+    entry = LedgerEntry.objects.get(purchase=purchase, kind=LedgerEntry.Kind.EARN)
+    assert entry.points == 80 and entry.reason == f"Cashback 5% + boost “Shoes ×2” on purchase #{purchase.pk}"
+    upper = buy(customer, "1000.00", lines=[{"amount": "1000.00", "category": "SHOES "}], now=t0).purchase
+    assert upper.earned_points == 100  # 50 + 50 on the whole check
+    assert campaign.pk in {part.get("campaign") for part in upper.earned_breakdown}
 
 
 @pytest.mark.parametrize(
@@ -263,3 +280,43 @@ def test_staff_choose_the_combining_rule_on_the_settings_page(client, marketing_
     assert bad.status_code == 400
     assert "Select a valid choice." in bad.content.decode()
     assert ProgramSettings.objects.get().boost_cap_percent == D("15.00")
+
+
+def test_the_earn_reason_names_the_boosts_that_added_points():
+    from loyalty.reasons import earn_reason
+
+    def purchase(*parts):
+        return Purchase(external_id="R-9", earned_breakdown=[{"part": "base", "points": 50}, *parts])
+
+    assert earn_reason(purchase(), D("5.00")) == "Cashback 5% on purchase R-9"
+    two = purchase(
+        {"part": "boost", "campaign": 1, "name": "Shoes ×2", "points": 30},
+        {"part": "boost", "campaign": 2, "name": "Friday", "points": 10},
+        {"part": "boost", "campaign": 3, "name": "Spent", "points": 0},  # cut to nothing by its budget
+    )
+    assert earn_reason(two, D("5")) == "Cashback 5% + boosts “Shoes ×2, Friday” on purchase R-9"
+
+
+def test_boost_results_count_a_later_purchase_and_points_net_of_refunds(customer, customer_factory, t0):
+    """Hand-worked: ×2 on 5 % cashback gives 50 points per 1 000.00. Customer A buys once and refunds it
+    all: the boost's 50 points are all reversed (net 0) and A made no purchase after the boosted one, so
+    A did not "buy". B buys, refunds 300.00 of it (the refund reverses floor(50 × 300 / 1000) = 15 of the
+    boost's points: net 35), and buys again the next day (boosted too: 50 more): B bought.
+    C buys once (boosted, 50 points) and never again: C did not "buy" either.
+    Treated: 3 customers, 4 grant rows, 0 + 35 + 50 + 50 = 135 points, 1 buyer (not 3), revenue
+    1 000.00 (B's second check; a boosted purchase is never its own response)."""
+    from campaigns.results import campaign_results
+
+    campaign = _boost()
+    other = customer_factory()
+    first = buy(customer, "1000.00", now=t0).purchase
+    refund(first, now=t0 + dt.timedelta(hours=1))
+    second = buy(other, "1000.00", now=t0).purchase
+    refund(second, "300.00", now=t0 + dt.timedelta(hours=1))
+    buy(other, "1000.00", now=t0 + dt.timedelta(days=1))
+    buy(customer_factory(), "1000.00", now=t0)  # C: the boosted purchase only, kept
+    assert CampaignGrant.objects.filter(campaign=campaign).count() == 4
+    treated = campaign_results(campaign).treated
+    assert (treated.customers, treated.grants, treated.points_granted, treated.buyers) == (3, 4, 135, 1)
+    # the revenue is B's second check alone: a boosted purchase is never its own response
+    assert treated.revenue == D("1000.00")

@@ -245,17 +245,41 @@ def test_the_budget_runs_out_mid_run_lowest_ids_first(program):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("chunk", [1, 100_000])
-def test_after_the_budget_cut_nobody_gets_a_row_in_any_chunk(program, monkeypatch, chunk):
+def test_after_the_budget_cut_no_treated_row_but_every_holdout_row_in_any_chunk(program, monkeypatch, chunk):
     monkeypatch.setattr("campaigns.services.daily.CHUNK", chunk)
-    people = [person(birthday=dt.date(1990, 6, 10)) for _ in range(12)]
     c = campaign(Campaign.Kind.BIRTHDAY, points=100, budget_points=300, holdout_percent=D("50"))
-    treated = [p.pk for p in people if not in_holdout(c.pk, p.pk, D("50"))]
-    assert len(treated) >= 4
-    cut = treated[3]  # the fourth treated customer is the first the 300 points cannot cover
+    people, held, treated = [], [], []
+    # until a holdout customer comes after the cut (treated[3]: the first the 300 points cannot cover)
+    while len(people) < 8 or len(treated) < 5 or max(held, default=0) < treated[3]:
+        people.append(person(birthday=dt.date(1990, 6, 10)))
+        (held if in_holdout(c.pk, people[-1].pk, D("50")) else treated).append(people[-1].pk)
     result = run(dt.date(2026, 6, 10))["campaigns"][str(c.pk)]
-    assert [g[0] for g in grants(c)] == [p.pk for p in people if p.pk < cut]  # holdout ones after the cut too
-    assert (result["granted"], result["points"]) == (3, 300)
-    assert result["left_out_budget"] == len([p for p in people if p.pk >= cut])
+    # holdout rows cost nothing: written for every holdout customer, before and after the cut
+    assert [g[0] for g in grants(c)] == sorted(treated[:3] + held)
+    assert (result["granted"], result["points"], result["holdout"]) == (3, 300, len(held))
+    assert result["left_out_budget"] == len(treated) - 3
+    # the next day's run writes nothing more (the holdout rows are there; the treated still uncovered)
+    again = run(dt.date(2026, 6, 11))["campaigns"][str(c.pk)]
+    assert (again["granted"], again["holdout"], again["left_out_budget"]) == (0, 0, len(treated) - 3)
+
+
+@pytest.mark.django_db
+def test_a_broadcast_with_a_small_budget_keeps_its_holdout(program):
+    """The tester's case: 35 customers, Points 15, Budget 100: 6 treated granted (90 points; a seventh
+    would make 105 > 100), every holdout customer gets their row, the other treated are left out."""
+    people = [person() for _ in range(35)]
+    held = []
+    while not held:  # a campaign whose stable bucket puts some of the 35 in the control group (most do)
+        c = campaign(Campaign.Kind.BROADCAST, points=15, budget_points=100, holdout_percent=D("10"))
+        held = [p.pk for p in people if in_holdout(c.pk, p.pk, D("10"))]
+        if not held:
+            c.delete()
+    result = run(dt.date(2026, 6, 10))["campaigns"][str(c.pk)]
+    assert (result["granted"], result["points"], result["holdout"]) == (6, 90, len(held))
+    assert result["left_out_budget"] == 35 - len(held) - 6
+    rows = grants(c)
+    assert sorted(g[0] for g in rows if g[2]) == held and all(g[3] == 0 for g in rows if g[2])
+    assert CampaignGrant.objects.filter(campaign=c, holdout=True, entry__isnull=False).count() == 0
 
 
 @pytest.mark.django_db
@@ -406,3 +430,24 @@ def test_the_command_reruns_a_past_date(program, capsys):
     assert grants(c) == [(anna.pk, "birthday:2026", False, 100)]
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("campaigns_daily", "--date", "10.06.2026")
+
+
+@pytest.mark.django_db
+def test_the_command_prints_campaigns_in_id_order_and_says_why_messages_were_not_sent(program, capsys):
+    first = campaign(Campaign.Kind.BROADCAST, points=0)  # a lower id than the birthday, run after it by kind before
+    c = campaign(Campaign.Kind.BIRTHDAY, channels=["sms", "email"])
+    MessageTemplate.objects.create(
+        kind=c.message_kind, channel="sms", language="en", body="{points} for you", updated_at=timezone.now()
+    )
+    person(birthday=dt.date(1990, 6, 10), consent_sms=True)  # queued by SMS
+    person(birthday=dt.date(1990, 6, 10), email="e@example.com", consent_email=True)  # email only: no template
+    person(birthday=dt.date(1990, 6, 10))  # no consent at all
+    call_command("campaigns_daily", "--date", "2026-06-10")
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if ": granted" in line]
+    assert [line.split(":")[0] for line in lines] == [f"campaign {first.pk}", f"campaign {c.pk}"]
+    assert lines[1] == (
+        f"campaign {c.pk}: granted 3 (300 points), holdout 0, left out for the budget 0, at the per-customer "
+        "limit 0; messages to the granted customers: 1 queued to send now, 0 held for quiet hours (sent in the "
+        "morning), 2 not sent (no_consent 1, no_template:email 1)"
+    )

@@ -100,6 +100,21 @@ def test_the_budget_leaves_customers_out_without_a_row(enrol, program):
     assert Campaign.objects.get(pk=campaign.pk).points_granted == 1000
 
 
+def test_a_spent_budget_still_records_the_holdout(program):
+    from campaigns.services.events import welcome_grant
+    from campaigns.services.grants import Outcome
+
+    from .helpers import customer_in
+
+    campaign = _welcome(budget_points=500, holdout_percent=Decimal("50"))
+    Campaign.objects.filter(pk=campaign.pk).update(points_granted=500)  # the budget is spent
+    held, treated = customer_in(campaign, holdout=True), customer_in(campaign, holdout=False)
+    assert [a.outcome for a in welcome_grant(customer_id=held.pk)] == [Outcome.HOLDOUT]
+    assert [a.outcome for a in welcome_grant(customer_id=treated.pk)] == [Outcome.BUDGET]
+    rows = list(CampaignGrant.objects.values_list("customer_id", "holdout", "points", "entry"))
+    assert rows == [(held.pk, True, 0, None)]
+
+
 def test_the_target_consent_is_respected(enrol, program):
     _welcome(target_consent=Campaign.Consent.EMAIL)
     without = enrol()

@@ -35,11 +35,13 @@ class Command(BaseCommand):
             self.stdout.write(f"campaign {change['campaign']}: {change['from']} → {change['to']}")
         for campaign_id, counts in result["campaigns"].items():
             messages = counts["messages"]
+            why = ", ".join(f"{reason} {n}" for reason, n in counts.get("skip_reasons", {}).items())
             self.stdout.write(
                 f"campaign {campaign_id}: granted {counts['granted']} ({counts['points']} points), "
                 f"holdout {counts['holdout']}, left out for the budget {counts['left_out_budget']}, "
-                f"at the per-customer limit {counts['left_out_limit']}; messages queued {messages['queued']}, "
-                f"held {messages['held']}, skipped {messages['skipped']}"
+                f"at the per-customer limit {counts['left_out_limit']}; messages to the granted customers: "
+                f"{messages['queued']} queued to send now, {messages['held']} held for quiet hours (sent in the "
+                f"morning), {messages['skipped']} not sent" + (f" ({why})" if why else "")
             )
             if counts["channels_without_template"]:
                 self.stdout.write(
