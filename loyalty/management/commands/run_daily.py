@@ -1,8 +1,6 @@
-import datetime as dt
-
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from core.commands import command_date
 from loyalty.exceptions import InvalidInput
 from loyalty.services import daily_run
 
@@ -17,13 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="YYYY-MM-DD; default: today in the shop's time zone")
 
     def handle(self, *args, **options):
-        if options["date"]:
-            try:
-                as_of = dt.date.fromisoformat(options["date"])
-            except ValueError:
-                raise CommandError(f"--date must be YYYY-MM-DD, got {options['date']!r}") from None
-        else:
-            as_of = timezone.localdate()
+        as_of = command_date(options["date"])
         try:
             result = daily_run(as_of=as_of)
         except InvalidInput as exc:
