@@ -251,6 +251,19 @@ def spend_days_sql() -> tuple[str, list]:
     return sql, [settings.TIME_ZONE, settings.TIME_ZONE]
 
 
+def spend_days_computed() -> dict[tuple[int, dt.date], list]:
+    """{(customer id, local day): [spend (money), purchases that count]}: spend_days_sql's figures summed in
+    Python, for SQLite (no time zones in its SQL). Reads every purchase: for tests and demo-sized data."""
+    rows: dict[tuple[int, dt.date], list] = {}
+    for customer_id, created_at, qualifying in Purchase.objects.values_list(
+        "customer_id", "created_at", "qualifying_amount"
+    ).order_by():
+        row = rows.setdefault((customer_id, rules.local_day(created_at)), [Decimal("0"), 0])
+        row[0] += qualifying
+        row[1] += 1 if qualifying > 0 else 0
+    return rows
+
+
 @dataclass(frozen=True)
 class SpendDayProblem:
     """A customer's day whose running total (SpendDay) differs from its purchases (money; purchases)."""
@@ -268,13 +281,7 @@ def spend_day_problems(*, limit: int = 100) -> list[SpendDayProblem]:
     one, or other figures; a row of zeros where no purchase counts is fine). Empty when they agree.
     One set-based query on PostgreSQL; on SQLite (tests of other parts only) the days are summed in Python."""
     if connection.vendor != "postgresql":
-        expected: dict[tuple[int, dt.date], list] = {}
-        for customer_id, created_at, qualifying in Purchase.objects.values_list(
-            "customer_id", "created_at", "qualifying_amount"
-        ).order_by():
-            row = expected.setdefault((customer_id, rules.local_day(created_at)), [Decimal("0"), 0])
-            row[0] += qualifying
-            row[1] += 1 if qualifying > 0 else 0
+        expected = spend_days_computed()
         stored = {(r.customer_id, r.day): [r.spend, r.purchases] for r in SpendDay.objects.all()}
         problems = []
         for key in sorted(set(expected) | set(stored)):

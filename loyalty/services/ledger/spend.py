@@ -13,8 +13,8 @@ from decimal import Decimal
 from django.db import connection
 
 from ... import rules
-from ...models import Purchase, SpendDay
-from ...selectors import spend_days_sql
+from ...models import SpendDay
+from ...selectors import spend_days_computed, spend_days_sql
 
 
 def spend_day_add(*, customer_id: int, at: dt.datetime, spend: Decimal, purchases: int) -> None:
@@ -46,13 +46,7 @@ def spend_days_rebuild() -> int:
             select_sql, params = spend_days_sql()
             cursor.execute(f"INSERT INTO {table} (customer_id, day, spend, purchases) {select_sql}", params)  # noqa: S608
         else:
-            rows: dict[tuple[int, dt.date], list] = {}
-            for customer_id, created_at, qualifying in Purchase.objects.values_list(
-                "customer_id", "created_at", "qualifying_amount"
-            ).order_by():
-                row = rows.setdefault((customer_id, rules.local_day(created_at)), [Decimal("0"), 0])
-                row[0] += qualifying
-                row[1] += 1 if qualifying > 0 else 0
+            rows = spend_days_computed()
             SpendDay.objects.bulk_create(
                 SpendDay(customer_id=c, day=d, spend=v[0], purchases=v[1]) for (c, d), v in rows.items()
             )
