@@ -63,3 +63,12 @@ def boost_time_matches(
     if hour_from < hour_to:
         return hour_from <= hour < hour_to
     return hour >= hour_from or hour < hour_to
+
+
+def campaign_id_of_message_kind(kind: str) -> int | None:
+    """The campaign id in a message kind "campaign:<id>" (Campaign.message_kind; at most 18 digits, so it
+    fits a bigint), or None for any other kind."""
+    prefix, _sep, number = str(kind).partition(":")
+    if prefix == "campaign" and number.isascii() and number.isdigit() and len(number) <= 18:
+        return int(number)
+    return None

@@ -11,6 +11,7 @@ from loyalty.models import LedgerEntry
 from loyalty.selectors import program_settings_get
 
 from .models import Campaign, CampaignGrant, CampaignVariant
+from .rules import campaign_id_of_message_kind
 from .targeting import campaign_target_counts
 
 
@@ -132,9 +133,8 @@ def campaign_kind_labels(kinds) -> dict[str, str]:
 
     ids = {}
     for kind in kinds:
-        prefix, _sep, number = str(kind).partition(":")
-        if prefix == "campaign" and number.isdigit() and len(number) <= 18:
-            ids[int(number)] = kind
+        if (campaign_id := campaign_id_of_message_kind(kind)) is not None:
+            ids[campaign_id] = kind
     if not ids:
         return {}
     names = Campaign.objects.filter(pk__in=ids).values_list("pk", "name")

@@ -3,7 +3,6 @@ the editor of one, with the placeholders explained and a live preview rendered f
 by phone or card number, sent by POST: a phone never goes in a URL), with an SMS's length and segments."""
 
 import dataclasses
-import re
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from campaigns.models import Campaign
+from campaigns.rules import campaign_id_of_message_kind
 from campaigns.selectors import campaign_kind_labels
 from core.exceptions import DomainError
 from core.forms import add_domain_error
@@ -67,7 +67,6 @@ def message_templates(request: HttpRequest) -> HttpResponse:
     return render(request, "console/message_templates.html", {"rows": rows, "languages": settings.LANGUAGES})
 
 
-CAMPAIGN_KIND = re.compile(r"^campaign:(\d{1,18})$")
 # What the grant's own placeholders mean in a campaign's message (campaigns fill them in per grant).
 CAMPAIGN_PLACEHOLDER_MEANINGS = {
     "{points}": gettext_lazy("the points of the grant (the variant's, or the campaign's)"),
@@ -77,8 +76,8 @@ CAMPAIGN_PLACEHOLDER_MEANINGS = {
 
 def _campaign_of(kind: str) -> Campaign | None:
     """The campaign whose messages are of `kind` ("campaign:<id>"), or None."""
-    match = CAMPAIGN_KIND.match(kind)
-    return Campaign.objects.filter(pk=int(match.group(1))).first() if match else None
+    campaign_id = campaign_id_of_message_kind(kind)
+    return None if campaign_id is None else Campaign.objects.filter(pk=campaign_id).first()
 
 
 def _placeholders(kind: str) -> list[tuple[str, str]]:
