@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
+from . import rules
 from .rules import BoostTerms, EarnLine, boost_lines, boost_points, category_key
 
 if TYPE_CHECKING:
@@ -177,3 +178,32 @@ def boost_breakdown(earned: list[BoostEarned], granted: dict[int, int] | None = 
         if points > 0 and not boost.holdout:
             parts.append({"part": "boost", "campaign": boost.campaign_id, "name": boost.name, "points": points})
     return parts
+
+
+def earning_plan(
+    *,
+    customer_id: int,
+    lines: list[EarnLine],
+    amount: Decimal,
+    paid: Decimal,
+    cashback: Decimal,
+    has_tier: bool,
+    program: "ProgramSettings",
+    at: dt.datetime,
+) -> tuple[list[dict[str, Any]], list[BoostEarned]]:
+    """What a purchase of `amount` paying `paid` in money (both money) earns at `cashback` %, as the quote
+    and the purchase both work it out: (the cashback parts of its breakdown — base, and tier when the tier
+    adds points — by rules.earn_points / rules.earn_breakdown; the boosts that apply, by boosts_earned). The
+    whole breakdown is `parts + boost_breakdown(boosts)`."""
+    earned = rules.earn_points(paid=paid, cashback_percent=cashback, point_value=program.point_value)
+    parts = rules.earn_breakdown(
+        paid=paid,
+        base_cashback_percent=program.base_cashback_percent,
+        point_value=program.point_value,
+        earned=earned,
+        has_tier=has_tier,
+    )
+    boosts = boosts_earned(
+        customer_id=customer_id, lines=lines, amount=amount, paid=paid, cashback=cashback, program=program, at=at
+    )
+    return parts, boosts

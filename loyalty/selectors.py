@@ -30,7 +30,7 @@ from core.versions import VersionedCache, versions_forget
 from customers.models import Customer
 
 from . import rules
-from .boosts import boost_breakdown, boosts_earned
+from .boosts import boost_breakdown, earning_plan
 from .models import (
     MONEY,
     DailyRun,
@@ -121,24 +121,17 @@ def purchase_quote(
     now = now or timezone.now()
     available = points_available(customer_id, now=now)
     tier, cashback, cap = customer_terms(customer_id, program=program)
-    earned = rules.earn_points(paid=amount, cashback_percent=cashback, point_value=program.point_value)
-    breakdown = rules.earn_breakdown(
-        paid=amount,
-        base_cashback_percent=program.base_cashback_percent,
-        point_value=program.point_value,
-        earned=earned,
-        has_tier=tier is not None,
-    )
-    boosted = boosts_earned(
+    parts, boosted = earning_plan(
         customer_id=customer_id,
         lines=lines or [],
         amount=amount,
         paid=amount,
         cashback=cashback,
+        has_tier=tier is not None,
         program=program,
         at=now,
     )
-    breakdown += boost_breakdown(boosted)
+    breakdown = parts + boost_breakdown(boosted)
     return PurchaseQuote(
         max_redeem_points=rules.max_redeemable(
             amount=amount, available_points=available, cap_percent=cap, point_value=program.point_value

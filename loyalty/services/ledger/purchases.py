@@ -16,7 +16,7 @@ from core.idempotency import once_per_key, request_fingerprint
 from customers.services import customer_purchase_dates_touch
 
 from ... import reasons, rules
-from ...boosts import boost_breakdown, boosts_earned, boosts_record
+from ...boosts import boost_breakdown, boosts_record, earning_plan
 from ...events import PurchaseRecorded, purchase_recorded_publish
 from ...exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch
 from ...models import PointsAccount, ProgramSettings, Purchase, PurchaseLine
@@ -235,24 +235,16 @@ def _purchase_create(
         if redeem > allowed:
             raise RedeemTooMuch(requested=redeem, max_redeem_points=allowed)
     paid = rules.paid_amount(amount=amount, redeemed_points=redeem, point_value=program.point_value)
-    cashback_earned = rules.earn_points(paid=paid, cashback_percent=cashback, point_value=program.point_value)
-    breakdown = rules.earn_breakdown(
-        paid=paid,
-        base_cashback_percent=program.base_cashback_percent,
-        point_value=program.point_value,
-        earned=cashback_earned,
-        has_tier=tier is not None,
-    )
-    boosted = boosts_earned(
+    cashback_parts, boosted = earning_plan(
         customer_id=account.pk,
         lines=[rules.EarnLine(amount=line.amount, category=line.category) for line in lines],
         amount=amount,
         paid=paid,
         cashback=cashback,
+        has_tier=tier is not None,
         program=program,
         at=at,
     )
-    cashback_parts = breakdown
     breakdown = cashback_parts + boost_breakdown(boosted)  # as asked; the campaigns' budgets may cut it below
     earned = sum(part["points"] for part in breakdown)
     # The balance after it, as it will be unless the points pay a debt, burn at once or a boost's budget
