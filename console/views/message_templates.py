@@ -80,9 +80,9 @@ def _campaign_of(kind: str) -> Campaign | None:
     return None if campaign_id is None else Campaign.objects.filter(pk=campaign_id).first()
 
 
-def _placeholders(kind: str) -> list[tuple[str, str]]:
+def _placeholders(kind: str, campaign: Campaign | None) -> list[tuple[str, str]]:
     meanings = placeholder_meanings(kind)
-    if _campaign_of(kind) is None:
+    if campaign is None:
         return meanings
     return [(name, CAMPAIGN_PLACEHOLDER_MEANINGS.get(name, meaning)) for name, meaning in meanings]
 
@@ -104,7 +104,8 @@ def _campaign_values(campaign: Campaign) -> dict:
 def _slot(kind: str, channel: str, language: str) -> dict:
     """The URL's kind, channel and language, checked (404 otherwise: a kind that is neither a built-in
     notice, nor an existing campaign's "campaign:<id>", nor one that has templates, an unknown channel or
-    language), with their labels."""
+    language), with their labels, and the campaign whose kind it is (None for any other kind), read once
+    for the request."""
     kinds = dict(template_kinds())
     if (campaign := _campaign_of(kind)) is not None:
         kinds[kind] = _("Campaign “%(name)s”") % {"name": campaign.name}
@@ -119,6 +120,7 @@ def _slot(kind: str, channel: str, language: str) -> dict:
         "channel_label": channels[channel],
         "language": language,
         "language_label": languages[language],
+        "campaign": campaign,
     }
 
 
@@ -129,6 +131,7 @@ def message_template(request: HttpRequest, kind: str, channel: str, language: st
     through template_save (audited); an unknown placeholder or a malformed brace is a form error and
     nothing is saved (status 400)."""
     slot = _slot(kind, channel, language)
+    campaign = slot.pop("campaign")
     template = template_get(kind=kind, channel=channel, language=language)
     status = 200
     if request.method == "POST":
@@ -157,9 +160,15 @@ def message_template(request: HttpRequest, kind: str, channel: str, language: st
         **slot,
         "form": form,
         "template": template,
-        "placeholders": _placeholders(kind),
+        "placeholders": _placeholders(kind, campaign),
         # The preview of what the form holds (a saved template, or the text just refused), before any typing.
-        **_preview(form.data if form.is_bound else form.initial, kind=kind, channel=channel, language=language),
+        **_preview(
+            form.data if form.is_bound else form.initial,
+            kind=kind,
+            channel=channel,
+            language=language,
+            campaign=campaign,
+        ),
     }
     return render(request, "console/message_template_edit.html", context, status=status)
 
@@ -170,12 +179,12 @@ def message_template_preview(request: HttpRequest, kind: str, channel: str, lang
     """POST (htmx, CSRF): the preview of the subject and text being typed, for the customer typed, as an
     HTML fragment. Problems (an unknown placeholder, no such customer) are shown in the fragment, status
     200, so that the page replaces the previous preview with them."""
-    _slot(kind, channel, language)
-    context = _preview(request.POST, kind=kind, channel=channel, language=language)
+    campaign = _slot(kind, channel, language)["campaign"]
+    context = _preview(request.POST, kind=kind, channel=channel, language=language, campaign=campaign)
     return render(request, "console/partials/message_template_preview.html", context)
 
 
-def _preview(data, *, kind: str, channel: str, language: str) -> dict:
+def _preview(data, *, kind: str, channel: str, language: str, campaign: Campaign | None) -> dict:
     """The preview's context: the text typed (`body`, `subject`) rendered for the customer found by
     `customer` (customer_lookup: a phone in any format or a card number finds one customer) in the
     template's `language`, with the values the notice of `kind` would pass for them
@@ -208,7 +217,6 @@ def _preview(data, *, kind: str, channel: str, language: str) -> dict:
             context["customer_address"] = address_mask(customer.phone if channel != "email" else customer.email or "")
     text, rendered_subject = body, subject
     if customer is not None and not context["problem"]:
-        campaign = _campaign_of(kind)
         if campaign is not None:
             extra = _campaign_values(campaign)
         else:
