@@ -425,8 +425,8 @@ def test_the_command_reruns_a_past_date(program, capsys):
     call_command("campaigns_daily", "--date", "2026-06-10")
     call_command("campaigns_daily", "--date", "2026-06-10")
     out = capsys.readouterr().out
-    assert f"campaign {c.pk}: granted 1 (100 points)" in out
-    assert f"campaign {c.pk}: granted 0 (0 points)" in out
+    assert f"Campaign {c.pk}: granted 1 (100 points)" in out
+    assert f"Campaign {c.pk}: granted 0 (0 points)" in out
     assert grants(c) == [(anna.pk, "birthday:2026", False, 100)]
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("campaigns_daily", "--date", "10.06.2026")
@@ -445,9 +445,9 @@ def test_the_command_prints_campaigns_in_id_order_and_says_why_messages_were_not
     call_command("campaigns_daily", "--date", "2026-06-10")
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if ": granted" in line]
-    assert [line.split(":")[0] for line in lines] == [f"campaign {first.pk}", f"campaign {c.pk}"]
+    assert [line.split(":")[0] for line in lines] == [f"Campaign {first.pk}", f"Campaign {c.pk}"]
     assert lines[1] == (
-        f"campaign {c.pk}: granted 3 (300 points), holdout 0, left out for the budget 0, at the per-customer "
+        f"Campaign {c.pk}: granted 3 (300 points), holdout 0, left out for the budget 0, at the per-customer "
         "limit 0; messages to the granted customers: 1 queued to send now, 0 held for quiet hours (sent in the "
-        "morning), 2 not sent (no_consent 1, no_template:email 1)"
+        "morning), 2 not sent (No marketing consent: 1, no template for Email: 1)"
     )

@@ -1,8 +1,33 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from campaigns.exceptions import CampaignError
+from campaigns.models import Campaign
 from campaigns.services.daily import campaigns_daily_run
 from core.commands import command_date
+from messaging.models import Channel, Message
+
+# The daily run's reasons for a message not sent: messaging's skip reasons, and "no_template:<channel>".
+NO_TEMPLATE = "no_template:"
+
+
+def skip_reason_label(reason: str) -> str:
+    """The words for one of the daily run's skip reasons (campaigns.services.daily `_skip_reasons`):
+    messaging's label for its own reasons, "no template for <channel>" for "no_template:<channel>"; an
+    unknown code as it is."""
+    if reason.startswith(NO_TEMPLATE):
+        return _("no template for %(channel)s") % {"channel": _channel_label(reason.removeprefix(NO_TEMPLATE))}
+    if reason in Message.SkipReason.values:
+        return str(Message.SkipReason(reason).label)
+    return reason
+
+
+def _channel_label(code: str) -> str:
+    return str(Channel(code).label) if code in Channel.values else code
+
+
+def _status_label(status: str) -> str:
+    return str(Campaign.Status(status).label) if status in Campaign.Status.values else status
 
 
 class Command(BaseCommand):
@@ -21,25 +46,57 @@ class Command(BaseCommand):
         except CampaignError as exc:
             raise CommandError(exc.message) from None
         if "skipped" in result:
-            self.stdout.write(self.style.WARNING(f"{as_of}: skipped, {result['skipped']}"))
+            # The run's only reason to skip: another run held the lock for longer than it waited.
+            self.stdout.write(
+                self.style.WARNING(
+                    _("%(date)s: not run, another campaign run is in progress; run it again later.")
+                    % {"date": as_of.isoformat()}
+                )
+            )
             return
         for change in result["statuses"]:
-            self.stdout.write(f"campaign {change['campaign']}: {change['from']} → {change['to']}")
-        for campaign_id, counts in result["campaigns"].items():
-            messages = counts["messages"]
-            why = ", ".join(f"{reason} {n}" for reason, n in counts.get("skip_reasons", {}).items())
             self.stdout.write(
-                f"campaign {campaign_id}: granted {counts['granted']} ({counts['points']} points), "
-                f"holdout {counts['holdout']}, left out for the budget {counts['left_out_budget']}, "
-                f"at the per-customer limit {counts['left_out_limit']}; messages to the granted customers: "
-                f"{messages['queued']} queued to send now, {messages['held']} held for quiet hours (sent in the "
-                f"morning), {messages['skipped']} not sent" + (f" ({why})" if why else "")
+                _("Campaign %(id)s: %(old)s → %(new)s")
+                % {"id": change["campaign"], "old": _status_label(change["from"]), "new": _status_label(change["to"])}
             )
+        for campaign_id, counts in result["campaigns"].items():
+            self.stdout.write(self._counts_line(campaign_id, counts))
             if counts["channels_without_template"]:
                 self.stdout.write(
                     self.style.WARNING(
-                        f"campaign {campaign_id}: no template for {', '.join(counts['channels_without_template'])}"
+                        _("Campaign %(id)s: no message template for %(channels)s")
+                        % {
+                            "id": campaign_id,
+                            "channels": ", ".join(_channel_label(c) for c in counts["channels_without_template"]),
+                        }
                     )
                 )
         if not result["campaigns"]:
-            self.stdout.write(f"{as_of}: no date-driven campaign is running")
+            self.stdout.write(_("%(date)s: no date-driven campaign is running") % {"date": as_of.isoformat()})
+
+    @staticmethod
+    def _counts_line(campaign_id: str, counts: dict) -> str:
+        messages = counts["messages"]
+        line = _(
+            "Campaign %(id)s: granted %(granted)s (%(points)s points), holdout %(holdout)s, left out for the "
+            "budget %(budget)s, at the per-customer limit %(limit)s; messages to the granted customers: "
+            "%(queued)s queued to send now, %(held)s held for quiet hours (sent in the morning), "
+            "%(skipped)s not sent"
+        ) % {
+            "id": campaign_id,
+            "granted": counts["granted"],
+            "points": counts["points"],
+            "holdout": counts["holdout"],
+            "budget": counts["left_out_budget"],
+            "limit": counts["left_out_limit"],
+            "queued": messages["queued"],
+            "held": messages["held"],
+            "skipped": messages["skipped"],
+        }
+        reasons = counts.get("skip_reasons", {})
+        if reasons:
+            why = ", ".join(
+                _("%(reason)s: %(n)s") % {"reason": skip_reason_label(reason), "n": n} for reason, n in reasons.items()
+            )
+            line += f" ({why})"
+        return line

@@ -1,0 +1,66 @@
+"""`manage.py campaigns_daily`: what it prints is words for a person (status labels, skip reasons, a
+skipped run), not the run's internal codes."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from campaigns.management.commands.campaigns_daily import skip_reason_label
+from campaigns.models import Campaign
+from loyalty.rules import local_midnight
+
+pytestmark = pytest.mark.django_db
+
+
+def _campaign(**fields) -> Campaign:
+    start = local_midnight(dt.date(2026, 1, 1))
+    values = {
+        "name": "Test", "kind": Campaign.Kind.BIRTHDAY, "status": Campaign.Status.ACTIVE, "starts_at": start,
+        "points": 100, "holdout_percent": Decimal("0"), "created_at": start, "updated_at": start, **fields,
+    }  # fmt: skip
+    return Campaign.objects.create(**values)
+
+
+def test_status_changes_are_printed_with_their_labels(program, capsys):
+    ended = _campaign(ends_at=local_midnight(dt.date(2026, 6, 10)))
+    starting = _campaign(status=Campaign.Status.SCHEDULED)
+    call_command("campaigns_daily", "--date", "2026-06-10")
+    out = capsys.readouterr().out.splitlines()
+    assert f"Campaign {ended.pk}: Active → Finished" in out
+    assert f"Campaign {starting.pk}: Scheduled → Active" in out
+    assert not any("finished" in line or "scheduled" in line for line in out)
+
+
+def test_a_run_skipped_for_another_one_in_progress_says_so_in_words(program, capsys, monkeypatch):
+    monkeypatch.setattr(
+        "campaigns.management.commands.campaigns_daily.campaigns_daily_run",
+        lambda as_of: {"date": as_of.isoformat(), "skipped": "another campaign run is in progress"},
+    )
+    call_command("campaigns_daily", "--date", "2026-06-10")
+    assert capsys.readouterr().out == (
+        "2026-06-10: not run, another campaign run is in progress; run it again later.\n"
+    )
+
+
+def test_nothing_running_is_said_in_words(program, capsys):
+    call_command("campaigns_daily", "--date", "2026-06-10")
+    assert capsys.readouterr().out == "2026-06-10: no date-driven campaign is running\n"
+
+
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [
+        ("no_consent", "No marketing consent"),
+        ("no_address", "No address for the channel"),
+        ("unsubscribed", "Unsubscribed"),
+        ("frequency_cap", "Frequency cap reached"),
+        ("no_template:sms", "no template for SMS"),
+        ("no_template:email", "no template for Email"),
+        ("no_template:fax", "no template for fax"),
+        ("something_new", "something_new"),
+    ],
+)
+def test_skip_reasons_read_as_words(reason, words):
+    assert skip_reason_label(reason) == words
