@@ -9,7 +9,8 @@ credit at start-up (loyalty.apps); publishing balances with no subscriber is an 
 with how (`ConsentSource`). Also published inside the change's transaction: `messaging` keeps the consent
 history, and the boolean and its history must never disagree.
 
-`CustomerEnrolled`: a customer was enrolled (not a replayed enrolment). Published inside the enrolment's
+`CustomerEnrolled`: a customer was enrolled (not a replayed enrolment) by `customers.services.customer_enrol`
+(the till, the API); the customer import publishes none (its customers are not new). Published inside the enrolment's
 transaction and delivered AFTER it commits (campaigns grant the welcome bonus then: the till shows it
 at once); an error in a subscriber is logged and never undoes the enrolment.
 

@@ -153,3 +153,24 @@ def test_a_failed_grant_is_queued_for_the_worker(enrol, program, monkeypatch):
     assert queued == [("campaigns.tasks.welcome_grant", {"customer_id": customer.pk})]
     assert not CampaignGrant.objects.exists()
     assert tasks.welcome_grant(customer_id=customer.pk) == ["granted"]
+
+
+def test_the_customer_import_grants_no_welcome_bonus_but_an_enrolment_does(
+    program, enrol, django_capture_on_commit_callbacks
+):
+    """An import brings the shop's existing customers (customers.imports publishes no CustomerEnrolled):
+    a running welcome campaign grants them nothing, opening balances alone reach the ledger. A customer
+    enrolled after it gets the bonus as usual."""
+    from customers.imports import SAMPLE_CSV, customers_import
+
+    campaign = _welcome()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result = customers_import(content=SAMPLE_CSV.encode(), file_name="old.csv", dry_run=False)
+    assert result.imported == Customer.objects.count() == 3
+    assert not CampaignGrant.objects.exists() and callbacks == []
+    assert not LedgerEntry.objects.filter(source=f"campaign:{campaign.pk}").exists()
+    assert set(LedgerEntry.objects.values_list("kind", flat=True)) == {LedgerEntry.Kind.IMPORT}
+
+    newcomer = enrol()
+    grant = CampaignGrant.objects.get()
+    assert (grant.campaign, grant.customer, grant.occasion, grant.points) == (campaign, newcomer, "enrol", 500)

@@ -103,6 +103,15 @@ def test_the_customer_list_links_to_the_import(console):
     assert 'href="/customers/import/"' in console.get("/customers/").content.decode()
 
 
+def test_the_import_page_says_imported_customers_get_no_welcome_bonus(console):
+    page = console.get("/customers/import/").content.decode()
+    note = re.search(r'<p [^>]*id="import-no-welcome">(.*?)</p>', page, re.S).group(1)
+    assert " ".join(note.split()) == (
+        "Imported customers are your existing customers: they get no welcome bonus (that is for customers "
+        "enrolled at the till or through the API). To give them points, launch a broadcast campaign."
+    )
+
+
 # --- the dry run and the all-or-nothing real run ---------------------------------------------------
 
 

@@ -17,7 +17,10 @@ The dry run and the real run share one code path, in two stages:
    ("Writing") instead of a count; it takes a few seconds for 100 000 rows (see bench/import_customers.py).
 
 Customers are created here with `bulk_create` rather than through `customers.services.customer_enrol`
-(several queries per row: ~10 minutes for 100 000 rows). `customers` sits below `loyalty` and never
+(several queries per row: ~10 minutes for 100 000 rows). On purpose, the import publishes no
+`CustomerEnrolled`: the file holds the shop's existing customers, not new ones, so the welcome campaigns
+(which answer that event) grant them nothing; only their opening balances reach the ledger. The import
+page says so (docs/campaigns.md, "Welcome bonus"). `customers` sits below `loyalty` and never
 imports it: opening balances go to the ledger through an event published inside the transaction.
 
 Modules: `results` (constants, problems, the outcome), `reading` (the file), `rows` (the per-row
