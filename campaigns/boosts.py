@@ -24,6 +24,7 @@ from core.versions import VersionedCache, versions_forget
 from loyalty.boosts import Boost, BoostEarned, boost_provider_register
 from loyalty.rules import EarnLine, category_key
 
+from .bounds import campaigns_within_bounds
 from .models import Campaign, CampaignGrant, CampaignVariant
 from .rules import boost_time_matches, in_holdout, variant_index
 from .selectors import campaign_is_running
@@ -37,7 +38,7 @@ def boost_occasion(purchase_id: int) -> str:
 
 def _boost_campaigns_load() -> list[Campaign]:
     campaigns = list(
-        Campaign.objects.filter(kind=Campaign.Kind.BOOST, status=Campaign.Status.ACTIVE)
+        Campaign.objects.filter(campaigns_within_bounds(), kind=Campaign.Kind.BOOST, status=Campaign.Status.ACTIVE)
         .annotate(has_variants=Exists(CampaignVariant.objects.filter(campaign=OuterRef("pk"))))
         .order_by("pk")
     )

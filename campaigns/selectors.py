@@ -10,6 +10,7 @@ from analytics.rules import money, ratio
 from loyalty.models import LedgerEntry
 from loyalty.selectors import program_settings_get
 
+from .bounds import BoundsProblem, absence_steps_valid, campaign_bounds_problems, campaigns_within_bounds
 from .models import Campaign, CampaignGrant, CampaignVariant
 from .rules import campaign_id_of_message_kind
 from .targeting import campaign_target_counts
@@ -18,10 +19,32 @@ from .targeting import campaign_target_counts
 def campaigns_running(*, kind: str, at: dt.datetime) -> QuerySet[Campaign]:
     """The campaigns of `kind` that grant at moment `at` (an aware datetime): status active, started
     (no start, or start ≤ at) and not ended (no end, or at < end). Scheduled ones start granting only once
-    the daily run (or a launch) made them active; paused and finished ones never grant."""
-    return Campaign.objects.filter(kind=kind, status=Campaign.Status.ACTIVE).filter(
-        Q(starts_at__isnull=True) | Q(starts_at__lte=at), Q(ends_at__isnull=True) | Q(ends_at__gt=at)
+    the daily run (or a launch) made them active; paused and finished ones never grant. A campaign with
+    a stored value outside its bounds (campaigns.bounds: a row saved before them) is left out: its page
+    says which value, and it cannot fail the others' run on a date overflow."""
+    running = Campaign.objects.filter(kind=kind, status=Campaign.Status.ACTIVE).filter(
+        Q(starts_at__isnull=True) | Q(starts_at__lte=at),
+        Q(ends_at__isnull=True) | Q(ends_at__gt=at),
+        campaigns_within_bounds(),
     )
+    if kind == Campaign.Kind.WIN_BACK:  # its steps are a JSON list: checked here (few campaigns)
+        steps = running.values_list("pk", "absence_days")
+        running = running.exclude(pk__in=[pk for pk, days in steps if not absence_steps_valid(days)])
+    return running
+
+
+def campaigns_out_of_bounds() -> list[tuple[Campaign, list[BoundsProblem]]]:
+    """The launched campaigns (scheduled, active, paused) with a stored value outside its bounds
+    (campaigns.bounds: rows saved before them), each with its problems, in id order. `campaigns_running`
+    leaves them out; the daily command and task say so. Two queries (the campaigns, their variants)."""
+    launched = Campaign.objects.filter(
+        status__in=[Campaign.Status.SCHEDULED, Campaign.Status.ACTIVE, Campaign.Status.PAUSED]
+    ).prefetch_related("variants")
+    return [
+        (campaign, problems)
+        for campaign in launched.order_by("pk")
+        if (problems := campaign_bounds_problems(campaign, campaign.variants.all()))
+    ]
 
 
 @dataclass(frozen=True)

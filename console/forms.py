@@ -3,6 +3,7 @@ from django.conf import settings
 from django.forms import modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.bounds import INTEGER_BOUNDS, VARIANT_POINTS_MAX, VARIANT_WEIGHT_MAX
 from campaigns.models import Campaign
 from core.forms import LocalIntegerField, date_within_bounds, idempotency_key_field, local_number_formfield
 from loyalty.models import ProgramSettings, Tier
@@ -268,10 +269,8 @@ class DaysListField(forms.CharField):
 
 def campaign_formfield(model_field, **kwargs):
     """CampaignForm's `formfield_callback`: local numbers (core.forms.local_number_formfield) within the
-    bounds campaigns.services.changes.INTEGER_BOUNDS gives each integer field (its column's range and
+    bounds campaigns.bounds.INTEGER_BOUNDS gives each integer field (its column's range and
     what makes sense), so that a number too large is a field error, not a database error."""
-    from campaigns.services.changes import INTEGER_BOUNDS
-
     if model_field.name in INTEGER_BOUNDS:
         kwargs["min_value"], kwargs["max_value"] = INTEGER_BOUNDS[model_field.name]
     return local_number_formfield(model_field, **kwargs)
@@ -359,8 +358,8 @@ class CampaignVariantForm(forms.Form):
     """One A/B variant: its code (A, B), points and weight; a row left empty is no variant."""
 
     code = forms.CharField(label=_("Code"), max_length=10, required=False)
-    points = LocalIntegerField(label=_("Points"), min_value=0, max_value=2**31 - 1, required=False)
-    weight = LocalIntegerField(label=_("Weight"), min_value=1, max_value=1000, required=False)
+    points = LocalIntegerField(label=_("Points"), min_value=0, max_value=VARIANT_POINTS_MAX, required=False)
+    weight = LocalIntegerField(label=_("Weight"), min_value=1, max_value=VARIANT_WEIGHT_MAX, required=False)
 
     def clean(self):
         data = super().clean()

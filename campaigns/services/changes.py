@@ -31,10 +31,20 @@ from core.audit.record import audit_value
 from core.formatting import points_format
 from customers.models import Customer
 from customers.rules import card_number_is_valid, phone_mask, phone_try_normalize
-from loyalty.models import MAX_DAYS, Tier
-from loyalty.rules import MAX_POINTS
+from loyalty.models import Tier
 from messaging.models import Channel
 
+from ..bounds import (  # noqa: F401  (INT_MAX, DAYS_BEFORE_MAX: public names of this module before bounds.py)
+    DAYS_BEFORE_MAX,
+    DECIMAL_BOUNDS,
+    INT_MAX,
+    INTEGER_BOUNDS,
+    RESPONSE_DAYS_MAX,
+    VARIANT_POINTS_MAX,
+    VARIANT_WEIGHT_MAX,
+    absence_steps_valid,
+    campaign_bounds_problems,
+)
 from ..exceptions import CampaignError
 from ..models import Campaign, CampaignListMember, CampaignVariant
 
@@ -79,29 +89,6 @@ LAUNCHED = (Status.SCHEDULED, Status.ACTIVE, Status.PAUSED)
 LIST_MAX_LINES = 200_000
 LIST_LINE_MAX = 100
 VARIANT_CODE = re.compile(r"^[A-Za-z0-9]{1,10}$")
-# The largest value of an `integer` column (PositiveIntegerField on PostgreSQL).
-INT_MAX = 2**31 - 1
-# The most days before the birthday a grant may come: a month ahead (docs/campaigns.md). Further ahead the
-# gift stops reading as a birthday gift, and the occasion's year ("birthday:2027") would be a year off.
-DAYS_BEFORE_MAX = 31
-# Every integer a campaign stores, with its bounds (inclusive; None = the field may be empty): the
-# column's range (an `integer` is at most INT_MAX) narrowed by what makes sense — points of one grant
-# within one ledger entry (loyalty.rules.MAX_POINTS, above INT_MAX anyway), days of a validity or period
-# like the program's point lifetime (loyalty.models.MAX_DAYS, 36 500 = 100 years: a date further out
-# overflows), a per-customer limit of at least 1 (empty = no limit). The console form uses the same bounds.
-INTEGER_BOUNDS: dict[str, tuple[int, int]] = {
-    "points": (0, min(INT_MAX, MAX_POINTS)),
-    "points_valid_days": (1, MAX_DAYS),
-    "budget_points": (0, MAX_POINTS),
-    "per_customer_limit": (1, INT_MAX),
-    "days_before": (0, DAYS_BEFORE_MAX),
-    "boost_hour_from": (0, 23),
-    "boost_hour_to": (1, 24),
-    "action_limit": (1, INT_MAX),
-    "action_period_days": (1, MAX_DAYS),
-    "response_days": (1, 365),
-}
-VARIANT_POINTS_MAX = min(INT_MAX, MAX_POINTS)
 
 
 def _campaign_locked(campaign_id: int) -> Campaign:
@@ -141,12 +128,13 @@ def _check_fields(campaign: Campaign, *, now: dt.datetime) -> None:
         raise CampaignError(_("Choose the consent required."), field="target_consent")
     if campaign.starts_at and campaign.ends_at and campaign.ends_at <= campaign.starts_at:
         raise CampaignError(_("The campaign must end after it starts."), field="ends_at")
-    if not Decimal(0) <= Decimal(campaign.holdout_percent) <= Decimal(90):
+    low, high = DECIMAL_BOUNDS["holdout_percent"]
+    if not low <= Decimal(campaign.holdout_percent) <= high:
         raise CampaignError(_("The holdout is between 0 and 90 %."), field="holdout_percent")
     if campaign.target_rfm_segment and campaign.target_rfm_segment not in Segment.values:
         raise CampaignError(_("Choose an RFM segment from the list."), field="target_rfm_segment")
     steps = campaign.absence_days
-    if not all(isinstance(s, int) and 1 <= s <= 3650 for s in steps) or steps != sorted(set(steps)):
+    if not absence_steps_valid(steps):
         raise CampaignError(
             _("Absence steps are whole days from 1 to 3650, each larger than the one before (30, 60, 90)."),
             field="absence_days",
@@ -160,9 +148,11 @@ def _check_fields(campaign: Campaign, *, now: dt.datetime) -> None:
         raise CampaignError(
             _("Hours run from 0 to 24, the end after the start (18 to 24 = the evening)."), field="boost_hour_to"
         )
-    if campaign.boost_multiplier is not None and not Decimal(1) <= campaign.boost_multiplier <= Decimal(100):
+    low, high = DECIMAL_BOUNDS["boost_multiplier"]
+    if campaign.boost_multiplier is not None and not low <= campaign.boost_multiplier <= high:
         raise CampaignError(_("The multiplier is between 1 and 100."), field="boost_multiplier")
-    if campaign.boost_extra_percent is not None and not Decimal(0) <= campaign.boost_extra_percent <= Decimal(100):
+    low, high = DECIMAL_BOUNDS["boost_extra_percent"]
+    if campaign.boost_extra_percent is not None and not low <= campaign.boost_extra_percent <= high:
         raise CampaignError(_("The extra cashback is between 0 and 100 %."), field="boost_extra_percent")
     if campaign.action and campaign.action not in Campaign.Action.values:
         raise CampaignError(_("Choose the action from the list."), field="action")
@@ -171,7 +161,7 @@ def _check_fields(campaign: Campaign, *, now: dt.datetime) -> None:
     unknown = [code for code in campaign.channels if code not in Channel.values]
     if unknown or len(set(campaign.channels)) != len(campaign.channels):
         raise CampaignError(_("Choose each channel at most once, from the list."), field="channels")
-    if not 1 <= campaign.response_days <= 365:
+    if not 1 <= campaign.response_days <= RESPONSE_DAYS_MAX:
         raise CampaignError(_("The response window is 1 to 365 days."), field="response_days")
     for name, (low, high) in INTEGER_BOUNDS.items():
         value = getattr(campaign, name)
@@ -204,7 +194,7 @@ def _check_variants(variants: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
                 % {"max": points_format(VARIANT_POINTS_MAX)},
                 field="variants",
             )
-        if not isinstance(weight, int) or not 1 <= weight <= 1000:
+        if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= VARIANT_WEIGHT_MAX:
             raise CampaignError(_("A variant's weight is a whole number from 1 to 1000."), field="variants")
         clean.append({"code": code, "points": points, "weight": weight})
     if len(clean) == 1:
@@ -416,6 +406,9 @@ def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = No
     elif target == Target.LIST and not campaign.list_members.exists():
         problem(_("Upload the list of customers of the target."), "target")
     variants = list(campaign.variants.all())
+    # A row saved before the bounds (or around the services): say which value, it cannot run.
+    for out in campaign_bounds_problems(campaign, variants):
+        problem(out.message, out.field)
     if campaign.kind in GRANTING_KINDS:
         if variants and any(v.points <= 0 for v in variants):
             problem(_("Every variant needs points."), "variants")

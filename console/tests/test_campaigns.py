@@ -435,3 +435,30 @@ def test_dates_and_upload_counts_read_properly(console, program, customer_factor
     page = page.content.decode()
     assert "Read 1,500 lines: 0 added, 0 already on the list." in page
     assert "1,500 lines matched no customer" in page
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "largest", "error"),
+    [
+        ("welcome", "points_valid_days", "36500", "Ensure this value is less than or equal to 36,500."),
+        ("birthday", "days_before", "31", "Ensure this value is less than or equal to 31."),
+        ("welcome", "response_days", "365", "Ensure this value is less than or equal to 365."),
+        ("welcome", "points", "2147483647", "Ensure this value is less than or equal to 2,147,483,647."),
+        ("welcome", "variants-0-weight", "1000", "Ensure this value is less than or equal to 1,000."),
+    ],
+)
+def test_the_largest_number_saves_and_one_more_is_a_field_error(console, program, kind, field, largest, error):
+    variants = {
+        "variants-TOTAL_FORMS": "2", "variants-0-code": "A", "variants-0-points": "10", "variants-0-weight": "1",
+        "variants-1-code": "B", "variants-1-points": "20", "variants-1-weight": "1",
+    }  # fmt: skip
+    base = {"name": "Edge", "points": "10", **(variants if field.startswith("variants") else {})}
+    response = _post_as_the_browser(console, f"/campaigns/new/{kind}/", {**base, field: str(int(largest) + 1)})
+    assert response.status_code == 400
+    assert error in response.content.decode().replace("\xa0", " ")
+    assert not Campaign.objects.exists()
+    response = _post_as_the_browser(console, f"/campaigns/new/{kind}/", {**base, field: largest})
+    assert response.status_code == 302
+    campaign = Campaign.objects.get()
+    stored = campaign.variants.get(code="A").weight if field.startswith("variants") else getattr(campaign, field)
+    assert stored == int(largest)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from campaigns.bounds import campaign_bounds_problems
 from campaigns.exceptions import CampaignError
 from campaigns.models import Campaign
 from campaigns.results import campaign_results, campaigns_at_a_glance
@@ -232,6 +233,11 @@ def _page_context(campaign: Campaign, *, list_form=None, list_result=None) -> di
         "points_granted": campaign_points_granted(campaign),
         "preview": preview,
         "problems": campaign_launch_problems(campaign) if preview else [],
+        # A launched row outside the bounds (saved before them) runs nothing: say which value (a draft's
+        # launch problems say it already).
+        "bounds_problems": campaign_bounds_problems(campaign, campaign.variants.all())
+        if campaign.status in (Campaign.Status.SCHEDULED, Campaign.Status.ACTIVE, Campaign.Status.PAUSED)
+        else [],
         "templates": _templates(campaign),
         "list_form": list_form or CampaignListForm(),
         "list_result": list_result,

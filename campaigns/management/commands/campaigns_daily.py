@@ -3,6 +3,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.exceptions import CampaignError
 from campaigns.models import Campaign
+from campaigns.selectors import campaigns_out_of_bounds
 from campaigns.services.daily import campaigns_daily_run
 from core.commands import command_date
 from messaging.models import Channel, Message
@@ -71,6 +72,13 @@ class Command(BaseCommand):
                         }
                     )
                 )
+        for campaign, problems in campaigns_out_of_bounds():
+            self.stdout.write(
+                self.style.WARNING(
+                    _("Campaign %(id)s not run, a value is outside its bounds: %(problems)s")
+                    % {"id": campaign.pk, "problems": " ".join(p.message for p in problems)}
+                )
+            )
         if not result["campaigns"]:
             self.stdout.write(_("%(date)s: no date-driven campaign is running") % {"date": as_of.isoformat()})
 
