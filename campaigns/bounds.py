@@ -1,5 +1,5 @@
 """The bounds of every number a campaign stores, in one place: the console's forms take their min and max
-from here, the services refuse a value outside them (campaigns.services.changes), and the runs skip a
+from here, the services refuse a value outside them (campaigns.services.changes.fields), and the runs skip a
 stored row outside them instead of failing on it.
 
 Each bound is what the column can hold narrowed by what date arithmetic and the shop can use: points of

@@ -1,0 +1,188 @@
+"""Create and edit a campaign (campaign_create, campaign_update): the values checked by `fields`, the
+tiers and variants written, the audit row with what changed."""
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import AuditAction, audit_record
+from core.audit.record import audit_value
+
+from ...exceptions import CampaignError
+from ...models import Campaign, CampaignVariant
+from .fields import (
+    FIELDS,
+    FIELDS_WHILE_RUNNING,
+    Status,
+    _campaign_locked,
+    _check_end_ahead,
+    _check_fields,
+    _check_kind_variants,
+    _check_variants,
+    _clean_values,
+    _tiers_check,
+)
+
+
+def _snapshot(campaign: Campaign) -> dict[str, Any]:
+    """The campaign's fields, tiers and variants as the audit log stores them."""
+    values = {
+        name: audit_value(getattr(campaign, name if name != "target_saved_segment" else name + "_id"))
+        for name in FIELDS
+    }
+    values["status"] = campaign.status
+    if campaign.pk:
+        values["target_tiers"] = sorted(campaign.target_tiers.values_list("pk", flat=True))
+        values["variants"] = [f"{v.code}:{v.points}×{v.weight}" for v in campaign.variants.order_by("code")]
+    return values
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
+    return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
+
+
+def _apply(campaign: Campaign, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(campaign, name, value)
+
+
+def _variants_write(campaign: Campaign, variants: list[dict[str, Any]]) -> None:
+    campaign.variants.all().delete()  # a draft's variants: nothing refers to them yet
+    CampaignVariant.objects.bulk_create(CampaignVariant(campaign=campaign, **variant) for variant in variants)
+
+
+def campaign_create(
+    *,
+    values: Mapping[str, Any],
+    variants: Sequence[Mapping[str, Any]] = (),
+    tier_ids: Sequence[int] = (),
+    actor: Any = None,
+    origin: str = "",
+    now: dt.datetime | None = None,
+) -> Campaign:
+    """Create a draft campaign from `values` (field name → value, names in FIELDS; the model's defaults
+    for the rest), its A/B `variants` ({"code", "points", "weight"}: none, or two or more with distinct
+    codes) and, for a "tiers" target, `tier_ids`. Nothing grants until it is launched (campaign_launch).
+
+    Raises CampaignError (on the field at fault; nothing written): an empty name, an unknown kind, target,
+    consent, RFM segment, action or channel, an end not after the start, a holdout outside 0–90 %, bad
+    absence steps, weekdays or hours, variants with one member, a duplicate code or a bad weight. ValueError
+    for a key that is not in FIELDS (a programming error). Audited (AuditAction.CAMPAIGN_CREATE, every
+    value)."""
+    now = now or timezone.now()
+    campaign = Campaign(created_at=now, updated_at=now, status=Status.DRAFT)
+    _apply(campaign, _clean_values(values))
+    _check_fields(campaign, now=now)
+    _check_end_ahead(campaign.ends_at, now=now)
+    clean_variants = _check_variants(variants)
+    _check_kind_variants(campaign, clean_variants)
+    ids = _tiers_check(tier_ids)
+    campaign.created_by = actor if getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        campaign.save()
+        campaign.target_tiers.set(ids)
+        _variants_write(campaign, clean_variants)
+        audit_record(
+            action=AuditAction.CAMPAIGN_CREATE,
+            obj=campaign,
+            summary=_("Created campaign “%(name)s”") % {"name": campaign.name},
+            actor=actor,
+            origin=origin,
+            changes=_snapshot(campaign),
+        )
+    return campaign
+
+
+def campaign_update(
+    *,
+    campaign_id: int,
+    values: Mapping[str, Any],
+    variants: Sequence[Mapping[str, Any]] | None = None,
+    tier_ids: Sequence[int] | None = None,
+    actor: Any = None,
+    origin: str = "",
+    now: dt.datetime | None = None,
+) -> Campaign:
+    """Change a campaign. A draft: any of FIELDS, its `variants` and `tier_ids` (None = leave them). A
+    launched one (scheduled, active, paused): only FIELDS_WHILE_RUNNING, the end not in the past and the
+    budget not below what it was nor below the points already granted (see the module's docstring); a
+    value of another field that differs from the stored one, or variants or tiers that differ, are refused.
+    A finished campaign cannot change.
+
+    Raises CampaignError as campaign_create does, and for the rules above (nothing written). Audited
+    (AuditAction.CAMPAIGN_UPDATE: [old, new] of each change) when something changed."""
+    now = now or timezone.now()
+    clean = _clean_values(values)
+    with transaction.atomic():
+        campaign = _campaign_locked(campaign_id)
+        before = _snapshot(campaign)
+        before_end = campaign.ends_at
+        if campaign.status == Status.FINISHED:
+            raise CampaignError(_("A finished campaign cannot be changed."))
+        running = campaign.status != Status.DRAFT
+        if running:
+            clean.pop("kind", None)  # the form shows it but it is fixed
+            frozen = {name for name, value in clean.items() if name not in FIELDS_WHILE_RUNNING}
+            for name in sorted(frozen):
+                current = getattr(campaign, name if name != "target_saved_segment" else name + "_id")
+                value = clean[name]
+                value = getattr(value, "pk", value)
+                if audit_value(current) != audit_value(value) and not (
+                    isinstance(current, Decimal) and value is not None and Decimal(value) == current
+                ):
+                    raise CampaignError(
+                        _(
+                            "Only the name, end, budget, channels and response window of a launched campaign can change."
+                        ),
+                        field=name,
+                    )
+                del clean[name]
+            new_end = clean.get("ends_at", campaign.ends_at)
+            if new_end != campaign.ends_at and new_end is not None and new_end <= now:
+                raise CampaignError(
+                    _("A launched campaign's end can only move to a moment still ahead (or finish it)."),
+                    field="ends_at",
+                )
+            if "budget_points" in clean and clean["budget_points"] != campaign.budget_points:
+                new = clean["budget_points"]
+                if campaign.budget_points is not None and new is not None and new < campaign.budget_points:
+                    raise CampaignError(_("A launched campaign's budget can only go up."), field="budget_points")
+                if new is not None and new < campaign.points_granted:
+                    raise CampaignError(_("The budget is below the points already granted."), field="budget_points")
+            if variants is not None and _check_variants(variants) != [
+                {"code": v.code, "points": v.points, "weight": v.weight} for v in campaign.variants.order_by("code")
+            ]:
+                raise CampaignError(_("A launched campaign's variants cannot change."), field="variants")
+            if tier_ids is not None and sorted(set(map(int, tier_ids))) != before["target_tiers"]:
+                raise CampaignError(_("A launched campaign's target cannot change."), field="target_tiers")
+        _apply(campaign, clean)
+        _check_fields(campaign, now=now)
+        if not running:
+            if campaign.ends_at != before_end:
+                _check_end_ahead(campaign.ends_at, now=now)
+            if variants is not None:
+                clean_variants = _check_variants(variants)
+                _check_kind_variants(campaign, clean_variants)
+                _variants_write(campaign, clean_variants)
+            if tier_ids is not None:
+                campaign.target_tiers.set(_tiers_check(tier_ids))
+        campaign.updated_at = now
+        campaign.save()
+        changes = _diff(before, _snapshot(campaign))
+        if changes:
+            audit_record(
+                action=AuditAction.CAMPAIGN_UPDATE,
+                obj=campaign,
+                summary=_("Changed campaign “%(name)s”") % {"name": campaign.name},
+                actor=actor,
+                origin=origin,
+                changes=changes,
+            )
+        else:
+            transaction.set_rollback(True)  # nothing changed: not even updated_at
+    return campaign

@@ -1,0 +1,202 @@
+"""A campaign's status by staff: what stops a launch (campaign_launch_problems), then launch, pause,
+resume and finish, each audited."""
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from analytics.rfm_rules import Segment
+from core.audit import AuditAction, audit_record
+from core.formatting import points_format
+
+from ...bounds import campaign_bounds_problems
+from ...exceptions import CampaignError
+from ...models import Campaign
+from .fields import (
+    GRANTING_KINDS,
+    LAUNCHED,
+    Kind,
+    Status,
+    Target,
+    _campaign_locked,
+)
+
+
+def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = None) -> list[CampaignError]:
+    """Why `campaign` cannot be launched: a list of CampaignErrors (empty = it can). Reads only; the
+    preview lists them, campaign_launch raises the first."""
+    now = now or timezone.now()
+    problems: list[CampaignError] = []
+
+    def problem(message: str, field: str | None = None) -> None:
+        problems.append(CampaignError(message, field=field))
+
+    if campaign.status != Status.DRAFT:
+        problem(
+            _("Only a draft can be launched; this campaign is %(status)s.") % {"status": campaign.get_status_display()}
+        )
+    target = campaign.target
+    if target == Target.TIERS and not campaign.target_tiers.exists():
+        problem(_("Choose at least one tier for the target."), "target_tiers")
+    elif target == Target.RFM_SEGMENT and campaign.target_rfm_segment not in Segment.values:
+        problem(_("Choose the RFM segment of the target."), "target_rfm_segment")
+    elif target == Target.SAVED_SEGMENT and campaign.target_saved_segment_id is None:
+        problem(_("Choose the saved segment of the target."), "target_saved_segment")
+    elif target == Target.LIST and not campaign.list_members.exists():
+        problem(_("Upload the list of customers of the target."), "target")
+    variants = list(campaign.variants.all())
+    # A row saved before the bounds (or around the services): say which value, it cannot run.
+    for out in campaign_bounds_problems(campaign, variants):
+        problem(out.message, out.field)
+    if campaign.kind in GRANTING_KINDS:
+        if variants and any(v.points <= 0 for v in variants):
+            problem(_("Every variant needs points."), "variants")
+        elif not variants and campaign.points <= 0:
+            problem(_("This kind of campaign grants points: enter how many."), "points")
+    if campaign.kind == Kind.BOOST:
+        multiplier, extra = campaign.boost_multiplier, campaign.boost_extra_percent
+        if not ((multiplier is not None and multiplier > 1) or (extra is not None and extra > 0)):
+            problem(_("A boost needs a multiplier above 1 or an extra cashback above 0 %."), "boost_multiplier")
+        if variants:
+            problem(_("Variants split points; a boost grants none. Remove the variants."), "variants")
+    if campaign.kind == Kind.WIN_BACK and not campaign.absence_days:
+        problem(_("A win-back needs its absence steps (30, 60, 90)."), "absence_days")
+    if campaign.kind == Kind.ACTION and not campaign.action:
+        problem(_("Choose the action that earns the points."), "action")
+    if campaign.kind == Kind.BROADCAST and not campaign.channels:
+        problem(_("A broadcast is a message: choose its channels."), "channels")
+    if campaign.starts_at and campaign.ends_at and campaign.ends_at <= campaign.starts_at:
+        problem(_("The campaign must end after it starts."), "ends_at")
+    elif campaign.ends_at and campaign.ends_at <= now:
+        problem(_("The campaign's end has passed."), "ends_at")
+    codes = [v.code for v in variants]
+    if len(codes) != len(set(codes)):
+        problem(_("Two variants have the same code."), "variants")
+    if len(variants) == 1:
+        problem(_("Variants split the customers: give at least two, or none."), "variants")
+    # A variant whose grant exceeds the budget could never be granted: its customers would get nothing
+    # and the split would be skewed, so the budget must cover the largest grant.
+    largest = max((v.points for v in variants), default=campaign.points)
+    if campaign.budget_points is not None and campaign.kind in GRANTING_KINDS and campaign.budget_points < largest:
+        problem(
+            _("The budget (%(budget)s) does not cover the largest grant (%(points)s).")
+            % {"budget": points_format(campaign.budget_points), "points": points_format(largest)},
+            "budget_points",
+        )
+    return problems
+
+
+def _status_change(
+    *, campaign_id: int, allowed: Sequence[str], new_status, action: AuditAction, summary: str, actor, origin, now
+) -> Campaign:
+    with transaction.atomic():
+        campaign = _campaign_locked(campaign_id)
+        if campaign.status not in allowed:
+            raise CampaignError(
+                _("This cannot be done to a campaign that is %(status)s.") % {"status": campaign.get_status_display()}
+            )
+        old = campaign.status
+        campaign.status = new_status(campaign) if callable(new_status) else new_status
+        campaign.updated_at = now
+        campaign.save(update_fields=["status", "updated_at"])
+        audit_record(
+            action=action,
+            obj=campaign,
+            summary=summary % {"name": campaign.name},
+            actor=actor,
+            origin=origin,
+            changes={"status": [old, campaign.status]},
+        )
+    return campaign
+
+
+def _by_start(now: dt.datetime):
+    return lambda campaign: Status.SCHEDULED if campaign.starts_at and campaign.starts_at > now else Status.ACTIVE
+
+
+def campaign_launch(
+    *, campaign_id: int, actor: Any = None, origin: str = "", now: dt.datetime | None = None
+) -> Campaign:
+    """Launch a draft: "scheduled" when it starts later than `now`, else "active" (it grants from then on,
+    campaigns_running). Raises CampaignError with the first of campaign_launch_problems (no target, no
+    points for a granting kind, a boost without multiplier or percent, a win-back without steps, an action
+    campaign without its action, a broadcast without channels, an end not after the start or already
+    past, duplicate variant codes, a budget below one grant, not a draft); nothing changes then. Audited
+    (AuditAction.CAMPAIGN_LAUNCH)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        campaign = _campaign_locked(campaign_id)
+        problems = campaign_launch_problems(campaign, now=now)
+        if problems:
+            raise problems[0]
+        return _status_change(
+            campaign_id=campaign_id,
+            allowed=(Status.DRAFT,),
+            new_status=_by_start(now),
+            action=AuditAction.CAMPAIGN_LAUNCH,
+            summary=_("Launched campaign “%(name)s”"),
+            actor=actor,
+            origin=origin,
+            now=now,
+        )
+
+
+def campaign_pause(
+    *, campaign_id: int, actor: Any = None, origin: str = "", now: dt.datetime | None = None
+) -> Campaign:
+    """Pause a scheduled or active campaign: it grants nothing (campaigns_running) until resumed. Raises
+    CampaignError for another status. Audited (AuditAction.CAMPAIGN_PAUSE)."""
+    return _status_change(
+        campaign_id=campaign_id,
+        allowed=(Status.SCHEDULED, Status.ACTIVE),
+        new_status=Status.PAUSED,
+        action=AuditAction.CAMPAIGN_PAUSE,
+        summary=_("Paused campaign “%(name)s”"),
+        actor=actor,
+        origin=origin,
+        now=now or timezone.now(),
+    )
+
+
+def campaign_resume(
+    *, campaign_id: int, actor: Any = None, origin: str = "", now: dt.datetime | None = None
+) -> Campaign:
+    """Resume a paused campaign: "scheduled" when it starts later than `now`, else "active". Occasions
+    that passed while it was paused are not made up for. Raises CampaignError for another status or an end
+    already past (finish it instead). Audited (AuditAction.CAMPAIGN_RESUME)."""
+    now = now or timezone.now()
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is not None and campaign.ends_at and campaign.ends_at <= now:
+        raise CampaignError(_("The campaign's end has passed: finish it instead."), field="ends_at")
+    return _status_change(
+        campaign_id=campaign_id,
+        allowed=(Status.PAUSED,),
+        new_status=_by_start(now),
+        action=AuditAction.CAMPAIGN_RESUME,
+        summary=_("Resumed campaign “%(name)s”"),
+        actor=actor,
+        origin=origin,
+        now=now,
+    )
+
+
+def campaign_finish(
+    *, campaign_id: int, actor: Any = None, origin: str = "", now: dt.datetime | None = None
+) -> Campaign:
+    """Finish a scheduled, active or paused campaign for good: it never grants again (points already
+    granted stay, and burn on their own dates). Raises CampaignError for a draft (nothing to finish) or a
+    finished one. Audited (AuditAction.CAMPAIGN_FINISH)."""
+    return _status_change(
+        campaign_id=campaign_id,
+        allowed=LAUNCHED,
+        new_status=Status.FINISHED,
+        action=AuditAction.CAMPAIGN_FINISH,
+        summary=_("Finished campaign “%(name)s”"),
+        actor=actor,
+        origin=origin,
+        now=now or timezone.now(),
+    )
