@@ -1,0 +1,231 @@
+"""The results page (treated vs holdout and each variant, every figure with its definition) and its CSV."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from campaigns.results import campaign_results
+from campaigns.stats import MIN_GROUP, MIN_GROUP_MEAN
+from core.formatting import money_format
+from core.permissions import permission_required
+from core.spreadsheet import csv_response
+
+from .common import VIEW, _campaign_or_404, uplift_text
+
+
+def _result_rows(results) -> list[dict]:
+    """One row per figure: its label, definition, and value per column (treated, holdout, variants)."""
+    from django.template.defaultfilters import floatformat
+
+    groups = [results.treated, results.holdout, *results.variants]
+    comparisons = {c.group.key: c for c in results.comparisons}
+    currency = results.currency
+
+    def money(value):
+        return "—" if value is None else money_format(value, currency)
+
+    def rate(value):
+        return "—" if value is None else f"{number_format(value * 100, 1, force_grouping=True)} %"
+
+    def count(value):
+        return number_format(value, 0, force_grouping=True)
+
+    def per_group(fn):
+        return [fn(group) for group in groups]
+
+    def compared(fn):
+        return [fn(comparisons[g.key]) if g.key in comparisons else "" for g in groups]
+
+    def statuses(group):
+        return ", ".join(f"{_status_label(s)} {count(n)}" for s, n in sorted(group.messages.items())) or "—"
+
+    rows = [
+        (
+            "customers",
+            _("Customers"),
+            _("Customers with a grant row of the campaign (any occasion)."),
+            per_group(lambda g: count(g.customers)),
+        ),
+        (
+            "grants",
+            _("Grants"),
+            _("Grant rows: one per customer and occasion (holdout rows alike)."),
+            per_group(lambda g: count(g.grants)),
+        ),
+        (
+            "points_granted",
+            _("Points granted"),
+            _("Points of the grants' ledger entries."),
+            per_group(lambda g: count(g.points_granted)),
+        ),
+        (
+            "points_redeemed",
+            _("Points redeemed"),
+            _("Points that purchases took from the grants' own lots."),
+            per_group(lambda g: count(g.points_redeemed)),
+        ),
+        ("messages", _("Messages"), _("The campaign's messages by status."), per_group(statuses)),
+        (
+            "opened",
+            _("Opened / clicked"),
+            _("Messages opened at least once / with a link clicked."),
+            per_group(lambda g: f"{count(g.opened)} / {count(g.clicked)}"),
+        ),
+        (
+            "buyers",
+            _("Bought within the window"),
+            _("Customers with a purchase (not wholly refunded) within the response window after a grant."),
+            per_group(lambda g: count(g.buyers)),
+        ),
+        (
+            "response_rate",
+            _("Response rate"),
+            _("Bought within the window ÷ customers."),
+            per_group(lambda g: rate(g.response_rate)),
+        ),
+        (
+            "revenue",
+            _("Revenue in the window"),
+            _("Amounts of those purchases less everything refunded of them so far."),
+            per_group(lambda g: money(g.revenue)),
+        ),
+        (
+            "revenue_per_customer",
+            _("Revenue per customer"),
+            _("Revenue in the window ÷ customers (those who bought nothing count as 0)."),
+            per_group(lambda g: money(g.revenue_per_customer)),
+        ),
+        (
+            "uplift",
+            _("Uplift of the response rate"),
+            _(
+                "Group's rate − holdout's rate, in percentage points, with its 95 %% confidence interval (normal approximation); “not enough data” below %(n)s customers a side."
+            )
+            % {"n": MIN_GROUP},
+            compared(lambda c: uplift_text(c.rate_uplift)),
+        ),
+        (
+            "revenue_uplift",
+            _("Uplift of revenue per customer"),
+            _(
+                "Difference of the means with its 95 %% interval (Welch); “not enough data” below %(n)s customers a side."
+            )
+            % {"n": MIN_GROUP_MEAN},
+            compared(
+                lambda c: (
+                    _("not enough data")
+                    if c.revenue_uplift is None
+                    else f"{money(c.revenue_uplift.value)} ({money(c.revenue_uplift.low)} … {money(c.revenue_uplift.high)})"
+                )
+            ),
+        ),
+        (
+            "incremental",
+            _("Incremental returning customers"),
+            _("Uplift × the group's customers."),
+            compared(lambda c: "—" if c.incremental_customers is None else floatformat(c.incremental_customers, 1)),
+        ),
+        ("cost", _("Cost of the points"), _("Points redeemed × the point value."), compared(lambda c: money(c.cost))),
+        (
+            "cost_per_returning",
+            _("Cost per returning customer"),
+            _("Cost of the points ÷ incremental returning customers (none when the uplift is not above 0)."),
+            compared(lambda c: money(c.cost_per_returning)),
+        ),
+        (
+            "return_on_points",
+            _("Return on points spent"),
+            _(
+                "Incremental revenue ((group's − holdout's revenue per customer) × the group's customers) ÷ cost of the points."
+            ),
+            compared(lambda c: "—" if c.return_on_points is None else number_format(c.return_on_points, 2)),
+        ),
+    ]
+    return [{"key": key, "label": label, "help": help_text, "values": values} for key, label, help_text, values in rows]
+
+
+def _status_label(code: str) -> str:
+    from messaging.models import Message
+
+    return str(dict(Message.Status.choices).get(code, code))
+
+
+@permission_required(VIEW)
+@require_safe
+def campaign_results_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """/campaigns/<id>/results/: treated vs holdout and each variant, every figure with its definition
+    (docs/campaigns.md, "Results")."""
+    campaign = _campaign_or_404(campaign_id)
+    results = campaign_results(campaign)
+    groups = [results.treated, results.holdout, *results.variants]
+    context = {"campaign": campaign, "results": results, "groups": groups, "rows": _result_rows(results)}
+    return render(request, "console/campaign_results.html", context)
+
+
+@permission_required(VIEW)
+@require_safe
+def campaign_results_csv(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """/campaigns/<id>/results.csv: the results table, machine values (decimals with a point, rates as
+    fractions): one row per group."""
+    campaign = _campaign_or_404(campaign_id)
+    results = campaign_results(campaign)
+    comparisons = {c.group.key: c for c in results.comparisons}
+    header = [
+        "group",
+        "customers",
+        "grants",
+        "points_granted",
+        "points_redeemed",
+        "messages",
+        "opened",
+        "clicked",
+        "buyers",
+        "response_rate",
+        "revenue",
+        "revenue_per_customer",
+        "uplift",
+        "uplift_low",
+        "uplift_high",
+        "revenue_uplift",
+        "revenue_uplift_low",
+        "revenue_uplift_high",
+        "incremental_customers",
+        "cost",
+        "cost_per_returning",
+        "return_on_points",
+    ]
+
+    def est(e):
+        return ["", "", ""] if e is None else [e.value, e.low, e.high]
+
+    rows = [header]
+    for group in [results.treated, results.holdout, *results.variants]:
+        c = comparisons.get(group.key)
+        rows.append(
+            [
+                group.key,
+                group.customers,
+                group.grants,
+                group.points_granted,
+                group.points_redeemed,
+                group.messages_total,
+                group.opened,
+                group.clicked,
+                group.buyers,
+                group.response_rate,
+                group.revenue,
+                group.revenue_per_customer,
+                *(est(c.rate_uplift) if c else ["", "", ""]),
+                *(est(c.revenue_uplift) if c else ["", "", ""]),
+                *(
+                    [c.incremental_customers, c.cost, c.cost_per_returning, c.return_on_points]
+                    if c
+                    else ["", "", "", ""]
+                ),
+            ]
+        )
+    return csv_response(
+        ([("" if v is None else v) for v in row] for row in rows), filename=f"campaign-{campaign.pk}-results.csv"
+    )
