@@ -77,6 +77,22 @@ def absence_steps_valid(steps: Any) -> bool:
     return steps == sorted(set(steps))
 
 
+def value_within_bounds(name: str, value: Any) -> bool:
+    """Whether `value` may be stored in the campaign's field `name` (a key of INTEGER_BOUNDS or
+    DECIMAL_BOUNDS): None where the field may be empty; else an int (not a bool) for an integer field, a
+    number Decimal() reads for a decimal one, within the field's bounds (inclusive)."""
+    if value is None and Campaign._meta.get_field(name).null:
+        return True
+    if name in INTEGER_BOUNDS:
+        low, high = INTEGER_BOUNDS[name]
+        return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+    low, high = DECIMAL_BOUNDS[name]
+    try:
+        return low <= Decimal(value) <= high
+    except (InvalidOperation, TypeError, ValueError):
+        return False
+
+
 def _outside(label: str, value: Any, low: Any, high: Any, number=points_format) -> str:
     return _("“%(field)s” is %(value)s, outside %(low)s to %(high)s.") % {
         "field": label,
@@ -90,26 +106,12 @@ def campaign_bounds_problems(campaign: Campaign, variants: Iterable[CampaignVari
     """The stored values of `campaign` (and of its `variants`, when given) outside their bounds, in the
     fields' order; empty when all hold. Reads no database (the caller passes the variants)."""
     problems = []
-    for name, (low, high) in INTEGER_BOUNDS.items():
-        field = Campaign._meta.get_field(name)
+    for name, (low, high) in (*INTEGER_BOUNDS.items(), *DECIMAL_BOUNDS.items()):
         value = getattr(campaign, name)
-        if value is None and field.null:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            problems.append(BoundsProblem(name, _outside(str(field.verbose_name).capitalize(), value, low, high)))
-    for name, (low, high) in DECIMAL_BOUNDS.items():
-        field = Campaign._meta.get_field(name)
-        value = getattr(campaign, name)
-        if value is None and field.null:
-            continue
-        try:
-            inside = low <= Decimal(value) <= high
-        except (InvalidOperation, TypeError, ValueError):
-            inside = False
-        if not inside:
-            problems.append(
-                BoundsProblem(name, _outside(str(field.verbose_name).capitalize(), value, low, high, number=str))
-            )
+        if not value_within_bounds(name, value):
+            label = str(Campaign._meta.get_field(name).verbose_name).capitalize()
+            number = points_format if name in INTEGER_BOUNDS else str
+            problems.append(BoundsProblem(name, _outside(label, value, low, high, number=number)))
     if not absence_steps_valid(campaign.absence_days):
         problems.append(
             BoundsProblem(

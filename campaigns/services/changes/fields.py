@@ -5,7 +5,6 @@ variants, end and tiers (each a CampaignError on the field at fault), and the ro
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -16,12 +15,12 @@ from loyalty.models import Tier
 from messaging.models import Channel
 
 from ...bounds import (
-    DECIMAL_BOUNDS,
     INTEGER_BOUNDS,
     RESPONSE_DAYS_MAX,
     VARIANT_POINTS_MAX,
     VARIANT_WEIGHT_MAX,
     absence_steps_valid,
+    value_within_bounds,
 )
 from ...exceptions import CampaignError
 from ...models import Campaign
@@ -103,8 +102,7 @@ def _check_fields(campaign: Campaign, *, now: dt.datetime) -> None:
         raise CampaignError(_("Choose the consent required."), field="target_consent")
     if campaign.starts_at and campaign.ends_at and campaign.ends_at <= campaign.starts_at:
         raise CampaignError(_("The campaign must end after it starts."), field="ends_at")
-    low, high = DECIMAL_BOUNDS["holdout_percent"]
-    if not low <= Decimal(campaign.holdout_percent) <= high:
+    if not value_within_bounds("holdout_percent", campaign.holdout_percent):
         raise CampaignError(_("The holdout is between 0 and 90 %."), field="holdout_percent")
     if campaign.target_rfm_segment and campaign.target_rfm_segment not in Segment.values:
         raise CampaignError(_("Choose an RFM segment from the list."), field="target_rfm_segment")
@@ -123,11 +121,9 @@ def _check_fields(campaign: Campaign, *, now: dt.datetime) -> None:
         raise CampaignError(
             _("Hours run from 0 to 24, the end after the start (18 to 24 = the evening)."), field="boost_hour_to"
         )
-    low, high = DECIMAL_BOUNDS["boost_multiplier"]
-    if campaign.boost_multiplier is not None and not low <= campaign.boost_multiplier <= high:
+    if not value_within_bounds("boost_multiplier", campaign.boost_multiplier):
         raise CampaignError(_("The multiplier is between 1 and 100."), field="boost_multiplier")
-    low, high = DECIMAL_BOUNDS["boost_extra_percent"]
-    if campaign.boost_extra_percent is not None and not low <= campaign.boost_extra_percent <= high:
+    if not value_within_bounds("boost_extra_percent", campaign.boost_extra_percent):
         raise CampaignError(_("The extra cashback is between 0 and 100 %."), field="boost_extra_percent")
     if campaign.action and campaign.action not in Campaign.Action.values:
         raise CampaignError(_("Choose the action from the list."), field="action")
@@ -139,10 +135,7 @@ def _check_fields(campaign: Campaign, *, now: dt.datetime) -> None:
     if not 1 <= campaign.response_days <= RESPONSE_DAYS_MAX:
         raise CampaignError(_("The response window is 1 to 365 days."), field="response_days")
     for name, (low, high) in INTEGER_BOUNDS.items():
-        value = getattr(campaign, name)
-        if value is None and Campaign._meta.get_field(name).null:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        if not value_within_bounds(name, getattr(campaign, name)):
             raise CampaignError(
                 _("Enter a whole number from %(low)s to %(high)s.")
                 % {"low": points_format(low), "high": points_format(high)},
