@@ -125,8 +125,17 @@ def points_credit_bulk(
 def ledger_entry_next_id_sql() -> str:
     """SQL (PostgreSQL) taking the next id of a ledger entry from the entries' own sequence: a caller of
     `points_credit_bulk_sql` allocates its entries' ids with it, so that its own rows (a campaign's grants)
-    can point at their entries from the start (the foreign keys are checked at commit)."""
-    return f"nextval(pg_get_serial_sequence('{LedgerEntry._meta.db_table}', 'id'))"
+    can point at their entries from the start (the foreign keys are checked at commit).
+
+    The sequence is looked up here, once (one query), and named in the SQL by its oid: `nextval(oid)`.
+    Written as `nextval(pg_get_serial_sequence(…))` it was looked up in the catalog again for every row,
+    about 5 µs each (0.5 s of a broadcast chunk's 90 000 grants)."""
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(
+            "SELECT CAST(CAST(pg_get_serial_sequence(%s, 'id') AS regclass) AS oid)", [LedgerEntry._meta.db_table]
+        )
+        sequence_oid = int(cursor.fetchone()[0])
+    return f"nextval(CAST({sequence_oid} AS regclass))"
 
 
 def points_credit_bulk_sql(
