@@ -226,7 +226,7 @@ def _purchase_create(
     # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one. The
     # status is read once, locked, and handed to the upgrade below (customer_terms' rule: no status yet
     # holds the entry tier; no tier, the program's base rates).
-    status = tier_status_lock(account.pk)
+    status = tier_status_lock(account.pk, tiers=tiers)
     tier = status.tier if status is not None else entry_tier(tiers)
     tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers, tier=tier)
     if redeem:
