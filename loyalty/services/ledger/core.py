@@ -75,16 +75,18 @@ def _fast() -> bool:
     return connection.vendor == "postgresql"
 
 
-def account_lock(customer_id: Any, *, now: dt.datetime | None, spendable: bool = False) -> PointsAccount:
+def account_lock(customer_id: Any, *, now: dt.datetime | None, spend: int = 0) -> PointsAccount:
     """Lock one customer's account (creating it on first use) and expire their dead lots.
 
     Call inside a transaction; every ledger service calls it before reading or writing points. `now` is
     the operation's moment; None means the moment the lock was granted, so that an operation that waited
     for another one never treats a lot that died meanwhile as live. The moment used is set on the
-    returned account as `account.now`. With `spendable`, the lots that can pay at that moment
-    (spendable_lots) are read by the same query as the dead ones and set as `account.spendable` (else
-    None): one query fewer for an operation that redeems. Raises UnknownCustomer for an id that is not a
-    customer.
+    returned account as `account.now`. With `spend` (points, > 0: an operation about to redeem them), the
+    same query as the dead lots reads the points that can pay at that moment, set as
+    `account.spendable_total` (int), and the lots that would pay `spend` of them, set as `account.spendable`
+    (spendable_lots' order, only as many as needed; all of them when they hold fewer): one query fewer, and
+    a cost that does not grow with the customer's history (issue #16). Without `spend` both are None.
+    Raises UnknownCustomer for an id that is not a customer.
     """
     try:
         customer_id = int(customer_id)
@@ -101,19 +103,59 @@ def account_lock(customer_id: Any, *, now: dt.datetime | None, spendable: bool =
             pass  # created concurrently; lock it below
         account = accounts_for_update([customer_id])[customer_id]
     account.now = now = now or timezone.now()
-    account.spendable = None
+    account.spendable = account.spendable_total = None
     dead = None
-    if spendable:
+    if spend > 0:
+        dead, account.spendable, account.spendable_total = _lots_for_spending(account.pk, now, spend)
+    if expire_dead_lots(account, now=now, dead=dead) is not None:
+        account_save(account)  # saved now: a replay or an error after the lock must not lose it
+    return account
+
+
+_LOT_COLUMNS = tuple(field.attname for field in PointsLot._meta.concrete_fields)
+
+
+def _lots_for_spending(customer_id: int, now: dt.datetime, spend: int) -> tuple[list, list, int]:
+    """(the dead lots with points left, in id order; the spendable lots that pay `spend`, soonest expiry
+    first; the points all spendable lots hold) in one query (account_lock)."""
+    if not _fast():
         lots = list(
-            PointsLot.objects.filter(customer_id=account.pk, remaining__gt=0)
+            PointsLot.objects.filter(customer_id=customer_id, remaining__gt=0)
             .filter(Q(expires_at__lte=now) | Q(available_at__lte=now))
             .order_by(*SOONEST_EXPIRY_FIRST)
         )
         dead = sorted((lot for lot in lots if lot.expires_at is not None and lot.expires_at <= now), key=_pk)
-        account.spendable = [lot for lot in lots if lot.expires_at is None or lot.expires_at > now]
-    if expire_dead_lots(account, now=now, dead=dead) is not None:
-        account_save(account)  # saved now: a replay or an error after the lock must not lose it
-    return account
+        spendable = [lot for lot in lots if lot.expires_at is None or lot.expires_at > now]
+        return dead, spendable, sum(lot.remaining for lot in spendable)
+    columns = ", ".join(_LOT_COLUMNS)
+    live = "CASE WHEN dead THEN 0 ELSE remaining END"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH lots AS (
+                SELECT {columns}, (expires_at IS NOT NULL AND expires_at <= %(now)s) AS dead
+                FROM {PointsLot._meta.db_table}
+                WHERE customer_id = %(customer)s AND remaining > 0 AND (expires_at <= %(now)s OR available_at <= %(now)s)
+            ), ranked AS (
+                SELECT lots.*, SUM({live}) OVER () AS total,
+                       SUM({live}) OVER (ORDER BY dead, expires_at ASC NULLS LAST, available_at, id
+                                         ROWS UNBOUNDED PRECEDING) AS running
+                FROM lots
+            )
+            SELECT {columns}, dead, total FROM ranked WHERE dead OR running - remaining < %(spend)s
+            ORDER BY dead, expires_at ASC NULLS LAST, available_at, id
+            """,  # noqa: S608 - names from model metadata, values are parameters
+            {"now": now, "customer": customer_id, "spend": spend},
+        )
+        rows = cursor.fetchall()
+    width = len(_LOT_COLUMNS)
+    dead, spendable, total = [], [], 0
+    for row in rows:
+        lot = PointsLot.from_db(connection.alias, _LOT_COLUMNS, row[:width])
+        (dead if row[width] else spendable).append(lot)
+        total = int(row[width + 1])
+    dead.sort(key=_pk)
+    return dead, spendable, total
 
 
 def _pk(lot: PointsLot) -> int:

@@ -161,7 +161,7 @@ def purchase_record(
                 fingerprint=fingerprint,
                 # The purchase row is the first write: a key seen before fails on its unique index, and is replayed.
                 check_first=False,
-                lock=lambda: account_lock(customer_id, now=now, spendable=redeem > 0),
+                lock=lambda: account_lock(customer_id, now=now, spend=redeem),
                 replay=lambda earlier: PurchaseResult(
                     purchase=earlier,
                     balance_after=balance_after_purchase(earlier),
@@ -230,8 +230,8 @@ def _purchase_create(
     tier = status.tier if status is not None else entry_tier(tiers)
     tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers, tier=tier)
     if redeem:
-        spendable = account.spendable  # read with the lock (account_lock); the same lots pay below
-        available = sum(lot.remaining for lot in spendable)
+        # Read with the lock (account_lock): the points that can pay, and the lots that pay them below.
+        spendable, available = account.spendable, account.spendable_total
         allowed = rules.max_redeemable(
             amount=amount, available_points=available, cap_percent=cap, point_value=program.point_value
         )
