@@ -62,6 +62,14 @@ def boost_campaigns_active() -> list[Campaign]:
     return _boosts_cache.get()
 
 
+def boost_campaigns_none_active() -> bool:
+    """True when this process's copy of the active boosts is current and empty: no boost can apply, known
+    without a query (the version token is read once per request or purchase anyway: core.versions). False
+    when there are some, or when the copy must be read again (boosts_for_purchase does, in its savepoint)."""
+    held = _boosts_cache.current()
+    return held is not None and not held
+
+
 def boost_campaigns_forget() -> None:
     """Read the boosts again on the next purchase (tests that change rows without a trigger)."""
     versions_forget()
@@ -184,4 +192,6 @@ def boosts_grants_record(
 
 def register() -> None:
     """Make campaigns loyalty's boost provider (CampaignsConfig.ready)."""
-    boost_provider_register(find=boosts_for_purchase, record=boosts_grants_record)
+    boost_provider_register(
+        find=boosts_for_purchase, record=boosts_grants_record, none_active=boost_campaigns_none_active
+    )

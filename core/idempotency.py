@@ -34,6 +34,7 @@ def once_per_key(
     lock: Callable[[], Any] | None = None,
     key_field: str = "idempotency_key",
     fingerprint_field: str = "request_fingerprint",
+    check_first: bool = True,
 ) -> T:
     """Run `create(lock())` at most once per `key` (no key: always), in one transaction.
 
@@ -41,6 +42,12 @@ def once_per_key(
     `fingerprint_field`. `lock()` runs first inside the transaction (e.g. the customer's account row
     lock) so that retries for one customer are serialised. A row with the key already there is passed
     to `replay(row)` when its fingerprint matches, else IdempotencyConflict is raised.
+
+    `check_first=False` saves the look-up before `create` (one query per new key, the common case): for a
+    `create` that writes the keyed row before any effect outside the transaction, so that a key seen before
+    fails on its unique index (or on a DomainError before that) and the transaction rolls back whole; the
+    row is then looked up and replayed (or refused) as above. A retry then costs more than with the
+    look-up (its work up to the failing INSERT, and an error line in the database's log).
     """
 
     def earlier():
@@ -56,7 +63,7 @@ def once_per_key(
     try:
         with transaction.atomic():
             locked = lock() if lock is not None else None
-            if (row := earlier()) is not None:
+            if check_first and (row := earlier()) is not None:
                 return replay_or_conflict(row)
             return create(locked)
     except (IntegrityError, DomainError):

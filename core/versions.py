@@ -15,7 +15,8 @@ and on every read outside a request (jobs, the shell) or inside a transaction.
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.signals import request_finished, request_started
@@ -36,16 +37,36 @@ def versions_current() -> dict[str, str]:
         cursor.execute("SELECT name, token FROM core_cacheversion")
         tokens = dict(cursor.fetchall())
     # Not inside a transaction: one that changes a set and then rolls back must not leave its token
-    # memoised for the rest of the request.
-    if getattr(_local, "in_request", False) and not connection.in_atomic_block:
+    # memoised for the rest of the request. Inside versions_once's block: memoised until the block ends.
+    if getattr(_local, "once", False) or (getattr(_local, "in_request", False) and not connection.in_atomic_block):
         _local.memo = tokens
     return tokens
+
+
+@contextmanager
+def versions_once() -> Iterator[None]:
+    """Read the tokens at most once for the block (one operation that reads several cached sets, e.g. a
+    purchase: the program's rules, then the boosts), as a request does; outside a request and inside a
+    transaction each read would otherwise ask the database again. The tokens read are as fresh as a
+    request's: committed before the block's first read. A service inside the block that changes a set calls
+    versions_forget as usual (its own change is read again). When the block ends, the tokens memoised before
+    it (a request's) are restored, so that nothing read inside it outlives it."""
+    outer_once, outer_memo = getattr(_local, "once", False), getattr(_local, "memo", None)
+    forgets = getattr(_local, "forgets", 0)
+    _local.once = True
+    try:
+        yield
+    finally:
+        _local.once = outer_once
+        # A set changed inside the block (versions_forget): the outer tokens are out of date too.
+        _local.memo = outer_memo if getattr(_local, "forgets", 0) == forgets else None
 
 
 def versions_forget(**_kwargs: Any) -> None:
     """Drop this thread's memoised tokens: the next read asks the database again. Called by the
     services that change a cached set, so that the same request reads its own change."""
     _local.memo = None
+    _local.forgets = getattr(_local, "forgets", 0) + 1
 
 
 def _request_started(**_kwargs: Any) -> None:
@@ -85,6 +106,13 @@ class VersionedCache:
         value = self.load()
         self._held = (token, value)
         return value
+
+    def current(self) -> Any:
+        """The copy held when it is current (its token is the set's token now), else None: never loads.
+        For a cheap question (is anything there?) that must not run the loading query."""
+        held = self._held
+        token = versions_current().get(self.name)
+        return held[1] if held is not None and token is not None and held[0] == token else None
 
     def token(self) -> str | None:
         """The current token of this set (None: no row, nothing may be cached)."""

@@ -4,7 +4,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
@@ -298,6 +298,14 @@ def customer_consent_set(
 
 def customer_purchase_dates_touch(*, customer_id: int, at: dt.datetime) -> None:
     """Widen the customer's first/last purchase dates to include `at` (called by loyalty services)."""
+    if connection.vendor == "postgresql":  # the same statement as SQL: on every purchase (issue #16)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Customer._meta.db_table} SET first_purchase_at = LEAST(COALESCE(first_purchase_at, %s), %s), "  # noqa: S608
+                "last_purchase_at = GREATEST(COALESCE(last_purchase_at, %s), %s) WHERE id = %s",
+                [at, at, at, at, customer_id],
+            )
+        return
     when = Value(at)
     Customer.objects.filter(pk=customer_id).update(
         first_purchase_at=Least(Coalesce(F("first_purchase_at"), when), when),

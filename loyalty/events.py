@@ -28,19 +28,32 @@ class PurchaseRecorded:
 
 
 _purchase_recorded_subscribers: list[Callable[[PurchaseRecorded], None]] = []
+_purchase_recorded_in_transaction: list[Callable[[PurchaseRecorded], None]] = []
 
 
-def purchase_recorded_subscribe(fn: Callable[[PurchaseRecorded], None]) -> Callable[[PurchaseRecorded], None]:
-    """Register `fn` to be called after each recorded purchase commits (once per function). Returns `fn`."""
-    if fn not in _purchase_recorded_subscribers:
-        _purchase_recorded_subscribers.append(fn)
+def purchase_recorded_subscribe(
+    fn: Callable[[PurchaseRecorded], None], *, in_transaction: bool = False
+) -> Callable[[PurchaseRecorded], None]:
+    """Register `fn` to be called after each recorded purchase commits (once per function). Returns `fn`.
+
+    `in_transaction`: call `fn` inside the purchase's transaction instead (in a savepoint: an error is logged
+    and rolls back only what `fn` wrote), for a subscriber that only writes rows of the same database — a
+    task queued in a table there (django-q2's ORM broker) — which then commit, or roll back, with the
+    purchase: one commit per purchase instead of two, and no notice lost between the two (issue #16)."""
+    chosen = _purchase_recorded_in_transaction if in_transaction else _purchase_recorded_subscribers
+    other = _purchase_recorded_subscribers if in_transaction else _purchase_recorded_in_transaction
+    if fn in other:
+        other.remove(fn)
+    if fn not in chosen:
+        chosen.append(fn)
     return fn
 
 
 def purchase_recorded_unsubscribe(fn: Callable[[PurchaseRecorded], None]) -> None:
     """Remove `fn` (tests; an app that turns a feature off)."""
-    if fn in _purchase_recorded_subscribers:
-        _purchase_recorded_subscribers.remove(fn)
+    for subscribers in (_purchase_recorded_subscribers, _purchase_recorded_in_transaction):
+        if fn in subscribers:
+            subscribers.remove(fn)
 
 
 def _deliver(fn: Callable[[PurchaseRecorded], None], event: PurchaseRecorded) -> None:
@@ -52,7 +65,13 @@ def _deliver(fn: Callable[[PurchaseRecorded], None], event: PurchaseRecorded) ->
 
 def purchase_recorded_publish(event: PurchaseRecorded) -> None:
     """Call inside the purchase's transaction: each subscriber runs once it has committed, never if it
-    rolls back."""
+    rolls back; those subscribed `in_transaction` run now, each in a savepoint."""
+    for fn in list(_purchase_recorded_in_transaction):
+        try:
+            with transaction.atomic():
+                fn(event)
+        except Exception:
+            logger.exception("subscriber %s failed for purchase %s", getattr(fn, "__qualname__", fn), event.purchase_id)
     for fn in list(_purchase_recorded_subscribers):
         transaction.on_commit(partial(_deliver, fn, event))
 

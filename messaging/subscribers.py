@@ -1,6 +1,7 @@
 """What messaging does when the apps below it announce something (subscribed in messaging.apps)."""
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
 from core.audit import ERASED
@@ -57,8 +58,16 @@ def customer_messages_erase(event: CustomerErased) -> None:
     ConsentChange.objects.filter(customer_id=event.customer_id).update(note="")
 
 
+def queue_is_a_table_of_the_database() -> bool:
+    """True when django-q2 queues tasks as rows of the default database (the ORM broker, not run
+    synchronously): then a task queued inside a transaction commits or rolls back with it."""
+    return Conf.ORM == DEFAULT_DB_ALIAS and not Conf.SYNC
+
+
 def points_earned_notice_request(event: PurchaseRecorded) -> None:
-    """After a purchase that earned points committed: queue its "points earned" notice task."""
+    """For a purchase that earned points: queue its "points earned" notice task. With the ORM broker, inside
+    the purchase's transaction (the task row commits with it: one commit per purchase, issue #16); else
+    after it committed (a task run before the commit would not find the purchase)."""
     if event.points_earned > 0:
         async_task("messaging.tasks.points_earned_notice_task", event.purchase_id)
 
@@ -78,6 +87,6 @@ def subscribe() -> None:
     """Register messaging's subscribers (idempotent)."""
     consent_changed_subscribe(consent_history_record)
     customer_erased_subscribe(customer_messages_erase)
-    purchase_recorded_subscribe(points_earned_notice_request)
+    purchase_recorded_subscribe(points_earned_notice_request, in_transaction=queue_is_a_table_of_the_database())
     tier_upgraded_subscribe(tier_upgrade_notice_request)
     daily_run_finished_subscribe(notices_daily_request)

@@ -26,9 +26,29 @@ REVIEW_CHUNK = 500_000  # customers per transaction: one pass over their purchas
 UNREAD = object()  # tier_upgrade_on_purchase: the caller has not read the status
 
 
-def tier_status_lock(customer_id: int) -> TierStatus | None:
-    """The customer's TierStatus with its tier, row-locked until the transaction ends (None: no status yet)."""
+def tier_status_lock(customer_id: int, *, tiers: list[Tier] | None = None) -> TierStatus | None:
+    """The customer's TierStatus with its tier, row-locked until the transaction ends (None: no status yet).
+    `tiers`: the tiers as the caller read them (tiers_list): on PostgreSQL the status is then read alone, as
+    SQL, and its tier taken from them (issue #16); a tier they do not hold is read with the status."""
+    if tiers is not None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(_STATUS_COLUMNS)} FROM {TierStatus._meta.db_table} "  # noqa: S608 - metadata
+                "WHERE customer_id = %s FOR UPDATE",
+                [customer_id],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        status = TierStatus.from_db(connection.alias, _STATUS_COLUMNS, row)
+        tier = next((t for t in tiers if t.pk == status.tier_id), None)
+        if tier is not None or status.tier_id is None:
+            status.tier = tier
+            return status
     return TierStatus.objects.select_for_update(of=("self",)).filter(pk=customer_id).select_related("tier").first()
+
+
+_STATUS_COLUMNS = ("customer_id", "tier_id", "below_since", "changed_at")
 
 
 def tier_upgrade_on_purchase(

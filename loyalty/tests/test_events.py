@@ -97,3 +97,67 @@ def test_a_failing_daily_run_subscriber_is_logged_and_the_others_still_run(
     assert result["date"] == "2026-03-02"
     assert runs == [events.DailyRunFinished(as_of=dt.date(2026, 3, 2))]
     assert "failed for the daily run of 2026-03-02" in caplog.text
+
+
+@pytest.fixture
+def received_inside():
+    """A subscriber called inside the purchase's transaction: records the event and whether it ran in one."""
+    from django.db import connection
+
+    seen: list[tuple[events.PurchaseRecorded, bool]] = []
+
+    def inside(event):
+        seen.append((event, connection.in_atomic_block))
+
+    events.purchase_recorded_subscribe(inside, in_transaction=True)
+    yield seen
+    events.purchase_recorded_unsubscribe(inside)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles)
+def test_an_in_transaction_subscriber_runs_inside_the_purchase_and_not_on_a_retry(customer, received_inside):
+    result = services.purchase_record(customer_id=customer.pk, amount=D("1000.00"), idempotency_key="k-1")
+    expected = events.PurchaseRecorded(
+        purchase_id=result.purchase.pk, customer_id=customer.pk, points_earned=50, points_redeemed=0
+    )
+    assert received_inside == [(expected, True)]
+    services.purchase_record(customer_id=customer.pk, amount=D("1000.00"), idempotency_key="k-1")  # a retry
+    assert len(received_inside) == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles)
+def test_what_an_in_transaction_subscriber_writes_rolls_back_with_the_purchase(customer):
+    from django_q.models import OrmQ
+
+    def queue(event):
+        OrmQ.objects.create(key="test", payload=f"purchase {event.purchase_id}", lock=event_time)
+
+    event_time = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    events.purchase_recorded_subscribe(queue, in_transaction=True)
+    try:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.purchase_record(customer_id=customer.pk, amount=D("1000.00"))
+            raise RuntimeError("the till's own transaction failed")
+        assert not OrmQ.objects.exists()
+        result = services.purchase_record(customer_id=customer.pk, amount=D("1000.00"))
+    finally:
+        events.purchase_recorded_unsubscribe(queue)
+    assert list(OrmQ.objects.values_list("payload", flat=True)) == [f"purchase {result.purchase.pk}"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep migration data (tiers, roles)
+def test_a_failing_in_transaction_subscriber_does_not_undo_the_purchase(customer, received, caplog):
+    from django.db import connection
+
+    def broken(event):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")  # a failed statement: only its savepoint rolls back
+
+    events.purchase_recorded_subscribe(broken, in_transaction=True)
+    try:
+        result = services.purchase_record(customer_id=customer.pk, amount=D("1000.00"))
+    finally:
+        events.purchase_recorded_unsubscribe(broken)
+    assert [e.purchase_id for e in received] == [result.purchase.pk]
+    assert LedgerEntry.objects.get(purchase=result.purchase).points == 50
+    assert "subscriber" in caplog.text and "failed for purchase" in caplog.text

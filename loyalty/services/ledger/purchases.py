@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from core.audit import AuditAction, audit_record, audit_value
 from core.exceptions import DomainError
 from core.idempotency import once_per_key, request_fingerprint
+from core.versions import versions_once
 from customers.services import customer_purchase_dates_touch
 
 from ... import reasons, rules
@@ -38,7 +39,6 @@ from .core import (
     credit,
     debit,
     parse,
-    spendable_lots,
     take_from_lots,
     user_or_none,
 )
@@ -154,34 +154,37 @@ def purchase_record(
         }
     )
     try:
-        return once_per_key(
-            model=Purchase,
-            key=idempotency_key,
-            fingerprint=fingerprint,
-            lock=lambda: account_lock(customer_id, now=now),
-            replay=lambda earlier: PurchaseResult(
-                purchase=earlier,
-                balance_after=balance_after_purchase(earlier),
-                replayed=True,
-                owed_settled=operation_points(purchase=earlier).owed_settled,
-            ),
-            create=lambda account: _purchase_create(
-                account=account,
-                amount=amount,
-                redeem=redeem,
-                lines=parsed_lines,
-                external_id=external_id,
-                idempotency_key=idempotency_key,
+        with versions_once():  # the rules, then the boosts: their versions read once for the purchase
+            return once_per_key(
+                model=Purchase,
+                key=idempotency_key,
                 fingerprint=fingerprint,
-                api_client=api_client,
-                actor=actor,
-                origin=origin,
-                now=account.now,
-                occurred_at=occurred_at,
-                late_max_age=late_max_age,
-                late_clock_skew=late_clock_skew,
-            ),
-        )
+                # The purchase row is the first write: a key seen before fails on its unique index, and is replayed.
+                check_first=False,
+                lock=lambda: account_lock(customer_id, now=now, spend=redeem),
+                replay=lambda earlier: PurchaseResult(
+                    purchase=earlier,
+                    balance_after=balance_after_purchase(earlier),
+                    replayed=True,
+                    owed_settled=operation_points(purchase=earlier).owed_settled,
+                ),
+                create=lambda account: _purchase_create(
+                    account=account,
+                    amount=amount,
+                    redeem=redeem,
+                    lines=parsed_lines,
+                    external_id=external_id,
+                    idempotency_key=idempotency_key,
+                    fingerprint=fingerprint,
+                    api_client=api_client,
+                    actor=actor,
+                    origin=origin,
+                    now=account.now,
+                    occurred_at=occurred_at,
+                    late_max_age=late_max_age,
+                    late_clock_skew=late_clock_skew,
+                ),
+            )
     except IntegrityError:
         # The receipt was recorded concurrently (for another customer, so no account lock serialised
         # the two): the unique constraint caught it; answer as the check would have.
@@ -223,12 +226,12 @@ def _purchase_create(
     # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one. The
     # status is read once, locked, and handed to the upgrade below (customer_terms' rule: no status yet
     # holds the entry tier; no tier, the program's base rates).
-    status = tier_status_lock(account.pk)
+    status = tier_status_lock(account.pk, tiers=tiers)
     tier = status.tier if status is not None else entry_tier(tiers)
     tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers, tier=tier)
     if redeem:
-        spendable = spendable_lots(account.pk, now)  # the same lots pay below: one read
-        available = sum(lot.remaining for lot in spendable)
+        # Read with the lock (account_lock): the points that can pay, and the lots that pay them below.
+        spendable, available = account.spendable, account.spendable_total
         allowed = rules.max_redeemable(
             amount=amount, available_points=available, cap_percent=cap, point_value=program.point_value
         )

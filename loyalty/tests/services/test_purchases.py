@@ -230,7 +230,11 @@ class TestTheMomentIsTakenUnderTheLock:
         assert_ledger_consistent(customer)
 
 
-PLAIN, REDEEMING = 18, 22  # issue #16: 19 and 23 before (a status read twice, balance_after written apart)
+# Issue #16: 19 and 23 at first, then 18 and 22 (a status read twice, balance_after written apart), then 13 and
+# 16: the versions read once per purchase, no look-up of the key before its INSERT (core.idempotency), the
+# spendable lots read with the dead ones, no boosts savepoint when no boost runs, the spend query as SQL; then
+# 12 and 13: an entry and its lot in one statement, a debit's entry, lots and LotDebit rows in one.
+PLAIN, REDEEMING = 12, 13
 
 
 class TestStatementsPerPurchase:
