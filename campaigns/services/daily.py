@@ -15,9 +15,12 @@ The rules (dates, occasions, holdout, budget, limits) are written out in docs/ca
 
 import datetime as dt
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import connection, connections, transaction
 from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -206,19 +209,27 @@ def campaign_daily_grant(*, campaign_id: int, as_of: dt.date, now: dt.datetime) 
     bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
     if bounds["lo"] is None:
         return result
-    budget_spent = False  # once a customer was left out for the budget, everyone after them is too
-    for lo in range(bounds["lo"], bounds["hi"] + 1, CHUNK):
-        hi = lo + CHUNK - 1
-        with transaction.atomic():
-            campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-            if campaign.status != Campaign.Status.ACTIVE:
-                break
-            chunk_grant = _chunk_grant if connection.vendor in SET_BASED_VENDORS else _chunk_grant_rows
-            counts = chunk_grant(
-                campaign, as_of=as_of, now=now, lo=lo, hi=hi, target=(target_sql, target_params),
-                expires_at=expires_at, reason=reason, channels=channels, budget_spent=budget_spent,
-            )  # fmt: skip
-        budget_spent = budget_spent or counts["left_out_budget"] > 0
+    chunks = [(lo, lo + CHUNK - 1) for lo in range(bounds["lo"], bounds["hi"] + 1, CHUNK)]
+    grant_args = {
+        "as_of": as_of, "now": now, "target": (target_sql, target_params), "expires_at": expires_at,
+        "reason": reason, "channels": channels,
+    }  # fmt: skip
+    workers = _parallel_workers(campaign, chunks=len(chunks))
+    if workers > 1:
+        all_counts = _chunks_parallel(campaign_id, chunks=chunks, workers=workers, grant_args=grant_args)
+    else:
+        all_counts = []
+        budget_spent = False  # once a customer was left out for the budget, everyone after them is too
+        for lo, hi in chunks:
+            with transaction.atomic():
+                campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+                if campaign.status != Campaign.Status.ACTIVE:
+                    break
+                chunk_grant = _chunk_grant if connection.vendor in SET_BASED_VENDORS else _chunk_grant_rows
+                counts = chunk_grant(campaign, lo=lo, hi=hi, budget_spent=budget_spent, **grant_args)
+            budget_spent = budget_spent or counts["left_out_budget"] > 0
+            all_counts.append(counts)
+    for counts in all_counts:
         for name in ("granted", "holdout", "points", "left_out_budget", "left_out_limit"):
             result[name] += counts[name]
         for name, value in counts["messages"].items():
@@ -226,6 +237,62 @@ def campaign_daily_grant(*, campaign_id: int, as_of: dt.date, now: dt.datetime) 
     if result["messages"]["skipped"]:
         result["skip_reasons"] = _skip_reasons(campaign, now=now, missing_channels=missing_channels)
     return result
+
+
+def _parallel_workers(campaign: Campaign, *, chunks: int) -> int:
+    """How many chunks of `campaign` run at once: settings.CAMPAIGNS_DAILY_WORKERS (default 2) on
+    PostgreSQL for a campaign without a points budget, 1 (in customer-id order) otherwise. A budget is
+    spent in customer-id order (docs/campaigns.md, "Budget"), so a budgeted campaign's chunks stay serial;
+    so do runs inside a caller's transaction (another connection would not see its rows) and runs of a
+    single chunk."""
+    if (
+        connection.vendor not in SET_BASED_VENDORS
+        or campaign.budget_points is not None
+        or connection.in_atomic_block
+        or chunks < 2
+    ):
+        return 1
+    return max(1, min(int(settings.CAMPAIGNS_DAILY_WORKERS), chunks))
+
+
+def _chunks_parallel(
+    campaign_id: int, *, chunks: list[tuple[int, int]], workers: int, grant_args: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Run `_chunk_grant` for each (lo, hi) id range of `chunks` on `workers` threads, each chunk in its own
+    transaction on the thread's own database connection (closed when the thread's work ends). Each chunk
+    holds the campaign's row FOR KEY SHARE (chunks don't wait for one another; the row cannot be deleted
+    under them) and stops, like the serial run, once the campaign is found no longer active (paused
+    meanwhile: the chunks already running finish). Chunks cover disjoint customers, so their grants, ledger
+    accounts and messages never meet; `points_granted` is raised by each chunk's last statement. Returns
+    the counts of the chunks that ran; the first error of a chunk is raised after every chunk has ended (the
+    chunks that committed stay: a second run for the date grants only what is missing)."""
+    stopped = threading.Event()
+
+    def one(lo: int, hi: int) -> dict[str, Any] | None:
+        try:
+            if stopped.is_set():
+                return None
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT status FROM {Campaign._meta.db_table} WHERE id = %s FOR KEY SHARE",  # noqa: S608
+                        [campaign_id],
+                    )
+                    if cursor.fetchone()[0] != Campaign.Status.ACTIVE:
+                        stopped.set()
+                        return None
+                campaign = Campaign.objects.get(pk=campaign_id)
+                return _chunk_grant(campaign, lo=lo, hi=hi, budget_spent=False, **grant_args)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="campaign-chunk") as pool:
+        futures = [pool.submit(one, lo, hi) for lo, hi in chunks]
+        wait(futures)
+    errors = [future.exception() for future in futures if future.exception() is not None]
+    if errors:
+        raise errors[0]
+    return [counts for counts in (future.result() for future in futures) if counts is not None]
 
 
 # Who could be reached on a channel if it had a template: its consent and its address.
@@ -372,9 +439,6 @@ def _chunk_grant(
             now=now,
         )  # fmt: skip
         counts["points"] = credited["points"]
-        if credited["points"]:
-            Campaign.objects.filter(pk=campaign.pk).update(points_granted=F("points_granted") + credited["points"])
-            campaign.points_granted += credited["points"]
     if channels and counts["granted"]:
         pairs = "'points', n.points" + (", 'expires_on', %s" if expires_at else "")
         vals_params = [timezone.localtime(expires_at).date().isoformat()] if expires_at else []
@@ -384,6 +448,9 @@ def _chunk_grant(
                                FROM campaign_new n WHERE NOT n.holdout""",  # noqa: S608
             candidates_params=[*vals_params, GRANT_KEY_PREFIX], lo=lo, hi=hi, now=now,
         )  # fmt: skip
+    if counts["points"]:  # last: chunks running in parallel wait for this row's lock only until commit
+        Campaign.objects.filter(pk=campaign.pk).update(points_granted=F("points_granted") + counts["points"])
+        campaign.points_granted += counts["points"]
     return counts
 
 

@@ -287,3 +287,8 @@ MESSAGING_CLAIM_SECONDS = env.int("MESSAGING_CLAIM_SECONDS", default=300)
 MESSAGING_DISPATCH_LIMIT = env.int("MESSAGING_DISPATCH_LIMIT", default=5000)
 MESSAGING_DISPATCH_BATCH = env.int("MESSAGING_DISPATCH_BATCH", default=100)
 # --- end of messaging -------------------------------------------------------------------------------
+
+# The daily campaign run (campaigns.services.daily): how many chunks of customer ids of a campaign without
+# a points budget are granted at once, each on its own database connection (PostgreSQL only; a budgeted
+# campaign's chunks run one after another, in customer-id order). 1 runs every campaign serially.
+CAMPAIGNS_DAILY_WORKERS = env.int("CAMPAIGNS_DAILY_WORKERS", default=2)
