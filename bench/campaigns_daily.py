@@ -132,6 +132,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--reload", action="store_true")
+    parser.add_argument(
+        "--workers", type=int, default=None,
+        help="CAMPAIGNS_DAILY_WORKERS for the run (default: the setting's, 2); with more than 1 the backend CPU "
+        "figure counts the main connection only, not the workers' connections",
+    )  # fmt: skip
     args = parser.parse_args()
 
     ensure_database(os.environ["DATABASE_URL"], fresh=args.reload)
@@ -162,6 +167,9 @@ def main() -> None:
     reset()
     program_settings_get()
     settings.MESSAGING_QUIET_HOURS_START = settings.MESSAGING_QUIET_HOURS_END = 0  # a run at night queues too
+    if args.workers is not None:
+        settings.CAMPAIGNS_DAILY_WORKERS = args.workers
+    print(f"CAMPAIGNS_DAILY_WORKERS = {settings.CAMPAIGNS_DAILY_WORKERS}", flush=True)
     now = timezone.now()
     common = {"status": Campaign.Status.ACTIVE, "starts_at": local_midnight(timezone.localdate(now)),
               "holdout_percent": 10, "channels": ["sms"], "created_at": now, "updated_at": now}  # fmt: skip
