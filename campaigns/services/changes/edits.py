@@ -3,15 +3,13 @@ tiers and variants written, the audit row with what changed."""
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import AuditAction, audit_record
-from core.audit.record import audit_value
+from core.audit import AuditAction, audit_diff, audit_record, audit_value, audit_values_equal
 
 from ...exceptions import CampaignError
 from ...models import Campaign, CampaignVariant
@@ -30,20 +28,14 @@ from .fields import (
 
 
 def _snapshot(campaign: Campaign) -> dict[str, Any]:
-    """The campaign's fields, tiers and variants as the audit log stores them."""
-    values = {
-        name: audit_value(getattr(campaign, name if name != "target_saved_segment" else name + "_id"))
-        for name in FIELDS
-    }
+    """The campaign's fields, tiers and variants as the model holds them (`audit_diff` compares and stores
+    them as JSON)."""
+    values = {name: getattr(campaign, name if name != "target_saved_segment" else name + "_id") for name in FIELDS}
     values["status"] = campaign.status
     if campaign.pk:
         values["target_tiers"] = sorted(campaign.target_tiers.values_list("pk", flat=True))
         values["variants"] = [f"{v.code}:{v.points}×{v.weight}" for v in campaign.variants.order_by("code")]
     return values
-
-
-def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
-    return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
 
 
 def _apply(campaign: Campaign, values: dict[str, Any]) -> None:
@@ -93,7 +85,7 @@ def campaign_create(
             summary=_("Created campaign “%(name)s”") % {"name": campaign.name},
             actor=actor,
             origin=origin,
-            changes=_snapshot(campaign),
+            changes={name: audit_value(value) for name, value in _snapshot(campaign).items()},
         )
     return campaign
 
@@ -132,9 +124,7 @@ def campaign_update(
                 current = getattr(campaign, name if name != "target_saved_segment" else name + "_id")
                 value = clean[name]
                 value = getattr(value, "pk", value)
-                if audit_value(current) != audit_value(value) and not (
-                    isinstance(current, Decimal) and value is not None and Decimal(value) == current
-                ):
+                if not audit_values_equal(current, value):
                     raise CampaignError(
                         _(
                             "Only the name, end, budget, channels and response window of a launched campaign can change."
@@ -173,7 +163,7 @@ def campaign_update(
                 campaign.target_tiers.set(_tiers_check(tier_ids))
         campaign.updated_at = now
         campaign.save()
-        changes = _diff(before, _snapshot(campaign))
+        changes = audit_diff(before, _snapshot(campaign))
         if changes:
             audit_record(
                 action=AuditAction.CAMPAIGN_UPDATE,
