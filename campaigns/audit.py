@@ -59,5 +59,6 @@ def register() -> None:
         AuditAction.CAMPAIGN_RESUME,
         AuditAction.CAMPAIGN_FINISH,
         AuditAction.CAMPAIGN_STATUS,
+        AuditAction.CAMPAIGN_DELETE,
     ):
         audit_fields_register(action, fields)

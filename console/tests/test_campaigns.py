@@ -34,6 +34,7 @@ def _pages(campaign_id: int) -> list[tuple[str, str]]:
         ("post", f"/campaigns/{campaign_id}/resume/"),
         ("post", f"/campaigns/{campaign_id}/finish/"),
         ("post", f"/campaigns/{campaign_id}/list/"),
+        ("post", f"/campaigns/{campaign_id}/delete/"),
     ]
 
 

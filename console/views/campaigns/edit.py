@@ -1,11 +1,13 @@
 """The campaign list with each one's uplift at a glance, and the form per kind (new and edit: variants
 inline, the target pickers, the fields a launched campaign may no longer change shown disabled)."""
 
+import uuid
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from campaigns.exceptions import CampaignError
 from campaigns.models import Campaign
@@ -14,6 +16,7 @@ from campaigns.selectors import campaign_get, campaign_list
 from campaigns.services.changes import (
     FIELDS_WHILE_RUNNING,
     campaign_create,
+    campaign_delete,
     campaign_update,
 )
 from campaigns.stats import MIN_GROUP
@@ -22,6 +25,7 @@ from core.permissions import permission_required
 
 from ...forms import CampaignForm, CampaignVariantFormSet
 from .common import ADD, CHANGE, VIEW, _campaign_or_404, uplift_text
+from .detail import _page_context
 
 
 @permission_required(VIEW)
@@ -79,11 +83,23 @@ def _frozen_fields_posted(request, *, kind: str, campaign: Campaign, frozen: tup
     return labels
 
 
+def _form_key(request: HttpRequest) -> str:
+    """The new-campaign form's one-time key: the posted one (up to 64 letters, digits, "-" or "_"; anything
+    else is replaced, so it is never stored as sent), else a fresh one for the form shown."""
+    posted = request.POST.get("form_key", "") if request.method == "POST" else ""
+    if posted and len(posted) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_") for c in posted):
+        return posted
+    return uuid.uuid4().hex
+
+
 def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse:
     """The form of a new campaign of `kind`, or of `campaign`; on POST the service creates or changes it."""
     launched = campaign is not None and campaign.status != Campaign.Status.DRAFT
     frozen = tuple(name for name in CampaignForm.base_fields if name not in FIELDS_WHILE_RUNNING) if launched else ()
     status = 200
+    # A new campaign's form carries a one-time key: a second POST with it (a double click on "Create", a
+    # resubmitted page) creates nothing and leads to the first campaign.
+    form_key = _form_key(request) if campaign is None else ""
     if request.method == "POST":
         form = CampaignForm(request.POST, kind=kind, frozen=frozen, instance=campaign and campaign_get(campaign.pk))
         formset = CampaignVariantFormSet(request.POST, prefix="variants", initial=_variants_initial(campaign))
@@ -112,7 +128,11 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
                         tier_ids=tier_ids,
                         actor=request.user,
                         origin="console",
+                        idempotency_key=form_key,
                     )
+                    if saved is None:  # the key's campaign was created, then deleted (a draft)
+                        messages.info(request, _("This form was already sent; the campaign it created was deleted."))
+                        return redirect("console:campaigns")
                 else:
                     saved = campaign_update(
                         campaign_id=campaign.pk,
@@ -142,6 +162,7 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
         "campaign": campaign,
         "launched": launched,
         "variants_allowed": kind != Campaign.Kind.BOOST,
+        "form_key": form_key,
     }
     return render(request, "console/campaign_form.html", context, status=status)
 
@@ -165,3 +186,19 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
         messages.error(request, _("A finished campaign cannot be changed."))
         return redirect("console:campaign", campaign_id=campaign.pk)
     return _form_page(request, kind=campaign.kind, campaign=campaign)
+
+
+@permission_required(CHANGE)
+@require_POST
+def campaign_delete_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """POST /campaigns/<id>/delete/ (CSRF; the button asks first): delete a draft and go to the list. A
+    launched or finished campaign is refused with the reason on its page (400); nothing is deleted."""
+    campaign = _campaign_or_404(campaign_id)
+    try:
+        name = campaign_delete(campaign_id=campaign.pk, actor=request.user, origin="console")
+    except CampaignError as error:
+        context = _page_context(_campaign_or_404(campaign_id))
+        context["action_error"] = error.message
+        return render(request, "console/campaign_detail.html", context, status=400)
+    messages.success(request, _("Draft campaign “%(name)s” deleted.") % {"name": name})
+    return redirect("console:campaigns")
