@@ -463,3 +463,26 @@ def test_the_largest_number_saves_and_one_more_is_a_field_error(console, program
     campaign = Campaign.objects.get()
     stored = campaign.variants.get(code="A").weight if field.startswith("variants") else getattr(campaign, field)
     assert stored == int(largest)
+
+
+def test_the_settings_box_shows_what_runs_without_opening_the_form(console, program):
+    campaign = campaign_create(
+        values={
+            "name": "Regulars",
+            "kind": "action",
+            "action": "review",
+            "points": 50,
+            "channels": ["sms", "email"],
+            "budget_points": 1000,
+            "per_customer_limit": 3,
+            "target": "rfm_segment",
+            "target_rfm_segment": "champions",
+        }
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(points_granted=400)
+    box = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    box = box[box.index('id="campaign-settings"') : box.index('id="campaign-actions"')]
+    assert "400 of 1,000 spent, 600 left" in box
+    assert "at most 3 grants" in box
+    assert "SMS, Email" in box
+    assert "Champions" in box and "Points for an action" in box
