@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.bounds import INTEGER_BOUNDS, VARIANT_POINTS_MAX, VARIANT_WEIGHT_MAX
 from campaigns.models import Campaign
+from campaigns.services.changes.fields import VARIANT_CODE
 from core.forms import (
     EMPTY_CHOICE_LABEL,
     EmptyChoiceDashMixin,
@@ -367,6 +368,12 @@ class CampaignVariantForm(EmptyChoiceDashMixin, forms.Form):
     points = LocalIntegerField(label=_("Points"), min_value=0, max_value=VARIANT_POINTS_MAX, required=False)
     weight = LocalIntegerField(label=_("Weight"), min_value=1, max_value=VARIANT_WEIGHT_MAX, required=False)
 
+    def clean_code(self) -> str:
+        code = (self.cleaned_data.get("code") or "").strip().upper()
+        if code and not VARIANT_CODE.match(code):
+            raise forms.ValidationError(_("A variant's code is 1 to 10 letters or digits (A, B)."))
+        return code
+
     def clean(self):
         data = super().clean()
         filled = data.get("code") or data.get("points") is not None
@@ -375,7 +382,23 @@ class CampaignVariantForm(EmptyChoiceDashMixin, forms.Form):
         return data
 
 
-CampaignVariantFormSet = forms.formset_factory(CampaignVariantForm, extra=1, max_num=10, absolute_max=10)
+class BaseCampaignVariantFormSet(forms.BaseFormSet):
+    """The variant rows: a code used twice is an error on the later row, so the page says which."""
+
+    def clean(self):
+        seen: set[str] = set()
+        for form in self.forms:
+            code = (form.cleaned_data or {}).get("code") if hasattr(form, "cleaned_data") else None
+            if not code:
+                continue
+            if code in seen:
+                form.add_error("code", _("Two variants have the code “%(code)s”: each needs its own.") % {"code": code})
+            seen.add(code)
+
+
+CampaignVariantFormSet = forms.formset_factory(
+    CampaignVariantForm, formset=BaseCampaignVariantFormSet, extra=1, max_num=10, absolute_max=10
+)
 
 
 class CampaignListForm(EmptyChoiceDashMixin, forms.Form):

@@ -49,6 +49,11 @@ def _variants_initial(campaign: Campaign | None) -> list[dict]:
     return [{"code": v.code, "points": v.points, "weight": v.weight} for v in campaign.variants.order_by("code")]
 
 
+def _variant_rows(formset) -> list:
+    """The filled-in variant rows (forms), in the order `_variants_posted` gives the service."""
+    return [form for form in formset.forms if form.cleaned_data.get("code")]
+
+
 def _variants_posted(formset) -> list[dict]:
     return [
         {
@@ -143,7 +148,10 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
                         origin="console",
                     )
             except CampaignError as error:
-                if error.field == "variants" and not boost:
+                rows = _variant_rows(formset) if not boost else []
+                if error.field == "variants" and error.variant is not None and error.variant < len(rows):
+                    rows[error.variant].add_error(None, error.message)  # on the row at fault
+                elif error.field == "variants" and not boost:
                     formset._non_form_errors = formset.error_class([error.message])
                 else:
                     add_domain_error(form, error)

@@ -1,5 +1,6 @@
 """A draft campaign can be deleted (asked first, POST with CSRF, audited); a launched one cannot. The new
-campaign form submits once: a second POST with its key creates nothing and leads to the first campaign."""
+campaign form submits once: a second POST with its key creates nothing and leads to the first campaign.
+A variant's error is shown on its own row."""
 
 import re
 
@@ -111,3 +112,30 @@ def test_the_deletion_is_described_from_its_changes_not_the_stored_summary(conso
     AuditEntry.objects.filter(action="campaign.delete").update(summary="(written in another language)")
     page = console.get("/audit/", {"action": "campaign.delete"}).content.decode()
     assert "Deleted draft campaign “Spring”" in page and "another language" not in page
+
+
+def _variants_post(console, rows):
+    data = {**FORM, "variants-TOTAL_FORMS": str(len(rows)), "variants-INITIAL_FORMS": "0"}
+    for i, (code, points, weight) in enumerate(rows):
+        data.update({f"variants-{i}-code": code, f"variants-{i}-points": points, f"variants-{i}-weight": weight})
+    return console.post("/campaigns/new/broadcast/", data)
+
+
+@pytest.mark.parametrize(("rows", "bad_row", "message"), [
+    ([("A", "100", "1"), ("a", "200", "1")], 1, "Two variants have the code “A”"),
+    ([("A", "100", "1"), ("B", "99999999999", "1")], 1, "Ensure this value is less than or equal to"),
+    ([("A", "100", "1"), ("B!", "200", "1")], 1, "A variant&#x27;s code is 1 to 10 letters or digits"),
+    ([("A", "100", "1"), ("B", "200", "0")], 1, "Ensure this value is greater than or equal to 1"),
+    ([("A", "100", "1")], 0, "Variants split the customers: give at least two, or none."),
+])  # fmt: skip
+def test_a_variant_error_is_shown_on_its_row(console, program, rows, bad_row, message):
+    response = _variants_post(console, rows)
+    assert response.status_code == 400
+    body = response.content.decode()
+    table = body[body.index("<tbody>") : body.index("</tbody>")]
+    chunks = table.split("<tr")
+    k = next(i for i, chunk in enumerate(chunks) if f'name="variants-{bad_row}-code"' in chunk)
+    assert message in chunks[k] + chunks[k - 1], table  # on the row, or on the error line just above it
+    assert all(message not in chunk for i, chunk in enumerate(chunks) if i not in (k, k - 1))
+    assert 'id="variant-errors"' not in body  # nothing at the top without saying which
+    assert not Campaign.objects.exists()
