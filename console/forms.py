@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
 from django.forms import modelformset_factory
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.bounds import INTEGER_BOUNDS, VARIANT_POINTS_MAX, VARIANT_WEIGHT_MAX
@@ -336,7 +338,9 @@ class CampaignForm(EmptyChoiceDashMixin, forms.ModelForm):
             "boost_hour_to": _("Local hour, 1–24, excluded."),
         }
 
-    def __init__(self, *args, kind: str, frozen: tuple[str, ...] = (), **kwargs):
+    def __init__(self, *args, kind: str, frozen: tuple[str, ...] = (), per_variant: bool = False, **kwargs):
+        """`per_variant`: the campaign has (or the post gives) A/B variants: the points field is disabled
+        with the hint that points are set per variant (the variants' points are what is granted)."""
         super().__init__(*args, **kwargs)
         from analytics.rfm_rules import Segment
         from messaging.models import Channel
@@ -350,6 +354,13 @@ class CampaignForm(EmptyChoiceDashMixin, forms.ModelForm):
         for name in frozen:
             if name in self.fields:
                 self.fields[name].disabled = True
+        if "points" in self.fields:
+            hint = _("Points are set per variant: this field is not used while the campaign has A/B variants.")
+            self.fields["points"].help_text = format_html(
+                '<span id="points-per-variant"{}>{}</span>', "" if per_variant else mark_safe(" hidden"), hint
+            )
+            if per_variant:
+                self.fields["points"].disabled = True
 
     def _post_clean(self):
         # The service checks the campaign (and says so on the field); the model's own validation would

@@ -139,3 +139,17 @@ def test_a_variant_error_is_shown_on_its_row(console, program, rows, bad_row, me
     assert all(message not in chunk for i, chunk in enumerate(chunks) if i not in (k, k - 1))
     assert 'id="variant-errors"' not in body  # nothing at the top without saying which
     assert not Campaign.objects.exists()
+
+
+def test_the_points_field_is_disabled_while_variants_set_the_points(console, program):
+    new = console.get("/campaigns/new/broadcast/").content.decode()
+    assert '<span id="points-per-variant" hidden>' in new
+    assert re.search(r'<input[^>]*name="points"(?![^>]*disabled)[^>]*>', new)
+    response = _variants_post(console, [("A", "100", "1"), ("B", "300", "1")])
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302 and campaign.points == 0  # the posted 100 of the field is not used
+    edit = console.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
+    assert '<span id="points-per-variant">Points are set per variant' in edit
+    assert re.search(r'<input[^>]*name="points"[^>]*disabled', edit)
+    page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "A: 100 (×1); B: 300 (×1)" in page

@@ -106,7 +106,16 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
     # resubmitted page) creates nothing and leads to the first campaign.
     form_key = _form_key(request) if campaign is None else ""
     if request.method == "POST":
-        form = CampaignForm(request.POST, kind=kind, frozen=frozen, instance=campaign and campaign_get(campaign.pk))
+        per_variant = kind != Campaign.Kind.BOOST and (
+            _posted_variant_rows(request.POST) if not launched else bool(_variants_initial(campaign))
+        )
+        form = CampaignForm(
+            request.POST,
+            kind=kind,
+            frozen=frozen,
+            per_variant=per_variant,
+            instance=campaign and campaign_get(campaign.pk),
+        )
         formset = CampaignVariantFormSet(request.POST, prefix="variants", initial=_variants_initial(campaign))
         boost = kind == Campaign.Kind.BOOST
         if boost and _posted_variant_rows(request.POST):
@@ -160,7 +169,8 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
                 return redirect("console:campaign", campaign_id=saved.pk)
         status = 400
     else:
-        form = CampaignForm(kind=kind, frozen=frozen, instance=campaign)
+        per_variant = kind != Campaign.Kind.BOOST and bool(_variants_initial(campaign))
+        form = CampaignForm(kind=kind, frozen=frozen, per_variant=per_variant, instance=campaign)
         formset = CampaignVariantFormSet(prefix="variants", initial=_variants_initial(campaign) or [{}])
     context = {
         "form": form,
