@@ -194,7 +194,8 @@ def test_list_upload_reports_unknown_numbers_without_storing_them(console, progr
     assert response.status_code == 200
     page = response.content.decode()
     assert "Read 3 lines: 1 added, 0 already on the list." in page
-    assert "2 lines matched no customer" in page and "765-43-21" not in page and "+7 903" in page
+    assert "1 line matched no customer" in page and "765-43-21" not in page and "+7 903" in page
+    assert "1 piece not recognised" in page  # 12345: no phone nor card number
     assert list(CampaignListMember.objects.values_list("customer_id", flat=True)) == [known.pk]
     assert console.post(f"/campaigns/{campaign.pk}/list/", {"text": ""}).status_code == 400
 
@@ -486,3 +487,30 @@ def test_the_settings_box_shows_what_runs_without_opening_the_form(console, prog
     assert "at most 3 grants" in box
     assert "SMS, Email" in box
     assert "Champions" in box and "Points for an action" in box
+
+
+def test_a_pasted_list_is_cleaned_and_reported(console, program, customer_factory, caplog):
+    anna = customer_factory(phone="+79121234567")
+    boris = customer_factory(phone="+79161112233")
+    card = customer_factory()
+    campaign = campaign_create(values={"name": "VIP", "kind": "broadcast", "target": "list", "channels": ["sms"]})
+    text = (
+        "+7 (912) 123-45-67, 8 916 111 22 33;\t\n"
+        "\n"
+        f"  {card.card_number}   79121234567  \n"
+        "+7 (916) 111-22-33 +7 912 123 45 67\n"
+        "hello; 12345\n"
+    )
+    caplog.set_level("DEBUG")
+    response = console.post(f"/campaigns/{campaign.pk}/list/", {"text": text})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "3 phones or card numbers found, 3 repeats left out." in page
+    assert "2 pieces not recognised" in page and "line 5: …" in page
+    assert sorted(CampaignListMember.objects.values_list("customer_id", flat=True)) == sorted(
+        [anna.pk, boris.pk, card.pk]
+    )
+    assert "123-45-67" not in caplog.text and "1234567" not in caplog.text and "111" not in caplog.text
+    entry = AuditEntry.objects.get(action="campaign.list_upload")
+    assert entry.changes["duplicates"] == 3 and entry.changes["unrecognised"] == 2
+    assert "1234567" not in str(entry.changes)
