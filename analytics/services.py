@@ -10,7 +10,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import AuditAction, audit_record, audit_value
+from core.audit import AuditAction, audit_diff, audit_record
 from core.formatting import points_format
 from core.jobs import job_lock
 from customers.models import Customer
@@ -404,12 +404,9 @@ def analytics_settings_update(
                 new.update(baseline_value=value, baseline_start=period.start, baseline_end=period.end)
         else:
             new.update(dict.fromkeys(_BASELINE_FIELDS))
-        changes = {}
-        for field, value in new.items():
-            old = getattr(row, field)
-            if old != value:
-                changes[field] = [audit_value(old), audit_value(value)]
-                setattr(row, field, value)
+        changes = audit_diff({field: getattr(row, field) for field in new}, new)
+        for field in changes:
+            setattr(row, field, new[field])
         if not changes:
             return row
         row.save()

@@ -19,6 +19,8 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(_sqlite_functions, dispatch_uid="campaigns_sqlite_functions")
+        from .audit import register
         from .subscribers import subscribe
 
         subscribe()
+        register()

@@ -5,4 +5,7 @@ from core.exceptions import DomainError
 
 
 class CampaignError(DomainError):
-    """A campaign cannot be saved, launched or used as asked (the message says why)."""
+    """A campaign cannot be saved, launched or used as asked (the message says why). `variant`: for a
+    refused A/B variant, its position in the variants given (else None)."""
+
+    variant: int | None = None

@@ -9,6 +9,7 @@ Reads only.
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
 from .rules import holdout_buckets
@@ -25,7 +26,12 @@ _CONSENT_SQL = {
 
 
 def _queryset_ids_sql(queryset) -> tuple[str, list]:
-    sql, params = queryset.values("pk").query.sql_with_params()
+    """The ids `queryset` selects as SQL; a queryset that can match nothing (`pk__in` an empty subquery, as
+    an RFM segment before the first snapshot) as SQL selecting no row, never EmptyResultSet (a 500)."""
+    try:
+        sql, params = queryset.values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return "SELECT 0 WHERE 1 = 0", []
     return sql, list(params)
 
 

@@ -1,11 +1,21 @@
 from django import forms
 from django.conf import settings
 from django.forms import modelformset_factory
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.bounds import INTEGER_BOUNDS, VARIANT_POINTS_MAX, VARIANT_WEIGHT_MAX
 from campaigns.models import Campaign
-from core.forms import LocalIntegerField, date_within_bounds, idempotency_key_field, local_number_formfield
+from campaigns.services.changes.fields import VARIANT_CODE
+from core.forms import (
+    EMPTY_CHOICE_LABEL,
+    EmptyChoiceDashMixin,
+    LocalIntegerField,
+    date_within_bounds,
+    idempotency_key_field,
+    local_number_formfield,
+)
 from loyalty.models import ProgramSettings, Tier
 from loyalty.services.program import SETTINGS_FIELDS
 
@@ -43,7 +53,7 @@ class PerksField(forms.CharField):
         return self.to_python(initial) != self.to_python(data)
 
 
-class TierForm(forms.ModelForm):
+class TierForm(EmptyChoiceDashMixin, forms.ModelForm):
     perks = PerksField(label=_("Perks (one per line)"), required=False)
 
     class Meta:
@@ -86,7 +96,7 @@ class TierForm(forms.ModelForm):
 TierFormSet = modelformset_factory(Tier, form=TierForm, extra=1, can_delete=True)
 
 
-class CustomerProfileForm(forms.Form):
+class CustomerProfileForm(EmptyChoiceDashMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     phone = forms.CharField(label=_("Phone"), max_length=30)
     email = forms.EmailField(label=_("Email"), required=False)
@@ -101,7 +111,7 @@ class CustomerProfileForm(forms.Form):
     )
 
 
-class AdjustmentForm(forms.Form):
+class AdjustmentForm(EmptyChoiceDashMixin, forms.Form):
     points = LocalIntegerField(
         label=_("Points (+ to add, − to deduct)"),
         widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "+100"}),
@@ -113,7 +123,7 @@ class AdjustmentForm(forms.Form):
 # --- the console: program settings -----------------------------------------------------------------
 
 
-class ProgramSettingsForm(forms.ModelForm):
+class ProgramSettingsForm(EmptyChoiceDashMixin, forms.ModelForm):
     class Meta:
         model = ProgramSettings
         formfield_callback = local_number_formfield  # amounts and rates typed as in the language: "10 000 000,00"
@@ -144,7 +154,7 @@ class ProgramSettingsForm(forms.ModelForm):
         return self.cleaned_data["currency"].strip().upper()
 
 
-class SavedSegmentForm(forms.Form):
+class SavedSegmentForm(EmptyChoiceDashMixin, forms.Form):
     """A saved segment's name and description (analytics.segment_services checks them again: unique name)."""
 
     name = forms.CharField(label=_("Name"), max_length=100)
@@ -159,7 +169,7 @@ class SavedSegmentForm(forms.Form):
 # --- the console: message templates and channels ---------------------------------------------------
 
 
-class MessageTemplateForm(forms.Form):
+class MessageTemplateForm(EmptyChoiceDashMixin, forms.Form):
     """A template's subject (email only: the view drops the field on other channels) and text; the
     placeholders are checked by messaging.services.template_save."""
 
@@ -183,7 +193,7 @@ class MessageTemplateForm(forms.Form):
             del self.fields["subject"]
 
 
-class ChannelTestForm(forms.Form):
+class ChannelTestForm(EmptyChoiceDashMixin, forms.Form):
     """ "Send a test to me": the channel, and for SMS or messenger the phone to send to (never stored)."""
 
     channel = forms.ChoiceField(choices=(("email", "email"), ("sms", "sms"), ("messenger", "messenger")))
@@ -276,7 +286,7 @@ def campaign_formfield(model_field, **kwargs):
     return local_number_formfield(model_field, **kwargs)
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(EmptyChoiceDashMixin, forms.ModelForm):
     """A campaign of one kind: the common fields, the kind's own (CAMPAIGN_KIND_FIELDS), the budget, limit,
     channels and response window. For a launched campaign the fields it may no longer change are shown
     disabled (their posted values ignored; campaigns.services.changes says which)."""
@@ -328,7 +338,9 @@ class CampaignForm(forms.ModelForm):
             "boost_hour_to": _("Local hour, 1–24, excluded."),
         }
 
-    def __init__(self, *args, kind: str, frozen: tuple[str, ...] = (), **kwargs):
+    def __init__(self, *args, kind: str, frozen: tuple[str, ...] = (), per_variant: bool = False, **kwargs):
+        """`per_variant`: the campaign has (or the post gives) A/B variants: the points field is disabled
+        with the hint that points are set per variant (the variants' points are what is granted)."""
         super().__init__(*args, **kwargs)
         from analytics.rfm_rules import Segment
         from messaging.models import Channel
@@ -337,12 +349,18 @@ class CampaignForm(forms.ModelForm):
         for name in list(self.fields):
             if name not in wanted:
                 del self.fields[name]
-        self.fields["target_rfm_segment"].choices = [("", "—"), *Segment.choices]
+        self.fields["target_rfm_segment"].choices = [("", EMPTY_CHOICE_LABEL), *Segment.choices]
         self.fields["channels"].choices = Channel.choices
-        self.fields["target_saved_segment"].empty_label = "—"
         for name in frozen:
             if name in self.fields:
                 self.fields[name].disabled = True
+        if "points" in self.fields:
+            hint = _("Points are set per variant: this field is not used while the campaign has A/B variants.")
+            self.fields["points"].help_text = format_html(
+                '<span id="points-per-variant"{}>{}</span>', "" if per_variant else mark_safe(" hidden"), hint
+            )
+            if per_variant:
+                self.fields["points"].disabled = True
 
     def _post_clean(self):
         # The service checks the campaign (and says so on the field); the model's own validation would
@@ -354,12 +372,18 @@ class CampaignForm(forms.ModelForm):
         return {name: value for name, value in self.cleaned_data.items() if name != "target_tiers"}
 
 
-class CampaignVariantForm(forms.Form):
+class CampaignVariantForm(EmptyChoiceDashMixin, forms.Form):
     """One A/B variant: its code (A, B), points and weight; a row left empty is no variant."""
 
     code = forms.CharField(label=_("Code"), max_length=10, required=False)
     points = LocalIntegerField(label=_("Points"), min_value=0, max_value=VARIANT_POINTS_MAX, required=False)
     weight = LocalIntegerField(label=_("Weight"), min_value=1, max_value=VARIANT_WEIGHT_MAX, required=False)
+
+    def clean_code(self) -> str:
+        code = (self.cleaned_data.get("code") or "").strip().upper()
+        if code and not VARIANT_CODE.match(code):
+            raise forms.ValidationError(_("A variant's code is 1 to 10 letters or digits (A, B)."))
+        return code
 
     def clean(self):
         data = super().clean()
@@ -369,10 +393,26 @@ class CampaignVariantForm(forms.Form):
         return data
 
 
-CampaignVariantFormSet = forms.formset_factory(CampaignVariantForm, extra=1, max_num=10, absolute_max=10)
+class BaseCampaignVariantFormSet(forms.BaseFormSet):
+    """The variant rows: a code used twice is an error on the later row, so the page says which."""
+
+    def clean(self):
+        seen: set[str] = set()
+        for form in self.forms:
+            code = (form.cleaned_data or {}).get("code") if hasattr(form, "cleaned_data") else None
+            if not code:
+                continue
+            if code in seen:
+                form.add_error("code", _("Two variants have the code “%(code)s”: each needs its own.") % {"code": code})
+            seen.add(code)
 
 
-class CampaignListForm(forms.Form):
+CampaignVariantFormSet = forms.formset_factory(
+    CampaignVariantForm, formset=BaseCampaignVariantFormSet, extra=1, max_num=10, absolute_max=10
+)
+
+
+class CampaignListForm(EmptyChoiceDashMixin, forms.Form):
     """The customers of an uploaded list: a CSV or text file, or pasted lines (phones or card numbers in
     the first column). Sent by POST: the phones never go in a URL."""
 

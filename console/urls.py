@@ -69,6 +69,7 @@ urlpatterns = [
     path("campaigns/new/<slug:kind>/", campaigns.campaign_new, name="campaign_new"),
     path("campaigns/<int:campaign_id>/", campaigns.campaign_detail, name="campaign"),
     path("campaigns/<int:campaign_id>/edit/", campaigns.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:campaign_id>/delete/", campaigns.campaign_delete_view, name="campaign_delete"),
     path("campaigns/<int:campaign_id>/launch/", campaigns.campaign_launch_view, name="campaign_launch"),
     path("campaigns/<int:campaign_id>/pause/", campaigns.campaign_pause_view, name="campaign_pause"),
     path("campaigns/<int:campaign_id>/resume/", campaigns.campaign_resume_view, name="campaign_resume"),

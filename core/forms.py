@@ -167,3 +167,33 @@ def local_number_formfield(model_field: models.Field, **kwargs) -> forms.Field |
     if isinstance(model_field, models.IntegerField) and not model_field.choices:
         return model_field.formfield(form_class=LocalIntegerField, **kwargs)
     return model_field.formfield(**kwargs)
+
+
+# --- the empty choice of optional selects ------------------------------------------------------------
+
+EMPTY_CHOICE_LABEL = "—"  # what an optional select shows for "none", instead of Django's "---------"
+_DJANGO_EMPTY_LABEL = "---------"
+
+
+def empty_choices_dash(form: forms.BaseForm) -> None:
+    """Show the empty choice of every optional select of `form` as "—" (EMPTY_CHOICE_LABEL): a model choice
+    field's `empty_label`, and the blank choice Django puts first in a model field's choices. Labels a
+    form chose itself ("Any", "None") stay."""
+    for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField) and field.empty_label == _DJANGO_EMPTY_LABEL:
+            field.empty_label = EMPTY_CHOICE_LABEL
+        elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+            choices = list(field.choices)
+            if any(value == "" and label == _DJANGO_EMPTY_LABEL for value, label in choices):
+                field.choices = [
+                    (value, EMPTY_CHOICE_LABEL if value == "" and label == _DJANGO_EMPTY_LABEL else label)
+                    for value, label in choices
+                ]
+
+
+class EmptyChoiceDashMixin:
+    """For a form class: its optional selects show "—" for none (`empty_choices_dash`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        empty_choices_dash(self)

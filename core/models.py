@@ -70,3 +70,22 @@ class CacheVersion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class FormSubmission(models.Model):
+    """A console form submitted once (`core.forms.idempotency_key_field` + `core.idempotency.once_per_key`):
+    the form's one-time key and what its first submission created, so that a double click or a resubmitted
+    page creates nothing more and leads to the first result."""
+
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    request_fingerprint = models.CharField(max_length=64)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=40)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+
+    def __str__(self) -> str:
+        return f"{self.object_type}:{self.object_id}"

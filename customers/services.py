@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import ERASED, AuditAction, audit_record, audit_value
+from core.audit import ERASED, AuditAction, audit_diff, audit_record
 from core.idempotency import once_per_key, request_fingerprint
 from core.models import AuditEntry
 
@@ -208,12 +208,9 @@ def customer_update(*, customer: Customer, actor: Any = None, origin: str = "", 
         fields["email"] = _email_clean(fields["email"])
         if fields["email"] and Customer.objects.filter(email=fields["email"]).exclude(pk=customer.pk).exists():
             raise DuplicateEmail(_("A customer with email %(email)s already exists.") % {"email": fields["email"]})
-    changes = {}
-    for field, value in fields.items():
-        old = getattr(customer, field)
-        if old != value:
-            changes[field] = [audit_value(old), audit_value(value)]
-            setattr(customer, field, value)
+    changes = audit_diff({field: getattr(customer, field) for field in fields}, fields)
+    for field in changes:
+        setattr(customer, field, fields[field])
     if not changes:
         return customer
     with transaction.atomic():

@@ -2,11 +2,17 @@
 language active when the entry is written, as the API returns them), and pages show them again in the
 reader's language (`entry_reason`), so a Russian page never shows an English "Cashback 5% on purchase".
 
+A campaign's grants store `campaign_reason(name)`; pages find the name again in the stored text (in
+whichever language it was written) and show the wording in the reader's language.
+
 Entries a person writes (manual adjustments, bonuses with their own text, imports) keep their stored text.
 """
 
+import re
 from decimal import Decimal
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -72,6 +78,28 @@ def owed_settled_reason(owed_purchase: Purchase) -> str:
     return _("Points owed since the refund of purchase %(p)s settled") % {"p": purchase_label(owed_purchase)}
 
 
+CAMPAIGN_SOURCE_PREFIX = "campaign:"  # campaigns.models.Campaign.ledger_source: "campaign:<id>"
+
+
+def campaign_reason(name: str) -> str:
+    """The entry of points a campaign granted (welcome, birthday, win-back, an action, a broadcast…):
+    "Campaign “Welcome”" in the active language; `name` is the campaign's own name (staff's text, kept
+    as written). The one wording the campaign services write (campaigns.services.daily, grants, events)."""
+    return _("Campaign “%(name)s”") % {"name": name}
+
+
+def _campaign_name(stored: str) -> str | None:
+    """The campaign name inside a stored `campaign_reason` text written in any of the site's languages
+    (the writer's language is not stored), else None (text a person wrote)."""
+    for code, _label in settings.LANGUAGES:
+        with translation.override(code):
+            before, _sep, after = campaign_reason("\x00").partition("\x00")
+        match = re.fullmatch(f"{re.escape(before)}(?P<name>.*){re.escape(after)}", stored, flags=re.DOTALL)
+        if match:
+            return match.group("name")
+    return None
+
+
 def entry_reason(entry: LedgerEntry) -> str:
     """The entry's reason in the active language: written again from its kind and purchase for the
     entries the system writes (load entries with select_related("purchase")), else the stored text."""
@@ -87,4 +115,8 @@ def entry_reason(entry: LedgerEntry) -> str:
             return reversal_reason(purchase)
         if entry.kind == Kind.REFUND_RETURN:
             return return_reason(purchase)
+    if entry.kind == Kind.BONUS and (entry.source or "").startswith(CAMPAIGN_SOURCE_PREFIX):
+        name = _campaign_name(entry.reason)
+        if name is not None:
+            return campaign_reason(name)
     return entry.reason

@@ -29,6 +29,7 @@ from core.audit import AuditAction, audit_record
 from core.jobs import job_lock
 from customers.models import Customer
 from loyalty.models import LedgerEntry
+from loyalty.reasons import campaign_reason
 from loyalty.rules import points_expiry
 from loyalty.selectors import program_settings_get
 from loyalty.services import ledger_entry_next_id_sql, points_award, points_credit_bulk_sql
@@ -201,7 +202,7 @@ def campaign_daily_grant(*, campaign_id: int, as_of: dt.date, now: dt.datetime) 
     channels, missing_channels = campaign_channels(campaign)
     expires_at = campaign_grant_expiry(campaign, at=now)
     target_sql, target_params = campaign_target_sql(campaign)
-    reason = _("Campaign “%(name)s”") % {"name": campaign.name}
+    reason = campaign_reason(campaign.name)
     result: dict[str, Any] = {
         "granted": 0, "holdout": 0, "points": 0, "left_out_budget": 0, "left_out_limit": 0,
         "messages": {"queued": 0, "skipped": 0, "held": 0}, "channels_without_template": missing_channels,

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.utils.translation import gettext as _
 
 from loyalty import rules as loyalty_rules
+from loyalty.reasons import campaign_reason
 from loyalty.services import points_award
 
 from ..models import Campaign, CampaignGrant
@@ -116,7 +116,7 @@ def campaign_grant_one(
     entry = points_award(
         customer_id=customer_id,
         points=points,
-        reason=_("Campaign “%(name)s”") % {"name": campaign.name},
+        reason=campaign_reason(campaign.name),
         source=campaign.ledger_source,
         expires_at=expires_at,
         idempotency_key=grant_key(campaign.pk, customer_id, occasion),

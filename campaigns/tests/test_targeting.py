@@ -30,9 +30,8 @@ def _customers(n: int) -> list[int]:
 
 def _campaign(**fields) -> Campaign:
     now = timezone.now()
-    return Campaign.objects.create(
-        name="Test", kind=Campaign.Kind.BROADCAST, points=100, created_at=now, updated_at=now, **fields
-    )
+    fields.setdefault("kind", Campaign.Kind.BROADCAST)
+    return Campaign.objects.create(name="Test", points=100, created_at=now, updated_at=now, **fields)
 
 
 def test_bucket_is_stable_and_in_range():
@@ -77,3 +76,32 @@ def test_consent_and_list_targets():
     assert campaign_target_counts(empty_tiers)["target"] == 0  # no tier chosen selects nobody
     missing_segment = _campaign(target=Campaign.Target.RFM_SEGMENT, target_rfm_segment="no_such")
     assert campaign_target_counts(missing_segment)["target"] == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("snapshot", [False, True])
+def test_an_empty_rfm_segment_previews_zero_and_cannot_launch(client, marketing_user, program, snapshot):
+    """No RFM snapshot yet, or a segment nobody is in: the page says 0 customers (no 500) and launch refuses
+    with the reason."""
+    from analytics.services import rfm_snapshot
+
+    _customers(3)
+    if snapshot:
+        rfm_snapshot(timezone.localdate())
+    campaign = _campaign(
+        kind=Campaign.Kind.BIRTHDAY,
+        target=Campaign.Target.RFM_SEGMENT,
+        target_rfm_segment="champions",
+        holdout_percent=0,
+    )
+    client.force_login(marketing_user)
+    page = client.get(f"/campaigns/{campaign.pk}/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'id="preview-target">0<' in body, body[body.find('id="preview"') :][:1500]
+    assert campaign_target_counts(campaign)["target"] == 0
+    launch = client.post(f"/campaigns/{campaign.pk}/launch/", follow=True)
+    assert launch.status_code in (200, 400)
+    assert "No customer is in this RFM segment now" in launch.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT

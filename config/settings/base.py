@@ -140,6 +140,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 FORMAT_MODULE_PATH = ["config.formats"]  # one date format per language: config/formats/<lang>/formats.py
 USE_I18N = True
+# django-filter's empty choice of an optional select, as the console's forms show it (core.forms.EMPTY_CHOICE_LABEL)
+FILTERS_EMPTY_CHOICE_LABEL = "—"
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -331,3 +331,28 @@ def test_the_action_filter_offers_all_actions_first_in_both_languages(console):
     assert first_option(console.get("/audit/").content.decode()) == "All actions"
     console.cookies["django_language"] = "ru"
     assert first_option(console.get("/audit/").content.decode()) == "Все действия"
+
+
+def test_a_campaign_edit_logs_only_what_changed_in_the_readers_language(client, marketing_user, program):
+    """Saving a campaign with its holdout as "5.0" (stored 5.00) and an empty budget logs nothing; a real
+    change reads in the reader's language, whoever made it."""
+    from campaigns.models import Campaign
+    from campaigns.services.changes import campaign_create, campaign_update
+    from core.models import AuditEntry
+
+    with translation.override("en"):
+        campaign = campaign_create(
+            values={"name": "Spring", "kind": Campaign.Kind.BROADCAST, "holdout_percent": D("5.00")},
+            actor=marketing_user,
+        )
+        count = AuditEntry.objects.count()
+        campaign_update(
+            campaign_id=campaign.pk, values={"holdout_percent": "5.0", "budget_points": None}, actor=marketing_user
+        )
+        assert AuditEntry.objects.count() == count
+        campaign_update(campaign_id=campaign.pk, values={"holdout_percent": D("7.5")}, actor=marketing_user)
+    client.force_login(marketing_user)
+    table = audit_text(client, "ru", action="campaign.update")
+    assert "Контрольная группа, %" in table, table
+    assert "Holdout" not in table and "holdout_percent" not in table
+    assert f"5{NBSP}%" in table and f"7,5{NBSP}%" in table

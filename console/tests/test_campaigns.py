@@ -34,6 +34,7 @@ def _pages(campaign_id: int) -> list[tuple[str, str]]:
         ("post", f"/campaigns/{campaign_id}/resume/"),
         ("post", f"/campaigns/{campaign_id}/finish/"),
         ("post", f"/campaigns/{campaign_id}/list/"),
+        ("post", f"/campaigns/{campaign_id}/delete/"),
     ]
 
 
@@ -193,7 +194,8 @@ def test_list_upload_reports_unknown_numbers_without_storing_them(console, progr
     assert response.status_code == 200
     page = response.content.decode()
     assert "Read 3 lines: 1 added, 0 already on the list." in page
-    assert "2 lines matched no customer" in page and "765-43-21" not in page and "+7 903" in page
+    assert "1 line matched no customer" in page and "765-43-21" not in page and "+7 903" in page
+    assert "1 piece not recognised" in page  # 12345: no phone nor card number
     assert list(CampaignListMember.objects.values_list("customer_id", flat=True)) == [known.pk]
     assert console.post(f"/campaigns/{campaign.pk}/list/", {"text": ""}).status_code == 400
 
@@ -462,3 +464,53 @@ def test_the_largest_number_saves_and_one_more_is_a_field_error(console, program
     campaign = Campaign.objects.get()
     stored = campaign.variants.get(code="A").weight if field.startswith("variants") else getattr(campaign, field)
     assert stored == int(largest)
+
+
+def test_the_settings_box_shows_what_runs_without_opening_the_form(console, program):
+    campaign = campaign_create(
+        values={
+            "name": "Regulars",
+            "kind": "action",
+            "action": "review",
+            "points": 50,
+            "channels": ["sms", "email"],
+            "budget_points": 1000,
+            "per_customer_limit": 3,
+            "target": "rfm_segment",
+            "target_rfm_segment": "champions",
+        }
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(points_granted=400)
+    box = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    box = box[box.index('id="campaign-settings"') : box.index('id="campaign-actions"')]
+    assert "400 of 1,000 spent, 600 left" in box
+    assert "at most 3 grants" in box
+    assert "SMS, Email" in box
+    assert "Champions" in box and "Points for an action" in box
+
+
+def test_a_pasted_list_is_cleaned_and_reported(console, program, customer_factory, caplog):
+    anna = customer_factory(phone="+79121234567")
+    boris = customer_factory(phone="+79161112233")
+    card = customer_factory()
+    campaign = campaign_create(values={"name": "VIP", "kind": "broadcast", "target": "list", "channels": ["sms"]})
+    text = (
+        "+7 (912) 123-45-67, 8 916 111 22 33;\t\n"
+        "\n"
+        f"  {card.card_number}   79121234567  \n"
+        "+7 (916) 111-22-33 +7 912 123 45 67\n"
+        "hello; 12345\n"
+    )
+    caplog.set_level("DEBUG")
+    response = console.post(f"/campaigns/{campaign.pk}/list/", {"text": text})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "3 phones or card numbers found, 3 repeats left out." in page
+    assert "2 pieces not recognised" in page and "line 5: …" in page
+    assert sorted(CampaignListMember.objects.values_list("customer_id", flat=True)) == sorted(
+        [anna.pk, boris.pk, card.pk]
+    )
+    assert "123-45-67" not in caplog.text and "1234567" not in caplog.text and "111" not in caplog.text
+    entry = AuditEntry.objects.get(action="campaign.list_upload")
+    assert entry.changes["duplicates"] == 3 and entry.changes["unrecognised"] == 2
+    assert "1234567" not in str(entry.changes)

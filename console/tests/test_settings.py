@@ -116,3 +116,17 @@ class TestSettings:
         assert message in response.content.decode()
         assert ProgramSettings.objects.get().base_cashback_percent == D("5.00")
         assert not AuditEntry.objects.filter(action="settings.update").exists()
+
+
+def test_saving_the_same_values_in_other_forms_logs_no_change(marketing_user, superuser, client):
+    """The stored values typed again differently ("1.0" for 1.00, "20.00" for 20, "10 000 000" for the
+    largest purchase) are no change: nothing in the audit log; one real change logs that field only."""
+    client.force_login(superuser)
+    assert client.post("/settings/", SETTINGS_FORM).status_code in (200, 302)
+    before = AuditEntry.objects.filter(action="settings.update").count()
+    same = SETTINGS_FORM | {"point_value": "1.0", "boost_cap_percent": "20.00", "max_purchase_amount": "10 000 000"}
+    assert client.post("/settings/", same).status_code in (200, 302)
+    assert AuditEntry.objects.filter(action="settings.update").count() == before
+    client.post("/settings/", SETTINGS_FORM | {"manual_adjustment_limit": "5000"})
+    entry = AuditEntry.objects.filter(action="settings.update").latest("id")
+    assert set(entry.changes) == {"manual_adjustment_limit"}

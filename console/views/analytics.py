@@ -20,7 +20,7 @@ from analytics.rules import KEY_METRIC_LOWER_IS_BETTER
 from analytics.selectors import analytics_settings_get
 from analytics.snapshots import cohorts_answer, economics_answer, period_kpis_answer, preset_periods
 from core.formatting import money_format, points_format
-from core.forms import BoundedDateField
+from core.forms import BoundedDateField, EmptyChoiceDashMixin
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
 from loyalty.selectors import program_settings_get, tiers_list
@@ -34,7 +34,7 @@ PRESET_LABELS = {
 }
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(EmptyChoiceDashMixin, forms.Form):
     """The period: two calendar days in the shop's time zone, both included (analytics.rules.period_check)."""
 
     start = BoundedDateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))

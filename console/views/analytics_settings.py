@@ -22,14 +22,14 @@ from analytics.selectors import analytics_settings_get
 from analytics.services import SETTINGS_FIELDS, analytics_settings_update
 from core.exceptions import DomainError
 from core.formatting import points_format
-from core.forms import BoundedDateField, LocalDecimalField, LocalIntegerField, add_domain_error
+from core.forms import BoundedDateField, EmptyChoiceDashMixin, LocalDecimalField, LocalIntegerField, add_domain_error
 from core.permissions import permission_required
 from loyalty.selectors import program_settings_get
 
 from .analytics import _shown
 
 
-class AnalyticsSettingsForm(forms.Form):
+class AnalyticsSettingsForm(EmptyChoiceDashMixin, forms.Form):
     """The settings as typed; the bounds and the rules between them are analytics.services' (their errors
     come back onto these fields)."""
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
+from core.forms import EmptyChoiceDashMixin
 from core.permissions import permission_required
 from customers.imports import SAMPLE_CSV, import_job_rerun, import_job_submit, import_limits
 from customers.imports.results import file_too_large
@@ -17,7 +18,7 @@ from customers.models import ImportJob
 SHOWN_PROBLEMS = 500
 
 
-class ImportUploadForm(forms.Form):
+class ImportUploadForm(EmptyChoiceDashMixin, forms.Form):
     # Kept beside its only view rather than in loyalty/forms.py (edited concurrently by the API work).
     file = forms.FileField(
         label=gettext_lazy("CSV file"),

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from campaigns.selectors import campaign_kind_labels
 from core.formatting import money_format, points_format
-from core.forms import BoundedDateField
+from core.forms import BoundedDateField, EmptyChoiceDashMixin
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
 from customers.selectors import customer_get
@@ -116,7 +116,7 @@ def _history(message) -> list[tuple]:
 RESULTS_DAYS = 30  # the period shown when none is chosen: the last 30 days, today included
 
 
-class ResultsPeriodForm(forms.Form):
+class ResultsPeriodForm(EmptyChoiceDashMixin, forms.Form):
     """The period of the results: the messages queued from `start` to `end`, two calendar days in the
     shop's time zone, both included."""
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.exceptions import DomainError
-from core.forms import LocalIntegerField, add_domain_error
+from core.forms import EmptyChoiceDashMixin, LocalIntegerField, add_domain_error
 from core.permissions import permission_required
 from messaging.models import Channel, Message, NoticeKind, NoticeSetting
 from messaging.selectors import notice_settings
@@ -47,7 +47,7 @@ NOTICE_DESCRIPTIONS = {
 }
 
 
-class NoticeSettingForm(forms.Form):
+class NoticeSettingForm(EmptyChoiceDashMixin, forms.Form):
     """One notice's settings as typed (prefixed by its kind); the bounds are notice_setting_update's."""
 
     enabled = forms.BooleanField(label=gettext_lazy("On"), required=False)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 
 from analytics.simulator import Comparison, Rules, TierTerms, rules_check, rules_current, simulate
 from core.formatting import money_format, points_format
-from core.forms import LocalDecimalField, LocalIntegerField
+from core.forms import EmptyChoiceDashMixin, LocalDecimalField, LocalIntegerField
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
 from loyalty.selectors import program_settings_get, tiers_list
@@ -27,7 +27,7 @@ def _percent_field(label) -> LocalDecimalField:
     return LocalDecimalField(label=label, max_digits=5, decimal_places=2)
 
 
-class SimulatorForm(forms.Form):
+class SimulatorForm(EmptyChoiceDashMixin, forms.Form):
     """A scenario: the base rates, the point lifetime, and each live tier's threshold and rates. Bounds and
     their messages are analytics.simulator.rules_check's; the fields only read the numbers."""
 

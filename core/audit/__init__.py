@@ -16,8 +16,8 @@ the fields of the apps above it as strings only.
 
 from .actions import CUSTOMER_OBJECT, ERASED, AuditAction
 from .describe import AuditLine, ChangeRow, audit_customer_id, audit_entry_describe, audit_origin_label
-from .fields import FIELDS, AuditField, Kind, audit_value_format
-from .record import audit_record, audit_value
+from .fields import FIELDS, AuditField, Kind, audit_fields_register, audit_value_format
+from .record import audit_diff, audit_record, audit_value, audit_values_equal
 
 __all__ = [
     "CUSTOMER_OBJECT",
@@ -29,9 +29,12 @@ __all__ = [
     "ChangeRow",
     "Kind",
     "audit_customer_id",
+    "audit_diff",
     "audit_entry_describe",
+    "audit_fields_register",
     "audit_origin_label",
     "audit_record",
     "audit_value",
+    "audit_values_equal",
     "audit_value_format",
 ]

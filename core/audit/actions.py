@@ -35,6 +35,7 @@ class AuditAction(models.TextChoices):
     CAMPAIGN_FINISH = "campaign.finish", _("Campaign finished")
     CAMPAIGN_LIST_UPLOAD = "campaign.list_upload", _("Campaign list uploaded")
     CAMPAIGN_STATUS = "campaign.status", _("Campaign status changed")
+    CAMPAIGN_DELETE = "campaign.delete", _("Draft campaign deleted")
 
 
 # What `customer_erase` leaves in place of every personal value of a customer's earlier entries.

@@ -145,6 +145,14 @@ def _summary(entry: Any, changes: dict, *, currency: str, customer_name: str) ->
     """The entry's summary in the active language, from its action and changes. KeyError, ValueError…
     when the row holds too little (written before its call site stored enough)."""
     action = entry.action
+    if action in (AuditAction.CAMPAIGN_CREATE, AuditAction.CAMPAIGN_DELETE):
+        text = {
+            AuditAction.CAMPAIGN_CREATE: gettext("Created campaign “%(name)s”"),
+            AuditAction.CAMPAIGN_DELETE: gettext("Deleted draft campaign “%(name)s”"),
+        }[action]
+        return text % {"name": changes["name"]}
+    if action == AuditAction.CAMPAIGN_UPDATE and isinstance(changes.get("name"), list):
+        return gettext("Changed campaign “%(name)s”") % {"name": changes["name"][1]}
     if action == AuditAction.CUSTOMER_ENROL:
         return gettext("Enrolled %(name)s, card %(card)s") % {"name": changes["name"], "card": changes["card_number"]}
     if action == AuditAction.CUSTOMER_UPDATE:

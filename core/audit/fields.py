@@ -11,7 +11,7 @@ from typing import Any
 
 import phonenumbers
 from django.conf import settings
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +30,8 @@ class Kind(StrEnum):
     PERCENT = "percent"  # a decimal string
     DAYS = "days"  # an integer number of days
     DATE = "date"  # an ISO date
+    DATETIME = "datetime"  # an ISO date and time, read in the site's time zone
+    CHOICE = "choice"  # a code, read by the field's `choices` ({code: label})
     BOOL = "bool"  # True/False (or "True"/"False" in rows written before audit_value)
     PHONE = "phone"  # E.164
     LIST = "list"  # a list of texts
@@ -43,6 +45,7 @@ class AuditField:
     label: Any  # a lazy translation
     kind: Kind = Kind.TEXT
     empty: Any = None  # what an empty value means (None: a dash)
+    choices: Any = None  # Kind.CHOICE (and Kind.LIST of codes): {code: label}; unknown codes read as stored
 
 
 _CUSTOMER_FIELDS = {
@@ -214,6 +217,9 @@ _FORMATTERS: dict[Kind, Callable[[Any, str], str]] = {
     Kind.PERCENT: lambda value, currency: f"{_plain_number(value)}\u00a0%",
     Kind.DAYS: lambda value, currency: _days(value),
     Kind.DATE: lambda value, currency: formats.date_format(dt.date.fromisoformat(str(value)), "DATE_FORMAT"),
+    Kind.DATETIME: lambda value, currency: formats.date_format(
+        timezone.localtime(dt.datetime.fromisoformat(str(value))), "SHORT_DATETIME_FORMAT"
+    ),
     Kind.BOOL: lambda value, currency: str(_("Yes") if value in (True, "True", "true") else _("No")),
     Kind.PHONE: lambda value, currency: _phone(value),
     Kind.LIST: lambda value, currency: _perks(value),
@@ -233,6 +239,11 @@ def audit_value_format(value: Any, audit_field: AuditField, *, currency: str) ->
         return str(audit_field.empty) if audit_field.empty is not None else "—"
     if value == ERASED:
         return gettext("(erased)")
+    if audit_field.choices is not None and audit_field.kind in (Kind.CHOICE, Kind.LIST):
+        labels = dict(audit_field.choices)
+        if isinstance(value, list):
+            return ", ".join(str(labels.get(item, item)) for item in value) if value else "—"
+        return str(labels.get(value, value))
     formatter = _FORMATTERS.get(audit_field.kind)
     if formatter is None:
         return str(value)
@@ -240,3 +251,10 @@ def audit_value_format(value: Any, audit_field: AuditField, *, currency: str) ->
         return formatter(value, currency)
     except (ValueError, TypeError, ArithmeticError, SyntaxError, phonenumbers.NumberParseException):
         return str(value)
+
+
+def audit_fields_register(action: str, fields: dict[str, AuditField]) -> None:
+    """Declare the fields an app's audited `action` names (labels, kinds, choices), from its AppConfig.ready:
+    the app describes its own model's fields (core knows them as strings only); the log reads them in the
+    reader's language."""
+    FIELDS[action] = {**FIELDS.get(action, {}), **fields}

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.audit import AuditAction, audit_record, audit_value
+from core.audit import AuditAction, audit_diff, audit_record
 
 from ..exceptions import InvalidInput
 from ..models import ProgramSettings
@@ -56,13 +56,10 @@ def program_settings_update(*, actor: Any, origin: str = "", **fields: Any) -> P
     with transaction.atomic():
         rules_forget()  # read this transaction's own changes from here on
         program = ProgramSettings.objects.select_for_update().get(pk=program_settings_get().pk)
-        changes = {}
-        for field, value in fields.items():
-            value = _normalised(field, value)
-            old = getattr(program, field)
-            if old != value:
-                changes[field] = [audit_value(old), audit_value(value)]
-                setattr(program, field, value)
+        new = {field: _normalised(field, value) for field, value in fields.items()}
+        changes = audit_diff({field: getattr(program, field) for field in new}, new)
+        for field in changes:
+            setattr(program, field, new[field])
         if not changes:
             return program
         try:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core.audit import AuditAction, audit_record, audit_value
+from core.audit import AuditAction, audit_diff, audit_record, audit_value
 from core.formatting import money_format
 from customers.models import Customer
 
@@ -315,11 +315,7 @@ def tiers_save(*, tiers: list[dict[str, Any]], actor: Any, origin: str = "") -> 
             values = {field: data[field] for field in TIER_FIELDS}
             if data.get("id"):
                 old = existing[data["id"]]
-                diff = {
-                    f: [audit_value(getattr(old, f)), audit_value(values[f])]
-                    for f in TIER_FIELDS
-                    if getattr(old, f) != values[f]
-                }
+                diff = audit_diff({f: getattr(old, f) for f in TIER_FIELDS}, values)
                 if diff:
                     changes[old.name] = diff
                 Tier.objects.filter(pk=old.pk).update(**values)

@@ -2,6 +2,7 @@
 // style attribute (the Content Security Policy allows scripts and styles from this site only).
 //   data-confirm="Question?"        a button that asks before it submits its form
 //   data-autosubmit                 a select that submits its form when changed (the language switcher)
+//   data-points-per-variant="#id"   variant rows that, once filled, disable the campaign's own points field
 //   data-submit-once                a form whose submit buttons are disabled once it is sent
 //   data-focus-empty                a form whose first empty field gets the focus on load (enrolment)
 //   data-print                      a button that prints the page (the print stylesheet keeps the receipt)
@@ -42,6 +43,26 @@
   });
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-autosubmit]")) { event.target.form.submit(); }
+  });
+  // data-points-per-variant="#id_points" on the variant rows: while any row has a code or points, the
+  // campaign's own points field is disabled with its hint (the variants' points are what is granted).
+  function pointsPerVariant(rows) {
+    var field = document.querySelector(rows.dataset.pointsPerVariant);
+    if (!field) { return; }
+    var filled = Array.prototype.some.call(
+      rows.querySelectorAll("input[name$='-code'], input[name$='-points']"),
+      function (input) { return input.value.trim() !== ""; }
+    );
+    field.disabled = filled;
+    var hint = document.getElementById("points-per-variant");
+    if (hint) { hint.hidden = !filled; }
+  }
+  document.addEventListener("input", function (event) {
+    var rows = event.target.closest("[data-points-per-variant]");
+    if (rows) { pointsPerVariant(rows); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-points-per-variant]").forEach(pointsPerVariant);
   });
   document.addEventListener("submit", function (event) {
     if (event.target.matches("[data-submit-once]")) {

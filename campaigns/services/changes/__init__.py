@@ -19,7 +19,7 @@ Modules: `fields` (the accepted fields and their checks: the form-level validati
 """
 
 from ...bounds import DAYS_BEFORE_MAX, INT_MAX, INTEGER_BOUNDS, VARIANT_POINTS_MAX
-from .edits import campaign_create, campaign_update
+from .edits import campaign_create, campaign_delete, campaign_update
 from .fields import FIELDS, FIELDS_WHILE_RUNNING, GRANTING_KINDS, LAUNCHED, VARIANT_CODE
 from .lists import LIST_LINE_MAX, LIST_MAX_LINES, ListUploadResult, campaign_list_upload
 from .status import campaign_finish, campaign_launch, campaign_launch_problems, campaign_pause, campaign_resume
@@ -38,6 +38,7 @@ __all__ = [
     "VARIANT_POINTS_MAX",
     "ListUploadResult",
     "campaign_create",
+    "campaign_delete",
     "campaign_finish",
     "campaign_launch",
     "campaign_launch_problems",

@@ -3,15 +3,15 @@ tiers and variants written, the audit row with what changed."""
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import AuditAction, audit_record
-from core.audit.record import audit_value
+from core.audit import AuditAction, audit_diff, audit_record, audit_value, audit_values_equal
+from core.idempotency import once_per_key, request_fingerprint
+from core.models import FormSubmission
 
 from ...exceptions import CampaignError
 from ...models import Campaign, CampaignVariant
@@ -30,20 +30,14 @@ from .fields import (
 
 
 def _snapshot(campaign: Campaign) -> dict[str, Any]:
-    """The campaign's fields, tiers and variants as the audit log stores them."""
-    values = {
-        name: audit_value(getattr(campaign, name if name != "target_saved_segment" else name + "_id"))
-        for name in FIELDS
-    }
+    """The campaign's fields, tiers and variants as the model holds them (`audit_diff` compares and stores
+    them as JSON)."""
+    values = {name: getattr(campaign, name if name != "target_saved_segment" else name + "_id") for name in FIELDS}
     values["status"] = campaign.status
     if campaign.pk:
         values["target_tiers"] = sorted(campaign.target_tiers.values_list("pk", flat=True))
         values["variants"] = [f"{v.code}:{v.points}×{v.weight}" for v in campaign.variants.order_by("code")]
     return values
-
-
-def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
-    return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
 
 
 def _apply(campaign: Campaign, values: dict[str, Any]) -> None:
@@ -64,6 +58,7 @@ def campaign_create(
     actor: Any = None,
     origin: str = "",
     now: dt.datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> Campaign:
     """Create a draft campaign from `values` (field name → value, names in FIELDS; the model's defaults
     for the rest), its A/B `variants` ({"code", "points", "weight"}: none, or two or more with distinct
@@ -73,7 +68,28 @@ def campaign_create(
     consent, RFM segment, action or channel, an end not after the start, a holdout outside 0–90 %, bad
     absence steps, weekdays or hours, variants with one member, a duplicate code or a bad weight. ValueError
     for a key that is not in FIELDS (a programming error). Audited (AuditAction.CAMPAIGN_CREATE, every
-    value)."""
+    value).
+
+    `idempotency_key` (the form's one-time key, ≤ 100 characters): the first call with it creates the
+    campaign; any later one creates nothing and returns that campaign (whatever it posts: a double click of
+    "Create"), or None when that draft was deleted since."""
+    if idempotency_key:
+        return once_per_key(
+            model=FormSubmission,
+            key=f"campaign.create:{idempotency_key}",
+            fingerprint=_CREATE_FINGERPRINT,
+            create=lambda _locked: _create_keyed(
+                idempotency_key=f"campaign.create:{idempotency_key}",
+                values=values,
+                variants=variants,
+                tier_ids=tier_ids,
+                actor=actor,
+                origin=origin,
+                now=now,
+            ),  # fmt: skip
+            replay=lambda row: Campaign.objects.filter(pk=int(row.object_id)).first(),
+            lock=lambda: _key_lock(f"campaign.create:{idempotency_key}"),
+        )
     now = now or timezone.now()
     campaign = Campaign(created_at=now, updated_at=now, status=Status.DRAFT)
     _apply(campaign, _clean_values(values))
@@ -93,7 +109,7 @@ def campaign_create(
             summary=_("Created campaign “%(name)s”") % {"name": campaign.name},
             actor=actor,
             origin=origin,
-            changes=_snapshot(campaign),
+            changes={name: audit_value(value) for name, value in _snapshot(campaign).items()},
         )
     return campaign
 
@@ -132,9 +148,7 @@ def campaign_update(
                 current = getattr(campaign, name if name != "target_saved_segment" else name + "_id")
                 value = clean[name]
                 value = getattr(value, "pk", value)
-                if audit_value(current) != audit_value(value) and not (
-                    isinstance(current, Decimal) and value is not None and Decimal(value) == current
-                ):
+                if not audit_values_equal(current, value):
                     raise CampaignError(
                         _(
                             "Only the name, end, budget, channels and response window of a launched campaign can change."
@@ -173,7 +187,7 @@ def campaign_update(
                 campaign.target_tiers.set(_tiers_check(tier_ids))
         campaign.updated_at = now
         campaign.save()
-        changes = _diff(before, _snapshot(campaign))
+        changes = audit_diff(before, _snapshot(campaign))
         if changes:
             audit_record(
                 action=AuditAction.CAMPAIGN_UPDATE,
@@ -186,3 +200,56 @@ def campaign_update(
         else:
             transaction.set_rollback(True)  # nothing changed: not even updated_at
     return campaign
+
+
+_CREATE_FINGERPRINT = request_fingerprint({"form": "campaign.create"})  # any repeat replays the first
+
+
+def _key_lock(key: str) -> None:
+    """Serialise two submissions of one key (a double click: both requests at once) on PostgreSQL, so the
+    second finds the first's row instead of creating a second campaign."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+
+
+def _create_keyed(*, idempotency_key: str, **kwargs: Any) -> Campaign:
+    campaign = campaign_create(**kwargs)
+    FormSubmission.objects.create(
+        idempotency_key=idempotency_key,
+        request_fingerprint=_CREATE_FINGERPRINT,
+        object_type=Campaign._meta.label_lower,
+        object_id=str(campaign.pk),
+    )
+    return campaign
+
+
+def campaign_delete(*, campaign_id: int, actor: Any = None, origin: str = "") -> str:
+    """Delete a draft campaign (its variants, tiers, uploaded list and message templates with it) and
+    return its name. Only a draft: a launched or finished one has grants, messages and results to keep,
+    so CampaignError says so and nothing is deleted. Audited (AuditAction.CAMPAIGN_DELETE, every value
+    the draft had)."""
+    from messaging.models import MessageTemplate
+
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if campaign is None:
+            raise CampaignError(_("This campaign does not exist (any more)."))
+        if campaign.status != Status.DRAFT:
+            raise CampaignError(
+                _("Only a draft can be deleted; this campaign is %(status)s. Finish it instead: its results stay.")
+                % {"status": campaign.get_status_display()}
+            )
+        snapshot = {name: audit_value(value) for name, value in _snapshot(campaign).items()}
+        name = campaign.name
+        audit_record(
+            action=AuditAction.CAMPAIGN_DELETE,
+            obj=campaign,
+            summary=_("Deleted draft campaign “%(name)s”") % {"name": name},
+            actor=actor,
+            origin=origin,
+            changes=snapshot,
+        )
+        MessageTemplate.objects.filter(kind=campaign.message_kind).delete()
+        campaign.delete()
+    return name

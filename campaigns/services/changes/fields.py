@@ -143,30 +143,39 @@ def _check_fields(campaign: Campaign, *, now: dt.datetime) -> None:
             )
 
 
+def _variant_error(message: str, index: int) -> CampaignError:
+    """A refusal of the variant at `index` (its position in the variants given): `error.variant` says
+    which, so a form shows it on that row."""
+    error = CampaignError(message, field="variants")
+    error.variant = index
+    return error
+
+
 def _check_variants(variants: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The variants cleaned: codes stripped and upper-cased, unique; points ≥ 0; weights 1–1000."""
+    """The variants cleaned: codes stripped and upper-cased, unique; points ≥ 0; weights 1–1000. A refusal
+    carries `variant`, the position of the variant at fault (CampaignError.variant)."""
     clean, seen = [], set()
-    for variant in variants:
+    for index, variant in enumerate(variants):
         code = str(variant.get("code") or "").strip().upper()
         if not VARIANT_CODE.match(code):
-            raise CampaignError(_("A variant's code is 1 to 10 letters or digits (A, B)."), field="variants")
+            raise _variant_error(_("A variant's code is 1 to 10 letters or digits (A, B)."), index)
         if code in seen:
-            raise CampaignError(
-                _("Two variants have the code “%(code)s”: each needs its own.") % {"code": code}, field="variants"
+            raise _variant_error(
+                _("Two variants have the code “%(code)s”: each needs its own.") % {"code": code}, index
             )
         seen.add(code)
         points, weight = variant.get("points"), variant.get("weight") or 1
         if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= VARIANT_POINTS_MAX:
-            raise CampaignError(
+            raise _variant_error(
                 _("A variant's points are a whole number from 0 to %(max)s.")
                 % {"max": points_format(VARIANT_POINTS_MAX)},
-                field="variants",
+                index,
             )
         if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= VARIANT_WEIGHT_MAX:
-            raise CampaignError(_("A variant's weight is a whole number from 1 to 1000."), field="variants")
+            raise _variant_error(_("A variant's weight is a whole number from 1 to 1000."), index)
         clean.append({"code": code, "points": points, "weight": weight})
     if len(clean) == 1:
-        raise CampaignError(_("Variants split the customers: give at least two, or none."), field="variants")
+        raise _variant_error(_("Variants split the customers: give at least two, or none."), 0)
     return clean
 
 

@@ -19,6 +19,10 @@ from .fields import Status, _campaign_locked
 # The uploaded list: at most this many lines, each at most this long.
 LIST_MAX_LINES = 200_000
 LIST_LINE_MAX = 100
+# Pasted text: a piece between commas, semicolons or tabs is at most this long, and a phone or card number
+# in it at most this many space-separated words ("+7 ( 912 ) 000 - 11 - 22").
+PASTED_PIECE_MAX = 2000
+PHONE_WORDS_MAX = 10
 
 
 @dataclass
@@ -31,6 +35,11 @@ class ListUploadResult:
     added: int = 0
     already: int = 0
     not_found: list[tuple[int, str]] = field(default_factory=list)
+    # Pasted text: the phones and card numbers read, the repeats of one left out, and the pieces that are
+    # no phone nor card number, as (line number, masked piece).
+    found: int = 0
+    duplicates: int = 0
+    unrecognised: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _mask(value: str) -> str:
@@ -55,8 +64,51 @@ def _list_values(text: str) -> list[tuple[int, str]]:
     return rows
 
 
+def _key(value: str) -> str | None:
+    """A value as the list matches it: a valid 13-digit card number, else a phone in E.164, else None."""
+    digits = re.sub(r"\D", "", value)
+    if len(digits) == 13 and card_number_is_valid(digits) and not value.strip().startswith("+"):
+        return digits
+    return phone_try_normalize(value) or None
+
+
+def _pasted_values(text: str) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The phones and card numbers of pasted text, in order: ((line number, value) read, (line number,
+    piece) not recognised). Values are separated by line breaks, commas, semicolons, tabs, or spaces between
+    two whole numbers ("+7 (912) 000-11-22 +7 912 000 11 23"): a piece is split on its spaces into the
+    longest runs of words that read as a phone or card number. Blank pieces are skipped."""
+    found, unrecognised = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for piece in re.split(r"[,;\t]", line):
+            piece = piece.strip().strip('"').strip()
+            if not piece:
+                continue
+            if len(piece) > PASTED_PIECE_MAX:
+                unrecognised.append((number, piece))
+                continue
+            if _key(piece):
+                found.append((number, piece))
+                continue
+            words, start = piece.split(), 0
+            while start < len(words):
+                longest = min(len(words), start + PHONE_WORDS_MAX)
+                end = next((end for end in range(longest, start, -1) if _key(" ".join(words[start:end]))), None)
+                if end is None:
+                    unrecognised.append((number, " ".join(words[start:])))
+                    break
+                found.append((number, " ".join(words[start:end])))
+                start = end
+    return found, unrecognised
+
+
 def campaign_list_upload(
-    *, campaign_id: int, text: str, replace: bool = False, actor: Any = None, origin: str = ""
+    *,
+    campaign_id: int,
+    text: str,
+    replace: bool = False,
+    pasted: bool = False,
+    actor: Any = None,
+    origin: str = "",
 ) -> ListUploadResult:
     """Put the customers named in `text` (a CSV or plain text: one phone in any format or 13-digit card
     number per line, in the first column) on the uploaded list of a draft campaign (target "list");
@@ -65,13 +117,28 @@ def campaign_list_upload(
 
     Raises CampaignError: the campaign is not a draft, the text is empty or has more than LIST_MAX_LINES
     lines, or a value is longer than LIST_LINE_MAX; nothing written then. Audited
-    (AuditAction.CAMPAIGN_LIST_UPLOAD: the counts only, no phone)."""
+    (AuditAction.CAMPAIGN_LIST_UPLOAD: the counts only, no phone).
+
+    `pasted`: `text` was pasted, not a file: values may also be separated by commas, semicolons, tabs or
+    spaces on one line (`_pasted_values`); the result counts the values `found`, the `duplicates` left out
+    (the same phone or card in another form too) and lists the `unrecognised` pieces (masked). Nothing of
+    it is logged."""
     lines = text.splitlines()
     if len(lines) > LIST_MAX_LINES:
         raise CampaignError(
             _("The list has more than %(n)s lines.") % {"n": f"{LIST_MAX_LINES:,}".replace(",", " ")}, field="file"
         )
-    rows = _list_values(text)
+    unrecognised: list[tuple[int, str]] = []
+    if pasted:
+        rows, unrecognised = _pasted_values(text)
+        if not rows and unrecognised:
+            raise CampaignError(
+                _("No phone or card number recognised in the pasted text (%(n)s pieces not recognised).")
+                % {"n": len(unrecognised)},
+                field="file",
+            )
+    else:
+        rows = _list_values(text)
     if not rows:
         raise CampaignError(_("The list holds no phone or card number."), field="file")
     for number, value in rows:
@@ -79,14 +146,25 @@ def campaign_list_upload(
             raise CampaignError(
                 _("Line %(line)s is too long for a phone or card number.") % {"line": number}, field="file"
             )
-    result = ListUploadResult(lines=len(rows))
-    keys: dict[int, str] = {}  # line → a phone in E.164 or a card number
-    for number, value in rows:
-        digits = re.sub(r"\D", "", value)
-        if len(digits) == 13 and card_number_is_valid(digits) and not value.startswith("+"):
-            keys[number] = digits
-        elif phone := phone_try_normalize(value):
-            keys[number] = phone
+    # Lines read: of a pasted text, every line that held something (a value or a piece not recognised).
+    lines = len({n for n, _v in rows} | {n for n, _v in unrecognised}) if pasted else len(rows)
+    result = ListUploadResult(lines=lines, unrecognised=[(n, _mask(v)) for n, v in unrecognised])
+    if pasted:  # the same customer's value twice (in any form) is read once
+        seen: set[str] = set()
+        unique = []
+        for number, value in rows:
+            key = _key(value)
+            if key in seen:
+                result.duplicates += 1
+                continue
+            seen.add(key)
+            unique.append((number, value))
+        rows = unique
+        result.found = len(rows)
+    keys: dict[int, str] = {}  # row → a phone in E.164 or a card number
+    for index, (_number, value) in enumerate(rows):
+        if key := _key(value):
+            keys[index] = key
     wanted = set(keys.values())
     found: dict[str, int] = {}
     alive = Customer.objects.filter(erased_at__isnull=True)
@@ -98,8 +176,8 @@ def campaign_list_upload(
         for pk, card in alive.filter(card_number__in=chunk).values_list("pk", "card_number"):
             found[card] = pk
     customer_ids: set[int] = set()
-    for number, value in rows:
-        pk = found.get(keys.get(number, ""))
+    for index, (number, value) in enumerate(rows):
+        pk = found.get(keys.get(index, ""))
         if pk is None:
             result.not_found.append((number, _mask(value)))
         else:
@@ -131,6 +209,8 @@ def campaign_list_upload(
                 "added": result.added,
                 "already": result.already,
                 "not_found": len(result.not_found),
+                "duplicates": result.duplicates,
+                "unrecognised": len(result.unrecognised),
                 "replace": replace,
                 "members": [before, members.count()],
             },

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.rfm_rules import Segment
+from analytics.segments import rfm_segment_customers
 from core.audit import AuditAction, audit_record
 from core.formatting import points_format
 
@@ -44,6 +45,15 @@ def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = No
         problem(_("Choose at least one tier for the target."), "target_tiers")
     elif target == Target.RFM_SEGMENT and campaign.target_rfm_segment not in Segment.values:
         problem(_("Choose the RFM segment of the target."), "target_rfm_segment")
+    elif target == Target.RFM_SEGMENT and not rfm_segment_customers(campaign.target_rfm_segment).exists():
+        problem(
+            _(
+                "No customer is in this RFM segment now (%(segment)s): launch when it has customers (after the next "
+                "RFM analysis), or choose another target."
+            )
+            % {"segment": Segment(campaign.target_rfm_segment).label},
+            "target_rfm_segment",
+        )
     elif target == Target.SAVED_SEGMENT and campaign.target_saved_segment_id is None:
         problem(_("Choose the saved segment of the target."), "target_saved_segment")
     elif target == Target.LIST and not campaign.list_members.exists():

@@ -17,11 +17,12 @@ from .detail import (
     campaign_pause_view,
     campaign_resume_view,
 )
-from .edit import campaign_edit, campaign_new, campaigns
+from .edit import campaign_delete_view, campaign_edit, campaign_new, campaigns
 from .results import campaign_results_csv, campaign_results_view
 from .upload import campaign_list_upload_view
 
 __all__ = [
+    "campaign_delete_view",
     "campaign_detail",
     "campaign_edit",
     "campaign_finish_view",

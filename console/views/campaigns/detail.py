@@ -41,11 +41,24 @@ def _templates(campaign: Campaign) -> list[dict]:
     ]
 
 
+def _rfm_label(code: str) -> str:
+    from analytics.rfm_rules import Segment
+
+    return str(Segment(code).label) if code in Segment.values else code
+
+
 def _page_context(campaign: Campaign, *, list_form=None, list_result=None) -> dict:
     preview = campaign_preview(campaign) if campaign.status == Campaign.Status.DRAFT else None
+    channel_names = dict(Channel.choices)
     return {
         "campaign": campaign,
         "points_granted": campaign_points_granted(campaign),
+        # The budget counts the points granted (campaign.points_granted); what is left of it, never below 0.
+        "budget_left": max(campaign.budget_points - campaign.points_granted, 0)
+        if campaign.budget_points is not None
+        else None,
+        "channel_labels": [str(channel_names.get(code, code)) for code in campaign.channels or []],
+        "rfm_segment_label": _rfm_label(campaign.target_rfm_segment),
         "preview": preview,
         "problems": campaign_launch_problems(campaign) if preview else [],
         # A launched row outside the bounds (saved before them) runs nothing: say which value (a draft's

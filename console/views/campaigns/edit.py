@@ -1,11 +1,13 @@
 """The campaign list with each one's uplift at a glance, and the form per kind (new and edit: variants
 inline, the target pickers, the fields a launched campaign may no longer change shown disabled)."""
 
+import uuid
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from campaigns.exceptions import CampaignError
 from campaigns.models import Campaign
@@ -14,6 +16,7 @@ from campaigns.selectors import campaign_get, campaign_list
 from campaigns.services.changes import (
     FIELDS_WHILE_RUNNING,
     campaign_create,
+    campaign_delete,
     campaign_update,
 )
 from campaigns.stats import MIN_GROUP
@@ -22,6 +25,7 @@ from core.permissions import permission_required
 
 from ...forms import CampaignForm, CampaignVariantFormSet
 from .common import ADD, CHANGE, VIEW, _campaign_or_404, uplift_text
+from .detail import _page_context
 
 
 @permission_required(VIEW)
@@ -43,6 +47,11 @@ def _variants_initial(campaign: Campaign | None) -> list[dict]:
     if campaign is None:
         return []
     return [{"code": v.code, "points": v.points, "weight": v.weight} for v in campaign.variants.order_by("code")]
+
+
+def _variant_rows(formset) -> list:
+    """The filled-in variant rows (forms), in the order `_variants_posted` gives the service."""
+    return [form for form in formset.forms if form.cleaned_data.get("code")]
 
 
 def _variants_posted(formset) -> list[dict]:
@@ -79,13 +88,34 @@ def _frozen_fields_posted(request, *, kind: str, campaign: Campaign, frozen: tup
     return labels
 
 
+def _form_key(request: HttpRequest) -> str:
+    """The new-campaign form's one-time key: the posted one (up to 64 letters, digits, "-" or "_"; anything
+    else is replaced, so it is never stored as sent), else a fresh one for the form shown."""
+    posted = request.POST.get("form_key", "") if request.method == "POST" else ""
+    if posted and len(posted) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_") for c in posted):
+        return posted
+    return uuid.uuid4().hex
+
+
 def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse:
     """The form of a new campaign of `kind`, or of `campaign`; on POST the service creates or changes it."""
     launched = campaign is not None and campaign.status != Campaign.Status.DRAFT
     frozen = tuple(name for name in CampaignForm.base_fields if name not in FIELDS_WHILE_RUNNING) if launched else ()
     status = 200
+    # A new campaign's form carries a one-time key: a second POST with it (a double click on "Create", a
+    # resubmitted page) creates nothing and leads to the first campaign.
+    form_key = _form_key(request) if campaign is None else ""
     if request.method == "POST":
-        form = CampaignForm(request.POST, kind=kind, frozen=frozen, instance=campaign and campaign_get(campaign.pk))
+        per_variant = kind != Campaign.Kind.BOOST and (
+            _posted_variant_rows(request.POST) if not launched else bool(_variants_initial(campaign))
+        )
+        form = CampaignForm(
+            request.POST,
+            kind=kind,
+            frozen=frozen,
+            per_variant=per_variant,
+            instance=campaign and campaign_get(campaign.pk),
+        )
         formset = CampaignVariantFormSet(request.POST, prefix="variants", initial=_variants_initial(campaign))
         boost = kind == Campaign.Kind.BOOST
         if boost and _posted_variant_rows(request.POST):
@@ -112,7 +142,11 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
                         tier_ids=tier_ids,
                         actor=request.user,
                         origin="console",
+                        idempotency_key=form_key,
                     )
+                    if saved is None:  # the key's campaign was created, then deleted (a draft)
+                        messages.info(request, _("This form was already sent; the campaign it created was deleted."))
+                        return redirect("console:campaigns")
                 else:
                     saved = campaign_update(
                         campaign_id=campaign.pk,
@@ -123,7 +157,10 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
                         origin="console",
                     )
             except CampaignError as error:
-                if error.field == "variants" and not boost:
+                rows = _variant_rows(formset) if not boost else []
+                if error.field == "variants" and error.variant is not None and error.variant < len(rows):
+                    rows[error.variant].add_error(None, error.message)  # on the row at fault
+                elif error.field == "variants" and not boost:
                     formset._non_form_errors = formset.error_class([error.message])
                 else:
                     add_domain_error(form, error)
@@ -132,7 +169,8 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
                 return redirect("console:campaign", campaign_id=saved.pk)
         status = 400
     else:
-        form = CampaignForm(kind=kind, frozen=frozen, instance=campaign)
+        per_variant = kind != Campaign.Kind.BOOST and bool(_variants_initial(campaign))
+        form = CampaignForm(kind=kind, frozen=frozen, per_variant=per_variant, instance=campaign)
         formset = CampaignVariantFormSet(prefix="variants", initial=_variants_initial(campaign) or [{}])
     context = {
         "form": form,
@@ -142,6 +180,7 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
         "campaign": campaign,
         "launched": launched,
         "variants_allowed": kind != Campaign.Kind.BOOST,
+        "form_key": form_key,
     }
     return render(request, "console/campaign_form.html", context, status=status)
 
@@ -165,3 +204,19 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
         messages.error(request, _("A finished campaign cannot be changed."))
         return redirect("console:campaign", campaign_id=campaign.pk)
     return _form_page(request, kind=campaign.kind, campaign=campaign)
+
+
+@permission_required(CHANGE)
+@require_POST
+def campaign_delete_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """POST /campaigns/<id>/delete/ (CSRF; the button asks first): delete a draft and go to the list. A
+    launched or finished campaign is refused with the reason on its page (400); nothing is deleted."""
+    campaign = _campaign_or_404(campaign_id)
+    try:
+        name = campaign_delete(campaign_id=campaign.pk, actor=request.user, origin="console")
+    except CampaignError as error:
+        context = _page_context(_campaign_or_404(campaign_id))
+        context["action_error"] = error.message
+        return render(request, "console/campaign_detail.html", context, status=400)
+    messages.success(request, _("Draft campaign “%(name)s” deleted.") % {"name": name})
+    return redirect("console:campaigns")

@@ -30,6 +30,7 @@ def campaign_list_upload_view(request: HttpRequest, campaign_id: int) -> HttpRes
                 campaign_id=campaign.pk,
                 text=form.cleaned_data["content"],
                 replace=form.cleaned_data["replace"],
+                pasted=form.cleaned_data.get("file") is None,
                 actor=request.user,
                 origin="console",
             )
