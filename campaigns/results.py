@@ -207,21 +207,30 @@ def _add(group: GroupResult, row: tuple) -> None:
 
 
 def _compare(group: GroupResult, holdout: GroupResult, point_value: Decimal) -> Comparison:
+    """The group against the holdout. Figures built on an uplift are None when that uplift is not
+    computable ("not enough data"): incremental customers and cost per returning customer follow the
+    uplift of the response rate, incremental revenue and return on points the uplift of revenue per
+    customer; computed from a handful of customers they would be noise."""
     cost = (group.points_redeemed * point_value).quantize(stats.CENT)
-    incremental_customers = stats.incremental(
-        treated_rate=_exact_rate(group), holdout_rate=_exact_rate(holdout), treated=group.customers
+    rate_uplift = stats.proportion_uplift(
+        treated_yes=group.buyers, treated=group.customers, holdout_yes=holdout.buyers, holdout=holdout.customers
     )
-    incremental_revenue = stats.incremental(
-        treated_rate=_exact_mean(group), holdout_rate=_exact_mean(holdout), treated=group.customers
-    )
-    if incremental_revenue is not None:
-        incremental_revenue = incremental_revenue.quantize(stats.CENT)
+    revenue_uplift = stats.mean_uplift(treated=group.sample, holdout=holdout.sample)
+    incremental_customers = incremental_revenue = None
+    if rate_uplift is not None:
+        incremental_customers = stats.incremental(
+            treated_rate=_exact_rate(group), holdout_rate=_exact_rate(holdout), treated=group.customers
+        )
+    if revenue_uplift is not None:
+        incremental_revenue = stats.incremental(
+            treated_rate=_exact_mean(group), holdout_rate=_exact_mean(holdout), treated=group.customers
+        )
+        if incremental_revenue is not None:
+            incremental_revenue = incremental_revenue.quantize(stats.CENT)
     return Comparison(
         group=group,
-        rate_uplift=stats.proportion_uplift(
-            treated_yes=group.buyers, treated=group.customers, holdout_yes=holdout.buyers, holdout=holdout.customers
-        ),
-        revenue_uplift=stats.mean_uplift(treated=group.sample, holdout=holdout.sample),
+        rate_uplift=rate_uplift,
+        revenue_uplift=revenue_uplift,
         incremental_customers=incremental_customers,
         incremental_revenue=incremental_revenue,
         cost=cost,

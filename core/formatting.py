@@ -7,7 +7,7 @@ grouping forced on): "1,234.50 ₽" in English, "1 234,50 ₽" in Russian. The t
 """
 
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.formats import get_format, number_format
@@ -99,3 +99,31 @@ def integer_parse(text: str) -> int:
     if had_decimal_mark or value != value.to_integral_value():
         raise ValueError(text)
     return int(value)
+
+
+# --- decimal figures and percentages for people -----------------------------------------------------
+
+MINUS_SIGN = "\u2212"  # the typographic minus: "−1.5", never the hyphen-minus
+
+
+def decimal_format(value: Decimal | int | str, places: int, *, signed: bool = False) -> str:
+    """`value` rounded half up (ROUND_HALF_UP) to `places` decimals, with the language's decimal mark and
+    grouping: 0.125 → "0.13"; -1.5 → "−1.5" in English, "−1,5" in Russian; 12345.6 → "12,345.6" /
+    "12 345,6". Negatives carry the minus sign U+2212; a value that rounds to zero never shows a sign
+    (-0.004 → "0.00"). `signed` puts "+" before a positive result (uplifts: "+2.5"). A float is read
+    through its shortest repr (0.125 stays 0.125). Raises ValueError (decimal.InvalidOperation) for a
+    value that is not a number."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = number_format(rounded.copy_abs(), decimal_pos=places, use_l10n=True, force_grouping=True)
+    if rounded < 0:
+        return MINUS_SIGN + text
+    return f"+{text}" if signed and rounded > 0 else text
+
+
+def percent_format(value: Decimal | int | str, places: int, *, signed: bool = False) -> str:
+    """A fraction `value` as a percentage rounded half up to `places` decimals, with a no-break space
+    before the sign, as `decimal_format` writes numbers: 0.125 at 1 place → "12.5 %"; 0.00125 at 1 →
+    "0.1 %"; -0.015 at 1 → "−1.5 %" ("−1,5 %" in Russian)."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return f"{decimal_format(number * 100, places, signed=signed)}\u00a0%"

@@ -206,6 +206,11 @@ def test_results_page_and_csv(console, campaign, customer_factory, t0):
     page = console.get(f"/campaigns/{campaign.pk}/results/").content.decode()
     assert 'data-figure="uplift"' in page and "not enough data" in page
     assert "Cost of the points ÷ incremental returning customers" in page
+    # One holdout customer: no uplift, so no cost per returning customer or return on points either.
+    for figure in ("incremental", "cost_per_returning", "return_on_points"):
+        row = page.split(f'data-figure="{figure}"', 1)[1].split("</tr>", 1)[0]
+        assert "not enough data" in row, (figure, row)
+    assert "while the uplift of the response rate cannot be computed (below 10 customers a side)" in page
     response = console.get(f"/campaigns/{campaign.pk}/results.csv")
     assert response.status_code == 200
     lines = b"".join(response.streaming_content).decode().splitlines()

@@ -19,7 +19,7 @@ from analytics.rfm import rfm_grid, rfm_movement_since_previous, rfm_snapshot_la
 from analytics.rules import KEY_METRIC_LOWER_IS_BETTER
 from analytics.selectors import analytics_settings_get
 from analytics.snapshots import cohorts_answer, economics_answer, period_kpis_answer, preset_periods
-from core.formatting import money_format, points_format
+from core.formatting import decimal_format, money_format, percent_format, points_format
 from core.forms import BoundedDateField, EmptyChoiceDashMixin
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
@@ -63,12 +63,8 @@ def _shown(value, kind: str, currency: str) -> str:
     if kind in ("points", "count"):
         return points_format(int(value))  # whole numbers, even when stored with places (a key metric's baseline)
     if kind == "rate":
-        number = (Decimal(value) * 100).quantize(Decimal("0.1"))
-        text = f"{points_format(number if number else abs(number))}\u00a0%"  # never "−0,0 %"
-    else:
-        number = Decimal(value).quantize(Decimal("0.01"))
-        text = points_format(number if number else abs(number))
-    return text.replace("-", "\u2212")  # the minus sign (U+2212), not a hyphen
+        return percent_format(value, 1)  # half up, never "−0,0 %", the minus sign U+2212
+    return decimal_format(value, 2)
 
 
 def _raw(value) -> str:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from campaigns.selectors import campaign_kind_labels
-from core.formatting import money_format, points_format
+from core.formatting import money_format, percent_format
 from core.forms import BoundedDateField, EmptyChoiceDashMixin
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
@@ -134,7 +134,7 @@ def _percent(rate: Decimal | None) -> str:
     """A rate (0.5000) as people read it: "50.0 %" with the language's decimal mark; "" for none."""
     if rate is None:
         return ""
-    return f"{points_format((rate * 100).quantize(Decimal('0.1')))}\u00a0%"
+    return percent_format(rate, 1)
 
 
 RATED = ("delivered", "opened", "clicked", "unsubscribed", "buyers")

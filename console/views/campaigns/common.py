@@ -1,11 +1,13 @@
 """What the campaign screens share: the permissions, the campaign or a 404, an uplift in words."""
 
+from decimal import Decimal
+
 from django.http import Http404
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_get
+from core.formatting import decimal_format
 
 VIEW, ADD, CHANGE = "campaigns.view_campaign", "campaigns.add_campaign", "campaigns.change_campaign"
 
@@ -18,11 +20,11 @@ def _campaign_or_404(campaign_id: int) -> Campaign:
 
 
 def points_pp(value) -> str:
-    """A fraction as percentage points with a sign, in the reader's language: 0.3 → "+30.0"."""
+    """A fraction as percentage points with a sign, rounded half up, in the reader's language: 0.3 →
+    "+30.0", -0.1155 → "−11.6", -0.0004 → "0.0" (core.formatting.decimal_format)."""
     if value is None:
         return "—"
-    text = number_format(value * 100, 1, force_grouping=True)
-    return text if value < 0 else f"+{text}"
+    return decimal_format(Decimal(value) * 100, 1, signed=True)
 
 
 def uplift_text(estimate) -> str:

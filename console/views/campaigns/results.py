@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 
 from campaigns.results import campaign_results
 from campaigns.stats import MIN_GROUP, MIN_GROUP_MEAN
-from core.formatting import money_format
+from core.formatting import decimal_format, money_format, percent_format
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
 
@@ -17,8 +17,6 @@ from .common import VIEW, _campaign_or_404, uplift_text
 
 def _result_rows(results) -> list[dict]:
     """One row per figure: its label, definition, and value per column (treated, holdout, variants)."""
-    from django.template.defaultfilters import floatformat
-
     groups = [results.treated, results.holdout, *results.variants]
     comparisons = {c.group.key: c for c in results.comparisons}
     currency = results.currency
@@ -27,7 +25,7 @@ def _result_rows(results) -> list[dict]:
         return "—" if value is None else money_format(value, currency)
 
     def rate(value):
-        return "—" if value is None else f"{number_format(value * 100, 1, force_grouping=True)} %"
+        return "—" if value is None else percent_format(value, 1)
 
     def count(value):
         return number_format(value, 0, force_grouping=True)
@@ -125,22 +123,42 @@ def _result_rows(results) -> list[dict]:
             "incremental",
             _("Incremental returning customers"),
             _("Uplift × the group's customers."),
-            compared(lambda c: "—" if c.incremental_customers is None else floatformat(c.incremental_customers, 1)),
+            compared(
+                lambda c: (
+                    _("not enough data")
+                    if c.rate_uplift is None
+                    else "—"
+                    if c.incremental_customers is None
+                    else decimal_format(c.incremental_customers, 1)
+                )
+            ),
         ),
         ("cost", _("Cost of the points"), _("Points redeemed × the point value."), compared(lambda c: money(c.cost))),
         (
             "cost_per_returning",
             _("Cost per returning customer"),
-            _("Cost of the points ÷ incremental returning customers (none when the uplift is not above 0)."),
-            compared(lambda c: money(c.cost_per_returning)),
+            _(
+                "Cost of the points ÷ incremental returning customers (none when the uplift is not above 0); “not enough data” while the uplift of the response rate cannot be computed (below %(n)s customers a side)."
+            )
+            % {"n": MIN_GROUP},
+            compared(lambda c: _("not enough data") if c.rate_uplift is None else money(c.cost_per_returning)),
         ),
         (
             "return_on_points",
             _("Return on points spent"),
             _(
-                "Incremental revenue ((group's − holdout's revenue per customer) × the group's customers) ÷ cost of the points."
+                "Incremental revenue ((group's − holdout's revenue per customer) × the group's customers) ÷ cost of the points; “not enough data” while the uplift of revenue per customer cannot be computed (below %(n)s customers a side)."
+            )
+            % {"n": MIN_GROUP_MEAN},
+            compared(
+                lambda c: (
+                    _("not enough data")
+                    if c.revenue_uplift is None
+                    else "—"
+                    if c.return_on_points is None
+                    else decimal_format(c.return_on_points, 2)
+                )
             ),
-            compared(lambda c: "—" if c.return_on_points is None else number_format(c.return_on_points, 2)),
         ),
     ]
     return [{"key": key, "label": label, "help": help_text, "values": values} for key, label, help_text, values in rows]
