@@ -72,6 +72,13 @@ def points_earned_notice_request(event: PurchaseRecorded) -> None:
         async_task("messaging.tasks.points_earned_notice_task", event.purchase_id)
 
 
+def points_earned_notices_request(events: list[PurchaseRecorded]) -> None:
+    """points_earned_notice_request for a list of purchases (subscribed `many`: a batch chunk publishes its
+    purchases at once, issue #16): one task per purchase that earned points, in the order recorded."""
+    for event in events:
+        points_earned_notice_request(event)
+
+
 def tier_upgrade_notice_request(event: TierUpgraded) -> None:
     """After a purchase that moved its customer up a tier committed: queue the "tier upgrade" notice task."""
     async_task("messaging.tasks.tier_upgrade_notice_task", event.change_id)
@@ -87,6 +94,8 @@ def subscribe() -> None:
     """Register messaging's subscribers (idempotent)."""
     consent_changed_subscribe(consent_history_record)
     customer_erased_subscribe(customer_messages_erase)
-    purchase_recorded_subscribe(points_earned_notice_request, in_transaction=queue_is_a_table_of_the_database())
+    purchase_recorded_subscribe(
+        points_earned_notices_request, in_transaction=queue_is_a_table_of_the_database(), many=True
+    )
     tier_upgraded_subscribe(tier_upgrade_notice_request)
     daily_run_finished_subscribe(notices_daily_request)

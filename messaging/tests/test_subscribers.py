@@ -19,6 +19,6 @@ def test_the_notice_is_queued_inside_the_purchase_only_with_the_orm_broker(monke
     monkeypatch.setattr(events, "_purchase_recorded_in_transaction", [])
     subscribers.subscribe()
     assert subscribers.queue_is_a_table_of_the_database() is inside
-    fn = subscribers.points_earned_notice_request
+    fn = subscribers.points_earned_notices_request
     assert (fn in events._purchase_recorded_in_transaction) is inside
     assert (fn in events._purchase_recorded_subscribers) is not inside
