@@ -8,7 +8,8 @@ left to purchase_record (None in the answer), in the request's order.
 
 A customer's items are plain together or not at all (so that per-item work never interleaves with the
 set-based work of the same customer). They are plain when every one of them:
-- parses, lies in the time window, is within the largest purchase, redeems no points;
+- parses, lies in the time window, is within the largest purchase, redeems no more than allowed (the lot
+  walk is done in Python on the lots read once);
 - has a new idempotency key (not recorded before, not twice in the chunk) and a new receipt number;
 - belongs to a customer with an account, who owes no points, has no dead lot waiting to expire and holds a
   tier status (not the first purchase that creates it);
@@ -34,9 +35,9 @@ from customers.services import customer_purchase_dates_touch_many
 from ... import reasons, rules
 from ...boosts import earning_plan
 from ...events import PurchaseRecorded, purchases_recorded_publish
-from ...models import LedgerEntry, PointsAccount, PointsLot, Purchase, PurchaseLine, TierStatus
+from ...models import LedgerEntry, LotDebit, PointsAccount, PointsLot, Purchase, PurchaseLine, TierStatus
 from ...selectors import program_settings_get, qualifying_spend_subqueries, tier_rules, tiers_list
-from .core import Kind, _fast, parse
+from .core import SOONEST_EXPIRY_FIRST, Kind, Taken, _fast, parse, take_from_lots
 from .purchases import (
     BatchItem,
     LineInput,
@@ -105,12 +106,13 @@ def _record_plain(
             refused.add(customer_id)
             continue
         external_id = (item.external_id or "").strip()[:100]
-        if redeem or not item.idempotency_key:
+        if not item.idempotency_key:
             refused.add(customer_id)
             continue
         parsed[index] = {
             "customer_id": customer_id,
             "amount": amount,
+            "redeem": redeem,
             "lines": lines,
             "external_id": external_id,
             "key": item.idempotency_key,
@@ -118,7 +120,7 @@ def _record_plain(
             "fingerprint": purchase_fingerprint(
                 customer_id=item.customer_id,
                 amount=amount,
-                redeem=0,
+                redeem=redeem,
                 external_id=external_id,
                 lines=lines,
                 occurred_at=item.occurred_at,
@@ -181,18 +183,47 @@ def _record_plain(
         current = statuses[pk].tier
         if target is not None and target.key != current.pk and target.order > current.order:
             refused.add(pk)
-    # The earnings, as purchase_record works them out; a boost or points already dead: one by one.
-    plan: dict[int, tuple[list, int]] = {}
-    for index, data in parsed.items():
+    # The redemptions and earnings, in order, as purchase_record works them out, on the customers' spendable
+    # lots read once (soonest expiry first); a redemption above what is allowed, a boost or points already
+    # dead: that customer goes one by one.
+    pools: dict[int, list[PointsLot]] = defaultdict(list)
+    redeeming = sorted({d["customer_id"] for d in parsed.values() if d["redeem"] and d["customer_id"] not in refused})
+    if redeeming:
+        for lot in (
+            PointsLot.objects.filter(customer_id__in=redeeming, remaining__gt=0, available_at__lte=now)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .order_by("customer_id", *SOONEST_EXPIRY_FIRST)
+        ):
+            pools[lot.customer_id].append(lot)
+    plan: dict[int, dict[str, Any]] = {}
+    for index, data in sorted(parsed.items()):
         pk = data["customer_id"]
         if pk in refused or pk not in statuses:
             continue
         tier = statuses[pk].tier
+        taken: Taken = []
+        if data["redeem"]:
+            spendable = sorted(
+                (lot for lot in pools[pk] if lot.remaining > 0 and lot.available_at <= now), key=_soonest
+            )
+            allowed = rules.max_redeemable(
+                amount=data["amount"],
+                available_points=sum(lot.remaining for lot in spendable),
+                cap_percent=tier.redeem_cap_percent,
+                point_value=program.point_value,
+            )
+            if data["redeem"] > allowed:
+                refused.add(pk)
+                continue
+            taken = take_from_lots(spendable, data["redeem"])
+            for lot, take in taken:
+                lot.remaining -= take
+        paid = rules.paid_amount(amount=data["amount"], redeemed_points=data["redeem"], point_value=program.point_value)
         parts, boosted = earning_plan(
             customer_id=pk,
             lines=[rules.EarnLine(amount=line.amount, category=line.category) for line in data["lines"]],
             amount=data["amount"],
-            paid=data["amount"],
+            paid=paid,
             cashback=tier.cashback_percent,
             has_tier=True,
             program=program,
@@ -202,14 +233,29 @@ def _record_plain(
         if boosted or (expires_at is not None and expires_at <= now):
             refused.add(pk)
             continue
-        plan[index] = (parts, sum(part["points"] for part in parts))
+        earned = sum(part["points"] for part in parts)
+        lot = None
+        if earned:
+            lot = PointsLot(
+                customer_id=pk,
+                points=earned,
+                remaining=earned,
+                created_at=now,
+                available_at=rules.points_available_at(
+                    credited_at=data["at"], activation_delay_days=program.activation_delay_days
+                ),
+                expires_at=expires_at,
+            )
+            lot.order = len(plan)  # after every lot already there, in the order written
+            pools[pk].append(lot)
+        plan[index] = {**data, "paid": paid, "parts": parts, "earned": earned, "taken": taken, "lot": lot}
     plain = [index for index in sorted(plan) if parsed[index]["customer_id"] not in refused]
     if not plain:
         return results
     try:
         with transaction.atomic():
             recorded = _write(
-                plain=[(index, parsed[index], *plan[index]) for index in plain],
+                plain=[(index, plan[index]) for index in plain],
                 accounts=accounts,
                 statuses=statuses,
                 program=program,
@@ -222,6 +268,13 @@ def _record_plain(
     for index, result in recorded.items():
         results[index] = result
     return results
+
+
+def _soonest(lot: PointsLot) -> tuple:
+    """SOONEST_EXPIRY_FIRST in Python: expiry (never last), availability, then id (lots not written yet last,
+    in the order they will be written)."""
+    never = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return (lot.expires_at or never, lot.available_at, lot.pk is None, lot.pk or getattr(lot, "order", 0))
 
 
 def _statuses_lock(customer_ids: list[int], tiers: list) -> dict[int, TierStatus]:
@@ -247,7 +300,7 @@ def _qualifying_spend_many(customer_ids: list[int], *, now: dt.datetime, window_
 
 def _write(
     *,
-    plain: list[tuple[int, dict, list, int]],
+    plain: list[tuple[int, dict[str, Any]]],
     accounts: dict[int, PointsAccount],
     statuses: dict[int, TierStatus],
     program: Any,
@@ -255,21 +308,24 @@ def _write(
     origin: str,
     now: dt.datetime,
 ) -> dict[int, PurchaseResult]:
-    """The set-based writes for the plain items [(index, parsed item, breakdown, points earned)], in order."""
-    balances = {pk: accounts[pk].balance for pk in {data["customer_id"] for _i, data, _p, _e in plain}}
+    """The set-based writes for the plain items [(index, its plan)], in order: the purchases, their lines,
+    their entries (the redemption, then the earning, as purchase_record writes them), the new lots (with what
+    later redemptions of the chunk took from them already), where each redeemed point came from, the lots'
+    remaining points, the balances, the spend totals and the purchase dates: one statement each."""
+    balances = {pk: accounts[pk].balance for pk in {data["customer_id"] for _index, data in plain}}
     purchases = []
-    for _index, data, parts, earned in plain:
+    for _index, data in plain:
         pk = data["customer_id"]
-        balances[pk] += earned
+        balances[pk] += data["earned"] - data["redeem"]
         purchases.append(
             Purchase(
                 customer_id=pk,
                 amount=data["amount"],
-                redeemed_points=0,
-                paid_amount=data["amount"],
-                qualifying_amount=data["amount"],
-                earned_points=earned,
-                earned_breakdown=parts,
+                redeemed_points=data["redeem"],
+                paid_amount=data["paid"],
+                qualifying_amount=data["paid"],
+                earned_points=data["earned"],
+                earned_breakdown=data["parts"],
                 cashback_percent=statuses[pk].tier.cashback_percent,
                 point_value=program.point_value,
                 external_id=data["external_id"],
@@ -285,50 +341,61 @@ def _write(
     Purchase.objects.bulk_create(purchases)
     lines: list[PurchaseLine] = []
     entries: list[LedgerEntry] = []
+    debits: list[tuple[LedgerEntry, Taken]] = []
     lots: list[PointsLot] = []
-    for purchase, (_index, data, _parts, earned) in zip(purchases, plain, strict=True):
+    for purchase, (_index, data) in zip(purchases, plain, strict=True):
         line: LineInput
         for line in data["lines"]:
             lines.append(PurchaseLine(purchase=purchase, sku=line.sku, category=line.category, amount=line.amount))
-        if earned:
+        common = {"customer_id": purchase.customer_id, "purchase": purchase, "source": "", "created_at": now}
+        if data["redeem"]:
             entry = LedgerEntry(
-                customer_id=purchase.customer_id,
-                kind=Kind.EARN,
-                points=earned,
-                reason=reasons.earn_reason(purchase, purchase.cashback_percent),
-                purchase=purchase,
-                source="",
+                kind=Kind.REDEEM,
+                points=-data["redeem"],
+                reason=reasons.redeem_reason(purchase),
                 idempotency_key=None,
                 request_fingerprint="",
-                created_at=now,
-                expires_at=rules.points_expiry(credited_at=data["at"], lifetime_days=program.points_lifetime_days),
+                expires_at=None,
+                **common,
             )
             entries.append(entry)
-            lots.append(
-                PointsLot(
-                    customer_id=purchase.customer_id,
-                    entry=entry,
-                    points=earned,
-                    remaining=earned,
-                    created_at=now,
-                    available_at=rules.points_available_at(
-                        credited_at=data["at"], activation_delay_days=program.activation_delay_days
-                    ),
-                    expires_at=entry.expires_at,
-                )
+            debits.append((entry, data["taken"]))
+        if data["earned"]:
+            entry = LedgerEntry(
+                kind=Kind.EARN,
+                points=data["earned"],
+                reason=reasons.earn_reason(purchase, purchase.cashback_percent),
+                idempotency_key=None,
+                request_fingerprint="",
+                expires_at=data["lot"].expires_at,
+                **common,
             )
+            entries.append(entry)
+            data["lot"].entry = entry
+            lots.append(data["lot"])
     PurchaseLine.objects.bulk_create(lines)
     LedgerEntry.objects.bulk_create(entries)
     for lot in lots:
         lot.entry_id = lot.entry.pk
-    PointsLot.objects.bulk_create(lots)
-    ids = sorted(balances)
-    updated_at = now
+    PointsLot.objects.bulk_create(lots)  # with what later purchases of the chunk took from them already
+    LotDebit.objects.bulk_create(
+        [LotDebit(entry=entry, lot_id=lot.pk, points=take) for entry, taken in debits for lot, take in taken]
+    )
+    new = {lot.pk for lot in lots}
+    older = {lot.pk: lot.remaining for _entry, taken in debits for lot, _take in taken if lot.pk not in new}
     with connection.cursor() as cursor:
+        if older:
+            ids = sorted(older)
+            cursor.execute(
+                f"UPDATE {PointsLot._meta.db_table} AS l SET remaining = v.remaining "  # noqa: S608 - metadata
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS v (id, remaining) WHERE l.id = v.id",
+                [ids, [older[pk] for pk in ids]],
+            )
+        ids = sorted(balances)
         cursor.execute(
             f"UPDATE {PointsAccount._meta.db_table} AS a SET balance = v.balance, updated_at = %s "  # noqa: S608
             "FROM unnest(%s::bigint[], %s::bigint[]) AS v (id, balance) WHERE a.customer_id = v.id",
-            [updated_at, ids, [balances[pk] for pk in ids]],
+            [now, ids, [balances[pk] for pk in ids]],
         )
     for pk in ids:
         accounts[pk].balance = balances[pk]
@@ -339,12 +406,15 @@ def _write(
     purchases_recorded_publish(
         [
             PurchaseRecorded(
-                purchase_id=p.pk, customer_id=p.customer_id, points_earned=p.earned_points, points_redeemed=0
+                purchase_id=p.pk,
+                customer_id=p.customer_id,
+                points_earned=p.earned_points,
+                points_redeemed=p.redeemed_points,
             )
             for p in purchases
         ]
     )
     return {
         index: PurchaseResult(purchase=p, balance_after=p.balance_after, replayed=False, owed_settled=0)
-        for p, (index, _data, _parts, _earned) in zip(purchases, plain, strict=True)
+        for p, (index, _data) in zip(purchases, plain, strict=True)
     }
