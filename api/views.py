@@ -403,6 +403,7 @@ class PurchaseBatchView(ApiView):
                 origin=self.origin,
                 max_age=dt.timedelta(days=settings.API_BATCH_MAX_AGE_DAYS),
                 clock_skew=dt.timedelta(seconds=settings.API_BATCH_CLOCK_SKEW_SECONDS),
+                set_based=settings.API_BATCH_SET_BASED,
             )
         )
         results = []

@@ -566,6 +566,9 @@ def main() -> None:
     parser.add_argument("--lookup-customers", type=int, default=0, help="customers to bulk-load for the lookups")
     parser.add_argument("--batch-purchases", type=int, default=10_000, help="purchases through the batch endpoint")
     parser.add_argument("--batch-size", type=int, default=100, help="purchases per batch request")
+    parser.add_argument(
+        "--batch-ab", action="store_true", help="also run the batch load through the per-item path (A/B)"
+    )
     parser.add_argument("--history-repeats", type=int, default=100, help="purchases and lookups per history point")
     parser.add_argument(
         "--only-issue16",
@@ -708,6 +711,14 @@ def issue16(args, customer_ids: list[int], key: str, results: dict[str, tuple[in
             "API (persistent)", persistent, args, customer_ids, key, log
         )[0]
         results[f"API batch of {args.batch_size}, persistent"] = batch_phase(persistent, args, customer_ids, key, log)
+        if args.batch_ab:  # the same load through the per-item path (API_BATCH_SET_BASED=false)
+            os.environ["API_BATCH_SET_BASED"] = "false"
+            try:
+                results[f"API batch of {args.batch_size}, per item"] = batch_phase(
+                    persistent, args, customer_ids, key, log
+                )
+            finally:
+                os.environ.pop("API_BATCH_SET_BASED")
     os.unlink(log.name)
     raw_rate = results["raw SQL"][0] / results["raw SQL"][1]
     print(f"{'':38s} {'purchases':>9s} {'seconds':>8s} {'per s':>8s} {'÷ raw SQL':>9s}")
@@ -719,6 +730,13 @@ def issue16(args, customer_ids: list[int], key: str, results: dict[str, tuple[in
         f"batch endpoint ÷ single endpoint, per purchase: {(batch[0] / batch[1]) / (single[0] / single[1]):.2f} "
         f"(goal ≥ 5)"
     )
+    if args.batch_ab:
+        per_item = results[f"API batch of {args.batch_size}, per item"]
+        print(
+            f"batch endpoint per item (API_BATCH_SET_BASED=false) ÷ single endpoint: "
+            f"{(per_item[0] / per_item[1]) / (single[0] / single[1]):.2f}; set-based ÷ per item: "
+            f"{(batch[0] / batch[1]) / (per_item[0] / per_item[1]):.2f}"
+        )
     curve = history_curve(args.history_repeats)
     print("earlier purchases and lots | purchase, median ms | lookup (customer object), median ms")
     for n, buy, look in curve:

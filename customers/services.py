@@ -310,6 +310,31 @@ def customer_purchase_dates_touch(*, customer_id: int, at: dt.datetime) -> None:
     )
 
 
+def customer_purchase_dates_touch_many(moments: list[tuple[int, dt.datetime]]) -> None:
+    """customer_purchase_dates_touch for many purchases at once: [(customer id, the purchase's moment), …]
+    (a batch of late purchases, issue #16). One UPDATE for all the customers on PostgreSQL."""
+    spans: dict[int, list[dt.datetime]] = {}
+    for customer_id, at in moments:
+        span = spans.setdefault(int(customer_id), [at, at])
+        span[0], span[1] = min(span[0], at), max(span[1], at)
+    if not spans:
+        return
+    if connection.vendor != "postgresql":
+        for customer_id, (first, last) in spans.items():
+            customer_purchase_dates_touch(customer_id=customer_id, at=first)
+            customer_purchase_dates_touch(customer_id=customer_id, at=last)
+        return
+    ids = sorted(spans)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Customer._meta.db_table} AS c SET "  # noqa: S608 - metadata
+            "first_purchase_at = LEAST(COALESCE(c.first_purchase_at, v.first), v.first), "
+            "last_purchase_at = GREATEST(COALESCE(c.last_purchase_at, v.last), v.last) "
+            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS v (id, first, last) WHERE c.id = v.id",
+            [ids, [spans[i][0] for i in ids], [spans[i][1] for i in ids]],
+        )
+
+
 PERSONAL_FIELDS = ("name", "phone", "email", "birthday", "notes")
 
 

@@ -27,53 +27,88 @@ class PurchaseRecorded:
     points_redeemed: int
 
 
-_purchase_recorded_subscribers: list[Callable[[PurchaseRecorded], None]] = []
-_purchase_recorded_in_transaction: list[Callable[[PurchaseRecorded], None]] = []
+_purchase_recorded_subscribers: list[Callable] = []
+_purchase_recorded_in_transaction: list[Callable] = []
+# Subscribed with many=True: called with a list of events (one call per batch chunk, set-based work).
+_purchase_recorded_many: set[Callable] = set()
 
 
-def purchase_recorded_subscribe(
-    fn: Callable[[PurchaseRecorded], None], *, in_transaction: bool = False
-) -> Callable[[PurchaseRecorded], None]:
+def purchase_recorded_subscribe(fn: Callable, *, in_transaction: bool = False, many: bool = False) -> Callable:
     """Register `fn` to be called after each recorded purchase commits (once per function). Returns `fn`.
 
     `in_transaction`: call `fn` inside the purchase's transaction instead (in a savepoint: an error is logged
     and rolls back only what `fn` wrote), for a subscriber that only writes rows of the same database — a
     task queued in a table there (django-q2's ORM broker) — which then commit, or roll back, with the
-    purchase: one commit per purchase instead of two, and no notice lost between the two (issue #16)."""
+    purchase: one commit per purchase instead of two, and no notice lost between the two (issue #16).
+    `many`: `fn` takes a list of PurchaseRecorded (one call for all the purchases a batch chunk recorded,
+    purchases_recorded_publish, so that it can do set-based work; a single purchase comes as a list of one)."""
     chosen = _purchase_recorded_in_transaction if in_transaction else _purchase_recorded_subscribers
     other = _purchase_recorded_subscribers if in_transaction else _purchase_recorded_in_transaction
     if fn in other:
         other.remove(fn)
     if fn not in chosen:
         chosen.append(fn)
+    if many:
+        _purchase_recorded_many.add(fn)
+    else:
+        _purchase_recorded_many.discard(fn)
     return fn
 
 
-def purchase_recorded_unsubscribe(fn: Callable[[PurchaseRecorded], None]) -> None:
+def purchase_recorded_unsubscribe(fn: Callable) -> None:
     """Remove `fn` (tests; an app that turns a feature off)."""
     for subscribers in (_purchase_recorded_subscribers, _purchase_recorded_in_transaction):
         if fn in subscribers:
             subscribers.remove(fn)
+    _purchase_recorded_many.discard(fn)
 
 
-def _deliver(fn: Callable[[PurchaseRecorded], None], event: PurchaseRecorded) -> None:
-    try:
-        fn(event)
-    except Exception:
-        logger.exception("subscriber %s failed for purchase %s", getattr(fn, "__qualname__", fn), event.purchase_id)
+def _deliver(fn: Callable, events: list[PurchaseRecorded]) -> None:
+    """Call `fn` with the events (the list when subscribed `many`, else one by one); errors are logged."""
+    calls = [events] if fn in _purchase_recorded_many else [[event] for event in events]
+    for call in calls:
+        try:
+            fn(call if fn in _purchase_recorded_many else call[0])
+        except Exception:
+            logger.exception(
+                "subscriber %s failed for purchases %s",
+                getattr(fn, "__qualname__", fn),
+                [event.purchase_id for event in call],
+            )
+
+
+def _deliver_now(fn: Callable, events: list[PurchaseRecorded]) -> None:
+    """_deliver for an in-transaction subscriber: each call in a savepoint."""
+    calls = [events] if fn in _purchase_recorded_many else [[event] for event in events]
+    for call in calls:
+        try:
+            with transaction.atomic():
+                fn(call if fn in _purchase_recorded_many else call[0])
+        except Exception:
+            logger.exception(
+                "subscriber %s failed for purchases %s",
+                getattr(fn, "__qualname__", fn),
+                [event.purchase_id for event in call],
+            )
 
 
 def purchase_recorded_publish(event: PurchaseRecorded) -> None:
     """Call inside the purchase's transaction: each subscriber runs once it has committed, never if it
     rolls back; those subscribed `in_transaction` run now, each in a savepoint."""
+    purchases_recorded_publish([event])
+
+
+def purchases_recorded_publish(events: list[PurchaseRecorded]) -> None:
+    """purchase_recorded_publish for many purchases recorded in one transaction (a batch chunk, issue #16):
+    subscribers registered `many` are called once with the whole list, the others once per event, in order;
+    the same outcome as publishing each event."""
+    if not events:
+        return
+    events = list(events)
     for fn in list(_purchase_recorded_in_transaction):
-        try:
-            with transaction.atomic():
-                fn(event)
-        except Exception:
-            logger.exception("subscriber %s failed for purchase %s", getattr(fn, "__qualname__", fn), event.purchase_id)
+        _deliver_now(fn, events)
     for fn in list(_purchase_recorded_subscribers):
-        transaction.on_commit(partial(_deliver, fn, event))
+        transaction.on_commit(partial(_deliver, fn, events))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,13 @@
 """What messaging does when the apps below it announce something (subscribed in messaging.apps)."""
 
 from django.db import DEFAULT_DB_ALIAS, connection
+from django.utils import timezone
+from django_q.brokers import get_broker
 from django_q.conf import Conf
+from django_q.humanhash import uuid
+from django_q.models import OrmQ
+from django_q.signals import pre_enqueue
+from django_q.signing import SignedPackage
 from django_q.tasks import async_task
 
 from core.audit import ERASED
@@ -72,6 +78,41 @@ def points_earned_notice_request(event: PurchaseRecorded) -> None:
         async_task("messaging.tasks.points_earned_notice_task", event.purchase_id)
 
 
+def points_earned_notices_request(events: list[PurchaseRecorded]) -> None:
+    """points_earned_notice_request for a list of purchases (subscribed `many`: a batch chunk publishes its
+    purchases at once, issue #16): one task per purchase that earned points, in the order recorded. With the
+    ORM broker the task rows are inserted in one statement (tasks_queue_many); else one async_task each."""
+    purchase_ids = [event.purchase_id for event in events if event.points_earned > 0]
+    if len(purchase_ids) > 1 and queue_is_a_table_of_the_database():
+        tasks_queue_many("messaging.tasks.points_earned_notice_task", [(pk,) for pk in purchase_ids])
+        return
+    for pk in purchase_ids:
+        async_task("messaging.tasks.points_earned_notice_task", pk)
+
+
+def tasks_queue_many(func: str, calls: list[tuple]) -> None:
+    """Queue `func` once per argument tuple of `calls`, as async_task does (the same signed package, the
+    pre_enqueue signal), but with the rows of django-q2's ORM broker inserted in one statement. Only with
+    that broker (queue_is_a_table_of_the_database)."""
+    broker = get_broker()
+    now = timezone.now()
+    packages = []
+    for args in calls:
+        tag = uuid()
+        task = {"id": tag[1], "name": tag[0], "func": func, "args": args}
+        if Conf.CACHED:
+            task["cached"] = Conf.CACHED
+        if Conf.ACK_FAILURES:
+            task["ack_failure"] = Conf.ACK_FAILURES
+        task["kwargs"] = {}
+        task["started"] = now
+        pre_enqueue.send(sender="django_q", task=task)
+        packages.append(
+            OrmQ(key=broker.list_key or Conf.CLUSTER_NAME, payload=SignedPackage.dumps(task), lock=timezone.now())
+        )
+    OrmQ.objects.using(Conf.ORM).bulk_create(packages)
+
+
 def tier_upgrade_notice_request(event: TierUpgraded) -> None:
     """After a purchase that moved its customer up a tier committed: queue the "tier upgrade" notice task."""
     async_task("messaging.tasks.tier_upgrade_notice_task", event.change_id)
@@ -87,6 +128,8 @@ def subscribe() -> None:
     """Register messaging's subscribers (idempotent)."""
     consent_changed_subscribe(consent_history_record)
     customer_erased_subscribe(customer_messages_erase)
-    purchase_recorded_subscribe(points_earned_notice_request, in_transaction=queue_is_a_table_of_the_database())
+    purchase_recorded_subscribe(
+        points_earned_notices_request, in_transaction=queue_is_a_table_of_the_database(), many=True
+    )
     tier_upgraded_subscribe(tier_upgrade_notice_request)
     daily_run_finished_subscribe(notices_daily_request)

@@ -208,6 +208,8 @@ API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
 # clock (a till's clock running a little fast; such a purchase is dated at the moment it is recorded).
 API_BATCH_MAX_AGE_DAYS = env.int("API_BATCH_MAX_AGE_DAYS", default=7)
 API_BATCH_CLOCK_SKEW_SECONDS = env.int("API_BATCH_CLOCK_SKEW_SECONDS", default=300)
+# The batch endpoint records its plain purchases with set-based statements per chunk (issue #16); false: one by one.
+API_BATCH_SET_BASED = env.bool("API_BATCH_SET_BASED", default=True)
 # The throttle counts in this cache. The default (local memory) counts per server process, so with
 # N gunicorn workers a client gets up to N × the rate; point it at Redis or Memcached to count exactly.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -98,6 +98,28 @@ def _receipt_recorded(*, external_id: str, api_client: Model | None, origin: str
     return Purchase.objects.filter(same, external_id=external_id).only("pk").first()
 
 
+def purchase_fingerprint(
+    *,
+    customer_id: Any,
+    amount: Decimal,
+    redeem: int,
+    external_id: str,
+    lines: list[LineInput],
+    occurred_at: dt.datetime | None,
+) -> str:
+    """The idempotency fingerprint of a purchase request (parsed values): the same request, the same key."""
+    return request_fingerprint(
+        {
+            "customer": str(customer_id),
+            "amount": str(amount),
+            "redeem": redeem,
+            "external_id": external_id,
+            "lines": [[str(line.amount), line.category, line.sku] for line in lines],
+            **({"occurred_at": occurred_at.isoformat()} if occurred_at is not None else {}),
+        }
+    )
+
+
 def purchase_record(
     *,
     customer_id: Any,
@@ -143,15 +165,13 @@ def purchase_record(
     redeem = parse(rules.points_parse, redeem_points)
     parsed_lines = _lines_parse(lines)
     external_id = (external_id or "").strip()[:100]
-    fingerprint = request_fingerprint(
-        {
-            "customer": str(customer_id),
-            "amount": str(amount),
-            "redeem": redeem,
-            "external_id": external_id,
-            "lines": [[str(line.amount), line.category, line.sku] for line in parsed_lines],
-            **({"occurred_at": occurred_at.isoformat()} if occurred_at is not None else {}),
-        }
+    fingerprint = purchase_fingerprint(
+        customer_id=customer_id,
+        amount=amount,
+        redeem=redeem,
+        external_id=external_id,
+        lines=parsed_lines,
+        occurred_at=occurred_at,
     )
     try:
         with versions_once():  # the rules, then the boosts: their versions read once for the purchase
@@ -352,6 +372,7 @@ def purchase_record_batch(
     origin: str = "",
     max_age: dt.timedelta | None,
     clock_skew: dt.timedelta,
+    set_based: bool = False,
 ) -> list[PurchaseResult | DomainError]:
     """Record many late purchases (an offline till syncing its day, issue #16), each as purchase_record
     with its own idempotency key and `occurred_at`, in the given order; return, per item and in order, its
@@ -364,6 +385,10 @@ def purchase_record_batch(
     one of them waits at most one chunk). An error that is not a domain error (a bug, the database gone)
     rolls its chunk back and propagates; the chunks before it stay recorded, and sending the batch again
     replays them (each key replays its first result) and records the rest, nothing twice.
+
+    `set_based` (API_BATCH_SET_BASED): the plain items of a chunk (ledger.batch.purchases_record_plain says
+    which) are recorded with a few set-based statements for the whole chunk, the others as above, one by
+    one; the results are the same either way.
     """
     results: list[PurchaseResult | DomainError] = []
     for first in range(0, len(items), BATCH_CHUNK):
@@ -375,8 +400,23 @@ def purchase_record_batch(
                     ids.add(int(item.customer_id))
                 except (TypeError, ValueError):
                     continue  # the item fails alone below (UnknownCustomer)
-            accounts_for_update(sorted(ids))
-            for item in chunk:
+            accounts = accounts_for_update(sorted(ids))
+            done: list[PurchaseResult | None] = [None] * len(chunk)
+            if set_based:
+                from .batch import purchases_record_plain  # noqa: PLC0415 - batch builds on this module
+
+                done = purchases_record_plain(
+                    items=chunk,
+                    accounts=accounts,
+                    api_client=api_client,
+                    origin=origin,
+                    max_age=max_age,
+                    clock_skew=clock_skew,
+                )
+            for item, recorded in zip(chunk, done, strict=True):
+                if recorded is not None:
+                    results.append(recorded)
+                    continue
                 try:
                     results.append(
                         purchase_record(

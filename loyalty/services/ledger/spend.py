@@ -36,6 +36,33 @@ def spend_day_add(*, customer_id: int, at: dt.datetime, spend: Decimal, purchase
         )
 
 
+def spend_days_add(rows: list[tuple[int, dt.datetime, Decimal, int]]) -> None:
+    """spend_day_add for many purchases at once: [(customer id, created_at, spend, purchases), …], summed per
+    customer and local day, then one INSERT … ON CONFLICT DO UPDATE for all of them (a batch, issue #16).
+    Call inside the purchases' transaction, with their accounts locked."""
+    totals: dict[tuple[int, dt.date], list] = {}
+    for customer_id, at, spend, purchases in rows:
+        if not spend and not purchases:
+            continue
+        total = totals.setdefault((int(customer_id), rules.local_day(at)), [Decimal("0"), 0])
+        total[0] += spend
+        total[1] += purchases
+    if not totals:
+        return
+    table = SpendDay._meta.db_table
+    keys = sorted(totals)
+    marks = ", ".join("(%s, %s, %s, %s)" for _key in keys)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (customer_id, day, spend, purchases) VALUES {marks}
+            ON CONFLICT (customer_id, day) DO UPDATE
+            SET spend = {table}.spend + excluded.spend, purchases = {table}.purchases + excluded.purchases
+            """,  # noqa: S608 - the table name comes from model metadata, values are parameters
+            [value for key in keys for value in (key[0], key[1], totals[key][0], totals[key][1])],
+        )
+
+
 def spend_days_rebuild() -> int:
     """Recompute every SpendDay row from the purchases (the migration that introduced them, and loads that
     write purchases in bulk SQL: benches, imports). Returns how many rows there are now."""
