@@ -272,6 +272,23 @@ def boost_percent(terms: BoostTerms, *, cashback_percent: Decimal) -> Decimal:
     return max(Decimal(0), extra)
 
 
+def lines_total_problem(line_amounts: list[Decimal], amount: Decimal) -> str | None:
+    """Why a purchase's lines cannot stand for its check, or None: lines given (money in the program's
+    currency) must add up to the check's `amount` exactly, because they split the paid money between
+    categories for the boosts (boost_lines); lines that add up to more or less would put a category boost
+    on money nobody can check (tester finding on issue #15). No lines: None (one line of the whole amount).
+    """
+    if not line_amounts:
+        return None
+    total = sum(line_amounts, Decimal("0"))
+    if total == amount:
+        return None
+    return _("The lines add up to %(total)s, but the purchase amount is %(amount)s: they must be equal.") % {
+        "total": f"{total:.2f}",
+        "amount": f"{amount:.2f}",
+    }
+
+
 def boost_lines(lines: list[EarnLine], *, amount: Decimal) -> list[EarnLine]:
     """The lines boosts apply to: the purchase's lines, or, for a purchase without lines (or whose lines
     add up to nothing), one line of its whole amount with no category."""

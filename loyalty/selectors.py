@@ -31,6 +31,7 @@ from customers.models import Customer
 
 from . import rules
 from .boosts import boost_breakdown, earning_plan
+from .exceptions import InvalidInput
 from .models import (
     MONEY,
     DailyRun,
@@ -116,7 +117,11 @@ def purchase_quote(
     *, customer_id: int, amount: Decimal, lines: list[rules.EarnLine] | None = None, now: dt.datetime | None = None
 ) -> PurchaseQuote:
     """What a purchase of `amount` (money) would redeem at most and earn if nothing is redeemed, with the
-    boosts that apply now to its `lines` (none given: one line of the whole amount, no category)."""
+    boosts that apply now to its `lines` (none given: one line of the whole amount, no category). Raises
+    loyalty.exceptions.InvalidInput (on "lines") when the lines do not add up to `amount`, as the
+    purchase itself would (rules.lines_total_problem)."""
+    if problem := rules.lines_total_problem([line.amount for line in lines or []], amount):
+        raise InvalidInput(problem, field="lines")
     program = program_settings_get()
     now = now or timezone.now()
     available = points_available(customer_id, now=now)

@@ -294,6 +294,27 @@ class TestPurchase:
         stored = list(PurchaseLine.objects.order_by("id").values_list("sku", "category", "amount"))
         assert stored == [("A-1", "shoes", Decimal("600.00")), ("", "socks", Decimal("400.00"))]
 
+    @pytest.mark.parametrize("line_amounts", [["5000.00"], ["600.00", "300.00"], ["999.99", "0.02"]])
+    def test_lines_that_do_not_add_up_to_the_amount_are_400_and_record_nothing(self, api, customer, line_amounts):
+        """Tester finding (#15): a 1 000.00 check with a 5 000.00 "shoes" line was recorded, its category
+        boosted on a split nobody could check. The purchase, the quote and the batch refuse it."""
+        lines = [{"category": "shoes", "amount": amount} for amount in line_amounts]
+        total = f"{sum(Decimal(a) for a in line_amounts):.2f}"
+        body = {"customer": customer.pk, "amount": "1000.00", "lines": lines}
+        response = post(api, "/api/v1/purchases/", body)
+        assert response.status_code == 400
+        assert response.json()["detail"] == (
+            f"The lines add up to {total}, but the purchase amount is 1000.00: they must be equal."
+        )
+        quote = api.post("/api/v1/purchases/quote/", body, format="json")
+        assert quote.status_code == 400 and "they must be equal" in quote.json()["detail"]
+        item = {**body, "idempotency_key": "b-1", "occurred_at": dt.datetime.now(dt.UTC).isoformat()}
+        batch = api.post("/api/v1/purchases/batch/", {"purchases": [item]}, format="json")
+        assert batch.status_code == 200
+        (result,) = batch.json()["results"]
+        assert result["result"] == "error" and "they must be equal" in result["error"]["detail"]
+        assert Purchase.objects.count() == 0 and not LedgerEntry.objects.filter(customer=customer).exists()
+
     def test_missing_idempotency_key_is_400(self, api, customer):
         response = post(api, "/api/v1/purchases/", {"customer": customer.pk, "amount": "1000.00"}, key=None)
         assert response.status_code == 400

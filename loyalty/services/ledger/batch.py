@@ -99,7 +99,7 @@ def _record_plain(
         try:
             amount = parse(rules.money_parse, item.amount)
             redeem = parse(rules.points_parse, item.redeem_points)
-            lines = _lines_parse(item.lines)
+            lines = _lines_parse(item.lines, amount=amount)
             _occurred_at_check(item.occurred_at, now=now, max_age=max_age, clock_skew=clock_skew)
             purchase_amount_check(amount, program=program)
         except DomainError:

@@ -60,19 +60,24 @@ class LineInput:
     sku: str = ""
 
 
-def _lines_parse(lines: list[Any] | None) -> list[LineInput]:
+def _lines_parse(lines: list[Any] | None, *, amount: Decimal) -> list[LineInput]:
+    """The purchase's `lines` (dicts or objects with amount, category, sku) as LineInput; InvalidInput on
+    "lines" for a line amount that is not money, or when the lines do not add up to the check's `amount`
+    (rules.lines_total_problem)."""
     parsed = []
     for index, line in enumerate(lines or [], start=1):
         data = line if isinstance(line, dict) else vars(line)
         try:
-            amount = rules.money_parse(data.get("amount"), field_label=_("Line %(n)s amount") % {"n": index})
+            line_amount = rules.money_parse(data.get("amount"), field_label=_("Line %(n)s amount") % {"n": index})
         except rules.RuleError as exc:
             raise InvalidInput(str(exc), field="lines") from None
         parsed.append(
             LineInput(
-                amount=amount, category=str(data.get("category") or "")[:100], sku=str(data.get("sku") or "")[:64]
+                amount=line_amount, category=str(data.get("category") or "")[:100], sku=str(data.get("sku") or "")[:64]
             )
         )
+    if problem := rules.lines_total_problem([line.amount for line in parsed], amount):
+        raise InvalidInput(problem, field="lines")
     return parsed
 
 
@@ -163,7 +168,7 @@ def purchase_record(
     """
     amount = parse(rules.money_parse, amount)
     redeem = parse(rules.points_parse, redeem_points)
-    parsed_lines = _lines_parse(lines)
+    parsed_lines = _lines_parse(lines, amount=amount)
     external_id = (external_id or "").strip()[:100]
     fingerprint = purchase_fingerprint(
         customer_id=customer_id,
