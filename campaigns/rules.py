@@ -11,6 +11,8 @@ import hashlib
 from collections.abc import Sequence
 from decimal import Decimal
 
+from core.formatting import ascii_digits
+
 BUCKETS = 10_000  # a bucket is 0.01 % of the target
 
 
@@ -69,6 +71,6 @@ def campaign_id_of_message_kind(kind: str) -> int | None:
     """The campaign id in a message kind "campaign:<id>" (Campaign.message_kind; at most 18 digits, so it
     fits a bigint), or None for any other kind."""
     prefix, _sep, number = str(kind).partition(":")
-    if prefix == "campaign" and number.isascii() and number.isdigit() and len(number) <= 18:
+    if prefix == "campaign" and ascii_digits(number) and len(number) <= 18:
         return int(number)
     return None

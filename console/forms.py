@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.bounds import INTEGER_BOUNDS, VARIANT_POINTS_MAX, VARIANT_WEIGHT_MAX
 from campaigns.models import Campaign
+from core.formatting import ascii_digits
 from core.forms import LocalIntegerField, date_within_bounds, idempotency_key_field, local_number_formfield
 from loyalty.models import ProgramSettings, Tier
 from loyalty.services.program import SETTINGS_FIELDS
@@ -262,7 +263,7 @@ class DaysListField(forms.CharField):
             return value
         text = (super().to_python(value) or "").replace(";", ",").replace(" ", ",")
         parts = [part for part in text.split(",") if part]
-        if not all(part.isdigit() and len(part) <= 5 for part in parts):
+        if not all(ascii_digits(part) and len(part) <= 5 for part in parts):
             raise forms.ValidationError(_("Write whole days separated by commas: 30, 60, 90."))
         return [int(part) for part in parts]
 

@@ -18,7 +18,7 @@ MAX_AMOUNT = Decimal("9999999999.99")  # what a DecimalField(12, 2) holds
 # The most points one operation may name: the largest check (MAX_AMOUNT) at the smallest point value
 # (0.01) is 10^12 points; balances are 64-bit (up to 9.2 × 10^18), so sums of such operations still fit.
 MAX_POINTS = 10**15
-MONEY_TEXT = re.compile(r"[+-]?\d+(\.\d+)?")
+MONEY_TEXT = re.compile(r"[+-]?\d+(\.\d+)?", re.ASCII)
 
 
 class RuleError(ValueError):
