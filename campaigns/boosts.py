@@ -102,6 +102,16 @@ def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime
         return []
     to_check = [c for c in running if c.target != Campaign.Target.EVERYONE or c.target_consent]
     targeted = campaigns_targeting_customer(to_check, customer_id) | {c.pk for c in running if c not in to_check}
+    # The budget counters are read fresh for every purchase: the cached campaigns are not reloaded when
+    # only `points_granted` changes (migration 0005), so their counters may be many purchases old.
+    budgeted = [c.pk for c in running if c.pk in targeted and c.budget_points is not None]
+    budgets_left = {
+        pk: max(0, budget - granted)
+        for pk, budget, granted in Campaign.objects.filter(pk__in=budgeted).values_list(
+            "pk", "budget_points", "points_granted"
+        )
+        if budget is not None
+    }
     boosts = []
     for campaign in running:
         if campaign.pk not in targeted:
@@ -124,9 +134,7 @@ def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime
                 category=campaign.boost_category,
                 variant_id=variant_id,
                 holdout=holdout,
-                budget_left=None
-                if campaign.budget_points is None
-                else max(0, campaign.budget_points - campaign.points_granted),
+                budget_left=None if campaign.budget_points is None else budgets_left.get(campaign.pk, 0),
             )
         )
     return boosts

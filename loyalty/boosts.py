@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from . import rules
-from .rules import BoostTerms, EarnLine, boost_lines, boost_points, category_key
+from .rules import BoostTerms, EarnLine, boost_lines, boost_points_within_budgets, category_key
 
 if TYPE_CHECKING:
     from .models import ProgramSettings
@@ -128,7 +128,8 @@ def boosts_earned(
     at: dt.datetime,
 ) -> list[BoostEarned]:
     """What each boost that applies (loyalty.boosts' provider) earns on this purchase, by
-    boost_points and the program's combining rule, each cut to what its budget still holds. Boosts
+    boost_points_within_budgets and the program's combining rule: a boost whose budget is spent is left
+    out before the boosts combine, the others cut to what their budgets still hold. Boosts
     that earn nothing are left out; a holdout boost that matches a line is kept with 0 points (its
     campaign records the occasion). For the quote too (nothing is written)."""
     boosts = boosts_find(customer_id=customer_id, lines=lines, at=at)
@@ -139,7 +140,7 @@ def boosts_earned(
         boost for boost in boosts if not category_key(boost.category) or category_key(boost.category) in categories
     ]
     treated = [boost for boost in matching if not boost.holdout]
-    points = boost_points(
+    points = boost_points_within_budgets(
         lines=lines,
         amount=amount,
         paid=paid,
@@ -154,14 +155,13 @@ def boosts_earned(
             )
             for boost in treated
         ],
+        budgets_left={boost.campaign_id: boost.budget_left for boost in treated},
         combine=program.boost_combine,
         cap_percent=program.boost_cap_percent,
     )
     earned = []
     for boost in matching:
-        got = 0 if boost.holdout else points[boost.campaign_id]
-        if boost.budget_left is not None:
-            got = min(got, max(0, boost.budget_left))
+        got = 0 if boost.holdout else points[boost.campaign_id]  # already cut to its budget
         if got <= 0 and not boost.holdout:
             continue  # missed every line, lost to a larger boost, rounded to nothing, or its budget is spent
         earned.append(

@@ -333,6 +333,48 @@ def boost_points(
     return result
 
 
+def boost_points_within_budgets(
+    *,
+    lines: list[EarnLine],
+    amount: Decimal,
+    paid: Decimal,
+    cashback_percent: Decimal,
+    point_value: Decimal,
+    boosts: list[BoostTerms],
+    budgets_left: dict[int, int | None],
+    combine: str,
+    cap_percent: Decimal,
+) -> dict[int, int]:
+    """`boost_points`, with each boost's budget: {boost key: points (int ≥ 0)} for every boost given.
+
+    `budgets_left` maps a boost's key to the points its campaign's budget still holds (int; None or no key:
+    no budget), read fresh for this purchase. A boost whose budget cannot pay anything (≤ 0 left) is left
+    out *before* the boosts are combined, so under "best" it does not take a line another boost would
+    earn on, and under "sum" it does not take a share of the cap. A boost still in is cut to what its
+    budget holds (a budget of 1 point or more pays at least what it holds). Pure: no database.
+    """
+
+    def left(key: int) -> int | None:
+        value = budgets_left.get(key)
+        return None if value is None else max(0, int(value))
+
+    result = {terms.key: 0 for terms in boosts}
+    payable = [terms for terms in boosts if left(terms.key) is None or left(terms.key) > 0]
+    points = boost_points(
+        lines=lines,
+        amount=amount,
+        paid=paid,
+        cashback_percent=cashback_percent,
+        point_value=point_value,
+        boosts=payable,
+        combine=combine,
+        cap_percent=cap_percent,
+    )
+    capped = {key: (got if left(key) is None else min(got, left(key))) for key, got in points.items()}
+    result.update(capped)
+    return result
+
+
 def earn_breakdown(
     *, paid: Decimal, base_cashback_percent: Decimal, point_value: Decimal, earned: int, has_tier: bool
 ) -> list[dict[str, object]]:

@@ -320,3 +320,22 @@ def test_boost_results_count_a_later_purchase_and_points_net_of_refunds(customer
     assert (treated.customers, treated.grants, treated.points_granted, treated.buyers) == (3, 4, 135, 1)
     # the revenue is B's second check alone: a boosted purchase is never its own response
     assert treated.revenue == D("1000.00")
+
+
+def test_a_boost_with_its_budget_spent_leaves_the_line_to_the_next_best(customer, t0):
+    """Issue #15 finding: under "best", ×3 (100 more on 1 000.00 at 5 %) with a budget of 100 points, and
+    ×2 (50 more) without one. The first purchase takes ×3's whole budget: 50 + 100 = 150. The second must
+    get ×2's 50 (50 + 50 = 100), not nothing because the spent ×3 still "took the line"."""
+    assert ProgramSettings.objects.get().boost_combine == "best"
+    triple = _boost(name="Triple", boost_multiplier=D("3"), budget_points=100)
+    double = _boost(name="Double", boost_multiplier=D("2"))
+    first = buy(customer, "1000.00", now=t0).purchase
+    assert first.earned_points == 150
+    second = buy(customer, "1000.00", now=t0).purchase
+    assert second.earned_points == 100
+    assert second.earned_breakdown == [
+        {"part": "base", "points": 50},
+        {"part": "boost", "campaign": double.pk, "name": "Double", "points": 50},
+    ]
+    assert Campaign.objects.get(pk=triple.pk).points_granted == 100
+    assert_ledger_consistent(customer)
