@@ -339,3 +339,33 @@ def test_a_boost_with_its_budget_spent_leaves_the_line_to_the_next_best(customer
     ]
     assert Campaign.objects.get(pk=triple.pk).points_granted == 100
     assert_ledger_consistent(customer)
+
+
+def test_a_refund_gives_the_boost_points_back_to_the_budget(customer, t0):
+    """×5 at 5 % adds 4 × 5 % = 20 % of 1 000.00 = 200 points; budget 1 000 → 800 left. Refunding 300.00
+    reverses floor(200 × 300 / 1000) = 60 → 860 left; 350.00 more: floor(200 × 650 / 1000) = 130 in all,
+    70 more → 930 left; the rest (350.00) reverses the last 70 → the whole budget, 1 000, again."""
+    campaign = _boost(boost_multiplier=D("5"), budget_points=1000)
+    purchase = buy(customer, "1000.00", now=t0).purchase
+    assert purchase.earned_points == 250
+
+    def left():
+        fresh = Campaign.objects.get(pk=campaign.pk)
+        return fresh.budget_points - fresh.points_granted
+
+    assert left() == 800
+    refund(purchase, "300.00", now=t0)
+    assert left() == 860
+    refund(Purchase.objects.get(pk=purchase.pk), "350.00", now=t0)
+    assert left() == 930
+    refund(Purchase.objects.get(pk=purchase.pk), now=t0)
+    assert left() == 1000
+    assert_ledger_consistent(customer)
+
+
+def test_a_full_refund_returns_the_whole_boost_to_the_budget(customer, t0):
+    campaign = _boost(boost_multiplier=D("5"), budget_points=1000)
+    purchase = buy(customer, "1000.00", now=t0).purchase
+    assert Campaign.objects.get(pk=campaign.pk).points_granted == 200
+    refund(purchase, now=t0)
+    assert Campaign.objects.get(pk=campaign.pk).points_granted == 0
