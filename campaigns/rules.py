@@ -55,7 +55,9 @@ def boost_time_matches(
 
     `weekdays`: 0 = Monday … 6 = Sunday; empty = every day. Hours: from `hour_from` (included) to
     `hour_to` (excluded), 0–24; either empty = all day; `hour_from` > `hour_to` wraps past midnight
-    (22 → 2 is 22:00–01:59:59, and its small hours count for the day they fall on); equal = all day.
+    (22 → 2 is 22:00–01:59:59, and its small hours count for the day they fall on); 22 → 24 ends at
+    midnight. Equal hours are refused when a campaign is saved (campaigns.services.changes); an old row
+    that has them reads as all day.
     """
     if weekdays and local.weekday() not in weekdays:
         return False

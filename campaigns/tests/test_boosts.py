@@ -105,6 +105,15 @@ def test_hours_past_midnight_wrap(customer):
     assert buy(customer, "1000.00", now=_local(SATURDAY, 23)).purchase.earned_points == 100
     assert buy(customer, "1000.00", now=_local(SATURDAY, 1, 59, 59)).purchase.earned_points == 100
     assert buy(customer, "1000.00", now=_local(SATURDAY, 2)).purchase.earned_points == 50
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 23, 30)).purchase.earned_points == 100
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 1, 30)).purchase.earned_points == 100
+
+
+def test_hours_that_end_at_midnight(customer):
+    _boost(boost_hour_from=22, boost_hour_to=24)
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 21, 59, 59)).purchase.earned_points == 50
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 23, 59, 59)).purchase.earned_points == 100
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 0)).purchase.earned_points == 50
 
 
 def _two_boosts():

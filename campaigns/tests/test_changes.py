@@ -54,7 +54,8 @@ def test_create_writes_a_draft_with_its_variants_and_an_audit_row(marketing_user
         ({"ends_at": "start"}, [], "ends_at"),
         ({"holdout_percent": Decimal("95")}, [], "holdout_percent"),
         ({"absence_days": [60, 30]}, [], "absence_days"),
-        ({"boost_hour_from": 20, "boost_hour_to": 18}, [], "boost_hour_to"),
+        ({"boost_hour_from": 18, "boost_hour_to": 18}, [], "boost_hour_to"),  # 20 → 18 wraps midnight: fine
+        ({"boost_hour_from": 20, "boost_hour_to": 0}, [], "boost_hour_to"),  # midnight is 24, the end
         ({"channels": ["pigeon"]}, [], "channels"),
         ({"target_rfm_segment": "nobody"}, [], "target_rfm_segment"),
         ({}, [{"code": "A", "points": 1}, {"code": "a", "points": 2}], "variants"),

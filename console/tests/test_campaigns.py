@@ -465,3 +465,17 @@ def test_the_largest_number_saves_and_one_more_is_a_field_error(console, program
     campaign = Campaign.objects.get()
     stored = campaign.variants.get(code="A").weight if field.startswith("variants") else getattr(campaign, field)
     assert stored == int(largest)
+
+
+def test_boost_hours_may_wrap_midnight_but_not_start_where_they_end(console, program):
+    url = "/campaigns/new/boost/"
+    night = {"name": "Night", "boost_multiplier": "2", "boost_hour_from": "22", "boost_hour_to": "2"}
+    response = _post_as_the_browser(console, url, {**night, "boost_hour_to": "22"})
+    assert response.status_code == 400
+    assert "The hours start and end at 22: that is no time at all. Leave both empty for all day." in (
+        response.content.decode()
+    )
+    assert not Campaign.objects.exists()
+    response = _post_as_the_browser(console, url, night)
+    assert response.status_code == 302
+    assert Campaign.objects.values_list("boost_hour_from", "boost_hour_to").get() == (22, 2)
