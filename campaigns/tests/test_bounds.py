@@ -82,7 +82,7 @@ def test_variant_edges(program):
     campaign = campaign_create(values={"name": "AB", "kind": "birthday"}, variants=top)
     assert sorted(campaign.variants.values_list("points", "weight")) == [(0, 1), (VARIANT_POINTS_MAX, 1000)]
     for bad, message in [
-        ({"points": VARIANT_POINTS_MAX + 1}, "A variant's points are a whole number from 0 to 2,147,483,647."),
+        ({"points": VARIANT_POINTS_MAX + 1}, "A variant's points are a whole number from 0 to 10,000."),
         ({"weight": VARIANT_WEIGHT_MAX + 1}, "A variant's weight is a whole number from 1 to 1000."),
         ({"weight": True}, "A variant's weight is a whole number from 1 to 1000."),
     ]:

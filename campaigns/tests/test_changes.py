@@ -76,9 +76,10 @@ def test_create_refuses_bad_values_and_writes_nothing(values, variants, field):
     ("values", "field", "message"),
     [
         # the largest `integer` is 2 147 483 647: one more is a DataError on PostgreSQL
-        ({"points": 2_147_483_648}, "points", "Enter a whole number from 0 to 2,147,483,647."),
-        ({"points": 9_223_372_036_854_775_807}, "points", "Enter a whole number from 0 to 2,147,483,647."),
-        ({"points": -1}, "points", "Enter a whole number from 0 to 2,147,483,647."),
+        ({"points": 10_001}, "points", "Enter a whole number from 0 to 10,000."),  # CAMPAIGN_POINTS_MAX
+        ({"points": 2_147_483_648}, "points", "Enter a whole number from 0 to 10,000."),
+        ({"points": 9_223_372_036_854_775_807}, "points", "Enter a whole number from 0 to 10,000."),
+        ({"points": -1}, "points", "Enter a whole number from 0 to 10,000."),
         # a validity like the program's point lifetime: 36 500 days at most (999 999 999 overflows a date)
         ({"points_valid_days": 999_999_999}, "points_valid_days", "Enter a whole number from 1 to 36,500."),
         ({"points_valid_days": 0}, "points_valid_days", "Enter a whole number from 1 to 36,500."),
@@ -117,15 +118,15 @@ def test_create_and_update_refuse_values_out_of_bounds(values, field, message, p
 def test_a_variants_points_are_bounded_like_the_campaigns(program):
     with pytest.raises(CampaignError) as error:
         _create(variants=[{"code": "A", "points": 1}, {"code": "B", "points": 2_147_483_648}])
-    assert error.value.message == "A variant's points are a whole number from 0 to 2,147,483,647."
+    assert error.value.message == "A variant's points are a whole number from 0 to 10,000."
 
 
 def test_the_bounds_themselves_are_accepted(program):
     campaign = _create(
-        kind=Kind.BIRTHDAY, points=2_147_483_647, points_valid_days=36_500, days_before=31, per_customer_limit=1
+        kind=Kind.BIRTHDAY, points=10_000, points_valid_days=36_500, days_before=31, per_customer_limit=1
     )
     campaign.refresh_from_db()
-    assert (campaign.points, campaign.points_valid_days, campaign.days_before) == (2_147_483_647, 36_500, 31)
+    assert (campaign.points, campaign.points_valid_days, campaign.days_before) == (10_000, 36_500, 31)
 
 
 def test_a_draft_whose_end_passed_may_still_be_renamed_but_not_given_another_past_end(program):

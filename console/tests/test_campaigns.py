@@ -337,7 +337,14 @@ def _post_as_the_browser(console, url: str, changes: dict[str, str | list[str]])
 @pytest.mark.parametrize(
     ("kind", "changes", "field", "error"),
     [
-        ("welcome", {"points": "2147483648"}, "points", "Ensure this value is less than or equal to 2,147,483,647."),
+        ("welcome", {"points": "10001"}, "points", "Ensure this value is less than or equal to 10,000."),
+        ("welcome", {"points": "2147483648"}, "points", "Ensure this value is less than or equal to 10,000."),
+        (
+            "action",
+            {"action": "review", "points": "10001"},
+            "points",
+            "Ensure this value is less than or equal to 10,000.",
+        ),
         (
             "action",
             {"action": "review", "action_limit": "99999999999999999", "action_period_days": "30"},
@@ -351,7 +358,7 @@ def _post_as_the_browser(console, url: str, changes: dict[str, str | list[str]])
             "Ensure this value is less than or equal to 36,500.",
         ),
         ("welcome", {"points": "10", "points_valid_days": "999999999"}, "points_valid_days", "36,500"),
-        ("welcome", {"points": "9223372036854775807"}, "points", "2,147,483,647"),
+        ("welcome", {"points": "9223372036854775807"}, "points", "10,000"),
         ("birthday", {"points": "10", "days_before": "400"}, "days_before", "less than or equal to 31"),
         ("welcome", {"points": "10", "per_customer_limit": "0"}, "per_customer_limit", "greater than or equal to 1"),
         ("welcome", {"points": "10", "budget_points": "1000000000000001"}, "budget_points", "less than or equal to"),
@@ -446,7 +453,7 @@ def test_dates_and_upload_counts_read_properly(console, program, customer_factor
         ("welcome", "points_valid_days", "36500", "Ensure this value is less than or equal to 36,500."),
         ("birthday", "days_before", "31", "Ensure this value is less than or equal to 31."),
         ("welcome", "response_days", "365", "Ensure this value is less than or equal to 365."),
-        ("welcome", "points", "2147483647", "Ensure this value is less than or equal to 2,147,483,647."),
+        ("welcome", "points", "10000", "Ensure this value is less than or equal to 10,000."),
         ("welcome", "variants-0-weight", "1000", "Ensure this value is less than or equal to 1,000."),
     ],
 )
