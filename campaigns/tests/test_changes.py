@@ -257,7 +257,6 @@ def test_a_draft_may_change_anything_a_launched_one_only_name_end_budget_channel
     for values, field in (
         ({"points": 500}, "points"),
         ({"holdout_percent": Decimal("20")}, "holdout_percent"),
-        ({"budget_points": 4000}, "budget_points"),
         ({"ends_at": timezone.now() - dt.timedelta(days=1)}, "ends_at"),
     ):
         with pytest.raises(CampaignError) as error:
@@ -274,6 +273,24 @@ def test_a_draft_may_change_anything_a_launched_one_only_name_end_budget_channel
     campaign_finish(campaign_id=campaign.pk)
     with pytest.raises(CampaignError, match="finished"):
         campaign_update(campaign_id=campaign.pk, values={"name": "Again"})
+
+
+def test_a_launched_budget_may_go_down_to_the_points_granted_or_be_removed(program, marketing_user):
+    campaign = _create(kind=Kind.WELCOME, points=100, budget_points=3000)
+    campaign_launch(campaign_id=campaign.pk)
+    Campaign.objects.filter(pk=campaign.pk).update(points_granted=700)  # seven welcome grants
+    with pytest.raises(CampaignError) as error:
+        campaign_update(campaign_id=campaign.pk, values={"budget_points": 699}, actor=marketing_user)
+    assert (error.value.field, error.value.message) == (
+        "budget_points",
+        "The budget cannot be below the 700 points already granted.",
+    )
+    assert campaign_update(campaign_id=campaign.pk, values={"budget_points": 700}).budget_points == 700
+    assert campaign_update(campaign_id=campaign.pk, values={"budget_points": 2000}).budget_points == 2000
+    campaign_update(campaign_id=campaign.pk, values={"budget_points": None}, actor=marketing_user)
+    assert Campaign.objects.get(pk=campaign.pk).budget_points is None
+    changes = AuditEntry.objects.filter(action="campaign.update").order_by("pk").last().changes
+    assert changes["budget_points"] == [2000, None]
 
 
 def test_an_update_that_changes_nothing_writes_no_audit_row(program):
