@@ -64,3 +64,22 @@ def test_nothing_running_is_said_in_words(program, capsys):
 )
 def test_skip_reasons_read_as_words(reason, words):
     assert skip_reason_label(reason) == words
+
+
+@pytest.mark.parametrize(
+    ("command", "value", "message"),
+    [
+        ("campaigns_daily", "2026-02-30", "--date: 2026-02-30 is not a date: February 2026 has 28 days"),
+        ("campaigns_daily", "2028-02-30", "--date: 2028-02-30 is not a date: February 2028 has 29 days"),
+        ("run_daily", "2026-04-31", "--date: 2026-04-31 is not a date: April 2026 has 30 days"),
+        ("run_daily", "2026-13-01", "--date: 2026-13-01 is not a date: a year has 12 months"),
+        ("campaigns_daily", "2026-²2-01", "--date must be YYYY-MM-DD, got '2026-²2-01'"),
+        ("campaigns_daily", "1.2.2026", "--date must be YYYY-MM-DD, got '1.2.2026'"),
+    ],
+)
+def test_an_impossible_date_is_a_clear_command_error(program, command, value, message):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as error:
+        call_command(command, "--date", value)
+    assert str(error.value) == message
