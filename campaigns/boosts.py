@@ -14,15 +14,17 @@ budget one UPDATE (the budget checked in it; one that cannot cover a boost costs
 """
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models.functions import Greatest
 
 from core.versions import VersionedCache, versions_forget
 from loyalty.boosts import Boost, BoostEarned, boost_provider_register
-from loyalty.rules import EarnLine, category_key
+from loyalty.rules import EarnLine, category_key, refund_points_split
 
 from .bounds import campaigns_within_bounds
 from .models import Campaign, CampaignGrant, CampaignVariant
@@ -102,6 +104,16 @@ def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime
         return []
     to_check = [c for c in running if c.target != Campaign.Target.EVERYONE or c.target_consent]
     targeted = campaigns_targeting_customer(to_check, customer_id) | {c.pk for c in running if c not in to_check}
+    # The budget counters are read fresh for every purchase: the cached campaigns are not reloaded when
+    # only `points_granted` changes (migration 0005), so their counters may be many purchases old.
+    budgeted = [c.pk for c in running if c.pk in targeted and c.budget_points is not None]
+    budgets_left = {
+        pk: max(0, budget - granted)
+        for pk, budget, granted in Campaign.objects.filter(pk__in=budgeted).values_list(
+            "pk", "budget_points", "points_granted"
+        )
+        if budget is not None
+    }
     boosts = []
     for campaign in running:
         if campaign.pk not in targeted:
@@ -124,9 +136,7 @@ def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime
                 category=campaign.boost_category,
                 variant_id=variant_id,
                 holdout=holdout,
-                budget_left=None
-                if campaign.budget_points is None
-                else max(0, campaign.budget_points - campaign.points_granted),
+                budget_left=None if campaign.budget_points is None else budgets_left.get(campaign.pk, 0),
             )
         )
     return boosts
@@ -190,8 +200,48 @@ def boosts_grants_record(
     return {pk: points for pk, points in asked.items()}
 
 
+def boosts_refund_to_budgets(
+    purchase_id: int, amount: Decimal, refunded_before: Decimal, refund_amount: Decimal
+) -> dict[int, int]:
+    """Give back to each budgeted boost campaign the points a refund of purchase `purchase_id` reverses of
+    its grant: in proportion, cumulative and rounded down as loyalty reverses them
+    (loyalty.rules.refund_points_split: floor(points × refunded ÷ amount), all once wholly refunded), so
+    the points a campaign counts against its budget are those the customer keeps. Campaigns without a
+    budget keep no counter (their points are the grant rows'). Returns {campaign id: points returned}."""
+    returned: dict[int, int] = {}
+    grants = CampaignGrant.objects.filter(
+        occasion=boost_occasion(purchase_id), holdout=False, points__gt=0, campaign__budget_points__isnull=False
+    ).values_list("campaign_id", "points")
+    for campaign_id, points in grants:
+        before = refund_points_split(
+            amount=amount,
+            refunded_before=Decimal(0),
+            refund_amount=refunded_before,
+            earned_points=points,
+            reversed_before=0,
+            redeemed_points=0,
+            returned_before=0,
+        )[0]
+        back = refund_points_split(
+            amount=amount,
+            refunded_before=refunded_before,
+            refund_amount=refund_amount,
+            earned_points=points,
+            reversed_before=before,
+            redeemed_points=0,
+            returned_before=0,
+        )[0]
+        if back > 0:
+            Campaign.objects.filter(pk=campaign_id).update(points_granted=Greatest(F("points_granted") - back, 0))
+            returned[campaign_id] = back
+    return returned
+
+
 def register() -> None:
     """Make campaigns loyalty's boost provider (CampaignsConfig.ready)."""
     boost_provider_register(
-        find=boosts_for_purchase, record=boosts_grants_record, none_active=boost_campaigns_none_active
+        find=boosts_for_purchase,
+        record=boosts_grants_record,
+        none_active=boost_campaigns_none_active,
+        refunded=boosts_refund_to_budgets,
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
@@ -29,6 +30,10 @@ from .models import Campaign, CampaignVariant
 
 # The largest value of an `integer` column (PositiveIntegerField on PostgreSQL).
 INT_MAX = 2**31 - 1
+# The most points one grant may give (a campaign's points, a variant's, an action's grant): settings
+# CAMPAIGN_POINTS_MAX, 10 000 by default. A typo of a few zeros would otherwise hand out a fortune to every
+# customer of the target; a row saved before the bound with more is left out of the runs (see above).
+GRANT_POINTS_MAX = int(getattr(settings, "CAMPAIGN_POINTS_MAX", 10_000))
 # The most days before the birthday a grant may come: a month ahead (docs/campaigns.md). Further ahead the
 # gift stops reading as a birthday gift, and the occasion's year ("birthday:2027") would be a year off.
 DAYS_BEFORE_MAX = 31
@@ -39,7 +44,7 @@ RESPONSE_DAYS_MAX = 365
 # Every integer a campaign stores, with its bounds (inclusive; a field that may be empty may also be None):
 # see the module's docstring. A per-customer limit is at least 1 (empty = no limit).
 INTEGER_BOUNDS: dict[str, tuple[int, int]] = {
-    "points": (0, min(INT_MAX, MAX_POINTS)),
+    "points": (0, min(INT_MAX, MAX_POINTS, GRANT_POINTS_MAX)),
     "points_valid_days": (1, MAX_DAYS),
     "budget_points": (0, MAX_POINTS),
     "per_customer_limit": (1, INT_MAX),
@@ -56,7 +61,7 @@ DECIMAL_BOUNDS: dict[str, tuple[Decimal, Decimal]] = {
     "boost_multiplier": (Decimal(1), Decimal(100)),
     "boost_extra_percent": (Decimal(0), Decimal(100)),
 }
-VARIANT_POINTS_MAX = min(INT_MAX, MAX_POINTS)
+VARIANT_POINTS_MAX = min(INT_MAX, MAX_POINTS, GRANT_POINTS_MAX)
 VARIANT_WEIGHT_MAX = 1000
 
 

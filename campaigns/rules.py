@@ -11,6 +11,8 @@ import hashlib
 from collections.abc import Sequence
 from decimal import Decimal
 
+from core.formatting import ascii_digits
+
 BUCKETS = 10_000  # a bucket is 0.01 % of the target
 
 
@@ -53,7 +55,9 @@ def boost_time_matches(
 
     `weekdays`: 0 = Monday … 6 = Sunday; empty = every day. Hours: from `hour_from` (included) to
     `hour_to` (excluded), 0–24; either empty = all day; `hour_from` > `hour_to` wraps past midnight
-    (22 → 2 is 22:00–01:59:59, and its small hours count for the day they fall on); equal = all day.
+    (22 → 2 is 22:00–01:59:59, and its small hours count for the day they fall on); 22 → 24 ends at
+    midnight. Equal hours are refused when a campaign is saved (campaigns.services.changes); an old row
+    that has them reads as all day.
     """
     if weekdays and local.weekday() not in weekdays:
         return False
@@ -69,6 +73,6 @@ def campaign_id_of_message_kind(kind: str) -> int | None:
     """The campaign id in a message kind "campaign:<id>" (Campaign.message_kind; at most 18 digits, so it
     fits a bigint), or None for any other kind."""
     prefix, _sep, number = str(kind).partition(":")
-    if prefix == "campaign" and number.isascii() and number.isdigit() and len(number) <= 18:
+    if prefix == "campaign" and ascii_digits(number) and len(number) <= 18:
         return int(number)
     return None

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.bounds import INTEGER_BOUNDS, VARIANT_POINTS_MAX, VARIANT_WEIGHT_MAX
 from campaigns.models import Campaign
 from campaigns.services.changes.fields import VARIANT_CODE
+from core.formatting import ascii_digits
 from core.forms import (
     EMPTY_CHOICE_LABEL,
     EmptyChoiceDashMixin,
@@ -272,7 +273,7 @@ class DaysListField(forms.CharField):
             return value
         text = (super().to_python(value) or "").replace(";", ",").replace(" ", ",")
         parts = [part for part in text.split(",") if part]
-        if not all(part.isdigit() and len(part) <= 5 for part in parts):
+        if not all(ascii_digits(part) and len(part) <= 5 for part in parts):
             raise forms.ValidationError(_("Write whole days separated by commas: 30, 60, 90."))
         return [int(part) for part in parts]
 

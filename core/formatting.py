@@ -28,6 +28,16 @@ def points_format(points: int | None) -> str:
     return intcomma(points if points is not None else 0)
 
 
+def ascii_digits(text: str) -> bool:
+    """True when `text` is one or more of the ASCII digits 0-9 and nothing else.
+
+    Not `str.isdigit()`/`isdecimal()`: those are True for "²" or "٣" (Arabic-Indic three), which `int()`
+    then refuses or reads as a number nobody typed at a Latin keypad. Every "is this a number?" check on
+    user input goes through here: ascii_digits("0042") → True; "²", "٣", "", "-1", " 1" → False.
+    """
+    return bool(text) and text.isascii() and text.isdigit()
+
+
 # --- reading numbers as people type them ------------------------------------------------------------
 
 _GROUP_SPACES = re.compile(r"[ \u00a0\u202f\u2009]+")  # space, no-break, narrow no-break, thin space
@@ -45,7 +55,7 @@ def _number_read(text: str) -> tuple[Decimal, bool]:
     if raw[0] in _MINUS or raw[0] == "+":
         sign, raw = ("-" if raw[0] in _MINUS else ""), raw[1:].lstrip()
     raw = _GROUP_SPACES.sub(" ", raw)
-    if not _NUMBER_TEXT.fullmatch(raw) or not any(c.isdigit() for c in raw):
+    if not _NUMBER_TEXT.fullmatch(raw) or not any(ascii_digits(c) for c in raw):
         raise ValueError(text)
     marks = {c for c in raw if c in ".,"}
     decimal_mark = ""
@@ -56,10 +66,10 @@ def _number_read(text: str) -> tuple[Decimal, bool]:
         after = raw.rsplit(mark, 1)[1]
         language_mark = get_format("DECIMAL_SEPARATOR")
         # One mark: decimal unless it groups thousands ("1,000" in English, "1.000" in Russian).
-        if raw.count(mark) == 1 and not (len(after) == 3 and after.isdigit() and mark != language_mark):
+        if raw.count(mark) == 1 and not (len(after) == 3 and ascii_digits(after) and mark != language_mark):
             decimal_mark = mark
     whole, _sep, fraction = raw.partition(decimal_mark) if decimal_mark else (raw, "", "")
-    if not fraction.isdigit() and fraction:
+    if fraction and not ascii_digits(fraction):
         raise ValueError(text)
     groups = re.split(r"[ .,]", whole)
     if (
@@ -68,12 +78,12 @@ def _number_read(text: str) -> tuple[Decimal, bool]:
             1 <= len(groups[0]) <= 3
             and not groups[0].startswith("0")  # "0,001" or "01 000" groups nothing: a typo, not a thousand
             and all(len(g) == 3 for g in groups[1:])
-            and all(g.isdigit() for g in groups)
+            and all(ascii_digits(g) for g in groups)
         )
     ):
         raise ValueError(text)
     digits = "".join(groups)
-    if not digits.isdigit() and not (digits == "" and fraction):
+    if not ascii_digits(digits) and not (digits == "" and fraction):
         raise ValueError(text)
     return Decimal(f"{sign}{digits or '0'}.{fraction or '0'}"), bool(decimal_mark)
 

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from core.formatting import ascii_digits
+
 from .exceptions import InvalidBirthday, InvalidCardNumber, InvalidLanguage, InvalidPhone
 
 CARD_NUMBER_LENGTH = 13
@@ -68,10 +70,10 @@ def phone_mask(e164: str) -> str:
     international = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     digits_seen = 0
     masked = []
-    total_digits = sum(ch.isdigit() for ch in international)
+    total_digits = sum(ascii_digits(ch) for ch in international)
     country_digits = len(str(number.country_code))
     for ch in international:
-        if ch.isdigit():
+        if ascii_digits(ch):
             digits_seen += 1
             keep = digits_seen <= country_digits + 3 or digits_seen > total_digits - 2
             masked.append(ch if keep else "*")
@@ -95,7 +97,7 @@ def luhn_check_digit(digits: str) -> str:
 def card_number_is_valid(card_number: str) -> bool:
     return (
         len(card_number) == CARD_NUMBER_LENGTH
-        and card_number.isdigit()
+        and ascii_digits(card_number)
         and luhn_check_digit(card_number[:-1]) == card_number[-1]
     )
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from . import rules
-from .rules import BoostTerms, EarnLine, boost_lines, boost_points, category_key
+from .rules import BoostTerms, EarnLine, boost_lines, boost_points_within_budgets, category_key
 
 if TYPE_CHECKING:
     from .models import ProgramSettings
@@ -63,11 +63,18 @@ class BoostEarned:
 FindBoosts = Callable[[int, list[EarnLine], dt.datetime], list[Boost]]
 RecordBoosts = Callable[[int, int, dt.datetime, list[BoostEarned]], dict[int, int]]
 NoneActive = Callable[[], bool]
+RefundBoosts = Callable[[int, Decimal, Decimal, Decimal], None]
 
-_provider: dict[str, Callable | None] = {"find": None, "record": None, "none_active": None}
+_provider: dict[str, Callable | None] = {"find": None, "record": None, "none_active": None, "refunded": None}
 
 
-def boost_provider_register(*, find: FindBoosts, record: RecordBoosts, none_active: NoneActive | None = None) -> None:
+def boost_provider_register(
+    *,
+    find: FindBoosts,
+    record: RecordBoosts,
+    none_active: NoneActive | None = None,
+    refunded: RefundBoosts | None = None,
+) -> None:
     """Register the boosts' provider (one; registering again replaces it).
 
     `find(customer_id, lines, at)` returns the Boosts that apply (holdout ones included), in the order
@@ -75,13 +82,17 @@ def boost_provider_register(*, find: FindBoosts, record: RecordBoosts, none_acti
     boosts that matched a line, holdout ones with 0 points) and returns {campaign id: points granted},
     which may be less than asked when a budget ran out. `none_active()`, optional, answers True only when
     it knows without a query of its own that no boost can apply (e.g. from a cached copy known current):
-    then `find` and its savepoint are skipped (two statements fewer per purchase when no boost runs)."""
+    then `find` and its savepoint are skipped (two statements fewer per purchase when no boost runs).
+    `refunded(purchase_id, amount, refunded_before, refund_amount)`, optional, is told of each refund of a
+    purchase (money, inside the refund's transaction) so that the boost points it reverses can go back to
+    their campaigns' budgets."""
     _provider["find"], _provider["record"], _provider["none_active"] = find, record, none_active
+    _provider["refunded"] = refunded
 
 
 def boost_provider_unregister() -> None:
     """No more boosts (tests; an app that turns the feature off)."""
-    _provider["find"], _provider["record"], _provider["none_active"] = None, None, None
+    _provider["find"], _provider["record"], _provider["none_active"], _provider["refunded"] = None, None, None, None
 
 
 def boosts_find(*, customer_id: int, lines: list[EarnLine], at: dt.datetime) -> list[Boost]:
@@ -117,6 +128,20 @@ def boosts_record(*, customer_id: int, purchase_id: int, at: dt.datetime, earned
         return {}
 
 
+def boosts_refunded(*, purchase_id: int, amount: Decimal, refunded_before: Decimal, refund_amount: Decimal) -> None:
+    """Tell the provider of a refund of `refund_amount` (money) of purchase `purchase_id` (its `amount`,
+    `refunded_before` already refunded), inside the refund's transaction, in a savepoint: a failure is
+    logged and the refund stands (the budget then keeps the points as granted)."""
+    refunded = _provider["refunded"]
+    if refunded is None:
+        return
+    try:
+        with transaction.atomic():
+            refunded(purchase_id, amount, refunded_before, refund_amount)
+    except Exception:
+        logger.exception("returning boost points to budgets failed for purchase %s", purchase_id)
+
+
 def boosts_earned(
     *,
     customer_id: int,
@@ -128,7 +153,8 @@ def boosts_earned(
     at: dt.datetime,
 ) -> list[BoostEarned]:
     """What each boost that applies (loyalty.boosts' provider) earns on this purchase, by
-    boost_points and the program's combining rule, each cut to what its budget still holds. Boosts
+    boost_points_within_budgets and the program's combining rule: a boost whose budget is spent is left
+    out before the boosts combine, the others cut to what their budgets still hold. Boosts
     that earn nothing are left out; a holdout boost that matches a line is kept with 0 points (its
     campaign records the occasion). For the quote too (nothing is written)."""
     boosts = boosts_find(customer_id=customer_id, lines=lines, at=at)
@@ -139,7 +165,7 @@ def boosts_earned(
         boost for boost in boosts if not category_key(boost.category) or category_key(boost.category) in categories
     ]
     treated = [boost for boost in matching if not boost.holdout]
-    points = boost_points(
+    points = boost_points_within_budgets(
         lines=lines,
         amount=amount,
         paid=paid,
@@ -154,14 +180,13 @@ def boosts_earned(
             )
             for boost in treated
         ],
+        budgets_left={boost.campaign_id: boost.budget_left for boost in treated},
         combine=program.boost_combine,
         cap_percent=program.boost_cap_percent,
     )
     earned = []
     for boost in matching:
-        got = 0 if boost.holdout else points[boost.campaign_id]
-        if boost.budget_left is not None:
-            got = min(got, max(0, boost.budget_left))
+        got = 0 if boost.holdout else points[boost.campaign_id]  # already cut to its budget
         if got <= 0 and not boost.holdout:
             continue  # missed every line, lost to a larger boost, rounded to nothing, or its budget is spent
         earned.append(

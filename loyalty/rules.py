@@ -18,7 +18,7 @@ MAX_AMOUNT = Decimal("9999999999.99")  # what a DecimalField(12, 2) holds
 # The most points one operation may name: the largest check (MAX_AMOUNT) at the smallest point value
 # (0.01) is 10^12 points; balances are 64-bit (up to 9.2 × 10^18), so sums of such operations still fit.
 MAX_POINTS = 10**15
-MONEY_TEXT = re.compile(r"[+-]?\d+(\.\d+)?")
+MONEY_TEXT = re.compile(r"[+-]?\d+(\.\d+)?", re.ASCII)
 
 
 class RuleError(ValueError):
@@ -347,6 +347,48 @@ def boost_points(
     for key, value in weighted.items():
         if value > 0:
             result[key] = max(0, _floor_points(value * paid / (total * HUNDRED * point_value)))
+    return result
+
+
+def boost_points_within_budgets(
+    *,
+    lines: list[EarnLine],
+    amount: Decimal,
+    paid: Decimal,
+    cashback_percent: Decimal,
+    point_value: Decimal,
+    boosts: list[BoostTerms],
+    budgets_left: dict[int, int | None],
+    combine: str,
+    cap_percent: Decimal,
+) -> dict[int, int]:
+    """`boost_points`, with each boost's budget: {boost key: points (int ≥ 0)} for every boost given.
+
+    `budgets_left` maps a boost's key to the points its campaign's budget still holds (int; None or no key:
+    no budget), read fresh for this purchase. A boost whose budget cannot pay anything (≤ 0 left) is left
+    out *before* the boosts are combined, so under "best" it does not take a line another boost would
+    earn on, and under "sum" it does not take a share of the cap. A boost still in is cut to what its
+    budget holds (a budget of 1 point or more pays at least what it holds). Pure: no database.
+    """
+
+    def left(key: int) -> int | None:
+        value = budgets_left.get(key)
+        return None if value is None else max(0, int(value))
+
+    result = {terms.key: 0 for terms in boosts}
+    payable = [terms for terms in boosts if left(terms.key) is None or left(terms.key) > 0]
+    points = boost_points(
+        lines=lines,
+        amount=amount,
+        paid=paid,
+        cashback_percent=cashback_percent,
+        point_value=point_value,
+        boosts=payable,
+        combine=combine,
+        cap_percent=cap_percent,
+    )
+    capped = {key: (got if left(key) is None else min(got, left(key))) for key, got in points.items()}
+    result.update(capped)
     return result
 
 

@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
+from core.formatting import ascii_digits
 from core.versions import VersionedCache, versions_forget
 from customers.models import Customer
 
@@ -834,7 +835,7 @@ def purchase_find(receipt: str) -> list[Purchase]:
         .order_by("-created_at")[:10]
     )
     number = text.lstrip("#")
-    if not found and number.isdigit() and len(number) < 18:
+    if not found and ascii_digits(number) and len(number) < 18:
         found = list(Purchase.objects.filter(pk=int(number)).select_related("customer"))
     return found
 

@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.formatting import ascii_digits
 from customers.events import ConsentSource
 from customers.models import Customer
 from loyalty.models import Purchase
@@ -219,7 +220,7 @@ def kind_label(kind: str) -> str:
     if kind in labels:
         return str(labels[kind])
     prefix, _sep, number = kind.partition(":")
-    if prefix == "campaign" and number.isdigit():  # campaigns.Campaign.message_kind: "campaign:<id>"
+    if prefix == "campaign" and ascii_digits(number):  # campaigns.Campaign.message_kind: "campaign:<id>"
         return _("Campaign #%(id)s") % {"id": number}
     return kind
 

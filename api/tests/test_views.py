@@ -161,6 +161,12 @@ class TestLookup:
             "code": "not_found",
         }
 
+    @pytest.mark.parametrize("query", ["²", "²²²²", "٢٧٠٠٠٠٠٠٠٠٠٠٠", "#²"])
+    def test_non_ascii_digits_are_not_a_server_error(self, api, customer, query):
+        """ "²".isdigit() is True but int("²") raises: such a query finds nobody, it does not break."""
+        response = api.get("/api/v1/customers/lookup/", {"q": query})
+        assert response.status_code in (400, 404) and response.json()["detail"]
+
     def test_email_is_not_a_lookup_key(self, api, program, customer_factory):
         customer_factory(name="Boris", email="boris@example.com")
         assert api.get("/api/v1/customers/lookup/", {"q": "boris@example.com"}).status_code == 404

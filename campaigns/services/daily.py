@@ -53,6 +53,11 @@ GRANT_KEY_PREFIX = "campaign-grant:"  # the dedupe key of grant N's message: "ca
 SET_BASED_VENDORS = ("postgresql",)  # elsewhere (SQLite, the demo) the same rules row by row: _chunk_grant_rows
 
 
+# How many days back the daily run may catch up: a missed day within the week still grants (its
+# birthdays' gifts arrive a few days late); further back it would greet people months after the fact.
+CATCH_UP_DAYS = 6
+
+
 def campaigns_daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> dict[str, Any]:
     """Run the date-driven campaigns for the shop's calendar date `as_of` at the moment `now` (aware;
     default now): first the statuses by dates (`campaigns_status_by_dates`), then every campaign of kind
@@ -62,7 +67,7 @@ def campaigns_daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> di
     Idempotent per date: a second run for `as_of` grants nothing (one grant row per campaign, customer
     and occasion). Another run in progress is waited for up to LOCK_WAIT_SECONDS, then this one is
     skipped ({"skipped": …}). Raises CampaignError (field "date") for a date after today in the shop's
-    time zone. Returns {"date": ISO date, "statuses": [...],
+    time zone, or before today − CATCH_UP_DAYS (6). Returns {"date": ISO date, "statuses": [...],
     "campaigns": {campaign id: counts}} (ints; see campaign_daily_grant)."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
@@ -70,6 +75,16 @@ def campaigns_daily_run(*, as_of: dt.date, now: dt.datetime | None = None) -> di
         raise CampaignError(
             _("%(date)s is in the future (today is %(today)s): campaigns run only for today or earlier.")
             % {"date": as_of.isoformat(), "today": today.isoformat()},
+            field="date",
+        )
+    earliest = today - dt.timedelta(days=CATCH_UP_DAYS)
+    if as_of < earliest:
+        raise CampaignError(
+            _(
+                "%(date)s is too long ago: campaigns run only for the last %(days)s days and today, the earliest "
+                "date now is %(earliest)s (a birthday or win-back of a date long past would reach customers late)."
+            )
+            % {"date": as_of.isoformat(), "days": CATCH_UP_DAYS, "earliest": earliest.isoformat()},
             field="date",
         )
     with job_lock("campaigns.daily", wait_seconds=LOCK_WAIT_SECONDS) as got_lock:

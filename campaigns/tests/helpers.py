@@ -1,5 +1,6 @@
 """Helpers for campaigns' tests: a running campaign, and customers placed in or out of its holdout."""
 
+import datetime as dt
 from decimal import Decimal
 
 from django.utils import timezone
@@ -22,3 +23,15 @@ def customer_in(campaign: Campaign, *, holdout: bool):
         customer = CustomerFactory()
         if in_holdout(campaign.pk, customer.pk, campaign.holdout_percent) == holdout:
             return customer
+
+
+def shop_clock(monkeypatch, day: dt.date, hour: int = 9) -> dt.datetime:
+    """Make "now" `day` at `hour` in the shop's time zone (django.utils.timezone.now), for the commands
+    that take no `now`: the daily run refuses dates more than six days before today."""
+    from django.utils import timezone
+
+    from loyalty.rules import local_midnight
+
+    moment = local_midnight(day) + dt.timedelta(hours=hour)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    return moment

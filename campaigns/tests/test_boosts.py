@@ -105,6 +105,15 @@ def test_hours_past_midnight_wrap(customer):
     assert buy(customer, "1000.00", now=_local(SATURDAY, 23)).purchase.earned_points == 100
     assert buy(customer, "1000.00", now=_local(SATURDAY, 1, 59, 59)).purchase.earned_points == 100
     assert buy(customer, "1000.00", now=_local(SATURDAY, 2)).purchase.earned_points == 50
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 23, 30)).purchase.earned_points == 100
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 1, 30)).purchase.earned_points == 100
+
+
+def test_hours_that_end_at_midnight(customer):
+    _boost(boost_hour_from=22, boost_hour_to=24)
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 21, 59, 59)).purchase.earned_points == 50
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 23, 59, 59)).purchase.earned_points == 100
+    assert buy(customer, "1000.00", now=_local(SATURDAY, 0)).purchase.earned_points == 50
 
 
 def _two_boosts():
@@ -320,3 +329,52 @@ def test_boost_results_count_a_later_purchase_and_points_net_of_refunds(customer
     assert (treated.customers, treated.grants, treated.points_granted, treated.buyers) == (3, 4, 135, 1)
     # the revenue is B's second check alone: a boosted purchase is never its own response
     assert treated.revenue == D("1000.00")
+
+
+def test_a_boost_with_its_budget_spent_leaves_the_line_to_the_next_best(customer, t0):
+    """Issue #15 finding: under "best", ×3 (100 more on 1 000.00 at 5 %) with a budget of 100 points, and
+    ×2 (50 more) without one. The first purchase takes ×3's whole budget: 50 + 100 = 150. The second must
+    get ×2's 50 (50 + 50 = 100), not nothing because the spent ×3 still "took the line"."""
+    assert ProgramSettings.objects.get().boost_combine == "best"
+    triple = _boost(name="Triple", boost_multiplier=D("3"), budget_points=100)
+    double = _boost(name="Double", boost_multiplier=D("2"))
+    first = buy(customer, "1000.00", now=t0).purchase
+    assert first.earned_points == 150
+    second = buy(customer, "1000.00", now=t0).purchase
+    assert second.earned_points == 100
+    assert second.earned_breakdown == [
+        {"part": "base", "points": 50},
+        {"part": "boost", "campaign": double.pk, "name": "Double", "points": 50},
+    ]
+    assert Campaign.objects.get(pk=triple.pk).points_granted == 100
+    assert_ledger_consistent(customer)
+
+
+def test_a_refund_gives_the_boost_points_back_to_the_budget(customer, t0):
+    """×5 at 5 % adds 4 × 5 % = 20 % of 1 000.00 = 200 points; budget 1 000 → 800 left. Refunding 300.00
+    reverses floor(200 × 300 / 1000) = 60 → 860 left; 350.00 more: floor(200 × 650 / 1000) = 130 in all,
+    70 more → 930 left; the rest (350.00) reverses the last 70 → the whole budget, 1 000, again."""
+    campaign = _boost(boost_multiplier=D("5"), budget_points=1000)
+    purchase = buy(customer, "1000.00", now=t0).purchase
+    assert purchase.earned_points == 250
+
+    def left():
+        fresh = Campaign.objects.get(pk=campaign.pk)
+        return fresh.budget_points - fresh.points_granted
+
+    assert left() == 800
+    refund(purchase, "300.00", now=t0)
+    assert left() == 860
+    refund(Purchase.objects.get(pk=purchase.pk), "350.00", now=t0)
+    assert left() == 930
+    refund(Purchase.objects.get(pk=purchase.pk), now=t0)
+    assert left() == 1000
+    assert_ledger_consistent(customer)
+
+
+def test_a_full_refund_returns_the_whole_boost_to_the_budget(customer, t0):
+    campaign = _boost(boost_multiplier=D("5"), budget_points=1000)
+    purchase = buy(customer, "1000.00", now=t0).purchase
+    assert Campaign.objects.get(pk=campaign.pk).points_granted == 200
+    refund(purchase, now=t0)
+    assert Campaign.objects.get(pk=campaign.pk).points_granted == 0

@@ -27,6 +27,8 @@ from core.models import AuditEntry
 from customers.tests.factories import CustomerFactory
 from loyalty.rules import local_midnight
 
+from .helpers import shop_clock
+
 pytestmark = pytest.mark.django_db
 
 
@@ -82,7 +84,7 @@ def test_variant_edges(program):
     campaign = campaign_create(values={"name": "AB", "kind": "birthday"}, variants=top)
     assert sorted(campaign.variants.values_list("points", "weight")) == [(0, 1), (VARIANT_POINTS_MAX, 1000)]
     for bad, message in [
-        ({"points": VARIANT_POINTS_MAX + 1}, "A variant's points are a whole number from 0 to 2,147,483,647."),
+        ({"points": VARIANT_POINTS_MAX + 1}, "A variant's points are a whole number from 0 to 10,000."),
         ({"weight": VARIANT_WEIGHT_MAX + 1}, "A variant's weight is a whole number from 1 to 1000."),
         ({"weight": True}, "A variant's weight is a whole number from 1 to 1000."),
     ]:
@@ -135,8 +137,9 @@ def _stored(kind, fields, status=Campaign.Status.ACTIVE) -> Campaign:
 
 @pytest.mark.parametrize(("kind", "fields", "sentence"), STORED)
 def test_a_stored_row_out_of_bounds_runs_nothing_and_its_page_says_why(
-    console, program, capsys, kind, fields, sentence
+    console, program, capsys, kind, fields, sentence, monkeypatch
 ):
+    shop_clock(monkeypatch, dt.date(2026, 6, 10))
     bad = _stored(kind, fields)
     good = _stored("birthday", {"name": "Good"})
     CustomerFactory(birthday=dt.date(1990, 6, 10))

@@ -54,7 +54,8 @@ def test_create_writes_a_draft_with_its_variants_and_an_audit_row(marketing_user
         ({"ends_at": "start"}, [], "ends_at"),
         ({"holdout_percent": Decimal("95")}, [], "holdout_percent"),
         ({"absence_days": [60, 30]}, [], "absence_days"),
-        ({"boost_hour_from": 20, "boost_hour_to": 18}, [], "boost_hour_to"),
+        ({"boost_hour_from": 18, "boost_hour_to": 18}, [], "boost_hour_to"),  # 20 → 18 wraps midnight: fine
+        ({"boost_hour_from": 20, "boost_hour_to": 0}, [], "boost_hour_to"),  # midnight is 24, the end
         ({"channels": ["pigeon"]}, [], "channels"),
         ({"target_rfm_segment": "nobody"}, [], "target_rfm_segment"),
         ({}, [{"code": "A", "points": 1}, {"code": "a", "points": 2}], "variants"),
@@ -75,9 +76,10 @@ def test_create_refuses_bad_values_and_writes_nothing(values, variants, field):
     ("values", "field", "message"),
     [
         # the largest `integer` is 2 147 483 647: one more is a DataError on PostgreSQL
-        ({"points": 2_147_483_648}, "points", "Enter a whole number from 0 to 2,147,483,647."),
-        ({"points": 9_223_372_036_854_775_807}, "points", "Enter a whole number from 0 to 2,147,483,647."),
-        ({"points": -1}, "points", "Enter a whole number from 0 to 2,147,483,647."),
+        ({"points": 10_001}, "points", "Enter a whole number from 0 to 10,000."),  # CAMPAIGN_POINTS_MAX
+        ({"points": 2_147_483_648}, "points", "Enter a whole number from 0 to 10,000."),
+        ({"points": 9_223_372_036_854_775_807}, "points", "Enter a whole number from 0 to 10,000."),
+        ({"points": -1}, "points", "Enter a whole number from 0 to 10,000."),
         # a validity like the program's point lifetime: 36 500 days at most (999 999 999 overflows a date)
         ({"points_valid_days": 999_999_999}, "points_valid_days", "Enter a whole number from 1 to 36,500."),
         ({"points_valid_days": 0}, "points_valid_days", "Enter a whole number from 1 to 36,500."),
@@ -116,15 +118,15 @@ def test_create_and_update_refuse_values_out_of_bounds(values, field, message, p
 def test_a_variants_points_are_bounded_like_the_campaigns(program):
     with pytest.raises(CampaignError) as error:
         _create(variants=[{"code": "A", "points": 1}, {"code": "B", "points": 2_147_483_648}])
-    assert error.value.message == "A variant's points are a whole number from 0 to 2,147,483,647."
+    assert error.value.message == "A variant's points are a whole number from 0 to 10,000."
 
 
 def test_the_bounds_themselves_are_accepted(program):
     campaign = _create(
-        kind=Kind.BIRTHDAY, points=2_147_483_647, points_valid_days=36_500, days_before=31, per_customer_limit=1
+        kind=Kind.BIRTHDAY, points=10_000, points_valid_days=36_500, days_before=31, per_customer_limit=1
     )
     campaign.refresh_from_db()
-    assert (campaign.points, campaign.points_valid_days, campaign.days_before) == (2_147_483_647, 36_500, 31)
+    assert (campaign.points, campaign.points_valid_days, campaign.days_before) == (10_000, 36_500, 31)
 
 
 def test_a_draft_whose_end_passed_may_still_be_renamed_but_not_given_another_past_end(program):
@@ -255,7 +257,6 @@ def test_a_draft_may_change_anything_a_launched_one_only_name_end_budget_channel
     for values, field in (
         ({"points": 500}, "points"),
         ({"holdout_percent": Decimal("20")}, "holdout_percent"),
-        ({"budget_points": 4000}, "budget_points"),
         ({"ends_at": timezone.now() - dt.timedelta(days=1)}, "ends_at"),
     ):
         with pytest.raises(CampaignError) as error:
@@ -272,6 +273,24 @@ def test_a_draft_may_change_anything_a_launched_one_only_name_end_budget_channel
     campaign_finish(campaign_id=campaign.pk)
     with pytest.raises(CampaignError, match="finished"):
         campaign_update(campaign_id=campaign.pk, values={"name": "Again"})
+
+
+def test_a_launched_budget_may_go_down_to_the_points_granted_or_be_removed(program, marketing_user):
+    campaign = _create(kind=Kind.WELCOME, points=100, budget_points=3000)
+    campaign_launch(campaign_id=campaign.pk)
+    Campaign.objects.filter(pk=campaign.pk).update(points_granted=700)  # seven welcome grants
+    with pytest.raises(CampaignError) as error:
+        campaign_update(campaign_id=campaign.pk, values={"budget_points": 699}, actor=marketing_user)
+    assert (error.value.field, error.value.message) == (
+        "budget_points",
+        "The budget cannot be below the 700 points already granted.",
+    )
+    assert campaign_update(campaign_id=campaign.pk, values={"budget_points": 700}).budget_points == 700
+    assert campaign_update(campaign_id=campaign.pk, values={"budget_points": 2000}).budget_points == 2000
+    campaign_update(campaign_id=campaign.pk, values={"budget_points": None}, actor=marketing_user)
+    assert Campaign.objects.get(pk=campaign.pk).budget_points is None
+    changes = AuditEntry.objects.filter(action="campaign.update").order_by("pk").last().changes
+    assert changes["budget_points"] == [2000, None]
 
 
 def test_an_update_that_changes_nothing_writes_no_audit_row(program):

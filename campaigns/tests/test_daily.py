@@ -21,6 +21,8 @@ from loyalty.rules import local_midnight
 from loyalty.selectors import ledger_problems
 from messaging.models import Message, MessageTemplate
 
+from .helpers import shop_clock
+
 D = Decimal
 START = dt.date(2026, 1, 1)
 
@@ -419,7 +421,8 @@ def test_a_future_date_is_refused(program):
 
 
 @pytest.mark.django_db
-def test_the_command_reruns_a_past_date(program, capsys):
+def test_the_command_reruns_a_past_date(program, capsys, monkeypatch):
+    shop_clock(monkeypatch, dt.date(2026, 6, 10))
     anna = person(birthday=dt.date(1990, 6, 10))
     c = campaign(Campaign.Kind.BIRTHDAY)
     call_command("campaigns_daily", "--date", "2026-06-10")
@@ -433,7 +436,8 @@ def test_the_command_reruns_a_past_date(program, capsys):
 
 
 @pytest.mark.django_db
-def test_the_command_prints_campaigns_in_id_order_and_says_why_messages_were_not_sent(program, capsys):
+def test_the_command_prints_campaigns_in_id_order_and_says_why_messages_were_not_sent(program, capsys, monkeypatch):
+    shop_clock(monkeypatch, dt.date(2026, 6, 10))
     first = campaign(Campaign.Kind.BROADCAST, points=0)  # a lower id than the birthday, run after it by kind before
     c = campaign(Campaign.Kind.BIRTHDAY, channels=["sms", "email"])
     MessageTemplate.objects.create(

@@ -11,6 +11,8 @@ from campaigns.management.commands.campaigns_daily import skip_reason_label
 from campaigns.models import Campaign
 from loyalty.rules import local_midnight
 
+from .helpers import shop_clock
+
 pytestmark = pytest.mark.django_db
 
 
@@ -23,7 +25,8 @@ def _campaign(**fields) -> Campaign:
     return Campaign.objects.create(**values)
 
 
-def test_status_changes_are_printed_with_their_labels(program, capsys):
+def test_status_changes_are_printed_with_their_labels(program, capsys, monkeypatch):
+    shop_clock(monkeypatch, dt.date(2026, 6, 10))
     ended = _campaign(ends_at=local_midnight(dt.date(2026, 6, 10)))
     starting = _campaign(status=Campaign.Status.SCHEDULED)
     call_command("campaigns_daily", "--date", "2026-06-10")
@@ -34,6 +37,7 @@ def test_status_changes_are_printed_with_their_labels(program, capsys):
 
 
 def test_a_run_skipped_for_another_one_in_progress_says_so_in_words(program, capsys, monkeypatch):
+    shop_clock(monkeypatch, dt.date(2026, 6, 10))
     monkeypatch.setattr(
         "campaigns.management.commands.campaigns_daily.campaigns_daily_run",
         lambda as_of: {"date": as_of.isoformat(), "skipped": "another campaign run is in progress"},
@@ -44,7 +48,8 @@ def test_a_run_skipped_for_another_one_in_progress_says_so_in_words(program, cap
     )
 
 
-def test_nothing_running_is_said_in_words(program, capsys):
+def test_nothing_running_is_said_in_words(program, capsys, monkeypatch):
+    shop_clock(monkeypatch, dt.date(2026, 6, 10))
     call_command("campaigns_daily", "--date", "2026-06-10")
     assert capsys.readouterr().out == "2026-06-10: no date-driven campaign is running\n"
 
@@ -64,3 +69,37 @@ def test_nothing_running_is_said_in_words(program, capsys):
 )
 def test_skip_reasons_read_as_words(reason, words):
     assert skip_reason_label(reason) == words
+
+
+@pytest.mark.parametrize(
+    ("command", "value", "message"),
+    [
+        ("campaigns_daily", "2026-02-30", "--date: 2026-02-30 is not a date: February 2026 has 28 days"),
+        ("campaigns_daily", "2028-02-30", "--date: 2028-02-30 is not a date: February 2028 has 29 days"),
+        ("run_daily", "2026-04-31", "--date: 2026-04-31 is not a date: April 2026 has 30 days"),
+        ("run_daily", "2026-13-01", "--date: 2026-13-01 is not a date: a year has 12 months"),
+        ("campaigns_daily", "2026-²2-01", "--date must be YYYY-MM-DD, got '2026-²2-01'"),
+        ("campaigns_daily", "1.2.2026", "--date must be YYYY-MM-DD, got '1.2.2026'"),
+    ],
+)
+def test_an_impossible_date_is_a_clear_command_error(program, command, value, message):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as error:
+        call_command(command, "--date", value)
+    assert str(error.value) == message
+
+
+def test_a_date_more_than_six_days_ago_or_ahead_is_refused(program, monkeypatch, capsys):
+    """Today 2026-06-10: the earliest date is 2026-06-04 (today − 6); 2026-06-03 and 2026-06-11 refused."""
+    from django.core.management.base import CommandError
+
+    shop_clock(monkeypatch, dt.date(2026, 6, 10))
+    with pytest.raises(CommandError) as error:
+        call_command("campaigns_daily", "--date", "2026-06-03")
+    assert "the earliest date now is 2026-06-04" in str(error.value)
+    with pytest.raises(CommandError, match="is in the future"):
+        call_command("campaigns_daily", "--date", "2026-06-11")
+    call_command("campaigns_daily", "--date", "2026-06-04")
+    call_command("campaigns_daily")  # today
+    assert capsys.readouterr().out.count("no date-driven campaign is running") == 2

@@ -72,6 +72,18 @@ class TestSearch:
         assert "No customer matches" not in page and "?from=search" not in page  # no enrolment offered
 
 
+class TestNonAsciiDigits:
+    """ "²".isdigit() is True but int("²") raises: the till says nobody matches, never a server error."""
+
+    @pytest.mark.parametrize("query", ["²²²²", "#²", "٤٥٦٧", "²700000000000"])
+    def test_search_with_non_ascii_digits(self, till, program, customer_factory, query):
+        customer_factory(name="Anna Petrova", phone="+7 912 100-45-67")
+        response = till.post("/cashier/", {"q": query})
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "Anna Petrova" not in page
+
+
 class TestSearchLikeATill:
     """Issue #12: the last digits of a phone, the surname first, ё = е; several matches make a pick list."""
 

@@ -296,3 +296,5 @@ MESSAGING_DISPATCH_BATCH = env.int("MESSAGING_DISPATCH_BATCH", default=100)
 # a points budget are granted at once, each on its own database connection (PostgreSQL only; a budgeted
 # campaign's chunks run one after another, in customer-id order). 1 runs every campaign serially.
 CAMPAIGNS_DAILY_WORKERS = env.int("CAMPAIGNS_DAILY_WORKERS", default=2)
+# The most points one campaign grant may give (campaigns.bounds.GRANT_POINTS_MAX).
+CAMPAIGN_POINTS_MAX = env.int("CAMPAIGN_POINTS_MAX", default=10_000)

@@ -98,6 +98,9 @@ def test_create_a_campaign_from_the_form_of_its_kind(console, program, marketing
     [
         ({"name": ""}, "This field is required."),
         ({"absence_days": "thirty"}, "Write whole days separated by commas: 30, 60, 90."),
+        ({"absence_days": "30, ²"}, "Write whole days separated by commas: 30, 60, 90."),  # "²".isdigit()
+        ({"absence_days": "٣٠"}, "Write whole days separated by commas: 30, 60, 90."),  # Arabic-Indic 30
+        ({"points": "²"}, "Enter a whole number."),
         ({"holdout_percent": "95"}, "The holdout is between 0 and 90 %."),
         ({"starts_at": "2027-01-10T10:00", "ends_at": "2027-01-09T10:00"}, "The campaign must end after it starts."),
         ({"starts_at": "0001-01-01T00:00"}, "Enter a date between"),
@@ -341,7 +344,14 @@ def _post_as_the_browser(console, url: str, changes: dict[str, str | list[str]])
 @pytest.mark.parametrize(
     ("kind", "changes", "field", "error"),
     [
-        ("welcome", {"points": "2147483648"}, "points", "Ensure this value is less than or equal to 2,147,483,647."),
+        ("welcome", {"points": "10001"}, "points", "Ensure this value is less than or equal to 10,000."),
+        ("welcome", {"points": "2147483648"}, "points", "Ensure this value is less than or equal to 10,000."),
+        (
+            "action",
+            {"action": "review", "points": "10001"},
+            "points",
+            "Ensure this value is less than or equal to 10,000.",
+        ),
         (
             "action",
             {"action": "review", "action_limit": "99999999999999999", "action_period_days": "30"},
@@ -355,7 +365,7 @@ def _post_as_the_browser(console, url: str, changes: dict[str, str | list[str]])
             "Ensure this value is less than or equal to 36,500.",
         ),
         ("welcome", {"points": "10", "points_valid_days": "999999999"}, "points_valid_days", "36,500"),
-        ("welcome", {"points": "9223372036854775807"}, "points", "2,147,483,647"),
+        ("welcome", {"points": "9223372036854775807"}, "points", "10,000"),
         ("birthday", {"points": "10", "days_before": "400"}, "days_before", "less than or equal to 31"),
         ("welcome", {"points": "10", "per_customer_limit": "0"}, "per_customer_limit", "greater than or equal to 1"),
         ("welcome", {"points": "10", "budget_points": "1000000000000001"}, "budget_points", "less than or equal to"),
@@ -450,7 +460,7 @@ def test_dates_and_upload_counts_read_properly(console, program, customer_factor
         ("welcome", "points_valid_days", "36500", "Ensure this value is less than or equal to 36,500."),
         ("birthday", "days_before", "31", "Ensure this value is less than or equal to 31."),
         ("welcome", "response_days", "365", "Ensure this value is less than or equal to 365."),
-        ("welcome", "points", "2147483647", "Ensure this value is less than or equal to 2,147,483,647."),
+        ("welcome", "points", "10000", "Ensure this value is less than or equal to 10,000."),
         ("welcome", "variants-0-weight", "1000", "Ensure this value is less than or equal to 1,000."),
     ],
 )
@@ -519,3 +529,17 @@ def test_a_pasted_list_is_cleaned_and_reported(console, program, customer_factor
     entry = AuditEntry.objects.get(action="campaign.list_upload")
     assert entry.changes["duplicates"] == 3 and entry.changes["unrecognised"] == 2
     assert "1234567" not in str(entry.changes)
+
+
+def test_boost_hours_may_wrap_midnight_but_not_start_where_they_end(console, program):
+    url = "/campaigns/new/boost/"
+    night = {"name": "Night", "boost_multiplier": "2", "boost_hour_from": "22", "boost_hour_to": "2"}
+    response = _post_as_the_browser(console, url, {**night, "boost_hour_to": "22"})
+    assert response.status_code == 400
+    assert "The hours start and end at 22: that is no time at all. Leave both empty for all day." in (
+        response.content.decode()
+    )
+    assert not Campaign.objects.exists()
+    response = _post_as_the_browser(console, url, night)
+    assert response.status_code == 302
+    assert Campaign.objects.values_list("boost_hour_from", "boost_hour_to").get() == (22, 2)

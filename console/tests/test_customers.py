@@ -211,6 +211,13 @@ class TestList:
             "Anna Petrova"
         ]
 
+    @pytest.mark.parametrize("query", ["²", "²²²²", "#²", "٤٥٦٧"])
+    def test_non_ascii_digits_find_nobody_not_a_server_error(self, console, shop, query):
+        """ "²".isdigit() is True but int("²") raises; Arabic-Indic "٤٥٦٧" is no phone ending either."""
+        response = console.post("/customers/", {"q": query}, follow=True)
+        assert response.status_code == 200
+        assert self.names(response) == []
+
     def test_a_search_far_too_long_is_refused_not_a_server_error(self, console, shop):
         response = console.post("/customers/", {"q": "а" * 50_000}, follow=True)
         assert response.status_code == 200

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from ..formatting import money_format, points_format
+from ..formatting import ascii_digits, money_format, points_format
 from .actions import CUSTOMER_OBJECT, ERASED, AuditAction
 from .fields import FIELDS, AuditField, Kind, audit_value_format, decimal_value, signed_points_format
 
@@ -60,7 +60,7 @@ def audit_origin_label(origin: str) -> str:
 
 def audit_customer_id(entry: Any) -> int | None:
     """The id of the customer an entry is about: its object, or "customer" in its changes; else None."""
-    if entry.object_type == CUSTOMER_OBJECT and entry.object_id.isdigit():
+    if entry.object_type == CUSTOMER_OBJECT and ascii_digits(entry.object_id):
         return int(entry.object_id)
     customer = (entry.changes or {}).get("customer") if isinstance(entry.changes, dict) else None
     return customer if isinstance(customer, int) and not isinstance(customer, bool) else None

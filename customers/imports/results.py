@@ -55,8 +55,8 @@ def import_limits() -> ImportLimits:
 
 TRUE_VALUES = {"1", "yes", "y", "true", "да", "д"}
 FALSE_VALUES = {"", "0", "no", "n", "false", "нет", "н"}
-ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
+DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", re.ASCII)
 
 # The sample offered for download on the import page (and imported cleanly by the tests).
 SAMPLE_CSV = (

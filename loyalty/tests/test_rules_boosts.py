@@ -108,3 +108,50 @@ def test_the_breakdown_adds_up_to_the_points_earned(paid, base, tier, point_valu
     )
     assert sum(part["points"] for part in parts) == earned
     assert parts[0]["part"] == "base" and all(part["points"] > 0 for part in parts[1:])
+
+
+@pytest.mark.parametrize(
+    ("budgets", "expected"),
+    [
+        ({1: None, 2: None}, {1: 100, 2: 0}),  # ×3 adds 100 on 1 000 at 5 %, it wins the line
+        ({1: 0, 2: None}, {1: 0, 2: 50}),  # ×3's budget is spent: ×2 gets the line (50)
+        ({1: 30, 2: None}, {1: 30, 2: 0}),  # ×3 can pay 30: it keeps the line, cut to 30
+        ({1: 0, 2: 0}, {1: 0, 2: 0}),
+    ],
+)
+def test_boosts_within_budgets_leave_out_a_spent_one_before_choosing_the_best(budgets, expected):
+    from loyalty.rules import boost_points_within_budgets
+
+    got = boost_points_within_budgets(
+        lines=[],
+        amount=D("1000.00"),
+        paid=D("1000.00"),
+        cashback_percent=D("5"),
+        point_value=D("1.00"),
+        boosts=[BoostTerms(key=1, multiplier=D("3")), BoostTerms(key=2, multiplier=D("2"))],
+        budgets_left=budgets,
+        combine="best",
+        cap_percent=D("20"),
+    )
+    assert got == expected
+
+
+def test_boosts_within_budgets_under_sum_a_spent_one_takes_no_share_of_the_cap():
+    """Sum, cap 10 %: ×3 (10 %) + extra 5 % = 15 % scaled to 10 % → 66 + 33; ×3 spent → extra alone 50."""
+    from loyalty.rules import boost_points_within_budgets
+
+    def run(budgets):
+        return boost_points_within_budgets(
+            lines=[],
+            amount=D("1000.00"),
+            paid=D("1000.00"),
+            cashback_percent=D("5"),
+            point_value=D("1.00"),
+            boosts=[BoostTerms(key=1, multiplier=D("3")), BoostTerms(key=2, extra_percent=D("5"))],
+            budgets_left=budgets,
+            combine="sum",
+            cap_percent=D("10"),
+        )
+
+    assert run({}) == {1: 66, 2: 33}
+    assert run({1: 0}) == {1: 0, 2: 50}

@@ -8,6 +8,7 @@ from django.utils import timezone
 from analytics import rules
 from analytics.key_metric import key_metric_status
 from analytics.selectors import period_kpis
+from core.commands import date_text_parse
 from core.forms import DATE_MAX, DATE_MIN
 
 
@@ -19,10 +20,7 @@ def _json_default(value: object) -> str:
 
 def _date(value: str, option: str) -> dt.date:
     """YYYY-MM-DD exactly (date.fromisoformat would also take "20261101"), within DATE_MIN..DATE_MAX."""
-    try:
-        day = dt.datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise CommandError(f"{option} must be a date YYYY-MM-DD, got {value!r}") from None
+    day = date_text_parse(value, option)
     if not DATE_MIN <= day <= DATE_MAX:
         raise CommandError(f"{option} must be between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}, got {value!r}")
     return day

@@ -8,13 +8,16 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.audit import AuditAction, audit_diff, audit_record, audit_value, audit_values_equal
+from core.formatting import points_format
 from core.idempotency import once_per_key, request_fingerprint
 from core.models import FormSubmission
 
 from ...exceptions import CampaignError
 from ...models import Campaign, CampaignVariant
+from ...selectors import campaign_points_granted
 from .fields import (
     FIELDS,
     FIELDS_WHILE_RUNNING,
@@ -114,6 +117,26 @@ def campaign_create(
     return campaign
 
 
+def _budget_change(campaign: Campaign, new: int | None) -> None:
+    """Check a new points budget (None = no budget) of a locked campaign: any value at least the points
+    already granted (campaign_points_granted), up or down, or none. A boost that had no budget kept no
+    counter (its points are its grant rows'): given one, its counter starts from what its rows granted.
+    Raises CampaignError on "budget_points" naming the points granted."""
+    granted = campaign_points_granted(campaign)
+    if new is not None and new < granted:
+        raise CampaignError(
+            ngettext(
+                "The budget cannot be below the %(granted)s point already granted.",
+                "The budget cannot be below the %(granted)s points already granted.",
+                granted,
+            )
+            % {"granted": points_format(granted)},
+            field="budget_points",
+        )
+    if new is not None and campaign.budget_points is None:
+        campaign.points_granted = granted
+
+
 def campaign_update(
     *,
     campaign_id: int,
@@ -126,7 +149,7 @@ def campaign_update(
 ) -> Campaign:
     """Change a campaign. A draft: any of FIELDS, its `variants` and `tier_ids` (None = leave them). A
     launched one (scheduled, active, paused): only FIELDS_WHILE_RUNNING, the end not in the past and the
-    budget not below what it was nor below the points already granted (see the module's docstring); a
+    budget any value not below the points already granted, or none (see the module's docstring); a
     value of another field that differs from the stored one, or variants or tiers that differ, are refused.
     A finished campaign cannot change.
 
@@ -162,18 +185,14 @@ def campaign_update(
                     _("A launched campaign's end can only move to a moment still ahead (or finish it)."),
                     field="ends_at",
                 )
-            if "budget_points" in clean and clean["budget_points"] != campaign.budget_points:
-                new = clean["budget_points"]
-                if campaign.budget_points is not None and new is not None and new < campaign.budget_points:
-                    raise CampaignError(_("A launched campaign's budget can only go up."), field="budget_points")
-                if new is not None and new < campaign.points_granted:
-                    raise CampaignError(_("The budget is below the points already granted."), field="budget_points")
             if variants is not None and _check_variants(variants) != [
                 {"code": v.code, "points": v.points, "weight": v.weight} for v in campaign.variants.order_by("code")
             ]:
                 raise CampaignError(_("A launched campaign's variants cannot change."), field="variants")
             if tier_ids is not None and sorted(set(map(int, tier_ids))) != before["target_tiers"]:
                 raise CampaignError(_("A launched campaign's target cannot change."), field="target_tiers")
+        if "budget_points" in clean and clean["budget_points"] != campaign.budget_points:
+            _budget_change(campaign, clean["budget_points"])
         _apply(campaign, clean)
         _check_fields(campaign, now=now)
         if not running:

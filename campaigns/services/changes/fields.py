@@ -117,9 +117,16 @@ def _check_fields(campaign: Campaign, *, now: dt.datetime) -> None:
     hour_from, hour_to = campaign.boost_hour_from, campaign.boost_hour_to
     if (hour_from is None) != (hour_to is None):
         raise CampaignError(_("Give both hours, or neither (all day)."), field="boost_hour_to")
-    if hour_from is not None and not (0 <= hour_from < hour_to <= 24):
+    if hour_from is not None and not (0 <= hour_from <= 23 and 1 <= hour_to <= 24):
         raise CampaignError(
-            _("Hours run from 0 to 24, the end after the start (18 to 24 = the evening)."), field="boost_hour_to"
+            _("Hours run from 0 to 24: 18 to 24 = the evening, 22 to 2 = the night past midnight."),
+            field="boost_hour_to",
+        )
+    if hour_from is not None and hour_from == hour_to:
+        raise CampaignError(
+            _("The hours start and end at %(hour)s: that is no time at all. Leave both empty for all day.")
+            % {"hour": hour_from},
+            field="boost_hour_to",
         )
     if not value_within_bounds("boost_multiplier", campaign.boost_multiplier):
         raise CampaignError(_("The multiplier is between 1 and 100."), field="boost_multiplier")

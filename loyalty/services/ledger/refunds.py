@@ -24,6 +24,7 @@ from core.audit import AuditAction, audit_record, audit_value
 from core.idempotency import once_per_key, request_fingerprint
 
 from ... import reasons, rules
+from ...boosts import boosts_refunded
 from ...exceptions import RefundTooMuch, UnknownPurchase
 from ...models import LotDebit, PointsAccount, PointsLot, Purchase, Refund
 from ...selectors import balance_after_refund
@@ -173,6 +174,9 @@ def _refund_create(
     refund.balance_after = account.balance
     refund.save(
         update_fields=["points_reversed", "points_returned", "points_shortfall", "points_expired", "balance_after"]
+    )
+    boosts_refunded(
+        purchase_id=purchase.pk, amount=purchase.amount, refunded_before=purchase.refunded_amount, refund_amount=amount
     )
     # points_reversed counts what was settled: taken back, or owed (the shortfall).
     purchase.refunded_amount += amount
