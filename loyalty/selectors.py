@@ -500,7 +500,19 @@ def qualifying_spend(
     the ORM cost more than executing it (issue #16)."""
     now = now or timezone.now()
     program = program or program_settings_get()
-    window = _spend_window(now, program.tier_window_days)
+    from_sql, params = _qualifying_spend_from(customer_id, now=now, window_days=program.tier_window_days)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT d.s, d.n, e.s, e.n FROM {from_sql}", params)  # noqa: S608 - fixed fragments
+        day_spend, day_purchases, edge_spend, edge_purchases = cursor.fetchone()
+    return _money_sum(day_spend) + _money_sum(edge_spend), int(day_purchases or 0) + int(edge_purchases or 0)
+
+
+def _qualifying_spend_from(customer_id: int, *, now: dt.datetime, window_days: int | None) -> tuple[str, list]:
+    """(FROM-clause SQL of two one-row subqueries `d` (the running totals of the window's whole days: d.s
+    money, d.n purchases) and `e` (the purchases of its edge days one by one: e.s, e.n), its parameters):
+    the statement of qualifying_spend, shared with customer_figures. Flat in history: at most window_days
+    SpendDay rows and two days' purchases."""
+    window = _spend_window(now, window_days)
     ops = connection.ops
     day_sql = "customer_id = %s AND day < %s"
     day_params: list[Any] = [customer_id, ops.adapt_datefield_value(window.today)]
@@ -515,17 +527,12 @@ def qualifying_spend(
             ops.adapt_datetimefield_value(window.start),
             ops.adapt_datetimefield_value(window.first_edge_to),
         ]
-    sql = f"""
-        SELECT d.s, d.n, e.s, e.n
-        FROM (SELECT SUM(spend) AS s, SUM(purchases) AS n FROM {SpendDay._meta.db_table} WHERE {day_sql}) AS d,
-             (SELECT SUM(qualifying_amount) AS s, SUM(CASE WHEN qualifying_amount > 0 THEN 1 ELSE 0 END) AS n
-              FROM {Purchase._meta.db_table} WHERE customer_id = %s AND created_at <= %s AND {edge_sql}) AS e
+    from_sql = f"""
+        (SELECT SUM(spend) AS s, SUM(purchases) AS n FROM {SpendDay._meta.db_table} WHERE {day_sql}) AS d,
+        (SELECT SUM(qualifying_amount) AS s, SUM(CASE WHEN qualifying_amount > 0 THEN 1 ELSE 0 END) AS n
+         FROM {Purchase._meta.db_table} WHERE customer_id = %s AND created_at <= %s AND {edge_sql}) AS e
     """  # noqa: S608 - table names come from model metadata, values are parameters
-    params = [*day_params, customer_id, ops.adapt_datetimefield_value(now), *edge_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        day_spend, day_purchases, edge_spend, edge_purchases = cursor.fetchone()
-    return _money_sum(day_spend) + _money_sum(edge_spend), int(day_purchases or 0) + int(edge_purchases or 0)
+    return from_sql, [*day_params, customer_id, ops.adapt_datetimefield_value(now), *edge_params]
 
 
 @dataclass(frozen=True)
@@ -636,45 +643,42 @@ def customer_figures(customer_id: int, *, now: dt.datetime | None = None) -> Cus
     now = now or timezone.now()
     program = program_settings_get()
     tiers = tiers_list()
-    start = rules.tier_window_start(moment=now, window_days=program.tier_window_days)
     at = connection.ops.adapt_datetimefield_value(now)
-    lot_t, account_t = PointsLot._meta.db_table, PointsAccount._meta.db_table
-    purchase_t, status_t = Purchase._meta.db_table, TierStatus._meta.db_table
-    live = f"FROM {lot_t} WHERE customer_id = %s AND remaining > 0 AND (expires_at IS NULL OR expires_at > %s)"
-    window = f"FROM {purchase_t} WHERE customer_id = %s AND created_at <= %s" + (
-        " AND created_at >= %s" if start is not None else ""
-    )
-    window_params = [customer_id, at] + ([connection.ops.adapt_datetimefield_value(start)] if start else [])
+    lot_t, account_t, status_t = PointsLot._meta.db_table, PointsAccount._meta.db_table, TierStatus._meta.db_table
+    spend_from, spend_params = _qualifying_spend_from(customer_id, now=now, window_days=program.tier_window_days)
+    # Flat in history (issue #16): the balance is Σ of all lot remainders (the ledger's invariant), so the
+    # available points are the balance less the dead lots (past their expiry, not yet burnt: an index range
+    # of loyalty_lot_open_by_customer) and the pending ones (only lots with an activation delay can be:
+    # the partial index loyalty_lot_pending holds those alone); the spend from the running totals.
     sql = f"""
-        SELECT (SELECT points_owed FROM {account_t} WHERE customer_id = %s),
-               (SELECT SUM(remaining) {live} AND available_at <= %s),
-               (SELECT SUM(remaining) {live} AND available_at > %s),
-               (SELECT SUM(qualifying_amount) {window}),
-               (SELECT COUNT(*) {window} AND qualifying_amount > 0),
+        SELECT (SELECT balance FROM {account_t} WHERE customer_id = %s),
+               (SELECT points_owed FROM {account_t} WHERE customer_id = %s),
+               (SELECT SUM(remaining) FROM {lot_t}
+                WHERE customer_id = %s AND remaining > 0 AND expires_at <= %s),
+               (SELECT SUM(remaining) FROM {lot_t}
+                WHERE customer_id = %s AND remaining > 0 AND available_at > created_at AND available_at > %s
+                  AND (expires_at IS NULL OR expires_at > %s)),
+               d.s, d.n, e.s, e.n,
                (SELECT tier_id FROM {status_t} WHERE customer_id = %s),
                EXISTS (SELECT 1 FROM {status_t} WHERE customer_id = %s)
+        FROM {spend_from}
     """  # noqa: S608 - table names come from model metadata, values are parameters
     params = [
-        customer_id,
-        *(customer_id, at, at),
-        *(customer_id, at, at),
-        *window_params,
-        *window_params,
-        customer_id,
-        customer_id,
-    ]
+        customer_id, customer_id, customer_id, at, customer_id, at, at, customer_id, customer_id, *spend_params
+    ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        owed, available, pending, spend, purchases, tier_id, has_status = cursor.fetchone()
-    available, pending = int(available or 0), int(pending or 0)
+        balance, owed, dead, pending, day_spend, day_n, edge_spend, edge_n, tier_id, has_status = cursor.fetchone()
+    pending = int(pending or 0)
+    available = int(balance or 0) - int(dead or 0) - pending
+    spend = _money_sum(day_spend) + _money_sum(edge_spend)
+    purchases = int(day_n or 0) + int(edge_n or 0)
     points = PointsSummary(balance=available + pending, available=available, pending=pending, owed=int(owed or 0))
     if not has_status:
         tier = entry_tier(tiers)  # as tier_current: no status yet holds the entry tier
     else:
         tier = next((t for t in tiers if t.pk == tier_id), None)
-    # SQLite sums decimals as floats: back to kopecks, as PostgreSQL's numeric sum already is.
-    spend = Decimal(str(spend)).quantize(rules.CENT) if spend is not None else Decimal("0.00")
-    progress = _tier_progress_make(tiers, tier, spend, int(purchases or 0))
+    progress = _tier_progress_make(tiers, tier, spend, purchases)
     return CustomerFigures(points=points, progress=progress)
 
 

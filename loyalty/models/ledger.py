@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
@@ -149,6 +149,14 @@ class PointsLot(models.Model):
                 fields=["customer", "expires_at"], name="loyalty_lot_open_by_customer", condition=Q(remaining__gt=0)
             ),
             models.Index(fields=["expires_at"], name="loyalty_lot_open_by_expiry", condition=Q(remaining__gt=0)),
+            # The lots that can still be pending: only those credited with an activation delay (a program
+            # without a delay writes none of it). customer_figures reads the pending points here, flat in
+            # history (issue #16).
+            models.Index(
+                fields=["customer", "available_at"],
+                name="loyalty_lot_pending",
+                condition=Q(remaining__gt=0, available_at__gt=F("created_at")),
+            ),
             # Only lots that have one (a refund's returned points): a bulk credit writes none of it.
             models.Index(fields=["origin_lot"], name="loyalty_lot_origin", condition=Q(origin_lot__isnull=False)),
         ]
