@@ -178,31 +178,6 @@ def lot_root(lot: PointsLot) -> int:
     return lot.origin_lot_id or lot.pk
 
 
-def _entry_append(
-    *,
-    account: PointsAccount,
-    kind: str,
-    points: int,
-    reason: str,
-    now: dt.datetime,
-    expires_at: dt.datetime | None,
-    purchase: Any,
-    refund: Refund | None,
-    source: str,
-    actor: Any,
-    idempotency_key: str | None,
-    request_fingerprint: str,
-) -> LedgerEntry:
-    """The one INSERT of a ledger entry (signed `points`), for credit and debit alike."""
-    entry = _entry_make(
-        account=account, kind=kind, points=points, reason=reason, now=now, expires_at=expires_at,
-        purchase=purchase, refund=refund, source=source, actor=actor,
-        idempotency_key=idempotency_key, request_fingerprint=request_fingerprint,
-    )  # fmt: skip
-    entry.save(force_insert=True)
-    return entry
-
-
 _ENTRY_COLUMNS = (
     "customer_id", "kind", "points", "reason", "purchase_id", "refund_id", "source", "actor_id", "idempotency_key",
     "request_fingerprint", "created_at", "expires_at",
