@@ -100,7 +100,8 @@ def test_create_a_campaign_from_the_form_of_its_kind(console, program, marketing
         ({"absence_days": "thirty"}, "Write whole days separated by commas: 30, 60, 90."),
         ({"absence_days": "30, ²"}, "Write whole days separated by commas: 30, 60, 90."),  # "²".isdigit()
         ({"absence_days": "٣٠"}, "Write whole days separated by commas: 30, 60, 90."),  # Arabic-Indic 30
-        ({"points": "²"}, "Enter a whole number."),
+        # Without variants (with them the points field is disabled: the variants set the points)
+        ({"points": "²", "variants-0-code": "", "variants-0-points": ""}, "Enter a whole number."),
         ({"holdout_percent": "95"}, "The holdout is between 0 and 90 %."),
         ({"starts_at": "2027-01-10T10:00", "ends_at": "2027-01-09T10:00"}, "The campaign must end after it starts."),
         ({"starts_at": "0001-01-01T00:00"}, "Enter a date between"),
