@@ -191,6 +191,36 @@ def test_a_launched_campaign_edits_only_what_may_change(console, campaign):
     assert str(campaign.holdout_percent) == "10.00"
 
 
+@pytest.mark.parametrize("kind", ["broadcast", "action", "birthday"])
+@pytest.mark.parametrize("change", ["budget", "ends"])
+def test_a_refused_edit_of_a_launched_campaign_is_a_form_error_not_a_500(console, program, kind, change):
+    """Tester finding (P1): on a launched campaign the variant rows are not validated, and a refusal by the
+    service read their cleaned_data: AttributeError, a 500, for a budget below the points granted or an
+    end in the past."""
+    values = {"name": "Spring", "kind": kind, "points": 100, "channels": ["sms"]}
+    campaign = campaign_create(values={**values, "action": "review"} if kind == "action" else values)
+    MessageTemplate.objects.create(
+        kind=campaign.message_kind, channel="sms", language="en", body="Hi", updated_at=timezone.now()
+    )
+    campaign_launch(campaign_id=campaign.pk)
+    Campaign.objects.filter(pk=campaign.pk).update(points_granted=90)
+    data = {
+        "name": "Spring", "channels": ["sms"], "response_days": "14",
+        # what the browser posts: the variant rows' management form and one empty row
+        "variants-TOTAL_FORMS": "1", "variants-INITIAL_FORMS": "0", "variants-0-code": "", "variants-0-points": "",
+    }  # fmt: skip
+    if change == "budget":
+        data["budget_points"] = "50"
+    else:
+        data["ends_at"] = (timezone.localtime() - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = console.post(f"/campaigns/{campaign.pk}/edit/", data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert ("90" in page and "already granted" in page) if change == "budget" else "invalid-feedback" in page
+    campaign.refresh_from_db()
+    assert campaign.budget_points is None and campaign.ends_at is None
+
+
 def test_list_upload_reports_unknown_numbers_without_storing_them(console, program, customer_factory):
     known = customer_factory(phone="+79161234567")
     campaign = campaign_create(values={"name": "VIP", "kind": "broadcast", "target": "list", "channels": ["sms"]})

@@ -50,8 +50,9 @@ def _variants_initial(campaign: Campaign | None) -> list[dict]:
 
 
 def _variant_rows(formset) -> list:
-    """The filled-in variant rows (forms), in the order `_variants_posted` gives the service."""
-    return [form for form in formset.forms if form.cleaned_data.get("code")]
+    """The filled-in variant rows (forms), in the order `_variants_posted` gives the service; none when the
+    formset was not validated (a launched campaign's form: its variants are frozen and not read)."""
+    return [form for form in formset.forms if getattr(form, "cleaned_data", {}).get("code")]
 
 
 def _variants_posted(formset) -> list[dict]:
@@ -157,10 +158,10 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
                         origin="console",
                     )
             except CampaignError as error:
-                rows = _variant_rows(formset) if not boost else []
+                rows = _variant_rows(formset) if not (boost or launched) else []
                 if error.field == "variants" and error.variant is not None and error.variant < len(rows):
                     rows[error.variant].add_error(None, error.message)  # on the row at fault
-                elif error.field == "variants" and not boost:
+                elif error.field == "variants" and not (boost or launched):
                     formset._non_form_errors = formset.error_class([error.message])
                 else:
                     add_domain_error(form, error)
