@@ -171,6 +171,11 @@ def lookup_query_parse(text: str) -> LookupQuery:
         )
     if "@" in text:
         return LookupQuery(text, email=text.lower())
+    if any(ch.isdigit() and not ascii_digits(ch) for ch in text):  # "٨٩١٢…", "²": digits of another script
+        problem = _("“%(query)s” has digits other than 0–9: type the phone or card number with digits 0–9.") % {
+            "query": text
+        }
+        return LookupQuery(text, problem=problem)
     numbers = [word for word in text.split() if _is_number_word(word)]
     names = [word for word in text.split() if not _is_number_word(word) and any(ch.isalnum() for ch in word)]
     digits = "".join(ch for word in numbers for ch in word if ch in _DIGITS)

@@ -97,6 +97,9 @@ def test_lookup_query_email():
         ("x", "“x” is too short: type at least two letters of the name."),
         ("- .", "“- .” is too short: type at least two letters of the name."),
         ("", "Type a phone number, a card number, an email or at least two letters of a name."),
+        # Arabic-Indic digits: "too short, type letters" told the cashier the wrong thing (tester, #15)
+        ("٨٩١٢٣٤٥٦٧٨٩", "“٨٩١٢٣٤٥٦٧٨٩” has digits other than 0–9: type the phone or card number with digits 0–9."),
+        ("Анна 4²67", "“Анна 4²67” has digits other than 0–9: type the phone or card number with digits 0–9."),
     ],
 )
 def test_lookup_query_too_short_says_what_to_type(text, problem):
