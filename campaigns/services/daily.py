@@ -33,14 +33,14 @@ from loyalty.reasons import campaign_reason
 from loyalty.rules import points_expiry
 from loyalty.selectors import program_settings_get
 from loyalty.services import ledger_entry_next_id_sql, points_award, points_credit_bulk_sql
-from messaging.models import Message, MessageTemplate
+from messaging.models import Message
 from messaging.notices_sql import json_object_sql
 from messaging.services.notices import messages_bulk_insert
 
 from .. import occasions
 from ..exceptions import CampaignError
 from ..models import Campaign, CampaignGrant, CampaignVariant
-from ..selectors import campaigns_running
+from ..selectors import campaign_channels, campaigns_running
 from ..targeting import campaign_split_sql, campaign_target_sql
 
 logger = logging.getLogger(__name__)
@@ -145,16 +145,6 @@ def _status_set(*, campaign_id: int, status: str, now: dt.datetime, why: str) ->
             at=now,
         )
     return {"campaign": campaign_id, "from": old, "to": status}
-
-
-def campaign_channels(campaign: Campaign) -> tuple[list[str], list[str]]:
-    """(channels with a message template of the campaign's kind in some language, in the campaign's order;
-    its channels without one, which send nothing)."""
-    with_template = set(MessageTemplate.objects.filter(kind=campaign.message_kind).values_list("channel", flat=True))
-    return (
-        [code for code in campaign.channels if code in with_template],
-        [code for code in campaign.channels if code not in with_template],
-    )
 
 
 def campaign_grant_expiry(campaign: Campaign, *, at: dt.datetime) -> dt.datetime | None:

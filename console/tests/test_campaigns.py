@@ -12,13 +12,19 @@ from campaigns.models import Campaign, CampaignGrant, CampaignListMember
 from campaigns.services.changes import campaign_create, campaign_launch
 from core.models import AuditEntry
 from messaging.models import MessageTemplate
+from messaging.services import template_save
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def campaign(program):
-    return campaign_create(values={"name": "Spring", "kind": "broadcast", "points": 100, "channels": ["sms"]})
+    """A broadcast by SMS with its SMS text written (a channel without one stops the launch)."""
+    created = campaign_create(values={"name": "Spring", "kind": "broadcast", "points": 100, "channels": ["sms"]})
+    MessageTemplate.objects.create(  # a row, not template_save: no audit row of its own
+        kind=created.message_kind, channel="sms", language="en", body="Spring sale, {name}", updated_at=timezone.now()
+    )
+    return created
 
 
 def _pages(campaign_id: int) -> list[tuple[str, str]]:
@@ -163,6 +169,21 @@ def test_a_refused_launch_says_why_and_changes_nothing(console, program):
     assert 'id="action-error">This kind of campaign grants points: enter how many.<' in response.content.decode()
     campaign.refresh_from_db()
     assert campaign.status == "draft" and not AuditEntry.objects.filter(action="campaign.launch").exists()
+
+
+def test_the_preview_warns_of_a_channel_without_a_template_and_the_launch_is_refused(console, program):
+    campaign = campaign_create(values={"name": "Sale", "kind": "broadcast", "points": 0, "channels": ["sms"]})
+    warning = "The channel SMS has no message template: write it below (Messages), or remove the channel."
+    page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="launch-problems"' in page and warning in page and 'id="launch-ready"' not in page
+    response = console.post(f"/campaigns/{campaign.pk}/launch/")
+    assert response.status_code == 400
+    assert f'id="action-error">{warning}<' in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
+    template_save(kind=campaign.message_kind, channel="sms", language="ru", body="Привет, {name}")
+    page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert warning not in page and 'id="launch-ready"' in page
 
 
 def test_a_launched_campaign_edits_only_what_may_change(console, campaign):
