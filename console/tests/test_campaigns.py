@@ -254,6 +254,24 @@ def test_the_template_editor_takes_a_campaigns_kind(console, campaign):
     assert f'href="/messages/templates/campaign:{campaign.pk}/sms/ru/"' in detail
 
 
+def test_the_campaign_template_editor_offers_valid_through_and_previews_it(console, program, customer_factory):
+    """A 14-day bonus granted today burns at the start of today + 14: {valid_through} is today + 13."""
+    campaign = campaign_create(
+        values={"name": "Spring", "kind": "welcome", "points": 500, "points_valid_days": 14, "channels": ["sms"]}
+    )
+    url = f"/messages/templates/campaign:{campaign.pk}/sms/en/"
+    page = console.get(url).content.decode()
+    assert "{valid_through}" in page and "the last day the grant&#x27;s points can be spent" in page
+    anna = customer_factory(name="Anna")
+    body = "{points}, spend them by {valid_through} (they burn on {expires_on})"
+    shown = console.post(f"{url}preview/", {"body": body, "customer": anna.phone}).content.decode()
+    last, burns = timezone.localdate() + dt.timedelta(days=13), timezone.localdate() + dt.timedelta(days=14)
+    expected = f"500 points, spend them by {date_format(last, 'DATE_FORMAT')} (they burn on {date_format(burns, 'DATE_FORMAT')})"
+    assert expected in shown, shown
+    assert console.post(url, {"body": body}).status_code == 302
+    assert MessageTemplate.objects.get(kind=campaign.message_kind, channel="sms", language="en").body == body
+
+
 def test_a_campaigns_messages_and_templates_are_labelled_with_its_name(console, campaign, customer_factory):
     from messaging.services.outbox import message_queue
 
