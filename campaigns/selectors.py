@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet, Sum
 from analytics.rules import money, ratio
 from loyalty.models import LedgerEntry
 from loyalty.selectors import program_settings_get
+from messaging.models import MessageTemplate
 
 from .bounds import BoundsProblem, absence_steps_valid, campaign_bounds_problems, campaigns_within_bounds
 from .models import Campaign, CampaignGrant, CampaignVariant
@@ -187,3 +188,13 @@ def campaign_points_granted(campaign: Campaign) -> int:
     if campaign.kind == Campaign.Kind.BOOST and campaign.budget_points is None:
         return CampaignGrant.objects.filter(campaign=campaign).aggregate(total=Sum("points"))["total"] or 0
     return campaign.points_granted
+
+
+def campaign_channels(campaign: Campaign) -> tuple[list[str], list[str]]:
+    """(channels with a message template of the campaign's kind in some language, in the campaign's order;
+    its channels without one, which send nothing)."""
+    with_template = set(MessageTemplate.objects.filter(kind=campaign.message_kind).values_list("channel", flat=True))
+    return (
+        [code for code in campaign.channels or [] if code in with_template],
+        [code for code in campaign.channels or [] if code not in with_template],
+    )

@@ -4,7 +4,6 @@ Keyboard-first: the search field has focus on load, Enter submits, a barcode sca
 open the card. Every action goes through a service and is recorded with the cashier.
 """
 
-import datetime as dt
 import uuid
 
 from django.contrib import messages
@@ -12,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -107,7 +105,8 @@ def _card_context(customer, *, form: PurchaseForm | None = None) -> dict:
         "points": figures.points,
         "progress": figures.progress,
         "burning": points_burning(customer.pk),
-        "bonuses": list(bonus_lots(customer.pk)[:5]),
+        # each bonus with the last day its points can pay (loyalty.rules.points_last_day; None: no end)
+        "bonuses": [(lot, rules.points_last_day(lot.expires_at)) for lot in bonus_lots(customer.pk)[:5]],
         "purchases": list(purchases_for_customer(customer.pk)[:5]),
         "program": program,
         "form": form or PurchaseForm(initial={"idempotency_key": _new_key()}),
@@ -311,10 +310,8 @@ def _welcome_messages(request: HttpRequest, customer_id: int) -> None:
     if not grants:
         messages.info(request, _("No welcome bonus for this customer."))
     for grant in grants:
-        if grant.expires_at:
-            # points burn at the start of their expiry's day (loyalty.rules.points_expiry): the day before is
-            # the last one they can pay with
-            last_day = timezone.localtime(grant.expires_at - dt.timedelta(microseconds=1)).date()
+        if (last_day := rules.points_last_day(grant.expires_at)) is not None:
+            # the last day the points can pay (they burn at the start of the next one: loyalty's one rule)
             text = ngettext(
                 "Welcome bonus: %(points)s point, valid through %(day)s.",
                 "Welcome bonus: %(points)s points, valid through %(day)s.",

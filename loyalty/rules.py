@@ -150,6 +150,16 @@ def points_expiry(*, credited_at: dt.datetime, lifetime_days: int | None) -> dt.
     return local_midnight(local_day(credited_at) + dt.timedelta(days=lifetime_days))
 
 
+def points_last_day(expires_at: dt.datetime | None) -> dt.date | None:
+    """The last shop day (settings.TIME_ZONE) on which points expiring at `expires_at` (aware) can still
+    be spent: points burning at local midnight starting day D (points_expiry's rule) are last usable on
+    D − 1 (granted 2026-03-10 12:00 for 14 days: burn at 2026-03-24 00:00, last day 2026-03-23); points
+    burning later in a day D are still usable on D. None when they never expire (`expires_at` None)."""
+    if expires_at is None:
+        return None
+    return local_day(expires_at - dt.timedelta(microseconds=1))
+
+
 def points_available_at(*, credited_at: dt.datetime, activation_delay_days: int) -> dt.datetime:
     return credited_at + dt.timedelta(days=activation_delay_days)
 

@@ -77,7 +77,7 @@ def is_stop(text: str | None) -> bool:
 
 # The placeholders a template may use (issue #14); anything else is refused when a template is saved.
 PLACEHOLDERS = (
-    "name", "points", "balance", "expires_on", "tier", "next_tier", "spend_needed", "card_number", "shop",
+    "name", "points", "balance", "expires_on", "valid_through", "tier", "next_tier", "spend_needed", "card_number", "shop",
 )  # fmt: skip
 # GSM 03.38: the basic 7-bit alphabet (1 unit each) and its extension table (2 units each: escape + char).
 GSM_BASIC = frozenset(

@@ -30,17 +30,17 @@ from core.jobs import job_lock
 from customers.models import Customer
 from loyalty.models import LedgerEntry
 from loyalty.reasons import campaign_reason
-from loyalty.rules import points_expiry
+from loyalty.rules import points_expiry, points_last_day
 from loyalty.selectors import program_settings_get
 from loyalty.services import ledger_entry_next_id_sql, points_award, points_credit_bulk_sql
-from messaging.models import Message, MessageTemplate
+from messaging.models import Message
 from messaging.notices_sql import json_object_sql
 from messaging.services.notices import messages_bulk_insert
 
 from .. import occasions
 from ..exceptions import CampaignError
 from ..models import Campaign, CampaignGrant, CampaignVariant
-from ..selectors import campaigns_running
+from ..selectors import campaign_channels, campaigns_running
 from ..targeting import campaign_split_sql, campaign_target_sql
 
 logger = logging.getLogger(__name__)
@@ -147,14 +147,13 @@ def _status_set(*, campaign_id: int, status: str, now: dt.datetime, why: str) ->
     return {"campaign": campaign_id, "from": old, "to": status}
 
 
-def campaign_channels(campaign: Campaign) -> tuple[list[str], list[str]]:
-    """(channels with a message template of the campaign's kind in some language, in the campaign's order;
-    its channels without one, which send nothing)."""
-    with_template = set(MessageTemplate.objects.filter(kind=campaign.message_kind).values_list("channel", flat=True))
-    return (
-        [code for code in campaign.channels if code in with_template],
-        [code for code in campaign.channels if code not in with_template],
-    )
+def _expiry_values(expires_at: dt.datetime | None) -> list[str]:
+    """The grant messages' {expires_on} and {valid_through} (ISO dates, messaging's notice values) for
+    points burning at `expires_at`: the shop's day of the burn and the last day they can be spent
+    (loyalty.rules.points_last_day); [] when they never burn."""
+    if expires_at is None:
+        return []
+    return [timezone.localtime(expires_at).date().isoformat(), points_last_day(expires_at).isoformat()]
 
 
 def campaign_grant_expiry(campaign: Campaign, *, at: dt.datetime) -> dt.datetime | None:
@@ -456,8 +455,8 @@ def _chunk_grant(
         )  # fmt: skip
         counts["points"] = credited["points"]
     if channels and counts["granted"]:
-        pairs = "'points', n.points" + (", 'expires_on', %s" if expires_at else "")
-        vals_params = [timezone.localtime(expires_at).date().isoformat()] if expires_at else []
+        pairs = "'points', n.points" + (", 'expires_on', %s, 'valid_through', %s" if expires_at else "")
+        vals_params = _expiry_values(expires_at)
         counts["messages"] = messages_bulk_insert(
             kind=campaign.message_kind, purpose=Message.Purpose.MARKETING, channels=channels,
             candidates_sql=f"""SELECT n.customer_id, jsonb_build_object({pairs}) AS vals, %s || n.id AS dedupe
@@ -555,8 +554,8 @@ def _chunk_grant_rows(
         campaign.points_granted += counts["points"]
     if channels and counts["granted"]:
         grant_t = CampaignGrant._meta.db_table
-        pairs = [("points", "g.points")] + ([("expires_on", "%s")] if expires_at else [])
-        vals_params = [timezone.localtime(expires_at).date().isoformat()] if expires_at else []
+        pairs = [("points", "g.points")] + ([("expires_on", "%s"), ("valid_through", "%s")] if expires_at else [])
+        vals_params = _expiry_values(expires_at)
         counts["messages"] = messages_bulk_insert(
             kind=campaign.message_kind, purpose=Message.Purpose.MARKETING, channels=channels,
             candidates_sql=f"""SELECT g.customer_id, {json_object_sql(pairs)} AS vals, %s || g.id AS dedupe

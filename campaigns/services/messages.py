@@ -3,13 +3,15 @@
 The message goes on the first of the campaign's `channels` that can reach the customer (an address and
 the channel's marketing consent, messaging's own checks) and has a template of kind "campaign:<id>";
 purpose "marketing", so messaging applies consent, STOP, quiet hours and the frequency cap (a message it
-refuses is a `skipped` row saying why). `{points}` and `{expires_on}` are the grant's. No channel with a
+refuses is a `skipped` row saying why). `{points}`, `{expires_on}` and `{valid_through}` (the last day
+the points can be spent, loyalty.rules.points_last_day) are the grant's. No channel with a
 template: no message. Holdout rows never get one. Runs after the grant committed; an error is logged and
 never undoes the grant.
 """
 
 import logging
 
+from loyalty.rules import points_last_day
 from messaging.models import Message
 from messaging.selectors import address_for, consent_granted
 from messaging.services.outbox import message_queue
@@ -37,7 +39,11 @@ def grant_message_queue(*, grant_id: int) -> Message | None:
                 customer=customer,
                 kind=campaign.message_kind,
                 channel=channel,
-                extra={"points": grant.points, "expires_on": grant.expires_at},
+                extra={
+                    "points": grant.points,
+                    "expires_on": grant.expires_at,
+                    "valid_through": points_last_day(grant.expires_at),
+                },
             )
             if rendered is None:
                 continue

@@ -21,16 +21,26 @@ from campaigns.services.changes import (
 )
 from core.models import AuditEntry
 from loyalty.models import Tier
+from messaging.models import MessageTemplate
+from messaging.services import template_save
 
 pytestmark = pytest.mark.django_db
 Kind, Status = Campaign.Kind, Campaign.Status
 
 
-def _create(**values):
+def _create(*, templates: bool = True, **values):
+    """A draft (a broadcast by SMS unless told); `templates`: its message written on each of its channels
+    (in English, no audit row), so that only what a test sets can stop its launch."""
     values = {"name": "Spring", "kind": Kind.BROADCAST, "points": 100, "channels": ["sms"], **values}
     variants = values.pop("variants", ())
     tiers = values.pop("tier_ids", ())
-    return campaign_create(values=values, variants=variants, tier_ids=tiers)
+    campaign = campaign_create(values=values, variants=variants, tier_ids=tiers)
+    if templates:
+        for channel in campaign.channels:
+            MessageTemplate.objects.create(  # a row, not template_save: no audit row of its own
+                kind=campaign.message_kind, channel=channel, language="en", body="Hi {name}", updated_at=timezone.now()
+            )
+    return campaign
 
 
 def test_create_writes_a_draft_with_its_variants_and_an_audit_row(marketing_user):
@@ -198,6 +208,34 @@ def test_launch_refusals(values, message, program):
     campaign.refresh_from_db()
     assert campaign.status == Status.DRAFT
     assert not AuditEntry.objects.filter(action="campaign.launch").exists()
+
+
+def test_launch_refuses_channels_without_a_template_naming_them(program):
+    """Channels [SMS, Email, Messenger]; a Russian SMS text only (rendering falls back on another language,
+    so SMS can send): Email and Messenger would send nothing, the refusal names both, nothing changes."""
+    campaign = _create(channels=["sms", "email", "messenger"], templates=False)
+    template_save(kind=campaign.message_kind, channel="sms", language="ru", body="Привет, {name}")
+    with pytest.raises(CampaignError) as error:
+        campaign_launch(campaign_id=campaign.pk)
+    assert error.value.message == (
+        "The channels Email, Messenger have no message template: write them below (Messages), or remove the channels."
+    )
+    assert error.value.field == "channels"
+    campaign.refresh_from_db()
+    assert campaign.status == Status.DRAFT and not AuditEntry.objects.filter(action="campaign.launch").exists()
+    template_save(kind=campaign.message_kind, channel="email", language="en", subject="Hi", body="Hi {name}")
+    with pytest.raises(CampaignError) as error:
+        campaign_launch(campaign_id=campaign.pk)
+    assert error.value.message == (
+        "The channel Messenger has no message template: write it below (Messages), or remove the channel."
+    )
+    template_save(kind=campaign.message_kind, channel="messenger", language="en", body="Hi {name}")
+    assert campaign_launch(campaign_id=campaign.pk).status == Status.ACTIVE
+
+
+def test_a_campaign_without_channels_needs_no_template(program):
+    campaign = _create(kind=Kind.WELCOME, channels=[], templates=False)
+    assert campaign_launch(campaign_id=campaign.pk).status == Status.ACTIVE
 
 
 def test_a_broadcast_may_launch_without_points(program):

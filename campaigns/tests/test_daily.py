@@ -20,6 +20,7 @@ from loyalty.models import LedgerEntry, PointsAccount, PointsLot
 from loyalty.rules import local_midnight
 from loyalty.selectors import ledger_problems
 from messaging.models import Message, MessageTemplate
+from messaging.services.notices import notice_render
 
 from .helpers import shop_clock
 
@@ -289,7 +290,11 @@ def test_the_holdout_gets_a_row_without_points_or_message_and_the_treated_their_
     people = [person(birthday=dt.date(1990, 6, 10), consent_sms=True) for _ in range(40)]
     c = campaign(Campaign.Kind.BIRTHDAY, holdout_percent=D("50"), channels=["sms"], points_valid_days=7)
     MessageTemplate.objects.create(
-        kind=c.message_kind, channel="sms", language="en", body="{points} for you", updated_at=timezone.now()
+        kind=c.message_kind,
+        channel="sms",
+        language="en",
+        body="{points} for you, valid through {valid_through}",
+        updated_at=timezone.now(),
     )
     held = {p.pk for p in people if in_holdout(c.pk, p.pk, D("50"))}
     assert 0 < len(held) < 40
@@ -305,7 +310,13 @@ def test_the_holdout_gets_a_row_without_points_or_message_and_the_treated_their_
     messages = Message.objects.filter(kind=c.message_kind)
     assert {m.customer_id for m in messages} == {p.pk for p in people} - held
     assert {(m.channel, m.purpose, m.status) for m in messages} == {("sms", "marketing", "queued")}
-    assert {tuple(sorted(m.values.items())) for m in messages} == {(("expires_on", "2026-06-17"), ("points", 100))}
+    # granted 10 June, valid 7 days: they burn at the start of 17 June, the 16th is the last day to spend them
+    assert {tuple(sorted(m.values.items())) for m in messages} == {
+        (("expires_on", "2026-06-17"), ("points", 100), ("valid_through", "2026-06-16"))
+    }
+    message = messages.first()
+    assert notice_render(message, now=at(dt.date(2026, 6, 10)))
+    assert message.text == "100 points for you, valid through 16 June 2026"
     assert [balance(p) for p in people] == [0 if p.pk in held else 100 for p in people]
 
 
@@ -428,8 +439,8 @@ def test_the_command_reruns_a_past_date(program, capsys, monkeypatch):
     call_command("campaigns_daily", "--date", "2026-06-10")
     call_command("campaigns_daily", "--date", "2026-06-10")
     out = capsys.readouterr().out
-    assert f"Campaign {c.pk}: granted 1 (100 points)" in out
-    assert f"Campaign {c.pk}: granted 0 (0 points)" in out
+    assert f"Campaign {c.pk}: 1 customer granted 100 points," in out
+    assert f"Campaign {c.pk}: 0 customers granted 0 points," in out
     assert grants(c) == [(anna.pk, "birthday:2026", False, 100)]
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("campaigns_daily", "--date", "10.06.2026")
@@ -448,10 +459,9 @@ def test_the_command_prints_campaigns_in_id_order_and_says_why_messages_were_not
     person(birthday=dt.date(1990, 6, 10))  # no consent at all
     call_command("campaigns_daily", "--date", "2026-06-10")
     out = capsys.readouterr().out
-    lines = [line for line in out.splitlines() if ": granted" in line]
+    lines = [line for line in out.splitlines() if " granted " in line]
     assert [line.split(":")[0] for line in lines] == [f"Campaign {first.pk}", f"Campaign {c.pk}"]
     assert lines[1] == (
-        f"Campaign {c.pk}: granted 3 (300 points), holdout 0, left out for the budget 0, at the per-customer "
-        "limit 0; messages to the granted customers: 1 queued to send now, 0 held for quiet hours (sent in the "
-        "morning), 2 not sent (No marketing consent: 1, no template for Email: 1)"
+        f"Campaign {c.pk}: 3 customers granted 300 points, 0 in the holdout, 0 left out for the budget, 0 at "
+        "the per-customer limit; 1 message queued, 2 not sent (No marketing consent: 1, no template for Email: 1)"
     )

@@ -103,3 +103,36 @@ def test_a_date_more_than_six_days_ago_or_ahead_is_refused(program, monkeypatch,
     call_command("campaigns_daily", "--date", "2026-06-04")
     call_command("campaigns_daily")  # today
     assert capsys.readouterr().out.count("no date-driven campaign is running") == 2
+
+
+def test_the_counts_read_as_words_with_their_plural_forms(program, capsys, monkeypatch, settings):
+    """At 22:00 with quiet hours 21:00–09:00: three birthdays, two with SMS consent (their SMS is queued
+    and held until 09:00), one without any consent (not sent); a second campaign's budget of 1 point grants
+    the first customer (SMS consent) 1 point and leaves the two others out."""
+    from customers.services import customer_enrol
+    from messaging.models import MessageTemplate
+
+    settings.MESSAGING_QUIET_HOURS_START, settings.MESSAGING_QUIET_HOURS_END = 21, 9
+    shop_clock(monkeypatch, dt.date(2026, 6, 10), hour=22)
+    many = _campaign(channels=["sms"])
+    one = _campaign(channels=["sms"], points=1, budget_points=1)  # the first customer only
+    for c in (many, one):
+        MessageTemplate.objects.create(
+            kind=c.message_kind, channel="sms", language="en", body="{points} for you", updated_at=c.created_at
+        )
+    enrolled = local_midnight(dt.date(2025, 6, 10))
+    for i, sms in enumerate((True, True, False)):
+        customer_enrol(
+            name="Test", phone=f"+7 901 000000{i}", birthday=dt.date(1990, 6, 10), consent_sms=sms, now=enrolled
+        )
+    call_command("campaigns_daily", "--date", "2026-06-10")
+    out = capsys.readouterr().out.splitlines()
+    assert (
+        f"Campaign {many.pk}: 3 customers granted 300 points, 0 in the holdout, 0 left out for the budget, "
+        "0 at the per-customer limit; 2 messages queued (2 held for quiet hours until 09:00), 1 not sent "
+        "(No marketing consent: 1)"
+    ) in out
+    assert (
+        f"Campaign {one.pk}: 1 customer granted 1 point, 0 in the holdout, 2 left out for the budget, "
+        "0 at the per-customer limit; 1 message queued (1 held for quiet hours until 09:00), 0 not sent"
+    ) in out

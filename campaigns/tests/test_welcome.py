@@ -140,6 +140,26 @@ def test_the_message_goes_with_the_grants_points_and_deadline(enrol, program):
     assert message.text.startswith("500 points until ")
 
 
+def test_the_message_says_the_last_day_the_points_can_be_spent_in_the_customers_language(enrol, program, monkeypatch):
+    """A 14-day welcome bonus granted 2026-03-10 12:00 (shop time): the points burn at the start of
+    2026-03-24, so {valid_through} is 23 March, in Russian for a Russian-speaking customer."""
+    from messaging.models import Message, MessageTemplate
+
+    from .helpers import shop_clock
+
+    shop_clock(monkeypatch, dt.date(2026, 3, 10), hour=12)
+    campaign = _welcome(channels=["sms"])
+    for language, body in (("en", "{points} until {valid_through}"), ("ru", "{points}, тратьте до {valid_through}")):
+        MessageTemplate.objects.create(
+            kind=campaign.message_kind, channel="sms", language=language, body=body, updated_at=timezone.now()
+        )
+    ru = enrol(consent_sms=True, language="ru")
+    en = enrol(consent_sms=True, language="en")
+    assert CampaignGrant.objects.get(customer=ru).expires_at == local_midnight(dt.date(2026, 3, 24))
+    assert Message.objects.get(customer=ru).text == "500 баллов, тратьте до 23 марта 2026 г."
+    assert Message.objects.get(customer=en).text == "500 points until 23 March 2026"
+
+
 def test_a_failed_grant_is_queued_for_the_worker(enrol, program, monkeypatch):
     _welcome()
     queued = []

@@ -150,6 +150,23 @@ class TestCard:
         assert "675 points burn on" in page
         assert "R-1" in page
 
+    def test_a_bonus_shows_the_last_day_it_can_be_spent(self, till, customer, program):
+        """A bonus burning at the shop's midnight starting 25 March 2030 can pay through 24 March; one
+        burning at 15:00 on 25 March through the 25th; a bonus that never burns shows no date."""
+        from loyalty.rules import local_midnight
+
+        burns = local_midnight(dt.date(2030, 3, 25))
+        first = services.points_award(customer_id=customer.pk, points=300, reason="Spring", expires_at=burns)
+        later = services.points_award(
+            customer_id=customer.pk, points=40, reason="Later", expires_at=burns + dt.timedelta(hours=15)
+        )
+        services.points_award(customer_id=customer.pk, points=20, reason="Forever", use_lifetime=False)
+        page = till.get(f"/cashier/customer/{customer.pk}/").content.decode()
+        assert f'data-bonus="{first.lot.pk}">Spring: 300 points — valid through 24 Mar 2030<' in page
+        assert f'data-bonus="{later.lot.pk}">Later: 40 points — valid through 25 Mar 2030<' in page
+        assert re.search(r">Forever: 20 points</li>", page)
+        assert "until" not in page
+
     def test_pending_points_are_shown_apart(self, till, customer, program):
         program.activation_delay_days = 14
         program.save()

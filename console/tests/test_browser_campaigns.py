@@ -2,11 +2,13 @@
 typed the language's way), read the preview, launch it after the confirmation; no console errors."""
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign
 from conftest import browser_login, screenshot
 from core.models import AuditEntry
+from messaging.models import MessageTemplate
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -16,6 +18,13 @@ def _watch_errors(page) -> list[str]:
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return errors
+
+
+def _template(campaign: Campaign) -> None:
+    """The campaign's SMS text (a row: the template editor has its own tests)."""
+    MessageTemplate.objects.create(
+        kind=campaign.message_kind, channel="sms", language="en", body="Hi {name}", updated_at=timezone.now()
+    )
 
 
 @pytest.mark.parametrize(("language", "points"), [("en", "1,000"), ("ru", "1 000")])
@@ -45,6 +54,11 @@ def test_create_preview_and_launch_a_campaign(page, marketing_user, customer_fac
     campaign = Campaign.objects.get()
     assert list(campaign.variants.values_list("code", "points")) == [("A", 1000), ("B", 500)]
     expect(page.locator("#preview-target")).to_have_text("4")
+    # SMS chosen, its text not written yet: the preview says so and the launch button is disabled
+    expect(page.locator("#launch-problems")).to_contain_text("SMS")
+    expect(page.locator("#launch-form button")).to_be_disabled()
+    _template(campaign)
+    page.reload()
     expect(page.locator("#launch-ready")).to_be_visible()
     if language == "en":
         screenshot(page, "console-campaign-preview")
@@ -70,6 +84,7 @@ def test_a_dismissed_confirmation_launches_nothing(page, marketing_user, program
     from campaigns.services.changes import campaign_create
 
     campaign = campaign_create(values={"name": "Hello", "kind": "broadcast", "channels": ["sms"]})
+    _template(campaign)
     browser_login(page, "marketing")
     page.goto(f"{page.base_url}/campaigns/{campaign.pk}/")
     page.once("dialog", lambda dialog: dialog.dismiss())

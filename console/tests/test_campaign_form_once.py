@@ -60,6 +60,9 @@ def test_a_draft_is_deleted_after_asking_and_audited(console, program, marketing
 def test_a_launched_campaign_is_not_deleted_and_the_page_says_why(console, program, customer_factory):
     customer_factory()
     campaign = _draft()
+    MessageTemplate.objects.create(
+        kind=campaign.message_kind, channel="sms", language="en", body="Hi {name}", updated_at=timezone.now()
+    )
     campaign_launch(campaign_id=campaign.pk)
     page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert 'id="delete-form"' not in page

@@ -12,13 +12,19 @@ from campaigns.models import Campaign, CampaignGrant, CampaignListMember
 from campaigns.services.changes import campaign_create, campaign_launch
 from core.models import AuditEntry
 from messaging.models import MessageTemplate
+from messaging.services import template_save
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def campaign(program):
-    return campaign_create(values={"name": "Spring", "kind": "broadcast", "points": 100, "channels": ["sms"]})
+    """A broadcast by SMS with its SMS text written (a channel without one stops the launch)."""
+    created = campaign_create(values={"name": "Spring", "kind": "broadcast", "points": 100, "channels": ["sms"]})
+    MessageTemplate.objects.create(  # a row, not template_save: no audit row of its own
+        kind=created.message_kind, channel="sms", language="en", body="Spring sale, {name}", updated_at=timezone.now()
+    )
+    return created
 
 
 def _pages(campaign_id: int) -> list[tuple[str, str]]:
@@ -166,6 +172,21 @@ def test_a_refused_launch_says_why_and_changes_nothing(console, program):
     assert campaign.status == "draft" and not AuditEntry.objects.filter(action="campaign.launch").exists()
 
 
+def test_the_preview_warns_of_a_channel_without_a_template_and_the_launch_is_refused(console, program):
+    campaign = campaign_create(values={"name": "Sale", "kind": "broadcast", "points": 0, "channels": ["sms"]})
+    warning = "The channel SMS has no message template: write it below (Messages), or remove the channel."
+    page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="launch-problems"' in page and warning in page and 'id="launch-ready"' not in page
+    response = console.post(f"/campaigns/{campaign.pk}/launch/")
+    assert response.status_code == 400
+    assert f'id="action-error">{warning}<' in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
+    template_save(kind=campaign.message_kind, channel="sms", language="ru", body="Привет, {name}")
+    page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert warning not in page and 'id="launch-ready"' in page
+
+
 def test_a_launched_campaign_edits_only_what_may_change(console, campaign):
     campaign_launch(campaign_id=campaign.pk)
     form = console.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
@@ -262,6 +283,24 @@ def test_the_template_editor_takes_a_campaigns_kind(console, campaign):
     assert console.get("/messages/templates/campaign:999/sms/ru/").status_code == 404
     detail = console.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert f'href="/messages/templates/campaign:{campaign.pk}/sms/ru/"' in detail
+
+
+def test_the_campaign_template_editor_offers_valid_through_and_previews_it(console, program, customer_factory):
+    """A 14-day bonus granted today burns at the start of today + 14: {valid_through} is today + 13."""
+    campaign = campaign_create(
+        values={"name": "Spring", "kind": "welcome", "points": 500, "points_valid_days": 14, "channels": ["sms"]}
+    )
+    url = f"/messages/templates/campaign:{campaign.pk}/sms/en/"
+    page = console.get(url).content.decode()
+    assert "{valid_through}" in page and "the last day the grant&#x27;s points can be spent" in page
+    anna = customer_factory(name="Anna")
+    body = "{points}, spend them by {valid_through} (they burn on {expires_on})"
+    shown = console.post(f"{url}preview/", {"body": body, "customer": anna.phone}).content.decode()
+    last, burns = timezone.localdate() + dt.timedelta(days=13), timezone.localdate() + dt.timedelta(days=14)
+    expected = f"500 points, spend them by {date_format(last, 'DATE_FORMAT')} (they burn on {date_format(burns, 'DATE_FORMAT')})"
+    assert expected in shown, shown
+    assert console.post(url, {"body": body}).status_code == 302
+    assert MessageTemplate.objects.get(kind=campaign.message_kind, channel="sms", language="en").body == body
 
 
 def test_a_campaigns_messages_and_templates_are_labelled_with_its_name(console, campaign, customer_factory):

@@ -275,6 +275,7 @@ def test_the_placeholders_mean_what_the_notice_passes(console):
     burning = text(console.get("/messages/templates/points_burning/sms/en/").content.decode())
     assert "{points} the points that burn on that date" in burning
     assert "{expires_on} the date those points burn" in burning
+    assert "{valid_through} the last day those points can be spent (the day before they burn)" in burning
     upgrade = text(console.get("/messages/templates/tier_upgrade/sms/en/").content.decode())
     assert "{spend_needed} the money still to spend to reach the next tier" in upgrade
 

@@ -16,12 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from campaigns.models import Campaign
 from campaigns.rules import campaign_id_of_message_kind
 from campaigns.selectors import campaign_kind_labels
+from campaigns.services.daily import campaign_grant_expiry
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.permissions import permission_required
 from customers.selectors import customer_lookup
-from loyalty.rules import points_expiry
-from loyalty.selectors import program_settings_get
+from loyalty.rules import points_last_day
 from messaging import rules
 from messaging.models import Channel, NoticeKind
 from messaging.rules import address_mask
@@ -71,6 +71,7 @@ def message_templates(request: HttpRequest) -> HttpResponse:
 CAMPAIGN_PLACEHOLDER_MEANINGS = {
     "{points}": gettext_lazy("the points of the grant (the variant's, or the campaign's)"),
     "{expires_on}": gettext_lazy("the date the grant's points burn"),
+    "{valid_through}": gettext_lazy("the last day the grant's points can be spent (the day before they burn)"),
 }
 
 
@@ -88,16 +89,16 @@ def _placeholders(kind: str, campaign: Campaign | None) -> list[tuple[str, str]]
 
 
 def _campaign_values(campaign: Campaign) -> dict:
-    """{points}, {expires_on} as a grant made now would fill them in: the campaign's points (the first
-    variant's when it has variants) and the day they would burn (its points_valid_days, else the
-    program's lifetime; empty when they never burn)."""
+    """{points}, {expires_on}, {valid_through} as a grant made now would fill them in: the campaign's
+    points (the first variant's when it has variants), the day they would burn (the daily run's
+    campaign_grant_expiry: its points_valid_days, else the program's lifetime) and the last day they can
+    be spent (loyalty.rules.points_last_day); both empty when they never burn."""
     variant = campaign.variants.order_by("code").first()
-    now = timezone.now()
-    lifetime = campaign.points_valid_days or program_settings_get().points_lifetime_days
-    expires = points_expiry(credited_at=now, lifetime_days=lifetime)
+    expires = campaign_grant_expiry(campaign, at=timezone.now())
     return {
         "points": variant.points if variant else campaign.points,
         "expires_on": timezone.localdate(expires) if expires else "",
+        "valid_through": points_last_day(expires) or "",
     }
 
 

@@ -97,3 +97,23 @@ def test_bad_amounts_say_why(value, message):
 
 def test_amount_accepts_a_decimal_comma():
     assert rules.money_parse("1 000,50".replace(" ", "")) == D("1000.50")
+
+
+def test_points_last_day_is_the_day_before_a_midnight_burn():
+    """Granted 2026-03-10 12:00 (shop time) for 14 days: points_expiry burns them at the start of
+    2026-03-24 (10 + 14), so the last day they can pay is 2026-03-23; a late-evening grant the same day
+    burns at the same midnight; an expiry later in a day (15:00) leaves that day usable; never: None."""
+    import datetime as dt
+
+    granted = rules.local_midnight(dt.date(2026, 3, 10)) + dt.timedelta(hours=12)
+    expires = rules.points_expiry(credited_at=granted, lifetime_days=14)
+    assert expires == rules.local_midnight(dt.date(2026, 3, 24))
+    assert rules.points_last_day(expires) == dt.date(2026, 3, 23)
+    late = rules.points_expiry(credited_at=granted + dt.timedelta(hours=11, minutes=30), lifetime_days=14)
+    assert rules.points_last_day(late) == dt.date(2026, 3, 23)
+    assert rules.points_last_day(rules.local_midnight(dt.date(2026, 3, 24)) + dt.timedelta(hours=15)) == dt.date(
+        2026, 3, 24
+    )
+    # 2026-03-24 00:00 Moscow is 2026-03-23 21:00 UTC: the shop's day counts, not UTC's
+    assert rules.points_last_day(expires.astimezone(dt.UTC)) == dt.date(2026, 3, 23)
+    assert rules.points_last_day(None) is None

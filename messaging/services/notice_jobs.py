@@ -13,7 +13,7 @@ from django.utils import timezone
 from core.jobs import job_lock
 from customers.models import Customer
 from loyalty.models import PointsAccount, PointsLot, Purchase, Tier, TierChange, TierStatus
-from loyalty.rules import local_midnight
+from loyalty.rules import local_midnight, points_last_day
 from loyalty.selectors import program_settings_get
 
 from ..models import Message, NoticeKind
@@ -35,7 +35,8 @@ def points_burning_notices_queue(*, as_of: dt.date, now: dt.datetime | None = No
     """The daily "points about to burn" notices: every customer whose lots burn on D = `as_of` + N days
     (N = the notice's `days_before`; a lot burns on the shop's local date of its `expires_at`, the date the
     customer card shows), one notice per customer and burning date with the sum of the remaining points
-    of those lots (values {"points": int, "expires_on": "YYYY-MM-DD"}; dedupe key
+    of those lots (values {"points": int, "expires_on": "YYYY-MM-DD", "valid_through": D − 1, the last
+    day they can be spent, loyalty.rules.points_last_day}; dedupe key
     `points_burning:<customer id>:<D>`, so a second run, or a run the next day for the same D, adds nothing).
     Returns notices_queue's counts."""
     now = now or timezone.now()
@@ -47,7 +48,9 @@ def points_burning_notices_queue(*, as_of: dt.date, now: dt.datetime | None = No
     bounds = window.aggregate(lo=Min("customer_id"), hi=Max("customer_id"))
     if bounds["lo"] is None:
         return {"queued": 0, "skipped": 0, "held": 0}
-    vals = json_object_sql([("points", "SUM(l.remaining)"), ("expires_on", text_sql("%s"))])
+    vals = json_object_sql(
+        [("points", "SUM(l.remaining)"), ("expires_on", text_sql("%s")), ("valid_through", text_sql("%s"))]
+    )
 
     def candidates(lo: int, hi: int) -> tuple[str, list]:
         sql = f"""
@@ -59,6 +62,8 @@ def points_burning_notices_queue(*, as_of: dt.date, now: dt.datetime | None = No
         """  # noqa: S608
         return sql, [
             day.isoformat(),
+            # lots burn at the start of their day (points_expiry): the day before is the last they can pay
+            points_last_day(start).isoformat(),
             "points_burning:",
             f":{day.isoformat()}",
             datetime_param(start),

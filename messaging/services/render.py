@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from core.formatting import money_format
 from loyalty.models import PointsLot, Purchase, TierStatus
-from loyalty.rules import local_midnight
+from loyalty.rules import local_midnight, points_last_day
 from loyalty.selectors import customer_standing, program_settings_get, tiers_list
 from loyalty.templatetags.money import points_count
 
@@ -33,6 +33,10 @@ PLACEHOLDER_MEANINGS = {
     "points": gettext_lazy("the points the message is about (points earned, points about to burn); else the balance"),
     "balance": gettext_lazy("the customer's points balance, with the word “points” in the right form"),
     "expires_on": gettext_lazy("the date the points burn; else the date the customer's next points burn"),
+    "valid_through": gettext_lazy(
+        "the last day the points can be spent (the day before they burn); else that of the customer's next "
+        "points to burn"
+    ),
     "tier": gettext_lazy("the customer's tier"),
     "next_tier": gettext_lazy("the next tier (empty at the top tier)"),
     "spend_needed": gettext_lazy("the money still to spend to reach the next tier (empty at the top tier)"),
@@ -51,6 +55,7 @@ KIND_PLACEHOLDER_MEANINGS = {
     NoticeKind.POINTS_BURNING: {
         "points": gettext_lazy("the points that burn on that date (the sum of the lots burning that day)"),
         "expires_on": gettext_lazy("the date those points burn"),
+        "valid_through": gettext_lazy("the last day those points can be spent (the day before they burn)"),
     },
     NoticeKind.TIER_AT_RISK: {
         "spend_needed": gettext_lazy(
@@ -76,7 +81,8 @@ def notice_preview_values(*, kind: str, customer_id: int, now: dt.datetime | Non
 
     - points_burning: the next local date on which any of their live points burn and the sum of the
       remaining points of the lots burning that day (points_burning_notices_queue sums the lots of one
-      local date); None when none of their points burn;
+      local date), and `valid_through` the last day they can be spent (loyalty.rules.points_last_day);
+      None when none of their points burn;
     - tier_at_risk: for a customer below their tier's threshold since `below_since` (TierStatus), the review
       R = below_since + max(grace days, 1) that would move them down, `expires_on` = R − 1 and
       `spend_needed` = the tier's threshold − their qualifying spend from R's midnight − window days until
@@ -95,7 +101,7 @@ def notice_preview_values(*, kind: str, customer_id: int, now: dt.datetime | Non
         day = timezone.localdate(first)
         start, end = local_midnight(day), local_midnight(day + dt.timedelta(days=1))
         points = live.filter(expires_at__gte=start, expires_at__lt=end).aggregate(s=Sum("remaining"))["s"]
-        return {"points": int(points or 0), "expires_on": day}
+        return {"points": int(points or 0), "expires_on": day, "valid_through": points_last_day(first)}
     if kind == NoticeKind.TIER_AT_RISK:
         program = program_settings_get()
         status = (
@@ -190,9 +196,10 @@ def placeholder_values(
       reach its threshold (loyalty's tier_progress rule), in the program's currency ("1 500.00 ₽"); both ""
       at the top tier;
     - card_number: the 13-digit card number; shop: settings.MESSAGING_SHOP_NAME;
-    - points, expires_on: from `extra` when given; else points = balance, and expires_on = the day the
-      soonest-burning points burn (loyalty's points_burning rule: the shop's date of the lot's expiry, as
-      the till shows it), "" when none burn.
+    - points, expires_on, valid_through: from `extra` when given; else points = balance, expires_on = the
+      day the soonest-burning points burn (loyalty's points_burning rule: the shop's date of the lot's
+      expiry, as the till shows it) and valid_through = the last day they can be spent (loyalty's
+      points_last_day rule: the day before a midnight burn), "" when none burn.
 
     `extra` may give any placeholder; its raw values are formatted in the language (int → points, Decimal
     → money, date/datetime → date, str as is, None → ""). Raises ValueError for an `extra` key that is not a
@@ -214,6 +221,7 @@ def placeholder_values(
             "balance": points_count(standing.balance),
             "points": points_count(standing.balance),
             "expires_on": _value_format(standing.next_burn_at, currency=program.currency),
+            "valid_through": _value_format(points_last_day(standing.next_burn_at), currency=program.currency),
             "tier": progress.tier.name if progress.tier else "",
             "next_tier": progress.next_tier.name if progress.next_tier else "",
             "spend_needed": money_format(progress.spend_needed, program.currency) if progress.next_tier else "",

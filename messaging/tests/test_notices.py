@@ -98,6 +98,8 @@ def test_a_lot_burning_in_7_days_gives_one_notice_with_its_points_and_date(anna,
     assert message.next_attempt_at == NOON  # deferred: the dispatcher hands it out
     assert list(message.status_changes.values_list("status", "reason")) == [("queued", "queued")]
     assert sent_text(message) == "Anna, 120 points burn on 8 March 2026."
+    # they burn at the start of 8 March: 7 March is the last day they can pay
+    assert message.values == {"points": 120, "expires_on": "2026-03-08", "valid_through": "2026-03-07"}
 
 
 def test_two_lots_on_the_same_date_give_one_notice_with_the_sum(anna, templates):

@@ -51,6 +51,7 @@ def test_every_placeholder_for_a_customer_in_russian_and_english(customer, t0, s
         "points": "350 баллов",
         "balance": "350 баллов",
         "expires_on": "12 декабря 2026 г.",  # the soonest-burning points
+        "valid_through": "11 декабря 2026 г.",  # they burn at the start of the 12th: the 11th is their last day
         "tier": "Bronze",
         "next_tier": "Silver",
         "spend_needed": f"15{NBSP}000,00{NBSP}₽",
@@ -65,9 +66,13 @@ def test_every_placeholder_for_a_customer_in_russian_and_english(customer, t0, s
     )
     # After the first lot burnt: the next date; after all burnt: nothing left, no date.
     later = placeholder_values(customer, language="en", now=local_midnight(dt.date(2026, 12, 12)))
-    assert (later["balance"], later["expires_on"]) == ("50 points", "1 March 2027")
+    assert (later["balance"], later["expires_on"], later["valid_through"]) == (
+        "50 points",
+        "1 March 2027",
+        "28 February 2027",
+    )
     gone = placeholder_values(customer, language="ru", now=local_midnight(dt.date(2027, 3, 2)))
-    assert (gone["balance"], gone["expires_on"]) == ("0 баллов", "")
+    assert (gone["balance"], gone["expires_on"], gone["valid_through"]) == ("0 баллов", "", "")
 
 
 def test_extra_values_are_formatted_in_the_language(customer, t0):

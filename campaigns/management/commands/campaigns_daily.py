@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from campaigns.exceptions import CampaignError
 from campaigns.models import Campaign
@@ -84,22 +86,34 @@ class Command(BaseCommand):
 
     @staticmethod
     def _counts_line(campaign_id: str, counts: dict) -> str:
+        """One campaign's run in words with their plural forms, e.g. "Campaign 7: 3 customers granted 300
+        points, 0 in the holdout, 0 left out for the budget, 0 at the per-customer limit; 5 messages queued
+        (2 held for quiet hours until 09:00), 1 not sent (No marketing consent: 1)". `queued` counts the held
+        messages too (they are queued, due when the quiet hours end)."""
         messages = counts["messages"]
-        line = _(
-            "Campaign %(id)s: granted %(granted)s (%(points)s points), holdout %(holdout)s, left out for the "
-            "budget %(budget)s, at the per-customer limit %(limit)s; messages to the granted customers: "
-            "%(queued)s queued to send now, %(held)s held for quiet hours (sent in the morning), "
-            "%(skipped)s not sent"
-        ) % {
+        granted, points = counts["granted"], counts["points"]
+        people = ngettext("%(n)s customer granted %(points)s", "%(n)s customers granted %(points)s", granted) % {
+            "n": granted,
+            "points": ngettext("%(n)s point", "%(n)s points", points) % {"n": points},
+        }
+        holdout, budget, limit = counts["holdout"], counts["left_out_budget"], counts["left_out_limit"]
+        parts = [
+            people,
+            ngettext("%(n)s in the holdout", "%(n)s in the holdout", holdout) % {"n": holdout},
+            ngettext("%(n)s left out for the budget", "%(n)s left out for the budget", budget) % {"n": budget},
+            ngettext("%(n)s at the per-customer limit", "%(n)s at the per-customer limit", limit) % {"n": limit},
+        ]
+        queued, held, skipped = messages["queued"], messages["held"], messages["skipped"]
+        sent = ngettext("%(n)s message queued", "%(n)s messages queued", queued) % {"n": queued}
+        if held:
+            sent += " " + ngettext(
+                "(%(n)s held for quiet hours until %(time)s)", "(%(n)s held for quiet hours until %(time)s)", held
+            ) % {"n": held, "time": f"{settings.MESSAGING_QUIET_HOURS_END:02d}:00"}
+        line = _("Campaign %(id)s: %(counts)s; %(messages)s, %(not_sent)s") % {
             "id": campaign_id,
-            "granted": counts["granted"],
-            "points": counts["points"],
-            "holdout": counts["holdout"],
-            "budget": counts["left_out_budget"],
-            "limit": counts["left_out_limit"],
-            "queued": messages["queued"],
-            "held": messages["held"],
-            "skipped": messages["skipped"],
+            "counts": ", ".join(parts),
+            "messages": sent,
+            "not_sent": ngettext("%(n)s not sent", "%(n)s not sent", skipped) % {"n": skipped},
         }
         reasons = counts.get("skip_reasons", {})
         if reasons:

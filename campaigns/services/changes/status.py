@@ -8,15 +8,18 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from analytics.rfm_rules import Segment
 from analytics.segments import rfm_segment_customers
 from core.audit import AuditAction, audit_record
 from core.formatting import points_format
+from messaging.models import Channel
 
 from ...bounds import campaign_bounds_problems
 from ...exceptions import CampaignError
 from ...models import Campaign
+from ...selectors import campaign_channels
 from .fields import (
     GRANTING_KINDS,
     LAUNCHED,
@@ -79,6 +82,21 @@ def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = No
         problem(_("Choose the action that earns the points."), "action")
     if campaign.kind == Kind.BROADCAST and not campaign.channels:
         problem(_("A broadcast is a message: choose its channels."), "channels")
+    # A chosen channel without a template of the campaign's message in any language (rendering falls back
+    # on another language) would send nothing on it, silently.
+    _with_template, without_template = campaign_channels(campaign)
+    if without_template:
+        labels = dict(Channel.choices)
+        problem(
+            ngettext(
+                "The channel %(channels)s has no message template: write it below (Messages), or remove the channel.",
+                "The channels %(channels)s have no message template: write them below (Messages), or remove "
+                "the channels.",
+                len(without_template),
+            )
+            % {"channels": ", ".join(str(labels.get(code, code)) for code in without_template)},
+            "channels",
+        )
     if campaign.starts_at and campaign.ends_at and campaign.ends_at <= campaign.starts_at:
         problem(_("The campaign must end after it starts."), "ends_at")
     elif campaign.ends_at and campaign.ends_at <= now:
