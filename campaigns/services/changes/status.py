@@ -83,8 +83,9 @@ def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = No
     if campaign.kind == Kind.BROADCAST and not campaign.channels:
         problem(_("A broadcast is a message: choose its channels."), "channels")
     # A chosen channel without a template of the campaign's message in any language (rendering falls back
-    # on another language) would send nothing on it, silently.
-    _with_template, without_template = campaign_channels(campaign)
+    # on another language) would send nothing on it, silently. A boost sends no message of its own: its
+    # channels are not checked (launching it must not wait for a template nothing would use).
+    _with_template, without_template = campaign_channels(campaign) if campaign.kind != Kind.BOOST else ([], [])
     if without_template:
         labels = dict(Channel.choices)
         problem(
