@@ -103,6 +103,33 @@ def _moment(expr: str, days: str = "") -> str:
     return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {expr}{shift})"
 
 
+def _net_points_sql(points: str, purchase: str) -> str:
+    """SQL for a grant's `points` net of what the refunds of its boosted purchase (alias `purchase`, NULL
+    for grants of other kinds) reversed, as loyalty reverses them: floor(points × refunded ÷ amount), all
+    of them once wholly refunded (loyalty.rules.refund_points_split). One fragment for the results, the
+    list and campaign_points_granted, so every screen shows one figure."""
+    return (
+        f"{points} - CASE WHEN {purchase}.id IS NULL OR {purchase}.refunded_amount <= 0 THEN 0 "
+        f"WHEN {purchase}.refunded_amount >= {purchase}.amount THEN {points} "
+        f"ELSE CAST(FLOOR({points} * {purchase}.refunded_amount / {purchase}.amount) AS bigint) END"
+    )
+
+
+def boost_points_net(campaign_id: int) -> int:
+    """The points a boost campaign's grant rows gave (int ≥ 0), net of what refunds of the boosted
+    purchases took back (`_net_points_sql`, the results' figure). One aggregate over its grant rows (each
+    row's occasion "purchase:<id>" names its purchase)."""
+    sql = f"""
+        SELECT COALESCE(SUM({_net_points_sql("g.points", "bp")}), 0)
+        FROM campaigns_campaigngrant g
+        LEFT JOIN loyalty_purchase bp ON bp.id = CAST(SUBSTR(g.occasion, 10) AS bigint)
+        WHERE g.campaign_id = %s AND g.occasion LIKE 'purchase:%%' AND NOT g.holdout
+    """  # noqa: S608 - fixed fragments; the id is a parameter
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign_id])
+        return max(0, int(cursor.fetchone()[0] or 0))
+
+
 def _customers_sql(campaign_ids_sql: str) -> str:
     """Per campaign and customer of its grant rows: group (holdout 0/1, variant id), grant rows, points
     granted and redeemed, bought (0/1) and revenue in the window."""
@@ -119,11 +146,7 @@ def _customers_sql(campaign_ids_sql: str) -> str:
         ),
         g AS (  -- a boost's points net of the share its purchase's refunds reversed (loyalty's rounding)
             SELECT g0.campaign_id, g0.customer_id, g0.holdout, g0.variant_id, g0.at, g0.entry_id, g0.until,
-                   g0.purchase_id,
-                   g0.points - CASE WHEN bp.id IS NULL OR bp.refunded_amount <= 0 THEN 0
-                                    WHEN bp.refunded_amount >= bp.amount THEN g0.points
-                                    ELSE CAST(FLOOR(g0.points * bp.refunded_amount / bp.amount) AS bigint) END
-                     AS points
+                   g0.purchase_id, {_net_points_sql("g0.points", "bp")} AS points
             FROM g0 LEFT JOIN loyalty_purchase bp ON bp.id = g0.purchase_id
         ),
         per_customer AS (

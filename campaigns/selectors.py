@@ -13,6 +13,7 @@ from messaging.models import MessageTemplate
 
 from .bounds import BoundsProblem, absence_steps_valid, campaign_bounds_problems, campaigns_within_bounds
 from .models import Campaign, CampaignGrant, CampaignVariant
+from .results import boost_points_net
 from .rules import campaign_id_of_message_kind
 from .targeting import campaign_target_counts
 
@@ -183,10 +184,13 @@ def welcome_grants_for(customer_id: int) -> QuerySet[CampaignGrant]:
 
 
 def campaign_points_granted(campaign: Campaign) -> int:
-    """The points a campaign granted: for a boost without a budget the sum of its grant rows (its
-    `points_granted` counter is kept only against a budget), else `points_granted`."""
+    """The points a campaign granted (spent), as its page, the budget check of an edit, the list and the
+    results all count them. A boost's are net of what refunds of its boosted purchases took back: without
+    a budget, its grant rows net of those refunds (campaigns.results.boost_points_net: its
+    `points_granted` counter is kept only against a budget); with one, `points_granted`, which refunds
+    already lower (campaigns.boosts.boosts_refund_to_budgets). Other kinds: `points_granted`."""
     if campaign.kind == Campaign.Kind.BOOST and campaign.budget_points is None:
-        return CampaignGrant.objects.filter(campaign=campaign).aggregate(total=Sum("points"))["total"] or 0
+        return boost_points_net(campaign.pk)
     return campaign.points_granted
 
 

@@ -153,8 +153,9 @@ def boosts_earned(
     at: dt.datetime,
 ) -> list[BoostEarned]:
     """What each boost that applies (loyalty.boosts' provider) earns on this purchase, by
-    boost_points_within_budgets and the program's combining rule: a boost whose budget is spent is left
-    out before the boosts combine, the others cut to what their budgets still hold. Boosts
+    boost_points_within_budgets and the program's combining rule: the boosts combine on what each can
+    pay after its budget (under "best" a nearly spent boost loses the line to one that pays more, under
+    "sum" it takes no cap room it cannot pay), each cut to what its budget still holds. Boosts
     that earn nothing are left out; a holdout boost that matches a line is kept with 0 points (its
     campaign records the occasion). For the quote too (nothing is written)."""
     boosts = boosts_find(customer_id=customer_id, lines=lines, at=at)
@@ -188,7 +189,7 @@ def boosts_earned(
     for boost in matching:
         got = 0 if boost.holdout else points[boost.campaign_id]  # already cut to its budget
         if got <= 0 and not boost.holdout:
-            continue  # missed every line, lost to a larger boost, rounded to nothing, or its budget is spent
+            continue  # missed every line, lost to a boost that pays more, rounded to nothing, or its budget is spent
         earned.append(
             BoostEarned(
                 campaign_id=boost.campaign_id,

@@ -4,9 +4,11 @@ Nothing here touches the database, so it is tested exhaustively with hypothesis.
 """
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -326,38 +328,41 @@ def boost_points(
     `boost_percent`; `combine` "best" keeps only the largest (the first given on a tie), "sum" adds them
     up and, above `cap_percent` (% of the line), scales each down in proportion. A boost's points are
     Σ over lines of share × percent / 100 / point value, rounded down once per boost (the house rounding,
-    `earn_points`), so the boosts never add more than the exact figure.
+    `earn_points`), so the boosts never add more than the exact figure. No budgets: see
+    `boost_points_within_budgets` (this is it with every budget unlimited).
     """
-    result = {terms.key: 0 for terms in boosts}
-    if not boosts or paid <= 0:
-        return result
-    lines = boost_lines(lines, amount=amount)
-    total = sum(line.amount for line in lines)
-    weighted = {terms.key: Decimal(0) for terms in boosts}  # Σ line amount × percent, per boost
-    for line in lines:
-        if line.amount <= 0:
-            continue
-        line_category = category_key(line.category)
-        percents = [
-            (terms.key, boost_percent(terms, cashback_percent=cashback_percent))
-            for terms in boosts
-            if not category_key(terms.category) or category_key(terms.category) == line_category
-        ]
-        percents = [(key, percent) for key, percent in percents if percent > 0]
-        if not percents:
-            continue
-        if combine == BOOST_COMBINE_BEST:
-            best = max(percents, key=lambda item: item[1])  # max keeps the first of equals
-            weighted[best[0]] += line.amount * best[1]
-            continue
-        summed = sum(percent for _key, percent in percents)
-        scale = min(Decimal(1), cap_percent / summed) if summed > 0 else Decimal(0)
-        for key, percent in percents:
-            weighted[key] += line.amount * percent * scale
-    for key, value in weighted.items():
-        if value > 0:
-            result[key] = max(0, _floor_points(value * paid / (total * HUNDRED * point_value)))
-    return result
+    return boost_points_within_budgets(
+        lines=lines,
+        amount=amount,
+        paid=paid,
+        cashback_percent=cashback_percent,
+        point_value=point_value,
+        boosts=boosts,
+        budgets_left={},
+        combine=combine,
+        cap_percent=cap_percent,
+    )
+
+
+def _cap_share(cap: Fraction, wants: list[Fraction], cans: list[Fraction]) -> list[Fraction]:
+    """Share the cap room `cap` (points) between boosts that want `wants` and can pay `cans` (≤ wants,
+    > 0): all they can when it fits, else in proportion to what they want, none above what it can pay
+    — the room a boost cannot pay goes to the others in the same proportion (water filling: one
+    factor s, each gets min(can, s × want), Σ = cap)."""
+    if sum(cans) <= cap:
+        return list(cans)
+    order = sorted(range(len(wants)), key=lambda i: cans[i] / wants[i])
+    room, wanted = cap, sum(wants)
+    got = [Fraction(0)] * len(wants)
+    for position, i in enumerate(order):
+        scale = room / wanted
+        if cans[i] / wants[i] > scale:  # this one and all after it are not cut by their budgets
+            for j in order[position:]:
+                got[j] = wants[j] * scale
+            break
+        got[i] = cans[i]
+        room, wanted = room - cans[i], wanted - wants[i]
+    return got
 
 
 def boost_points_within_budgets(
@@ -372,33 +377,72 @@ def boost_points_within_budgets(
     combine: str,
     cap_percent: Decimal,
 ) -> dict[int, int]:
-    """`boost_points`, with each boost's budget: {boost key: points (int ≥ 0)} for every boost given.
+    """`boost_points` with each boost's budget: {boost key: points (int ≥ 0)} for every boost given.
 
     `budgets_left` maps a boost's key to the points its campaign's budget still holds (int; None or no key:
-    no budget), read fresh for this purchase. A boost whose budget cannot pay anything (≤ 0 left) is left
-    out *before* the boosts are combined, so under "best" it does not take a line another boost would
-    earn on, and under "sum" it does not take a share of the cap. A boost still in is cut to what its
-    budget holds (a budget of 1 point or more pays at least what it holds). Pure: no database.
+    no budget), read fresh for this purchase. The boosts combine on **what each can actually pay**: on
+    each line (in the order given) a boost wants share × percent / 100 / point value points and can pay
+    that, cut to what its budget still holds after the lines before.
+
+    - "best": the line goes to the boost that can pay the most on it (the first given on a tie); a boost
+      whose budget is nearly spent loses the line to a smaller boost that pays more (×3 able to pay 10
+      against ×2 paying 50: ×2 wins, 50).
+    - "sum": when what they can pay fits in the cap (`cap_percent` % of the line), each pays it; above
+      the cap, the cap is shared in proportion to what they want, none getting more than it can pay, and
+      the room a budget-cut boost cannot use goes to the others (+10 % able to pay 5 and ×3 wanting 100,
+      cap 15 % of 1 000 = 150: 5 + 100).
+
+    Exact fractions throughout, rounded down once per boost at the end (`boost_points`' rounding), so a
+    boost never pays more than its budget held nor the boosts more than the exact figure. Without budgets
+    it is exactly `boost_points`. Pure: no database.
     """
 
-    def left(key: int) -> int | None:
+    def left(key: int) -> Fraction | None:
         value = budgets_left.get(key)
-        return None if value is None else max(0, int(value))
+        return None if value is None else Fraction(max(0, int(value)))
 
     result = {terms.key: 0 for terms in boosts}
-    payable = [terms for terms in boosts if left(terms.key) is None or left(terms.key) > 0]
-    points = boost_points(
-        lines=lines,
-        amount=amount,
-        paid=paid,
-        cashback_percent=cashback_percent,
-        point_value=point_value,
-        boosts=payable,
-        combine=combine,
-        cap_percent=cap_percent,
-    )
-    capped = {key: (got if left(key) is None else min(got, left(key))) for key, got in points.items()}
-    result.update(capped)
+    if not boosts or paid <= 0:
+        return result
+    lines = boost_lines(lines, amount=amount)
+    total = sum(line.amount for line in lines)
+    # a line amount × a percent → points: × paid / (the lines' total × 100 × point value)
+    to_points = Fraction(paid) / (Fraction(total) * 100 * Fraction(point_value))
+    remaining = {terms.key: left(terms.key) for terms in boosts}  # None: no budget
+    exact = {terms.key: Fraction(0) for terms in boosts}
+    cap = Fraction(cap_percent)
+    for line in lines:
+        if line.amount <= 0:
+            continue
+        line_category = category_key(line.category)
+        candidates = []  # (key, wants, can pay), in the order given
+        for terms in boosts:
+            if category_key(terms.category) and category_key(terms.category) != line_category:
+                continue
+            percent = boost_percent(terms, cashback_percent=cashback_percent)
+            if percent <= 0:
+                continue
+            wants = Fraction(line.amount) * Fraction(percent) * to_points
+            room = remaining[terms.key]
+            can = wants if room is None else min(wants, room)
+            if can > 0:
+                candidates.append((terms.key, wants, can))
+        if not candidates:
+            continue
+        if combine == BOOST_COMBINE_BEST:
+            key, _wants, can = max(candidates, key=lambda item: item[2])  # max keeps the first of equals
+            paying = {key: can}
+        else:
+            room = Fraction(line.amount) * cap * to_points
+            shares = _cap_share(room, [c[1] for c in candidates], [c[2] for c in candidates])
+            paying = {c[0]: share for c, share in zip(candidates, shares, strict=True)}
+        for key, points in paying.items():
+            exact[key] += points
+            if remaining[key] is not None:
+                remaining[key] -= points
+    for key, value in exact.items():
+        if value > 0:
+            result[key] = max(0, math.floor(value))
     return result
 
 

@@ -350,6 +350,38 @@ def test_a_boost_with_its_budget_spent_leaves_the_line_to_the_next_best(customer
     assert_ledger_consistent(customer)
 
 
+def test_a_nearly_spent_budget_loses_the_line_to_a_boost_that_pays_more(customer, t0):
+    """Tester2 #5, "best": ×3 (100 more on 1 000.00 at 5 %) with a budget of 110 and ×2 (50 more) without
+    one. The first purchase: ×3 pays 100 (10 left). The second: ×3 could pay only 10, ×2 pays 50 → ×2,
+    50 + 50 = 100 (it was 50 + 10 = 60), in the quote and the purchase alike; ×3 keeps its 10."""
+    triple = _boost(name="Triple", boost_multiplier=D("3"), budget_points=110)
+    double = _boost(name="Double", boost_multiplier=D("2"))
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 150
+    quote = purchase_quote(customer_id=customer.pk, amount=D("1000.00"), now=t0)
+    second = buy(customer, "1000.00", now=t0).purchase
+    assert quote.earn_points == second.earned_points == 100
+    assert second.earned_breakdown == [
+        {"part": "base", "points": 50},
+        {"part": "boost", "campaign": double.pk, "name": "Double", "points": 50},
+    ]
+    assert Campaign.objects.get(pk=triple.pk).points_granted == 100
+    assert_ledger_consistent(customer)
+
+
+def test_sum_a_nearly_spent_boost_takes_no_cap_room_it_cannot_pay(customer, t0):
+    """Tester2 #5, "sum" to 15 % (150 on 1 000.00): +10 % with 5 points of budget left and ×3 (+10 %).
+    +10 % pays its 5, ×3 its whole 100 (105 fits the cap): 50 + 105 = 155 (it was 50 + 75 + 5 = 130)."""
+    ProgramSettings.objects.filter(pk=1).update(boost_combine="sum", boost_cap_percent=D("15"))
+    plus = _boost(name="+10 %", boost_multiplier=None, boost_extra_percent=D("10"), budget_points=5)
+    triple = _boost(name="×3", boost_multiplier=D("3"))
+    purchase = buy(customer, "1000.00", now=t0).purchase
+    assert purchase.earned_points == 155
+    assert purchase.earned_breakdown[1:] == [
+        {"part": "boost", "campaign": plus.pk, "name": "+10 %", "points": 5},
+        {"part": "boost", "campaign": triple.pk, "name": "×3", "points": 100},
+    ]
+
+
 def test_a_refund_gives_the_boost_points_back_to_the_budget(customer, t0):
     """×5 at 5 % adds 4 × 5 % = 20 % of 1 000.00 = 200 points; budget 1 000 → 800 left. Refunding 300.00
     reverses floor(200 × 300 / 1000) = 60 → 860 left; 350.00 more: floor(200 × 650 / 1000) = 130 in all,

@@ -613,3 +613,66 @@ def test_boost_hours_may_wrap_midnight_but_not_start_where_they_end(console, pro
     response = _post_as_the_browser(console, url, night)
     assert response.status_code == 302
     assert Campaign.objects.values_list("boost_hour_from", "boost_hour_to").get() == (22, 2)
+
+
+def _budget_box(console, campaign_id: int) -> str:
+    page = console.get(f"/campaigns/{campaign_id}/").content.decode()
+    return page.split('id="campaign-budget"', 1)[1].split("</dd>", 1)[0]
+
+
+def _spent_on_every_screen(console, campaign_id: int) -> tuple[str, int, int]:
+    """(the page's budget text, the list's points granted, the results CSV's treated points granted)."""
+    import csv
+
+    listing = console.get("/campaigns/").content.decode()
+    row = listing.split(f'href="/campaigns/{campaign_id}/"', 1)[1].split("</tr>", 1)[0]
+    listed = int(row.split("data-granted>", 1)[1].split("<", 1)[0].replace(",", "").replace("\xa0", ""))
+    response = console.get(f"/campaigns/{campaign_id}/results.csv")
+    rows = list(csv.DictReader(b"".join(response.streaming_content).decode().splitlines()))
+    treated = next(r for r in rows if r["group"] == "treated")
+    return _budget_box(console, campaign_id), listed, int(treated["points_granted"])
+
+
+def test_a_boost_without_a_budget_counts_its_points_net_of_refunds_everywhere(console, customer, t0):
+    """Tester2 #1: ×3 without a budget at 5 % adds 100 to a 1 000.00 purchase, wholly refunded (−100), then
+    50 to a 500.00 purchase: 50 spent on the page (it said 150), the list and the results; the budget may
+    then be set to 50 (it was refused below "the 150 points already granted"), not to 49."""
+    from campaigns.tests.helpers import running_campaign
+    from loyalty.tests.helpers import buy, refund
+
+    campaign = running_campaign(Campaign.Kind.BOOST, name="Boost x3", boost_multiplier=3)
+    first = buy(customer, "1000.00", now=t0).purchase
+    assert first.earned_points == 150
+    refund(first, now=t0 + dt.timedelta(hours=1))
+    assert buy(customer, "500.00", now=t0 + dt.timedelta(hours=2)).purchase.earned_points == 75
+    box, listed, results = _spent_on_every_screen(console, campaign.pk)
+    assert "no budget, 50 spent" in box
+    assert (listed, results) == (50, 50)
+    url = f"/campaigns/{campaign.pk}/edit/"
+    refused = _post_as_the_browser(console, url, {"budget_points": "49"})
+    assert refused.status_code == 400
+    assert "The budget cannot be below the 50 points already granted." in refused.content.decode()
+    assert _post_as_the_browser(console, url, {"budget_points": "50"}).status_code == 302
+    assert "50 of 50 spent, 0 left" in _budget_box(console, campaign.pk)
+    assert Campaign.objects.get(pk=campaign.pk).points_granted == 50
+
+
+def test_a_boost_whose_budget_is_removed_after_a_refund_keeps_the_net_figure(console, customer, t0):
+    """Tester2 #1's first steps: ×3 with a budget of 100: 100 granted, wholly refunded (0 spent), then 50
+    more (50 of 100). Budget removed → "no budget, 50 spent" (it said 150); set again to 50 → accepted."""
+    from campaigns.services.changes import campaign_update
+    from campaigns.tests.helpers import running_campaign
+    from loyalty.tests.helpers import buy, refund
+
+    campaign = running_campaign(Campaign.Kind.BOOST, name="Boost x3", boost_multiplier=3, budget_points=100)
+    first = buy(customer, "1000.00", now=t0).purchase
+    refund(first, "300.00", now=t0)
+    refund(first.__class__.objects.get(pk=first.pk), now=t0)
+    assert "0 of 100 spent, 100 left" in _budget_box(console, campaign.pk)
+    buy(customer, "500.00", now=t0 + dt.timedelta(hours=2))
+    assert "50 of 100 spent, 50 left" in _budget_box(console, campaign.pk)
+    campaign_update(campaign_id=campaign.pk, values={"budget_points": None})
+    box, listed, results = _spent_on_every_screen(console, campaign.pk)
+    assert "no budget, 50 spent" in box and (listed, results) == (50, 50)
+    campaign_update(campaign_id=campaign.pk, values={"budget_points": 50})
+    assert "50 of 50 spent, 0 left" in _budget_box(console, campaign.pk)

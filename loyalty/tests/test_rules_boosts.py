@@ -115,11 +115,15 @@ def test_the_breakdown_adds_up_to_the_points_earned(paid, base, tier, point_valu
     [
         ({1: None, 2: None}, {1: 100, 2: 0}),  # ×3 adds 100 on 1 000 at 5 %, it wins the line
         ({1: 0, 2: None}, {1: 0, 2: 50}),  # ×3's budget is spent: ×2 gets the line (50)
-        ({1: 30, 2: None}, {1: 30, 2: 0}),  # ×3 can pay 30: it keeps the line, cut to 30
+        ({1: 30, 2: None}, {1: 0, 2: 50}),  # ×3 can pay only 30, ×2 pays 50: ×2 gets the line
+        ({1: 10, 2: None}, {1: 0, 2: 50}),  # tester2 #5: 10 left of ×3's budget → ×2's 50, not 10
+        ({1: 60, 2: None}, {1: 60, 2: 0}),  # ×3 can pay 60 > 50: it keeps the line, cut to 60
+        ({1: 50, 2: None}, {1: 50, 2: 0}),  # 50 against 50: the first given (the older campaign)
+        ({1: 10, 2: 20}, {1: 0, 2: 20}),  # both cut: the one that pays more after its cut
         ({1: 0, 2: 0}, {1: 0, 2: 0}),
     ],
 )
-def test_boosts_within_budgets_leave_out_a_spent_one_before_choosing_the_best(budgets, expected):
+def test_best_goes_to_the_boost_that_pays_most_after_its_budget(budgets, expected):
     from loyalty.rules import boost_points_within_budgets
 
     got = boost_points_within_budgets(
@@ -155,3 +159,72 @@ def test_boosts_within_budgets_under_sum_a_spent_one_takes_no_share_of_the_cap()
 
     assert run({}) == {1: 66, 2: 33}
     assert run({1: 0}) == {1: 0, 2: 50}
+
+
+def _within(boosts, budgets, *, combine, cap=D("15"), lines=(), amount=D("1000.00"), cashback=D("5")):
+    from loyalty.rules import boost_points_within_budgets
+
+    return boost_points_within_budgets(
+        lines=list(lines),
+        amount=amount,
+        paid=amount,
+        cashback_percent=cashback,
+        point_value=D("1.00"),
+        boosts=boosts,
+        budgets_left=budgets,
+        combine=combine,
+        cap_percent=cap,
+    )
+
+
+def test_sum_gives_the_cap_room_a_budget_cut_boost_cannot_use_to_the_others():
+    """Tester2 #5, "sum" to 15 % of 1 000.00 at 5 % (room 150): +10 % (wants 100) with 5 points of budget
+    left and ×3 (+10 %, wants 100). Before: both scaled to 75, +10 % cut to 5 → 80. Now +10 % pays its 5
+    and ×3 all its 100 (105 ≤ 150). With 60 left: 100 + 100 > 150, shared in proportion (75 each), +10 %
+    can pay only 60, its other 15 go to ×3: 60 + 90 = 150."""
+    extra, triple = BoostTerms(40, extra_percent=D("10")), BoostTerms(31, multiplier=D("3"))
+    assert _within([extra, triple], {40: 5}, combine="sum") == {40: 5, 31: 100}
+    assert _within([extra, triple], {}, combine="sum") == {40: 75, 31: 75}  # no budgets: as before
+    assert _within([extra, triple], {40: 60}, combine="sum") == {40: 60, 31: 90}
+    assert _within([extra, triple], {40: 0}, combine="sum") == {40: 0, 31: 100}
+    assert _within([extra, triple], {40: 5, 31: 20}, combine="sum") == {40: 5, 31: 20}  # both cut: 25 fit
+
+
+def test_best_with_lines_a_budget_runs_out_over_the_lines():
+    """ "best", lines 600.00 shoes + 400.00 other at 5 %: ×3 (+10 %: 60 + 40) with 70 of budget left, ×2
+    (+5 %: 30 + 20) with none. Shoes: ×3 can pay 60 > 30 → 60 (10 left). Other: ×3 can pay 10 < ×2's
+    20 → ×2. ×3 60, ×2 20 (the customer gets 80; with ×3 cut to its budget alone, 70)."""
+    lines = [EarnLine(D("600.00"), "shoes"), EarnLine(D("400.00"), "other")]
+    triple, double = BoostTerms(1, multiplier=D("3")), BoostTerms(2, multiplier=D("2"))
+    assert _within([triple, double], {1: 70}, combine="best", lines=lines) == {1: 60, 2: 20}
+
+
+@given(
+    boosts=st.lists(TERMS, min_size=1, max_size=4, unique_by=lambda t: t.key),
+    budgets=st.lists(st.one_of(st.none(), st.integers(min_value=0, max_value=500)), min_size=4, max_size=4),
+    lines=st.lists(st.tuples(CENTS, CATEGORIES), max_size=4),
+    amount=CENTS,
+    cashback=PERCENTS,
+    cap=PERCENTS,
+    combine=st.sampled_from(["best", "sum"]),
+)
+def test_within_budgets_never_above_a_budget_and_never_below_the_best_boost_alone(
+    boosts, budgets, lines, amount, cashback, cap, combine
+):
+    """No boost pays more than its budget or than it would alone; together they pay at least what the
+    best of them would alone within its budget (less the rounding of each boost's share, < 1 point each)."""
+    budgets_left = {t.key: b for t, b in zip(boosts, budgets, strict=False)}
+    earn_lines = [EarnLine(a, c) for a, c in lines]
+    got = _within(boosts, budgets_left, combine=combine, cap=cap, lines=earn_lines, amount=amount, cashback=cashback)
+    alone = {
+        t.key: _within([t], {t.key: budgets_left[t.key]}, combine=combine, cap=cap, lines=earn_lines,
+                       amount=amount, cashback=cashback)[t.key]
+        for t in boosts
+    }  # fmt: skip
+    for terms in boosts:
+        assert 0 <= got[terms.key] <= alone[terms.key]
+        if budgets_left[terms.key] is not None:
+            assert got[terms.key] <= budgets_left[terms.key]
+    assert sum(got.values()) >= max(alone.values()) - (len(boosts) - 1)
+    unlimited = _within(boosts, {}, combine=combine, cap=cap, lines=earn_lines, amount=amount, cashback=cashback)
+    assert unlimited == _points(boosts, lines=earn_lines, amount=amount, cashback=cashback, combine=combine, cap=cap)

@@ -120,7 +120,8 @@ def campaign_create(
 def _budget_change(campaign: Campaign, new: int | None) -> None:
     """Check a new points budget (None = no budget) of a locked campaign: any value at least the points
     already granted (campaign_points_granted), up or down, or none. A boost that had no budget kept no
-    counter (its points are its grant rows'): given one, its counter starts from what its rows granted.
+    counter (its points are its grant rows'): given one, its counter starts from what its rows granted net
+    of refunds (the figure its page and results show).
     Raises CampaignError on "budget_points" naming the points granted."""
     granted = campaign_points_granted(campaign)
     if new is not None and new < granted:
