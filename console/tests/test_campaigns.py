@@ -166,6 +166,20 @@ def test_a_refused_launch_says_why_and_changes_nothing(console, program):
     assert campaign.status == "draft" and not AuditEntry.objects.filter(action="campaign.launch").exists()
 
 
+def test_a_broadcast_whose_budget_is_below_its_points_is_not_ready_and_its_launch_is_refused(console, program):
+    campaign = campaign_create(
+        values={"name": "Promo", "kind": "broadcast", "points": 100, "budget_points": 50, "channels": ["sms"]}
+    )
+    page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "The budget (50) does not cover the largest grant (100)." in page and 'id="launch-ready"' not in page
+    assert 'id="preview-points">0<' in page  # no grant of 100 fits a budget of 50
+    response = console.post(f"/campaigns/{campaign.pk}/launch/")
+    assert response.status_code == 400
+    assert 'id="action-error">The budget (50) does not cover the largest grant (100).<' in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
+
+
 def test_a_launched_campaign_edits_only_what_may_change(console, campaign):
     campaign_launch(campaign_id=campaign.pk)
     form = console.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
