@@ -448,6 +448,24 @@ def test_a_stale_edit_form_posted_after_launch_is_refused_naming_the_fields(cons
     assert campaign.name == "Hello again"
 
 
+def test_a_list_posted_to_a_launched_campaign_is_refused_with_its_reason_on_the_page(
+    console, program, customer_factory
+):
+    known = customer_factory(phone="+79990006001")
+    campaign = campaign_create(values={"name": "WB", "kind": "broadcast", "target": "list", "channels": ["sms"]})
+    assert console.post(f"/campaigns/{campaign.pk}/list/", {"text": "+79990006001"}).status_code == 200
+    campaign_launch(campaign_id=campaign.pk)
+    other = customer_factory(phone="+79990006002")
+    for data in ({"text": "+79990006002"}, {"text": ""}):  # a tab opened while it was a draft
+        response = console.post(f"/campaigns/{campaign.pk}/list/", data)
+        assert response.status_code == 400
+        assert (
+            'id="action-error">The list can change only while the campaign is a draft; this campaign is Active.<'
+        ) in response.content.decode()
+    assert list(CampaignListMember.objects.values_list("customer_id", flat=True)) == [known.pk]
+    assert other.pk not in CampaignListMember.objects.values_list("customer_id", flat=True)
+
+
 def test_dates_and_upload_counts_read_properly(console, program, customer_factory):
     campaign = campaign_create(values={"name": "VIP", "kind": "broadcast", "target": "list", "channels": ["sms"]})
     assert 'id="campaign-dates">no dates<' in "".join(
