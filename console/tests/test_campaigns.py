@@ -205,6 +205,35 @@ def test_a_launched_campaign_edits_only_what_may_change(console, campaign):
     assert str(campaign.holdout_percent) == "10.00"
 
 
+def test_the_launched_note_says_the_budget_may_go_down_and_shows_only_when_relevant(console, campaign):
+    """The note on a launched campaign's form: as the form opens; after a field error about the budget, not
+    (nothing frozen was touched); after a stale form changed a frozen field, yes."""
+    campaign_launch(campaign_id=campaign.pk)
+    Campaign.objects.filter(pk=campaign.pk).update(points_granted=300)
+    url = f"/campaigns/{campaign.pk}/edit/"
+    note = (
+        "This campaign is launched: only its name, end, budget (not below the points already granted), channels "
+        "and response window can change."
+    )
+    page = console.get(url).content.decode()
+    assert note in page and "(up)" not in page
+    response = _post_as_the_browser(console, url, {"budget_points": "200"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The budget cannot be below the 300 points already granted." in page
+    assert 'id="launched-note"' not in page
+    response = _post_as_the_browser(console, url, {"points": "999"})  # as a tab opened while a draft
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This campaign was launched after the form was opened, so “Points” can no longer change." in page
+    assert note in page
+    campaign.refresh_from_db()
+    assert (campaign.points, campaign.budget_points) == (100, None)
+    assert _post_as_the_browser(console, url, {"budget_points": "300"}).status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.budget_points == 300  # down to exactly the points granted
+
+
 def test_list_upload_reports_unknown_numbers_without_storing_them(console, program, customer_factory):
     known = customer_factory(phone="+79161234567")
     campaign = campaign_create(values={"name": "VIP", "kind": "broadcast", "target": "list", "channels": ["sms"]})
