@@ -83,7 +83,7 @@ def observed_redeemed_share() -> Decimal | None:
 def campaign_preview(campaign: Campaign) -> Preview:
     """The preview before launch: the target's size now, the holdout and each variant's share of it
     (campaigns.targeting.campaign_target_counts), and what one grant to every treated customer would
-    cost — points (the variant's or the campaign's, at most the budget), the points expected to be
+    cost — points (the variant's or the campaign's, at most the whole grants the budget left pays: _budget_capped), the points expected to be
     redeemed at the observed share (observed_redeemed_share; all of them without history) and their money
     value at ProgramSettings.point_value. For kinds granted on an occasion (a birthday, an absence, an
     action) that is the cost of one occasion per customer, counting for a birthday, anniversary or win-back
@@ -117,7 +117,7 @@ def campaign_preview(campaign: Campaign) -> Preview:
     else:
         points = counts["treated"] * campaign.points
     if points is not None and campaign.budget_points is not None:
-        points = min(points, campaign.budget_points - campaign.points_granted)
+        points = _budget_capped(points, campaign, variants)
     redeemed = None if points is None else int(points * (share if share is not None else 1))
     cost = None if redeemed is None else money(redeemed * program.point_value)
     return Preview(
@@ -133,6 +133,19 @@ def campaign_preview(campaign: Campaign) -> Preview:
         point_value=program.point_value,
         currency=program.currency,
     )
+
+
+def _budget_capped(points: int, campaign: Campaign, variants: list) -> int:
+    """`points` (the whole target's grants) cut to what the budget left can pay: grants are whole (a
+    customer gets a grant's points or nothing), so without variants a budget of 250 left pays two grants of
+    100 (200 points), and a budget below one grant pays nothing; with variants, at most what is left, and
+    nothing when not even the smallest variant fits."""
+    left = max(campaign.budget_points - campaign.points_granted, 0)
+    if variants:
+        return 0 if left < min(v.points for v in variants) else min(points, left)
+    if campaign.points <= 0:
+        return 0
+    return min(points, left // campaign.points * campaign.points)
 
 
 def campaign_list() -> QuerySet[Campaign]:

@@ -1,9 +1,10 @@
 """Who a campaign reaches (issue #15): its target as SQL, and the target split into holdout and variants.
 
 The target is every customer not erased who matches the campaign's `target` (everyone; members of the
-chosen tiers now; an RFM segment of the latest snapshot; a saved segment applied to today's data; the
-uploaded list) and holds the consent it asks for. The split is `campaigns.rules`' stable random bucket,
-computed in SQL by `campaign_bucket()` so that a run over a million customers stays one statement.
+chosen tiers now, a customer without a tier status yet holding the entry tier as loyalty's rule says; an
+RFM segment of the latest snapshot; a saved segment applied to today's data; the uploaded list) and holds
+the consent it asks for. The split is `campaigns.rules`' stable random bucket, computed in SQL by
+`campaign_bucket()` so that a run over a million customers stays one statement.
 Reads only.
 """
 
@@ -35,6 +36,15 @@ def _queryset_ids_sql(queryset) -> tuple[str, list]:
     return sql, list(params)
 
 
+def _entry_tier_id() -> int | None:
+    """The id of the tier a customer without a TierStatus row holds (loyalty.selectors.entry_tier, the same
+    rule as `tier_current`: the tier whose thresholds are met with no spend), or None when there is none."""
+    from loyalty.selectors import entry_tier, tiers_list
+
+    entry = entry_tier(tiers_list())
+    return entry.pk if entry is not None else None
+
+
 def campaign_target_sql(campaign: "Campaign") -> tuple[str, list]:
     """SQL selecting the campaign's target, one column `customer_id` (ints, no duplicates), with its
     parameters. An RFM or saved segment that is missing or cannot be read selects nobody, never everyone."""
@@ -50,7 +60,13 @@ def campaign_target_sql(campaign: "Campaign") -> tuple[str, list]:
             where += " AND FALSE"
         else:
             marks = ", ".join(["%s"] * len(tier_ids))
-            where += f" AND c.id IN (SELECT s.customer_id FROM loyalty_tierstatus s WHERE s.tier_id IN ({marks}))"  # noqa: S608
+            held = f"c.id IN (SELECT s.customer_id FROM loyalty_tierstatus s WHERE s.tier_id IN ({marks}))"  # noqa: S608
+            entry_id = _entry_tier_id()
+            if entry_id is not None and entry_id in tier_ids:
+                # no status yet (enrolled since the last tier review): holds the entry tier (loyalty's rule)
+                no_status = "NOT EXISTS (SELECT 1 FROM loyalty_tierstatus s0 WHERE s0.customer_id = c.id)"
+                held = f"({held} OR {no_status})"
+            where += f" AND {held}"
             params += tier_ids
     elif target == Campaign.Target.RFM_SEGMENT:
         try:
@@ -142,24 +158,28 @@ def campaign_target_counts(campaign: "Campaign") -> dict[str, int | dict[int, in
 def campaigns_targeting_customer(campaigns: "list[Campaign]", customer_id: int) -> set[int]:
     """The ids of those `campaigns` whose target holds the customer now (holdout not taken out), in one
     statement: each campaign's target SQL restricted to the one customer (a tiers target straight from the
-    campaign's tiers table, without loading its tiers). For the event kinds (welcome, actions, boosts),
+    campaign's tiers table, without loading its tiers; a customer without a tier status holds the entry
+    tier, as in `campaign_target_sql`). For the event kinds (welcome, actions, boosts),
     which ask about one customer at a time."""
     from .models import Campaign
 
     if not campaigns:
         return set()
     parts, params = [], []
+    entry_id = _entry_tier_id() if any(c.target == Campaign.Target.TIERS for c in campaigns) else None
     for campaign in campaigns:
         if campaign.target == Campaign.Target.TIERS:
             consent = _CONSENT_SQL.get(campaign.target_consent or "", " AND FALSE")
+            # a customer without a status row holds the entry tier (its id; NULL when there is none)
             tiers_sql = (
                 "SELECT %s AS campaign_id WHERE EXISTS (SELECT 1 FROM customers_customer c"
-                " JOIN loyalty_tierstatus s ON s.customer_id = c.id"
-                " JOIN campaigns_campaign_target_tiers t ON t.tier_id = s.tier_id AND t.campaign_id = %s"
+                " LEFT JOIN loyalty_tierstatus s ON s.customer_id = c.id"
+                " JOIN campaigns_campaign_target_tiers t ON t.campaign_id = %s"
+                " AND t.tier_id = CASE WHEN s.customer_id IS NULL THEN %s::bigint ELSE s.tier_id END"
                 " WHERE c.id = %s AND c.erased_at IS NULL"
             )
             parts.append(tiers_sql + consent + ")")
-            params += [campaign.pk, campaign.pk, customer_id]
+            params += [campaign.pk, campaign.pk, entry_id, customer_id]
             continue
         target_sql, target_params = campaign_target_sql(campaign)
         parts.append(f"SELECT %s AS campaign_id WHERE EXISTS (SELECT 1 FROM ({target_sql}) t WHERE t.customer_id = %s)")  # noqa: S608 - fixed fragments

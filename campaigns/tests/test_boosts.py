@@ -249,6 +249,23 @@ def test_a_tiers_target_boosts_only_members_of_those_tiers(customer, customer_fa
     assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
 
 
+def test_a_boost_aimed_at_the_entry_tier_applies_to_a_new_customers_first_purchase(customer, t0):
+    """No TierStatus row yet (enrolled since the last tier review): the customer holds Bronze, the entry tier,
+    so a Bronze ×2 boost doubles the first purchase too, in the quote and in the purchase."""
+    from loyalty.models import TierStatus
+
+    campaign = _boost(name="Bronze boost", target=Campaign.Target.TIERS)
+    campaign.target_tiers.set([Tier.objects.get(code="bronze")])
+    assert not TierStatus.objects.filter(customer=customer).exists()
+    assert purchase_quote(customer_id=customer.pk, amount=D("1000.00"), now=t0).earn_points == 100
+    purchase = buy(customer, "1000.00", now=t0).purchase
+    assert purchase.earned_points == 100  # 50 base (5 % of 1 000.00) + 50 for doubling
+    assert purchase.earned_breakdown == [
+        {"part": "base", "points": 50},
+        {"part": "boost", "campaign": campaign.pk, "name": "Bronze boost", "points": 50},
+    ]
+
+
 def test_the_kept_copy_of_the_boosts_still_checks_their_dates_and_a_change_applies_at_once(customer, t0):
     """The per-process copy of the boosts (core.versions): dates are checked per purchase; a boost launched
     or paused, by a service or by raw SQL, applies to the very next purchase (the trigger's new token)."""

@@ -177,6 +177,28 @@ def test_launch_refuses_a_budget_below_the_largest_variant(program):
     assert campaign_launch(campaign_id=campaign.pk).status == Status.ACTIVE
 
 
+@pytest.mark.parametrize("kind", [Kind.BROADCAST, Kind.BIRTHDAY, Kind.ANNIVERSARY, Kind.ACTION, Kind.WIN_BACK])
+def test_launch_refuses_a_budget_below_the_points_of_every_kind_that_grants_them(kind, program):
+    """A broadcast of 100 points with a budget of 50 could grant nobody (and would finish spent): refused
+    like the other kinds; with a budget of 100 it launches. A broadcast of 0 points (a message) is fine."""
+    extra = {
+        Kind.ACTION: {"action": "survey"},
+        Kind.WIN_BACK: {"absence_days": [30]},
+        Kind.BIRTHDAY: {"days_before": 0},
+    }.get(kind, {})
+    campaign = _create(kind=kind, points=100, budget_points=50, **extra)
+    with pytest.raises(CampaignError) as error:
+        campaign_launch(campaign_id=campaign.pk)
+    assert error.value.message == "The budget (50) does not cover the largest grant (100)."
+    assert error.value.field == "budget_points"
+    campaign.refresh_from_db()
+    assert campaign.status == Status.DRAFT
+    campaign_update(campaign_id=campaign.pk, values={"budget_points": 100})
+    assert campaign_launch(campaign_id=campaign.pk).status == Status.ACTIVE
+    message_only = _create(kind=Kind.BROADCAST, points=0, budget_points=0)
+    assert campaign_launch(campaign_id=message_only.pk).status == Status.ACTIVE
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [

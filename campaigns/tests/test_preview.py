@@ -58,3 +58,11 @@ def test_the_console_says_a_welcome_costs_per_new_customer(client, marketing_use
     page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert "Expected cost per new customer" in page and 'id="preview-points">500<' in page
     assert 'id="preview-target"' not in page
+
+
+@pytest.mark.parametrize(("budget", "expected"), [(50, 0), (99, 0), (250, 200), (1000, 400)])
+def test_the_preview_counts_only_whole_grants_the_budget_pays(people, budget, expected):
+    """Four customers, 100 points each: a budget of 50 or 99 pays no grant (0, not 50), 250 pays two
+    (200), 1 000 all four (400)."""
+    campaign = running_campaign(Campaign.Kind.BROADCAST, points=100, budget_points=budget)
+    assert campaign_preview(campaign).expected_points == expected

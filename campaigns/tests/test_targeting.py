@@ -105,3 +105,37 @@ def test_an_empty_rfm_segment_previews_zero_and_cannot_launch(client, marketing_
     assert "No customer is in this RFM segment now" in launch.content.decode()
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT
+
+
+@pytest.mark.django_db
+def test_a_tiers_target_counts_a_customer_without_a_tier_status_in_the_entry_tier():
+    """Bronze (threshold 0.00) is the entry tier: a customer with no TierStatus row yet holds it, in the
+    set-based target and in the one-customer check; a status row (Silver, or no tier at all) wins."""
+    from campaigns.targeting import campaigns_targeting_customer
+    from loyalty.models import Tier, TierStatus
+
+    fresh, bronze_member, silver_member, below = _customers(4)
+    bronze, silver = Tier.objects.get(code="bronze"), Tier.objects.get(code="silver")
+    now = timezone.now()
+    TierStatus.objects.create(customer_id=bronze_member, tier=bronze, changed_at=now)
+    TierStatus.objects.create(customer_id=silver_member, tier=silver, changed_at=now)
+    TierStatus.objects.create(customer_id=below, tier=None, changed_at=now)
+    to_bronze = _campaign(target=Campaign.Target.TIERS)
+    to_bronze.target_tiers.set([bronze])
+    to_silver = _campaign(target=Campaign.Target.TIERS)
+    to_silver.target_tiers.set([silver])
+
+    def target(campaign):
+        sql, params = campaign_target_sql(campaign)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {row[0] for row in cursor.fetchall()}
+
+    assert target(to_bronze) == {fresh, bronze_member}
+    assert target(to_silver) == {silver_member}
+    assert campaign_target_counts(to_bronze)["target"] == 2
+    campaigns = [to_bronze, to_silver]
+    assert campaigns_targeting_customer(campaigns, fresh) == {to_bronze.pk}
+    assert campaigns_targeting_customer(campaigns, bronze_member) == {to_bronze.pk}
+    assert campaigns_targeting_customer(campaigns, silver_member) == {to_silver.pk}
+    assert campaigns_targeting_customer(campaigns, below) == set()

@@ -123,6 +123,22 @@ def test_the_target_consent_is_respected(enrol, program):
     assert CampaignGrant.objects.filter(customer=with_consent).exists()
 
 
+def test_a_welcome_aimed_at_the_entry_tier_reaches_a_new_customer_who_has_no_tier_status_yet(enrol, program):
+    """A new customer has no TierStatus row until the nightly review or a purchase, yet holds the entry tier
+    (Bronze, 0.00): a welcome aimed at Bronze grants them; one aimed at Silver does not."""
+    from loyalty.models import Tier, TierStatus
+
+    bronze_welcome = _welcome(name="Welcome Bronze", points=7, target=Campaign.Target.TIERS)
+    bronze_welcome.target_tiers.set([Tier.objects.get(code="bronze")])
+    silver_welcome = _welcome(name="Welcome Silver", points=9, target=Campaign.Target.TIERS)
+    silver_welcome.target_tiers.set([Tier.objects.get(code="silver")])
+    customer = enrol()
+    assert not TierStatus.objects.filter(customer=customer).exists()
+    grants = list(CampaignGrant.objects.filter(customer=customer).values_list("campaign_id", "points"))
+    assert grants == [(bronze_welcome.pk, 7)]
+    assert balance(customer) == 7
+
+
 def test_the_message_goes_with_the_grants_points_and_deadline(enrol, program):
     from messaging.models import Message, MessageTemplate
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignVariant
-from campaigns.services.changes import campaign_create, campaign_launch
+from campaigns.services.changes import campaign_create, campaign_finish, campaign_launch
 from core.models import AuditEntry
 from messaging.models import MessageTemplate
 
@@ -68,7 +68,22 @@ def test_a_launched_campaign_is_not_deleted_and_the_page_says_why(console, progr
     assert 'id="delete-form"' not in page
     response = console.post(f"/campaigns/{campaign.pk}/delete/")
     assert response.status_code == 400
-    assert "Only a draft can be deleted" in response.content.decode()
+    assert "Only a draft can be deleted; this campaign is Active. Finish it instead: its results stay." in (
+        response.content.decode()
+    )
+    assert Campaign.objects.filter(pk=campaign.pk).exists()
+    assert not AuditEntry.objects.filter(action="campaign.delete").exists()
+
+
+def test_a_finished_campaign_is_not_deleted_and_is_not_told_to_finish(console, program):
+    campaign = _draft()
+    campaign_launch(campaign_id=campaign.pk)
+    campaign_finish(campaign_id=campaign.pk)
+    response = console.post(f"/campaigns/{campaign.pk}/delete/")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "A finished campaign stays for its results; it cannot be deleted." in page
+    assert "Finish it instead" not in page
     assert Campaign.objects.filter(pk=campaign.pk).exists()
     assert not AuditEntry.objects.filter(action="campaign.delete").exists()
 

@@ -187,6 +187,20 @@ def test_the_preview_warns_of_a_channel_without_a_template_and_the_launch_is_ref
     assert warning not in page and 'id="launch-ready"' in page
 
 
+def test_a_broadcast_whose_budget_is_below_its_points_is_not_ready_and_its_launch_is_refused(console, program):
+    campaign = campaign_create(
+        values={"name": "Promo", "kind": "broadcast", "points": 100, "budget_points": 50, "channels": ["sms"]}
+    )
+    page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "The budget (50) does not cover the largest grant (100)." in page and 'id="launch-ready"' not in page
+    assert 'id="preview-points">0<' in page  # no grant of 100 fits a budget of 50
+    response = console.post(f"/campaigns/{campaign.pk}/launch/")
+    assert response.status_code == 400
+    assert 'id="action-error">The budget (50) does not cover the largest grant (100).<' in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
+
+
 def test_a_launched_campaign_edits_only_what_may_change(console, campaign):
     campaign_launch(campaign_id=campaign.pk)
     form = console.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
@@ -240,6 +254,35 @@ def test_a_refused_edit_of_a_launched_campaign_is_a_form_error_not_a_500(console
     assert ("90" in page and "already granted" in page) if change == "budget" else "invalid-feedback" in page
     campaign.refresh_from_db()
     assert campaign.budget_points is None and campaign.ends_at is None
+
+
+def test_the_launched_note_says_the_budget_may_go_down_and_shows_only_when_relevant(console, campaign):
+    """The note on a launched campaign's form: as the form opens; after a field error about the budget, not
+    (nothing frozen was touched); after a stale form changed a frozen field, yes."""
+    campaign_launch(campaign_id=campaign.pk)
+    Campaign.objects.filter(pk=campaign.pk).update(points_granted=300)
+    url = f"/campaigns/{campaign.pk}/edit/"
+    note = (
+        "This campaign is launched: only its name, end, budget (not below the points already granted), channels "
+        "and response window can change."
+    )
+    page = console.get(url).content.decode()
+    assert note in page and "(up)" not in page
+    response = _post_as_the_browser(console, url, {"budget_points": "200"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The budget cannot be below the 300 points already granted." in page
+    assert 'id="launched-note"' not in page
+    response = _post_as_the_browser(console, url, {"points": "999"})  # as a tab opened while a draft
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This campaign was launched after the form was opened, so “Points” can no longer change." in page
+    assert note in page
+    campaign.refresh_from_db()
+    assert (campaign.points, campaign.budget_points) == (100, None)
+    assert _post_as_the_browser(console, url, {"budget_points": "300"}).status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.budget_points == 300  # down to exactly the points granted
 
 
 def test_list_upload_reports_unknown_numbers_without_storing_them(console, program, customer_factory):
@@ -501,6 +544,24 @@ def test_a_stale_edit_form_posted_after_launch_is_refused_naming_the_fields(cons
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert campaign.name == "Hello again"
+
+
+def test_a_list_posted_to_a_launched_campaign_is_refused_with_its_reason_on_the_page(
+    console, program, customer_factory
+):
+    known = customer_factory(phone="+79990006001")
+    campaign = campaign_create(values={"name": "WB", "kind": "broadcast", "target": "list", "channels": ["sms"]})
+    assert console.post(f"/campaigns/{campaign.pk}/list/", {"text": "+79990006001"}).status_code == 200
+    campaign_launch(campaign_id=campaign.pk)
+    other = customer_factory(phone="+79990006002")
+    for data in ({"text": "+79990006002"}, {"text": ""}):  # a tab opened while it was a draft
+        response = console.post(f"/campaigns/{campaign.pk}/list/", data)
+        assert response.status_code == 400
+        assert (
+            'id="action-error">The list can change only while the campaign is a draft; this campaign is Active.<'
+        ) in response.content.decode()
+    assert list(CampaignListMember.objects.values_list("customer_id", flat=True)) == [known.pk]
+    assert other.pk not in CampaignListMember.objects.values_list("customer_id", flat=True)
 
 
 def test_dates_and_upload_counts_read_properly(console, program, customer_factory):

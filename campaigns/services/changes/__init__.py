@@ -21,7 +21,13 @@ Modules: `fields` (the accepted fields and their checks: the form-level validati
 from ...bounds import DAYS_BEFORE_MAX, INT_MAX, INTEGER_BOUNDS, VARIANT_POINTS_MAX
 from .edits import campaign_create, campaign_delete, campaign_update
 from .fields import FIELDS, FIELDS_WHILE_RUNNING, GRANTING_KINDS, LAUNCHED, VARIANT_CODE
-from .lists import LIST_LINE_MAX, LIST_MAX_LINES, ListUploadResult, campaign_list_upload
+from .lists import (
+    LIST_LINE_MAX,
+    LIST_MAX_LINES,
+    ListUploadResult,
+    campaign_list_upload,
+    campaign_list_upload_refusal,
+)
 from .status import campaign_finish, campaign_launch, campaign_launch_problems, campaign_pause, campaign_resume
 
 __all__ = [
@@ -43,6 +49,7 @@ __all__ = [
     "campaign_launch",
     "campaign_launch_problems",
     "campaign_list_upload",
+    "campaign_list_upload_refusal",
     "campaign_pause",
     "campaign_resume",
     "campaign_update",

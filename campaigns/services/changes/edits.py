@@ -247,7 +247,8 @@ def _create_keyed(*, idempotency_key: str, **kwargs: Any) -> Campaign:
 def campaign_delete(*, campaign_id: int, actor: Any = None, origin: str = "") -> str:
     """Delete a draft campaign (its variants, tiers, uploaded list and message templates with it) and
     return its name. Only a draft: a launched or finished one has grants, messages and results to keep,
-    so CampaignError says so and nothing is deleted. Audited (AuditAction.CAMPAIGN_DELETE, every value
+    so CampaignError says so (a launched one: finish it instead; a finished one: it stays for its results)
+    and nothing is deleted. Audited (AuditAction.CAMPAIGN_DELETE, every value
     the draft had)."""
     from messaging.models import MessageTemplate
 
@@ -255,7 +256,9 @@ def campaign_delete(*, campaign_id: int, actor: Any = None, origin: str = "") ->
         campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
         if campaign is None:
             raise CampaignError(_("This campaign does not exist (any more)."))
-        if campaign.status != Status.DRAFT:
+        if campaign.status == Status.FINISHED:  # nothing to advise: its results are what it is kept for
+            raise CampaignError(_("A finished campaign stays for its results; it cannot be deleted."))
+        if campaign.status != Status.DRAFT:  # launched (scheduled, active, paused): finishing is the way out
             raise CampaignError(
                 _("Only a draft can be deleted; this campaign is %(status)s. Finish it instead: its results stay.")
                 % {"status": campaign.get_status_display()}

@@ -25,6 +25,19 @@ PASTED_PIECE_MAX = 2000
 PHONE_WORDS_MAX = 10
 
 
+def campaign_list_upload_refusal(campaign) -> CampaignError | None:
+    """Why no list can be uploaded to `campaign` (a Campaign) now — it is no longer a draft (a page opened
+    while it was one may still post) — as a CampaignError, or None when it can. campaign_list_upload checks
+    it again under the campaign's lock; the page asks first, to say the reason where it is seen."""
+    if campaign.status != Status.DRAFT:
+        return CampaignError(
+            _("The list can change only while the campaign is a draft; this campaign is %(status)s.")
+            % {"status": campaign.get_status_display()},
+            field="file",
+        )
+    return None
+
+
 @dataclass
 class ListUploadResult:
     """What a list upload did: `added` customers put on the list, `already` ones that were on it, `lines`
@@ -184,8 +197,8 @@ def campaign_list_upload(
             customer_ids.add(pk)
     with transaction.atomic():
         campaign = _campaign_locked(campaign_id)
-        if campaign.status != Status.DRAFT:
-            raise CampaignError(_("Only a draft's list can be uploaded."), field="file")
+        if (refusal := campaign_list_upload_refusal(campaign)) is not None:
+            raise refusal
         members = CampaignListMember.objects.filter(campaign=campaign)
         before = members.count()
         if replace:

@@ -108,9 +108,11 @@ def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = No
     if len(variants) == 1:
         problem(_("Variants split the customers: give at least two, or none."), "variants")
     # A variant whose grant exceeds the budget could never be granted: its customers would get nothing
-    # and the split would be skewed, so the budget must cover the largest grant.
+    # and the split would be skewed, so the budget must cover the largest grant. Every kind that grants
+    # its points, a broadcast with points included (it would grant nobody and finish); a boost's points
+    # vary with each purchase, so it has no largest grant.
     largest = max((v.points for v in variants), default=campaign.points)
-    if campaign.budget_points is not None and campaign.kind in GRANTING_KINDS and campaign.budget_points < largest:
+    if campaign.budget_points is not None and campaign.kind != Kind.BOOST and campaign.budget_points < largest:
         problem(
             _("The budget (%(budget)s) does not cover the largest grant (%(points)s).")
             % {"budget": points_format(campaign.budget_points), "points": points_format(largest)},

@@ -102,7 +102,7 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
     """The form of a new campaign of `kind`, or of `campaign`; on POST the service creates or changes it."""
     launched = campaign is not None and campaign.status != Campaign.Status.DRAFT
     frozen = tuple(name for name in CampaignForm.base_fields if name not in FIELDS_WHILE_RUNNING) if launched else ()
-    status = 200
+    status, stale = 200, []
     # A new campaign's form carries a one-time key: a second POST with it (a double click on "Create", a
     # resubmitted page) creates nothing and leads to the first campaign.
     form_key = _form_key(request) if campaign is None else ""
@@ -158,6 +158,7 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
                         origin="console",
                     )
             except CampaignError as error:
+                # a launched campaign's formset is not validated (its variants cannot change): no rows
                 rows = _variant_rows(formset) if not (boost or launched) else []
                 if error.field == "variants" and error.variant is not None and error.variant < len(rows):
                     rows[error.variant].add_error(None, error.message)  # on the row at fault
@@ -180,6 +181,9 @@ def _form_page(request, *, kind: str, campaign: Campaign | None) -> HttpResponse
         "kind_label": Campaign.Kind(kind).label,
         "campaign": campaign,
         "launched": launched,
+        # What may change once launched: said on the form as it opens, and again after a POST only when a
+        # frozen field was posted changed (a stale tab), not with every field error.
+        "launched_note": launched and (request.method != "POST" or bool(stale)),
         "variants_allowed": kind != Campaign.Kind.BOOST,
         "form_key": form_key,
     }

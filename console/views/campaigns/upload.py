@@ -5,9 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from campaigns.exceptions import CampaignError
-from campaigns.services.changes import (
-    campaign_list_upload,
-)
+from campaigns.services.changes import campaign_list_upload, campaign_list_upload_refusal
 from core.permissions import permission_required
 
 from ...forms import CampaignListForm
@@ -20,8 +18,14 @@ from .detail import _page_context
 def campaign_list_upload_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """POST (multipart, CSRF): put the customers of a file or pasted lines on a draft's list. The page
     comes back with what was added and the lines that matched nobody (masked), never stored; a refused
-    upload (not a draft, no lines, a file too large or not text) changes nothing (400)."""
+    upload (not a draft, no lines, a file too large or not text) changes nothing (400). The page shows the
+    upload form only for a draft: a campaign launched since (a tab opened earlier) gets its reason at the
+    top of the page instead, whatever was posted."""
     campaign = _campaign_or_404(campaign_id)
+    if (refusal := campaign_list_upload_refusal(campaign)) is not None:
+        context = _page_context(campaign)
+        context["action_error"] = refusal.message
+        return render(request, "console/campaign_detail.html", context, status=400)
     form = CampaignListForm(request.POST, request.FILES)
     result, status = None, 400
     if form.is_valid():
@@ -39,9 +43,8 @@ def campaign_list_upload_view(request: HttpRequest, campaign_id: int) -> HttpRes
         else:
             status = 200
             form = None
-    return render(
-        request,
-        "console/campaign_detail.html",
-        _page_context(_campaign_or_404(campaign_id), list_form=form, list_result=result),
-        status=status,
-    )
+    campaign = _campaign_or_404(campaign_id)
+    context = _page_context(campaign, list_form=form, list_result=result)
+    if status == 400 and (refusal := campaign_list_upload_refusal(campaign)) is not None:
+        context["action_error"] = refusal.message  # launched meanwhile: the form is not shown any more
+    return render(request, "console/campaign_detail.html", context, status=status)
