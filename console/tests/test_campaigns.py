@@ -191,6 +191,9 @@ def test_a_broadcast_whose_budget_is_below_its_points_is_not_ready_and_its_launc
     campaign = campaign_create(
         values={"name": "Promo", "kind": "broadcast", "points": 100, "budget_points": 50, "channels": ["sms"]}
     )
+    MessageTemplate.objects.create(
+        kind=campaign.message_kind, channel="sms", language="en", body="Hi", updated_at=timezone.now()
+    )
     page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert "The budget (50) does not cover the largest grant (100)." in page and 'id="launch-ready"' not in page
     assert 'id="preview-points">0<' in page  # no grant of 100 fits a budget of 50
@@ -552,6 +555,9 @@ def test_a_list_posted_to_a_launched_campaign_is_refused_with_its_reason_on_the_
     known = customer_factory(phone="+79990006001")
     campaign = campaign_create(values={"name": "WB", "kind": "broadcast", "target": "list", "channels": ["sms"]})
     assert console.post(f"/campaigns/{campaign.pk}/list/", {"text": "+79990006001"}).status_code == 200
+    MessageTemplate.objects.create(
+        kind=campaign.message_kind, channel="sms", language="en", body="Hi", updated_at=timezone.now()
+    )
     campaign_launch(campaign_id=campaign.pk)
     other = customer_factory(phone="+79990006002")
     for data in ({"text": "+79990006002"}, {"text": ""}):  # a tab opened while it was a draft
