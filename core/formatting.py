@@ -137,3 +137,15 @@ def percent_format(value: Decimal | int | str, places: int, *, signed: bool = Fa
     "0.1 %"; -0.015 at 1 → "−1.5 %" ("−1,5 %" in Russian)."""
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     return f"{decimal_format(number * 100, places, signed=signed)}\u00a0%"
+
+
+def decimal_machine(value: Decimal | int | str, places: int) -> str:
+    """`value` rounded half up to `places` decimals for a file a program reads (CSV exports): a point as
+    the decimal mark, no grouping, the plain hyphen-minus, never an exponent; a value that rounds to zero
+    has no sign. decimal_machine(Decimal("-81.76000000000000000000000004"), 2) → "-81.76"; 0.125 at 2 →
+    "0.13"; -0.004 at 2 → "0.00". Raises decimal.InvalidOperation for a value that is not a number."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        rounded = abs(rounded)
+    return f"{rounded:f}"

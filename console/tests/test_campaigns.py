@@ -222,6 +222,35 @@ def test_results_page_and_csv(console, campaign, customer_factory, t0):
     assert lines[1].startswith("treated,0,0") and lines[2].startswith("holdout,1,1")
 
 
+def test_the_results_csv_rounds_each_figure_once(console, campaign, customer_factory, t0):
+    """1 of 11 treated and 1 of 10 holdout customers bought 100.00: incremental returning customers =
+    (1/11 − 1/10) × 11 = −0.1 exactly, which Decimal division leaves as −0.0999…9 (28 digits); the CSV
+    says -0.10. Uplift 0.0909 − 0.1 = −0.0091 (half up of −0.00909…), revenue per customer 100 ÷ 11 =
+    9.09."""
+    from loyalty import services
+
+    treated = [customer_factory() for _ in range(11)]
+    holdout = [customer_factory() for _ in range(10)]
+    for group, is_holdout in ((treated, False), (holdout, True)):
+        for customer in group:
+            CampaignGrant.objects.create(
+                campaign=campaign, customer=customer, occasion="broadcast", holdout=is_holdout, at=t0
+            )
+        services.purchase_record(customer_id=group[0].pk, amount="100.00", now=t0 + dt.timedelta(days=1))
+    response = console.get(f"/campaigns/{campaign.pk}/results.csv")
+    rows = [line.split(",") for line in b"".join(response.streaming_content).decode().splitlines()]
+    table = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert table["treated"]["incremental_customers"] == "-0.10"
+    assert table["treated"]["uplift"] == "-0.0091"
+    assert table["treated"]["response_rate"] == "0.0909" and table["holdout"]["response_rate"] == "0.1000"
+    assert table["treated"]["revenue_per_customer"] == "9.09" and table["holdout"]["revenue"] == "100.00"
+    assert table["treated"]["cost"] == "0.00" and table["treated"]["cost_per_returning"] == ""
+    # The page shows the same figure for people: −0.1 with the minus sign.
+    page = console.get(f"/campaigns/{campaign.pk}/results/").content.decode()
+    row = page.split('data-figure="incremental"', 1)[1].split("</tr>", 1)[0]
+    assert "\u22120.1" in row
+
+
 def test_the_template_editor_takes_a_campaigns_kind(console, campaign):
     url = f"/messages/templates/campaign:{campaign.pk}/sms/ru/"
     page = console.get(url).content.decode()
