@@ -131,6 +131,16 @@ def decimal_format(value: Decimal | int | str, places: int, *, signed: bool = Fa
     return f"+{text}" if signed and rounded > 0 else text
 
 
+def points_expected_format(value: Decimal | int | str) -> str:
+    """An expected number of points (a mean or an expectation, which may have a fraction) for people:
+    rounded half up to 0.01, with only the decimals it needs, as `decimal_format` writes numbers: 4.5 →
+    "4.5" ("4,5" in Russian); 3.29625 → "3.3"; 450 → "450"; 1234.567 → "1,234.57"."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    rounded = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    places = next(p for p in (0, 1, 2) if rounded == rounded.quantize(Decimal(1).scaleb(-p)))
+    return decimal_format(rounded, places)
+
+
 def percent_format(value: Decimal | int | str, places: int, *, signed: bool = False) -> str:
     """A fraction `value` as a percentage rounded half up to `places` decimals, with a no-break space
     before the sign, as `decimal_format` writes numbers: 0.125 at 1 place → "12.5 %"; 0.00125 at 1 →
