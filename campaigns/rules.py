@@ -76,3 +76,26 @@ def campaign_id_of_message_kind(kind: str) -> int | None:
     if prefix == "campaign" and ascii_digits(number) and len(number) <= 18:
         return int(number)
     return None
+
+
+# The placeholders a campaign's message fills in from the grant; empty for a grant of no points.
+GRANT_PLACEHOLDERS = ("points", "expires_on")
+
+
+def grant_message_values(points: int, expires_at: dt.datetime | dt.date | None) -> dict:
+    """{points}, {expires_on} of a campaign's message about a grant of `points` (int) whose points burn at
+    `expires_at`: the points and the date; both None (rendered empty) for a grant of 0 points (a
+    message-only broadcast, a 0-point variant): no points, so nothing burns and no date is promised."""
+    if not points:
+        return {"points": None, "expires_on": None}
+    return {"points": points, "expires_on": expires_at}
+
+
+def grants_no_points(kind: str, points: int, variant_points: Sequence[int]) -> bool:
+    """True when a campaign of `kind` (Campaign.Kind) and `points` (int) with variants of `variant_points`
+    (ints; empty without variants) gives every customer 0 points: its messages are messages only
+    ({points} and {expires_on} render empty). Never for a boost (its grants are the points it adds to a
+    purchase)."""
+    if kind == "boost":
+        return False
+    return not any(variant_points) if variant_points else not points

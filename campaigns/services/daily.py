@@ -342,6 +342,17 @@ def _skip_reasons(campaign: Campaign, *, now: dt.datetime, missing_channels: lis
     return {reason: n for reason, n in sorted(reasons.items()) if n}
 
 
+def _message_values_pairs(alias: str) -> list[tuple[str, str]]:
+    """The (key, SQL) pairs of a grant message's stored values, for the grant rows aliased `alias`, taking
+    one parameter (the grant's burn date as ISO text, or None when its points never burn): {points} and
+    {expires_on} as campaigns.rules.grant_message_values says, both null (rendered empty) for a grant of
+    0 points."""
+    return [
+        ("points", f"NULLIF({alias}.points, 0)"),
+        ("expires_on", f"CASE WHEN {alias}.points > 0 THEN CAST(%s AS TEXT) END"),
+    ]
+
+
 def _chunk_grant(
     campaign: Campaign,
     *,
@@ -456,11 +467,11 @@ def _chunk_grant(
         )  # fmt: skip
         counts["points"] = credited["points"]
     if channels and counts["granted"]:
-        pairs = "'points', n.points" + (", 'expires_on', %s" if expires_at else "")
-        vals_params = [timezone.localtime(expires_at).date().isoformat()] if expires_at else []
+        vals_sql = json_object_sql(_message_values_pairs("n"))
+        vals_params = [timezone.localtime(expires_at).date().isoformat() if expires_at else None]
         counts["messages"] = messages_bulk_insert(
             kind=campaign.message_kind, purpose=Message.Purpose.MARKETING, channels=channels,
-            candidates_sql=f"""SELECT n.customer_id, jsonb_build_object({pairs}) AS vals, %s || n.id AS dedupe
+            candidates_sql=f"""SELECT n.customer_id, {vals_sql} AS vals, %s || n.id AS dedupe
                                FROM campaign_new n WHERE NOT n.holdout""",  # noqa: S608
             candidates_params=[*vals_params, GRANT_KEY_PREFIX], lo=lo, hi=hi, now=now,
         )  # fmt: skip
@@ -555,11 +566,11 @@ def _chunk_grant_rows(
         campaign.points_granted += counts["points"]
     if channels and counts["granted"]:
         grant_t = CampaignGrant._meta.db_table
-        pairs = [("points", "g.points")] + ([("expires_on", "%s")] if expires_at else [])
-        vals_params = [timezone.localtime(expires_at).date().isoformat()] if expires_at else []
+        vals_sql = json_object_sql(_message_values_pairs("g"))
+        vals_params = [timezone.localtime(expires_at).date().isoformat() if expires_at else None]
         counts["messages"] = messages_bulk_insert(
             kind=campaign.message_kind, purpose=Message.Purpose.MARKETING, channels=channels,
-            candidates_sql=f"""SELECT g.customer_id, {json_object_sql(pairs)} AS vals, %s || g.id AS dedupe
+            candidates_sql=f"""SELECT g.customer_id, {vals_sql} AS vals, %s || g.id AS dedupe
                                FROM {grant_t} g WHERE g.campaign_id = %s AND g.id > %s AND NOT g.holdout
                                  AND g.customer_id BETWEEN %s AND %s""",  # noqa: S608
             candidates_params=[*vals_params, GRANT_KEY_PREFIX, campaign.pk, last_id, lo, hi], lo=lo, hi=hi,

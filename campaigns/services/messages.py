@@ -3,7 +3,8 @@
 The message goes on the first of the campaign's `channels` that can reach the customer (an address and
 the channel's marketing consent, messaging's own checks) and has a template of kind "campaign:<id>";
 purpose "marketing", so messaging applies consent, STOP, quiet hours and the frequency cap (a message it
-refuses is a `skipped` row saying why). `{points}` and `{expires_on}` are the grant's. No channel with a
+refuses is a `skipped` row saying why). `{points}` and `{expires_on}` are the grant's
+(empty for a grant of 0 points: campaigns.rules.grant_message_values). No channel with a
 template: no message. Holdout rows never get one. Runs after the grant committed; an error is logged and
 never undoes the grant.
 """
@@ -16,6 +17,7 @@ from messaging.services.outbox import message_queue
 from messaging.services.render import message_render
 
 from ..models import CampaignGrant
+from ..rules import grant_message_values
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ def grant_message_queue(*, grant_id: int) -> Message | None:
                 customer=customer,
                 kind=campaign.message_kind,
                 channel=channel,
-                extra={"points": grant.points, "expires_on": grant.expires_at},
+                extra=grant_message_values(grant.points, grant.expires_at),
             )
             if rendered is None:
                 continue

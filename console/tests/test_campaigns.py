@@ -263,6 +263,33 @@ def test_the_template_editor_takes_a_campaigns_kind(console, campaign):
     assert f'href="/messages/templates/campaign:{campaign.pk}/sms/ru/"' in detail
 
 
+def test_a_message_only_broadcasts_editor_says_points_and_date_stay_empty(console, customer_factory):
+    zero = campaign_create(values={"name": "News", "kind": "broadcast", "points": 0, "channels": ["email"]})
+    customer_factory(name="Anna Petrova", phone="+79161234567")
+    url = f"/messages/templates/campaign:{zero.pk}/email/en/"
+    page = console.get(url).content.decode()
+    assert page.count("empty: this campaign grants no points (a message only)") == 2  # {points}, {expires_on}
+    response = console.post(
+        url + "preview/",
+        {"subject": "For you", "body": "Hi {name}, points {points}, until {expires_on}.", "customer": "+79161234567"},
+    )
+    fragment = response.content.decode()
+    assert "Hi Anna, points , until ." in fragment  # not "points 0 points, until 1 March 2027"
+    assert "This campaign grants no points: {points} and {expires_on} stay empty" in fragment
+    plain = console.post(url + "preview/", {"body": "Hi {name}, news!", "customer": "+79161234567"})
+    assert "Hi Anna, news!" in plain.content.decode() and "grants no points" not in plain.content.decode()
+    detail = console.get(f"/campaigns/{zero.pk}/").content.decode()
+    assert "It grants no points: write the message without {points} and {expires_on}" in detail
+    with_points = campaign_create(values={"name": "Gift", "kind": "broadcast", "points": 25, "channels": ["email"]})
+    page = console.get(f"/messages/templates/campaign:{with_points.pk}/email/en/").content.decode()
+    assert "the points of the grant" in page and "grants no points" not in page
+    response = console.post(
+        f"/messages/templates/campaign:{with_points.pk}/email/en/preview/",
+        {"body": "Hi {name}, {points}", "customer": "+79161234567"},
+    )
+    assert "Hi Anna, 25 points" in response.content.decode()
+
+
 def test_a_campaigns_messages_and_templates_are_labelled_with_its_name(console, campaign, customer_factory):
     from messaging.services.outbox import message_queue
 
