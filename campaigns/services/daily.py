@@ -141,7 +141,7 @@ def _status_set(*, campaign_id: int, status: str, now: dt.datetime, why: str) ->
             summary=_("Campaign “%(name)s”: %(old)s → %(new)s")
             % {"name": campaign.name, "old": Campaign.Status(old).label, "new": Campaign.Status(status).label},
             origin=ORIGIN,
-            changes={"status": [old, status], "why": why},
+            changes={"status": [old, status], "why": why, "campaign": campaign.name},
             at=now,
         )
     return {"campaign": campaign_id, "from": old, "to": status}
