@@ -45,8 +45,31 @@ def campaign_audit_fields() -> dict[str, AuditField]:
     fields = {name: _field(name) for name in (*FIELDS, "status", "target_tiers")}
     fields["target_saved_segment"] = AuditField(capfirst(Campaign._meta.get_field("target_saved_segment").verbose_name))
     fields["variants"] = AuditField(_("Variants"), Kind.LIST)
-    fields["why"] = AuditField(_("Why"))
+    # The daily job's reason for a status it set (campaigns.services.daily: the code it stores).
+    fields["why"] = AuditField(_("Why"), Kind.CHOICE, choices=STATUS_WHY)
+    fields["campaign"] = AuditField(_("Campaign"), Kind.HIDDEN)  # its name then, for the summary
     return fields
+
+
+# Why the daily job set a campaign's status: the stored code (English words) → its label.
+STATUS_WHY = {
+    "broadcast sent": _("the broadcast was sent"),
+    "ended": _("its end has come"),
+    "started": _("its start has come"),
+}
+
+# The figures of an uploaded list (campaigns.services.changes.lists), as the log reads them.
+LIST_UPLOAD_FIELDS = {
+    "campaign": AuditField(_("Campaign"), Kind.HIDDEN),
+    "lines": AuditField(_("Lines read"), Kind.COUNT),
+    "added": AuditField(_("Added to the list"), Kind.COUNT),
+    "already": AuditField(_("Already on the list"), Kind.COUNT),
+    "not_found": AuditField(_("Lines that matched no customer"), Kind.COUNT),
+    "duplicates": AuditField(_("Repeated lines"), Kind.COUNT),
+    "unrecognised": AuditField(_("Pieces not recognised"), Kind.COUNT),
+    "replace": AuditField(_("The list replaced"), Kind.BOOL),
+    "members": AuditField(_("Customers on the list"), Kind.COUNT),
+}
 
 
 def register() -> None:
@@ -62,3 +85,4 @@ def register() -> None:
         AuditAction.CAMPAIGN_DELETE,
     ):
         audit_fields_register(action, fields)
+    audit_fields_register(AuditAction.CAMPAIGN_LIST_UPLOAD, LIST_UPLOAD_FIELDS)

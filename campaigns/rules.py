@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from core.formatting import ascii_digits
+from loyalty.rules import points_last_day
 
 BUCKETS = 10_000  # a bucket is 0.01 % of the target
 
@@ -76,3 +77,28 @@ def campaign_id_of_message_kind(kind: str) -> int | None:
     if prefix == "campaign" and ascii_digits(number) and len(number) <= 18:
         return int(number)
     return None
+
+
+# The placeholders a campaign's message fills in from the grant; empty for a grant of no points.
+GRANT_PLACEHOLDERS = ("points", "expires_on", "valid_through")
+
+
+def grant_message_values(points: int, expires_at: dt.datetime | dt.date | None) -> dict:
+    """{points}, {expires_on}, {valid_through} of a campaign's message about a grant of `points` (int) whose
+    points burn at `expires_at`: the points, the burn date and the last day they can be spent
+    (loyalty.rules.points_last_day); all None (rendered empty) for a grant of 0 points (a
+    message-only broadcast, a 0-point variant): no points, so nothing burns and no date is promised."""
+    if not points:
+        return {"points": None, "expires_on": None, "valid_through": None}
+    last_day = points_last_day(expires_at) if isinstance(expires_at, dt.datetime) else expires_at
+    return {"points": points, "expires_on": expires_at, "valid_through": last_day}
+
+
+def grants_no_points(kind: str, points: int, variant_points: Sequence[int]) -> bool:
+    """True when a campaign of `kind` (Campaign.Kind) and `points` (int) with variants of `variant_points`
+    (ints; empty without variants) gives every customer 0 points: its messages are messages only
+    ({points} and {expires_on} render empty). Never for a boost (its grants are the points it adds to a
+    purchase)."""
+    if kind == "boost":
+        return False
+    return not any(variant_points) if variant_points else not points

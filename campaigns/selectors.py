@@ -58,10 +58,12 @@ class Preview:
     treated: int
     variants: list[tuple[CampaignVariant, int, int]]  # (variant, customers, their points per grant)
     points_per_grant: int | None  # without variants: Campaign.points; None for a boost
-    expected_points: int | None  # one grant to every treated customer, within the budget; None for a boost
+    # One grant to every treated customer, within the budget (an int); a welcome's mean per new customer,
+    # exact (a Decimal: 5 points, 10 % holdout → 4.5); None for a boost.
+    expected_points: int | Decimal | None
     redeemed_share: Decimal | None  # observed share of points redeemed (not burnt); None without history
-    expected_redeemed: int | None
-    expected_cost: Decimal | None  # money, the program's currency
+    expected_redeemed: Decimal | None  # expected_points × the share, exact (rounded only for display)
+    expected_cost: Decimal | None  # money of the exact expected_redeemed, rounded once to 0.01 half up
     point_value: Decimal
     currency: str
     per_new_customer: bool = False  # a welcome: the points and cost are per new customer (no one existing gets it)
@@ -80,27 +82,37 @@ def observed_redeemed_share() -> Decimal | None:
     return ratio(redeemed, redeemed + expired)
 
 
+def _expected_redeemed(points: Decimal | int, share: Decimal | None) -> Decimal:
+    """The points expected to be redeemed of `points`: × the observed redeemed share (all of them without
+    history), exactly: never rounded here (the page rounds once, the cost is money of the exact figure)."""
+    return Decimal(points) * (share if share is not None else 1)
+
+
 def campaign_preview(campaign: Campaign) -> Preview:
     """The preview before launch: the target's size now, the holdout and each variant's share of it
     (campaigns.targeting.campaign_target_counts), and what one grant to every treated customer would
-    cost — points (the variant's or the campaign's, at most the whole grants the budget left pays: _budget_capped), the points expected to be
+    cost — points (the variant's or the campaign's, at most the whole grants the budget left pays:
+    _budget_capped), the points expected to be
     redeemed at the observed share (observed_redeemed_share; all of them without history) and their money
     value at ProgramSettings.point_value. For kinds granted on an occasion (a birthday, an absence, an
     action) that is the cost of one occasion per customer, counting for a birthday, anniversary or win-back
     only the customers who can have the occasion (a birthday on file, a purchase made); a boost grants no
     points of its own (None). A welcome grants on enrolment, so no existing customer ever gets it: its
     preview counts nobody and gives the points and the expected cost per new customer (`per_new_customer`):
-    the treated share (1 − holdout %) × the points (with variants, their weighted mean, rounded down)."""
+    the treated share (1 − holdout %) × the points (with variants, their weighted mean), exact: 5 points
+    with a 10 % holdout is 4.5 points per new customer, of which 4.5 × 0.7325 = 3.29625 expected redeemed,
+    costing 3.30 at a point value of 1.00. Nothing is rounded before the cost, which is rounded once (to
+    0.01, half up); the page rounds the points for display only."""
     program = program_settings_get()
     variants = list(campaign.variants.order_by("code"))
     share = observed_redeemed_share()
     if campaign.kind == Campaign.Kind.WELCOME:
         if variants:
-            per = sum(v.points * v.weight for v in variants) / sum(v.weight for v in variants)
+            per = Decimal(sum(v.points * v.weight for v in variants)) / sum(v.weight for v in variants)
         else:
-            per = campaign.points
-        points = int(Decimal(per) * (100 - campaign.holdout_percent) / 100)
-        redeemed = int(points * (share if share is not None else 1))
+            per = Decimal(campaign.points)
+        points = per * (100 - campaign.holdout_percent) / 100
+        redeemed = _expected_redeemed(points, share)
         return Preview(
             target=0, holdout=0, treated=0, variants=[(v, 0, v.points) for v in variants],
             points_per_grant=None if variants else campaign.points, expected_points=points,
@@ -118,7 +130,7 @@ def campaign_preview(campaign: Campaign) -> Preview:
         points = counts["treated"] * campaign.points
     if points is not None and campaign.budget_points is not None:
         points = _budget_capped(points, campaign, variants)
-    redeemed = None if points is None else int(points * (share if share is not None else 1))
+    redeemed = None if points is None else _expected_redeemed(points, share)
     cost = None if redeemed is None else money(redeemed * program.point_value)
     return Preview(
         target=counts["target"],

@@ -131,9 +131,31 @@ def decimal_format(value: Decimal | int | str, places: int, *, signed: bool = Fa
     return f"+{text}" if signed and rounded > 0 else text
 
 
+def points_expected_format(value: Decimal | int | str) -> str:
+    """An expected number of points (a mean or an expectation, which may have a fraction) for people:
+    rounded half up to 0.01, with only the decimals it needs, as `decimal_format` writes numbers: 4.5 →
+    "4.5" ("4,5" in Russian); 3.29625 → "3.3"; 450 → "450"; 1234.567 → "1,234.57"."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    rounded = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    places = next(p for p in (0, 1, 2) if rounded == rounded.quantize(Decimal(1).scaleb(-p)))
+    return decimal_format(rounded, places)
+
+
 def percent_format(value: Decimal | int | str, places: int, *, signed: bool = False) -> str:
     """A fraction `value` as a percentage rounded half up to `places` decimals, with a no-break space
     before the sign, as `decimal_format` writes numbers: 0.125 at 1 place → "12.5 %"; 0.00125 at 1 →
     "0.1 %"; -0.015 at 1 → "−1.5 %" ("−1,5 %" in Russian)."""
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     return f"{decimal_format(number * 100, places, signed=signed)}\u00a0%"
+
+
+def decimal_machine(value: Decimal | int | str, places: int) -> str:
+    """`value` rounded half up to `places` decimals for a file a program reads (CSV exports): a point as
+    the decimal mark, no grouping, the plain hyphen-minus, never an exponent; a value that rounds to zero
+    has no sign. decimal_machine(Decimal("-81.76000000000000000000000004"), 2) → "-81.76"; 0.125 at 2 →
+    "0.13"; -0.004 at 2 → "0.00". Raises decimal.InvalidOperation for a value that is not a number."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        rounded = abs(rounded)
+    return f"{rounded:f}"

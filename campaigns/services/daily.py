@@ -141,18 +141,18 @@ def _status_set(*, campaign_id: int, status: str, now: dt.datetime, why: str) ->
             summary=_("Campaign “%(name)s”: %(old)s → %(new)s")
             % {"name": campaign.name, "old": Campaign.Status(old).label, "new": Campaign.Status(status).label},
             origin=ORIGIN,
-            changes={"status": [old, status], "why": why},
+            changes={"status": [old, status], "why": why, "campaign": campaign.name},
             at=now,
         )
     return {"campaign": campaign_id, "from": old, "to": status}
 
 
-def _expiry_values(expires_at: dt.datetime | None) -> list[str]:
+def _expiry_values(expires_at: dt.datetime | None) -> list[str | None]:
     """The grant messages' {expires_on} and {valid_through} (ISO dates, messaging's notice values) for
     points burning at `expires_at`: the shop's day of the burn and the last day they can be spent
-    (loyalty.rules.points_last_day); [] when they never burn."""
+    (loyalty.rules.points_last_day); [None, None] when they never burn."""
     if expires_at is None:
-        return []
+        return [None, None]
     return [timezone.localtime(expires_at).date().isoformat(), points_last_day(expires_at).isoformat()]
 
 
@@ -341,6 +341,18 @@ def _skip_reasons(campaign: Campaign, *, now: dt.datetime, missing_channels: lis
     return {reason: n for reason, n in sorted(reasons.items()) if n}
 
 
+def _message_values_pairs(alias: str) -> list[tuple[str, str]]:
+    """The (key, SQL) pairs of a grant message's stored values, for the grant rows aliased `alias`, taking
+    two parameters (`_expiry_values`: the grant's burn date and last day as ISO text, None when its points
+    never burn): {points}, {expires_on} and {valid_through} as campaigns.rules.grant_message_values says,
+    all null (rendered empty) for a grant of 0 points."""
+    return [
+        ("points", f"NULLIF({alias}.points, 0)"),
+        ("expires_on", f"CASE WHEN {alias}.points > 0 THEN CAST(%s AS TEXT) END"),
+        ("valid_through", f"CASE WHEN {alias}.points > 0 THEN CAST(%s AS TEXT) END"),
+    ]
+
+
 def _chunk_grant(
     campaign: Campaign,
     *,
@@ -455,11 +467,11 @@ def _chunk_grant(
         )  # fmt: skip
         counts["points"] = credited["points"]
     if channels and counts["granted"]:
-        pairs = "'points', n.points" + (", 'expires_on', %s, 'valid_through', %s" if expires_at else "")
+        vals_sql = json_object_sql(_message_values_pairs("n"))
         vals_params = _expiry_values(expires_at)
         counts["messages"] = messages_bulk_insert(
             kind=campaign.message_kind, purpose=Message.Purpose.MARKETING, channels=channels,
-            candidates_sql=f"""SELECT n.customer_id, jsonb_build_object({pairs}) AS vals, %s || n.id AS dedupe
+            candidates_sql=f"""SELECT n.customer_id, {vals_sql} AS vals, %s || n.id AS dedupe
                                FROM campaign_new n WHERE NOT n.holdout""",  # noqa: S608
             candidates_params=[*vals_params, GRANT_KEY_PREFIX], lo=lo, hi=hi, now=now,
         )  # fmt: skip
@@ -554,11 +566,11 @@ def _chunk_grant_rows(
         campaign.points_granted += counts["points"]
     if channels and counts["granted"]:
         grant_t = CampaignGrant._meta.db_table
-        pairs = [("points", "g.points")] + ([("expires_on", "%s"), ("valid_through", "%s")] if expires_at else [])
+        vals_sql = json_object_sql(_message_values_pairs("g"))
         vals_params = _expiry_values(expires_at)
         counts["messages"] = messages_bulk_insert(
             kind=campaign.message_kind, purpose=Message.Purpose.MARKETING, channels=channels,
-            candidates_sql=f"""SELECT g.customer_id, {json_object_sql(pairs)} AS vals, %s || g.id AS dedupe
+            candidates_sql=f"""SELECT g.customer_id, {vals_sql} AS vals, %s || g.id AS dedupe
                                FROM {grant_t} g WHERE g.campaign_id = %s AND g.id > %s AND NOT g.holdout
                                  AND g.customer_id BETWEEN %s AND %s""",  # noqa: S608
             candidates_params=[*vals_params, GRANT_KEY_PREFIX, campaign.pk, last_id, lo, hi], lo=lo, hi=hi,

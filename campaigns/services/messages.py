@@ -4,20 +4,21 @@ The message goes on the first of the campaign's `channels` that can reach the cu
 the channel's marketing consent, messaging's own checks) and has a template of kind "campaign:<id>";
 purpose "marketing", so messaging applies consent, STOP, quiet hours and the frequency cap (a message it
 refuses is a `skipped` row saying why). `{points}`, `{expires_on}` and `{valid_through}` (the last day
-the points can be spent, loyalty.rules.points_last_day) are the grant's. No channel with a
+the points can be spent, loyalty.rules.points_last_day) are the grant's (all empty for a grant of 0 points:
+campaigns.rules.grant_message_values). No channel with a
 template: no message. Holdout rows never get one. Runs after the grant committed; an error is logged and
 never undoes the grant.
 """
 
 import logging
 
-from loyalty.rules import points_last_day
 from messaging.models import Message
 from messaging.selectors import address_for, consent_granted
 from messaging.services.outbox import message_queue
 from messaging.services.render import message_render
 
 from ..models import CampaignGrant
+from ..rules import grant_message_values
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +40,7 @@ def grant_message_queue(*, grant_id: int) -> Message | None:
                 customer=customer,
                 kind=campaign.message_kind,
                 channel=channel,
-                extra={
-                    "points": grant.points,
-                    "expires_on": grant.expires_at,
-                    "valid_through": points_last_day(grant.expires_at),
-                },
+                extra=grant_message_values(grant.points, grant.expires_at),
             )
             if rendered is None:
                 continue

@@ -396,6 +396,37 @@ def test_a_message_only_broadcast_goes_once_to_its_target_then_finishes(program)
 
 
 @pytest.mark.django_db
+def test_a_message_only_broadcast_promises_no_points_nor_date(program):
+    """A 0-point broadcast grants nothing: its message leaves {points} and {expires_on} empty (it said
+    "points 0 points, until 1 December 2027", a date a year away for points that do not exist), while a
+    25-point broadcast valid 30 days fills them in: 25 points, burning on the grant's expiry date."""
+    from django.utils.formats import date_format
+
+    from messaging.services.outbox import message_send
+
+    anna = person(consent_sms=True)
+    zero = campaign(Campaign.Kind.BROADCAST, points=0, channels=["sms"])
+    paid = campaign(Campaign.Kind.BROADCAST, points=25, points_valid_days=30, channels=["sms"])
+    for c in (zero, paid):
+        MessageTemplate.objects.create(
+            kind=c.message_kind, channel="sms", language="en", body="Hi {name}, points {points}, until {expires_on}.",
+            updated_at=timezone.now(),
+        )  # fmt: skip
+    run(dt.date(2026, 6, 10))
+
+    def sent(c):
+        message = Message.objects.get(kind=c.message_kind, customer=anna)
+        assert message_send(message_id=message.pk, now=message.next_attempt_at) == "sent"
+        message.refresh_from_db()
+        return message.text
+
+    assert sent(zero) == "Hi Test, points , until ."
+    burn = timezone.localdate(CampaignGrant.objects.get(campaign=paid).expires_at)
+    assert burn == dt.date(2026, 7, 10)
+    assert sent(paid) == f"Hi Test, points 25 points, until {date_format(burn, 'DATE_FORMAT')}."
+
+
+@pytest.mark.django_db
 def test_statuses_follow_the_dates(program):
     person(birthday=dt.date(1990, 6, 10))
     starting = campaign(

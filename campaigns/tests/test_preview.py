@@ -66,3 +66,42 @@ def test_the_preview_counts_only_whole_grants_the_budget_pays(people, budget, ex
     (200), 1 000 all four (400)."""
     campaign = running_campaign(Campaign.Kind.BROADCAST, points=100, budget_points=budget)
     assert campaign_preview(campaign).expected_points == expected
+
+
+@pytest.fixture
+def share_0_7325(people):
+    """A ledger where 293 points were spent and 107 burnt: observed redeemed share 293 ÷ 400 = 0.7325."""
+    from loyalty.models import LedgerEntry
+
+    now = timezone.now()
+    for kind, points in ((LedgerEntry.Kind.REDEEM, -293), (LedgerEntry.Kind.EXPIRE, -107)):
+        LedgerEntry.objects.create(customer=people[3], kind=kind, points=points, reason="test", created_at=now)
+
+
+def test_a_welcome_preview_is_exact_and_rounded_once(client, marketing_user, program, share_0_7325):
+    # 5 points, 10 % holdout: 5 × 0.9 = 4.5 points per new customer (not 4); × 0.7325 = 3.29625 expected
+    # redeemed (not 2); cost 3.29625 × 1.00 = 3.30 (half up, once; not 2.00).
+    campaign = running_campaign(
+        Campaign.Kind.WELCOME, points=5, holdout_percent=Decimal("10"), status=Campaign.Status.DRAFT
+    )
+    preview = campaign_preview(campaign)
+    assert preview.redeemed_share == Decimal("0.7325") and preview.point_value == Decimal("1.00")
+    assert (preview.expected_points, preview.expected_redeemed) == (Decimal("4.5"), Decimal("3.29625"))
+    assert preview.expected_cost == Decimal("3.30")
+    client.force_login(marketing_user)
+    page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="preview-points">4.5<' in page and 'id="preview-redeemed">3.3<' in page
+    assert 'id="preview-cost">3.30\u00a0₽<' in page
+    client.cookies["django_language"] = "ru"
+    page = client.get(f"/campaigns/{campaign.pk}/", headers={"accept-language": "ru"}).content.decode()
+    assert 'id="preview-points">4,5<' in page and 'id="preview-cost">3,30\u00a0₽<' in page
+
+
+def test_a_broadcast_preview_costs_the_exact_expected_points(people, share_0_7325):
+    # 4 customers × 10 points = 40; × 0.7325 = 29.3 expected redeemed (not 29); cost 29.30 (not 29.00)
+    preview = campaign_preview(running_campaign(Campaign.Kind.BROADCAST, points=10))
+    assert (preview.expected_points, preview.expected_redeemed, preview.expected_cost) == (
+        40,
+        Decimal("29.3"),
+        Decimal("29.30"),
+    )

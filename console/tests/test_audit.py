@@ -356,3 +356,49 @@ def test_a_campaign_edit_logs_only_what_changed_in_the_readers_language(client, 
     assert "Контрольная группа, %" in table, table
     assert "Holdout" not in table and "holdout_percent" not in table
     assert f"5{NBSP}%" in table and f"7,5{NBSP}%" in table
+
+
+def test_campaign_rows_and_the_daily_jobs_read_in_russian(client, marketing_user, program, customer_factory):
+    """Campaign changes, status changes (by a person and by the daily job, with its reason) and a
+    template save, all made in English, read in Russian: summaries written again, the job's reason
+    translated, and a template save that left the (SMS-less) subject alone logs no "Тема: — → —"."""
+    from django.utils import timezone
+
+    from campaigns.models import Campaign
+    from campaigns.services.changes import campaign_create, campaign_launch, campaign_update
+    from campaigns.services.daily import campaigns_daily_run
+    from messaging.services import template_save
+
+    customer_factory(consent_sms=True)
+    with translation.override("en"):
+        campaign = campaign_create(
+            values={"name": "BC list 25", "kind": Campaign.Kind.BROADCAST, "points": 0, "channels": ["sms"]},
+            actor=marketing_user,
+        )
+        campaign_update(campaign_id=campaign.pk, values={"holdout_percent": D("15")}, actor=marketing_user)
+        template_save(kind=campaign.message_kind, channel="sms", language="ru", body="Новости", actor=marketing_user)
+        template_save(kind=campaign.message_kind, channel="sms", language="ru", body="Новости!", actor=marketing_user)
+        campaign_launch(campaign_id=campaign.pk, actor=marketing_user)
+        now = timezone.now()
+        campaigns_daily_run(as_of=timezone.localdate(now), now=now)
+    assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.FINISHED
+    # A row written before the name was stored in the changes (the tester's): its English summary.
+    AuditEntry.objects.create(
+        action=AuditAction.CAMPAIGN_STATUS, object_type="campaigns.campaign", object_id=str(campaign.pk),
+        summary="Campaign “Old one”: Active → Finished", origin="job:campaigns_daily",
+        changes={"status": ["active", "finished"], "why": "ended"}, created_at=now,
+    )  # fmt: skip
+    client.force_login(marketing_user)
+    table = audit_text(client, "ru")
+    assert "Создана кампания «BC list 25»" in table
+    assert "Изменена кампания «BC list 25»" in table and "Changed campaign" not in table
+    assert "Запущена кампания «BC list 25»" in table and "Launched campaign" not in table
+    assert "Кампания «BC list 25»: Активна → Завершена" in table, table
+    assert "Причина: рассылка отправлена" in table and "broadcast sent" not in table
+    assert "Кампания «Old one»: Активна → Завершена" in table and "Причина: наступило окончание" in table
+    assert "Плановое задание campaigns_daily" in table and "job:" not in table
+    assert f"Шаблон campaign:{campaign.pk} / sms / ru сохранён" in table and "saved" not in table
+    assert "Тема" not in table  # neither save changed the subject an SMS does not have
+    assert "Текст: Новости → Новости!" in table
+    english = audit_text(client, "en")
+    assert "Campaign “BC list 25”: Active → Finished" in english and "Why: the broadcast was sent" in english

@@ -319,6 +319,35 @@ def test_results_page_and_csv(console, campaign, customer_factory, t0):
     assert lines[1].startswith("treated,0,0") and lines[2].startswith("holdout,1,1")
 
 
+def test_the_results_csv_rounds_each_figure_once(console, campaign, customer_factory, t0):
+    """1 of 11 treated and 1 of 10 holdout customers bought 100.00: incremental returning customers =
+    (1/11 − 1/10) × 11 = −0.1 exactly, which Decimal division leaves as −0.0999…9 (28 digits); the CSV
+    says -0.10. Uplift 0.0909 − 0.1 = −0.0091 (half up of −0.00909…), revenue per customer 100 ÷ 11 =
+    9.09."""
+    from loyalty import services
+
+    treated = [customer_factory() for _ in range(11)]
+    holdout = [customer_factory() for _ in range(10)]
+    for group, is_holdout in ((treated, False), (holdout, True)):
+        for customer in group:
+            CampaignGrant.objects.create(
+                campaign=campaign, customer=customer, occasion="broadcast", holdout=is_holdout, at=t0
+            )
+        services.purchase_record(customer_id=group[0].pk, amount="100.00", now=t0 + dt.timedelta(days=1))
+    response = console.get(f"/campaigns/{campaign.pk}/results.csv")
+    rows = [line.split(",") for line in b"".join(response.streaming_content).decode().splitlines()]
+    table = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert table["treated"]["incremental_customers"] == "-0.10"
+    assert table["treated"]["uplift"] == "-0.0091"
+    assert table["treated"]["response_rate"] == "0.0909" and table["holdout"]["response_rate"] == "0.1000"
+    assert table["treated"]["revenue_per_customer"] == "9.09" and table["holdout"]["revenue"] == "100.00"
+    assert table["treated"]["cost"] == "0.00" and table["treated"]["cost_per_returning"] == ""
+    # The page shows the same figure for people: −0.1 with the minus sign.
+    page = console.get(f"/campaigns/{campaign.pk}/results/").content.decode()
+    row = page.split('data-figure="incremental"', 1)[1].split("</tr>", 1)[0]
+    assert "\u22120.1" in row
+
+
 def test_the_template_editor_takes_a_campaigns_kind(console, campaign):
     url = f"/messages/templates/campaign:{campaign.pk}/sms/ru/"
     page = console.get(url).content.decode()
@@ -347,6 +376,33 @@ def test_the_campaign_template_editor_offers_valid_through_and_previews_it(conso
     assert expected in shown, shown
     assert console.post(url, {"body": body}).status_code == 302
     assert MessageTemplate.objects.get(kind=campaign.message_kind, channel="sms", language="en").body == body
+
+
+def test_a_message_only_broadcasts_editor_says_points_and_date_stay_empty(console, customer_factory):
+    zero = campaign_create(values={"name": "News", "kind": "broadcast", "points": 0, "channels": ["email"]})
+    customer_factory(name="Anna Petrova", phone="+79161234567")
+    url = f"/messages/templates/campaign:{zero.pk}/email/en/"
+    page = console.get(url).content.decode()
+    assert page.count("empty: this campaign grants no points (a message only)") == 2  # {points}, {expires_on}
+    response = console.post(
+        url + "preview/",
+        {"subject": "For you", "body": "Hi {name}, points {points}, until {expires_on}.", "customer": "+79161234567"},
+    )
+    fragment = response.content.decode()
+    assert "Hi Anna, points , until ." in fragment  # not "points 0 points, until 1 March 2027"
+    assert "This campaign grants no points: {points} and {expires_on} stay empty" in fragment
+    plain = console.post(url + "preview/", {"body": "Hi {name}, news!", "customer": "+79161234567"})
+    assert "Hi Anna, news!" in plain.content.decode() and "grants no points" not in plain.content.decode()
+    detail = console.get(f"/campaigns/{zero.pk}/").content.decode()
+    assert "It grants no points: write the message without {points} and {expires_on}" in detail
+    with_points = campaign_create(values={"name": "Gift", "kind": "broadcast", "points": 25, "channels": ["email"]})
+    page = console.get(f"/messages/templates/campaign:{with_points.pk}/email/en/").content.decode()
+    assert "the points of the grant" in page and "grants no points" not in page
+    response = console.post(
+        f"/messages/templates/campaign:{with_points.pk}/email/en/preview/",
+        {"body": "Hi {name}, {points}", "customer": "+79161234567"},
+    )
+    assert "Hi Anna, 25 points" in response.content.decode()
 
 
 def test_a_campaigns_messages_and_templates_are_labelled_with_its_name(console, campaign, customer_factory):

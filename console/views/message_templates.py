@@ -14,14 +14,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from campaigns.models import Campaign
-from campaigns.rules import campaign_id_of_message_kind
+from campaigns.rules import GRANT_PLACEHOLDERS, campaign_id_of_message_kind, grant_message_values, grants_no_points
 from campaigns.selectors import campaign_kind_labels
 from campaigns.services.daily import campaign_grant_expiry
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.permissions import permission_required
 from customers.selectors import customer_lookup
-from loyalty.rules import points_last_day
 from messaging import rules
 from messaging.models import Channel, NoticeKind
 from messaging.rules import address_mask
@@ -81,25 +80,45 @@ def _campaign_of(kind: str) -> Campaign | None:
     return None if campaign_id is None else Campaign.objects.filter(pk=campaign_id).first()
 
 
+# The same in a campaign that grants no points (a message-only broadcast): both are left empty.
+NO_POINTS_PLACEHOLDER_MEANING = gettext_lazy("empty: this campaign grants no points (a message only)")
+# Said in the editor of such a campaign's message when its text uses one of them.
+NO_POINTS_WARNING = gettext_lazy(
+    "This campaign grants no points: {points} and {expires_on} stay empty in its messages. Write the message "
+    "without them."
+)
+
+
+def _grants_no_points(campaign: Campaign | None) -> bool:
+    """Whether `campaign` (None: not a campaign's template) gives every customer 0 points."""
+    if campaign is None:
+        return False
+    return grants_no_points(campaign.kind, campaign.points, list(campaign.variants.values_list("points", flat=True)))
+
+
 def _placeholders(kind: str, campaign: Campaign | None) -> list[tuple[str, str]]:
     meanings = placeholder_meanings(kind)
     if campaign is None:
         return meanings
-    return [(name, CAMPAIGN_PLACEHOLDER_MEANINGS.get(name, meaning)) for name, meaning in meanings]
+    if _grants_no_points(campaign):
+        own = {f"{{{name}}}": NO_POINTS_PLACEHOLDER_MEANING for name in GRANT_PLACEHOLDERS}
+    else:
+        own = CAMPAIGN_PLACEHOLDER_MEANINGS
+    return [(name, own.get(name, meaning)) for name, meaning in meanings]
 
 
 def _campaign_values(campaign: Campaign) -> dict:
-    """{points}, {expires_on}, {valid_through} as a grant made now would fill them in: the campaign's
-    points (the first variant's when it has variants), the day they would burn (the daily run's
-    campaign_grant_expiry: its points_valid_days, else the program's lifetime) and the last day they can
-    be spent (loyalty.rules.points_last_day); both empty when they never burn."""
+    """{points}, {expires_on}, {valid_through} as a grant made now would fill them in
+    (campaigns.rules.grant_message_values): the campaign's points (the first variant's when it has variants),
+    the day they would burn (the daily run's campaign_grant_expiry: its points_valid_days, else the
+    program's lifetime; empty when they never burn) and the last day they can be spent; all empty for 0
+    points."""
     variant = campaign.variants.order_by("code").first()
     expires = campaign_grant_expiry(campaign, at=timezone.now())
-    return {
-        "points": variant.points if variant else campaign.points,
-        "expires_on": timezone.localdate(expires) if expires else "",
-        "valid_through": points_last_day(expires) or "",
-    }
+    values = grant_message_values(variant.points if variant else campaign.points, expires)
+    if values["expires_on"] is not None:
+        values["expires_on"] = timezone.localdate(values["expires_on"])
+    return {name: "" if value is None else value for name, value in values.items()}
 
 
 def _slot(kind: str, channel: str, language: str) -> dict:
@@ -216,6 +235,13 @@ def _preview(data, *, kind: str, channel: str, language: str, campaign: Campaign
             customer = found[0]
             context["customer"] = customer
             context["customer_address"] = address_mask(customer.phone if channel != "email" else customer.email or "")
+    if _grants_no_points(campaign):
+        try:
+            used = rules.template_placeholders(body) + rules.template_placeholders(subject)
+        except ValueError:  # a malformed brace: the problem above says so
+            used = []
+        if set(GRANT_PLACEHOLDERS) & set(used):
+            context["no_points_warning"] = NO_POINTS_WARNING
     text, rendered_subject = body, subject
     if customer is not None and not context["problem"]:
         if campaign is not None:

@@ -1,6 +1,7 @@
 """An audit entry in words, in the reader's language: its action's label, a summary written from its
 changes, one row per change, the customer it is about and where it came from."""
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,12 +50,14 @@ _ORIGINS = {
 
 
 def audit_origin_label(origin: str) -> str:
-    """Where a change came from, in words: "cashier" → "Till", "api:Shop" → "API: Shop"; an origin not
-    listed as stored."""
+    """Where a change came from, in words: "cashier" → "Till", "api:Shop" → "API: Shop",
+    "job:campaigns_daily" → "Scheduled job campaigns_daily"; an origin not listed as stored."""
     if origin in _ORIGINS:
         return str(_ORIGINS[origin])
     if origin.startswith("api:"):
         return gettext("API: %(client)s") % {"client": origin.removeprefix("api:")}
+    if origin.startswith("job:"):
+        return gettext("Scheduled job %(name)s") % {"name": origin.removeprefix("job:")}
     return origin
 
 
@@ -141,18 +144,54 @@ def _money(value: Any, currency: str) -> str:
     return money_format(decimal_value(value), currency)
 
 
+# A campaign's summaries, by action; "%(name)s" is its name (_campaign_name).
+_CAMPAIGN_SUMMARIES = {
+    AuditAction.CAMPAIGN_CREATE: _("Created campaign “%(name)s”"),
+    AuditAction.CAMPAIGN_DELETE: _("Deleted draft campaign “%(name)s”"),
+    AuditAction.CAMPAIGN_UPDATE: _("Changed campaign “%(name)s”"),
+    AuditAction.CAMPAIGN_LAUNCH: _("Launched campaign “%(name)s”"),
+    AuditAction.CAMPAIGN_PAUSE: _("Paused campaign “%(name)s”"),
+    AuditAction.CAMPAIGN_RESUME: _("Resumed campaign “%(name)s”"),
+    AuditAction.CAMPAIGN_FINISH: _("Finished campaign “%(name)s”"),
+    AuditAction.CAMPAIGN_LIST_UPLOAD: _("Uploaded the list of campaign “%(name)s”"),
+}
+# The name quoted in a stored campaign summary (English “…” or Russian «…»), for rows written before the
+# name was stored in their changes.
+_QUOTED_NAME = re.compile(r"“(.*)”|«(.*)»", re.DOTALL)
+
+
+def _campaign_name(entry: Any, changes: dict) -> str:
+    """The campaign's name as of the entry: "campaign" (stored by every campaign action since), else
+    "name" (its new value when changed), else the name quoted in the stored summary. KeyError when none."""
+    if isinstance(changes.get("campaign"), str):
+        return changes["campaign"]
+    name = changes.get("name")
+    if isinstance(name, list) and len(name) == 2 and isinstance(name[1], str):
+        return name[1]
+    if isinstance(name, str):
+        return name
+    quoted = _QUOTED_NAME.search(entry.summary or "")
+    if quoted:
+        return quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
+    raise KeyError("name")
+
+
 def _summary(entry: Any, changes: dict, *, currency: str, customer_name: str) -> str:
     """The entry's summary in the active language, from its action and changes. KeyError, ValueError…
     when the row holds too little (written before its call site stored enough)."""
     action = entry.action
-    if action in (AuditAction.CAMPAIGN_CREATE, AuditAction.CAMPAIGN_DELETE):
-        text = {
-            AuditAction.CAMPAIGN_CREATE: gettext("Created campaign “%(name)s”"),
-            AuditAction.CAMPAIGN_DELETE: gettext("Deleted draft campaign “%(name)s”"),
-        }[action]
-        return text % {"name": changes["name"]}
-    if action == AuditAction.CAMPAIGN_UPDATE and isinstance(changes.get("name"), list):
-        return gettext("Changed campaign “%(name)s”") % {"name": changes["name"][1]}
+    if action in _CAMPAIGN_SUMMARIES:
+        return str(_CAMPAIGN_SUMMARIES[action]) % {"name": _campaign_name(entry, changes)}
+    if action == AuditAction.CAMPAIGN_STATUS:
+        status = _field_for(action, "status")
+        old, new = (audit_value_format(value, status, currency=currency) for value in changes["status"])
+        return gettext("Campaign “%(name)s”: %(old)s → %(new)s") % {
+            "name": _campaign_name(entry, changes),
+            "old": old,
+            "new": new,
+        }
+    if action == AuditAction.MESSAGE_TEMPLATE_SAVE:
+        return gettext("Template %(template)s saved") % {"template": changes["template"]}
     if action == AuditAction.CUSTOMER_ENROL:
         return gettext("Enrolled %(name)s, card %(card)s") % {"name": changes["name"], "card": changes["card_number"]}
     if action == AuditAction.CUSTOMER_UPDATE:

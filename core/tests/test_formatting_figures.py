@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from core.formatting import decimal_format, percent_format
+from core.formatting import decimal_format, decimal_machine, percent_format
 
 NBSP, MINUS = "\u00a0", "\u2212"
 
@@ -48,3 +48,22 @@ def test_decimal_format(language, value, places, signed, text):
 def test_percent_format(language, value, places, signed, text):
     with translation.override(language):
         assert percent_format(value, places, signed=signed) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "text"),
+    [
+        (Decimal("-81.76000000000000000000000004"), 2, "-81.76"),  # results.csv's incremental customers
+        (Decimal("-0.09999999999999999999999999999"), 2, "-0.10"),
+        (Decimal("0.125"), 2, "0.13"),  # half up
+        (Decimal("-1.25"), 1, "-1.3"),  # away from zero, plain hyphen-minus
+        (Decimal("-0.004"), 2, "0.00"),  # no "-0.00"
+        (Decimal("12345.6"), 2, "12345.60"),  # no grouping
+        (Decimal("1E+3"), 0, "1000"),  # no exponent
+        (0.125, 2, "0.13"),
+    ],
+)
+def test_decimal_machine_is_the_same_in_every_language(value, places, text):
+    for language in ("en", "ru"):
+        with translation.override(language):
+            assert decimal_machine(value, places) == text

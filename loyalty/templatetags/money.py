@@ -4,7 +4,7 @@
 from django import template
 from django.utils.translation import ngettext
 
-from core.formatting import money_format, points_format
+from core.formatting import money_format, points_expected_format, points_format
 
 register = template.Library()
 
@@ -25,6 +25,15 @@ def money(value, currency: str | None = None) -> str:
 def points(value) -> str:
     """Points with the language's grouping."""
     return points_format(value)
+
+
+@register.filter
+def points_expected(value) -> str:
+    """An expected number of points, which may have a fraction: "4.5", "450" (core.formatting.
+    points_expected_format); "" for no value."""
+    if value in (None, ""):
+        return ""
+    return points_expected_format(value)
 
 
 @register.filter

@@ -242,10 +242,13 @@ def messages_bulk_insert(
 def notice_extra(values: dict) -> dict[str, Any]:
     """A notice's stored JSON values as the renderer's typed `extra` (messaging.services.render formats them
     in the message's language): "points" → int (points, with their word: "120 points", "120 баллов"),
-    "expires_on" and "valid_through" → date, "spend_needed" → Decimal (money; stored as text, never a float), "tier" → str."""
+    "expires_on" and "valid_through" → date, "spend_needed" → Decimal (money; stored as text, never a
+    float), "tier" → str; null → None (rendered empty)."""
     extra: dict[str, Any] = {}
     for name, value in values.items():
-        if name == "points":
+        if value is None:  # said empty (a campaign's grant of 0 points has no {points} nor {expires_on})
+            extra[name] = None
+        elif name == "points":
             extra[name] = int(value)
         elif name in ("expires_on", "valid_through"):
             extra[name] = dt.date.fromisoformat(str(value))

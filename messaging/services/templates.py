@@ -65,7 +65,7 @@ def template_save(
     Refused with TemplateInvalid (nothing written) when the text is empty or the subject or text holds a
     malformed brace or an unknown placeholder (issue #14: "unknown placeholders refused when saving");
     UnknownChannel, MessagingError (unknown language, empty kind). Audited (`message_template.save`) with
-    the subject and text old → new. Returns the template."""
+    the subject and text old → new, each only when it changed. Returns the template."""
     kind = kind.strip()
     if not kind:
         raise MessagingError(_("A template needs a kind."), field="kind")
@@ -93,7 +93,12 @@ def template_save(
             summary=_("Template %(template)s saved") % {"template": str(template)},
             actor=actor,
             origin=origin,
-            changes={"template": str(template), "subject": [old[0], subject], "body": [old[1], body]},
+            changes={
+                "template": str(template),
+                # only what changed: an SMS (no subject) never logs "Subject: — → —"
+                **({"subject": [old[0], subject]} if old[0] != subject else {}),
+                **({"body": [old[1], body]} if old[1] != body else {}),
+            },
             at=now,
         )
     return template

@@ -215,7 +215,7 @@ def campaign_update(
                 summary=_("Changed campaign “%(name)s”") % {"name": campaign.name},
                 actor=actor,
                 origin=origin,
-                changes=changes,
+                changes={**changes, "campaign": campaign.name},
             )
         else:
             transaction.set_rollback(True)  # nothing changed: not even updated_at

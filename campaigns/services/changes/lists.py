@@ -218,6 +218,7 @@ def campaign_list_upload(
             actor=actor,
             origin=origin,
             changes={
+                "campaign": campaign.name,
                 "lines": result.lines,
                 "added": result.added,
                 "already": result.already,

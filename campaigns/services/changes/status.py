@@ -140,7 +140,7 @@ def _status_change(
             summary=summary % {"name": campaign.name},
             actor=actor,
             origin=origin,
-            changes={"status": [old, campaign.status]},
+            changes={"status": [old, campaign.status], "campaign": campaign.name},
         )
     return campaign
 

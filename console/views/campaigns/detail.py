@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 from campaigns.bounds import campaign_bounds_problems
 from campaigns.exceptions import CampaignError
 from campaigns.models import Campaign
+from campaigns.rules import grants_no_points
 from campaigns.selectors import campaign_points_granted, campaign_preview
 from campaigns.services.changes import (
     campaign_finish,
@@ -67,6 +68,10 @@ def _page_context(campaign: Campaign, *, list_form=None, list_result=None) -> di
         if campaign.status in (Campaign.Status.SCHEDULED, Campaign.Status.ACTIVE, Campaign.Status.PAUSED)
         else [],
         "templates": _templates(campaign),
+        # A message-only campaign (0 points): its messages leave {points} and {expires_on} empty.
+        "grants_no_points": grants_no_points(
+            campaign.kind, campaign.points, [v.points for v in campaign.variants.all()]
+        ),
         "list_form": list_form or CampaignListForm(),
         "list_result": list_result,
         "list_size": campaign.list_members.count() if campaign.target == Campaign.Target.LIST else None,

@@ -8,11 +8,18 @@ from django.views.decorators.http import require_safe
 
 from campaigns.results import campaign_results
 from campaigns.stats import MIN_GROUP, MIN_GROUP_MEAN
-from core.formatting import decimal_format, money_format, percent_format
+from core.formatting import decimal_format, decimal_machine, money_format, percent_format
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
 
 from .common import VIEW, _campaign_or_404, uplift_text
+
+# Decimal places of the CSV's figures (rounded half up): money, rates (fractions: 0.1234 = 12.34 %),
+# incremental returning customers, return on points.
+MONEY_PLACES = 2
+RATE_PLACES = 4
+INCREMENTAL_PLACES = 2
+RETURN_PLACES = 2
 
 
 def _result_rows(results) -> list[dict]:
@@ -185,8 +192,10 @@ def campaign_results_view(request: HttpRequest, campaign_id: int) -> HttpRespons
 @permission_required(VIEW)
 @require_safe
 def campaign_results_csv(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    """/campaigns/<id>/results.csv: the results table, machine values (decimals with a point, rates as
-    fractions): one row per group."""
+    """/campaigns/<id>/results.csv: the results table, machine values, one row per group: decimals with a
+    point and a plain minus, each rounded once, half up, to its figure's places (money 0.01; rates and the
+    uplift of the response rate as fractions to 0.0001; incremental customers and return on points to
+    0.01), never the raw quotient ("-81.76", not "-81.76000000000000000000000004")."""
     campaign = _campaign_or_404(campaign_id)
     results = campaign_results(campaign)
     comparisons = {c.group.key: c for c in results.comparisons}
@@ -215,8 +224,14 @@ def campaign_results_csv(request: HttpRequest, campaign_id: int) -> HttpResponse
         "return_on_points",
     ]
 
-    def est(e):
-        return ["", "", ""] if e is None else [e.value, e.low, e.high]
+    def money(value):
+        return "" if value is None else decimal_machine(value, MONEY_PLACES)
+
+    def rate(value):
+        return "" if value is None else decimal_machine(value, RATE_PLACES)
+
+    def est(e, fn):
+        return ["", "", ""] if e is None else [fn(e.value), fn(e.low), fn(e.high)]
 
     rows = [header]
     for group in [results.treated, results.holdout, *results.variants]:
@@ -232,13 +247,20 @@ def campaign_results_csv(request: HttpRequest, campaign_id: int) -> HttpResponse
                 group.opened,
                 group.clicked,
                 group.buyers,
-                group.response_rate,
-                group.revenue,
-                group.revenue_per_customer,
-                *(est(c.rate_uplift) if c else ["", "", ""]),
-                *(est(c.revenue_uplift) if c else ["", "", ""]),
+                rate(group.response_rate),
+                money(group.revenue),
+                money(group.revenue_per_customer),
+                *(est(c.rate_uplift, rate) if c else ["", "", ""]),
+                *(est(c.revenue_uplift, money) if c else ["", "", ""]),
                 *(
-                    [c.incremental_customers, c.cost, c.cost_per_returning, c.return_on_points]
+                    [
+                        ""
+                        if c.incremental_customers is None
+                        else decimal_machine(c.incremental_customers, INCREMENTAL_PLACES),
+                        money(c.cost),
+                        money(c.cost_per_returning),
+                        "" if c.return_on_points is None else decimal_machine(c.return_on_points, RETURN_PLACES),
+                    ]
                     if c
                     else ["", "", "", ""]
                 ),
