@@ -77,6 +77,9 @@ def test_a_launched_campaign_is_not_deleted_and_the_page_says_why(console, progr
 
 def test_a_finished_campaign_is_not_deleted_and_is_not_told_to_finish(console, program):
     campaign = _draft()
+    MessageTemplate.objects.create(
+        kind=campaign.message_kind, channel="sms", language="en", body="Hi {name}", updated_at=timezone.now()
+    )
     campaign_launch(campaign_id=campaign.pk)
     campaign_finish(campaign_id=campaign.pk)
     response = console.post(f"/campaigns/{campaign.pk}/delete/")

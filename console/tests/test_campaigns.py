@@ -383,7 +383,8 @@ def test_a_message_only_broadcasts_editor_says_points_and_date_stay_empty(consol
     customer_factory(name="Anna Petrova", phone="+79161234567")
     url = f"/messages/templates/campaign:{zero.pk}/email/en/"
     page = console.get(url).content.decode()
-    assert page.count("empty: this campaign grants no points (a message only)") == 2  # {points}, {expires_on}
+    # {points}, {expires_on}, {valid_through}
+    assert page.count("empty: this campaign grants no points (a message only)") == 3
     response = console.post(
         url + "preview/",
         {"subject": "For you", "body": "Hi {name}, points {points}, until {expires_on}.", "customer": "+79161234567"},
@@ -394,7 +395,7 @@ def test_a_message_only_broadcasts_editor_says_points_and_date_stay_empty(consol
     plain = console.post(url + "preview/", {"body": "Hi {name}, news!", "customer": "+79161234567"})
     assert "Hi Anna, news!" in plain.content.decode() and "grants no points" not in plain.content.decode()
     detail = console.get(f"/campaigns/{zero.pk}/").content.decode()
-    assert "It grants no points: write the message without {points} and {expires_on}" in detail
+    assert "It grants no points: write the message without {points}, {expires_on} and {valid_through}" in detail
     with_points = campaign_create(values={"name": "Gift", "kind": "broadcast", "points": 25, "channels": ["email"]})
     page = console.get(f"/messages/templates/campaign:{with_points.pk}/email/en/").content.decode()
     assert "the points of the grant" in page and "grants no points" not in page
