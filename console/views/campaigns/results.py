@@ -22,6 +22,15 @@ INCREMENTAL_PLACES = 2
 RETURN_PLACES = 2
 
 
+def _when_computable(uplift, value, places: int) -> str:
+    """A figure that rests on an uplift: "not enough data" while the uplift cannot be computed (`uplift`
+    None), "—" when it has no value (e.g. no incremental customer to divide by), else `value` with
+    `places` decimals (core.formatting.decimal_format: half up, "−")."""
+    if uplift is None:
+        return _("not enough data")
+    return "—" if value is None else decimal_format(value, places)
+
+
 def _result_rows(results) -> list[dict]:
     """One row per figure: its label, definition, and value per column (treated, holdout, variants)."""
     groups = [results.treated, results.holdout, *results.variants]
@@ -130,15 +139,7 @@ def _result_rows(results) -> list[dict]:
             "incremental",
             _("Incremental returning customers"),
             _("Uplift × the group's customers."),
-            compared(
-                lambda c: (
-                    _("not enough data")
-                    if c.rate_uplift is None
-                    else "—"
-                    if c.incremental_customers is None
-                    else decimal_format(c.incremental_customers, 1)
-                )
-            ),
+            compared(lambda c: _when_computable(c.rate_uplift, c.incremental_customers, 1)),
         ),
         ("cost", _("Cost of the points"), _("Points redeemed × the point value."), compared(lambda c: money(c.cost))),
         (
@@ -157,15 +158,7 @@ def _result_rows(results) -> list[dict]:
                 "Incremental revenue ((group's − holdout's revenue per customer) × the group's customers) ÷ cost of the points; “not enough data” while the uplift of revenue per customer cannot be computed (below %(n)s customers a side)."
             )
             % {"n": MIN_GROUP_MEAN},
-            compared(
-                lambda c: (
-                    _("not enough data")
-                    if c.revenue_uplift is None
-                    else "—"
-                    if c.return_on_points is None
-                    else decimal_format(c.return_on_points, 2)
-                )
-            ),
+            compared(lambda c: _when_computable(c.revenue_uplift, c.return_on_points, 2)),
         ),
     ]
     return [{"key": key, "label": label, "help": help_text, "values": values} for key, label, help_text, values in rows]
