@@ -22,18 +22,7 @@ def spend_day_add(*, customer_id: int, at: dt.datetime, spend: Decimal, purchase
     stops counting) to the customer's row for the local day of `at` (a purchase's created_at). One statement
     (INSERT … ON CONFLICT DO UPDATE, PostgreSQL and SQLite). Call inside the purchase's or refund's
     transaction."""
-    if not spend and not purchases:
-        return
-    table = SpendDay._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {table} (customer_id, day, spend, purchases) VALUES (%s, %s, %s, %s)
-            ON CONFLICT (customer_id, day) DO UPDATE
-            SET spend = {table}.spend + excluded.spend, purchases = {table}.purchases + excluded.purchases
-            """,  # noqa: S608 - the table name comes from model metadata
-            [customer_id, rules.local_day(at), spend, purchases],
-        )
+    spend_days_add([(customer_id, at, spend, purchases)])
 
 
 def spend_days_add(rows: list[tuple[int, dt.datetime, Decimal, int]]) -> None:
