@@ -9,6 +9,7 @@ an error in one is logged and does not undo the purchase or stop the other subsc
 import datetime as dt
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 
@@ -63,27 +64,15 @@ def purchase_recorded_unsubscribe(fn: Callable) -> None:
     _purchase_recorded_many.discard(fn)
 
 
-def _deliver(fn: Callable, events: list[PurchaseRecorded]) -> None:
-    """Call `fn` with the events (the list when subscribed `many`, else one by one); errors are logged."""
-    calls = [events] if fn in _purchase_recorded_many else [[event] for event in events]
-    for call in calls:
+def _deliver(fn: Callable, events: list[PurchaseRecorded], *, savepoint: bool = False) -> None:
+    """Call `fn` with the events (the list when subscribed `many`, else one by one); errors are logged.
+    `savepoint`: each call in its own (an in-transaction subscriber, so a failed statement of it does not
+    poison the purchase's transaction)."""
+    many = fn in _purchase_recorded_many
+    for call in [events] if many else [[event] for event in events]:
         try:
-            fn(call if fn in _purchase_recorded_many else call[0])
-        except Exception:
-            logger.exception(
-                "subscriber %s failed for purchases %s",
-                getattr(fn, "__qualname__", fn),
-                [event.purchase_id for event in call],
-            )
-
-
-def _deliver_now(fn: Callable, events: list[PurchaseRecorded]) -> None:
-    """_deliver for an in-transaction subscriber: each call in a savepoint."""
-    calls = [events] if fn in _purchase_recorded_many else [[event] for event in events]
-    for call in calls:
-        try:
-            with transaction.atomic():
-                fn(call if fn in _purchase_recorded_many else call[0])
+            with transaction.atomic() if savepoint else nullcontext():
+                fn(call if many else call[0])
         except Exception:
             logger.exception(
                 "subscriber %s failed for purchases %s",
@@ -106,7 +95,7 @@ def purchases_recorded_publish(events: list[PurchaseRecorded]) -> None:
         return
     events = list(events)
     for fn in list(_purchase_recorded_in_transaction):
-        _deliver_now(fn, events)
+        _deliver(fn, events, savepoint=True)
     for fn in list(_purchase_recorded_subscribers):
         transaction.on_commit(partial(_deliver, fn, events))
 
