@@ -116,6 +116,16 @@ def integer_parse(text: str) -> int:
 MINUS_SIGN = "\u2212"  # the typographic minus: "−1.5", never the hyphen-minus
 
 
+def _decimal_read(value: Decimal | int | float | str) -> Decimal:
+    """`value` as a Decimal; a float through its shortest repr (0.125 stays 0.125, not 0.12499…)."""
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def _half_up(number: Decimal, places: int) -> Decimal:
+    """`number` rounded half up (ROUND_HALF_UP) to `places` decimals."""
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def decimal_format(value: Decimal | int | str, places: int, *, signed: bool = False) -> str:
     """`value` rounded half up (ROUND_HALF_UP) to `places` decimals, with the language's decimal mark and
     grouping: 0.125 → "0.13"; -1.5 → "−1.5" in English, "−1,5" in Russian; 12345.6 → "12,345.6" /
@@ -123,8 +133,8 @@ def decimal_format(value: Decimal | int | str, places: int, *, signed: bool = Fa
     (-0.004 → "0.00"). `signed` puts "+" before a positive result (uplifts: "+2.5"). A float is read
     through its shortest repr (0.125 stays 0.125). Raises ValueError (decimal.InvalidOperation) for a
     value that is not a number."""
-    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    number = _decimal_read(value)
+    rounded = _half_up(number, places)
     text = number_format(rounded.copy_abs(), decimal_pos=places, use_l10n=True, force_grouping=True)
     if rounded < 0:
         return MINUS_SIGN + text
@@ -135,9 +145,9 @@ def points_expected_format(value: Decimal | int | str) -> str:
     """An expected number of points (a mean or an expectation, which may have a fraction) for people:
     rounded half up to 0.01, with only the decimals it needs, as `decimal_format` writes numbers: 4.5 →
     "4.5" ("4,5" in Russian); 3.29625 → "3.3"; 450 → "450"; 1234.567 → "1,234.57"."""
-    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    rounded = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    places = next(p for p in (0, 1, 2) if rounded == rounded.quantize(Decimal(1).scaleb(-p)))
+    number = _decimal_read(value)
+    rounded = _half_up(number, 2)
+    places = next(p for p in (0, 1, 2) if rounded == _half_up(rounded, p))
     return decimal_format(rounded, places)
 
 
@@ -145,7 +155,7 @@ def percent_format(value: Decimal | int | str, places: int, *, signed: bool = Fa
     """A fraction `value` as a percentage rounded half up to `places` decimals, with a no-break space
     before the sign, as `decimal_format` writes numbers: 0.125 at 1 place → "12.5 %"; 0.00125 at 1 →
     "0.1 %"; -0.015 at 1 → "−1.5 %" ("−1,5 %" in Russian)."""
-    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    number = _decimal_read(value)
     return f"{decimal_format(number * 100, places, signed=signed)}\u00a0%"
 
 
@@ -154,8 +164,8 @@ def decimal_machine(value: Decimal | int | str, places: int) -> str:
     the decimal mark, no grouping, the plain hyphen-minus, never an exponent; a value that rounds to zero
     has no sign. decimal_machine(Decimal("-81.76000000000000000000000004"), 2) → "-81.76"; 0.125 at 2 →
     "0.13"; -0.004 at 2 → "0.00". Raises decimal.InvalidOperation for a value that is not a number."""
-    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    number = _decimal_read(value)
+    rounded = _half_up(number, places)
     if rounded == 0:
         rounded = abs(rounded)
     return f"{rounded:f}"
