@@ -7,23 +7,31 @@ as plain data; `boosts_grants_record` writes, inside the purchase's transaction,
 part of the purchase's earn entry (loyalty), so a grant row of a boost has no entry of its own: its
 `points` say how many of the purchase's points the campaign gave. Registered at start-up (campaigns.apps).
 
-Per purchase, with boosts running: the active boosts come from a per-process copy that any change of a
-campaign makes every process read again (boost_campaigns_active, core.versions), then one for the targets of those whose target is not "everyone without a consent
-condition", one count per campaign with a per-customer limit; then one INSERT, and for campaigns with a
-budget one UPDATE (the budget checked in it; one that cannot cover a boost costs a locked read more).
+Per purchase, with boosts running (issue #15's goal: five boosts within 10 % of none): the active boosts
+come from a per-process copy that any change of a campaign makes every process read again
+(boost_campaigns_active, core.versions), with each tiers target's tiers, so that a target of everyone or of
+tiers (without a consent condition) is decided in Python from the tier the purchase holds; other targets
+take one statement (campaigns_targeting_customer). A purchase leaves a per-customer limit to the recording
+(`exact` False) unless its campaign has a budget: the grant rows are then written by one INSERT that first
+counts the customer's grants of each such campaign and writes nothing when one is at its limit
+(BoostsStale: the purchase plans again without it). Each process remembers the customers it found at a
+campaign's limit (a launched campaign's limit never changes and grant rows are never deleted), so only the
+first purchase over the limit in a process pays that second round. Campaigns with a budget: one UPDATE
+more (the budget checked in it; one that cannot cover a boost costs a locked read more), in a savepoint.
 """
 
 import datetime as dt
+import logging
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch, prefetch_related_objects
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, prefetch_related_objects
 from django.db.models.functions import Greatest
 
 from core.versions import VersionedCache, versions_forget
-from loyalty.boosts import Boost, BoostEarned, boost_provider_register
+from loyalty.boosts import Boost, BoostEarned, BoostsStale, boost_provider_register
 from loyalty.rules import EarnLine, category_key, refund_points_split
 
 from .bounds import campaigns_within_bounds
@@ -31,6 +39,8 @@ from .models import Campaign, CampaignGrant, CampaignVariant
 from .rules import boost_time_matches, in_holdout, variant_index
 from .selectors import campaign_is_running
 from .targeting import campaigns_targeting_customer
+
+logger = logging.getLogger(__name__)
 
 
 def boost_occasion(purchase_id: int) -> str:
@@ -47,7 +57,23 @@ def _boost_campaigns_load() -> list[Campaign]:
     with_variants = [campaign for campaign in campaigns if campaign.has_variants]
     if with_variants:  # most boosts have none: no query for them
         prefetch_related_objects(with_variants, Prefetch("variants", queryset=CampaignVariant.objects.order_by("code")))
+    tiered = [campaign for campaign in campaigns if campaign.target == Campaign.Target.TIERS]
+    tier_ids: dict[int, set[int]] = {campaign.pk: set() for campaign in tiered}
+    if tiered:
+        through = Campaign.target_tiers.through
+        for campaign_id, tier_id in through.objects.filter(campaign_id__in=tier_ids).values_list(
+            "campaign_id", "tier_id"
+        ):
+            tier_ids[campaign_id].add(tier_id)
+    for campaign in campaigns:
+        campaign.target_tier_ids = frozenset(tier_ids.get(campaign.pk, ()))
+        # Customers this process found at the campaign's per-customer limit (boosts_grants_record): a new copy
+        # starts empty, and a launched campaign's limit cannot change, so an entry never goes stale.
+        campaign.limit_reached = set()
     return campaigns
+
+
+_LIMIT_REACHED_KEPT = 100_000  # customers remembered per campaign and process (beyond: forgotten, asked again)
 
 
 # Reloaded when the token "campaigns.boosts" changes: a database trigger replaces it in the same transaction
@@ -78,16 +104,29 @@ def boost_campaigns_forget() -> None:
     _boosts_cache.clear()
 
 
-def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime) -> list[Boost]:
+def boosts_for_purchase(
+    customer_id: int, lines: list[EarnLine], at: dt.datetime, *, tier_id: int | None = None, exact: bool = True
+) -> list[Boost]:
     """The boosts that apply to `customer_id`'s purchase of `lines` at `at` (aware): running campaigns of
     kind boost (campaigns_running: active, `at` within their dates, the end excluded) whose weekdays and
     hours hold at `at` in the shop's time zone, whose category is on one of the lines (or that have none),
     whose target holds the customer and whose per-customer limit is not reached. Customers in a
     campaign's holdout get its Boost with `holdout` set. In campaign id order (ties under "best" go to
-    the older campaign)."""
+    the older campaign).
+
+    `tier_id`: the tier the customer holds for this purchase (loyalty passes it: the entry tier without a
+    tier status, None without tiers): a tiers target without a consent condition is decided from it, as
+    campaign_target_sql decides it (customers erased are not asked about: they make no purchases). `exact`
+    False: a per-customer limit of a campaign without a budget is not counted here unless this process
+    knows the customer reached it; the Boost carries it (`limit`) and boosts_grants_record checks it.
+    Statements: none for targets of everyone or tiers and limits left to the recording; else one for the
+    other targets and one for the limits counted, in a savepoint (a failure is loyalty's to log)."""
     local = at.astimezone(ZoneInfo(settings.TIME_ZONE))
     # no lines: one, no category; categories compared case-insensitively, surrounding spaces ignored
     categories = {category_key(line.category) for line in lines if line.amount > 0} or {""}
+    if _boosts_cache.current() is None:
+        with transaction.atomic():  # the copy is read again: a statement of its own
+            boost_campaigns_active()
     running = [
         campaign
         for campaign in boost_campaigns_active()
@@ -102,27 +141,60 @@ def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime
     ]
     if not running:
         return []
-    to_check = [c for c in running if c.target != Campaign.Target.EVERYONE or c.target_consent]
-    targeted = campaigns_targeting_customer(to_check, customer_id) | {c.pk for c in running if c not in to_check}
+    targeted, to_check = set(), []
+    for campaign in running:
+        if campaign.target_consent:
+            to_check.append(campaign)
+        elif campaign.target == Campaign.Target.EVERYONE:
+            targeted.add(campaign.pk)
+        elif campaign.target == Campaign.Target.TIERS:
+            if tier_id is not None and tier_id in campaign.target_tier_ids:
+                targeted.add(campaign.pk)
+        else:
+            to_check.append(campaign)
+    holdouts = {c.pk for c in running if in_holdout(c.pk, customer_id, c.holdout_percent)}
+    limited = [
+        c
+        for c in running
+        if c.per_customer_limit is not None
+        and c.pk not in holdouts
+        and customer_id not in c.limit_reached
+        and (exact or c.budget_points is not None)
+    ]
     # The budget counters are read fresh for every purchase: the cached campaigns are not reloaded when
     # only `points_granted` changes (migration 0005), so their counters may be many purchases old.
-    budgeted = [c.pk for c in running if c.pk in targeted and c.budget_points is not None]
-    budgets_left = {
-        pk: max(0, budget - granted)
-        for pk, budget, granted in Campaign.objects.filter(pk__in=budgeted).values_list(
-            "pk", "budget_points", "points_granted"
-        )
-        if budget is not None
-    }
+    budgeted = [c.pk for c in running if c.budget_points is not None]
+    budgets_left: dict[int, int] = {}
+    used: dict[int, int] = {}
+    if to_check or limited or budgeted:
+        with transaction.atomic():
+            targeted |= campaigns_targeting_customer(to_check, customer_id)
+            budgeted = [pk for pk in budgeted if pk in targeted]
+            if budgeted:
+                budgets_left = {
+                    pk: max(0, budget - granted)
+                    for pk, budget, granted in Campaign.objects.filter(pk__in=budgeted).values_list(
+                        "pk", "budget_points", "points_granted"
+                    )
+                    if budget is not None
+                }
+            limited = [c for c in limited if c.pk in targeted]
+            if limited:
+                used = _grants_used([c.pk for c in limited], customer_id)
     boosts = []
     for campaign in running:
         if campaign.pk not in targeted:
             continue
-        holdout = in_holdout(campaign.pk, customer_id, campaign.holdout_percent)
+        holdout = campaign.pk in holdouts
+        limit = None
         if not holdout and campaign.per_customer_limit is not None:
-            used = CampaignGrant.objects.filter(campaign=campaign, customer_id=customer_id, holdout=False).count()
-            if used >= campaign.per_customer_limit:
+            if customer_id in campaign.limit_reached:
                 continue
+            if campaign.pk in used:
+                if used[campaign.pk] >= campaign.per_customer_limit:
+                    continue
+            else:
+                limit = campaign.per_customer_limit  # left to the recording (exact False)
         variants = list(campaign.variants.all()) if campaign.has_variants else []
         variant_id = None
         if variants and not holdout:
@@ -137,9 +209,66 @@ def boosts_for_purchase(customer_id: int, lines: list[EarnLine], at: dt.datetime
                 variant_id=variant_id,
                 holdout=holdout,
                 budget_left=None if campaign.budget_points is None else budgets_left.get(campaign.pk, 0),
+                limit=limit,
             )
         )
     return boosts
+
+
+def _grants_used(campaign_ids: list[int], customer_id: int) -> dict[int, int]:
+    """{campaign id: the customer's grants of it outside the holdout} for each of `campaign_ids` (0 included)."""
+    used = dict.fromkeys(campaign_ids, 0)
+    rows = (
+        CampaignGrant.objects.filter(campaign_id__in=campaign_ids, customer_id=customer_id, holdout=False)
+        .values_list("campaign_id")
+        .annotate(n=Count("pk"))
+    )
+    used.update(dict(rows))
+    return used
+
+
+def _limit_reached_remember(campaign_ids: set[int], customer_id: int) -> None:
+    """Remember in this process's copy of the boosts that `customer_id` reached these campaigns' limits."""
+    for campaign in boost_campaigns_active():
+        if campaign.pk in campaign_ids:
+            if len(campaign.limit_reached) >= _LIMIT_REACHED_KEPT:
+                campaign.limit_reached.clear()
+            campaign.limit_reached.add(customer_id)
+
+
+_GRANT_COLUMNS = "campaign_id, customer_id, occasion, variant_id, holdout, points, at"
+
+
+def _grants_insert_guarded(customer_id: int, occasion: str, at: dt.datetime, rows: list[BoostEarned]) -> set[int]:
+    """Insert the grant rows of boosts without a budget (`rows`: holdout ones with 0 points) in one
+    statement, unless the customer is at the per-customer limit (BoostEarned.limit) of one of them; then
+    write nothing and return those campaigns' ids (else an empty set). ON CONFLICT DO NOTHING: the occasion
+    is new (a purchase id), so a conflict cannot happen; nor can the campaign be gone (PROTECT)."""
+    values = ", ".join("(%s::bigint, %s::bigint, %s::boolean, %s::integer, %s::integer)" for _row in rows)
+    params: list = []
+    for row in rows:
+        params += [row.campaign_id, row.variant_id, row.holdout, 0 if row.holdout else row.points, row.limit]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH v (campaign_id, variant_id, holdout, points, lim) AS (VALUES {values}),
+            over AS (
+                SELECT v.campaign_id FROM v
+                WHERE v.lim IS NOT NULL AND NOT v.holdout AND (
+                    SELECT count(*) FROM {CampaignGrant._meta.db_table} g
+                    WHERE g.campaign_id = v.campaign_id AND g.customer_id = %s AND NOT g.holdout
+                ) >= v.lim
+            ), written AS (
+                INSERT INTO {CampaignGrant._meta.db_table} ({_GRANT_COLUMNS})
+                SELECT v.campaign_id, %s, %s, v.variant_id, v.holdout, v.points, %s FROM v
+                WHERE NOT EXISTS (SELECT 1 FROM over)
+                ON CONFLICT DO NOTHING
+            )
+            SELECT campaign_id FROM over
+            """,  # noqa: S608 - table names from model metadata, values are parameters
+            [*params, customer_id, customer_id, occasion, at],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def boosts_grants_record(
@@ -148,14 +277,38 @@ def boosts_grants_record(
     """Record the boosts of one purchase (inside its transaction): a CampaignGrant "purchase:<id>" per
     campaign (holdout: no points), and `points_granted` raised by what each gave — cut to what a budget
     still holds, read under the campaign's row lock (campaigns locked in id order). Returns {campaign id:
-    points granted}."""
+    points granted}. Raises BoostsStale, having written nothing, when the customer is at the per-customer
+    limit of a boost whose limit was left to it (BoostEarned.limit; remembered, so find leaves it out).
+
+    Boosts without a budget: one INSERT (_grants_insert_guarded), no savepoint (nothing in it can fail but
+    the database itself). With a budget: an UPDATE of the counters and an INSERT, in a savepoint."""
     earned = sorted(earned, key=lambda boost: boost.campaign_id)
     asked = {boost.campaign_id: (0 if boost.holdout else boost.points) for boost in earned}
-    # Only campaigns with a budget count here: a counter every boosted purchase updated would make all of
-    # them queue on the campaign's row until each commits (bench/api_purchases.py). Without a budget a
-    # boost's points granted are the sum of its grant rows (campaign_points_granted).
-    budgeted = {boost.campaign_id for boost in earned if boost.budgeted}
-    wanted = {pk: points for pk, points in asked.items() if points > 0 and pk in budgeted}
+    plain = [boost for boost in earned if not boost.budgeted or boost.holdout]
+    occasion = boost_occasion(purchase_id)
+    if plain:
+        over = _grants_insert_guarded(customer_id, occasion, at, plain)
+        if over:
+            _limit_reached_remember(over, customer_id)
+            raise BoostsStale(over)
+    budgeted = [boost for boost in earned if boost.budgeted and not boost.holdout]
+    if budgeted:
+        try:
+            with transaction.atomic():
+                _budgeted_record(customer_id, occasion, at, budgeted, asked)
+        except Exception:
+            logger.exception("recording budgeted boosts failed for purchase %s; their points not granted", purchase_id)
+            for boost in budgeted:
+                asked[boost.campaign_id] = 0
+    return {pk: points for pk, points in asked.items()}
+
+
+def _budgeted_record(
+    customer_id: int, occasion: str, at: dt.datetime, budgeted: list[BoostEarned], asked: dict[int, int]
+) -> None:
+    """Count budgeted boosts' points against their budgets (cutting `asked` to what a budget holds) and
+    write their grant rows (boosts_grants_record)."""
+    wanted = {boost.campaign_id: asked[boost.campaign_id] for boost in budgeted if asked[boost.campaign_id] > 0}
     if wanted:
         # One statement in the common case: each campaign whose budget covers its points takes them; the
         # row lock the UPDATE takes makes the check and the addition one step.
@@ -187,17 +340,16 @@ def boosts_grants_record(
             CampaignGrant(
                 campaign_id=boost.campaign_id,
                 customer_id=customer_id,
-                occasion=boost_occasion(purchase_id),
+                occasion=occasion,
                 variant_id=boost.variant_id,
-                holdout=boost.holdout,
+                holdout=False,
                 points=asked[boost.campaign_id],
                 at=at,
             )
-            for boost in earned
-            if boost.holdout or asked[boost.campaign_id] > 0
+            for boost in budgeted
+            if asked[boost.campaign_id] > 0
         ]
     )
-    return {pk: points for pk, points in asked.items()}
 
 
 def boosts_refund_to_budgets(

@@ -8,8 +8,15 @@ records what each boost earned (`boosts_record`, inside the purchase's transacti
 row "purchase:<id>" and its budget), possibly cutting a boost down to what its budget still holds.
 
 With no provider registered (campaigns not installed) there are no boosts. A provider that fails is
-logged and the purchase goes on without boosts: a campaign must never stop a sale. Both calls run in a
-savepoint, so a failed statement does not poison the purchase's transaction.
+logged and the purchase goes on without boosts: a campaign must never stop a sale. The provider runs its
+statements that can fail in savepoints of its own (a failed statement would otherwise poison the
+purchase's transaction); loyalty opens none around it, because most purchases with boosts need no
+statement at all to find them and one to record them, and two savepoint statements around each would
+cost more than the boosts themselves (issue #15's goal: five boosts within 10 % of none).
+
+A purchase finds its boosts with `exact=False`: a per-customer limit the provider cannot tell without a
+query may be left to the recording, which then refuses the boosts whose limit the customer has reached
+(`BoostsStale`, nothing written) and the purchase plans again without them (`purchase_record`).
 """
 
 import datetime as dt
@@ -45,6 +52,17 @@ class Boost:
     variant_id: int | None = None
     holdout: bool = False
     budget_left: int | None = None
+    limit: int | None = None  # a per-customer limit the recording must still check (find with exact=False)
+
+
+class BoostsStale(Exception):  # noqa: N818 - a signal, not an error: the purchase plans again
+    """Raised by the provider's `record` when some boosts may not apply after all (a per-customer limit
+    the customer has reached, found only when recording), before it wrote anything. `campaign_ids`: those
+    boosts; the provider's `find` leaves them out from then on, so the purchase plans again and records."""
+
+    def __init__(self, campaign_ids: set[int]) -> None:
+        super().__init__(f"boosts no longer apply: {sorted(campaign_ids)}")
+        self.campaign_ids = campaign_ids
 
 
 @dataclass(frozen=True)
@@ -58,9 +76,10 @@ class BoostEarned:
     variant_id: int | None = None
     holdout: bool = False
     budgeted: bool = False
+    limit: int | None = None  # Boost.limit: the per-customer limit the recording checks
 
 
-FindBoosts = Callable[[int, list[EarnLine], dt.datetime], list[Boost]]
+FindBoosts = Callable[..., list[Boost]]
 RecordBoosts = Callable[[int, int, dt.datetime, list[BoostEarned]], dict[int, int]]
 NoneActive = Callable[[], bool]
 RefundBoosts = Callable[[int, Decimal, Decimal, Decimal], None]
@@ -77,10 +96,14 @@ def boost_provider_register(
 ) -> None:
     """Register the boosts' provider (one; registering again replaces it).
 
-    `find(customer_id, lines, at)` returns the Boosts that apply (holdout ones included), in the order
-    ties are broken; `record(customer_id, purchase_id, at, earned)` stores what they earned (only
-    boosts that matched a line, holdout ones with 0 points) and returns {campaign id: points granted},
-    which may be less than asked when a budget ran out. `none_active()`, optional, answers True only when
+    `find(customer_id, lines, at, tier_id=…, exact=…)` returns the Boosts that apply (holdout ones
+    included), in the order ties are broken; `tier_id` is the id of the tier the customer holds for this
+    purchase (the entry tier without a tier status; None when the program has no tiers), so that a tiers
+    target needs no query; `exact` False lets it leave a per-customer limit to `record` (Boost.limit).
+    `record(customer_id, purchase_id, at, earned)` stores what they earned (only boosts that matched a
+    line, holdout ones with 0 points) and returns {campaign id: points granted}, which may be less than
+    asked when a budget ran out; it raises BoostsStale, having written nothing, when a limit it was left
+    turns out reached. `none_active()`, optional, answers True only when
     it knows without a query of its own that no boost can apply (e.g. from a cached copy known current):
     then `find` and its savepoint are skipped (two statements fewer per purchase when no boost runs).
     `refunded(purchase_id, amount, refunded_before, refund_amount)`, optional, is told of each refund of a
@@ -95,20 +118,22 @@ def boost_provider_unregister() -> None:
     _provider["find"], _provider["record"], _provider["none_active"], _provider["refunded"] = None, None, None, None
 
 
-def boosts_find(*, customer_id: int, lines: list[EarnLine], at: dt.datetime) -> list[Boost]:
-    """The boosts that apply to this customer's purchase of `lines` at `at`; [] with no provider or when
-    it fails (logged)."""
+def boosts_find(
+    *, customer_id: int, lines: list[EarnLine], at: dt.datetime, tier_id: int | None, exact: bool = True
+) -> list[Boost]:
+    """The boosts that apply to this customer's purchase of `lines` at `at`, the customer holding tier
+    `tier_id` (the entry tier's id without a status; None: no tiers); [] with no provider or when it fails
+    (logged). `exact` False (the purchase): a per-customer limit may be left to boosts_record."""
     find, none_active = _provider["find"], _provider["none_active"]
     if find is None:
         return []
     try:
         if none_active is not None and none_active():
             return []
-    except Exception:  # then ask find, in its savepoint, as always
+    except Exception:  # then ask find, as always
         logger.exception("the boosts provider failed to say whether boosts run; asking it in full")
     try:
-        with transaction.atomic():
-            return list(find(customer_id, lines, at))
+        return list(find(customer_id, lines, at, tier_id=tier_id, exact=exact))
     except Exception:
         logger.exception("the boosts provider failed for customer %s; no boosts applied", customer_id)
         return []
@@ -116,13 +141,15 @@ def boosts_find(*, customer_id: int, lines: list[EarnLine], at: dt.datetime) -> 
 
 def boosts_record(*, customer_id: int, purchase_id: int, at: dt.datetime, earned: list[BoostEarned]) -> dict[int, int]:
     """Record what the boosts earned on a purchase (inside its transaction); returns the points granted
-    per campaign. With no provider, or when it fails (logged), nothing is granted: {}."""
+    per campaign. With no provider, or when it fails (logged), nothing is granted: {}. Raises BoostsStale
+    (nothing recorded) when some of them no longer apply: plan again without them and record that."""
     record = _provider["record"]
     if record is None or not earned:
         return {}
     try:
-        with transaction.atomic():
-            return dict(record(customer_id, purchase_id, at, earned))
+        return dict(record(customer_id, purchase_id, at, earned))
+    except BoostsStale:
+        raise
     except Exception:
         logger.exception("recording boosts failed for purchase %s; no boost points granted", purchase_id)
         return {}
@@ -151,14 +178,16 @@ def boosts_earned(
     cashback: Decimal,
     program: "ProgramSettings",
     at: dt.datetime,
+    tier_id: int | None,
+    exact: bool = True,
 ) -> list[BoostEarned]:
     """What each boost that applies (loyalty.boosts' provider) earns on this purchase, by
     boost_points_within_budgets and the program's combining rule: the boosts combine on what each can
     pay after its budget (under "best" a nearly spent boost loses the line to one that pays more, under
     "sum" it takes no cap room it cannot pay), each cut to what its budget still holds. Boosts
     that earn nothing are left out; a holdout boost that matches a line is kept with 0 points (its
-    campaign records the occasion). For the quote too (nothing is written)."""
-    boosts = boosts_find(customer_id=customer_id, lines=lines, at=at)
+    campaign records the occasion). For the quote too (nothing is written). `tier_id`, `exact`: boosts_find."""
+    boosts = boosts_find(customer_id=customer_id, lines=lines, at=at, tier_id=tier_id, exact=exact)
     if not boosts:
         return []
     categories = {category_key(line.category) for line in boost_lines(lines, amount=amount)}
@@ -198,6 +227,7 @@ def boosts_earned(
                 variant_id=boost.variant_id,
                 holdout=boost.holdout,
                 budgeted=boost.budget_left is not None,
+                limit=boost.limit,
             )
         )
     return earned
@@ -224,11 +254,14 @@ def earning_plan(
     has_tier: bool,
     program: "ProgramSettings",
     at: dt.datetime,
+    tier_id: int | None,
+    exact: bool = True,
 ) -> tuple[list[dict[str, Any]], list[BoostEarned]]:
     """What a purchase of `amount` paying `paid` in money (both money) earns at `cashback` %, as the quote
     and the purchase both work it out: (the cashback parts of its breakdown — base, and tier when the tier
     adds points — by rules.earn_points / rules.earn_breakdown; the boosts that apply, by boosts_earned). The
-    whole breakdown is `parts + boost_breakdown(boosts)`."""
+    whole breakdown is `parts + boost_breakdown(boosts)`. `tier_id`: the tier the customer holds (the entry
+    tier without a status; None: no tiers), for the boosts' tiers targets; `exact`: boosts_find."""
     earned = rules.earn_points(paid=paid, cashback_percent=cashback, point_value=program.point_value)
     parts = rules.earn_breakdown(
         paid=paid,
@@ -238,6 +271,14 @@ def earning_plan(
         has_tier=has_tier,
     )
     boosts = boosts_earned(
-        customer_id=customer_id, lines=lines, amount=amount, paid=paid, cashback=cashback, program=program, at=at
+        customer_id=customer_id,
+        lines=lines,
+        amount=amount,
+        paid=paid,
+        cashback=cashback,
+        program=program,
+        at=at,
+        tier_id=tier_id,
+        exact=exact,
     )
     return parts, boosts

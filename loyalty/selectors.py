@@ -136,6 +136,7 @@ def purchase_quote(
         has_tier=tier is not None,
         program=program,
         at=now,
+        tier_id=tier.pk if tier is not None else None,
     )
     breakdown = parts + boost_breakdown(boosted)
     return PurchaseQuote(

@@ -214,6 +214,66 @@ def test_the_per_customer_limit_counts_boosted_purchases(customer, t0):
     assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
 
 
+def test_a_limit_found_reached_when_recording_gives_the_line_to_the_next_best_boost(customer, t0):
+    """A purchase leaves an unbudgeted boost's per-customer limit to the recording (no count per purchase);
+    when the recording finds the customer at the limit, it writes nothing and the purchase plans again
+    without that boost, so under "best" the ×2 boost takes the line the ×3 one can no longer have."""
+    ProgramSettings.objects.filter(pk=1).update(boost_combine="best")
+    triple = _boost(name="Triple once", boost_multiplier=D("3"), per_customer_limit=1)
+    double = _boost(name="Double")
+    first = buy(customer, "1000.00", now=t0).purchase
+    assert first.earned_points == 150  # 50 base + 100 for tripling
+    assert first.earned_breakdown[1:] == [
+        {"part": "boost", "campaign": triple.pk, "name": "Triple once", "points": 100}
+    ]
+    # The quote counts the limit itself: the next purchase is doubled, not tripled.
+    assert purchase_quote(customer_id=customer.pk, amount=D("1000.00"), now=t0).earn_points == 100
+    second = buy(customer, "1000.00", now=t0).purchase
+    assert second.earned_points == 100  # 50 base + 50 for doubling
+    assert second.earned_breakdown[1:] == [{"part": "boost", "campaign": double.pk, "name": "Double", "points": 50}]
+    assert LedgerEntry.objects.get(purchase=second, kind=LedgerEntry.Kind.EARN).points == 100
+    assert CampaignGrant.objects.filter(campaign=triple).count() == 1
+    assert CampaignGrant.objects.filter(campaign=double, occasion=f"purchase:{second.pk}").get().points == 50
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 100  # remembered: asked no more
+    assert_ledger_consistent(customer)
+
+
+def test_a_process_that_never_saw_the_limit_reached_still_stops_at_it(customer, t0):
+    """Another process's copy of the boosts knows nothing of this customer: the recording's count stops it."""
+    from campaigns.boosts import boost_campaigns_forget
+
+    campaign = _boost(per_customer_limit=2)
+    assert [buy(customer, "1000.00", now=t0).purchase.earned_points for _i in range(2)] == [100, 100]
+    boost_campaigns_forget()  # as a fresh process: nothing remembered
+    assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
+    assert CampaignGrant.objects.filter(campaign=campaign).count() == 2
+    assert balance(customer) == 250
+    assert_ledger_consistent(customer)
+
+
+def test_boosts_for_everyone_and_tiers_with_a_limit_cost_one_statement(customer, t0):
+    """Issue #15's goal (five boosts within 10 % of none): with the copy of the boosts current, boosts whose
+    target is everyone or tiers, one of them with a holdout and one with a per-customer limit, add one
+    statement to a purchase (the grant rows' INSERT, which checks the limit)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ProgramSettings.objects.filter(pk=1).update(boost_combine="sum", boost_cap_percent=D("50"))
+    buy(customer, "1000.00", now=t0)  # the caches read
+    with CaptureQueriesContext(connection) as plain:
+        buy(customer, "1000.00", now=t0)
+    tiered = _boost(name="Tiers", boost_extra_percent=D("1"), boost_multiplier=None, target=Campaign.Target.TIERS)
+    tiered.target_tiers.set(Tier.objects.all())
+    _boost(name="Everyone")
+    _boost(name="Holdout", holdout_percent=D("10"))
+    _boost(name="Limited", per_customer_limit=10**6)
+    buy(customer, "1000.00", now=t0)  # the new copy read
+    with CaptureQueriesContext(connection) as boosted:
+        purchase = buy(customer, "1000.00", now=t0).purchase
+    assert len(boosted.captured_queries) == len(plain.captured_queries) + 1
+    assert CampaignGrant.objects.filter(occasion=f"purchase:{purchase.pk}").count() == 4
+
+
 def test_the_target_and_its_consent_decide_who_is_boosted(customer, program, t0):
     _boost(target_consent=Campaign.Consent.EMAIL)
     assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50  # no email consent

@@ -228,6 +228,7 @@ def _record_plain(
             has_tier=True,
             program=program,
             at=data["at"],
+            tier_id=tier.pk,
         )
         expires_at = rules.points_expiry(credited_at=data["at"], lifetime_days=program.points_lifetime_days)
         if boosted or (expires_at is not None and expires_at <= now):

@@ -17,7 +17,7 @@ from core.versions import versions_once
 from customers.services import customer_purchase_dates_touch
 
 from ... import reasons, rules
-from ...boosts import boost_breakdown, boosts_record, earning_plan
+from ...boosts import BoostEarned, BoostsStale, boost_breakdown, boosts_record, earning_plan
 from ...events import PurchaseRecorded, purchase_recorded_publish
 from ...exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch
 from ...models import PointsAccount, ProgramSettings, Purchase, PurchaseLine
@@ -263,16 +263,24 @@ def _purchase_create(
         if redeem > allowed:
             raise RedeemTooMuch(requested=redeem, max_redeem_points=allowed)
     paid = rules.paid_amount(amount=amount, redeemed_points=redeem, point_value=program.point_value)
-    cashback_parts, boosted = earning_plan(
-        customer_id=account.pk,
-        lines=[rules.EarnLine(amount=line.amount, category=line.category) for line in lines],
-        amount=amount,
-        paid=paid,
-        cashback=cashback,
-        has_tier=tier is not None,
-        program=program,
-        at=at,
-    )
+    earn_lines = [rules.EarnLine(amount=line.amount, category=line.category) for line in lines]
+
+    def plan() -> tuple[list[dict[str, Any]], list[BoostEarned]]:
+        # exact=False: a boost's per-customer limit may be checked only when recorded (BoostsStale below)
+        return earning_plan(
+            customer_id=account.pk,
+            lines=earn_lines,
+            amount=amount,
+            paid=paid,
+            cashback=cashback,
+            has_tier=tier is not None,
+            program=program,
+            at=at,
+            tier_id=tier.pk if tier is not None else None,
+            exact=False,
+        )
+
+    cashback_parts, boosted = plan()
     breakdown = cashback_parts + boost_breakdown(boosted)  # as asked; the campaigns' budgets may cut it below
     earned = sum(part["points"] for part in breakdown)
     # The balance after it, as it will be unless the points pay a debt, burn at once or a boost's budget
@@ -306,8 +314,9 @@ def _purchase_create(
             ]
         )
     if boosted:
-        granted = boosts_record(customer_id=account.pk, purchase_id=purchase.pk, at=now, earned=boosted)
-        recorded = cashback_parts + boost_breakdown(boosted, granted)
+        granted = _boosts_record(account.pk, purchase.pk, now, boosted, plan)
+        boosted = granted.boosted
+        recorded = cashback_parts + boost_breakdown(boosted, granted.points)
         if recorded != breakdown:  # a budget ran out meanwhile, or the provider failed: earn what was granted
             breakdown, earned = recorded, sum(part["points"] for part in recorded)
             Purchase.objects.filter(pk=purchase.pk).update(earned_points=earned, earned_breakdown=breakdown)
@@ -352,6 +361,35 @@ def _purchase_create(
     return PurchaseResult(
         purchase=purchase, balance_after=account.balance, replayed=False, owed_settled=owed_before - account.points_owed
     )
+
+
+@dataclass(frozen=True)
+class _BoostsRecorded:
+    boosted: list[BoostEarned]  # the boosts as finally planned
+    points: dict[int, int]  # {campaign id: points granted}
+
+
+def _boosts_record(
+    customer_id: int,
+    purchase_id: int,
+    now: dt.datetime,
+    boosted: list[BoostEarned],
+    plan: Any,
+) -> _BoostsRecorded:
+    """Record the purchase's boosts (loyalty.boosts.boosts_record). When the provider answers BoostsStale (a
+    per-customer limit found reached only now; it wrote nothing and will leave those boosts out), plan the
+    earning again with `plan()` (it returns (cashback parts, boosts)) and record that: the other boosts may
+    then earn more (the line or the cap's room they lost to it). At most three tries, then no boosts."""
+    for _attempt in range(3):
+        try:
+            return _BoostsRecorded(
+                boosted, boosts_record(customer_id=customer_id, purchase_id=purchase_id, at=now, earned=boosted)
+            )
+        except BoostsStale:
+            boosted = plan()[1]
+            if not boosted:
+                break
+    return _BoostsRecorded([], {})
 
 
 BATCH_CHUNK = 50  # purchases of a batch per transaction (purchase_record_batch)
