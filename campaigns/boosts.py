@@ -31,7 +31,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, prefetch_rela
 from django.db.models.functions import Greatest
 
 from core.versions import VersionedCache, versions_forget
-from loyalty.boosts import Boost, BoostEarned, BoostsStale, boost_provider_register
+from loyalty.boosts import Boost, BoostEarned, BoostsSql, BoostsStale, boost_provider_register
 from loyalty.rules import EarnLine, category_key, refund_points_split
 
 from .bounds import campaigns_within_bounds
@@ -239,35 +239,64 @@ def _limit_reached_remember(campaign_ids: set[int], customer_id: int) -> None:
 _GRANT_COLUMNS = "campaign_id, customer_id, occasion, variant_id, holdout, points, at"
 
 
-def _grants_insert_guarded(customer_id: int, occasion: str, at: dt.datetime, rows: list[BoostEarned]) -> set[int]:
-    """Insert the grant rows of boosts without a budget (`rows`: holdout ones with 0 points) in one
-    statement, unless the customer is at the per-customer limit (BoostEarned.limit) of one of them; then
-    write nothing and return those campaigns' ids (else an empty set). ON CONFLICT DO NOTHING: the occasion
-    is new (a purchase id), so a conflict cannot happen; nor can the campaign be gone (PROTECT)."""
+def _grants_guarded_ctes(
+    customer_id: int, occasion_sql: str, occasion_params: list, at: dt.datetime, rows: list[BoostEarned]
+) -> tuple[str, list]:
+    """WITH items (", name AS (…)"; boost_v, boost_over, boost_written) that insert the grant rows of boosts
+    without a budget (`rows`: holdout ones with 0 points) unless the customer is at the per-customer limit
+    (BoostEarned.limit) of one of them: then they write nothing, and `boost_over` holds those campaigns'
+    ids. `occasion_sql` (with `occasion_params`) gives the occasion. ON CONFLICT DO NOTHING: the occasion is
+    new (a purchase id), so no conflict can happen; nor can the campaign be gone (grants PROTECT it)."""
     values = ", ".join("(%s::bigint, %s::bigint, %s::boolean, %s::integer, %s::integer)" for _row in rows)
     params: list = []
     for row in rows:
         params += [row.campaign_id, row.variant_id, row.holdout, 0 if row.holdout else row.points, row.limit]
+    table = CampaignGrant._meta.db_table
+    ctes = f"""
+        , boost_v (campaign_id, variant_id, holdout, points, lim) AS (VALUES {values})
+        , boost_over AS (
+            SELECT v.campaign_id FROM boost_v v
+            WHERE v.lim IS NOT NULL AND NOT v.holdout AND (
+                SELECT count(*) FROM {table} g
+                WHERE g.campaign_id = v.campaign_id AND g.customer_id = %s AND NOT g.holdout
+            ) >= v.lim
+        ), boost_written AS (
+            INSERT INTO {table} ({_GRANT_COLUMNS})
+            SELECT v.campaign_id, %s, {occasion_sql}, v.variant_id, v.holdout, v.points, %s FROM boost_v v
+            WHERE NOT EXISTS (SELECT 1 FROM boost_over)
+            ON CONFLICT DO NOTHING
+        )"""  # noqa: S608 - table names from model metadata, values are parameters
+    return ctes, [*params, customer_id, customer_id, *occasion_params, at]
+
+
+def _plain(earned: list[BoostEarned]) -> list[BoostEarned]:
+    """The boosts whose grant rows need no budget counted: without a budget, or a holdout's."""
+    return [boost for boost in earned if not boost.budgeted or boost.holdout]
+
+
+def boosts_grants_sql(customer_id: int, at: dt.datetime, earned: list[BoostEarned]) -> BoostsSql | None:
+    """loyalty's `record_sql`: the grant rows of the boosts without a budget, written by the purchase's own
+    INSERT (the occasion "purchase:" || its id), their per-customer limits checked there
+    (_grants_guarded_ctes); None when every boost has a budget (boosts_grants_record does those)."""
+    plain = _plain(earned)
+    if not plain:
+        return None
+    ctes, params = _grants_guarded_ctes(customer_id, "'purchase:' || (SELECT id FROM purchase)", [], at, plain)
+    return BoostsSql(
+        ctes=ctes,
+        params=params,
+        stale="(SELECT array_agg(campaign_id) FROM boost_over)",
+        earned=plain,
+        refused=lambda campaign_ids: _limit_reached_remember(campaign_ids, customer_id),
+    )
+
+
+def _grants_insert_guarded(customer_id: int, occasion: str, at: dt.datetime, rows: list[BoostEarned]) -> set[int]:
+    """_grants_guarded_ctes as a statement of its own: the ids of the campaigns at their limit (nothing
+    written), else an empty set."""
+    ctes, params = _grants_guarded_ctes(customer_id, "%s", [occasion], at, rows)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH v (campaign_id, variant_id, holdout, points, lim) AS (VALUES {values}),
-            over AS (
-                SELECT v.campaign_id FROM v
-                WHERE v.lim IS NOT NULL AND NOT v.holdout AND (
-                    SELECT count(*) FROM {CampaignGrant._meta.db_table} g
-                    WHERE g.campaign_id = v.campaign_id AND g.customer_id = %s AND NOT g.holdout
-                ) >= v.lim
-            ), written AS (
-                INSERT INTO {CampaignGrant._meta.db_table} ({_GRANT_COLUMNS})
-                SELECT v.campaign_id, %s, %s, v.variant_id, v.holdout, v.points, %s FROM v
-                WHERE NOT EXISTS (SELECT 1 FROM over)
-                ON CONFLICT DO NOTHING
-            )
-            SELECT campaign_id FROM over
-            """,  # noqa: S608 - table names from model metadata, values are parameters
-            [*params, customer_id, customer_id, occasion, at],
-        )
+        cursor.execute(f"WITH {ctes.strip()[1:]} SELECT campaign_id FROM boost_over", params)  # noqa: S608 - fixed fragments
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -284,7 +313,7 @@ def boosts_grants_record(
     the database itself). With a budget: an UPDATE of the counters and an INSERT, in a savepoint."""
     earned = sorted(earned, key=lambda boost: boost.campaign_id)
     asked = {boost.campaign_id: (0 if boost.holdout else boost.points) for boost in earned}
-    plain = [boost for boost in earned if not boost.budgeted or boost.holdout]
+    plain = _plain(earned)
     occasion = boost_occasion(purchase_id)
     if plain:
         over = _grants_insert_guarded(customer_id, occasion, at, plain)
@@ -396,4 +425,5 @@ def register() -> None:
         record=boosts_grants_record,
         none_active=boost_campaigns_none_active,
         refunded=boosts_refund_to_budgets,
+        record_sql=boosts_grants_sql,
     )

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from . import rules
 from .rules import BoostTerms, EarnLine, boost_lines, boost_points_within_budgets, category_key
@@ -79,12 +79,35 @@ class BoostEarned:
     limit: int | None = None  # Boost.limit: the per-customer limit the recording checks
 
 
+@dataclass(frozen=True)
+class BoostsSql:
+    """The part of a purchase's INSERT statement that records some of its boosts (a provider's `record_sql`;
+    PostgreSQL only). `ctes`: data-modifying WITH items, each starting with ", name AS (", which may read
+    the new purchase's id as `(SELECT id FROM purchase)`; `params` their parameters, in order; `stale` a
+    SQL expression (no parameters) evaluated by the statement's SELECT: an int array of the campaigns whose
+    boosts were refused (a per-customer limit reached; then the ctes wrote nothing), or NULL. `earned`: the
+    boosts these statements record in full (the others go to `record` afterwards). `refused(campaign_ids)`
+    tells the provider of the refusal, so that its `find` leaves those boosts out from then on."""
+
+    ctes: str
+    params: list
+    stale: str
+    earned: list[BoostEarned]
+    refused: Callable[[set[int]], None]
+
+
 FindBoosts = Callable[..., list[Boost]]
 RecordBoosts = Callable[[int, int, dt.datetime, list[BoostEarned]], dict[int, int]]
 NoneActive = Callable[[], bool]
 RefundBoosts = Callable[[int, Decimal, Decimal, Decimal], None]
 
-_provider: dict[str, Callable | None] = {"find": None, "record": None, "none_active": None, "refunded": None}
+_provider: dict[str, Callable | None] = {
+    "find": None,
+    "record": None,
+    "none_active": None,
+    "refunded": None,
+    "record_sql": None,
+}
 
 
 def boost_provider_register(
@@ -93,6 +116,7 @@ def boost_provider_register(
     record: RecordBoosts,
     none_active: NoneActive | None = None,
     refunded: RefundBoosts | None = None,
+    record_sql: Callable[[int, dt.datetime, list[BoostEarned]], BoostsSql | None] | None = None,
 ) -> None:
     """Register the boosts' provider (one; registering again replaces it).
 
@@ -108,14 +132,16 @@ def boost_provider_register(
     then `find` and its savepoint are skipped (two statements fewer per purchase when no boost runs).
     `refunded(purchase_id, amount, refunded_before, refund_amount)`, optional, is told of each refund of a
     purchase (money, inside the refund's transaction) so that the boost points it reverses can go back to
-    their campaigns' budgets."""
+    their campaigns' budgets. `record_sql(customer_id, at, earned)`, optional, returns the BoostsSql that
+    records some of `earned` inside the purchase's own INSERT (one statement fewer), or None."""
     _provider["find"], _provider["record"], _provider["none_active"] = find, record, none_active
-    _provider["refunded"] = refunded
+    _provider["refunded"], _provider["record_sql"] = refunded, record_sql
 
 
 def boost_provider_unregister() -> None:
     """No more boosts (tests; an app that turns the feature off)."""
-    _provider["find"], _provider["record"], _provider["none_active"], _provider["refunded"] = None, None, None, None
+    for name in _provider:
+        _provider[name] = None
 
 
 def boosts_find(
@@ -153,6 +179,20 @@ def boosts_record(*, customer_id: int, purchase_id: int, at: dt.datetime, earned
     except Exception:
         logger.exception("recording boosts failed for purchase %s; no boost points granted", purchase_id)
         return {}
+
+
+def boosts_record_sql(*, customer_id: int, at: dt.datetime, earned: list[BoostEarned]) -> BoostsSql | None:
+    """The provider's part of the purchase's INSERT recording some of `earned` (BoostsSql), or None: no
+    provider or no `record_sql`, not PostgreSQL, nothing it records that way, or it failed (logged; then
+    boosts_record records them all after the INSERT)."""
+    record_sql = _provider["record_sql"]
+    if record_sql is None or not earned or connection.vendor != "postgresql":
+        return None
+    try:
+        return record_sql(customer_id, at, earned)
+    except Exception:
+        logger.exception("the boosts provider failed to give its part of the purchase's statement")
+        return None
 
 
 def boosts_refunded(*, purchase_id: int, amount: Decimal, refunded_before: Decimal, refund_amount: Decimal) -> None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -17,7 +17,15 @@ from core.versions import versions_once
 from customers.services import customer_purchase_dates_touch
 
 from ... import reasons, rules
-from ...boosts import BoostEarned, BoostsStale, boost_breakdown, boosts_record, earning_plan
+from ...boosts import (
+    BoostEarned,
+    BoostsSql,
+    BoostsStale,
+    boost_breakdown,
+    boosts_record,
+    boosts_record_sql,
+    earning_plan,
+)
 from ...events import PurchaseRecorded, purchase_recorded_publish
 from ...exceptions import DuplicateReceipt, InvalidInput, RedeemTooMuch
 from ...models import PointsAccount, ProgramSettings, Purchase, PurchaseLine
@@ -42,7 +50,7 @@ from .core import (
     take_from_lots,
     user_or_none,
 )
-from .spend import spend_day_add
+from .spend import spend_day_add, spend_days_upsert_sql
 
 
 @dataclass(frozen=True)
@@ -286,7 +294,7 @@ def _purchase_create(
     # The balance after it, as it will be unless the points pay a debt, burn at once or a boost's budget
     # runs out meanwhile: written with the row (one UPDATE fewer), corrected below when it differs.
     balance_expected = account.balance - redeem + earned
-    purchase = Purchase.objects.create(
+    purchase = Purchase(
         customer_id=account.pk,
         amount=amount,
         redeemed_points=redeem,
@@ -305,7 +313,9 @@ def _purchase_create(
         balance_after=balance_expected,
         created_at=at,
     )
-    spend_day_add(customer_id=account.pk, at=at, spend=paid, purchases=1 if paid > 0 else 0)
+    # The boosts without a budget are recorded by the purchase's own INSERT statement (PostgreSQL).
+    in_insert = boosts_record_sql(customer_id=account.pk, at=now, earned=boosted) if boosted else None
+    stale = _purchase_insert(purchase, boosts=in_insert)
     if lines:
         PurchaseLine.objects.bulk_create(
             [
@@ -314,7 +324,7 @@ def _purchase_create(
             ]
         )
     if boosted:
-        granted = _boosts_record(account.pk, purchase.pk, now, boosted, plan)
+        granted = _boosts_record(account.pk, purchase.pk, now, boosted, plan, in_insert=in_insert, stale=stale)
         boosted = granted.boosted
         recorded = cashback_parts + boost_breakdown(boosted, granted.points)
         if recorded != breakdown:  # a budget ran out meanwhile, or the provider failed: earn what was granted
@@ -363,6 +373,40 @@ def _purchase_create(
     )
 
 
+def _purchase_insert(purchase: Purchase, *, boosts: BoostsSql | None = None) -> set[int]:
+    """Insert `purchase` (unsaved; its pk set here) and add its qualifying spend to the customer's running
+    total of its day (spend.spend_day_add: paid_amount, and one purchase when something was paid in
+    money); on PostgreSQL in one statement (a data-modifying WITH), with `boosts`' grant rows in it too
+    (loyalty.boosts.boosts_record_sql). Returns the campaigns whose boosts were refused there (BoostsSql's
+    `stale`: then it wrote none of them), else an empty set. Elsewhere (SQLite: the demo), the ORM's two
+    statements, and `boosts` must be None."""
+    spend, counted = purchase.paid_amount, 1 if purchase.paid_amount > 0 else 0
+    if connection.vendor != "postgresql":
+        purchase.save(force_insert=True)
+        spend_day_add(customer_id=purchase.customer_id, at=purchase.created_at, spend=spend, purchases=counted)
+        return set()
+    fields = [field for field in Purchase._meta.concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(field.pre_save(purchase, True), connection) for field in fields]
+    columns = ", ".join(field.column for field in fields)
+    marks = ", ".join("%s" for _field in fields)
+    sql = f"WITH purchase AS (INSERT INTO {Purchase._meta.db_table} ({columns}) VALUES ({marks}) RETURNING id)"  # noqa: S608 - names from model metadata
+    params = list(values)
+    upsert = spend_days_upsert_sql([(purchase.customer_id, purchase.created_at, spend, counted)])
+    if upsert is not None:
+        sql += f", spend AS ({upsert[0]})"
+        params += upsert[1]
+    stale = "NULL::bigint[]"
+    if boosts is not None:
+        sql += boosts.ctes
+        params += boosts.params
+        stale = boosts.stale
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} SELECT (SELECT id FROM purchase), {stale}", params)  # noqa: S608 - fixed fragments
+        purchase.pk, refused = cursor.fetchone()
+    purchase._state.adding, purchase._state.db = False, connection.alias
+    return set(refused or ())
+
+
 @dataclass(frozen=True)
 class _BoostsRecorded:
     boosted: list[BoostEarned]  # the boosts as finally planned
@@ -375,20 +419,36 @@ def _boosts_record(
     now: dt.datetime,
     boosted: list[BoostEarned],
     plan: Any,
+    *,
+    in_insert: BoostsSql | None = None,
+    stale: set[int] | frozenset[int] = frozenset(),
 ) -> _BoostsRecorded:
-    """Record the purchase's boosts (loyalty.boosts.boosts_record). When the provider answers BoostsStale (a
-    per-customer limit found reached only now; it wrote nothing and will leave those boosts out), plan the
-    earning again with `plan()` (it returns (cashback parts, boosts)) and record that: the other boosts may
+    """Record the purchase's boosts (loyalty.boosts.boosts_record): those the purchase's INSERT recorded
+    already (`in_insert`, unless it refused them: `stale`) count as granted in full, the others are recorded
+    now. When the provider refuses some (BoostsStale, or `stale`: a per-customer limit found reached only
+    now; nothing of them written, and the provider leaves those boosts out from now on), plan the earning
+    again with `plan()` (it returns (cashback parts, boosts)) and record all of that: the other boosts may
     then earn more (the line or the cap's room they lost to it). At most three tries, then no boosts."""
+    points: dict[int, int] = {}
+    todo = boosted
+    if in_insert is not None:
+        if stale:
+            in_insert.refused(stale)
+            boosted = todo = plan()[1]
+        else:
+            done = {boost.campaign_id for boost in in_insert.earned}
+            points = {boost.campaign_id: 0 if boost.holdout else boost.points for boost in in_insert.earned}
+            todo = [boost for boost in boosted if boost.campaign_id not in done]
     for _attempt in range(3):
+        if not todo:
+            return _BoostsRecorded(boosted, points)
         try:
             return _BoostsRecorded(
-                boosted, boosts_record(customer_id=customer_id, purchase_id=purchase_id, at=now, earned=boosted)
+                boosted, points | boosts_record(customer_id=customer_id, purchase_id=purchase_id, at=now, earned=todo)
             )
         except BoostsStale:
-            boosted = plan()[1]
-            if not boosted:
-                break
+            boosted = todo = plan()[1]
+            points = {}
     return _BoostsRecorded([], {})
 
 

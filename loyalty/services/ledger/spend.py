@@ -29,6 +29,16 @@ def spend_days_add(rows: list[tuple[int, dt.datetime, Decimal, int]]) -> None:
     """spend_day_add for many purchases at once: [(customer id, created_at, spend, purchases), …], summed per
     customer and local day, then one INSERT … ON CONFLICT DO UPDATE for all of them (a batch, issue #16).
     Call inside the purchases' transaction, with their accounts locked."""
+    upsert = spend_days_upsert_sql(rows)
+    if upsert is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(*upsert)
+
+
+def spend_days_upsert_sql(rows: list[tuple[int, dt.datetime, Decimal, int]]) -> tuple[str, list] | None:
+    """The statement spend_days_add runs for `rows` (same shape), as (SQL, parameters), for a caller that runs
+    it inside a statement of its own (the purchase's INSERT, a data-modifying WITH); None when the rows add
+    nothing."""
     totals: dict[tuple[int, dt.date], list] = {}
     for customer_id, at, spend, purchases in rows:
         if not spend and not purchases:
@@ -37,19 +47,16 @@ def spend_days_add(rows: list[tuple[int, dt.datetime, Decimal, int]]) -> None:
         total[0] += spend
         total[1] += purchases
     if not totals:
-        return
+        return None
     table = SpendDay._meta.db_table
     keys = sorted(totals)
     marks = ", ".join("(%s, %s, %s, %s)" for _key in keys)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {table} (customer_id, day, spend, purchases) VALUES {marks}
-            ON CONFLICT (customer_id, day) DO UPDATE
-            SET spend = {table}.spend + excluded.spend, purchases = {table}.purchases + excluded.purchases
-            """,  # noqa: S608 - the table name comes from model metadata, values are parameters
-            [value for key in keys for value in (key[0], key[1], totals[key][0], totals[key][1])],
-        )
+    sql = f"""
+        INSERT INTO {table} (customer_id, day, spend, purchases) VALUES {marks}
+        ON CONFLICT (customer_id, day) DO UPDATE
+        SET spend = {table}.spend + excluded.spend, purchases = {table}.purchases + excluded.purchases
+        """  # noqa: S608 - the table name comes from model metadata, values are parameters
+    return sql, [value for key in keys for value in (key[0], key[1], totals[key][0], totals[key][1])]
 
 
 def spend_days_rebuild() -> int:
