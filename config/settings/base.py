@@ -85,16 +85,6 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Persistent connections: opening one per request costs more than the request (bench/api_purchases.py).
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
-    "DATABASE_SERVER_SIDE_BINDING", default=True
-):
-    # Parameters sent apart from the statement (psycopg's server-side binding): psycopg then prepares a
-    # statement run often on a connection once and reuses its plan (issue #16: planning was a good part of
-    # a purchase's short statements). bench/api_purchases.py measures it; DATABASE_SERVER_SIDE_BINDING=false
-    # turns it off.
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    options.setdefault("server_side_binding", True)
-    options.setdefault("prepare_threshold", 5)  # Django turns psycopg's prepared statements off by default
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Let concurrent writers (web server + django-q worker) wait instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
