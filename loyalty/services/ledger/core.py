@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import BigIntegerField, Case, F, Q, QuerySet, Sum, When
 from django.utils import timezone
 
+from core.db import prepared_cursor
 from customers.models import Customer
 
 from ... import reasons, rules
@@ -271,11 +272,12 @@ def credit(
     )
     if _fast():  # the entry and its lot in one statement
         entry_sql, entry_params = _entry_insert_sql(entry)
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(
                 f"WITH e AS ({entry_sql}) INSERT INTO {PointsLot._meta.db_table} (customer_id, entry_id, "  # noqa: S608
                 "origin_lot_id, points, remaining, created_at, available_at, expires_at) "
-                "SELECT %s, e.id, %s, %s, %s, %s, %s, %s FROM e RETURNING entry_id, id",
+                "SELECT %s::bigint, e.id, %s::bigint, %s::bigint, %s::bigint, %s::timestamptz, %s::timestamptz, "
+                "%s::timestamptz FROM e RETURNING entry_id, id",
                 [*entry_params, account.pk, origin_lot_id, points, points, now, available_at, expires_at],
             )
             entry.pk, lot.pk = cursor.fetchone()
@@ -334,7 +336,7 @@ def debit(
         # from (LotDebit), in one statement.
         entry_sql, entry_params = _entry_insert_sql(entry)
         rows = ", ".join("(%s::bigint, %s::bigint)" for _taken in taken)
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(
                 f"WITH e AS ({entry_sql}), t (lot_id, take) AS (VALUES {rows}), "  # noqa: S608 - placeholders only
                 f"u AS (UPDATE {PointsLot._meta.db_table} AS l SET remaining = l.remaining - t.take FROM t "

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.audit import AuditAction, audit_record, audit_value
+from core.db import prepared_cursor
 from core.exceptions import DomainError
 from core.idempotency import once_per_key, request_fingerprint
 from core.versions import versions_once
@@ -400,7 +401,7 @@ def _purchase_insert(purchase: Purchase, *, boosts: BoostsSql | None = None) -> 
         sql += boosts.ctes
         params += boosts.params
         stale = boosts.stale
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(f"{sql} SELECT (SELECT id FROM purchase), {stale}", params)  # noqa: S608 - fixed fragments
         purchase.pk, refused = cursor.fetchone()
     purchase._state.adding, purchase._state.db = False, connection.alias
