@@ -23,6 +23,7 @@ more (the budget checked in it; one that cannot cover a boost costs a locked rea
 import datetime as dt
 import logging
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -104,8 +105,16 @@ def boost_campaigns_forget() -> None:
     _boosts_cache.clear()
 
 
+_TIER_UNKNOWN = object()  # boosts_for_purchase's tier_id when the caller does not say: tiers targets by SQL
+
+
 def boosts_for_purchase(
-    customer_id: int, lines: list[EarnLine], at: dt.datetime, *, tier_id: int | None = None, exact: bool = True
+    customer_id: int,
+    lines: list[EarnLine],
+    at: dt.datetime,
+    *,
+    tier_id: Any = _TIER_UNKNOWN,
+    exact: bool = True,
 ) -> list[Boost]:
     """The boosts that apply to `customer_id`'s purchase of `lines` at `at` (aware): running campaigns of
     kind boost (campaigns_running: active, `at` within their dates, the end excluded) whose weekdays and
@@ -116,7 +125,9 @@ def boosts_for_purchase(
 
     `tier_id`: the tier the customer holds for this purchase (loyalty passes it: the entry tier without a
     tier status, None without tiers): a tiers target without a consent condition is decided from it, as
-    campaign_target_sql decides it (customers erased are not asked about: they make no purchases). `exact`
+    campaign_target_sql decides it, except that an erased customer's purchase (by id, through the API) is
+    boosted like anyone else's, as a target of everyone always was; not given, such targets are checked by
+    SQL. `exact`
     False: a per-customer limit of a campaign without a budget is not counted here unless this process
     knows the customer reached it; the Boost carries it (`limit`) and boosts_grants_record checks it.
     Statements: none for targets of everyone or tiers and limits left to the recording; else one for the
@@ -147,7 +158,7 @@ def boosts_for_purchase(
             to_check.append(campaign)
         elif campaign.target == Campaign.Target.EVERYONE:
             targeted.add(campaign.pk)
-        elif campaign.target == Campaign.Target.TIERS:
+        elif campaign.target == Campaign.Target.TIERS and tier_id is not _TIER_UNKNOWN:
             if tier_id is not None and tier_id in campaign.target_tier_ids:
                 targeted.add(campaign.pk)
         else:

@@ -487,3 +487,15 @@ def test_a_full_refund_returns_the_whole_boost_to_the_budget(customer, t0):
     assert Campaign.objects.get(pk=campaign.pk).points_granted == 200
     refund(purchase, now=t0)
     assert Campaign.objects.get(pk=campaign.pk).points_granted == 0
+
+
+def test_without_the_purchase_s_tier_a_tiers_target_is_checked_in_the_database(customer, t0):
+    """boosts_for_purchase asked without `tier_id` (not loyalty's purchase path) reads the tier itself."""
+    from campaigns.boosts import boosts_for_purchase
+
+    campaign = _boost(name="Bronze boost", target=Campaign.Target.TIERS)
+    campaign.target_tiers.set([Tier.objects.get(code="bronze")])
+    assert [boost.campaign_id for boost in boosts_for_purchase(customer.pk, [], t0)] == [campaign.pk]
+    campaign.target_tiers.set([Tier.objects.get(code="silver")])
+    assert boosts_for_purchase(customer.pk, [], t0) == []
+    assert boosts_for_purchase(customer.pk, [], t0, tier_id=Tier.objects.get(code="silver").pk) != []
