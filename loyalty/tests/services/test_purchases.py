@@ -233,8 +233,10 @@ class TestTheMomentIsTakenUnderTheLock:
 # Issue #16: 19 and 23 at first, then 18 and 22 (a status read twice, balance_after written apart), then 13 and
 # 16: the versions read once per purchase, no look-up of the key before its INSERT (core.idempotency), the
 # spendable lots read with the dead ones, no boosts savepoint when no boost runs, the spend query as SQL; then
-# 12 and 13: an entry and its lot in one statement, a debit's entry, lots and LotDebit rows in one.
-PLAIN, REDEEMING = 12, 13
+# 12 and 13: an entry and its lot in one statement, a debit's entry, lots and LotDebit rows in one; then 7 and 8:
+# the account and tier status locks, the lots, the versions and the tier spend in one call, the balance and the
+# purchase dates in one UPDATE (ledger.purchase_sql).
+PLAIN, REDEEMING = 7, 8
 
 
 class TestStatementsPerPurchase:
