@@ -195,6 +195,7 @@ class TestNeverStale:
         assert tier_of(customer) == "bronze"
         assert TierChange.objects.filter(customer=customer, reason="upgrade_purchase").count() == 0
 
+    @postgresql_only  # SQLite locks the whole database: no second writer waits on a row
     @pytest.mark.django_db(transaction=True, serialized_rollback=True)
     def test_a_purchase_that_waited_for_the_account_reads_what_the_holder_committed(self, program, customer_factory):
         """Another transaction holds the account while it awards points and records a purchase; the purchase
