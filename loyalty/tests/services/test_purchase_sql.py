@@ -259,3 +259,35 @@ class TestTheUsualPathStillServes:
         with pytest.raises(UnknownCustomer):
             services.purchase_record(customer_id=customer_id, amount="10.00")
         assert not Purchase.objects.exists()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_tills_buying_for_one_customer_at_once_cross_the_threshold_once_at_its_exact_spend(program, customer_factory):
+    """Eight tills at once for one customer (each purchase locks the account without waiting, or waits on the
+    usual path): 2 000.00 each paying 100 points, so the eighth brings the spend to 15 200.00 and upgrades to
+    Silver, once, at that exact spend, and every redeem is paid from points that were there."""
+    customer = customer_factory(name="Anna")
+    bonus(customer, 800, now=timezone.now())
+    start, results = threading.Barrier(8), []
+
+    def till():
+        try:
+            start.wait(10)
+            results.append(buy(customer, "2000.00", redeem=100))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            results.append(exc)
+        finally:
+            connection.close()
+
+    tills = [threading.Thread(target=till) for _i in range(8)]
+    for thread in tills:
+        thread.start()
+    for thread in tills:
+        thread.join()
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert tier_of(customer) == "silver"
+    change = TierChange.objects.get(customer=customer, reason="upgrade_purchase")
+    assert change.spend == D("15200.00")  # the 8th purchase: 8 × 1 900.00 paid
+    assert balance(customer) == 800 - 8 * 100 + 8 * 95
+    assert_ledger_consistent(customer)
