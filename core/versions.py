@@ -34,8 +34,25 @@ def versions_current() -> dict[str, str]:
     if memo is not None:
         return memo
     with connection.cursor() as cursor:
-        cursor.execute("SELECT name, token FROM core_cacheversion")
+        cursor.execute(VERSIONS_SQL)
         tokens = dict(cursor.fetchall())
+    return versions_seed(tokens)
+
+
+VERSIONS_SQL = "SELECT name, token FROM core_cacheversion"
+
+
+def versions_memoised() -> bool:
+    """True when versions_current would answer from memory now (no query): a caller that could read the
+    tokens with a statement of its own (versions_seed) has nothing to read."""
+    return getattr(_local, "memo", None) is not None
+
+
+def versions_seed(tokens: dict[str, str]) -> dict[str, str]:
+    """Take `tokens` ({set name: token}, as VERSIONS_SQL returns them) as versions_current's read of the
+    database: memoised where versions_current memoises what it reads, so that its next call asks nothing
+    (a purchase reads them in its opening statement on PostgreSQL, issue #16). Read them only where
+    versions_current would have (not versions_memoised()), and at the moment it would have. Returns them."""
     # Not inside a transaction: one that changes a set and then rolls back must not leave its token
     # memoised for the rest of the request. Inside versions_once's block: memoised until the block ends.
     if getattr(_local, "once", False) or (getattr(_local, "in_request", False) and not connection.in_atomic_block):
@@ -113,6 +130,12 @@ class VersionedCache:
         held = self._held
         token = versions_current().get(self.name)
         return held[1] if held is not None and token is not None and held[0] == token else None
+
+    def held(self) -> Any:
+        """The copy held, current or not (None: nothing loaded yet); never queries. For a caller that guesses
+        from it and checks the guess against get() afterwards."""
+        held = self._held
+        return held[1] if held is not None else None
 
     def token(self) -> str | None:
         """The current token of this set (None: no row, nothing may be cached)."""

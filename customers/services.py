@@ -297,16 +297,22 @@ def customer_purchase_dates_touch(*, customer_id: int, at: dt.datetime) -> None:
     """Widen the customer's first/last purchase dates to include `at` (called by loyalty services)."""
     if connection.vendor == "postgresql":  # the same statement as SQL: on every purchase (issue #16)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {Customer._meta.db_table} SET first_purchase_at = LEAST(COALESCE(first_purchase_at, %s), %s), "  # noqa: S608
-                "last_purchase_at = GREATEST(COALESCE(last_purchase_at, %s), %s) WHERE id = %s",
-                [at, at, at, at, customer_id],
-            )
+            cursor.execute(*customer_purchase_dates_touch_sql(customer_id=customer_id, at=at))
         return
     when = Value(at)
     Customer.objects.filter(pk=customer_id).update(
         first_purchase_at=Least(Coalesce(F("first_purchase_at"), when), when),
         last_purchase_at=Greatest(Coalesce(F("last_purchase_at"), when), when),
+    )
+
+
+def customer_purchase_dates_touch_sql(*, customer_id: int, at: dt.datetime) -> tuple[str, list]:
+    """(SQL, parameters) of customer_purchase_dates_touch on PostgreSQL: one UPDATE, no RETURNING, for a
+    loyalty service that sends it in a statement of its own writes (a purchase's closing statement, issue #16)."""
+    return (
+        f"UPDATE {Customer._meta.db_table} SET first_purchase_at = LEAST(COALESCE(first_purchase_at, %s), %s), "  # noqa: S608
+        "last_purchase_at = GREATEST(COALESCE(last_purchase_at, %s), %s) WHERE id = %s",
+        [at, at, at, at, customer_id],
     )
 
 

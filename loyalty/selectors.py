@@ -64,6 +64,14 @@ def rules_forget() -> None:
     versions_forget()
 
 
+def program_settings_held() -> ProgramSettings | None:
+    """The program's settings as this process last loaded them, current or not (None: not loaded yet); never
+    queries. For a guess checked against program_settings_get() afterwards (a purchase's opening statement
+    reads the tier window's spend before the rules' version is known, issue #16). Do not change it."""
+    held = _rules.held()
+    return held[0] if held is not None else None
+
+
 def program_settings_get() -> ProgramSettings:
     """The program's settings (created with their defaults on first use), from the process's cache:
     no query when the rules have not changed since it was loaded. A copy: changing it changes nothing
@@ -504,8 +512,32 @@ def qualifying_spend(
     from_sql, params = _qualifying_spend_from(customer_id, now=now, window_days=program.tier_window_days)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT d.s, d.n, e.s, e.n FROM {from_sql}", params)  # noqa: S608 - fixed fragments
-        day_spend, day_purchases, edge_spend, edge_purchases = cursor.fetchone()
+        return qualifying_spend_sum(*cursor.fetchone())
+
+
+def qualifying_spend_sum(
+    day_spend: Any, day_purchases: Any, edge_spend: Any, edge_purchases: Any
+) -> tuple[Decimal, int]:
+    """(money, purchases) from the four sums qualifying_spend's statement reads (d.s, d.n, e.s, e.n; None: nothing),
+    for a caller that ran the same reads itself (a purchase's opening statement, issue #16)."""
     return _money_sum(day_spend) + _money_sum(edge_spend), int(day_purchases or 0) + int(edge_purchases or 0)
+
+
+def qualifying_spend_window(
+    now: dt.datetime, window_days: int | None
+) -> tuple[dt.date, dt.date | None, dt.datetime, dt.datetime | None, dt.datetime | None]:
+    """The bounds qualifying_spend reads the window [now − window_days, now] by: (today: SpendDay rows before
+    it; first day: rows after it, None for a lifetime; edge from: today's purchases from then on; start and first
+    edge to: the first day's purchases in [start, first edge to), both None when that day is not read apart)."""
+    window = _spend_window(now, window_days)
+    return window.today, window.first_day, window.edge_from, window.start, window.first_edge_to
+
+
+def qualifying_spend_counts(at: dt.datetime, *, now: dt.datetime, window_days: int | None) -> bool:
+    """Whether a purchase dated `at` (≤ `now`) counts in qualifying_spend over the window ending `now`: the window
+    is [now − window_days, now], a lifetime when window_days is None."""
+    start = rules.tier_window_start(moment=now, window_days=window_days)
+    return at <= now and (start is None or at >= start)
 
 
 def _qualifying_spend_from(customer_id: int, *, now: dt.datetime, window_days: int | None) -> tuple[str, list]:

@@ -1,6 +1,7 @@
 """Tiers: upgrade on the crossing purchase, the daily set-based review, and editing the tier list."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -38,17 +39,27 @@ def tier_status_lock(customer_id: int, *, tiers: list[Tier] | None = None) -> Ti
                 [customer_id],
             )
             row = cursor.fetchone()
-        if row is None:
-            return None
-        status = TierStatus.from_db(connection.alias, _STATUS_COLUMNS, row)
-        tier = next((t for t in tiers if t.pk == status.tier_id), None)
-        if tier is not None or status.tier_id is None:
-            status.tier = tier
+        status = tier_status_from_row(row, tiers=tiers)
+        if status is not UNREAD:
             return status
     return TierStatus.objects.select_for_update(of=("self",)).filter(pk=customer_id).select_related("tier").first()
 
 
 _STATUS_COLUMNS = ("customer_id", "tier_id", "below_since", "changed_at")
+
+
+def tier_status_from_row(row: tuple | None, *, tiers: list[Tier]) -> Any:
+    """The TierStatus of a row of (customer id, tier id, below since, changed at) read with its row lock (None:
+    no row, no status), its tier taken from `tiers`; UNREAD when they do not hold it (the caller reads it
+    with its tier: tier_status_lock without `tiers`). Shared with a purchase's opening statement (issue #16)."""
+    if row is None:
+        return None
+    status = TierStatus.from_db(connection.alias, _STATUS_COLUMNS, row)
+    tier = next((t for t in tiers if t.pk == status.tier_id), None)
+    if tier is None and status.tier_id is not None:
+        return UNREAD
+    status.tier = tier
+    return status
 
 
 def tier_upgrade_on_purchase(
@@ -59,6 +70,7 @@ def tier_upgrade_on_purchase(
     program: ProgramSettings | None = None,
     tiers: list[Tier] | None = None,
     status: Any = UNREAD,
+    qualifying: tuple[Decimal, int] | None = None,
 ) -> TierChange | None:
     """Move the customer up at once if this purchase crossed a threshold. Call inside the purchase's
     transaction (the customer's account row is locked, so two purchases cannot race here).
@@ -66,6 +78,9 @@ def tier_upgrade_on_purchase(
     Never moves anyone down: downgrades happen only at the daily review, after the grace period.
     `status`: the customer's TierStatus (with its tier) or None, when the caller has read it already under
     this transaction's row lock (tier_status_lock; the purchase does, for its terms): one read fewer.
+    `qualifying`: (money, purchases) that count towards tiers over the window ending `now`, this purchase
+    included, as qualifying_spend would read them now, when the caller knows them (the purchase's opening
+    statement read them under the account lock, issue #16); else they are read.
     """
     tiers = tiers_list() if tiers is None else tiers
     if not tiers:
@@ -75,7 +90,7 @@ def tier_upgrade_on_purchase(
     current = status.tier if status else None
     if current is not None and current.order >= tiers[-1].order:
         return None  # already at the top
-    spend, purchases = qualifying_spend(customer_id, now=now, program=program)
+    spend, purchases = qualifying if qualifying is not None else qualifying_spend(customer_id, now=now, program=program)
     target = rules.tier_for(tier_rules(tiers), spend=spend, purchases=purchases)
     if target is None or (current is not None and current.order >= target.order):
         return None

@@ -149,6 +149,12 @@ def _lots_for_spending(customer_id: int, now: dt.datetime, spend: int) -> tuple[
             {"now": now, "customer": customer_id, "spend": spend},
         )
         rows = cursor.fetchall()
+    return lots_for_spending_parse(rows)
+
+
+def lots_for_spending_parse(rows: list[tuple]) -> tuple[list, list, int]:
+    """_lots_for_spending's result from its query's rows (the lot's _LOT_COLUMNS, dead, the spendable total),
+    also read by a purchase's opening statement (ledger.purchase_sql)."""
     width = len(_LOT_COLUMNS)
     dead, spendable, total = [], [], 0
     for row in rows:
@@ -163,15 +169,19 @@ def _pk(lot: PointsLot) -> int:
     return lot.pk
 
 
-def account_save(account: PointsAccount) -> None:
-    """Write the cached balance and points owed changed by credit/debit (same transaction, lock held)."""
+def account_save(account: PointsAccount, *, also: tuple[str, list] | None = None) -> None:
+    """Write the cached balance and points owed changed by credit/debit (same transaction, lock held).
+
+    `also` (PostgreSQL only): (SQL, parameters) of another data-modifying statement without RETURNING (e.g.
+    customers.services.customer_purchase_dates_touch_sql) sent in the same statement, as a WITH: one round trip
+    fewer (issue #16). Both run to completion or the statement fails whole."""
     account.updated_at = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {PointsAccount._meta.db_table} SET balance = %s, points_owed = %s, updated_at = %s "  # noqa: S608
-            "WHERE customer_id = %s",
-            [account.balance, account.points_owed, account.updated_at, account.pk],
-        )
+    sql = f"UPDATE {PointsAccount._meta.db_table} SET balance = %s, points_owed = %s, updated_at = %s "  # noqa: S608
+    params = [account.balance, account.points_owed, account.updated_at, account.pk]
+    if also is not None:
+        sql, params = f"WITH also AS ({also[0]}) {sql}", [*also[1], *params]
+    with prepared_cursor() as cursor:
+        cursor.execute(f"{sql}WHERE customer_id = %s", params)
 
 
 def lot_root(lot: PointsLot) -> int:

@@ -15,7 +15,6 @@ from core.db import prepared_cursor
 from core.exceptions import DomainError
 from core.idempotency import once_per_key, request_fingerprint
 from core.versions import versions_once
-from customers.services import customer_purchase_dates_touch
 
 from ... import reasons, rules
 from ...boosts import (
@@ -39,17 +38,21 @@ from ...selectors import (
     tiers_list,
 )
 from ...templatetags.money import money
-from ..tiers import tier_status_lock, tier_upgrade_on_purchase
+from ..tiers import tier_upgrade_on_purchase
 from .core import (
     Kind,
-    account_lock,
-    account_save,
     accounts_for_update,
     credit,
     debit,
     parse,
     take_from_lots,
     user_or_none,
+)
+from .purchase_sql import (
+    purchase_account_lock,
+    purchase_account_save,
+    purchase_qualifying_spend,
+    purchase_tier_status,
 )
 from .spend import spend_day_add, spend_days_upsert_sql
 
@@ -195,7 +198,7 @@ def purchase_record(
                 fingerprint=fingerprint,
                 # The purchase row is the first write: a key seen before fails on its unique index, and is replayed.
                 check_first=False,
-                lock=lambda: account_lock(customer_id, now=now, spend=redeem),
+                lock=lambda: purchase_account_lock(customer_id, now=now, spend=redeem),
                 replay=lambda earlier: PurchaseResult(
                     purchase=earlier,
                     balance_after=balance_after_purchase(earlier),
@@ -260,7 +263,7 @@ def _purchase_create(
     # The tier held before this purchase sets its terms; an upgrade it causes applies from the next one. The
     # status is read once, locked, and handed to the upgrade below (customer_terms' rule: no status yet
     # holds the entry tier; no tier, the program's base rates).
-    status = tier_status_lock(account.pk, tiers=tiers)
+    status = purchase_tier_status(account, tiers=tiers)
     tier = status.tier if status is not None else entry_tier(tiers)
     tier, cashback, cap = customer_terms(account.pk, program=program, tiers=tiers, tier=tier)
     if redeem:
@@ -354,13 +357,18 @@ def _purchase_create(
             purchase=purchase,
             actor=actor,
         )
-    account_save(account)
+    purchase_account_save(account, at=at)  # and the customer's purchase dates
     if account.balance != balance_expected:
         Purchase.objects.filter(pk=purchase.pk).update(balance_after=account.balance)
         purchase.balance_after = account.balance
-    customer_purchase_dates_touch(customer_id=account.pk, at=at)
     tier_upgrade_on_purchase(
-        customer_id=account.pk, purchase=purchase, now=now, program=program, tiers=tiers, status=status
+        customer_id=account.pk,
+        purchase=purchase,
+        now=now,
+        program=program,
+        tiers=tiers,
+        status=status,
+        qualifying=purchase_qualifying_spend(account, paid=paid, at=at, program=program),
     )
     if user_or_none(actor) is not None:
         _purchase_audit(

@@ -233,9 +233,11 @@ class TestTheMomentIsTakenUnderTheLock:
 # Issue #16: 19 and 23 at first, then 18 and 22 (a status read twice, balance_after written apart), then 13 and
 # 16: the versions read once per purchase, no look-up of the key before its INSERT (core.idempotency), the
 # spendable lots read with the dead ones, no boosts savepoint when no boost runs, the spend query as SQL; then
-# 12 and 13: an entry and its lot in one statement, a debit's entry, lots and LotDebit rows in one; then 11
-# and 12: the purchase's INSERT adds its spend to the day's running total in the same statement.
-PLAIN, REDEEMING = 11, 12
+# 12 and 13: an entry and its lot in one statement, a debit's entry, lots and LotDebit rows in one; then 7 and 8:
+# the account and tier status locks, the lots, the versions and the tier spend in one call, the balance and the
+# purchase dates in one UPDATE (ledger.purchase_sql); then 6 and 7: the purchase's INSERT adds its spend to the
+# day's running total in the same statement.
+PLAIN, REDEEMING = 6, 7
 
 
 class TestStatementsPerPurchase:
