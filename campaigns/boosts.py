@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, prefetch_related_objects
 from django.db.models.functions import Greatest
 
+from core.db import prepared_cursor
 from core.versions import VersionedCache, versions_forget
 from loyalty.boosts import Boost, BoostEarned, BoostsSql, BoostsStale, boost_provider_register
 from loyalty.rules import EarnLine, category_key, refund_points_split
@@ -258,13 +259,20 @@ def _grants_guarded_ctes(
     (BoostEarned.limit) of one of them: then they write nothing, and `boost_over` holds those campaigns'
     ids. `occasion_sql` (with `occasion_params`) gives the occasion. ON CONFLICT DO NOTHING: the occasion is
     new (a purchase id), so no conflict can happen; nor can the campaign be gone (grants PROTECT it)."""
-    values = ", ".join("(%s::bigint, %s::bigint, %s::boolean, %s::integer, %s::integer)" for _row in rows)
-    params: list = []
-    for row in rows:
-        params += [row.campaign_id, row.variant_id, row.holdout, 0 if row.holdout else row.points, row.limit]
+    # One array per column (unnest): the statement's text is the same whatever the number of boosts, so that
+    # PostgreSQL keeps its plan (core.db.prepared_cursor) and psycopg its parsed form (≤ 50 parameters).
+    params: list = [
+        [row.campaign_id for row in rows],
+        [row.variant_id for row in rows],
+        [row.holdout for row in rows],
+        [0 if row.holdout else row.points for row in rows],
+        [row.limit for row in rows],
+    ]
     table = CampaignGrant._meta.db_table
     ctes = f"""
-        , boost_v (campaign_id, variant_id, holdout, points, lim) AS (VALUES {values})
+        , boost_v (campaign_id, variant_id, holdout, points, lim) AS (
+            SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::boolean[], %s::integer[], %s::integer[])
+        )
         , boost_over AS (
             SELECT v.campaign_id FROM boost_v v
             WHERE v.lim IS NOT NULL AND NOT v.holdout AND (
@@ -273,7 +281,8 @@ def _grants_guarded_ctes(
             ) >= v.lim
         ), boost_written AS (
             INSERT INTO {table} ({_GRANT_COLUMNS})
-            SELECT v.campaign_id, %s, {occasion_sql}, v.variant_id, v.holdout, v.points, %s FROM boost_v v
+            SELECT v.campaign_id, %s::bigint, {occasion_sql}, v.variant_id, v.holdout, v.points, %s::timestamptz
+            FROM boost_v v
             WHERE NOT EXISTS (SELECT 1 FROM boost_over)
             ON CONFLICT DO NOTHING
         )"""  # noqa: S608 - table names from model metadata, values are parameters
@@ -305,8 +314,8 @@ def boosts_grants_sql(customer_id: int, at: dt.datetime, earned: list[BoostEarne
 def _grants_insert_guarded(customer_id: int, occasion: str, at: dt.datetime, rows: list[BoostEarned]) -> set[int]:
     """_grants_guarded_ctes as a statement of its own: the ids of the campaigns at their limit (nothing
     written), else an empty set."""
-    ctes, params = _grants_guarded_ctes(customer_id, "%s", [occasion], at, rows)
-    with connection.cursor() as cursor:
+    ctes, params = _grants_guarded_ctes(customer_id, "%s::text", [occasion], at, rows)
+    with prepared_cursor() as cursor:
         cursor.execute(f"WITH {ctes.strip()[1:]} SELECT campaign_id FROM boost_over", params)  # noqa: S608 - fixed fragments
         return {row[0] for row in cursor.fetchall()}
 
