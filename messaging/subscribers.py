@@ -11,6 +11,7 @@ from django_q.signing import SignedPackage
 from django_q.tasks import async_task
 
 from core.audit import ERASED
+from core.db import prepared_cursor
 from customers.events import ConsentChanged, CustomerErased, consent_changed_subscribe, customer_erased_subscribe
 from loyalty.events import (
     DailyRunFinished,
@@ -81,9 +82,10 @@ def points_earned_notice_request(event: PurchaseRecorded) -> None:
 def points_earned_notices_request(events: list[PurchaseRecorded]) -> None:
     """points_earned_notice_request for a list of purchases (subscribed `many`: a batch chunk publishes its
     purchases at once, issue #16): one task per purchase that earned points, in the order recorded. With the
-    ORM broker the task rows are inserted in one statement (tasks_queue_many); else one async_task each."""
+    ORM broker the task rows are inserted in one statement (tasks_queue_many), a single purchase's too; else
+    one async_task each."""
     purchase_ids = [event.purchase_id for event in events if event.points_earned > 0]
-    if len(purchase_ids) > 1 and queue_is_a_table_of_the_database():
+    if purchase_ids and queue_is_a_table_of_the_database():
         tasks_queue_many("messaging.tasks.points_earned_notice_task", [(pk,) for pk in purchase_ids])
         return
     for pk in purchase_ids:
@@ -92,8 +94,9 @@ def points_earned_notices_request(events: list[PurchaseRecorded]) -> None:
 
 def tasks_queue_many(func: str, calls: list[tuple]) -> None:
     """Queue `func` once per argument tuple of `calls`, as async_task does (the same signed package, the
-    pre_enqueue signal), but with the rows of django-q2's ORM broker inserted in one statement. Only with
-    that broker (queue_is_a_table_of_the_database)."""
+    pre_enqueue signal), but with the rows of django-q2's ORM broker inserted in one statement, prepared once
+    per connection (core.db.prepared_cursor: the single purchase's notice is one of its few statements, issue
+    #16). Only with that broker (queue_is_a_table_of_the_database)."""
     broker = get_broker()
     now = timezone.now()
     packages = []
@@ -107,10 +110,17 @@ def tasks_queue_many(func: str, calls: list[tuple]) -> None:
         task["kwargs"] = {}
         task["started"] = now
         pre_enqueue.send(sender="django_q", task=task)
-        packages.append(
-            OrmQ(key=broker.list_key or Conf.CLUSTER_NAME, payload=SignedPackage.dumps(task), lock=timezone.now())
-        )
-    OrmQ.objects.using(Conf.ORM).bulk_create(packages)
+        packages.append((broker.list_key or Conf.CLUSTER_NAME, SignedPackage.dumps(task), timezone.now()))
+    if len(packages) == 1:
+        with prepared_cursor() as cursor:
+            cursor.execute(
+                f'INSERT INTO {OrmQ._meta.db_table} ("key", "payload", "lock") VALUES (%s, %s, %s)',  # noqa: S608 - metadata
+                list(packages[0]),
+            )
+        return
+    OrmQ.objects.using(Conf.ORM).bulk_create(
+        OrmQ(key=key, payload=payload, lock=lock) for key, payload, lock in packages
+    )
 
 
 def tier_upgrade_notice_request(event: TierUpgraded) -> None:
@@ -128,8 +138,10 @@ def subscribe() -> None:
     """Register messaging's subscribers (idempotent)."""
     consent_changed_subscribe(consent_history_record)
     customer_erased_subscribe(customer_messages_erase)
+    # Without a savepoint: its only statement is one INSERT into the task table, which has no constraint a
+    # row could break (two statements fewer per purchase, issue #16).
     purchase_recorded_subscribe(
-        points_earned_notices_request, in_transaction=queue_is_a_table_of_the_database(), many=True
+        points_earned_notices_request, in_transaction=queue_is_a_table_of_the_database(), many=True, savepoint=False
     )
     tier_upgraded_subscribe(tier_upgrade_notice_request)
     daily_run_finished_subscribe(notices_daily_request)
