@@ -206,6 +206,9 @@ def test_a_broadcast_whose_budget_is_below_its_points_is_not_ready_and_its_launc
 
 def test_a_launched_campaign_edits_only_what_may_change(console, campaign):
     campaign_launch(campaign_id=campaign.pk)
+    MessageTemplate.objects.create(  # the new channel has its text (a channel without one is refused)
+        kind=campaign.message_kind, channel="email", language="en", body="Spring", updated_at=timezone.now()
+    )
     form = console.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
     assert 'id="launched-note"' in form
     ends = (timezone.localtime() + dt.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")

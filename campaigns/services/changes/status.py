@@ -30,6 +30,49 @@ from .fields import (
 )
 
 
+def campaign_channels_problem(campaign: Campaign) -> CampaignError | None:
+    """What is wrong with `campaign`'s channels (as it holds them, saved or not), as a CampaignError on
+    "channels", or None: a broadcast without channels (it is a message), or a chosen channel without a
+    template of the campaign's message in any language (rendering falls back on another language), which
+    would send nothing on it, silently. A boost sends no message of its own: its channels are not checked
+    (launching it must not wait for a template nothing would use). Launch and the edit of a launched
+    campaign both apply it. Reads only."""
+    if campaign.kind == Kind.BROADCAST and not campaign.channels:
+        return CampaignError(_("A broadcast is a message: choose its channels."), field="channels")
+    if campaign.kind == Kind.BOOST:
+        return None
+    _with_template, without_template = campaign_channels(campaign)
+    if not without_template:
+        return None
+    labels = dict(Channel.choices)
+    return CampaignError(
+        ngettext(
+            "The channel %(channels)s has no message template: write it below (Messages), or remove the channel.",
+            "The channels %(channels)s have no message template: write them below (Messages), or remove the channels.",
+            len(without_template),
+        )
+        % {"channels": ", ".join(str(labels.get(code, code)) for code in without_template)},
+        field="channels",
+    )
+
+
+def campaign_budget_problem(campaign: Campaign, variants: Sequence[Any]) -> CampaignError | None:
+    """A CampaignError on "budget_points" when `campaign`'s budget (as it holds it, saved or not) is below
+    its largest grant (the largest of its `variants`' points, else its points), else None. A variant whose
+    grant exceeds the budget could never be granted: its customers would get nothing and the split would
+    be skewed. Every kind that grants its points, a broadcast with points included (it would grant nobody
+    and finish); a boost's points vary with each purchase, so it has no largest grant. Launch and the edit
+    of a launched campaign both apply it. Reads only."""
+    largest = max((v.points for v in variants), default=campaign.points)
+    if campaign.budget_points is None or campaign.kind == Kind.BOOST or campaign.budget_points >= largest:
+        return None
+    return CampaignError(
+        _("The budget (%(budget)s) does not cover the largest grant (%(points)s).")
+        % {"budget": points_format(campaign.budget_points), "points": points_format(largest)},
+        field="budget_points",
+    )
+
+
 def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = None) -> list[CampaignError]:
     """Why `campaign` cannot be launched: a list of CampaignErrors (empty = it can). Reads only; the
     preview lists them, campaign_launch raises the first."""
@@ -80,24 +123,8 @@ def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = No
         problem(_("A win-back needs its absence steps (30, 60, 90)."), "absence_days")
     if campaign.kind == Kind.ACTION and not campaign.action:
         problem(_("Choose the action that earns the points."), "action")
-    if campaign.kind == Kind.BROADCAST and not campaign.channels:
-        problem(_("A broadcast is a message: choose its channels."), "channels")
-    # A chosen channel without a template of the campaign's message in any language (rendering falls back
-    # on another language) would send nothing on it, silently. A boost sends no message of its own: its
-    # channels are not checked (launching it must not wait for a template nothing would use).
-    _with_template, without_template = campaign_channels(campaign) if campaign.kind != Kind.BOOST else ([], [])
-    if without_template:
-        labels = dict(Channel.choices)
-        problem(
-            ngettext(
-                "The channel %(channels)s has no message template: write it below (Messages), or remove the channel.",
-                "The channels %(channels)s have no message template: write them below (Messages), or remove "
-                "the channels.",
-                len(without_template),
-            )
-            % {"channels": ", ".join(str(labels.get(code, code)) for code in without_template)},
-            "channels",
-        )
+    if (error := campaign_channels_problem(campaign)) is not None:
+        problems.append(error)
     if campaign.starts_at and campaign.ends_at and campaign.ends_at <= campaign.starts_at:
         problem(_("The campaign must end after it starts."), "ends_at")
     elif campaign.ends_at and campaign.ends_at <= now:
@@ -107,17 +134,8 @@ def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = No
         problem(_("Two variants have the same code."), "variants")
     if len(variants) == 1:
         problem(_("Variants split the customers: give at least two, or none."), "variants")
-    # A variant whose grant exceeds the budget could never be granted: its customers would get nothing
-    # and the split would be skewed, so the budget must cover the largest grant. Every kind that grants
-    # its points, a broadcast with points included (it would grant nobody and finish); a boost's points
-    # vary with each purchase, so it has no largest grant.
-    largest = max((v.points for v in variants), default=campaign.points)
-    if campaign.budget_points is not None and campaign.kind != Kind.BOOST and campaign.budget_points < largest:
-        problem(
-            _("The budget (%(budget)s) does not cover the largest grant (%(points)s).")
-            % {"budget": points_format(campaign.budget_points), "points": points_format(largest)},
-            "budget_points",
-        )
+    if (error := campaign_budget_problem(campaign, variants)) is not None:
+        problems.append(error)
     return problems
 
 

