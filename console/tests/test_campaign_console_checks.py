@@ -2,9 +2,12 @@
 preview says when the budget stops short, a boost's settings box, the list upload's wording and pieces,
 variant errors, message-only campaigns whose texts use the grant's placeholders, the results' figures."""
 
+import datetime as dt
+
 import pytest
 from django.utils import timezone
 
+from campaigns.models import Campaign
 from campaigns.services.changes import campaign_create, campaign_launch
 from messaging.models import MessageTemplate
 
@@ -63,3 +66,35 @@ def test_a_launched_campaign_with_a_template_deleted_since_can_still_be_renamed(
     assert _post_as_the_browser(console, f"/campaigns/{launched.pk}/edit/", {"name": "Promo 2"}).status_code == 302
     launched.refresh_from_db()
     assert launched.name == "Promo 2"
+
+
+def test_the_preview_says_how_many_treated_customers_the_budget_covers(console, program, customer_factory):
+    for _i in range(24):
+        customer_factory()
+    campaign = campaign_create(
+        values={
+            "name": "Promo", "kind": "broadcast", "points": 10, "budget_points": 30, "holdout_percent": 0,
+            "channels": ["sms"],
+        }
+    )  # fmt: skip
+    _template(campaign)
+    page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="preview-treated">24<' in page
+    assert "The budget covers 3 of the 24 treated customers; 21 will get nothing." in page
+    assert 'id="launch-ready"' in page  # allowed: a budget that stops granting is a feature
+
+
+def test_the_preview_says_a_budget_may_run_out_for_other_kinds(console, program, customer_factory):
+    for _i in range(3):
+        customer_factory(birthday=dt.date(1990, 6, 10))
+    campaign = campaign_create(
+        values={"name": "Birthday", "kind": "birthday", "points": 100, "budget_points": 150, "holdout_percent": 0}
+    )
+    page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert (
+        "The budget may run out before every treated customer is granted: one grant each would take 300 points, "
+        "more than the budget has left." in page
+    )
+    campaign_create(values={"name": "Enough", "kind": "birthday", "points": 100, "budget_points": 300})
+    page = console.get(f"/campaigns/{Campaign.objects.get(name='Enough').pk}/").content.decode()
+    assert 'id="preview-budget"' not in page
