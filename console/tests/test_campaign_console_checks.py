@@ -98,3 +98,28 @@ def test_the_preview_says_a_budget_may_run_out_for_other_kinds(console, program,
     campaign_create(values={"name": "Enough", "kind": "birthday", "points": 100, "budget_points": 300})
     page = console.get(f"/campaigns/{Campaign.objects.get(name='Enough').pk}/").content.decode()
     assert 'id="preview-budget"' not in page
+
+
+def _settings_box(console, campaign_id: int) -> str:
+    page = console.get(f"/campaigns/{campaign_id}/").content.decode()
+    return page[page.index('id="campaign-settings"') : page.index('id="campaign-actions"')]
+
+
+def test_a_boosts_settings_box_shows_its_days_hours_category_and_limit(console, program):
+    values = {"name": "Night", "kind": "boost", "boost_multiplier": 2}
+    night = campaign_create(
+        values={
+            **values, "boost_weekdays": [0], "boost_hour_from": 22, "boost_hour_to": 2, "boost_category": "Coffee",
+            "per_customer_limit": 2,
+        }
+    )  # fmt: skip
+    box = _settings_box(console, night.pk)
+    assert 'id="boost-weekdays">Monday<' in box and 'id="boost-hours">22:00–02:00<' in box
+    assert "Category</dt>" in box and 'id="boost-category">Coffee<' in box
+    assert "at most 2 boosted purchases" in box and "once per occasion" not in box
+    box = _settings_box(console, campaign_create(values={**values, "name": "Always"}).pk)
+    assert 'id="boost-weekdays">every day<' in box and 'id="boost-hours">all day<' in box
+    assert 'id="boost-category">every purchase line<' in box and 'id="campaign-limit">no limit<' in box
+    console.cookies["django_language"] = "ru"
+    box = _settings_box(console, night.pk)
+    assert 'id="boost-weekdays">Понедельник<' in box

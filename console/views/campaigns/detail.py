@@ -25,7 +25,7 @@ from core.formatting import points_format
 from core.permissions import permission_required
 from messaging.models import Channel, MessageTemplate
 
-from ...forms import CampaignListForm
+from ...forms import WEEKDAYS, CampaignListForm
 from .common import CHANGE, VIEW, _campaign_or_404
 
 
@@ -48,6 +48,18 @@ def _rfm_label(code: str) -> str:
     from analytics.rfm_rules import Segment
 
     return str(Segment(code).label) if code in Segment.values else code
+
+
+def _boost_schedule(campaign: Campaign) -> tuple[str, str]:
+    """A boost's weekdays and hours in words: ("Monday, Friday" in the reader's language, or "every day";
+    "22:00–02:00" — past midnight when the end is the smaller — or "all day")."""
+    days = [str(label) for day, label in WEEKDAYS if day in (campaign.boost_weekdays or [])]
+    hours = (
+        f"{campaign.boost_hour_from:02d}:00–{campaign.boost_hour_to:02d}:00"
+        if campaign.boost_hour_from is not None and campaign.boost_hour_to is not None
+        else _("all day")
+    )
+    return (", ".join(days) if days else _("every day")), hours
 
 
 def _budget_note(preview) -> str:
@@ -88,6 +100,8 @@ def _page_context(campaign: Campaign, *, list_form=None, list_result=None) -> di
         "preview": preview,
         "problems": campaign_launch_problems(campaign) if preview else [],
         "budget_note": _budget_note(preview),
+        "boost_days": _boost_schedule(campaign)[0],
+        "boost_hours": _boost_schedule(campaign)[1],
         # A launched row outside the bounds (saved before them) runs nothing: say which value (a draft's
         # launch problems say it already).
         "bounds_problems": campaign_bounds_problems(campaign, campaign.variants.all())
