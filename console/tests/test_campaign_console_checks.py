@@ -123,3 +123,14 @@ def test_a_boosts_settings_box_shows_its_days_hours_category_and_limit(console, 
     console.cookies["django_language"] = "ru"
     box = _settings_box(console, night.pk)
     assert 'id="boost-weekdays">Понедельник<' in box
+
+
+def test_a_boost_offers_no_channels_and_shows_no_message_templates(console, program):
+    form = console.get("/campaigns/new/boost/").content.decode()
+    assert 'name="channels"' not in form
+    assert "A boost sends no message: it shows at the till and on the receipt." in form
+    assert 'name="channels"' in console.get("/campaigns/new/broadcast/").content.decode()
+    boost = campaign_create(values={"name": "Night", "kind": "boost", "boost_multiplier": 2, "channels": ["sms"]})
+    page = console.get(f"/campaigns/{boost.pk}/").content.decode()
+    assert 'id="campaign-templates"' not in page and 'id="campaign-channels"' not in page
+    assert "A boost sends no message: it shows at the till and on the receipt." in page
