@@ -134,3 +134,47 @@ def test_a_boost_offers_no_channels_and_shows_no_message_templates(console, prog
     page = console.get(f"/campaigns/{boost.pk}/").content.decode()
     assert 'id="campaign-templates"' not in page and 'id="campaign-channels"' not in page
     assert "A boost sends no message: it shows at the till and on the receipt." in page
+
+
+def _list_campaign():
+    return campaign_create(values={"name": "VIP", "kind": "broadcast", "target": "list", "channels": ["sms"]})
+
+
+def test_a_valid_card_next_to_junk_in_pasted_text_is_not_lost(console, program, customer_factory):
+    first, second = customer_factory(), customer_factory()
+    campaign = _list_campaign()
+    text = f"+7 (960) 167-44-92, 8 906 756 02 08; {first.card_number} 12 abc {second.card_number}"
+    page = console.post(f"/campaigns/{campaign.pk}/list/", {"text": text}).content.decode()
+    assert "4 phones or card numbers found." in page and "repeat" not in page
+    assert "1 piece not recognised:" in page and "line 1: …" in page  # "12 abc"
+    assert "2 added" in page
+    assert set(campaign.list_members.values_list("customer_id", flat=True)) == {first.pk, second.pk}
+
+
+def test_list_counts_use_plural_forms(console, program, customer_factory):
+    customer = customer_factory(phone="+79161234567")
+    campaign = _list_campaign()
+    page = console.post(f"/campaigns/{campaign.pk}/list/", {"text": "+79161234567\n8 916 123 45 67"}).content.decode()
+    assert "1 phone or card number found. 1 repeat left out." in page
+    response = console.post(f"/campaigns/{campaign.pk}/list/", {"text": "hello"})
+    assert response.status_code == 400
+    assert "No phone or card number recognised in the pasted text (1 piece not recognised)." in (
+        response.content.decode()
+    )
+    assert list(campaign.list_members.values_list("customer_id", flat=True)) == [customer.pk]
+
+
+def test_a_files_line_with_no_phone_is_not_recognised_rather_than_matching_no_customer(
+    console, program, customer_factory
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    customer = customer_factory(phone="+79161234567")
+    campaign = _list_campaign()
+    upload = SimpleUploadedFile("list.csv", b"phone\n+79161234567\nnot-a-phone\n+79031112233\n")
+    page = console.post(f"/campaigns/{campaign.pk}/list/", {"file": upload}).content.decode()
+    assert "Read 3 lines: 1 added, 0 already on the list." in page
+    assert "1 line not recognised (no phone or card number):" in page and "line 3: no…ne" in page
+    assert "1 line matched no customer:" in page and "line 4: +7 903" in page
+    assert "phone or card number found" not in page
+    assert list(campaign.list_members.values_list("customer_id", flat=True)) == [customer.pk]

@@ -717,7 +717,7 @@ def test_a_pasted_list_is_cleaned_and_reported(console, program, customer_factor
     response = console.post(f"/campaigns/{campaign.pk}/list/", {"text": text})
     assert response.status_code == 200
     page = response.content.decode()
-    assert "3 phones or card numbers found, 3 repeats left out." in page
+    assert "3 phones or card numbers found. 3 repeats left out." in page
     assert "2 pieces not recognised" in page and "line 5: …" in page
     assert sorted(CampaignListMember.objects.values_list("customer_id", flat=True)) == sorted(
         [anna.pk, boris.pk, card.pk]
