@@ -178,3 +178,15 @@ def test_a_files_line_with_no_phone_is_not_recognised_rather_than_matching_no_cu
     assert "1 line matched no customer:" in page and "line 4: +7 903" in page
     assert "phone or card number found" not in page
     assert list(campaign.list_members.values_list("customer_id", flat=True)) == [customer.pk]
+
+
+def test_a_list_posted_to_a_campaign_without_a_list_target_is_refused(console, program, customer_factory):
+    customer_factory(phone="+79161234567")
+    campaign = campaign_create(values={"name": "Birthday", "kind": "birthday", "points": 100, "target": "everyone"})
+    response = console.post(f"/campaigns/{campaign.pk}/list/", {"text": "+79161234567"})
+    assert response.status_code == 400
+    assert (
+        'id="action-error">This campaign&#x27;s target is not an uploaded list: choose “Uploaded list” as its target '
+        "first.<" in response.content.decode()
+    )
+    assert not campaign.list_members.exists()

@@ -15,7 +15,7 @@ from customers.rules import card_number_is_valid, phone_mask, phone_try_normaliz
 
 from ...exceptions import CampaignError
 from ...models import CampaignListMember
-from .fields import Status, _campaign_locked
+from .fields import Status, Target, _campaign_locked
 
 # The uploaded list: at most this many lines, each at most this long.
 LIST_MAX_LINES = 200_000
@@ -31,12 +31,19 @@ JUNK_WORDS_MAX = 4
 
 def campaign_list_upload_refusal(campaign) -> CampaignError | None:
     """Why no list can be uploaded to `campaign` (a Campaign) now — it is no longer a draft (a page opened
-    while it was one may still post) — as a CampaignError, or None when it can. campaign_list_upload checks
+    while it was one may still post), or its target is not "list" (its page offers no upload then) — as a
+    CampaignError, or None when it can. campaign_list_upload checks
     it again under the campaign's lock; the page asks first, to say the reason where it is seen."""
     if campaign.status != Status.DRAFT:
         return CampaignError(
             _("The list can change only while the campaign is a draft; this campaign is %(status)s.")
             % {"status": campaign.get_status_display()},
+            field="file",
+        )
+    if campaign.target != Target.LIST:
+        return CampaignError(
+            _("This campaign's target is not an uploaded list: choose “%(list)s” as its target first.")
+            % {"list": Target.LIST.label},
             field="file",
         )
     return None
@@ -174,8 +181,8 @@ def campaign_list_upload(
     `replace` empties the list first. Erased customers and values that match nobody are reported (line
     number and a masked value), never stored: only CampaignListMember rows (campaign, customer) are.
 
-    Raises CampaignError: the campaign is not a draft, the text is empty or has more than LIST_MAX_LINES
-    lines, or a value is longer than LIST_LINE_MAX; nothing written then. Audited
+    Raises CampaignError: the campaign is not a draft or its target is not "list", the text is empty or
+    has more than LIST_MAX_LINES lines, or a value is longer than LIST_LINE_MAX; nothing written then. Audited
     (AuditAction.CAMPAIGN_LIST_UPLOAD: the counts only, no phone).
 
     `pasted`: `text` was pasted, not a file: values may also be separated by commas, semicolons, tabs or
