@@ -391,6 +391,8 @@ class CampaignVariantForm(EmptyChoiceDashMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
+        if "code" in self.errors or "points" in self.errors:
+            return data  # the field's own error says what is wrong (both were filled in)
         filled = data.get("code") or data.get("points") is not None
         if filled and (not data.get("code") or data.get("points") is None):
             raise forms.ValidationError(_("A variant needs its code and points."))

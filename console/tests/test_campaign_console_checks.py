@@ -190,3 +190,27 @@ def test_a_list_posted_to_a_campaign_without_a_list_target_is_refused(console, p
         "first.<" in response.content.decode()
     )
     assert not campaign.list_members.exists()
+
+
+@pytest.mark.parametrize(
+    ("rows", "error"),
+    [
+        ((("A", "10001"), ("B", "20")), "Ensure this value is less than or equal to 10,000."),
+        ((("A-1", "10"), ("B", "20")), "A variant&#x27;s code is 1 to 10 letters or digits (A, B)."),
+    ],
+)
+def test_a_variant_row_shows_only_its_real_error(console, program, rows, error):
+    data = {
+        "name": "Promo", "target": "everyone", "holdout_percent": "10", "points": "", "response_days": "14",
+        "variants-TOTAL_FORMS": str(len(rows) + 1), "variants-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    for index, (code, points) in enumerate(rows):
+        data[f"variants-{index}-code"], data[f"variants-{index}-points"] = code, points
+    response = console.post("/campaigns/new/broadcast/", data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert error in page and "A variant needs its code and points." not in page
+    assert not Campaign.objects.exists()
+    data["variants-0-points"] = ""  # a row really missing its points still says so
+    page = console.post("/campaigns/new/broadcast/", {**data, "variants-0-code": "A"}).content.decode()
+    assert "A variant needs its code and points." in page
