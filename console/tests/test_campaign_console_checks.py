@@ -214,3 +214,30 @@ def test_a_variant_row_shows_only_its_real_error(console, program, rows, error):
     data["variants-0-points"] = ""  # a row really missing its points still says so
     page = console.post("/campaigns/new/broadcast/", {**data, "variants-0-code": "A"}).content.decode()
     assert "A variant needs its code and points." in page
+
+
+def test_a_zero_point_broadcast_whose_message_uses_points_is_not_ready_and_not_launched(console, program):
+    campaign = campaign_create(values={"name": "News", "kind": "broadcast", "points": 0, "channels": ["sms"]})
+    _template(campaign, body="You got {points}, valid until {expires_on}.")
+    error = (
+        "This campaign grants no points, but its message (SMS) uses {points}, {expires_on} or {valid_through}, "
+        "which would be empty: remove them from the text, or give points."
+    )
+    page = console.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert error in page and 'id="launch-ready"' not in page
+    response = console.post(f"/campaigns/{campaign.pk}/launch/")
+    assert response.status_code == 400 and error in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
+    MessageTemplate.objects.filter(kind=campaign.message_kind).update(body="Our shop has news.")
+    assert 'id="launch-ready"' in console.get(f"/campaigns/{campaign.pk}/").content.decode()
+
+
+def test_a_russian_date_at_the_end_of_a_sentence_keeps_one_period():
+    from messaging.rules import template_render
+
+    values = {"points": "10 баллов", "expires_on": "31 января 2027 г."}
+    assert template_render("Вам начислено {points}, действуют до {expires_on}.", values) == (
+        "Вам начислено 10 баллов, действуют до 31 января 2027 г."
+    )
+    assert template_render("До {expires_on}... и {points}.", values) == "До 31 января 2027 г.... и 10 баллов."

@@ -14,11 +14,13 @@ from analytics.rfm_rules import Segment
 from analytics.segments import rfm_segment_customers
 from core.audit import AuditAction, audit_record
 from core.formatting import points_format
-from messaging.models import Channel
+from messaging.models import Channel, MessageTemplate
+from messaging.rules import template_placeholders
 
 from ...bounds import campaign_bounds_problems
 from ...exceptions import CampaignError
 from ...models import Campaign
+from ...rules import GRANT_PLACEHOLDERS, grants_no_points
 from ...selectors import campaign_channels
 from .fields import (
     GRANTING_KINDS,
@@ -70,6 +72,35 @@ def campaign_budget_problem(campaign: Campaign, variants: Sequence[Any]) -> Camp
         _("The budget (%(budget)s) does not cover the largest grant (%(points)s).")
         % {"budget": points_format(campaign.budget_points), "points": points_format(largest)},
         field="budget_points",
+    )
+
+
+def _empty_placeholders_problem(campaign: Campaign, variants: Sequence[Any]) -> CampaignError | None:
+    """A campaign that grants no points (campaigns.rules.grants_no_points: a message-only broadcast) whose
+    message templates, on the channels it uses, still write {points}, {expires_on} or {valid_through}:
+    they would render empty ("You got , valid until ."). A CampaignError on "channels" naming the
+    channels, or None."""
+    if not grants_no_points(campaign.kind, campaign.points, [v.points for v in variants]):
+        return None
+    channels = []
+    templates = MessageTemplate.objects.filter(kind=campaign.message_kind, channel__in=campaign.channels or [])
+    for template in templates.order_by("channel", "language"):
+        try:
+            names = set(template_placeholders(template.subject)) | set(template_placeholders(template.body))
+        except ValueError:
+            continue  # the editor refuses such a text; not this check's business
+        if names & set(GRANT_PLACEHOLDERS) and template.channel not in channels:
+            channels.append(template.channel)
+    if not channels:
+        return None
+    labels = dict(Channel.choices)
+    return CampaignError(
+        _(
+            "This campaign grants no points, but its message (%(channels)s) uses {points}, {expires_on} or "
+            "{valid_through}, which would be empty: remove them from the text, or give points."
+        )
+        % {"channels": ", ".join(str(labels.get(code, code)) for code in channels)},
+        field="channels",
     )
 
 
@@ -125,6 +156,8 @@ def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = No
         problem(_("Choose the action that earns the points."), "action")
     if (error := campaign_channels_problem(campaign)) is not None:
         problems.append(error)
+    if (error := _empty_placeholders_problem(campaign, variants)) is not None:
+        problems.append(error)
     if campaign.starts_at and campaign.ends_at and campaign.ends_at <= campaign.starts_at:
         problem(_("The campaign must end after it starts."), "ends_at")
     elif campaign.ends_at and campaign.ends_at <= now:
@@ -173,7 +206,8 @@ def campaign_launch(
     """Launch a draft: "scheduled" when it starts later than `now`, else "active" (it grants from then on,
     campaigns_running). Raises CampaignError with the first of campaign_launch_problems (no target, no
     points for a granting kind, a boost without multiplier or percent, a win-back without steps, an action
-    campaign without its action, a broadcast without channels, an end not after the start or already
+    campaign without its action, a broadcast without channels, a campaign of 0 points whose message uses
+    {points}, {expires_on} or {valid_through}, an end not after the start or already
     past, duplicate variant codes, a budget below one grant, not a draft); nothing changes then. Audited
     (AuditAction.CAMPAIGN_LAUNCH)."""
     now = now or timezone.now()
