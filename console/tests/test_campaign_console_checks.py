@@ -241,3 +241,30 @@ def test_a_russian_date_at_the_end_of_a_sentence_keeps_one_period():
         "Вам начислено 10 баллов, действуют до 31 января 2027 г."
     )
     assert template_render("До {expires_on}... и {points}.", values) == "До 31 января 2027 г.... и 10 баллов."
+
+
+def test_the_revenue_uplift_reads_like_the_rate_uplift_and_incremental_customers_have_two_decimals(
+    console, launched, customer_factory, t0
+):
+    """30 treated and 30 holdout customers (the revenue uplift's minimum); 6 treated and 4 holdout bought
+    100.00: revenue per customer 20.00 vs 13.33, uplift +6.67 ₽; incremental returning customers
+    (6/30 − 4/30) × 30 = 2.00 on the page and in the CSV."""
+    from campaigns.models import CampaignGrant
+    from loyalty import services
+
+    for holdout, buyers in ((False, 6), (True, 4)):
+        for index in range(30):
+            customer = customer_factory()
+            CampaignGrant.objects.create(
+                campaign=launched, customer=customer, occasion="broadcast", holdout=holdout, at=t0
+            )
+            if index < buyers:
+                services.purchase_record(customer_id=customer.pk, amount="100.00", now=t0 + dt.timedelta(days=1))
+    page = console.get(f"/campaigns/{launched.pk}/results/").content.decode()
+    row = page.split('data-figure="revenue_uplift"', 1)[1].split("</tr>", 1)[0]
+    assert ">+6.67\u00a0₽ (95 % CI \u221212.44\u00a0₽ … +25.77\u00a0₽)<" in row
+    row = page.split('data-figure="incremental"', 1)[1].split("</tr>", 1)[0]
+    assert ">2.00<" in row
+    response = console.get(f"/campaigns/{launched.pk}/results.csv")
+    csv = b"".join(response.streaming_content).decode()
+    assert ",2.00," in csv.splitlines()[1]

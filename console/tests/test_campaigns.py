@@ -314,7 +314,7 @@ def test_results_page_and_csv(console, campaign, customer_factory, t0):
     for figure in ("incremental", "cost_per_returning", "return_on_points"):
         row = page.split(f'data-figure="{figure}"', 1)[1].split("</tr>", 1)[0]
         assert "not enough data" in row, (figure, row)
-    assert "while the uplift of the response rate cannot be computed (below 10 customers a side)" in page
+    assert "while the uplift of the response rate cannot be computed (below 10 customers in either group)" in page
     response = console.get(f"/campaigns/{campaign.pk}/results.csv")
     assert response.status_code == 200
     lines = b"".join(response.streaming_content).decode().splitlines()
@@ -348,7 +348,7 @@ def test_the_results_csv_rounds_each_figure_once(console, campaign, customer_fac
     # The page shows the same figure for people: −0.1 with the minus sign.
     page = console.get(f"/campaigns/{campaign.pk}/results/").content.decode()
     row = page.split('data-figure="incremental"', 1)[1].split("</tr>", 1)[0]
-    assert "\u22120.1" in row
+    assert "\u22120.10" in row
 
 
 def test_the_template_editor_takes_a_campaigns_kind(console, campaign):
