@@ -100,8 +100,7 @@ def _page_context(campaign: Campaign, *, list_form=None, list_result=None) -> di
         "preview": preview,
         "problems": campaign_launch_problems(campaign) if preview else [],
         "budget_note": _budget_note(preview),
-        "boost_days": _boost_schedule(campaign)[0],
-        "boost_hours": _boost_schedule(campaign)[1],
+        **dict(zip(("boost_days", "boost_hours"), _boost_schedule(campaign), strict=True)),
         # A launched row outside the bounds (saved before them) runs nothing: say which value (a draft's
         # launch problems say it already).
         "bounds_problems": campaign_bounds_problems(campaign, campaign.variants.all())
