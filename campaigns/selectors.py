@@ -67,6 +67,11 @@ class Preview:
     point_value: Decimal
     currency: str
     per_new_customer: bool = False  # a welcome: the points and cost are per new customer (no one existing gets it)
+    # The budget stops short: one grant to every treated customer would take `points_wanted` points, more
+    # than the budget left. For a broadcast without variants (one grant each, all on one day) also how many
+    # treated customers the budget left pays, `budget_covers` (the rest get nothing). None otherwise.
+    points_wanted: int | None = None
+    budget_covers: int | None = None
 
 
 def observed_redeemed_share() -> Decimal | None:
@@ -102,7 +107,9 @@ def campaign_preview(campaign: Campaign) -> Preview:
     the treated share (1 − holdout %) × the points (with variants, their weighted mean), exact: 5 points
     with a 10 % holdout is 4.5 points per new customer, of which 4.5 × 0.7325 = 3.29625 expected redeemed,
     costing 3.30 at a point value of 1.00. Nothing is rounded before the cost, which is rounded once (to
-    0.01, half up); the page rounds the points for display only."""
+    0.01, half up); the page rounds the points for display only. When the budget left pays less than one
+    grant each, `points_wanted` says what that would take and, for a broadcast without variants,
+    `budget_covers` how many treated customers it pays (a budget of 30, 24 treated × 10 points: 3)."""
     program = program_settings_get()
     variants = list(campaign.variants.order_by("code"))
     share = observed_redeemed_share()
@@ -128,8 +135,14 @@ def campaign_preview(campaign: Campaign) -> Preview:
         points = sum(n * per for _v, n, per in rows)
     else:
         points = counts["treated"] * campaign.points
+    wanted = covers = None
     if points is not None and campaign.budget_points is not None:
-        points = _budget_capped(points, campaign, variants)
+        capped = _budget_capped(points, campaign, variants)
+        if capped < points:
+            wanted = points
+            if campaign.kind == Campaign.Kind.BROADCAST and not variants and campaign.points > 0:
+                covers = capped // campaign.points
+        points = capped
     redeemed = None if points is None else _expected_redeemed(points, share)
     cost = None if redeemed is None else money(redeemed * program.point_value)
     return Preview(
@@ -144,6 +157,8 @@ def campaign_preview(campaign: Campaign) -> Preview:
         expected_cost=cost,
         point_value=program.point_value,
         currency=program.currency,
+        points_wanted=wanted,
+        budget_covers=covers,
     )
 
 

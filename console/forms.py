@@ -289,7 +289,7 @@ def campaign_formfield(model_field, **kwargs):
 
 class CampaignForm(EmptyChoiceDashMixin, forms.ModelForm):
     """A campaign of one kind: the common fields, the kind's own (CAMPAIGN_KIND_FIELDS), the budget, limit,
-    channels and response window. For a launched campaign the fields it may no longer change are shown
+    channels and response window (a boost none: it sends no message). For a launched campaign the fields it may no longer change are shown
     disabled (their posted values ignored; campaigns.services.changes says which)."""
 
     starts_at = LocalDateTimeField(label=_("Starts"), required=False)
@@ -347,11 +347,14 @@ class CampaignForm(EmptyChoiceDashMixin, forms.ModelForm):
         from messaging.models import Channel
 
         wanted = set(CAMPAIGN_COMMON_FIELDS + CAMPAIGN_KIND_FIELDS[kind] + CAMPAIGN_CLOSING_FIELDS)
+        if kind == "boost":  # a boost sends no message (it shows at the till and on the receipt): no channels
+            wanted.discard("channels")
         for name in list(self.fields):
             if name not in wanted:
                 del self.fields[name]
         self.fields["target_rfm_segment"].choices = [("", EMPTY_CHOICE_LABEL), *Segment.choices]
-        self.fields["channels"].choices = Channel.choices
+        if "channels" in self.fields:
+            self.fields["channels"].choices = Channel.choices
         for name in frozen:
             if name in self.fields:
                 self.fields[name].disabled = True
@@ -388,6 +391,8 @@ class CampaignVariantForm(EmptyChoiceDashMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
+        if "code" in self.errors or "points" in self.errors:
+            return data  # the field's own error says what is wrong (both were filled in)
         filled = data.get("code") or data.get("points") is not None
         if filled and (not data.get("code") or data.get("points") is None):
             raise forms.ValidationError(_("A variant needs its code and points."))

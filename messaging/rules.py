@@ -122,9 +122,24 @@ def template_unknown_placeholders(text: str) -> list[str]:
 
 def template_render(text: str, values: dict[str, str]) -> str:
     """`text` with each placeholder replaced by its value (already formatted for the customer's language).
+    A value that ends with a period followed in the text by one (a Russian date "31 января 2027 г." in
+    "…до {expires_on}.") keeps one period, not two; an ellipsis after it ("...") is left as written.
     Raises KeyError for a placeholder `values` lacks, ValueError as template_placeholders."""
     template_placeholders(text)  # refuses what str.format would evaluate (attributes, indexes)
-    return text.format_map(values)
+    out: list[str] = []
+    after_period = False  # the last piece written is a value ending with "."
+    for literal, field, _spec, _conversion in string.Formatter().parse(text):
+        if after_period and literal.startswith(".") and not literal.startswith(".."):
+            literal = literal[1:]
+        out.append(literal)
+        if literal:
+            after_period = False
+        if field is not None:
+            value = format(values[field])
+            out.append(value)
+            if value:  # an empty value leaves the text before it as it was
+                after_period = value.endswith(".")
+    return "".join(out)
 
 
 @dataclass(frozen=True)

@@ -380,11 +380,12 @@ def test_list_upload_keeps_the_customers_found_and_reports_the_rest_masked(custo
     )
     result = campaign_list_upload(campaign_id=campaign.pk, text=text, origin="console")
     assert (result.lines, result.added, result.already) == (6, 2, 0)
-    assert [line for line, _masked in result.not_found] == [5, 6, 7]
+    assert [line for line, _masked in result.not_found] == [5, 6]
+    assert [line for line, _masked in result.unrecognised] == [7]  # no phone nor card: not "nobody"
     assert "903 000" not in str(result.not_found) and "916 999" not in str(result.not_found)
     assert set(CampaignListMember.objects.values_list("customer_id", flat=True)) == {known.pk, by_card.pk}
     entry = AuditEntry.objects.get(action="campaign.list_upload")
-    assert entry.changes["not_found"] == 3 and "916" not in str(entry.changes)
+    assert entry.changes["not_found"] == 2 and entry.changes["unrecognised"] == 1 and "916" not in str(entry.changes)
     assert "916" not in caplog.text
     again = campaign_list_upload(campaign_id=campaign.pk, text="+79161234567")
     assert (again.added, again.already) == (0, 1)

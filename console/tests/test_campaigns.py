@@ -206,6 +206,9 @@ def test_a_broadcast_whose_budget_is_below_its_points_is_not_ready_and_its_launc
 
 def test_a_launched_campaign_edits_only_what_may_change(console, campaign):
     campaign_launch(campaign_id=campaign.pk)
+    MessageTemplate.objects.create(  # the new channel has its text (a channel without one is refused)
+        kind=campaign.message_kind, channel="email", language="en", body="Spring", updated_at=timezone.now()
+    )
     form = console.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
     assert 'id="launched-note"' in form
     ends = (timezone.localtime() + dt.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
@@ -311,7 +314,7 @@ def test_results_page_and_csv(console, campaign, customer_factory, t0):
     for figure in ("incremental", "cost_per_returning", "return_on_points"):
         row = page.split(f'data-figure="{figure}"', 1)[1].split("</tr>", 1)[0]
         assert "not enough data" in row, (figure, row)
-    assert "while the uplift of the response rate cannot be computed (below 10 customers a side)" in page
+    assert "while the uplift of the response rate cannot be computed (below 10 customers in either group)" in page
     response = console.get(f"/campaigns/{campaign.pk}/results.csv")
     assert response.status_code == 200
     lines = b"".join(response.streaming_content).decode().splitlines()
@@ -345,7 +348,7 @@ def test_the_results_csv_rounds_each_figure_once(console, campaign, customer_fac
     # The page shows the same figure for people: −0.1 with the minus sign.
     page = console.get(f"/campaigns/{campaign.pk}/results/").content.decode()
     row = page.split('data-figure="incremental"', 1)[1].split("</tr>", 1)[0]
-    assert "\u22120.1" in row
+    assert "\u22120.10" in row
 
 
 def test_the_template_editor_takes_a_campaigns_kind(console, campaign):
@@ -714,7 +717,7 @@ def test_a_pasted_list_is_cleaned_and_reported(console, program, customer_factor
     response = console.post(f"/campaigns/{campaign.pk}/list/", {"text": text})
     assert response.status_code == 200
     page = response.content.decode()
-    assert "3 phones or card numbers found, 3 repeats left out." in page
+    assert "3 phones or card numbers found. 3 repeats left out." in page
     assert "2 pieces not recognised" in page and "line 5: …" in page
     assert sorted(CampaignListMember.objects.values_list("customer_id", flat=True)) == sorted(
         [anna.pk, boris.pk, card.pk]

@@ -7,7 +7,8 @@ What may change when (docs/campaigns.md, "Editing a running campaign"):
 - a draft: everything;
 - once launched (scheduled, active, paused): only what neither moves the holdout nor changes what the
   customers already granted got — the name, the end (not into the past, still after the start), the
-  points budget (any value not below the points granted, or none), the channels the message goes out on, the response window of the results
+  points budget (any value not below the points granted nor below the largest grant, or none), the
+  channels the message goes out on (each with a template, as at launch), the response window of the results
   (the message texts themselves are templates, edited in the template editor at any time). The kind,
   target, holdout, variants, points and kind parameters stay as launched: changing them would make the
   treated and the holdout two different experiments;

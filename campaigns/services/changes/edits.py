@@ -30,6 +30,7 @@ from .fields import (
     _clean_values,
     _tiers_check,
 )
+from .status import campaign_budget_problem, campaign_channels_problem
 
 
 def _snapshot(campaign: Campaign) -> dict[str, Any]:
@@ -138,6 +139,18 @@ def _budget_change(campaign: Campaign, new: int | None) -> None:
         campaign.points_granted = granted
 
 
+def _check_launched_edit(campaign: Campaign, *, budget_changed: bool, channels_changed: bool) -> None:
+    """The launch checks of the fields a launched campaign may change, on the values it is about to save:
+    a changed budget must still cover the largest grant, changed channels must each have a template (a
+    broadcast at least one); a boost's are not checked, as at launch (campaign_budget_problem,
+    campaign_channels_problem). An unchanged field is not checked again (a template deleted since does not
+    block renaming the campaign). Raises the CampaignError launch would."""
+    if budget_changed and (error := campaign_budget_problem(campaign, list(campaign.variants.all()))):
+        raise error
+    if channels_changed and (error := campaign_channels_problem(campaign)):
+        raise error
+
+
 def campaign_update(
     *,
     campaign_id: int,
@@ -150,7 +163,9 @@ def campaign_update(
 ) -> Campaign:
     """Change a campaign. A draft: any of FIELDS, its `variants` and `tier_ids` (None = leave them). A
     launched one (scheduled, active, paused): only FIELDS_WHILE_RUNNING, the end not in the past and the
-    budget any value not below the points already granted, or none (see the module's docstring); a
+    budget any value not below the points already granted, or none (see the module's docstring), and a
+    changed budget or channels pass launch's checks (_check_launched_edit: the budget covers the largest
+    grant, each channel has a template, a broadcast has a channel); a
     value of another field that differs from the stored one, or variants or tiers that differ, are refused.
     A finished campaign cannot change.
 
@@ -194,8 +209,15 @@ def campaign_update(
                 raise CampaignError(_("A launched campaign's target cannot change."), field="target_tiers")
         if "budget_points" in clean and clean["budget_points"] != campaign.budget_points:
             _budget_change(campaign, clean["budget_points"])
+        old_budget, old_channels = campaign.budget_points, list(campaign.channels or [])
         _apply(campaign, clean)
         _check_fields(campaign, now=now)
+        if running:
+            _check_launched_edit(
+                campaign,
+                budget_changed=campaign.budget_points != old_budget,
+                channels_changed=list(campaign.channels or []) != old_channels,
+            )
         if not running:
             if campaign.ends_at != before_end:
                 _check_end_ahead(campaign.ends_at, now=now)

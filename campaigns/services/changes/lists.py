@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.audit import AuditAction, audit_record
 from customers.models import Customer
@@ -14,7 +15,7 @@ from customers.rules import card_number_is_valid, phone_mask, phone_try_normaliz
 
 from ...exceptions import CampaignError
 from ...models import CampaignListMember
-from .fields import Status, _campaign_locked
+from .fields import Status, Target, _campaign_locked
 
 # The uploaded list: at most this many lines, each at most this long.
 LIST_MAX_LINES = 200_000
@@ -23,16 +24,26 @@ LIST_LINE_MAX = 100
 # in it at most this many space-separated words ("+7 ( 912 ) 000 - 11 - 22").
 PASTED_PIECE_MAX = 2000
 PHONE_WORDS_MAX = 10
+# Pasted text: after this many words in a row that start no phone or card number, the rest of the piece
+# is not recognised unread (a bound on the work hostile text costs).
+JUNK_WORDS_MAX = 4
 
 
 def campaign_list_upload_refusal(campaign) -> CampaignError | None:
     """Why no list can be uploaded to `campaign` (a Campaign) now — it is no longer a draft (a page opened
-    while it was one may still post) — as a CampaignError, or None when it can. campaign_list_upload checks
+    while it was one may still post), or its target is not "list" (its page offers no upload then) — as a
+    CampaignError, or None when it can. campaign_list_upload checks
     it again under the campaign's lock; the page asks first, to say the reason where it is seen."""
     if campaign.status != Status.DRAFT:
         return CampaignError(
             _("The list can change only while the campaign is a draft; this campaign is %(status)s.")
             % {"status": campaign.get_status_display()},
+            field="file",
+        )
+    if campaign.target != Target.LIST:
+        return CampaignError(
+            _("This campaign's target is not an uploaded list: choose “%(list)s” as its target first.")
+            % {"list": Target.LIST.label},
             field="file",
         )
     return None
@@ -41,8 +52,9 @@ def campaign_list_upload_refusal(campaign) -> CampaignError | None:
 @dataclass
 class ListUploadResult:
     """What a list upload did: `added` customers put on the list, `already` ones that were on it, `lines`
-    read (blank lines and a header left out), and the `not_found` lines as (line number, masked value) —
-    the value masked as the console shows a phone (+7 912 ***-**-89), never stored."""
+    read (blank lines and a header left out), the `not_found` lines as (line number, masked value) —
+    the value masked as the console shows a phone (+7 912 ***-**-89), never stored — and the
+    `unrecognised` ones (no phone nor card number at all), masked alike."""
 
     lines: int = 0
     added: int = 0
@@ -53,6 +65,7 @@ class ListUploadResult:
     found: int = 0
     duplicates: int = 0
     unrecognised: list[tuple[int, str]] = field(default_factory=list)
+    pasted: bool = False  # pasted text (its `unrecognised` are pieces of lines), not a file (whole lines)
 
 
 def _mask(value: str) -> str:
@@ -85,11 +98,59 @@ def _key(value: str) -> str | None:
     return phone_try_normalize(value) or None
 
 
+# A word that may be part of a phone or card number: digits, a leading "+", brackets, hyphens, dots.
+_NUMBER_WORD = re.compile(r"^\+?[0-9\-().]*[0-9][0-9\-().]*$|^[+(]$")
+
+
+def _worth_trying(words: list[str]) -> bool:
+    """Whether `words` joined may be a phone or card number at all (cheap, before phonenumbers): 10 to 15
+    digits, or from 7 with a leading "+" (E.164 holds at most 15; a card has 13, a national number 10)."""
+    digits = sum(c.isdigit() for word in words for c in word)
+    return (7 if words[0].startswith("+") else 10) <= digits <= 15
+
+
+def _piece_split(number: int, words: list[str], found: list, unrecognised: list) -> None:
+    """Read the words of one pasted piece into `found` (phones and card numbers, the longest run of words
+    that reads as one) and `unrecognised` (each run of words between them that reads as none, joined), as
+    (line number, text). Junk never swallows a valid number next to it: "2792909475394 12 abc
+    2754597693985" is two cards and "12 abc" not recognised. After JUNK_WORDS_MAX words of junk in a row
+    the rest of the piece is taken as junk unread, so that hostile text costs no more than before (a
+    piece used to end at its first junk word)."""
+    start, junk = 0, []
+    while start < len(words):
+        stop = start
+        while stop < min(len(words), start + PHONE_WORDS_MAX) and _NUMBER_WORD.match(words[stop]):
+            stop += 1
+        end = next(
+            (
+                end
+                for end in range(stop, start, -1)
+                if _worth_trying(words[start:end]) and _key(" ".join(words[start:end]))
+            ),
+            None,
+        )
+        if end is None:
+            if len(junk) >= JUNK_WORDS_MAX:  # a long run of junk: the rest of the piece is not looked into
+                junk.extend(words[start:])
+                break
+            junk.append(words[start])
+            start += 1
+            continue
+        if junk:
+            unrecognised.append((number, " ".join(junk)))
+            junk = []
+        found.append((number, " ".join(words[start:end])))
+        start = end
+    if junk:
+        unrecognised.append((number, " ".join(junk)))
+
+
 def _pasted_values(text: str) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """The phones and card numbers of pasted text, in order: ((line number, value) read, (line number,
     piece) not recognised). Values are separated by line breaks, commas, semicolons, tabs, or spaces between
     two whole numbers ("+7 (912) 000-11-22 +7 912 000 11 23"): a piece is split on its spaces into the
-    longest runs of words that read as a phone or card number. Blank pieces are skipped."""
+    longest runs of words that read as a phone or card number (_piece_split), the words between them
+    reported as not recognised. Blank pieces are skipped."""
     found, unrecognised = [], []
     for number, line in enumerate(text.splitlines(), start=1):
         for piece in re.split(r"[,;\t]", line):
@@ -102,15 +163,7 @@ def _pasted_values(text: str) -> tuple[list[tuple[int, str]], list[tuple[int, st
             if _key(piece):
                 found.append((number, piece))
                 continue
-            words, start = piece.split(), 0
-            while start < len(words):
-                longest = min(len(words), start + PHONE_WORDS_MAX)
-                end = next((end for end in range(longest, start, -1) if _key(" ".join(words[start:end]))), None)
-                if end is None:
-                    unrecognised.append((number, " ".join(words[start:])))
-                    break
-                found.append((number, " ".join(words[start:end])))
-                start = end
+            _piece_split(number, piece.split(), found, unrecognised)
     return found, unrecognised
 
 
@@ -128,8 +181,8 @@ def campaign_list_upload(
     `replace` empties the list first. Erased customers and values that match nobody are reported (line
     number and a masked value), never stored: only CampaignListMember rows (campaign, customer) are.
 
-    Raises CampaignError: the campaign is not a draft, the text is empty or has more than LIST_MAX_LINES
-    lines, or a value is longer than LIST_LINE_MAX; nothing written then. Audited
+    Raises CampaignError: the campaign is not a draft or its target is not "list", the text is empty or
+    has more than LIST_MAX_LINES lines, or a value is longer than LIST_LINE_MAX; nothing written then. Audited
     (AuditAction.CAMPAIGN_LIST_UPLOAD: the counts only, no phone).
 
     `pasted`: `text` was pasted, not a file: values may also be separated by commas, semicolons, tabs or
@@ -146,12 +199,18 @@ def campaign_list_upload(
         rows, unrecognised = _pasted_values(text)
         if not rows and unrecognised:
             raise CampaignError(
-                _("No phone or card number recognised in the pasted text (%(n)s pieces not recognised).")
+                ngettext(
+                    "No phone or card number recognised in the pasted text (%(n)s piece not recognised).",
+                    "No phone or card number recognised in the pasted text (%(n)s pieces not recognised).",
+                    len(unrecognised),
+                )
                 % {"n": len(unrecognised)},
                 field="file",
             )
-    else:
-        rows = _list_values(text)
+    else:  # a file: a first cell that is no phone nor card number is not recognised (not "no customer")
+        rows = []
+        for number, value in _list_values(text):
+            (rows if len(value) > LIST_LINE_MAX or _key(value) else unrecognised).append((number, value))
     if not rows:
         raise CampaignError(_("The list holds no phone or card number."), field="file")
     for number, value in rows:
@@ -160,8 +219,8 @@ def campaign_list_upload(
                 _("Line %(line)s is too long for a phone or card number.") % {"line": number}, field="file"
             )
     # Lines read: of a pasted text, every line that held something (a value or a piece not recognised).
-    lines = len({n for n, _v in rows} | {n for n, _v in unrecognised}) if pasted else len(rows)
-    result = ListUploadResult(lines=lines, unrecognised=[(n, _mask(v)) for n, v in unrecognised])
+    lines = len({n for n, _v in rows} | {n for n, _v in unrecognised})
+    result = ListUploadResult(lines=lines, unrecognised=[(n, _mask(v)) for n, v in unrecognised], pasted=pasted)
     if pasted:  # the same customer's value twice (in any form) is read once
         seen: set[str] = set()
         unique = []

@@ -14,11 +14,13 @@ from analytics.rfm_rules import Segment
 from analytics.segments import rfm_segment_customers
 from core.audit import AuditAction, audit_record
 from core.formatting import points_format
-from messaging.models import Channel
+from messaging.models import Channel, MessageTemplate
+from messaging.rules import template_placeholders
 
 from ...bounds import campaign_bounds_problems
 from ...exceptions import CampaignError
 from ...models import Campaign
+from ...rules import GRANT_PLACEHOLDERS, grants_no_points
 from ...selectors import campaign_channels
 from .fields import (
     GRANTING_KINDS,
@@ -28,6 +30,78 @@ from .fields import (
     Target,
     _campaign_locked,
 )
+
+
+def campaign_channels_problem(campaign: Campaign) -> CampaignError | None:
+    """What is wrong with `campaign`'s channels (as it holds them, saved or not), as a CampaignError on
+    "channels", or None: a broadcast without channels (it is a message), or a chosen channel without a
+    template of the campaign's message in any language (rendering falls back on another language), which
+    would send nothing on it, silently. A boost sends no message of its own: its channels are not checked
+    (launching it must not wait for a template nothing would use). Launch and the edit of a launched
+    campaign both apply it. Reads only."""
+    if campaign.kind == Kind.BROADCAST and not campaign.channels:
+        return CampaignError(_("A broadcast is a message: choose its channels."), field="channels")
+    if campaign.kind == Kind.BOOST:
+        return None
+    _with_template, without_template = campaign_channels(campaign)
+    if not without_template:
+        return None
+    labels = dict(Channel.choices)
+    return CampaignError(
+        ngettext(
+            "The channel %(channels)s has no message template: write it below (Messages), or remove the channel.",
+            "The channels %(channels)s have no message template: write them below (Messages), or remove the channels.",
+            len(without_template),
+        )
+        % {"channels": ", ".join(str(labels.get(code, code)) for code in without_template)},
+        field="channels",
+    )
+
+
+def campaign_budget_problem(campaign: Campaign, variants: Sequence[Any]) -> CampaignError | None:
+    """A CampaignError on "budget_points" when `campaign`'s budget (as it holds it, saved or not) is below
+    its largest grant (the largest of its `variants`' points, else its points), else None. A variant whose
+    grant exceeds the budget could never be granted: its customers would get nothing and the split would
+    be skewed. Every kind that grants its points, a broadcast with points included (it would grant nobody
+    and finish); a boost's points vary with each purchase, so it has no largest grant. Launch and the edit
+    of a launched campaign both apply it. Reads only."""
+    largest = max((v.points for v in variants), default=campaign.points)
+    if campaign.budget_points is None or campaign.kind == Kind.BOOST or campaign.budget_points >= largest:
+        return None
+    return CampaignError(
+        _("The budget (%(budget)s) does not cover the largest grant (%(points)s).")
+        % {"budget": points_format(campaign.budget_points), "points": points_format(largest)},
+        field="budget_points",
+    )
+
+
+def _empty_placeholders_problem(campaign: Campaign, variants: Sequence[Any]) -> CampaignError | None:
+    """A campaign that grants no points (campaigns.rules.grants_no_points: a message-only broadcast) whose
+    message templates, on the channels it uses, still write {points}, {expires_on} or {valid_through}:
+    they would render empty ("You got , valid until ."). A CampaignError on "channels" naming the
+    channels, or None."""
+    if not grants_no_points(campaign.kind, campaign.points, [v.points for v in variants]):
+        return None
+    channels = []
+    templates = MessageTemplate.objects.filter(kind=campaign.message_kind, channel__in=campaign.channels or [])
+    for template in templates.order_by("channel", "language"):
+        try:
+            names = set(template_placeholders(template.subject)) | set(template_placeholders(template.body))
+        except ValueError:
+            continue  # the editor refuses such a text; not this check's business
+        if names & set(GRANT_PLACEHOLDERS) and template.channel not in channels:
+            channels.append(template.channel)
+    if not channels:
+        return None
+    labels = dict(Channel.choices)
+    return CampaignError(
+        _(
+            "This campaign grants no points, but its message (%(channels)s) uses {points}, {expires_on} or "
+            "{valid_through}, which would be empty: remove them from the text, or give points."
+        )
+        % {"channels": ", ".join(str(labels.get(code, code)) for code in channels)},
+        field="channels",
+    )
 
 
 def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = None) -> list[CampaignError]:
@@ -80,24 +154,10 @@ def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = No
         problem(_("A win-back needs its absence steps (30, 60, 90)."), "absence_days")
     if campaign.kind == Kind.ACTION and not campaign.action:
         problem(_("Choose the action that earns the points."), "action")
-    if campaign.kind == Kind.BROADCAST and not campaign.channels:
-        problem(_("A broadcast is a message: choose its channels."), "channels")
-    # A chosen channel without a template of the campaign's message in any language (rendering falls back
-    # on another language) would send nothing on it, silently. A boost sends no message of its own: its
-    # channels are not checked (launching it must not wait for a template nothing would use).
-    _with_template, without_template = campaign_channels(campaign) if campaign.kind != Kind.BOOST else ([], [])
-    if without_template:
-        labels = dict(Channel.choices)
-        problem(
-            ngettext(
-                "The channel %(channels)s has no message template: write it below (Messages), or remove the channel.",
-                "The channels %(channels)s have no message template: write them below (Messages), or remove "
-                "the channels.",
-                len(without_template),
-            )
-            % {"channels": ", ".join(str(labels.get(code, code)) for code in without_template)},
-            "channels",
-        )
+    if (error := campaign_channels_problem(campaign)) is not None:
+        problems.append(error)
+    if (error := _empty_placeholders_problem(campaign, variants)) is not None:
+        problems.append(error)
     if campaign.starts_at and campaign.ends_at and campaign.ends_at <= campaign.starts_at:
         problem(_("The campaign must end after it starts."), "ends_at")
     elif campaign.ends_at and campaign.ends_at <= now:
@@ -107,17 +167,8 @@ def campaign_launch_problems(campaign: Campaign, *, now: dt.datetime | None = No
         problem(_("Two variants have the same code."), "variants")
     if len(variants) == 1:
         problem(_("Variants split the customers: give at least two, or none."), "variants")
-    # A variant whose grant exceeds the budget could never be granted: its customers would get nothing
-    # and the split would be skewed, so the budget must cover the largest grant. Every kind that grants
-    # its points, a broadcast with points included (it would grant nobody and finish); a boost's points
-    # vary with each purchase, so it has no largest grant.
-    largest = max((v.points for v in variants), default=campaign.points)
-    if campaign.budget_points is not None and campaign.kind != Kind.BOOST and campaign.budget_points < largest:
-        problem(
-            _("The budget (%(budget)s) does not cover the largest grant (%(points)s).")
-            % {"budget": points_format(campaign.budget_points), "points": points_format(largest)},
-            "budget_points",
-        )
+    if (error := campaign_budget_problem(campaign, variants)) is not None:
+        problems.append(error)
     return problems
 
 
@@ -155,7 +206,8 @@ def campaign_launch(
     """Launch a draft: "scheduled" when it starts later than `now`, else "active" (it grants from then on,
     campaigns_running). Raises CampaignError with the first of campaign_launch_problems (no target, no
     points for a granting kind, a boost without multiplier or percent, a win-back without steps, an action
-    campaign without its action, a broadcast without channels, an end not after the start or already
+    campaign without its action, a broadcast without channels, a campaign of 0 points whose message uses
+    {points}, {expires_on} or {valid_through}, an end not after the start or already
     past, duplicate variant codes, a budget below one grant, not a draft); nothing changes then. Audited
     (AuditAction.CAMPAIGN_LAUNCH)."""
     now = now or timezone.now()

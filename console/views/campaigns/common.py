@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_get
-from core.formatting import decimal_format
+from core.formatting import CURRENCY_SIGNS, decimal_format
 
 VIEW, ADD, CHANGE = "campaigns.view_campaign", "campaigns.add_campaign", "campaigns.change_campaign"
 
@@ -36,4 +36,21 @@ def uplift_text(estimate) -> str:
         "value": points_pp(estimate.value),
         "low": points_pp(estimate.low),
         "high": points_pp(estimate.high),
+    }
+
+
+def money_uplift_text(estimate, currency: str) -> str:
+    """An uplift of money per customer and its interval in words, as uplift_text writes a rate's: signed,
+    with the minus sign U+2212 and the "95 % CI" label: "+12.18 ₽ (95 % CI −14.81 ₽ … +39.17 ₽)", or
+    "not enough data". Money rounded half up to 0.01 (core.formatting.decimal_format)."""
+    if estimate is None:
+        return _("not enough data")
+
+    def money(value) -> str:
+        return f"{decimal_format(value, 2, signed=True)}\u00a0{CURRENCY_SIGNS.get(currency, currency)}"
+
+    return _("%(value)s (95 %% CI %(low)s … %(high)s)") % {
+        "value": money(estimate.value),
+        "low": money(estimate.low),
+        "high": money(estimate.high),
     }

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from campaigns.bounds import campaign_bounds_problems
@@ -20,10 +21,11 @@ from campaigns.services.changes import (
     campaign_pause,
     campaign_resume,
 )
+from core.formatting import points_format
 from core.permissions import permission_required
 from messaging.models import Channel, MessageTemplate
 
-from ...forms import CampaignListForm
+from ...forms import WEEKDAYS, CampaignListForm
 from .common import CHANGE, VIEW, _campaign_or_404
 
 
@@ -48,6 +50,41 @@ def _rfm_label(code: str) -> str:
     return str(Segment(code).label) if code in Segment.values else code
 
 
+def _boost_schedule(campaign: Campaign) -> tuple[str, str]:
+    """A boost's weekdays and hours in words: ("Monday, Friday" in the reader's language, or "every day";
+    "22:00–02:00" — past midnight when the end is the smaller — or "all day")."""
+    days = [str(label) for day, label in WEEKDAYS if day in (campaign.boost_weekdays or [])]
+    hours = (
+        f"{campaign.boost_hour_from:02d}:00–{campaign.boost_hour_to:02d}:00"
+        if campaign.boost_hour_from is not None and campaign.boost_hour_to is not None
+        else _("all day")
+    )
+    return (", ".join(days) if days else _("every day")), hours
+
+
+def _budget_note(preview) -> str:
+    """What the preview says when the budget stops short of one grant per treated customer (a budget that
+    stops granting is allowed, but not silently): for a broadcast without variants how many it pays and
+    how many get nothing, for the rest that it may run out; "" when it covers them all (or no preview)."""
+    if preview is None or preview.points_wanted is None:
+        return ""
+    if preview.budget_covers is not None:
+        left_out = preview.treated - preview.budget_covers
+        return ngettext(
+            "The budget covers %(covered)s of the %(treated)s treated customers; %(left_out)s will get nothing.",
+            "The budget covers %(covered)s of the %(treated)s treated customers; %(left_out)s will get nothing.",
+            left_out,
+        ) % {
+            "covered": points_format(preview.budget_covers),
+            "treated": points_format(preview.treated),
+            "left_out": points_format(left_out),
+        }
+    return _(
+        "The budget may run out before every treated customer is granted: one grant each would take "
+        "%(wanted)s points, more than the budget has left."
+    ) % {"wanted": points_format(preview.points_wanted)}
+
+
 def _page_context(campaign: Campaign, *, list_form=None, list_result=None) -> dict:
     preview = campaign_preview(campaign) if campaign.status == Campaign.Status.DRAFT else None
     channel_names = dict(Channel.choices)
@@ -62,6 +99,8 @@ def _page_context(campaign: Campaign, *, list_form=None, list_result=None) -> di
         "rfm_segment_label": _rfm_label(campaign.target_rfm_segment),
         "preview": preview,
         "problems": campaign_launch_problems(campaign) if preview else [],
+        "budget_note": _budget_note(preview),
+        **dict(zip(("boost_days", "boost_hours"), _boost_schedule(campaign), strict=True)),
         # A launched row outside the bounds (saved before them) runs nothing: say which value (a draft's
         # launch problems say it already).
         "bounds_problems": campaign_bounds_problems(campaign, campaign.variants.all())

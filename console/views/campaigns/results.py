@@ -12,7 +12,7 @@ from core.formatting import decimal_format, decimal_machine, money_format, perce
 from core.permissions import permission_required
 from core.spreadsheet import csv_response
 
-from .common import VIEW, _campaign_or_404, uplift_text
+from .common import VIEW, _campaign_or_404, money_uplift_text, uplift_text
 
 # Decimal places of the CSV's figures (rounded half up): money, rates (fractions: 0.1234 = 12.34 %),
 # incremental returning customers, return on points.
@@ -115,7 +115,7 @@ def _result_rows(results) -> list[dict]:
             "uplift",
             _("Uplift of the response rate"),
             _(
-                "Group's rate − holdout's rate, in percentage points, with its 95 %% confidence interval (normal approximation); “not enough data” below %(n)s customers a side."
+                "Group's rate − holdout's rate, in percentage points, with its 95 %% confidence interval (normal approximation); “not enough data” below %(n)s customers in either group."
             )
             % {"n": MIN_GROUP},
             compared(lambda c: uplift_text(c.rate_uplift)),
@@ -124,29 +124,23 @@ def _result_rows(results) -> list[dict]:
             "revenue_uplift",
             _("Uplift of revenue per customer"),
             _(
-                "Difference of the means with its 95 %% interval (Welch); “not enough data” below %(n)s customers a side."
+                "Difference of the means with its 95 %% interval (Welch); “not enough data” below %(n)s customers in either group."
             )
             % {"n": MIN_GROUP_MEAN},
-            compared(
-                lambda c: (
-                    _("not enough data")
-                    if c.revenue_uplift is None
-                    else f"{money(c.revenue_uplift.value)} ({money(c.revenue_uplift.low)} … {money(c.revenue_uplift.high)})"
-                )
-            ),
+            compared(lambda c: money_uplift_text(c.revenue_uplift, currency)),
         ),
         (
             "incremental",
             _("Incremental returning customers"),
             _("Uplift × the group's customers."),
-            compared(lambda c: _when_computable(c.rate_uplift, c.incremental_customers, 1)),
+            compared(lambda c: _when_computable(c.rate_uplift, c.incremental_customers, INCREMENTAL_PLACES)),
         ),
         ("cost", _("Cost of the points"), _("Points redeemed × the point value."), compared(lambda c: money(c.cost))),
         (
             "cost_per_returning",
             _("Cost per returning customer"),
             _(
-                "Cost of the points ÷ incremental returning customers (none when the uplift is not above 0); “not enough data” while the uplift of the response rate cannot be computed (below %(n)s customers a side)."
+                "Cost of the points ÷ incremental returning customers (none when the uplift is not above 0); “not enough data” while the uplift of the response rate cannot be computed (below %(n)s customers in either group)."
             )
             % {"n": MIN_GROUP},
             compared(lambda c: _("not enough data") if c.rate_uplift is None else money(c.cost_per_returning)),
@@ -155,7 +149,7 @@ def _result_rows(results) -> list[dict]:
             "return_on_points",
             _("Return on points spent"),
             _(
-                "Incremental revenue ((group's − holdout's revenue per customer) × the group's customers) ÷ cost of the points; “not enough data” while the uplift of revenue per customer cannot be computed (below %(n)s customers a side)."
+                "Incremental revenue ((group's − holdout's revenue per customer) × the group's customers) ÷ cost of the points; “not enough data” while the uplift of revenue per customer cannot be computed (below %(n)s customers in either group)."
             )
             % {"n": MIN_GROUP_MEAN},
             compared(lambda c: _when_computable(c.revenue_uplift, c.return_on_points, 2)),
