@@ -95,7 +95,7 @@ def boost_campaigns_active() -> list[Campaign]:
 def boost_campaigns_none_active() -> bool:
     """True when this process's copy of the active boosts is current and empty: no boost can apply, known
     without a query (the version token is read once per request or purchase anyway: core.versions). False
-    when there are some, or when the copy must be read again (boosts_for_purchase does, in its savepoint)."""
+    when there are some, or when the copy must be read again (boosts_for_purchase does, in a savepoint)."""
     held = _boosts_cache.current()
     return held is not None and not held
 
@@ -329,8 +329,9 @@ def boosts_grants_record(
     points granted}. Raises BoostsStale, having written nothing, when the customer is at the per-customer
     limit of a boost whose limit was left to it (BoostEarned.limit; remembered, so find leaves it out).
 
-    Boosts without a budget: one INSERT (_grants_insert_guarded), no savepoint (nothing in it can fail but
-    the database itself). With a budget: an UPDATE of the counters and an INSERT, in a savepoint."""
+    Boosts without a budget: one INSERT (_grants_insert_guarded; on PostgreSQL a purchase has them written by
+    its own INSERT instead, boosts_grants_sql, and passes only the rest here), no savepoint (nothing in it can
+    fail but the database itself). With a budget: an UPDATE of the counters and an INSERT, in a savepoint."""
     earned = sorted(earned, key=lambda boost: boost.campaign_id)
     asked = {boost.campaign_id: (0 if boost.holdout else boost.points) for boost in earned}
     plain = _plain(earned)

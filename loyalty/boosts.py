@@ -11,8 +11,9 @@ With no provider registered (campaigns not installed) there are no boosts. A pro
 logged and the purchase goes on without boosts: a campaign must never stop a sale. The provider runs its
 statements that can fail in savepoints of its own (a failed statement would otherwise poison the
 purchase's transaction); loyalty opens none around it, because most purchases with boosts need no
-statement at all to find them and one to record them, and two savepoint statements around each would
-cost more than the boosts themselves (issue #15's goal: five boosts within 10 % of none).
+statement at all to find them and none of their own to record them (the purchase's INSERT writes their grant
+rows: `boosts_record_sql`), and two savepoint statements around each call would cost more than the boosts
+(issue #15's goal: five boosts within 10 % of none).
 
 A purchase finds its boosts with `exact=False`: a per-customer limit the provider cannot tell without a
 query may be left to the recording, which then refuses the boosts whose limit the customer has reached
@@ -129,7 +130,7 @@ def boost_provider_register(
     asked when a budget ran out; it raises BoostsStale, having written nothing, when a limit it was left
     turns out reached. `none_active()`, optional, answers True only when
     it knows without a query of its own that no boost can apply (e.g. from a cached copy known current):
-    then `find` and its savepoint are skipped (two statements fewer per purchase when no boost runs).
+    then `find` is skipped.
     `refunded(purchase_id, amount, refunded_before, refund_amount)`, optional, is told of each refund of a
     purchase (money, inside the refund's transaction) so that the boost points it reverses can go back to
     their campaigns' budgets. `record_sql(customer_id, at, earned)`, optional, returns the BoostsSql that
