@@ -48,6 +48,15 @@ class PurchaseForm(forms.Form):
         required=False,  # empty: no points
         widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "0"}),
     )
+    # The whole check in one category ("Shoes"), so that a boost on that category applies (issue #15):
+    # sent to the purchase and the quote as one line of the whole amount. Empty: no category.
+    category = forms.CharField(
+        label=_("Category (optional)"),
+        max_length=100,
+        required=False,
+        help_text=_("The whole check in one category, e.g. “Shoes”: boosts on that category apply to it."),
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
     external_id = forms.CharField(
         label=_("Receipt number (optional)"),
         max_length=100,
