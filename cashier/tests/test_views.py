@@ -167,6 +167,21 @@ class TestCard:
         assert re.search(r">Forever: 20 points</li>", page)
         assert "until" not in page
 
+    def test_a_referral_bonus_reads_in_the_readers_language(self, till, customer, program):
+        """The demo data's referral bonus, written in English, reads in Russian on the Russian till; a text
+        a person wrote under the same source stays as written."""
+        from django.utils import translation
+
+        from loyalty.reasons import referral_reason
+
+        with translation.override("en"):
+            services.points_award(customer_id=customer.pk, points=300, reason=referral_reason(), source="referral")
+        services.points_award(customer_id=customer.pk, points=5, reason="Thanks for Bob", source="referral")
+        till.cookies["django_language"] = "ru"
+        page = till.get(f"/cashier/customer/{customer.pk}/").content.decode()
+        assert "Бонус за приглашение: приглашённый вами друг совершил первую покупку" in page
+        assert "Referral bonus" not in page and "Thanks for Bob" in page
+
     def test_pending_points_are_shown_apart(self, till, customer, program):
         program.activation_delay_days = 14
         program.save()
