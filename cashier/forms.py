@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.forms import LocalDecimalField, LocalIntegerField, idempotency_key_field
 from customers.models import language_default
+from loyalty.rules import MAX_POINTS
 
 
 class CashierSearchForm(forms.Form):
@@ -45,6 +46,9 @@ class PurchaseForm(forms.Form):
     redeem_points = LocalIntegerField(
         label=_("Pay with points"),
         min_value=0,
+        # the most points one operation names (README: 10^15), said as the purchase service says it
+        max_value=MAX_POINTS,
+        error_messages={"max_value": _("Points value is too large.")},
         required=False,  # empty: no points
         widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "0"}),
     )

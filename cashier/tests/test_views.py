@@ -224,6 +224,14 @@ class TestPurchase:
         assert 'id="points-spent">300<' in page and 'id="points-earned">+35<' in page
         assert 'id="new-balance">735<' in page
 
+    @pytest.mark.parametrize("redeem", ["9" * 30, "9223372036854775807", "1000000000000001"])
+    def test_a_huge_points_value_says_it_is_too_large(self, till, customer, redeem):
+        response = self.post(till, customer, redeem_points=redeem)
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert "Points value is too large." in page and "9 223" not in page and "9,223" not in page
+        assert not Purchase.objects.exists()
+
     def test_double_submit_records_once(self, till, customer):
         first = self.post(till, customer)
         second = self.post(till, customer)
