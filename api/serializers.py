@@ -218,9 +218,16 @@ class BatchPurchaseSerializer(PurchaseRecordSerializer):
     ]
 )
 @extend_schema_field(BatchPurchaseSerializer)
-class BatchItemField(serializers.JSONField):
-    """One purchase of a batch as sent: any JSON value, parsed later on its own (BatchPurchaseSerializer),
-    so that an item that is not an object fails alone; documented as a BatchPurchase."""
+class BatchItemField(serializers.Field):
+    """One purchase of a batch as sent: any JSON value, taken as it is (its exact Decimal numbers too) and
+    parsed later on its own (BatchPurchaseSerializer), so that an item that is not an object fails alone;
+    documented as a BatchPurchase."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
 
 
 class PurchaseBatchSerializer(serializers.Serializer):

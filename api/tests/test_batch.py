@@ -225,6 +225,11 @@ class TestEnvelope:
         assert results[1]["error"] == {"detail": "A purchase must be a JSON object.", "code": "invalid"}
         assert Purchase.objects.count() == 2
 
+    def test_amounts_sent_as_json_numbers_are_exact(self, api, customer):
+        body = json.dumps({"purchases": [item(customer, "j-1", amount="__AMOUNT__")]}).replace('"__AMOUNT__"', "19.99")
+        response = api.post(URL, body, content_type="application/json")
+        assert response.json()["results"][0]["purchase"]["amount"] == "19.99"
+
     def test_a_number_of_5000_digits_is_a_plain_400(self, api, program):
         response = api.post(URL, '{"purchases": [{"amount": ' + "9" * 5000 + "}]}", content_type="application/json")
         assert response.status_code == 400
