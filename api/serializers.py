@@ -217,14 +217,32 @@ class BatchPurchaseSerializer(PurchaseRecordSerializer):
         )
     ]
 )
+@extend_schema_field(BatchPurchaseSerializer)
+class BatchItemField(serializers.Field):
+    """One purchase of a batch as sent: any JSON value, taken as it is (its exact Decimal numbers too) and
+    parsed later on its own (BatchPurchaseSerializer), so that an item that is not an object fails alone;
+    documented as a BatchPurchase."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 class PurchaseBatchSerializer(serializers.Serializer):
     """The batch's envelope; each item is parsed on its own (BatchPurchaseSerializer), so that one bad item
     fails alone."""
 
+    # Any JSON value per item: one that is not an object fails alone, in its place (views.PurchaseBatchView).
     purchases = serializers.ListField(
-        child=serializers.DictField(),
+        child=BatchItemField(),
         min_length=1,
         max_length=BATCH_MAX,
+        error_messages={
+            "min_length": _("Send at least one purchase."),
+            "max_length": _("Send at most {max_length} purchases in one batch."),
+        },
         help_text=_("1–500 purchases (BatchPurchase), recorded in this order."),
     )
 

@@ -365,8 +365,8 @@ class PurchaseBatchView(ApiView):
             400: OpenApiResponse(
                 s.ErrorSerializer,
                 description=gettext_lazy(
-                    "The request as a whole is unusable: not JSON, no `purchases` list, none or more than 500 "
-                    "purchases, or a purchase that is not an object. Nothing is recorded."
+                    "The request as a whole is unusable: not JSON, no `purchases` list, or none or more than 500 "
+                    "purchases. Nothing is recorded. (A purchase that is not an object fails alone, in its place.)"
                 ),
             ),
             **ERRORS,
@@ -378,6 +378,10 @@ class PurchaseBatchView(ApiView):
         items: list[BatchItem | None] = []
         answers: list[dict | None] = []
         for raw in data["purchases"]:
+            if not isinstance(raw, dict):  # this item fails alone, in its place
+                items.append(None)
+                answers.append({"result": "error", "status": 400, "error": _item_not_object_body()})
+                continue
             serializer = s.BatchPurchaseSerializer(data=raw)
             if serializer.is_valid():
                 item = serializer.validated_data
@@ -418,9 +422,14 @@ class PurchaseBatchView(ApiView):
                         "status": status.HTTP_201_CREATED,
                         "purchase": _purchase_body(outcome),
                     }
-            key = raw.get("idempotency_key")
+            key = raw.get("idempotency_key") if isinstance(raw, dict) else None
             results.append({"index": index, "idempotency_key": key if isinstance(key, str) else None, **answer})
         return Response(s.PurchaseBatchResultSerializer({"results": results}).data)
+
+
+def _item_not_object_body() -> dict:
+    """The error of a batch item that is not a JSON object (a number, a list…)."""
+    return {"detail": _("A purchase must be a JSON object."), "code": "invalid"}
 
 
 class PurchaseRefundView(ApiView):

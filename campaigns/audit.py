@@ -2,11 +2,14 @@
 reader sees Russian labels whoever made the change), with its kind (dates, points, percentages, codes read
 by their choices). Registered with core.audit from CampaignsConfig.ready."""
 
+from typing import Any
+
 from django.db import models
+from django.utils.dates import WEEKDAYS
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from core.audit import AuditAction, AuditField, Kind, audit_fields_register
+from core.audit import AuditAction, AuditField, Kind, audit_fields_register, audit_rows_filter_register
 from messaging.models import Channel
 
 from .models import Campaign
@@ -36,6 +39,10 @@ def _field(name: str) -> AuditField:
     if name == "channels":
         return AuditField(label, Kind.LIST, choices=dict(Channel.choices))
     if name == "target_tiers":
+        return AuditField(label, Kind.LIST)
+    if name == "boost_weekdays":  # 0 = Monday … 6 = Sunday, read as the days' names
+        return AuditField(label, Kind.LIST, choices=WEEKDAYS)
+    if name == "absence_days":  # the win-back's steps: "30, 60"
         return AuditField(label, Kind.LIST)
     return AuditField(label, _KINDS.get(name, Kind.TEXT))
 
@@ -72,6 +79,40 @@ LIST_UPLOAD_FIELDS = {
 }
 
 
+# The fields only some kinds use (the console's form shows the same per kind); the others belong to every kind.
+_POINTS = ("points", "points_valid_days")
+KIND_OWN_FIELDS = {
+    Campaign.Kind.WELCOME: _POINTS,
+    Campaign.Kind.BIRTHDAY: (*_POINTS, "days_before"),
+    Campaign.Kind.ANNIVERSARY: _POINTS,
+    Campaign.Kind.WIN_BACK: (*_POINTS, "absence_days"),
+    Campaign.Kind.BOOST: (
+        "boost_multiplier",
+        "boost_extra_percent",
+        "boost_category",
+        "boost_weekdays",
+        "boost_hour_from",
+        "boost_hour_to",
+    ),
+    Campaign.Kind.ACTION: (*_POINTS, "action", "action_limit", "action_period_days"),
+    Campaign.Kind.BROADCAST: _POINTS,
+}
+_KIND_ONLY = {name for names in KIND_OWN_FIELDS.values() for name in names}
+
+
+def campaign_snapshot_rows(changes: dict[str, Any]) -> dict[str, Any]:
+    """Of a campaign's snapshot (its creation or deletion: every field), the values the log lists: the
+    fields of its kind and those of every kind, without the empty ones (none, "", an empty list). A
+    snapshot without a known kind lists every non-empty value."""
+    kind = changes.get("kind")
+    own = KIND_OWN_FIELDS.get(kind) if isinstance(kind, str) else None
+    return {
+        name: value
+        for name, value in changes.items()
+        if value not in (None, "", [], {}) and (own is None or name not in _KIND_ONLY or name in own)
+    }
+
+
 def register() -> None:
     fields = campaign_audit_fields()
     for action in (
@@ -86,3 +127,5 @@ def register() -> None:
     ):
         audit_fields_register(action, fields)
     audit_fields_register(AuditAction.CAMPAIGN_LIST_UPLOAD, LIST_UPLOAD_FIELDS)
+    for action in (AuditAction.CAMPAIGN_CREATE, AuditAction.CAMPAIGN_DELETE):
+        audit_rows_filter_register(action, campaign_snapshot_rows)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.forms import LocalDecimalField, LocalIntegerField, idempotency_key_field
 from customers.models import language_default
+from loyalty.rules import MAX_POINTS
 
 
 class CashierSearchForm(forms.Form):
@@ -45,8 +46,20 @@ class PurchaseForm(forms.Form):
     redeem_points = LocalIntegerField(
         label=_("Pay with points"),
         min_value=0,
+        # the most points one operation names (README: 10^15), said as the purchase service says it
+        max_value=MAX_POINTS,
+        error_messages={"max_value": _("Points value is too large.")},
         required=False,  # empty: no points
         widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "0"}),
+    )
+    # The whole check in one category ("Shoes"), so that a boost on that category applies (issue #15):
+    # sent to the purchase and the quote as one line of the whole amount. Empty: no category.
+    category = forms.CharField(
+        label=_("Category (optional)"),
+        max_length=100,
+        required=False,
+        help_text=_("The whole check in one category, e.g. “Shoes”: boosts on that category apply to it."),
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
     )
     external_id = forms.CharField(
         label=_("Receipt number (optional)"),

@@ -11,12 +11,14 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from campaigns.selectors import welcome_grants_for
+from campaigns.models import Campaign
+from campaigns.selectors import campaigns_running, welcome_grants_for
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.permissions import permission_required
@@ -24,6 +26,7 @@ from customers.rules import lookup_query_parse, phone_mask, phone_try_normalize
 from customers.selectors import customer_get, customer_lookup
 from customers.services import customer_enrol
 from loyalty import rules
+from loyalty.rules import EarnLine
 from loyalty.selectors import (
     balance_after_purchase,
     bonus_lots,
@@ -109,6 +112,7 @@ def _card_context(customer, *, form: PurchaseForm | None = None) -> dict:
         "bonuses": [(lot, rules.points_last_day(lot.expires_at)) for lot in bonus_lots(customer.pk)[:5]],
         "purchases": list(purchases_for_customer(customer.pk)[:5]),
         "program": program,
+        "boosts": list(campaigns_running(kind=Campaign.Kind.BOOST, at=timezone.now()).order_by("pk")),
         "form": form or PurchaseForm(initial={"idempotency_key": _new_key()}),
     }
 
@@ -126,6 +130,12 @@ def customer_card(request: HttpRequest, customer_id: int) -> HttpResponse:
     return render(request, "cashier/customer.html", _card_context(customer))
 
 
+def _lines(amount, category: str) -> list[dict]:
+    """The till's purchase as the services' lines: none without a category (one line of the whole amount,
+    no category), else one line {amount, category} of the whole check, so a boost on that category applies."""
+    return [{"amount": amount, "category": category}] if category else []
+
+
 @cashier_required
 def quote(request: HttpRequest, customer_id: int) -> HttpResponse:
     """htmx: as the amount is typed, the maximum that points may pay and what the purchase earns."""
@@ -134,11 +144,13 @@ def quote(request: HttpRequest, customer_id: int) -> HttpResponse:
     try:
         # The purchase form's own field: the quote reads "999,90" or "1 000" exactly as Confirm will.
         amount = PurchaseForm.base_fields["amount"].clean(request.GET.get("amount", ""))
+        category = PurchaseForm.base_fields["category"].clean(request.GET.get("category", ""))
         purchase_amount_check(amount)
     except (ValidationError, DomainError):
         context["quote"] = None
     else:
-        context["quote"] = purchase_quote(customer_id=customer.pk, amount=amount)
+        lines = [EarnLine(amount=line["amount"], category=line["category"]) for line in _lines(amount, category)]
+        context["quote"] = purchase_quote(customer_id=customer.pk, amount=amount, lines=lines)
         context["amount"] = amount
         program = program_settings_get()
         context["max_value"] = rules.points_to_money(context["quote"].max_redeem_points, program.point_value)
@@ -156,6 +168,7 @@ def purchase_create(request: HttpRequest, customer_id: int) -> HttpResponse:
                 customer_id=customer.pk,
                 amount=form.cleaned_data["amount"],
                 redeem_points=form.cleaned_data["redeem_points"] or 0,
+                lines=_lines(form.cleaned_data["amount"], form.cleaned_data["category"]),
                 external_id=form.cleaned_data["external_id"],
                 idempotency_key=f"till:{form.cleaned_data['idempotency_key']}",
                 actor=request.user,

@@ -9,3 +9,8 @@ class ConsoleConfig(AppConfig):
 
     name = "console"
     verbose_name = _("Back office")
+
+    def ready(self) -> None:
+        from .audit import register
+
+        register()

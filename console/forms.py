@@ -134,6 +134,13 @@ class ProgramSettingsForm(EmptyChoiceDashMixin, forms.ModelForm):
                 choices=[("RUB", "RUB ₽"), ("USD", "USD $"), ("EUR", "EUR €"), ("KZT", "KZT ₸"), ("BYN", "BYN Br")]
             )
         }
+        help_texts = {
+            # The cap bounds what the boosts on a line add in total, one boost or several (loyalty.rules).
+            "boost_cap_percent": _(
+                "When boosts add up: the most cashback the boosts on a line add together — even a single "
+                "boost — in percent of the line's amount. A boost above it pays only the cap."
+            ),
+        }
 
     BASE_RATE_FIELDS = ("base_cashback_percent", "redeem_cap_percent")
 
@@ -153,6 +160,14 @@ class ProgramSettingsForm(EmptyChoiceDashMixin, forms.ModelForm):
 
     def clean_currency(self):
         return self.cleaned_data["currency"].strip().upper()
+
+    def clean(self):
+        """Refuse a cap of 0 % when boosts add up: it would silently turn every boost off."""
+        data = super().clean()
+        if data.get("boost_combine") == "sum" and data.get("boost_cap_percent") == 0:
+            # xgettext:no-python-format
+            self.add_error("boost_cap_percent", _("A cap of 0 % would turn every boost off."))
+        return data
 
 
 class SavedSegmentForm(EmptyChoiceDashMixin, forms.Form):

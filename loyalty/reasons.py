@@ -100,6 +100,31 @@ def _campaign_name(stored: str) -> str | None:
     return None
 
 
+def referral_reason() -> str:
+    """The bonus of a customer whose invited friend made a first purchase (source "referral", the demo
+    data's): "Referral bonus: a friend you invited made a first purchase"."""
+    return _("Referral bonus: a friend you invited made a first purchase")
+
+
+def birthday_bonus_reason() -> str:
+    """The demo data's birthday bonus (source "birthday"): "Birthday bonus, valid for 14 days"."""
+    return _("Birthday bonus, valid for 14 days")
+
+
+# Bonuses of a fixed wording, by their source: shown in the reader's language when the stored text is that
+# wording in one of the site's languages (a text a person wrote under the same source stays as written).
+FIXED_BONUS_REASONS = {"referral": referral_reason, "birthday": birthday_bonus_reason}
+
+
+def _is_wording(stored: str, wording) -> bool:
+    """Whether `stored` is `wording()` written in one of the site's languages."""
+    for code, _label in settings.LANGUAGES:
+        with translation.override(code):
+            if wording() == stored:
+                return True
+    return False
+
+
 def entry_reason(entry: LedgerEntry) -> str:
     """The entry's reason in the active language: written again from its kind and purchase for the
     entries the system writes (load entries with select_related("purchase")), else the stored text."""
@@ -115,6 +140,9 @@ def entry_reason(entry: LedgerEntry) -> str:
             return reversal_reason(purchase)
         if entry.kind == Kind.REFUND_RETURN:
             return return_reason(purchase)
+    fixed = FIXED_BONUS_REASONS.get(entry.source or "") if entry.kind == Kind.BONUS else None
+    if fixed is not None and _is_wording(entry.reason, fixed):
+        return fixed()
     if entry.kind == Kind.BONUS and (entry.source or "").startswith(CAMPAIGN_SOURCE_PREFIX):
         name = _campaign_name(entry.reason)
         if name is not None:

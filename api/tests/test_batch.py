@@ -197,13 +197,45 @@ class TestEnvelope:
         assert [r["index"] for r in response.json()["results"]] == list(range(500))
         assert Purchase.objects.count() == 500
 
-    @pytest.mark.parametrize(
-        "body", ['{"purchases": [', "[]", '{"purchases": []}', '{"purchases": [1, 2]}', '{"purchases": {}}', "{}"]
-    )
+    @pytest.mark.parametrize("body", ['{"purchases": [', "[]", '{"purchases": []}', '{"purchases": {}}', "{}"])
     def test_unusable_requests_are_400(self, api, program, body):
         response = api.post(URL, body, content_type="application/json")
         assert response.status_code == 400
         assert response.json()["detail"] and not Purchase.objects.exists()
+
+    def test_no_purchases_says_to_send_one(self, api, program):
+        response = api.post(URL, '{"purchases": []}', content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()["detail"] == "purchases: Send at least one purchase."
+
+    def test_more_than_500_says_the_limit(self, api, customer):
+        response = send(api, [item(customer, f"n-{i}", amount="1.00") for i in range(501)])
+        assert response.json()["detail"] == "purchases: Send at most 500 purchases in one batch."
+
+    def test_an_item_that_is_not_an_object_fails_alone_in_its_place(self, api, customer):
+        response = send(api, [item(customer, "o-1"), 7, ["x"], item(customer, "o-2", amount="10.00")])
+        assert response.status_code == 200
+        results = response.json()["results"]
+        assert [(r["index"], r["idempotency_key"], r["result"], r["status"]) for r in results] == [
+            (0, "o-1", "recorded", 201),
+            (1, None, "error", 400),
+            (2, None, "error", 400),
+            (3, "o-2", "recorded", 201),
+        ]
+        assert results[1]["error"] == {"detail": "A purchase must be a JSON object.", "code": "invalid"}
+        assert Purchase.objects.count() == 2
+
+    def test_amounts_sent_as_json_numbers_are_exact(self, api, customer):
+        body = json.dumps({"purchases": [item(customer, "j-1", amount="__AMOUNT__")]}).replace('"__AMOUNT__"', "19.99")
+        response = api.post(URL, body, content_type="application/json")
+        assert response.json()["results"][0]["purchase"]["amount"] == "19.99"
+
+    def test_a_number_of_5000_digits_is_a_plain_400(self, api, program):
+        response = api.post(URL, '{"purchases": [{"amount": ' + "9" * 5000 + "}]}", content_type="application/json")
+        assert response.status_code == 400
+        assert response.json() == {"detail": "Numbers may have at most 100 digits.", "code": "parse_error"}
+        decimal = api.post(URL, '{"purchases": [{"amount": 0.' + "9" * 5000 + "}]}", content_type="application/json")
+        assert decimal.json()["detail"] == "Numbers may have at most 100 digits."
 
     def test_bad_json_is_a_parse_error(self, api, program):
         response = api.post(URL, '{"purchases": [{"amount": 1,}]}', content_type="application/json")

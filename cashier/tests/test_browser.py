@@ -58,3 +58,26 @@ def test_tampered_maximum_is_refused_on_the_page(page, cashier_user, customer):
     page.wait_for_selector("#redeem-error")
     assert "at most 300 can be redeemed" in page.inner_text("#redeem-error")
     assert Purchase.objects.count() == 0
+
+
+def test_a_category_typed_at_the_till_doubles_the_points_with_its_boost(page, cashier_user, customer):
+    """A running "Shoes ×2" boost (category "shoes"): the card lists it, typing "Shoes" in Category updates
+    the live quote to twice the points, and the receipt shows the boost's part."""
+    from decimal import Decimal
+
+    from campaigns.models import Campaign
+    from campaigns.tests.helpers import running_campaign
+
+    running_campaign(Campaign.Kind.BOOST, name="Shoes ×2", boost_multiplier=Decimal("2"), boost_category="shoes")
+    browser_login(page, "cashier")
+    page.goto(f"{page.base_url}/cashier/customer/{customer.pk}/")
+    assert "Shoes ×2" in page.inner_text("#boosts-running")
+    page.fill("#id_amount", "1000")
+    page.wait_for_selector("#redeem-help >> text=Without points this purchase earns 50 points.")
+    page.fill("#id_category", "Shoes")
+    page.wait_for_selector("#redeem-help >> text=Without points this purchase earns 100 points.")
+    assert "Boost “Shoes ×2”" in page.inner_text("#quote-breakdown")
+    page.click("#purchase-form button[type=submit]")
+    page.wait_for_url("**/cashier/purchase/*/")
+    assert page.inner_text("#points-earned") == "+100"
+    assert "Boost “Shoes ×2”" in page.inner_text("#earned-breakdown")

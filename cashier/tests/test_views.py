@@ -167,6 +167,21 @@ class TestCard:
         assert re.search(r">Forever: 20 points</li>", page)
         assert "until" not in page
 
+    def test_a_referral_bonus_reads_in_the_readers_language(self, till, customer, program):
+        """The demo data's referral bonus, written in English, reads in Russian on the Russian till; a text
+        a person wrote under the same source stays as written."""
+        from django.utils import translation
+
+        from loyalty.reasons import referral_reason
+
+        with translation.override("en"):
+            services.points_award(customer_id=customer.pk, points=300, reason=referral_reason(), source="referral")
+        services.points_award(customer_id=customer.pk, points=5, reason="Thanks for Bob", source="referral")
+        till.cookies["django_language"] = "ru"
+        page = till.get(f"/cashier/customer/{customer.pk}/").content.decode()
+        assert "Бонус за приглашение: приглашённый вами друг совершил первую покупку" in page
+        assert "Referral bonus" not in page and "Thanks for Bob" in page
+
     def test_pending_points_are_shown_apart(self, till, customer, program):
         program.activation_delay_days = 14
         program.save()
@@ -208,6 +223,14 @@ class TestPurchase:
         assert 'id="paid">700.00\u00a0₽<' in page
         assert 'id="points-spent">300<' in page and 'id="points-earned">+35<' in page
         assert 'id="new-balance">735<' in page
+
+    @pytest.mark.parametrize("redeem", ["9" * 30, "9223372036854775807", "1000000000000001"])
+    def test_a_huge_points_value_says_it_is_too_large(self, till, customer, redeem):
+        response = self.post(till, customer, redeem_points=redeem)
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert "Points value is too large." in page and "9 223" not in page and "9,223" not in page
+        assert not Purchase.objects.exists()
 
     def test_double_submit_records_once(self, till, customer):
         first = self.post(till, customer)

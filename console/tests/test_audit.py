@@ -396,9 +396,56 @@ def test_campaign_rows_and_the_daily_jobs_read_in_russian(client, marketing_user
     assert "Кампания «BC list 25»: Активна → Завершена" in table, table
     assert "Причина: рассылка отправлена" in table and "broadcast sent" not in table
     assert "Кампания «Old one»: Активна → Завершена" in table and "Причина: наступило окончание" in table
-    assert "Плановое задание campaigns_daily" in table and "job:" not in table
-    assert f"Шаблон campaign:{campaign.pk} / sms / ru сохранён" in table and "saved" not in table
+    assert "campaigns_daily" not in table and "job:" not in table
+    assert "Шаблон Кампания «BC list 25» / SMS / Русский сохранён" in table and "saved" not in table
+    assert "campaign:" not in table
     assert "Тема" not in table  # neither save changed the subject an SMS does not have
     assert "Текст: Новости → Новости!" in table
     english = audit_text(client, "en")
     assert "Campaign “BC list 25”: Active → Finished" in english and "Why: the broadcast was sent" in english
+    assert "Daily campaign run" in english and "Scheduled job" not in english
+    assert "Template Campaign “BC list 25” / SMS / Russian saved" in english
+
+
+def test_boost_settings_read_by_their_labels_and_values(console, marketing_user):
+    """The boost settings under their labels, the rule by its choice's label and the cap as a percentage,
+    in both languages (the tester saw "Boost combine: best → sum")."""
+    services.program_settings_update(actor=marketing_user, boost_combine="sum", boost_cap_percent="10")
+    page = audit_text(console, action="settings.update")
+    assert "Several earning boosts on one line: Only the largest boost counts → Boosts add up, to the cap" in page, page
+    assert f"Cap of added-up boosts: 20{NBSP}% → 10{NBSP}%" in page
+    assert "Boost combine" not in page and "best" not in page
+    page = audit_text(console, "ru", action="settings.update")
+    assert (
+        "Несколько ускорений начисления на одной позиции: Действует только самое большое ускорение → "
+        "Ускорения складываются, но не выше предела" in page
+    ), page
+    assert f"20{NBSP}% → 10{NBSP}%" in page
+
+
+def test_a_new_campaign_lists_only_its_kinds_fields_and_no_empty_ones(client, marketing_user):
+    """A boost's creation lists its multiplier and category, not the points or "days before" of other
+    kinds, nor empty lists ("Weekdays: []"); its weekdays read by name."""
+    from campaigns.models import Campaign
+    from campaigns.services.changes import campaign_create
+
+    with translation.override("en"):
+        campaign_create(
+            values={
+                "name": "Shoes ×2",
+                "kind": Campaign.Kind.BOOST,
+                "boost_multiplier": D("2"),
+                "boost_category": "shoes",
+                "boost_weekdays": [5, 6],
+            },
+            actor=marketing_user,
+        )
+        campaign_create(values={"name": "Hello", "kind": Campaign.Kind.WELCOME, "points": 100}, actor=marketing_user)
+    client.force_login(marketing_user)
+    table = audit_text(client, action="campaign.create")
+    boost = table[table.index("Created campaign “Shoes ×2”") :]
+    welcome = table[table.index("Created campaign “Hello”") : table.index("Created campaign “Shoes ×2”")]
+    assert "Multiplier: 2" in boost and "Category: shoes" in boost and "Weekdays: Saturday, Sunday" in boost
+    assert "Points:" not in boost and "Days before" not in boost and "[]" not in boost
+    assert "Points: 100" in welcome and "Multiplier" not in welcome and "Weekdays" not in welcome
+    assert "[]" not in table, table

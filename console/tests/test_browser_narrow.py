@@ -45,3 +45,45 @@ def test_no_page_scrolls_sideways_at_375_px(page, marketing_user, customer, sent
         widths[path] = page.evaluate("document.documentElement.scrollWidth")
     too_wide = {path: width for path, width in widths.items() if width > WIDTH}
     assert too_wide == {}, widths
+
+
+def _in_russian(page) -> None:
+    page.context.add_cookies([{"name": "django_language", "value": "ru", "url": page.base_url}])
+
+
+def _too_wide(page, paths, width: int) -> dict:
+    """{path: its page's width} of the `paths` whose page is wider than the window (`width` px)."""
+    page.set_viewport_size({"width": width, "height": 800})
+    widths = {}
+    for path in paths:
+        response = page.goto(f"{page.base_url}{path}")
+        assert response.status == 200, path
+        widths[path] = page.evaluate("document.documentElement.scrollWidth")
+    return {path: value for path, value in widths.items() if value > width}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_audit_log_settings_and_the_till_card_fit_375_and_1024_px(page, superuser, customer, language):
+    """The tester's pages: the audit log (its changes column) at 375 px and at 1024 px in Russian, the
+    settings page (its preview table) and the till's card with its last purchases at 375 px."""
+    from core.audit import AuditAction, audit_record
+    from loyalty.services import program_settings_update, purchase_refund
+
+    for index in range(3):
+        result = purchase_record(customer_id=customer.pk, amount="1234567.90", external_id=f"CHK-2611-{index:06d}")
+    purchase_refund(purchase_id=result.purchase.pk, amount="1000.00")  # a "refunded" badge in the amount cell
+    program_settings_update(actor=superuser, boost_combine="sum", boost_cap_percent="10", points_lifetime_days=None)
+    audit_record(
+        action=AuditAction.MESSAGE_TEMPLATE_SAVE,
+        obj=None,
+        summary="Template saved",
+        actor=superuser,
+        origin="job:campaigns_daily",
+        changes={"template": "points_earned / email / ru", "body": ["x" * 300, "Длинный текст " * 30]},
+    )
+    if language == "ru":
+        _in_russian(page)
+    browser_login(page, "root")
+    paths = ["/audit/", "/settings/", f"/cashier/customer/{customer.pk}/"]
+    assert _too_wide(page, paths, WIDTH) == {}
+    assert _too_wide(page, ["/audit/"], 1024) == {}

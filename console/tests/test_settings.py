@@ -130,3 +130,30 @@ def test_saving_the_same_values_in_other_forms_logs_no_change(marketing_user, su
     client.post("/settings/", SETTINGS_FORM | {"manual_adjustment_limit": "5000"})
     entry = AuditEntry.objects.filter(action="settings.update").latest("id")
     assert set(entry.changes) == {"manual_adjustment_limit"}
+
+
+@pytest.mark.usefixtures("no_entry_tier")
+class TestBoostCap:
+    """The cap of added-up boosts bounds what the boosts on a line add in total, a single boost too: the
+    help and the preview say so, and a cap of 0 % (every boost off) is refused when boosts add up."""
+
+    def test_the_help_and_the_preview_say_the_cap_bounds_even_a_single_boost(self, console):
+        page = console.get("/settings/").content.decode()
+        assert "the most cashback the boosts on a line add together — even a single boost —" in page
+        assert "Earning boosts: only the largest boost on a line counts." in page
+        preview = console.get(
+            "/settings/preview/", SETTINGS_FORM | {"boost_combine": "sum", "boost_cap_percent": "15"}
+        ).content.decode()
+        assert (
+            "Earning boosts add up: the boosts on a line together — even a single one — add at most 15 % of it."
+            in preview
+        )
+
+    def test_a_cap_of_0_is_refused_when_boosts_add_up(self, console):
+        response = console.post("/settings/", SETTINGS_FORM | {"boost_combine": "sum", "boost_cap_percent": "0"})
+        assert response.status_code == 400
+        assert "A cap of 0 % would turn every boost off." in response.content.decode()
+        assert ProgramSettings.objects.get().boost_combine == "best"
+        # With only the largest boost counting, the cap is not used: 0 is accepted.
+        response = console.post("/settings/", SETTINGS_FORM | {"boost_combine": "best", "boost_cap_percent": "0"})
+        assert response.status_code == 302

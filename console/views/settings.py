@@ -50,7 +50,13 @@ def _preview_context(form: ProgramSettingsForm, tiers: list) -> dict:
         )
         for rate in rates
     ]
-    return {"examples": examples, "example": examples[0][1], "currency": data["currency"]}
+    return {
+        "examples": examples,
+        "example": examples[0][1],
+        "currency": data["currency"],
+        "boost_combine": data["boost_combine"],
+        "boost_cap_percent": data["boost_cap_percent"],
+    }
 
 
 def _form(data, program, tiers) -> ProgramSettingsForm:

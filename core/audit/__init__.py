@@ -16,7 +16,7 @@ the fields of the apps above it as strings only.
 
 from .actions import CUSTOMER_OBJECT, ERASED, AuditAction
 from .describe import AuditLine, ChangeRow, audit_customer_id, audit_entry_describe, audit_origin_label
-from .fields import FIELDS, AuditField, Kind, audit_fields_register, audit_value_format
+from .fields import FIELDS, AuditField, Kind, audit_fields_register, audit_rows_filter_register, audit_value_format
 from .record import audit_diff, audit_record, audit_value, audit_values_equal
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "audit_entry_describe",
     "audit_fields_register",
     "audit_origin_label",
+    "audit_rows_filter_register",
     "audit_record",
     "audit_value",
     "audit_values_equal",

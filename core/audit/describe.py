@@ -10,7 +10,15 @@ from django.utils.translation import gettext_lazy as _
 
 from ..formatting import ascii_digits, money_format, points_format
 from .actions import CUSTOMER_OBJECT, ERASED, AuditAction
-from .fields import FIELDS, AuditField, Kind, audit_value_format, decimal_value, signed_points_format
+from .fields import (
+    FIELDS,
+    ROWS_FILTERS,
+    AuditField,
+    Kind,
+    audit_value_format,
+    decimal_value,
+    signed_points_format,
+)
 
 
 @dataclass(frozen=True)
@@ -49,15 +57,25 @@ _ORIGINS = {
 }
 
 
+# The scheduled jobs that audit their changes ("job:<name>" origins), by name.
+_JOBS = {
+    "campaigns_daily": _("Daily campaign run"),  # campaigns.services.daily.ORIGIN
+}
+
+
 def audit_origin_label(origin: str) -> str:
     """Where a change came from, in words: "cashier" → "Till", "api:Shop" → "API: Shop",
-    "job:campaigns_daily" → "Scheduled job campaigns_daily"; an origin not listed as stored."""
+    "job:campaigns_daily" → "Daily campaign run" (a job not listed: "Scheduled job <name>"); an origin not
+    listed as stored."""
     if origin in _ORIGINS:
         return str(_ORIGINS[origin])
     if origin.startswith("api:"):
         return gettext("API: %(client)s") % {"client": origin.removeprefix("api:")}
     if origin.startswith("job:"):
-        return gettext("Scheduled job %(name)s") % {"name": origin.removeprefix("job:")}
+        name = origin.removeprefix("job:")
+        if name in _JOBS:
+            return str(_JOBS[name])
+        return gettext("Scheduled job %(name)s") % {"name": name}
     return origin
 
 
@@ -191,7 +209,8 @@ def _summary(entry: Any, changes: dict, *, currency: str, customer_name: str) ->
             "new": new,
         }
     if action == AuditAction.MESSAGE_TEMPLATE_SAVE:
-        return gettext("Template %(template)s saved") % {"template": changes["template"]}
+        template = audit_value_format(changes["template"], _field_for(action, "template"), currency=currency)
+        return gettext("Template %(template)s saved") % {"template": template}
     if action == AuditAction.CUSTOMER_ENROL:
         return gettext("Enrolled %(name)s, card %(card)s") % {"name": changes["name"], "card": changes["card_number"]}
     if action == AuditAction.CUSTOMER_UPDATE:
@@ -281,7 +300,8 @@ def audit_entry_describe(entry: Any, *, currency: str, customer_names: dict[int,
     if entry.action == AuditAction.TIERS_UPDATE:
         rows = _tier_rows(changes, currency=currency)
     else:
-        rows = _rows(entry.action, changes, currency=currency)
+        rows_filter = ROWS_FILTERS.get(entry.action)
+        rows = _rows(entry.action, rows_filter(changes) if rows_filter else changes, currency=currency)
     return AuditLine(
         entry=entry,
         action=str(entry.get_action_display()),

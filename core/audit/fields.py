@@ -12,6 +12,7 @@ from typing import Any
 import phonenumbers
 from django.conf import settings
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +47,9 @@ class AuditField:
     kind: Kind = Kind.TEXT
     empty: Any = None  # what an empty value means (None: a dash)
     choices: Any = None  # Kind.CHOICE (and Kind.LIST of codes): {code: label}; unknown codes read as stored
+    # An app's own reading of a stored value (a text in the active language), e.g. a template's code read
+    # by its kind, channel and language; used before the kind's formatting.
+    reader: Callable[[Any], str] | None = None
 
 
 _CUSTOMER_FIELDS = {
@@ -150,6 +154,13 @@ FIELDS: dict[str, dict[str, AuditField]] = {
         "tier_grace_days": AuditField(_("Tier downgrade grace period"), Kind.DAYS),
         "manual_adjustment_limit": AuditField(_("Maximum points per manual adjustment"), Kind.POINTS),
         "max_purchase_amount": AuditField(_("Largest purchase accepted"), Kind.MONEY),
+        # loyalty.models.ProgramSettings' labels and choices (core knows them as strings only)
+        "boost_combine": AuditField(
+            capfirst(_("several earning boosts on one line")),
+            Kind.CHOICE,
+            choices={"best": _("Only the largest boost counts"), "sum": _("Boosts add up, to the cap")},
+        ),
+        "boost_cap_percent": AuditField(_("Cap of added-up boosts"), Kind.PERCENT),
     },
     AuditAction.ANALYTICS_SETTINGS_UPDATE: {
         "key_metric": AuditField(_("Key metric"), empty=_("none")),  # a figure's key (analytics.models.KeyMetric)
@@ -239,6 +250,11 @@ def audit_value_format(value: Any, audit_field: AuditField, *, currency: str) ->
         return str(audit_field.empty) if audit_field.empty is not None else "—"
     if value == ERASED:
         return gettext("(erased)")
+    if audit_field.reader is not None:
+        try:
+            return audit_field.reader(value)
+        except (ValueError, TypeError, KeyError):
+            return str(value)
     if audit_field.choices is not None and audit_field.kind in (Kind.CHOICE, Kind.LIST):
         labels = dict(audit_field.choices)
         if isinstance(value, list):
@@ -258,3 +274,13 @@ def audit_fields_register(action: str, fields: dict[str, AuditField]) -> None:
     the app describes its own model's fields (core knows them as strings only); the log reads them in the
     reader's language."""
     FIELDS[action] = {**FIELDS.get(action, {}), **fields}
+
+
+# Per action, the stored changes its rows list (an app's rule, e.g. a campaign lists only its kind's fields).
+ROWS_FILTERS: dict[str, Callable[[dict], dict]] = {}
+
+
+def audit_rows_filter_register(action: str, rows_filter: Callable[[dict], dict]) -> None:
+    """Declare which of an audited `action`'s stored changes the log lists as rows: `rows_filter` takes the
+    entry's changes ({field: value}) and returns those to list (the summary still reads them all)."""
+    ROWS_FILTERS[action] = rows_filter

@@ -33,6 +33,7 @@ from customers.models import Customer
 from customers.services import customer_enrol
 from loyalty import rules
 from loyalty.models import PointsAccount, Purchase
+from loyalty.reasons import birthday_bonus_reason, referral_reason
 from loyalty.selectors import ledger_problems, purchase_quote
 from loyalty.services import (
     daily_run,
@@ -495,10 +496,10 @@ class Seeder:
     def apply_award(self, at: dt.datetime, data: tuple) -> None:
         customer_index, points, source, detail = data
         if source == "referral":
-            reason = _("Referral bonus: a friend you invited made a first purchase")
+            reason = referral_reason()
             expires_at = None  # the programme's lifetime
         else:
-            reason = _("Birthday bonus, valid for 14 days")
+            reason = birthday_bonus_reason()
             expires_at = rules.local_midnight(detail + dt.timedelta(days=14))
         points_award(
             customer_id=self.customer_ids[customer_index],
