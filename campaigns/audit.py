@@ -13,6 +13,7 @@ from core.audit import AuditAction, AuditField, Kind, audit_fields_register, aud
 from messaging.models import Channel
 
 from .models import Campaign
+from .rules import KIND_OWN_FIELDS
 from .services.changes.fields import FIELDS
 
 _KINDS = {
@@ -79,24 +80,6 @@ LIST_UPLOAD_FIELDS = {
 }
 
 
-# The fields only some kinds use (the console's form shows the same per kind); the others belong to every kind.
-_POINTS = ("points", "points_valid_days")
-KIND_OWN_FIELDS = {
-    Campaign.Kind.WELCOME: _POINTS,
-    Campaign.Kind.BIRTHDAY: (*_POINTS, "days_before"),
-    Campaign.Kind.ANNIVERSARY: _POINTS,
-    Campaign.Kind.WIN_BACK: (*_POINTS, "absence_days"),
-    Campaign.Kind.BOOST: (
-        "boost_multiplier",
-        "boost_extra_percent",
-        "boost_category",
-        "boost_weekdays",
-        "boost_hour_from",
-        "boost_hour_to",
-    ),
-    Campaign.Kind.ACTION: (*_POINTS, "action", "action_limit", "action_period_days"),
-    Campaign.Kind.BROADCAST: _POINTS,
-}
 _KIND_ONLY = {name for names in KIND_OWN_FIELDS.values() for name in names}
 
 

@@ -14,6 +14,26 @@ from decimal import Decimal
 from core.formatting import ascii_digits
 from loyalty.rules import points_last_day
 
+# The fields only some kinds of campaign use, by kind (Campaign.Kind's values); the others belong to every kind.
+# The console's form shows these per kind, and the audit log lists only these of a kind's own.
+_POINTS = ("points", "points_valid_days")
+KIND_OWN_FIELDS: dict[str, tuple[str, ...]] = {
+    "welcome": _POINTS,
+    "birthday": (*_POINTS, "days_before"),
+    "anniversary": _POINTS,
+    "win_back": (*_POINTS, "absence_days"),
+    "boost": (
+        "boost_multiplier",
+        "boost_extra_percent",
+        "boost_category",
+        "boost_weekdays",
+        "boost_hour_from",
+        "boost_hour_to",
+    ),
+    "action": (*_POINTS, "action", "action_limit", "action_period_days"),
+    "broadcast": _POINTS,
+}
+
 BUCKETS = 10_000  # a bucket is 0.01 % of the target
 
 

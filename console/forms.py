@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.bounds import INTEGER_BOUNDS, VARIANT_POINTS_MAX, VARIANT_WEIGHT_MAX
 from campaigns.models import Campaign
+from campaigns.rules import KIND_OWN_FIELDS
 from campaigns.services.changes.fields import VARIANT_CODE
 from core.formatting import ascii_digits
 from core.forms import (
@@ -230,22 +231,7 @@ CAMPAIGN_COMMON_FIELDS = [
     "holdout_percent",
 ]
 # The fields each kind shows besides the common ones and the closing ones.
-CAMPAIGN_KIND_FIELDS = {
-    "welcome": ["points", "points_valid_days"],
-    "birthday": ["points", "points_valid_days", "days_before"],
-    "anniversary": ["points", "points_valid_days"],
-    "win_back": ["points", "points_valid_days", "absence_days"],
-    "boost": [
-        "boost_multiplier",
-        "boost_extra_percent",
-        "boost_category",
-        "boost_weekdays",
-        "boost_hour_from",
-        "boost_hour_to",
-    ],
-    "action": ["points", "points_valid_days", "action", "action_limit", "action_period_days"],
-    "broadcast": ["points", "points_valid_days"],
-}
+CAMPAIGN_KIND_FIELDS = {kind: list(names) for kind, names in KIND_OWN_FIELDS.items()}
 CAMPAIGN_CLOSING_FIELDS = ["budget_points", "per_customer_limit", "channels", "response_days"]
 WEEKDAYS = [
     (0, _("Monday")),
