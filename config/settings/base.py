@@ -89,7 +89,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg prepares a statement the fifth time a connection runs it; Django turns that off by default,
     # and its own queries (client-side binding) are never prepared: only the hot path's statements run
     # through core.db.prepared_cursor are (issue #16).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+    # DATABASE_PREPARE_THRESHOLD=off turns it off (a pooler in transaction mode that cannot keep them).
+    _threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip().lower()
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "prepare_threshold", None if _threshold in ("", "none", "off", "false") else int(_threshold)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Let concurrent writers (web server + django-q worker) wait instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
