@@ -236,7 +236,7 @@ class PurchaseBatchSerializer(serializers.Serializer):
 
     # Any JSON value per item: one that is not an object fails alone, in its place (views.PurchaseBatchView).
     purchases = serializers.ListField(
-        child=BatchItemField(),
+        child=BatchItemField(allow_null=True),  # a null item fails alone too, as any item that is not an object
         min_length=1,
         max_length=BATCH_MAX,
         error_messages={

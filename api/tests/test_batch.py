@@ -213,16 +213,18 @@ class TestEnvelope:
         assert response.json()["detail"] == "purchases: Send at most 500 purchases in one batch."
 
     def test_an_item_that_is_not_an_object_fails_alone_in_its_place(self, api, customer):
-        response = send(api, [item(customer, "o-1"), 7, ["x"], item(customer, "o-2", amount="10.00")])
+        response = send(api, [item(customer, "o-1"), 7, ["x"], None, item(customer, "o-2", amount="10.00")])
         assert response.status_code == 200
         results = response.json()["results"]
         assert [(r["index"], r["idempotency_key"], r["result"], r["status"]) for r in results] == [
             (0, "o-1", "recorded", 201),
             (1, None, "error", 400),
             (2, None, "error", 400),
-            (3, "o-2", "recorded", 201),
+            (3, None, "error", 400),  # a null item fails alone too (tester: it refused the whole batch)
+            (4, "o-2", "recorded", 201),
         ]
         assert results[1]["error"] == {"detail": "A purchase must be a JSON object.", "code": "invalid"}
+        assert results[3]["error"] == results[1]["error"]
         assert Purchase.objects.count() == 2
 
     def test_amounts_sent_as_json_numbers_are_exact(self, api, customer):

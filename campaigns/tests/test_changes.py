@@ -399,3 +399,27 @@ def test_list_upload_keeps_the_customers_found_and_reports_the_rest_masked(custo
     with pytest.raises(CampaignError, match="draft"):
         campaign_list_upload(campaign_id=campaign.pk, text="+79161234567")
     assert CampaignListMember.objects.count() == 1
+
+
+def test_a_boost_runs_from_its_launch_so_an_earlier_late_purchase_is_not_boosted(customer_factory, program):
+    """An offline till's purchase dated before the boost was launched gets no boost (tester: a purchase of
+    the day before was boosted by a campaign launched the next morning)."""
+    from loyalty.services import purchase_record
+
+    launched_at = timezone.now()
+    boost = _create(kind=Kind.BOOST, points=0, channels=[], boost_multiplier=Decimal("2"), templates=False)
+    assert boost.starts_at is None
+    boost = campaign_launch(campaign_id=boost.pk, now=launched_at)
+    assert boost.starts_at == launched_at and boost.status == Status.ACTIVE
+    customer = customer_factory()
+    late = purchase_record(
+        customer_id=customer.pk,
+        amount="1000.00",
+        idempotency_key="late",
+        occurred_at=launched_at - dt.timedelta(hours=12),
+        late_max_age=dt.timedelta(days=7),
+    ).purchase
+    assert late.earned_points == 50  # 5 % base only
+    assert (
+        purchase_record(customer_id=customer.pk, amount="1000.00", idempotency_key="now").purchase.earned_points == 100
+    )

@@ -208,14 +208,19 @@ def campaign_launch(
     points for a granting kind, a boost without multiplier or percent, a win-back without steps, an action
     campaign without its action, a broadcast without channels, a campaign of 0 points whose message uses
     {points}, {expires_on} or {valid_through}, an end not after the start or already
-    past, duplicate variant codes, a budget below one grant, not a draft); nothing changes then. Audited
-    (AuditAction.CAMPAIGN_LAUNCH)."""
+    past, duplicate variant codes, a budget below one grant, not a draft); nothing changes then. A boost
+    without a start, or with one already past, starts at `now`. Audited (AuditAction.CAMPAIGN_LAUNCH)."""
     now = now or timezone.now()
     with transaction.atomic():
         campaign = _campaign_locked(campaign_id)
         problems = campaign_launch_problems(campaign, now=now)
         if problems:
             raise problems[0]
+        if campaign.kind == Kind.BOOST and (campaign.starts_at is None or campaign.starts_at < now):
+            # A boost runs from its launch: a late purchase (an offline till's, dated earlier) gets the boosts
+            # that ran at its moment, and this one did not run before now.
+            campaign.starts_at = now
+            campaign.save(update_fields=["starts_at"])
         return _status_change(
             campaign_id=campaign_id,
             allowed=(Status.DRAFT,),
