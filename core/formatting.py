@@ -24,8 +24,11 @@ def money_format(amount: Decimal | int | str, currency: str) -> str:
 
 
 def points_format(points: int | None) -> str:
-    """Points (an integer) with the language's grouping: 12345 → "12,345" / "12 345"; None → "0"."""
-    return intcomma(points if points is not None else 0)
+    """Points (an integer) with the language's grouping: 12345 → "12,345" / "12 345"; None → "0"; a negative
+    number with the minus sign, as every figure (decimal_format): -68 → "−68"."""
+    points = points if points is not None else 0
+    text = intcomma(abs(points))
+    return f"{MINUS_SIGN}{text}" if points < 0 else text
 
 
 def ascii_digits(text: str) -> bool:

@@ -67,3 +67,15 @@ def test_decimal_machine_is_the_same_in_every_language(value, places, text):
     for language in ("en", "ru"):
         with translation.override(language):
             assert decimal_machine(value, places) == text
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "text"),
+    [("en", -68, f"{MINUS}68"), ("ru", -12345, f"{MINUS}12{NBSP}345"), ("en", 12345, "12,345"), ("en", None, "0")],
+)
+def test_points_have_the_minus_sign_like_every_figure(language, value, text):
+    """The customer page's ledger showed "-68" beside the purchases' "−100" (tester 4)."""
+    from core.formatting import points_format
+
+    with translation.override(language):
+        assert points_format(value) == text
