@@ -14,6 +14,9 @@ what the purchase's refunds took back: its share reversed in the same proportion
 (loyalty.rules.refund_points_split: floor(points × refunded ÷ amount), all of them once wholly refunded).
 Points redeemed are the points that redemptions took from the grants' own lots (loyalty.LotDebit of a
 "redeem" entry on the lot of the grant's entry); points a refund later gave back are not subtracted.
+A boost's points have no entry of their own (they are part of the purchase's earn lot), so their
+redemption is not measured: points redeemed, the cost of the points, cost per returning customer and
+return on points are None for a boost (not 0, which would claim the points cost nothing).
 """
 
 from dataclasses import dataclass, field
@@ -30,16 +33,16 @@ from .models import Campaign, CampaignVariant
 
 @dataclass
 class GroupResult:
-    """One group's figures: customers, grant rows, points granted and redeemed (ints), customers who
-    bought in the window, their revenue (Decimal: Σ and Σ² over the group's customers, zeros included),
-    and the group's messages: {status: count}, opened, clicked."""
+    """One group's figures: customers, grant rows, points granted and redeemed (ints; redeemed None when
+    not measured: a boost's), customers who bought in the window, their revenue (Decimal: Σ and Σ² over the
+    group's customers, zeros included), and the group's messages: {status: count}, opened, clicked."""
 
     key: str  # "treated", "holdout" or the variant's code
     label: str
     customers: int = 0
     grants: int = 0
     points_granted: int = 0
-    points_redeemed: int = 0
+    points_redeemed: int | None = 0
     buyers: int = 0
     revenue: Decimal = Decimal("0.00")
     revenue_squares: Decimal = Decimal("0")
@@ -70,14 +73,15 @@ class GroupResult:
 class Comparison:
     """A group against the holdout: the uplift of the response rate and of revenue per customer (an
     Estimate, or None = not enough data), the incremental returning customers and revenue, the cost of
-    the redeemed points, cost per returning customer and return on the points spent."""
+    the redeemed points (money), cost per returning customer and return on the points spent; the last
+    three None when the points redeemed are not measured (a boost)."""
 
     group: GroupResult
     rate_uplift: stats.Estimate | None
     revenue_uplift: stats.Estimate | None
     incremental_customers: Decimal | None
     incremental_revenue: Decimal | None
-    cost: Decimal
+    cost: Decimal | None
     cost_per_returning: Decimal | None
     return_on_points: Decimal | None
 
@@ -91,6 +95,11 @@ class CampaignResults:
     comparisons: list[Comparison]  # treated first, then each variant
     point_value: Decimal
     currency: str
+
+    @property
+    def redemption_measured(self) -> bool:
+        """False for a boost: its points are part of each purchase's points (module docstring)."""
+        return self.treated.points_redeemed is not None
 
 
 def _moment(expr: str, days: str = "") -> str:
@@ -223,7 +232,8 @@ def _add(group: GroupResult, row: tuple) -> None:
     group.customers += int(customers or 0)
     group.grants += int(grants or 0)
     group.points_granted += int(points or 0)
-    group.points_redeemed += int(redeemed or 0)
+    if group.points_redeemed is not None:
+        group.points_redeemed += int(redeemed or 0)
     group.buyers += int(buyers or 0)
     group.revenue = (group.revenue + _dec(revenue)).quantize(stats.CENT)
     group.revenue_squares += _dec(squares)
@@ -234,7 +244,8 @@ def _compare(group: GroupResult, holdout: GroupResult, point_value: Decimal) -> 
     computable ("not enough data"): incremental customers and cost per returning customer follow the
     uplift of the response rate, incremental revenue and return on points the uplift of revenue per
     customer; computed from a handful of customers they would be noise."""
-    cost = (group.points_redeemed * point_value).quantize(stats.CENT)
+    measured = group.points_redeemed is not None
+    cost = (group.points_redeemed * point_value).quantize(stats.CENT) if measured else None
     rate_uplift = stats.proportion_uplift(
         treated_yes=group.buyers, treated=group.customers, holdout_yes=holdout.buyers, holdout=holdout.customers
     )
@@ -257,8 +268,12 @@ def _compare(group: GroupResult, holdout: GroupResult, point_value: Decimal) -> 
         incremental_customers=incremental_customers,
         incremental_revenue=incremental_revenue,
         cost=cost,
-        cost_per_returning=stats.cost_per_returning(cost=cost, incremental_customers=incremental_customers),
-        return_on_points=stats.return_on_points(incremental_revenue=incremental_revenue, cost=cost),
+        cost_per_returning=(
+            stats.cost_per_returning(cost=cost, incremental_customers=incremental_customers) if measured else None
+        ),
+        return_on_points=stats.return_on_points(incremental_revenue=incremental_revenue, cost=cost)
+        if measured
+        else None,
     )
 
 
@@ -275,9 +290,12 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
     statements, plus the campaign's variants and the program settings."""
     program = program_settings_get()
     variants = list(CampaignVariant.objects.filter(campaign=campaign).order_by("code"))
-    treated = GroupResult("treated", _("Treated"))
-    holdout = GroupResult("holdout", _("Holdout"))
-    by_variant = {v.pk: GroupResult(v.code, _("Variant %(code)s") % {"code": v.code}) for v in variants}
+    redeemed = None if campaign.kind == Campaign.Kind.BOOST else 0  # a boost's: not measured (module docstring)
+    treated = GroupResult("treated", _("Treated"), points_redeemed=redeemed)
+    holdout = GroupResult("holdout", _("Holdout"), points_redeemed=redeemed)
+    by_variant = {
+        v.pk: GroupResult(v.code, _("Variant %(code)s") % {"code": v.code}, points_redeemed=redeemed) for v in variants
+    }
     for _campaign_id, is_holdout, variant_id, *figures in _group_rows([campaign.pk]):
         if is_holdout:
             _add(holdout, figures)

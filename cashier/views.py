@@ -5,6 +5,7 @@ open the card. Every action goes through a service and is recorded with the cash
 """
 
 import uuid
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -26,6 +27,7 @@ from customers.rules import lookup_query_parse, phone_mask, phone_try_normalize
 from customers.selectors import customer_get, customer_lookup
 from customers.services import customer_enrol
 from loyalty import rules
+from loyalty.boosts import Boost, boosts_find
 from loyalty.rules import EarnLine
 from loyalty.selectors import (
     balance_after_purchase,
@@ -39,6 +41,7 @@ from loyalty.selectors import (
     purchase_get,
     purchase_quote,
     purchases_for_customer,
+    tier_current,
 )
 from loyalty.services import purchase_amount_check, purchase_record, purchase_refund
 from loyalty.templatetags.money import money, points
@@ -99,6 +102,24 @@ def receipt(request: HttpRequest) -> HttpResponse:
     return render(request, "cashier/search.html", context)
 
 
+def _boosts_for(customer_id: int) -> list[Boost]:
+    """The boosts this customer would get on a purchase now, found as the purchase finds them: its tier,
+    target, holdout, weekdays and hours, per-customer limit (exact) and budget. Asked with a line of 1.00 in
+    each category of the running boosts and one without a category, so that category boosts are found.
+    Left out: a boost whose holdout holds the customer (it earns nothing) and one whose budget is spent."""
+    now = timezone.now()
+    categories = (
+        campaigns_running(kind=Campaign.Kind.BOOST, at=now)
+        .exclude(boost_category="")
+        .values_list("boost_category", flat=True)
+        .distinct()
+    )
+    lines = [EarnLine(amount=Decimal("1"), category=c) for c in sorted(categories)] + [EarnLine(amount=Decimal("1"))]
+    tier = tier_current(customer_id)
+    found = boosts_find(customer_id=customer_id, lines=lines, at=now, tier_id=tier.pk if tier else None, exact=True)
+    return [b for b in found if not b.holdout and b.budget_left != 0]
+
+
 def _card_context(customer, *, form: PurchaseForm | None = None) -> dict:
     program = program_settings_get()
     figures = customer_figures(customer.pk)  # points and tier progress in one query
@@ -112,7 +133,7 @@ def _card_context(customer, *, form: PurchaseForm | None = None) -> dict:
         "bonuses": [(lot, rules.points_last_day(lot.expires_at)) for lot in bonus_lots(customer.pk)[:5]],
         "purchases": list(purchases_for_customer(customer.pk)[:5]),
         "program": program,
-        "boosts": list(campaigns_running(kind=Campaign.Kind.BOOST, at=timezone.now()).order_by("pk")),
+        "boosts": _boosts_for(customer.pk),
         "form": form or PurchaseForm(initial={"idempotency_key": _new_key()}),
     }
 

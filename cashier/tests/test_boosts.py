@@ -74,3 +74,51 @@ def test_a_category_longer_than_100_characters_is_a_form_error(till, customer):
     assert response.status_code == 400
     assert "Ensure this value has at most 100 characters (it has 101)." in response.content.decode()
     assert not Purchase.objects.exists()
+
+
+def _card_boosts(till, customer) -> str:
+    """The text of the card's "Boosts running now" list ("" when the card has none)."""
+    page = till.get(f"/cashier/customer/{customer.pk}/").content.decode()
+    if 'id="boosts-running"' not in page:
+        return ""
+    block = page[page.index('id="boosts-running"') :]
+    return block[: block.index("</ul>")]
+
+
+def test_the_card_lists_only_the_boosts_this_customer_gets_now(till, customer, monkeypatch):
+    """Wednesday 9:00 in the shop: a weekend boost and a 10-12 boost do not apply now; a Gold boost does
+    not apply to a Silver customer; a spent budget earns nothing. Only the everyone boost is listed."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from campaigns.tests.helpers import shop_clock
+    from loyalty.models import Tier, TierStatus
+
+    shop_clock(monkeypatch, dt.date(2026, 3, 4), hour=9)  # a Wednesday
+    TierStatus.objects.create(customer=customer, tier=Tier.objects.get(code="silver"), changed_at=timezone.now())
+    boost = Campaign.Kind.BOOST
+    gold = running_campaign(boost, name="Gold ×2", boost_multiplier=Decimal("2"), target=Campaign.Target.TIERS)
+    gold.target_tiers.set([Tier.objects.get(code="gold")])
+    running_campaign(boost, name="Weekend ×2", boost_multiplier=Decimal("2"), boost_weekdays=[5, 6])
+    running_campaign(boost, name="Late morning ×2", boost_multiplier=Decimal("2"), boost_hour_from=10, boost_hour_to=12)
+    running_campaign(boost, name="Spent ×2", boost_multiplier=Decimal("2"), budget_points=10, points_granted=10)
+    running_campaign(boost, name="Everyone ×2", boost_multiplier=Decimal("2"))
+    running_campaign(boost, name="Shoes ×3", boost_multiplier=Decimal("3"), boost_category="shoes")
+    listed = _card_boosts(till, customer)
+    assert "Everyone ×2" in listed
+    assert "Shoes ×3 — category “shoes”" in listed
+    for name in ("Gold ×2", "Weekend ×2", "Late morning ×2", "Spent ×2"):
+        assert name not in listed
+    gold.target_tiers.set([Tier.objects.get(code="silver")])
+    assert "Gold ×2" in _card_boosts(till, customer)
+
+
+def test_the_card_leaves_out_a_boost_whose_holdout_holds_the_customer(till):
+    from campaigns.tests.helpers import customer_in
+
+    campaign = running_campaign(
+        Campaign.Kind.BOOST, name="Held ×2", boost_multiplier=Decimal("2"), holdout_percent=Decimal("50")
+    )
+    assert "Held ×2" not in _card_boosts(till, customer_in(campaign, holdout=True))
+    assert "Held ×2" in _card_boosts(till, customer_in(campaign, holdout=False))

@@ -187,7 +187,7 @@ class TestCustomers:
             page = audit_text(console, customer=query)
             assert "Gift card" in page and "Enrolled Anna Petrova" in page, query
             assert "Birthday" not in page and "Boris Orlov" not in page, query
-        assert "Nothing recorded yet." in audit_text(console, customer="Nobody at all")
+        assert "No entries match the filter." in audit_text(console, customer="Nobody at all")
 
     def test_filter_by_action_lists_translated_labels(self, console):
         body = console.get("/audit/").content.decode()
@@ -449,3 +449,24 @@ def test_a_new_campaign_lists_only_its_kinds_fields_and_no_empty_ones(client, ma
     assert "Points:" not in boost and "Days before" not in boost and "[]" not in boost
     assert "Points: 100" in welcome and "Multiplier" not in welcome and "Weekdays" not in welcome
     assert "[]" not in table, table
+
+
+def test_an_invalid_date_filter_lists_no_entries_only_its_error(console, customer):
+    """A reversed range: the error, and no entry (the whole log under it would read as the filter's answer)."""
+    assert "Enrolled Anna Petrova" in audit_text(console)
+    response = console.get("/audit/", {"when_min": "2026-12-02", "when_max": "2026-11-01"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The first date is after the second." in page
+    assert "<table" not in page and "Enrolled Anna Petrova" not in page
+    out_of_range = console.get("/audit/", {"when_min": "0001-01-01"}).content.decode()
+    assert "Enter a date between" in out_of_range and "Enrolled Anna Petrova" not in out_of_range
+
+
+def test_an_empty_filtered_list_says_nothing_matches_and_an_empty_log_says_nothing_yet(console):
+    assert not AuditEntry.objects.exists()
+    assert "Nothing recorded yet." in audit_text(console)
+    # An empty form applied (every field blank) sets no filter.
+    assert "Nothing recorded yet." in audit_text(console, when_min="", when_max="", action="", text="")
+    assert "No entries match the filter." in audit_text(console, text="no such words anywhere")
+    assert "No entries match the filter." in audit_text(console, when_min="2000-01-01", when_max="2000-01-02")

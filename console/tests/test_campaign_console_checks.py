@@ -48,7 +48,10 @@ def test_a_launched_broadcasts_budget_cannot_go_below_its_grant(console, launche
 @pytest.mark.parametrize(
     ("channels", "error"),
     [
-        (["email"], "The channel Email has no message template: write it below (Messages), or remove the channel."),
+        (
+            ["email"],
+            "The channel Email has no message template: write it on the campaign&#x27;s page (Messages), or remove the channel.",
+        ),
         ([], "A broadcast is a message: choose its channels."),
     ],
 )
@@ -56,7 +59,9 @@ def test_a_launched_broadcasts_channels_need_their_templates(console, launched, 
     url = f"/campaigns/{launched.pk}/edit/"
     response = _post_as_the_browser(console, url, {"channels": channels})
     assert response.status_code == 400
-    assert error in response.content.decode()
+    page = response.content.decode()
+    assert error in page
+    assert "write it below" not in page  # the edit page has no Messages section: it is on the campaign's page
     launched.refresh_from_db()
     assert launched.channels == ["sms"]
 

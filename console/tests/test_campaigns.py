@@ -803,3 +803,37 @@ def test_a_boost_whose_budget_is_removed_after_a_refund_keeps_the_net_figure(con
     assert "no budget, 50 spent" in box and (listed, results) == (50, 50)
     campaign_update(campaign_id=campaign.pk, values={"budget_points": 50})
     assert "50 of 50 spent, 0 left" in _budget_box(console, campaign.pk)
+
+
+def test_a_boosts_results_do_not_claim_its_points_cost_nothing(console, customer, t0):
+    """A boost's points are part of the purchase's earn lot (no entry of their own): the points redeemed,
+    the cost and what rests on it are not measured, shown "—" with why on the page and empty in the CSV."""
+    from decimal import Decimal
+
+    from campaigns.tests.helpers import running_campaign
+    from loyalty.tests.helpers import buy
+
+    boost = running_campaign(Campaign.Kind.BOOST, name="Double", boost_multiplier=Decimal("2"))
+    buy(customer, "1000.00", now=t0)
+    assert CampaignGrant.objects.filter(campaign=boost).count() == 1
+    page = console.get(f"/campaigns/{boost.pk}/results/").content.decode()
+
+    def row(figure: str) -> str:
+        return page.split(f'data-figure="{figure}"', 1)[1].split("</tr>", 1)[0]
+
+    assert "A boost&#x27;s points are part of each purchase&#x27;s points; their redemption is not counted apart." in (
+        row("points_redeemed")
+    )
+    assert '<td class="text-end small">—</td>' in row("points_redeemed") and ">0</td>" not in row("points_redeemed")
+    assert "Points of the grants&#x27; ledger entries." not in page
+    assert "Points the boost added to purchases&#x27; points" in row("points_granted")
+    for figure in ("cost", "cost_per_returning", "return_on_points"):
+        cells = row(figure)
+        assert '<td class="text-end small">—</td>' in cells and "0.00" not in cells, (figure, cells)
+        assert "Not measured for a boost: it rests on the points redeemed." in cells
+    response = console.get(f"/campaigns/{boost.pk}/results.csv")
+    rows = [line.split(",") for line in b"".join(response.streaming_content).decode().splitlines()]
+    table = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert table["treated"]["points_granted"] == "50"
+    assert table["treated"]["points_redeemed"] == "" and table["treated"]["cost"] == ""
+    assert table["treated"]["cost_per_returning"] == "" and table["treated"]["return_on_points"] == ""

@@ -16,8 +16,16 @@ from ..filters import AuditFilter
 
 @permission_required("core.view_auditentry")
 def audit_log(request: HttpRequest) -> HttpResponse:
+    """/audit/: the entries the filter selects, newest first, 50 a page. An invalid filter (a reversed or
+    out-of-range date) lists nothing, only its errors: the whole log under it would read as its answer.
+    `filtered`: some filter is set (the empty list then says that nothing matches, not "nothing yet")."""
     filterset = AuditFilter(request.GET or None, queryset=audit_list())
-    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    invalid = filterset.is_bound and not filterset.is_valid()
+    filtered = invalid or (filterset.is_bound and any(filterset.form.cleaned_data.values()))
+    if invalid:
+        queryset = filterset.queryset.none()
+    else:
+        queryset = filterset.qs if filterset.is_bound else filterset.queryset
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     names = customer_names(audit_customer_id(entry) for entry in page)
     currency = program_settings_get().currency
@@ -27,5 +35,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/audit_list.html",
-        {"filter": filterset, "page": page, "lines": lines, "query": query.urlencode()},
+        {
+            "filter": filterset,
+            "page": page,
+            "lines": lines,
+            "query": query.urlencode(),
+            "invalid": invalid,
+            "filtered": filtered,
+        },
     )

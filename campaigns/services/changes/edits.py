@@ -144,10 +144,11 @@ def _check_launched_edit(campaign: Campaign, *, budget_changed: bool, channels_c
     a changed budget must still cover the largest grant, changed channels must each have a template (a
     broadcast at least one); a boost's are not checked, as at launch (campaign_budget_problem,
     campaign_channels_problem). An unchanged field is not checked again (a template deleted since does not
-    block renaming the campaign). Raises the CampaignError launch would."""
+    block renaming the campaign). Raises the CampaignError launch would, its channels' message pointing to
+    the campaign's page (the edit page has no Messages section)."""
     if budget_changed and (error := campaign_budget_problem(campaign, list(campaign.variants.all()))):
         raise error
-    if channels_changed and (error := campaign_channels_problem(campaign)):
+    if channels_changed and (error := campaign_channels_problem(campaign, on_edit=True)):
         raise error
 
 

@@ -32,13 +32,14 @@ from .fields import (
 )
 
 
-def campaign_channels_problem(campaign: Campaign) -> CampaignError | None:
+def campaign_channels_problem(campaign: Campaign, *, on_edit: bool = False) -> CampaignError | None:
     """What is wrong with `campaign`'s channels (as it holds them, saved or not), as a CampaignError on
     "channels", or None: a broadcast without channels (it is a message), or a chosen channel without a
     template of the campaign's message in any language (rendering falls back on another language), which
     would send nothing on it, silently. A boost sends no message of its own: its channels are not checked
     (launching it must not wait for a template nothing would use). Launch and the edit of a launched
-    campaign both apply it. Reads only."""
+    campaign both apply it. `on_edit`: the edit page asks, which has no Messages section; the message then
+    points to the campaign's page, where the templates are written. Reads only."""
     if campaign.kind == Kind.BROADCAST and not campaign.channels:
         return CampaignError(_("A broadcast is a message: choose its channels."), field="channels")
     if campaign.kind == Kind.BOOST:
@@ -47,14 +48,20 @@ def campaign_channels_problem(campaign: Campaign) -> CampaignError | None:
     if not without_template:
         return None
     labels = dict(Channel.choices)
-    return CampaignError(
-        ngettext(
+    if on_edit:
+        text = ngettext(
+            "The channel %(channels)s has no message template: write it on the campaign's page (Messages), or remove the channel.",
+            "The channels %(channels)s have no message template: write them on the campaign's page (Messages), or remove the channels.",
+            len(without_template),
+        )
+    else:
+        text = ngettext(
             "The channel %(channels)s has no message template: write it below (Messages), or remove the channel.",
             "The channels %(channels)s have no message template: write them below (Messages), or remove the channels.",
             len(without_template),
         )
-        % {"channels": ", ".join(str(labels.get(code, code)) for code in without_template)},
-        field="channels",
+    return CampaignError(
+        text % {"channels": ", ".join(str(labels.get(code, code)) for code in without_template)}, field="channels"
     )
 
 

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from campaigns.results import campaign_results
@@ -31,11 +32,19 @@ def _when_computable(uplift, value, places: int) -> str:
     return "—" if value is None else decimal_format(value, places)
 
 
+BOOST_REDEEMED_HELP = gettext_lazy(
+    "A boost's points are part of each purchase's points; their redemption is not counted apart."
+)
+BOOST_COST_HELP = gettext_lazy("Not measured for a boost: it rests on the points redeemed.")
+
+
 def _result_rows(results) -> list[dict]:
-    """One row per figure: its label, definition, and value per column (treated, holdout, variants)."""
+    """One row per figure: its label, definition, and value per column (treated, holdout, variants). For a
+    boost, the figures built on the points redeemed (not measured: campaigns.results) show "—" and say why."""
     groups = [results.treated, results.holdout, *results.variants]
     comparisons = {c.group.key: c for c in results.comparisons}
     currency = results.currency
+    measured = results.redemption_measured
 
     def money(value):
         return "—" if value is None else money_format(value, currency)
@@ -71,14 +80,16 @@ def _result_rows(results) -> list[dict]:
         (
             "points_granted",
             _("Points granted"),
-            _("Points of the grants' ledger entries."),
+            _("Points of the grants' ledger entries.")
+            if measured
+            else _("Points the boost added to purchases' points, less the share their refunds took back."),
             per_group(lambda g: count(g.points_granted)),
         ),
         (
             "points_redeemed",
             _("Points redeemed"),
-            _("Points that purchases took from the grants' own lots."),
-            per_group(lambda g: count(g.points_redeemed)),
+            _("Points that purchases took from the grants' own lots.") if measured else BOOST_REDEEMED_HELP,
+            per_group(lambda g: "—" if g.points_redeemed is None else count(g.points_redeemed)),
         ),
         ("messages", _("Messages"), _("The campaign's messages by status."), per_group(statuses)),
         (
@@ -135,15 +146,30 @@ def _result_rows(results) -> list[dict]:
             _("Uplift × the group's customers."),
             compared(lambda c: _when_computable(c.rate_uplift, c.incremental_customers, INCREMENTAL_PLACES)),
         ),
-        ("cost", _("Cost of the points"), _("Points redeemed × the point value."), compared(lambda c: money(c.cost))),
+        (
+            "cost",
+            _("Cost of the points"),
+            _("Points redeemed × the point value.") if measured else BOOST_COST_HELP,
+            compared(lambda c: money(c.cost)),
+        ),
         (
             "cost_per_returning",
             _("Cost per returning customer"),
             _(
                 "Cost of the points ÷ incremental returning customers (none when the uplift is not above 0); “not enough data” while the uplift of the response rate cannot be computed (below %(n)s customers in either group)."
             )
-            % {"n": MIN_GROUP},
-            compared(lambda c: _("not enough data") if c.rate_uplift is None else money(c.cost_per_returning)),
+            % {"n": MIN_GROUP}
+            if measured
+            else BOOST_COST_HELP,
+            compared(
+                lambda c: (
+                    "—"
+                    if not measured
+                    else _("not enough data")
+                    if c.rate_uplift is None
+                    else money(c.cost_per_returning)
+                )
+            ),
         ),
         (
             "return_on_points",
@@ -151,8 +177,10 @@ def _result_rows(results) -> list[dict]:
             _(
                 "Incremental revenue ((group's − holdout's revenue per customer) × the group's customers) ÷ cost of the points; “not enough data” while the uplift of revenue per customer cannot be computed (below %(n)s customers in either group)."
             )
-            % {"n": MIN_GROUP_MEAN},
-            compared(lambda c: _when_computable(c.revenue_uplift, c.return_on_points, 2)),
+            % {"n": MIN_GROUP_MEAN}
+            if measured
+            else BOOST_COST_HELP,
+            compared(lambda c: _when_computable(c.revenue_uplift, c.return_on_points, 2) if measured else "—"),
         ),
     ]
     return [{"key": key, "label": label, "help": help_text, "values": values} for key, label, help_text, values in rows]
@@ -229,7 +257,7 @@ def campaign_results_csv(request: HttpRequest, campaign_id: int) -> HttpResponse
                 group.customers,
                 group.grants,
                 group.points_granted,
-                group.points_redeemed,
+                "" if group.points_redeemed is None else group.points_redeemed,
                 group.messages_total,
                 group.opened,
                 group.clicked,
