@@ -150,6 +150,7 @@ class ProgramSettingsForm(EmptyChoiceDashMixin, forms.ModelForm):
         Then the base rates apply to nobody: their fields are shown disabled, saying why, and keep their
         stored values whatever is posted."""
         super().__init__(*args, **kwargs)
+        self.fields["boost_cap_percent"].required = False  # needed only when boosts add up (clean)
         if entry_tier is not None:
             for name in self.BASE_RATE_FIELDS:
                 field = self.fields[name]
@@ -163,11 +164,18 @@ class ProgramSettingsForm(EmptyChoiceDashMixin, forms.ModelForm):
         return self.cleaned_data["currency"].strip().upper()
 
     def clean(self):
-        """Refuse a cap of 0 % when boosts add up: it would silently turn every boost off."""
+        """Refuse a cap of 0 % when boosts add up: it would silently turn every boost off. The cap may be left
+        empty when only the largest boost counts (it is not used then: the stored one is kept); it is
+        needed when boosts add up."""
         data = super().clean()
         if data.get("boost_combine") == "sum" and data.get("boost_cap_percent") == 0:
             # xgettext:no-python-format
             self.add_error("boost_cap_percent", _("A cap of 0 % would turn every boost off."))
+        if data.get("boost_cap_percent") is None and "boost_cap_percent" not in self.errors:
+            if data.get("boost_combine") == "sum":
+                self.add_error("boost_cap_percent", _("Enter the cap: the boosts on a line add up to it."))
+            else:
+                data["boost_cap_percent"] = self.instance.boost_cap_percent
         return data
 
 

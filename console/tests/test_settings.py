@@ -157,3 +157,13 @@ class TestBoostCap:
         # With only the largest boost counting, the cap is not used: 0 is accepted.
         response = console.post("/settings/", SETTINGS_FORM | {"boost_combine": "best", "boost_cap_percent": "0"})
         assert response.status_code == 302
+
+    def test_the_cap_may_be_left_empty_when_only_the_largest_boost_counts(self, console):
+        """Tester 4: "best" with the cap empty was refused ("This field is required."), though unused."""
+        response = console.post("/settings/", SETTINGS_FORM | {"boost_combine": "best", "boost_cap_percent": ""})
+        assert response.status_code == 302
+        assert ProgramSettings.objects.get().boost_cap_percent == D("20.00")  # kept as it was
+        response = console.post("/settings/", SETTINGS_FORM | {"boost_combine": "sum", "boost_cap_percent": ""})
+        assert response.status_code == 400
+        assert "Enter the cap: the boosts on a line add up to it." in response.content.decode()
+        assert ProgramSettings.objects.get().boost_combine == "best"
