@@ -292,7 +292,6 @@ def earning_plan(
     amount: Decimal,
     paid: Decimal,
     cashback: Decimal,
-    has_tier: bool,
     program: "ProgramSettings",
     at: dt.datetime,
     tier_id: int | None,
@@ -302,14 +301,15 @@ def earning_plan(
     and the purchase both work it out: (the cashback parts of its breakdown — base, and tier when the tier
     adds points — by rules.earn_points / rules.earn_breakdown; the boosts that apply, by boosts_earned). The
     whole breakdown is `parts + boost_breakdown(boosts)`. `tier_id`: the tier the customer holds (the entry
-    tier without a status; None: no tiers), for the boosts' tiers targets; `exact`: boosts_find."""
+    tier without a status; None: no tier, the base rates: no tier part), for the breakdown and the boosts'
+    tiers targets; `exact`: boosts_find."""
     earned = rules.earn_points(paid=paid, cashback_percent=cashback, point_value=program.point_value)
     parts = rules.earn_breakdown(
         paid=paid,
         base_cashback_percent=program.base_cashback_percent,
         point_value=program.point_value,
         earned=earned,
-        has_tier=has_tier,
+        has_tier=tier_id is not None,
     )
     boosts = boosts_earned(
         customer_id=customer_id,

@@ -141,7 +141,6 @@ def purchase_quote(
         amount=amount,
         paid=amount,
         cashback=cashback,
-        has_tier=tier is not None,
         program=program,
         at=now,
         tier_id=tier.pk if tier is not None else None,

@@ -225,7 +225,6 @@ def _record_plain(
             amount=data["amount"],
             paid=paid,
             cashback=tier.cashback_percent,
-            has_tier=True,
             program=program,
             at=data["at"],
             tier_id=tier.pk,

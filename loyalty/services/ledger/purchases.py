@@ -285,7 +285,6 @@ def _purchase_create(
             amount=amount,
             paid=paid,
             cashback=cashback,
-            has_tier=tier is not None,
             program=program,
             at=at,
             tier_id=tier.pk if tier is not None else None,
