@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -377,14 +377,20 @@ class PurchaseBatchView(ApiView):
         data = self.parse(s.PurchaseBatchSerializer, request.data)
         items: list[BatchItem | None] = []
         answers: list[dict | None] = []
+        # One serializer parses every item (run_validation, as is_valid runs it): DRF deep-copies a serializer's
+        # fields for each instance, which for 500 items was a fifth of the request's time (issue #16).
+        parser = s.BatchPurchaseSerializer()
         for raw in data["purchases"]:
             if not isinstance(raw, dict):  # this item fails alone, in its place
                 items.append(None)
                 answers.append({"result": "error", "status": 400, "error": _item_not_object_body()})
                 continue
-            serializer = s.BatchPurchaseSerializer(data=raw)
-            if serializer.is_valid():
-                item = serializer.validated_data
+            try:
+                item = parser.run_validation(raw)
+            except ValidationError as exc:
+                items.append(None)
+                answers.append({"result": "error", "status": 400, "error": validation_error_body(exc.detail)})
+            else:
                 items.append(
                     BatchItem(
                         customer_id=item["customer"],
@@ -397,9 +403,6 @@ class PurchaseBatchView(ApiView):
                     )
                 )
                 answers.append(None)
-            else:
-                items.append(None)
-                answers.append({"result": "error", "status": 400, "error": validation_error_body(serializer.errors)})
         outcomes = iter(
             purchase_record_batch(
                 items=[item for item in items if item is not None],

@@ -539,15 +539,33 @@ def qualifying_spend_counts(at: dt.datetime, *, now: dt.datetime, window_days: i
     return at <= now and (start is None or at >= start)
 
 
-def _qualifying_spend_from(customer_id: int, *, now: dt.datetime, window_days: int | None) -> tuple[str, list]:
+def qualifying_spend_many(customer_ids: list[int], *, now: dt.datetime, window_days: int | None) -> dict:
+    """qualifying_spend for many customers in one statement (a batch's chunk, issue #16): {customer id:
+    (money, purchases)} counting towards tiers over the window [now − window_days, now] (None: lifetime);
+    every id given is in the answer ((0, 0) when it has nothing). PostgreSQL (a LATERAL join)."""
+    if not customer_ids:
+        return {}
+    from_sql, params = _qualifying_spend_from(None, now=now, window_days=window_days)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id, d.s, d.n, e.s, e.n FROM unnest(%s::bigint[]) AS c (id), {from_sql}",  # noqa: S608 - fixed fragments
+            [list(customer_ids), *params],
+        )
+        return {pk: qualifying_spend_sum(*sums) for pk, *sums in cursor.fetchall()}
+
+
+def _qualifying_spend_from(customer_id: int | None, *, now: dt.datetime, window_days: int | None) -> tuple[str, list]:
     """(FROM-clause SQL of two one-row subqueries `d` (the running totals of the window's whole days: d.s
     money, d.n purchases) and `e` (the purchases of its edge days one by one: e.s, e.n), its parameters):
     the statement of qualifying_spend, shared with customer_figures. Flat in history: at most window_days
-    SpendDay rows and two days' purchases."""
+    SpendDay rows and two days' purchases. `customer_id` None: both are LATERAL subqueries of the
+    customer `c.id` of a FROM item before them (qualifying_spend_many)."""
     window = _spend_window(now, window_days)
     ops = connection.ops
-    day_sql = "customer_id = %s AND day < %s"
-    day_params: list[Any] = [customer_id, ops.adapt_datefield_value(window.today)]
+    customer_sql, customer_params = ("c.id", []) if customer_id is None else ("%s", [customer_id])
+    lateral = "LATERAL " if customer_id is None else ""
+    day_sql = f"customer_id = {customer_sql} AND day < %s"
+    day_params: list[Any] = [*customer_params, ops.adapt_datefield_value(window.today)]
     if window.first_day is not None:
         day_sql += " AND day > %s"
         day_params.append(ops.adapt_datefield_value(window.first_day))
@@ -560,11 +578,11 @@ def _qualifying_spend_from(customer_id: int, *, now: dt.datetime, window_days: i
             ops.adapt_datetimefield_value(window.first_edge_to),
         ]
     from_sql = f"""
-        (SELECT SUM(spend) AS s, SUM(purchases) AS n FROM {SpendDay._meta.db_table} WHERE {day_sql}) AS d,
-        (SELECT SUM(qualifying_amount) AS s, SUM(CASE WHEN qualifying_amount > 0 THEN 1 ELSE 0 END) AS n
-         FROM {Purchase._meta.db_table} WHERE customer_id = %s AND created_at <= %s AND {edge_sql}) AS e
+        {lateral}(SELECT SUM(spend) AS s, SUM(purchases) AS n FROM {SpendDay._meta.db_table} WHERE {day_sql}) AS d,
+        {lateral}(SELECT SUM(qualifying_amount) AS s, SUM(CASE WHEN qualifying_amount > 0 THEN 1 ELSE 0 END) AS n
+         FROM {Purchase._meta.db_table} WHERE customer_id = {customer_sql} AND created_at <= %s AND {edge_sql}) AS e
     """  # noqa: S608 - table names come from model metadata, values are parameters
-    return from_sql, [*day_params, customer_id, ops.adapt_datetimefield_value(now), *edge_params]
+    return from_sql, [*day_params, *customer_params, ops.adapt_datetimefield_value(now), *edge_params]
 
 
 @dataclass(frozen=True)

@@ -111,16 +111,23 @@ def tasks_queue_many(func: str, calls: list[tuple]) -> None:
         task["started"] = now
         pre_enqueue.send(sender="django_q", task=task)
         packages.append((broker.list_key or Conf.CLUSTER_NAME, SignedPackage.dumps(task), timezone.now()))
-    if len(packages) == 1:
-        with prepared_cursor() as cursor:
+    if len(packages) > 1 and connection.vendor != "postgresql":
+        OrmQ.objects.using(Conf.ORM).bulk_create(
+            OrmQ(key=key, payload=payload, lock=lock) for key, payload, lock in packages
+        )
+        return
+    with prepared_cursor() as cursor:
+        if len(packages) == 1:
             cursor.execute(
                 f'INSERT INTO {OrmQ._meta.db_table} ("key", "payload", "lock") VALUES (%s, %s, %s)',  # noqa: S608 - metadata
                 list(packages[0]),
             )
-        return
-    OrmQ.objects.using(Conf.ORM).bulk_create(
-        OrmQ(key=key, payload=payload, lock=lock) for key, payload, lock in packages
-    )
+        else:  # one array per column: no model instance per task (a batch's chunk, issue #16)
+            cursor.execute(
+                f'INSERT INTO {OrmQ._meta.db_table} ("key", "payload", "lock") '  # noqa: S608 - metadata
+                "SELECT * FROM unnest(%s::varchar[], %s::text[], %s::timestamptz[])",
+                [list(column) for column in zip(*packages, strict=True)],
+            )
 
 
 def tier_upgrade_notice_request(event: TierUpgraded) -> None:

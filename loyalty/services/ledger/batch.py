@@ -19,25 +19,26 @@ set-based work of the same customer). They are plain when every one of them:
 """
 
 import datetime as dt
+import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Model, OuterRef, Q
+from django.db.models import Model
 from django.utils import timezone
 
+from core.db import prepared_cursor
 from core.exceptions import DomainError
 from core.versions import versions_once
-from customers.models import Customer
 from customers.services import customer_purchase_dates_touch_many
 
 from ... import reasons, rules
 from ...boosts import earning_plan
 from ...events import PurchaseRecorded, purchases_recorded_publish
 from ...models import LedgerEntry, LotDebit, PointsAccount, PointsLot, Purchase, PurchaseLine, TierStatus
-from ...selectors import program_settings_get, qualifying_spend_subqueries, tier_rules, tiers_list
-from .core import SOONEST_EXPIRY_FIRST, Kind, Taken, _fast, parse, take_from_lots
+from ...selectors import program_settings_get, qualifying_spend_many, tier_rules, tiers_list
+from .core import Kind, Taken, _fast, parse, take_from_lots
 from .purchases import (
     BatchItem,
     LineInput,
@@ -138,17 +139,11 @@ def _record_plain(
         if len(keys[data["key"]]) > 1 or (data["external_id"] and len(receipts[data["external_id"]]) > 1):
             for other in keys[data["key"]] + receipts.get(data["external_id"], []):
                 refused.add(parsed[other]["customer_id"] if other in parsed else items[other].customer_id)
-    known = set(
-        Purchase.objects.filter(idempotency_key__in=[data["key"] for data in parsed.values()]).values_list(
-            "idempotency_key", flat=True
-        )
-    )
-    same = Q(api_client=api_client) if api_client is not None else Q(api_client__isnull=True, origin=origin)
-    wanted = [data["external_id"] for data in parsed.values() if data["external_id"]]
-    seen_receipts = (
-        set(Purchase.objects.filter(same, external_id__in=wanted).values_list("external_id", flat=True))
-        if wanted
-        else set()
+    known, seen_receipts = _recorded_before(
+        keys=[data["key"] for data in parsed.values()],
+        receipts=[data["external_id"] for data in parsed.values() if data["external_id"]],
+        api_client=api_client,
+        origin=origin,
     )
     for data in parsed.values():
         account = accounts.get(data["customer_id"])
@@ -158,19 +153,21 @@ def _record_plain(
     if not candidates:
         return results
     # Dead lots wait for account_lock's lazy expiry: those customers go one by one.
-    refused |= set(
-        PointsLot.objects.filter(customer_id__in=candidates, remaining__gt=0, expires_at__lte=now)
-        .values_list("customer_id", flat=True)
-        .distinct()
-    )
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT customer_id FROM {PointsLot._meta.db_table} "  # noqa: S608 - metadata
+            "WHERE customer_id = ANY(%s::bigint[]) AND remaining > 0 AND expires_at <= %s::timestamptz",
+            [candidates, now],
+        )
+        refused |= {row[0] for row in cursor.fetchall()}
     candidates = [pk for pk in candidates if pk not in refused]
-    statuses = _statuses_lock(candidates, tiers)
+    statuses = _tiers_lock(candidates, tiers)
     refused |= {pk for pk in candidates if pk not in statuses}
     candidates = [pk for pk in candidates if pk not in refused]
     if not candidates:
         return results
     # Would the chunk's purchases reach a higher tier? (The spend counted at most: all of them.)
-    spend_now = _qualifying_spend_many(candidates, now=now, window_days=program.tier_window_days)
+    spend_now = qualifying_spend_many(candidates, now=now, window_days=program.tier_window_days)
     added: dict[int, list] = defaultdict(lambda: [Decimal("0"), 0])
     for data in parsed.values():
         if data["customer_id"] in statuses:
@@ -180,27 +177,23 @@ def _record_plain(
     for pk in candidates:
         spend, count = spend_now.get(pk, (Decimal("0"), 0))
         target = rules.tier_for(rule_list, spend=spend + added[pk][0], purchases=count + added[pk][1])
-        current = statuses[pk].tier
+        current = statuses[pk]
         if target is not None and target.key != current.pk and target.order > current.order:
             refused.add(pk)
     # The redemptions and earnings, in order, as purchase_record works them out, on the customers' spendable
     # lots read once (soonest expiry first); a redemption above what is allowed, a boost or points already
     # dead: that customer goes one by one.
-    pools: dict[int, list[PointsLot]] = defaultdict(list)
-    redeeming = sorted({d["customer_id"] for d in parsed.values() if d["redeem"] and d["customer_id"] not in refused})
-    if redeeming:
-        for lot in (
-            PointsLot.objects.filter(customer_id__in=redeeming, remaining__gt=0, available_at__lte=now)
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-            .order_by("customer_id", *SOONEST_EXPIRY_FIRST)
-        ):
-            pools[lot.customer_id].append(lot)
+    needs: dict[int, int] = defaultdict(int)
+    for data in parsed.values():
+        if data["redeem"] and data["customer_id"] not in refused:
+            needs[data["customer_id"]] += data["redeem"]
+    pools, spendable_totals = _pools_read(needs, now=now)
     plan: dict[int, dict[str, Any]] = {}
     for index, data in sorted(parsed.items()):
         pk = data["customer_id"]
         if pk in refused or pk not in statuses:
             continue
-        tier = statuses[pk].tier
+        tier = statuses[pk]
         taken: Taken = []
         if data["redeem"]:
             spendable = sorted(
@@ -208,7 +201,7 @@ def _record_plain(
             )
             allowed = rules.max_redeemable(
                 amount=data["amount"],
-                available_points=sum(lot.remaining for lot in spendable),
+                available_points=spendable_totals[pk],
                 cap_percent=tier.redeem_cap_percent,
                 point_value=program.point_value,
             )
@@ -218,6 +211,7 @@ def _record_plain(
             taken = take_from_lots(spendable, data["redeem"])
             for lot, take in taken:
                 lot.remaining -= take
+            spendable_totals[pk] -= data["redeem"]
         paid = rules.paid_amount(amount=data["amount"], redeemed_points=data["redeem"], point_value=program.point_value)
         parts, boosted = earning_plan(
             customer_id=pk,
@@ -248,6 +242,8 @@ def _record_plain(
             )
             lot.order = len(plan)  # after every lot already there, in the order written
             pools[pk].append(lot)
+            if lot.available_at <= now:
+                spendable_totals[pk] += earned
         plan[index] = {**data, "paid": paid, "parts": parts, "earned": earned, "taken": taken, "lot": lot}
     plain = [index for index in sorted(plan) if parsed[index]["customer_id"] not in refused]
     if not plain:
@@ -277,32 +273,99 @@ def _soonest(lot: PointsLot) -> tuple:
     return (lot.expires_at or never, lot.available_at, lot.pk is None, lot.pk or getattr(lot, "order", 0))
 
 
-def _statuses_lock(customer_ids: list[int], tiers: list) -> dict[int, TierStatus]:
-    """The customers' tier statuses holding a tier the program has, row-locked in id order (FOR UPDATE), each
-    with its tier set from `tiers`; customers without one are absent."""
+def _recorded_before(
+    *, keys: list[str], receipts: list[str], api_client: Model | None, origin: str
+) -> tuple[set[str], set[str]]:
+    """(the idempotency keys of `keys` already recorded, the receipt numbers of `receipts` already recorded by
+    the same client, as _receipt_recorded decides: the API client, else no client and the same origin), in
+    one statement."""
+    same = "api_client_id = %s::bigint" if api_client is not None else "api_client_id IS NULL AND origin = %s::varchar"
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"SELECT 'k', idempotency_key FROM {Purchase._meta.db_table} WHERE idempotency_key = ANY(%s::varchar[]) "  # noqa: S608
+            f"UNION ALL SELECT 'r', external_id FROM {Purchase._meta.db_table} "
+            f"WHERE external_id = ANY(%s::varchar[]) AND {same}",
+            [keys, receipts, api_client.pk if api_client is not None else origin],
+        )
+        rows = cursor.fetchall()
+    return {value for part, value in rows if part == "k"}, {value for part, value in rows if part == "r"}
+
+
+def _tiers_lock(customer_ids: list[int], tiers: list) -> dict[int, Any]:
+    """{customer id: the tier (of `tiers`) their tier status holds}, the statuses row-locked in id order (FOR
+    UPDATE); customers without one, or holding a tier the program no longer has, are absent."""
     by_pk = {tier.pk: tier for tier in tiers}
-    statuses = {}
-    for status in TierStatus.objects.filter(pk__in=customer_ids).order_by("pk").select_for_update(of=("self",)):
-        tier = by_pk.get(status.tier_id)
-        if tier is not None:
-            status.tier = tier
-            statuses[status.pk] = status
-    return statuses
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"SELECT customer_id, tier_id FROM {TierStatus._meta.db_table} "  # noqa: S608 - metadata
+            "WHERE customer_id = ANY(%s::bigint[]) ORDER BY customer_id FOR UPDATE",
+            [customer_ids],
+        )
+        rows = cursor.fetchall()
+    return {pk: by_pk[tier_id] for pk, tier_id in rows if tier_id in by_pk}
 
 
-def _qualifying_spend_many(customer_ids: list[int], *, now: dt.datetime, window_days: int | None) -> dict:
-    """{customer id: (spend, purchases)} counting towards tiers over the window ending `now`: one query
-    (qualifying_spend's numbers, by qualifying_spend_subqueries)."""
-    spend, purchases = qualifying_spend_subqueries(customer=OuterRef("pk"), now=now, window_days=window_days)
-    rows = Customer.objects.filter(pk__in=customer_ids).annotate(s=spend, n=purchases).values_list("pk", "s", "n")
-    return {pk: (s or Decimal("0"), int(n or 0)) for pk, s, n in rows}
+_LOT_COLUMNS = tuple(field.attname for field in PointsLot._meta.concrete_fields)
+_PURCHASE_COLUMNS = tuple(field.attname for field in Purchase._meta.concrete_fields)
+_ZERO = Decimal("0")
+
+
+def _pools_read(needs: dict[int, int], *, now: dt.datetime) -> tuple[dict[int, list[PointsLot]], dict[int, int]]:
+    """For customers who redeem `needs[customer]` points in all over the chunk: (their spendable lots at `now`,
+    soonest expiry first, only as many as pay those points — all of them when they hold fewer —, and the
+    points all their spendable lots hold). One statement; its cost does not grow with a customer's history
+    (issue #16). The lots not read come after every lot read, and the lots read pay the chunk's redemptions
+    alone, so a lot walk over them and the chunk's new lots never needs one of them."""
+    pools: dict[int, list[PointsLot]] = defaultdict(list)
+    totals: dict[int, int] = defaultdict(int)
+    if not needs:
+        return pools, totals
+    ids = sorted(needs)
+    columns = ", ".join(_LOT_COLUMNS)
+    order = "expires_at ASC NULLS LAST, available_at, id"
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH ranked AS (
+                SELECT l.*, n.points AS need,
+                       SUM(l.remaining) OVER (PARTITION BY l.customer_id) AS total,
+                       SUM(l.remaining) OVER (PARTITION BY l.customer_id ORDER BY {order} ROWS UNBOUNDED PRECEDING)
+                           AS running
+                FROM unnest(%s::bigint[], %s::bigint[]) AS n (customer_id, points)
+                JOIN {PointsLot._meta.db_table} l ON l.customer_id = n.customer_id
+                WHERE l.remaining > 0 AND l.available_at <= %s::timestamptz
+                  AND (l.expires_at IS NULL OR l.expires_at > %s::timestamptz)
+            )
+            SELECT {columns}, total FROM ranked WHERE running - remaining < need ORDER BY customer_id, {order}
+            """,  # noqa: S608 - names from model metadata, values are parameters
+            [ids, [needs[pk] for pk in ids], now, now],
+        )
+        rows = cursor.fetchall()
+    width = len(_LOT_COLUMNS)
+    for row in rows:
+        lot = PointsLot.from_db(connection.alias, _LOT_COLUMNS, row[:width])
+        pools[lot.customer_id].append(lot)
+        totals[lot.customer_id] = int(row[width])
+    return pools, totals
+
+
+def _ids_allocate(cursor: Any, counts: list[tuple[type[Model], int]]) -> list[list[int]]:
+    """For each (model, n): n new ids from the model's id sequence, ascending, in one statement (the rows of
+    the chunk then point at one another from the start; the foreign keys are checked at commit)."""
+    parts = ", ".join(
+        "(SELECT COALESCE(array_agg(id ORDER BY id), '{}') FROM (SELECT nextval(q.seq) AS id FROM "
+        "(SELECT CAST(pg_get_serial_sequence(%s, 'id') AS regclass) AS seq) q, generate_series(1, %s::int)) s)"
+        for _model, _n in counts
+    )
+    cursor.execute(f"SELECT {parts}", [value for model, n in counts for value in (model._meta.db_table, n)])  # noqa: S608 - fixed fragments
+    return list(cursor.fetchone())
 
 
 def _write(
     *,
     plain: list[tuple[int, dict[str, Any]]],
     accounts: dict[int, PointsAccount],
-    statuses: dict[int, TierStatus],
+    statuses: dict[int, Any],
     program: Any,
     api_client: Model | None,
     origin: str,
@@ -311,79 +374,168 @@ def _write(
     """The set-based writes for the plain items [(index, its plan)], in order: the purchases, their lines,
     their entries (the redemption, then the earning, as purchase_record writes them), the new lots (with what
     later redemptions of the chunk took from them already), where each redeemed point came from, the lots'
-    remaining points, the balances, the spend totals and the purchase dates: one statement each."""
+    remaining points, the balances, the spend totals and the purchase dates.
+
+    The rows go as one array per column (INSERT … SELECT FROM unnest, prepared once per connection:
+    core.db.prepared_cursor), with their ids taken from the sequences first, so that no model instance is
+    built but the purchases the answer shows (the ORM's bulk_create was most of a batch's time, issue #16)."""
     balances = {pk: accounts[pk].balance for pk in {data["customer_id"] for _index, data in plain}}
-    purchases = []
-    for _index, data in plain:
-        pk = data["customer_id"]
-        balances[pk] += data["earned"] - data["redeem"]
-        purchases.append(
-            Purchase(
-                customer_id=pk,
-                amount=data["amount"],
-                redeemed_points=data["redeem"],
-                paid_amount=data["paid"],
-                qualifying_amount=data["paid"],
-                earned_points=data["earned"],
-                earned_breakdown=data["parts"],
-                cashback_percent=statuses[pk].tier.cashback_percent,
-                point_value=program.point_value,
-                external_id=data["external_id"],
-                idempotency_key=data["key"],
-                request_fingerprint=data["fingerprint"],
-                created_by=None,
-                api_client=api_client,
-                origin=origin,
-                balance_after=balances[pk],
-                created_at=data["at"],
-            )
+    n_entries = sum((1 if data["redeem"] else 0) + (1 if data["earned"] else 0) for _index, data in plain)
+    n_lots = sum(1 for _index, data in plain if data["lot"] is not None)
+    with prepared_cursor() as cursor:
+        purchase_ids, entry_ids, lot_ids = _ids_allocate(
+            cursor, [(Purchase, len(plain)), (LedgerEntry, n_entries), (PointsLot, n_lots)]
         )
-    Purchase.objects.bulk_create(purchases)
-    lines: list[PurchaseLine] = []
-    entries: list[LedgerEntry] = []
-    debits: list[tuple[LedgerEntry, Taken]] = []
-    lots: list[PointsLot] = []
-    for purchase, (_index, data) in zip(purchases, plain, strict=True):
+    for lot, pk in zip((data["lot"] for _index, data in plain if data["lot"] is not None), lot_ids, strict=True):
+        lot.pk = pk  # before the debits below name them: a later purchase of the chunk may pay from it
+    purchases: list[Purchase] = []
+    p_cols: dict[str, list] = defaultdict(list)
+    l_cols: dict[str, list] = defaultdict(list)
+    e_cols: dict[str, list] = defaultdict(list)
+    lot_cols: dict[str, list] = defaultdict(list)
+    d_cols: dict[str, list] = defaultdict(list)
+    entry_id = iter(entry_ids)
+    for pk, (_index, data) in zip(purchase_ids, plain, strict=True):
+        customer_id = data["customer_id"]
+        balances[customer_id] += data["earned"] - data["redeem"]
+        row = {
+            "id": pk,
+            "customer_id": customer_id,
+            "amount": data["amount"],
+            "redeemed_points": data["redeem"],
+            "paid_amount": data["paid"],
+            "earned_points": data["earned"],
+            "earned_breakdown": data["parts"],
+            "cashback_percent": statuses[customer_id].cashback_percent,
+            "point_value": program.point_value,
+            "refunded_amount": _ZERO,
+            "points_reversed": 0,
+            "points_returned": 0,
+            "points_swapped_back": 0,
+            "qualifying_amount": data["paid"],
+            "external_id": data["external_id"],
+            "idempotency_key": data["key"],
+            "request_fingerprint": data["fingerprint"],
+            "created_by_id": None,
+            "api_client_id": api_client.pk if api_client is not None else None,
+            "origin": origin,
+            "balance_after": balances[customer_id],
+            "created_at": data["at"],
+        }
+        # As a row read back (positional values): a model built from keywords cost a tenth of a batch.
+        purchase = Purchase.from_db(connection.alias, None, [row[name] for name in _PURCHASE_COLUMNS])
+        purchases.append(purchase)
+        for column, value in (
+            ("id", pk),
+            ("customer_id", customer_id),
+            ("amount", purchase.amount),
+            ("redeemed_points", purchase.redeemed_points),
+            ("paid_amount", purchase.paid_amount),
+            ("earned_points", purchase.earned_points),
+            ("earned_breakdown", json.dumps(purchase.earned_breakdown)),
+            ("cashback_percent", purchase.cashback_percent),
+            ("point_value", purchase.point_value),
+            ("qualifying_amount", purchase.qualifying_amount),
+            ("external_id", purchase.external_id),
+            ("idempotency_key", purchase.idempotency_key),
+            ("request_fingerprint", purchase.request_fingerprint),
+            ("balance_after", purchase.balance_after),
+            ("created_at", purchase.created_at),
+        ):
+            p_cols[column].append(value)
         line: LineInput
         for line in data["lines"]:
-            lines.append(PurchaseLine(purchase=purchase, sku=line.sku, category=line.category, amount=line.amount))
-        common = {"customer_id": purchase.customer_id, "purchase": purchase, "source": "", "created_at": now}
+            for column, value in (
+                ("purchase_id", pk),
+                ("sku", line.sku),
+                ("category", line.category),
+                ("amount", line.amount),
+            ):
+                l_cols[column].append(value)
+        entries = []
         if data["redeem"]:
-            entry = LedgerEntry(
-                kind=Kind.REDEEM,
-                points=-data["redeem"],
-                reason=reasons.redeem_reason(purchase),
-                idempotency_key=None,
-                request_fingerprint="",
-                expires_at=None,
-                **common,
-            )
-            entries.append(entry)
-            debits.append((entry, data["taken"]))
+            entries.append((Kind.REDEEM, -data["redeem"], reasons.redeem_reason(purchase), None))
         if data["earned"]:
-            entry = LedgerEntry(
-                kind=Kind.EARN,
-                points=data["earned"],
-                reason=reasons.earn_reason(purchase, purchase.cashback_percent),
-                idempotency_key=None,
-                request_fingerprint="",
-                expires_at=data["lot"].expires_at,
-                **common,
+            entries.append(
+                (Kind.EARN, data["earned"], reasons.earn_reason(purchase, purchase.cashback_percent), data["lot"])
             )
-            entries.append(entry)
-            data["lot"].entry = entry
-            lots.append(data["lot"])
-    PurchaseLine.objects.bulk_create(lines)
-    LedgerEntry.objects.bulk_create(entries)
-    for lot in lots:
-        lot.entry_id = lot.entry.pk
-    PointsLot.objects.bulk_create(lots)  # with what later purchases of the chunk took from them already
-    LotDebit.objects.bulk_create(
-        [LotDebit(entry=entry, lot_id=lot.pk, points=take) for entry, taken in debits for lot, take in taken]
-    )
-    new = {lot.pk for lot in lots}
-    older = {lot.pk: lot.remaining for _entry, taken in debits for lot, _take in taken if lot.pk not in new}
-    with connection.cursor() as cursor:
+        for kind, points, reason, lot in entries:
+            entry = next(entry_id)
+            for column, value in (
+                ("id", entry),
+                ("customer_id", customer_id),
+                ("kind", str(kind)),
+                ("points", points),
+                ("reason", reason),
+                ("purchase_id", pk),
+                ("expires_at", lot.expires_at if lot is not None else None),
+            ):
+                e_cols[column].append(value)
+            if kind == Kind.REDEEM:
+                for taken_lot, take in data["taken"]:
+                    d_cols["entry_id"].append(entry)
+                    d_cols["lot_id"].append(taken_lot.pk)
+                    d_cols["points"].append(take)
+            if lot is not None:  # with what later purchases of the chunk took from it already
+                for column, value in (
+                    ("id", lot.pk),
+                    ("customer_id", customer_id),
+                    ("entry_id", entry),
+                    ("points", lot.points),
+                    ("remaining", lot.remaining),
+                    ("created_at", lot.created_at),
+                    ("available_at", lot.available_at),
+                    ("expires_at", lot.expires_at),
+                ):
+                    lot_cols[column].append(value)
+    new = set(lot_ids)
+    older = {lot.pk: lot.remaining for _index, data in plain for lot, _take in data["taken"] if lot.pk not in new}
+    customers = sorted(balances)
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {Purchase._meta.db_table} (id, customer_id, amount, redeemed_points, paid_amount,
+                    earned_points, earned_breakdown, cashback_percent, point_value, refunded_amount, points_reversed,
+                    points_returned, points_swapped_back, qualifying_amount, external_id, idempotency_key,
+                    request_fingerprint, created_by_id, api_client_id, origin, balance_after, created_at)
+                SELECT id, customer_id, amount, redeemed_points, paid_amount, earned_points, earned_breakdown::jsonb,
+                    cashback_percent, point_value, 0, 0, 0, 0, qualifying_amount, external_id, idempotency_key,
+                    request_fingerprint, NULL, %s::bigint, %s::varchar, balance_after, created_at
+                FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::bigint[], %s::numeric[], %s::bigint[],
+                    %s::text[], %s::numeric[], %s::numeric[], %s::numeric[], %s::varchar[], %s::varchar[],
+                    %s::varchar[], %s::bigint[], %s::timestamptz[])
+                AS v (id, customer_id, amount, redeemed_points, paid_amount, earned_points, earned_breakdown,
+                    cashback_percent, point_value, qualifying_amount, external_id, idempotency_key,
+                    request_fingerprint, balance_after, created_at)""",  # noqa: S608 - names from model metadata
+            [api_client.pk if api_client is not None else None, origin, *p_cols.values()],
+        )
+        if l_cols:
+            cursor.execute(
+                f"INSERT INTO {PurchaseLine._meta.db_table} (purchase_id, sku, category, amount) "  # noqa: S608
+                "SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::numeric[])",
+                list(l_cols.values()),
+            )
+        if e_cols:
+            cursor.execute(
+                f"""INSERT INTO {LedgerEntry._meta.db_table} (id, customer_id, kind, points, reason, purchase_id,
+                        refund_id, source, actor_id, idempotency_key, request_fingerprint, created_at, expires_at)
+                    SELECT id, customer_id, kind, points, reason, purchase_id, NULL, '', NULL, NULL, '', %s, expires_at
+                    FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::bigint[], %s::varchar[], %s::bigint[],
+                        %s::timestamptz[]) AS v (id, customer_id, kind, points, reason, purchase_id, expires_at)""",  # noqa: S608
+                [now, *e_cols.values()],
+            )
+        if lot_cols:
+            cursor.execute(
+                f"INSERT INTO {PointsLot._meta.db_table} (id, customer_id, entry_id, points, remaining, created_at, "  # noqa: S608
+                "available_at, expires_at) SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], "
+                "%s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[])",
+                list(lot_cols.values()),
+            )
+        if d_cols:
+            cursor.execute(
+                f"INSERT INTO {LotDebit._meta.db_table} (entry_id, lot_id, points) "  # noqa: S608
+                "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[])",
+                list(d_cols.values()),
+            )
         if older:
             ids = sorted(older)
             cursor.execute(
@@ -391,13 +543,12 @@ def _write(
                 "FROM unnest(%s::bigint[], %s::bigint[]) AS v (id, remaining) WHERE l.id = v.id",
                 [ids, [older[pk] for pk in ids]],
             )
-        ids = sorted(balances)
         cursor.execute(
             f"UPDATE {PointsAccount._meta.db_table} AS a SET balance = v.balance, updated_at = %s "  # noqa: S608
             "FROM unnest(%s::bigint[], %s::bigint[]) AS v (id, balance) WHERE a.customer_id = v.id",
-            [now, ids, [balances[pk] for pk in ids]],
+            [now, customers, [balances[pk] for pk in customers]],
         )
-    for pk in ids:
+    for pk in customers:
         accounts[pk].balance = balances[pk]
     spend_days_add(
         [(p.customer_id, p.created_at, p.qualifying_amount, 1 if p.qualifying_amount > 0 else 0) for p in purchases]

@@ -264,3 +264,76 @@ class TestBothPaths:
         assert lot.expires_at == points_expiry(credited_at=at, lifetime_days=program.points_lifetime_days)
         assert lot.available_at == at  # no activation delay in the default program
         assert LedgerEntry.objects.get(purchase=result.purchase).created_at > at  # written now, dated by the lot
+
+
+def test_a_long_history_of_lots_gives_the_same_on_both_paths(customer_factory, program):
+    """Customers holding many lots (earlier purchases on different days, so different expiries) redeem
+    several times in one chunk, some more than one lot holds: the set-based path reads only the lots that
+    pay the chunk's redemptions, and still leaves what the per-item path leaves."""
+    now = timezone.now()
+
+    def with_history(count):
+        customers = [customer_factory() for _ in range(count)]
+        for customer in customers:
+            for days in (40, 30, 20, 10, 9, 8, 7, 3):  # 5 % of 200.00: ten points a lot
+                purchase_record(customer_id=customer.pk, amount="200.00", now=now - dt.timedelta(days=days))
+        return customers
+
+    specs = [
+        {"who": n % 3, "redeem": redeem, "key": f"h-{n}"}
+        for n, redeem in enumerate([4, 7, 15, 3, 25, 1, 9, 9, 9, 0, 12, 2])
+    ]
+
+    def items(customers, prefix):
+        return [
+            BatchItem(
+                customer_id=customers[spec["who"]].pk,
+                amount="300.00",
+                occurred_at=now - dt.timedelta(hours=2),
+                idempotency_key=f"{prefix}:{spec['key']}",
+                redeem_points=spec["redeem"],
+            )
+            for spec in specs
+        ]
+
+    one_by_one, set_based = with_history(3), with_history(3)
+    results_a = record(items(one_by_one, "a"), set_based=False)
+    results_b = record(items(set_based, "b"), set_based=True)
+    assert [outcome(r, one_by_one) for r in results_a] == [outcome(r, set_based) for r in results_b]
+    assert state(one_by_one) == state(set_based)
+    # Hand-worked: 8 × 10 points, then 4 purchases of 300.00 redeeming 4, 3, 9 and 0 points, earning 5 % of
+    # what was paid in money: 296.00 → 14, 297.00 → 14, 291.00 → 14, 300.00 → 15.
+    assert PointsAccount.objects.get(customer_id=set_based[0].pk).balance == 80 + (14 + 14 + 14 + 15) - (4 + 3 + 9)
+    call_command("verify_ledger")
+
+
+def test_the_spendable_lots_read_are_only_those_that_pay(customer_factory, program):
+    """_pools_read: of a customer's eight lots of ten points (soonest expiry first), 25 points need three;
+    the total counts all eight."""
+    now = timezone.now()
+    anna = customer_factory()
+    for days in (40, 30, 20, 10, 9, 8, 7, 3):
+        purchase_record(customer_id=anna.pk, amount="200.00", now=now - dt.timedelta(days=days))
+    pools, totals = batch._pools_read({anna.pk: 25}, now=now)
+    oldest = list(PointsLot.objects.filter(customer_id=anna.pk).order_by("expires_at")[:3])
+    assert [lot.pk for lot in pools[anna.pk]] == [lot.pk for lot in oldest]
+    assert totals[anna.pk] == 80
+    pools, totals = batch._pools_read({anna.pk: 80}, now=now)
+    assert (len(pools[anna.pk]), totals[anna.pk]) == (8, 80)
+
+
+@pytest.mark.parametrize("window_days", [None, 30, 1])
+def test_qualifying_spend_many_equals_qualifying_spend(customer_factory, program, window_days):
+    from loyalty.selectors import qualifying_spend, qualifying_spend_many
+
+    program.tier_window_days = window_days
+    program.save()
+    now = timezone.now()
+    customers = [customer_factory() for _ in range(3)]
+    for n, customer in enumerate(customers[:2]):
+        for days in (45, 29, 1, 0):
+            purchase_record(customer_id=customer.pk, amount=f"{100 + n}.00", now=now - dt.timedelta(days=days))
+    many = qualifying_spend_many([c.pk for c in customers], now=now, window_days=window_days)
+    assert many == {c.pk: qualifying_spend(c.pk, now=now, program=program) for c in customers}
+    assert many[customers[2].pk] == (Decimal("0"), 0)
+    assert many[customers[0].pk][1] == {None: 4, 30: 3, 1: 2}[window_days]
