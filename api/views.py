@@ -386,7 +386,7 @@ class PurchaseBatchView(ApiView):
                 answers.append({"result": "error", "status": 400, "error": _item_not_object_body()})
                 continue
             try:
-                item = parser.run_validation(raw)
+                item = s.batch_purchase_fast(raw) or parser.run_validation(raw)
             except ValidationError as exc:
                 items.append(None)
                 answers.append({"result": "error", "status": 400, "error": validation_error_body(exc.detail)})
@@ -427,7 +427,7 @@ class PurchaseBatchView(ApiView):
                     }
             key = raw.get("idempotency_key") if isinstance(raw, dict) else None
             results.append({"index": index, "idempotency_key": key if isinstance(key, str) else None, **answer})
-        return Response(s.PurchaseBatchResultSerializer({"results": results}).data)
+        return Response(s.batch_results_body(results))
 
 
 def _item_not_object_body() -> dict:

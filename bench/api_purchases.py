@@ -500,9 +500,11 @@ def batch_phase(database_url, args, customer_ids, key, log) -> tuple[int, float]
     port = free_port()
     server = start_gunicorn(port, args.workers, database_url, log)
     try:
-        batch_load(port, key, customer_ids, 20, 10, 1, 30)  # warm up
-        done, seconds, failures = batch_load(
-            port, key, customer_ids, args.batch_purchases, args.batch_size, args.workers, args.time_limit
+        # Warm up as the single endpoint's phase does, and as many requests as it takes each worker to have
+        # prepared the chunk's statements (the fifth run of each on a connection, core.db.prepared_cursor).
+        batch_load(port, key, customer_ids, 10 * args.batch_size, args.batch_size, 2 * args.workers, 30)
+        done, seconds, failures = batch_load(  # as many client threads as the single endpoint's phase
+            port, key, customer_ids, args.batch_purchases, args.batch_size, 2 * args.workers, args.time_limit
         )
     finally:
         server.terminate()

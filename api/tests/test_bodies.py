@@ -142,3 +142,82 @@ def test_the_common_requests_take_the_fast_path():
         "external_id": "",
         "lines": [],
     }
+
+
+AT = "2026-11-29T18:04:12+03:00"
+BATCH_ITEMS = [
+    {"idempotency_key": "till-7-000311", "occurred_at": AT, "customer": 1, "amount": "1000.00"},
+    {"idempotency_key": "k", "occurred_at": "2026-11-29T18:04:12", "customer": 1, "amount": "10", "redeem_points": 5},
+    {"idempotency_key": "k", "occurred_at": "2026-11-29T15:04:12Z", "customer": 1, "amount": "10", "external_id": "R"},
+    {"idempotency_key": "k", "occurred_at": "2026-11-29", "customer": 1, "amount": "10"},
+    {"idempotency_key": "k", "occurred_at": "yesterday", "customer": 1, "amount": "10"},
+    {"idempotency_key": "k", "occurred_at": 1764428652, "customer": 1, "amount": "10"},
+    {"idempotency_key": "k", "occurred_at": "2026-02-30T10:00:00+03:00", "customer": 1, "amount": "10"},
+    {"idempotency_key": "k\n", "occurred_at": AT, "customer": 1, "amount": "10"},
+    {"idempotency_key": " k ", "occurred_at": AT, "customer": 1, "amount": "10"},
+    {"idempotency_key": "ключ", "occurred_at": AT, "customer": 1, "amount": "10"},
+    {"idempotency_key": "x" * 65, "occurred_at": AT, "customer": 1, "amount": "10"},
+    {"idempotency_key": "", "occurred_at": AT, "customer": 1, "amount": "10"},
+    {"idempotency_key": 7, "occurred_at": AT, "customer": 1, "amount": "10"},
+    {"occurred_at": AT, "customer": 1, "amount": "10"},
+    {"idempotency_key": "k", "customer": 1, "amount": "10"},
+    {"idempotency_key": "k", "occurred_at": AT, "customer": 1, "amount": "-1"},
+    {"idempotency_key": "k", "occurred_at": AT, "customer": 1, "amount": "10", "lines": [{"amount": "10"}]},
+    {"idempotency_key": "k", "occurred_at": AT, "customer": 1, "amount": "10", "extra": True},
+]
+
+
+@pytest.mark.parametrize("data", BATCH_ITEMS)
+def test_the_fast_batch_item_parser_agrees_with_the_serializer(data):
+    fast = s.batch_purchase_fast(data)
+    if fast is not None:
+        assert fast == _serializer_says(s.BatchPurchaseSerializer, data)
+
+
+def test_the_common_batch_items_take_the_fast_path():
+    assert s.batch_purchase_fast(BATCH_ITEMS[0]) == _serializer_says(s.BatchPurchaseSerializer, BATCH_ITEMS[0])
+    assert s.batch_purchase_fast(BATCH_ITEMS[1])["occurred_at"].utcoffset() is not None  # the shop's time zone
+    assert s.batch_purchase_fast(BATCH_ITEMS[7]) is None  # left to the serializer, which says why
+
+
+@given(
+    st.fixed_dictionaries(
+        {"customer": st.integers(min_value=0, max_value=3), "amount": st.sampled_from(["10", "1.005", "0"])},
+        optional={
+            "idempotency_key": st.one_of(st.text(max_size=70), st.integers()),
+            "occurred_at": st.one_of(
+                st.datetimes().map(lambda moment: moment.isoformat()),
+                st.text(alphabet="0123456789-T:+Z. ", max_size=26),
+            ),
+        },
+    )
+)
+def test_the_fast_batch_item_parser_never_takes_what_the_serializer_refuses(data):
+    fast = s.batch_purchase_fast(data)
+    if fast is not None:
+        assert fast == _serializer_says(s.BatchPurchaseSerializer, data)
+
+
+@pytest.mark.parametrize("breakdown", [[], [{"part": "base", "points": 49}]])
+def test_the_batch_results_body_is_the_serializers(breakdown):
+    purchase = {
+        "id": 12,
+        "amount": D("1000.00"),
+        "redeemed_points": 10,
+        "paid_amount": D("990"),
+        "earned_points": 49,
+        "points_owed_settled": 0,
+        "balance_after": 1039,
+        "earned_breakdown": breakdown,
+    }
+    results = [
+        {"index": 0, "idempotency_key": "a", "result": "recorded", "status": 201, "purchase": purchase},
+        {"index": 1, "idempotency_key": None, "result": "error", "status": 400, "error": {"detail": "x", "code": "y"}},
+        {"index": 2, "idempotency_key": "b", "result": "replayed", "status": 201, "purchase": purchase},
+        {"index": 3, "idempotency_key": "c", "result": "error", "status": 409, "error": {"detail": "z", "f": ["1"]}},
+    ]
+    expected = s.PurchaseBatchResultSerializer({"results": results}).data
+    assert s.batch_results_body(results) == expected
+    assert [list(body) for body in s.batch_results_body(results)["results"]] == [
+        list(body) for body in expected["results"]
+    ]
