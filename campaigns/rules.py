@@ -50,7 +50,10 @@ def holdout_buckets(holdout_percent: Decimal) -> int:
 
 
 def in_holdout(campaign_id: int, customer_id: int, holdout_percent: Decimal) -> bool:
-    """Whether the customer is kept out of the campaign (gets nothing, is measured against)."""
+    """Whether the customer is kept out of the campaign (gets nothing, is measured against). Without a
+    holdout, False without hashing (every boosted purchase asks it for every running boost)."""
+    if not holdout_percent:
+        return False
     return bucket(campaign_id, customer_id) < holdout_buckets(holdout_percent)
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, Decimal, Inexact, localcontext
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -396,6 +396,106 @@ def boost_points_within_budgets(
     boost never pays more than its budget held nor the boosts more than the exact figure. Without budgets
     it is exactly `boost_points`. Pure: no database.
     """
+
+    if boosts and paid > 0 and all(budgets_left.get(terms.key) is None for terms in boosts):
+        unbudgeted = _boost_points_unbudgeted(
+            lines=lines,
+            amount=amount,
+            paid=paid,
+            cashback_percent=cashback_percent,
+            point_value=point_value,
+            boosts=boosts,
+            combine=combine,
+            cap_percent=cap_percent,
+        )
+        if unbudgeted is not None:
+            return unbudgeted
+    return _boost_points_fractions(
+        lines=lines,
+        amount=amount,
+        paid=paid,
+        cashback_percent=cashback_percent,
+        point_value=point_value,
+        boosts=boosts,
+        budgets_left=budgets_left,
+        combine=combine,
+        cap_percent=cap_percent,
+    )
+
+
+def _boost_points_unbudgeted(
+    *,
+    lines: list[EarnLine],
+    amount: Decimal,
+    paid: Decimal,
+    cashback_percent: Decimal,
+    point_value: Decimal,
+    boosts: list[BoostTerms],
+    combine: str,
+    cap_percent: Decimal,
+) -> dict[int, int] | None:
+    """boost_points_within_budgets when no boost has a budget and, under "sum", no line's boosts reach the
+    cap (None otherwise: the cap's shares are fractions, _boost_points_fractions works them out). Then every
+    boost's exact figure is Σ line amount × percent (a Decimal product, exact at this precision: the
+    Inexact trap guarantees it) times paid / (the lines' total × 100 × point value), rounded down once in
+    integers: the same figures as the fraction arithmetic, at a fraction of its cost (a boosted purchase
+    does this on every line, issue #15). paid > 0 and at least one boost."""
+    with localcontext() as context:
+        context.prec = 200
+        context.traps[Inexact] = True
+        lines = boost_lines(lines, amount=amount)
+        terms_percent = [
+            (terms.key, category_key(terms.category), boost_percent(terms, cashback_percent=cashback_percent))
+            for terms in boosts
+        ]
+        scaled = {terms.key: Decimal(0) for terms in boosts}  # Σ line amount × percent
+        for line in lines:
+            if line.amount <= 0:
+                continue
+            line_category = category_key(line.category)
+            candidates = [
+                (key, line.amount * percent)
+                for key, category, percent in terms_percent
+                if percent > 0 and (not category or category == line_category)
+            ]
+            if not candidates:
+                continue
+            if combine == BOOST_COMBINE_BEST:
+                key, wants = max(candidates, key=lambda item: item[1])  # max keeps the first of equals
+                scaled[key] += wants
+                continue
+            if sum(wants for _key, wants in candidates) > line.amount * Decimal(cap_percent):
+                return None
+            for key, wants in candidates:
+                scaled[key] += wants
+        total = sum(line.amount for line in lines)
+    paid_n, paid_d = Decimal(paid).as_integer_ratio()
+    total_n, total_d = Decimal(total).as_integer_ratio()
+    value_n, value_d = Decimal(point_value).as_integer_ratio()
+    result = {}
+    for key, value in scaled.items():
+        if value <= 0:
+            result[key] = 0
+            continue
+        n, d = value.as_integer_ratio()
+        # floor(value × paid / (total × 100 × point value)), in integers
+        result[key] = (n * paid_n * total_d * value_d) // (d * paid_d * total_n * 100 * value_n)
+    return result
+
+
+def _boost_points_fractions(
+    *,
+    lines: list[EarnLine],
+    amount: Decimal,
+    paid: Decimal,
+    cashback_percent: Decimal,
+    point_value: Decimal,
+    boosts: list[BoostTerms],
+    budgets_left: dict[int, int | None],
+    combine: str,
+    cap_percent: Decimal,
+) -> dict[int, int]:
+    """boost_points_within_budgets in exact fractions, for every case (the reference)."""
 
     def left(key: int) -> Fraction | None:
         value = budgets_left.get(key)

@@ -228,3 +228,55 @@ def test_within_budgets_never_above_a_budget_and_never_below_the_best_boost_alon
     assert sum(got.values()) >= max(alone.values()) - (len(boosts) - 1)
     unlimited = _within(boosts, {}, combine=combine, cap=cap, lines=earn_lines, amount=amount, cashback=cashback)
     assert unlimited == _points(boosts, lines=earn_lines, amount=amount, cashback=cashback, combine=combine, cap=cap)
+
+
+@given(
+    boosts=st.lists(TERMS, min_size=1, max_size=5, unique_by=lambda t: t.key),
+    lines=st.lists(st.tuples(CENTS, CATEGORIES), max_size=5),
+    amount=CENTS,
+    paid_share=st.integers(min_value=1, max_value=100),
+    cashback=PERCENTS,
+    cap=PERCENTS,
+    point_value=POINT_VALUES,
+    combine=st.sampled_from(["best", "sum"]),
+)
+def test_the_unbudgeted_shortcut_gives_the_fractions_figures(
+    boosts, lines, amount, paid_share, cashback, cap, point_value, combine
+):
+    """Without budgets the points are worked out in Decimal products and one integer division per boost
+    (_boost_points_unbudgeted, issue #15's speed) or, when the cap binds under "sum", in fractions: where
+    the shortcut answers, it is exactly the fractions' answer."""
+    from loyalty.rules import _boost_points_fractions, _boost_points_unbudgeted
+
+    earn_lines = [EarnLine(a, c) for a, c in lines]
+    if earn_lines:
+        amount = sum((line.amount for line in earn_lines), D("0"))
+    paid = max(D("0.01"), (amount * paid_share / 100).quantize(D("0.01")))
+    terms = {
+        "lines": earn_lines,
+        "amount": amount,
+        "paid": paid,
+        "cashback_percent": cashback,
+        "point_value": point_value,
+        "boosts": boosts,
+        "combine": combine,
+        "cap_percent": cap,
+    }
+    shortcut = _boost_points_unbudgeted(**terms)
+    exact = _boost_points_fractions(**terms, budgets_left={})
+    if shortcut is not None:
+        assert shortcut == exact
+    if combine == "best":
+        assert shortcut is not None  # only the cap of "sum" leaves it to the fractions
+    assert boost_points(**terms) == exact
+
+
+def test_the_unbudgeted_shortcut_worked_examples():
+    """Hand-worked: 1 000.00 paying 990.00, 5 % cashback: ×2 wants 5 % of 990 = 49.5 → 49; +1 % → 9.9 → 9."""
+    from loyalty.rules import _boost_points_unbudgeted
+
+    terms = {"lines": [], "amount": D("1000.00"), "paid": D("990.00"), "cashback_percent": D("5"), "point_value": D("1")}
+    boosts = [BoostTerms(1, multiplier=D("2")), BoostTerms(2, extra_percent=D("1"))]
+    assert _boost_points_unbudgeted(**terms, boosts=boosts, combine="sum", cap_percent=D("20")) == {1: 49, 2: 9}
+    assert _boost_points_unbudgeted(**terms, boosts=boosts, combine="best", cap_percent=D("20")) == {1: 49, 2: 0}
+    assert _boost_points_unbudgeted(**terms, boosts=boosts, combine="sum", cap_percent=D("5")) is None  # 6 % > 5 %
