@@ -34,3 +34,18 @@ def prepared_cursor() -> CursorWrapper:
         connection.validate_thread_sharing()
         raw = psycopg.Cursor(connection.connection)
         return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
+def array_text(values: list) -> str:
+    """A PostgreSQL array literal of ints, bools or None ("{1,NULL,t}") for a parameter cast in the SQL
+    (`%s::bigint[]`, `%s::boolean[]`): sent as one short string, where psycopg would inspect every element
+    of a list to choose its array type (issue #15: a boosted purchase sends five such arrays)."""
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif value is True or value is False:
+            parts.append("t" if value else "f")
+        else:
+            parts.append(str(int(value)))
+    return "{" + ",".join(parts) + "}"

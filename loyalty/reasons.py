@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from .models import LedgerEntry, Purchase
 
@@ -31,24 +31,34 @@ def percent_text(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+REASON_MAX = LedgerEntry._meta.get_field("reason").max_length  # characters a stored reason may have
+
+
 def earn_reason(purchase: Purchase, cashback_percent: Decimal) -> str:
     """The cashback entry of a purchase: "Cashback 5% on purchase R-9" (the rate the purchase earned at);
     with boosts that added points (the purchase's `earned_breakdown` parts "boost", which carry the
     campaigns' names: loyalty knows no campaigns) "Cashback 5% + boost “Shoes ×2” on purchase R-9", or
-    "+ boosts “A, B”" for several, so the reason never shows a lower rate than the purchase earned."""
+    "+ boosts “A”, “B”" for several (each name in the language's quotes), so the reason never shows a lower
+    rate than the purchase earned. At most REASON_MAX characters: names that would not fit end in "…"
+    (five boosts named with 120 characters each must not make a purchase fail)."""
     values = {"pct": percent_text(cashback_percent), "p": purchase_label(purchase)}
     names = [
         str(part.get("name") or "")
         for part in purchase.earned_breakdown or []
         if part.get("part") == "boost" and int(part.get("points") or 0) > 0
     ]
-    if names:
-        return ngettext(
-            "Cashback %(pct)s%% + boost “%(names)s” on purchase %(p)s",
-            "Cashback %(pct)s%% + boosts “%(names)s” on purchase %(p)s",
-            len(names),
-        ) % {**values, "names": ", ".join(names)}
-    return _("Cashback %(pct)s%% on purchase %(p)s") % values
+    if not names:
+        return _("Cashback %(pct)s%% on purchase %(p)s") % values
+    template = ngettext(
+        "Cashback %(pct)s%% + boost %(names)s on purchase %(p)s",
+        "Cashback %(pct)s%% + boosts %(names)s on purchase %(p)s",
+        len(names),
+    )
+    quoted = ", ".join(pgettext("a campaign's name in a reason", "“%(name)s”") % {"name": name} for name in names)
+    room = REASON_MAX - len(template % {**values, "names": ""})
+    if len(quoted) > room:
+        quoted = quoted[: max(0, room - 1)] + "…"
+    return template % {**values, "names": quoted}
 
 
 def redeem_reason(purchase: Purchase) -> str:

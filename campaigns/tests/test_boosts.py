@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal as D
 
 import pytest
+from django.utils import translation
 
 from campaigns.models import Campaign, CampaignGrant, CampaignVariant
 from campaigns.selectors import campaign_points_granted
@@ -380,7 +381,22 @@ def test_the_earn_reason_names_the_boosts_that_added_points():
         {"part": "boost", "campaign": 2, "name": "Friday", "points": 10},
         {"part": "boost", "campaign": 3, "name": "Spent", "points": 0},  # cut to nothing by its budget
     )
-    assert earn_reason(two, D("5")) == "Cashback 5% + boosts “Shoes ×2, Friday” on purchase R-9"
+    assert earn_reason(two, D("5")) == "Cashback 5% + boosts “Shoes ×2”, “Friday” on purchase R-9"
+    with translation.override("ru"):
+        assert earn_reason(two, D("5")) == "Кешбэк 5% + ускорения «Shoes ×2», «Friday» за покупку R-9"
+
+
+def test_five_boosts_with_the_longest_names_still_record_the_purchase(customer, t0):
+    """Campaign names may have 120 characters; five of them do not fit the ledger's 300-character reason:
+    the purchase is recorded all the same, its reason cut with "…" before "on purchase …"."""
+    ProgramSettings.objects.filter(pk=1).update(boost_combine="sum", boost_cap_percent=D("50"))
+    for n in range(5):
+        _boost(name=f"{n}" + "ж" * 119, boost_multiplier=None, boost_extra_percent=D("1"))
+    result = buy(customer, "1000.00", now=t0, external_id="R-77")
+    assert result.purchase.earned_points == 50 + 5 * 10
+    reason = LedgerEntry.objects.get(purchase=result.purchase, kind=LedgerEntry.Kind.EARN).reason
+    assert len(reason) == 300
+    assert reason.startswith("Cashback 5% + boosts “0жжж") and reason.endswith("… on purchase R-77")
 
 
 def test_boost_results_count_a_later_purchase_and_points_net_of_refunds(customer, customer_factory, t0):

@@ -275,7 +275,13 @@ def test_the_unbudgeted_shortcut_worked_examples():
     """Hand-worked: 1 000.00 paying 990.00, 5 % cashback: ×2 wants 5 % of 990 = 49.5 → 49; +1 % → 9.9 → 9."""
     from loyalty.rules import _boost_points_unbudgeted
 
-    terms = {"lines": [], "amount": D("1000.00"), "paid": D("990.00"), "cashback_percent": D("5"), "point_value": D("1")}
+    terms = {
+        "lines": [],
+        "amount": D("1000.00"),
+        "paid": D("990.00"),
+        "cashback_percent": D("5"),
+        "point_value": D("1"),
+    }
     boosts = [BoostTerms(1, multiplier=D("2")), BoostTerms(2, extra_percent=D("1"))]
     assert _boost_points_unbudgeted(**terms, boosts=boosts, combine="sum", cap_percent=D("20")) == {1: 49, 2: 9}
     assert _boost_points_unbudgeted(**terms, boosts=boosts, combine="best", cap_percent=D("20")) == {1: 49, 2: 0}
