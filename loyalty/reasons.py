@@ -54,7 +54,8 @@ def earn_reason(purchase: Purchase, cashback_percent: Decimal) -> str:
         "Cashback %(pct)s%% + boosts %(names)s on purchase %(p)s",
         len(names),
     )
-    quoted = ", ".join(pgettext("a campaign's name in a reason", "“%(name)s”") % {"name": name} for name in names)
+    quote = pgettext("a campaign's name in a reason", "“%(name)s”")
+    quoted = ", ".join(quote % {"name": name} for name in names)
     room = REASON_MAX - len(template % {**values, "names": ""})
     if len(quoted) > room:
         quoted = quoted[: max(0, room - 1)] + "…"
