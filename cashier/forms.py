@@ -35,12 +35,17 @@ class ReceiptSearchForm(forms.Form):
     )
 
 
+# Twenty digits typed or scanned: say the amount is too large, not how many digits are allowed.
+AMOUNT_TOO_LARGE = {"max_digits": _("Amount is too large."), "max_whole_digits": _("Amount is too large.")}
+
+
 class PurchaseForm(forms.Form):
     amount = LocalDecimalField(
         label=_("Amount"),
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0.01"),
+        error_messages=AMOUNT_TOO_LARGE,
         widget=forms.TextInput(attrs={"class": "form-control form-control-lg"}),
     )
     redeem_points = LocalIntegerField(
@@ -82,6 +87,7 @@ class RefundForm(forms.Form):
         decimal_places=2,
         min_value=Decimal("0.01"),
         required=False,
+        error_messages=AMOUNT_TOO_LARGE,
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )
     scope = forms.ChoiceField(choices=[(AMOUNT, _("This amount")), (REST, _("The rest of the purchase"))])

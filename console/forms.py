@@ -367,6 +367,15 @@ class CampaignForm(EmptyChoiceDashMixin, forms.ModelForm):
         for name in frozen:
             if name in self.fields:
                 self.fields[name].disabled = True
+        # Too many digits is out of the range the service states: say the range (1000 %: "between 0 and
+        # 100 %", not "no more than 3 digits before the decimal point"). Django formats these messages with
+        # the validator's values, hence "%%".
+        for name, message in (
+            ("boost_multiplier", _("The multiplier is between 1 and 100.")),
+            ("boost_extra_percent", _("The extra cashback is between 0 and 100 %%.")),
+        ):
+            if name in self.fields:
+                self.fields[name].error_messages.update({"max_digits": message, "max_whole_digits": message})
         if "points" in self.fields:
             hint = _("Points are set per variant: this field is not used while the campaign has A/B variants.")
             self.fields["points"].help_text = format_html(

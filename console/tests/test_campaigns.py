@@ -588,6 +588,23 @@ def test_a_boost_form_shows_a_date_error_and_refuses_variants(console, program):
     assert not Campaign.objects.exists() and not AuditEntry.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("boost_extra_percent", "1000", "The extra cashback is between 0 and 100 %."),
+        ("boost_extra_percent", "150", "The extra cashback is between 0 and 100 %."),
+        ("boost_multiplier", "123456", "The multiplier is between 1 and 100."),
+    ],
+)
+def test_a_boost_out_of_range_is_refused_with_the_range(console, program, field, value, message):
+    """Too many digits is out of range: the form says the range, not how many digits fit (tester finding)."""
+    response = _post_as_the_browser(console, "/campaigns/new/boost/", {"name": "Big", field: value})
+    page = response.content.decode()
+    assert response.status_code == 400 and message in page
+    assert "digits" not in page
+    assert not Campaign.objects.exists()
+
+
 def test_a_stale_edit_form_posted_after_launch_is_refused_naming_the_fields(console, program):
     campaign = campaign_create(values={"name": "Hello", "kind": "welcome", "points": 100})
     url = f"/campaigns/{campaign.pk}/edit/"
