@@ -2,6 +2,7 @@
 reader sees Russian labels whoever made the change), with its kind (dates, points, percentages, codes read
 by their choices). Registered with core.audit from CampaignsConfig.ready."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -10,6 +11,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import AuditAction, AuditField, Kind, audit_fields_register, audit_rows_filter_register
+from core.formatting import decimal_format
+from loyalty.models import Tier
 from messaging.models import Channel
 
 from .models import Campaign
@@ -39,13 +42,31 @@ def _field(name: str) -> AuditField:
         return AuditField(label, Kind.DATETIME)
     if name == "channels":
         return AuditField(label, Kind.LIST, choices=dict(Channel.choices))
-    if name == "target_tiers":
-        return AuditField(label, Kind.LIST)
+    if name == "target_tiers":  # stored as the tiers' ids, read by their names
+        return AuditField(label, Kind.LIST, reader=_tier_names)
+    if name == "boost_multiplier":  # "×2", "×1,5" in Russian
+        return AuditField(label, reader=_multiplier_text)
     if name == "boost_weekdays":  # 0 = Monday … 6 = Sunday, read as the days' names
         return AuditField(label, Kind.LIST, choices=WEEKDAYS)
     if name == "absence_days":  # the win-back's steps: "30, 60"
         return AuditField(label, Kind.LIST)
     return AuditField(label, _KINDS.get(name, Kind.TEXT))
+
+
+def _tier_names(value: Any) -> str:
+    """A tiers target as stored (the tiers' ids) by the tiers' names; a tier deleted since by its id."""
+    ids = [int(pk) for pk in value] if isinstance(value, list) else [int(value)]
+    if not ids:
+        return "—"
+    names = dict(Tier.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return ", ".join(names.get(pk, f"#{pk}") for pk in ids)
+
+
+def _multiplier_text(value: Any) -> str:
+    """A boost's multiplier as stored ("2.0", "1.50") as the language writes it: "×2", "×1.5" ("×1,5")."""
+    number = Decimal(str(value))
+    places = next((p for p in (0, 1, 2) if number == number.quantize(Decimal(1).scaleb(-p))), 2)
+    return "×" + decimal_format(number, places)
 
 
 def campaign_audit_fields() -> dict[str, AuditField]:

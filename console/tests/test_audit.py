@@ -445,7 +445,7 @@ def test_a_new_campaign_lists_only_its_kinds_fields_and_no_empty_ones(client, ma
     table = audit_text(client, action="campaign.create")
     boost = table[table.index("Created campaign “Shoes ×2”") :]
     welcome = table[table.index("Created campaign “Hello”") : table.index("Created campaign “Shoes ×2”")]
-    assert "Multiplier: 2" in boost and "Category: shoes" in boost and "Weekdays: Saturday, Sunday" in boost
+    assert "Multiplier: ×2" in boost and "Category: shoes" in boost and "Weekdays: Saturday, Sunday" in boost
     assert "Points:" not in boost and "Days before" not in boost and "[]" not in boost
     assert "Points: 100" in welcome and "Multiplier" not in welcome and "Weekdays" not in welcome
     assert "[]" not in table, table
@@ -470,3 +470,44 @@ def test_an_empty_filtered_list_says_nothing_matches_and_an_empty_log_says_nothi
     assert "Nothing recorded yet." in audit_text(console, when_min="", when_max="", action="", text="")
     assert "No entries match the filter." in audit_text(console, text="no such words anywhere")
     assert "No entries match the filter." in audit_text(console, when_min="2000-01-01", when_max="2000-01-02")
+
+
+def test_origins_read_in_words():
+    """Where a change came from, in the reader's language: a management command by its name (the tester
+    saw "command:create_api_client" as stored)."""
+    from django.utils import translation
+
+    from core.audit import audit_origin_label
+
+    assert audit_origin_label("command:create_api_client") == "Command create_api_client"
+    assert audit_origin_label("api:Shop") == "API: Shop"
+    with translation.override("ru"):
+        assert audit_origin_label("command:create_api_client") == "Команда create_api_client"
+        assert audit_origin_label("cashier") == "Касса"
+
+
+def test_a_boosts_multiplier_and_tiers_read_as_the_language_writes_them(client, marketing_user, program):
+    """The tester saw "Tiers: 3" (an id) and "Множитель: 2.0" (a dot): the tiers by name, the multiplier as
+    "×1.5" / "×1,5"."""
+    from campaigns.models import Campaign
+    from campaigns.services.changes import campaign_create
+    from loyalty.models import Tier
+
+    gold = Tier.objects.create(
+        code="goldx", name="Golden", order=50, threshold=D("50000"), cashback_percent=D("7"), redeem_cap_percent=D("50")
+    )
+    campaign_create(
+        values={
+            "name": "Gold ×1.5",
+            "kind": Campaign.Kind.BOOST,
+            "boost_multiplier": D("1.5"),
+            "target": Campaign.Target.TIERS,
+        },
+        tier_ids=[gold.pk],
+        actor=marketing_user,
+    )
+    client.force_login(marketing_user)
+    english = audit_text(client, action="campaign.create")
+    assert "Multiplier: ×1.5" in english and "Tiers: Golden" in english, english
+    russian = audit_text(client, "ru", action="campaign.create")
+    assert "Множитель: ×1,5" in russian and "2.0" not in russian

@@ -65,8 +65,8 @@ _JOBS = {
 
 def audit_origin_label(origin: str) -> str:
     """Where a change came from, in words: "cashier" → "Till", "api:Shop" → "API: Shop",
-    "job:campaigns_daily" → "Daily campaign run" (a job not listed: "Scheduled job <name>"); an origin not
-    listed as stored."""
+    "job:campaigns_daily" → "Daily campaign run" (a job not listed: "Scheduled job <name>"),
+    "command:create_api_client" → "Command create_api_client"; an origin not listed as stored."""
     if origin in _ORIGINS:
         return str(_ORIGINS[origin])
     if origin.startswith("api:"):
@@ -76,6 +76,8 @@ def audit_origin_label(origin: str) -> str:
         if name in _JOBS:
             return str(_JOBS[name])
         return gettext("Scheduled job %(name)s") % {"name": name}
+    if origin.startswith("command:"):  # a management command run on the server ("command:create_api_client")
+        return gettext("Command %(name)s") % {"name": origin.removeprefix("command:")}
     return origin
 
 
