@@ -16,6 +16,7 @@ from core.forms import (
     LocalIntegerField,
     date_within_bounds,
     idempotency_key_field,
+    latin_digits_only,
     local_number_formfield,
 )
 from loyalty.models import ProgramSettings, Tier
@@ -263,6 +264,7 @@ class LocalDateTimeField(forms.DateTimeField):
         super().__init__(**kwargs)
 
     def to_python(self, value):
+        latin_digits_only(self, value)
         result = super().to_python(value)
         if result is not None:
             date_within_bounds(result.date())

@@ -39,10 +39,23 @@ def date_within_bounds(value: dt.date | None) -> None:
         )
 
 
+def latin_digits_only(field: forms.Field, value) -> None:
+    """Refuse a typed date whose digits are not the ASCII 0-9 with the field's "invalid" message: Python's
+    date parsing reads "٢٠٣٠" (Arabic-Indic) as 2030, a date nobody typed at a Latin keypad (tester finding;
+    core.formatting.ascii_digits is the same rule for numbers)."""
+    if isinstance(value, str) and any(char.isdigit() and not char.isascii() for char in value):
+        raise ValidationError(field.error_messages["invalid"], code="invalid")
+
+
 class BoundedDateField(forms.DateField):
-    """A DateField that refuses dates outside DATE_MIN..DATE_MAX (date_within_bounds)."""
+    """A DateField that refuses dates outside DATE_MIN..DATE_MAX (date_within_bounds) and digits that are
+    not ASCII (latin_digits_only)."""
 
     default_validators = [date_within_bounds]
+
+    def to_python(self, value):
+        latin_digits_only(self, value)
+        return super().to_python(value)
 
 
 class BoundedDateRangeField(DateRangeField):
@@ -53,6 +66,11 @@ class BoundedDateRangeField(DateRangeField):
         super().__init__(*args, **kwargs)
         for field in self.fields:
             field.validators.append(date_within_bounds)
+
+    def clean(self, value):
+        for part, field in zip(value or [], self.fields, strict=False):
+            latin_digits_only(field, part)
+        return super().clean(value)
 
     def compress(self, data_list):
         if data_list and all(data_list) and data_list[0] > data_list[1]:
