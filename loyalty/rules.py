@@ -394,33 +394,24 @@ def boost_points_within_budgets(
 
     Exact fractions throughout, rounded down once per boost at the end (`boost_points`' rounding), so a
     boost never pays more than its budget held nor the boosts more than the exact figure. Without budgets
-    it is exactly `boost_points`. Pure: no database.
+    it is exactly `boost_points`. Pure: no database. (Without budgets, and under "sum" while no line
+    reaches the cap, the same figures come from Decimal products: _boost_points_unbudgeted.)
     """
-
-    if boosts and paid > 0 and all(budgets_left.get(terms.key) is None for terms in boosts):
-        unbudgeted = _boost_points_unbudgeted(
-            lines=lines,
-            amount=amount,
-            paid=paid,
-            cashback_percent=cashback_percent,
-            point_value=point_value,
-            boosts=boosts,
-            combine=combine,
-            cap_percent=cap_percent,
-        )
+    terms = {
+        "lines": lines,
+        "amount": amount,
+        "paid": paid,
+        "cashback_percent": cashback_percent,
+        "point_value": point_value,
+        "boosts": boosts,
+        "combine": combine,
+        "cap_percent": cap_percent,
+    }
+    if boosts and paid > 0 and all(budgets_left.get(boost.key) is None for boost in boosts):
+        unbudgeted = _boost_points_unbudgeted(**terms)  # the common case, without fractions
         if unbudgeted is not None:
             return unbudgeted
-    return _boost_points_fractions(
-        lines=lines,
-        amount=amount,
-        paid=paid,
-        cashback_percent=cashback_percent,
-        point_value=point_value,
-        boosts=boosts,
-        budgets_left=budgets_left,
-        combine=combine,
-        cap_percent=cap_percent,
-    )
+    return _boost_points_fractions(**terms, budgets_left=budgets_left)
 
 
 def _boost_points_unbudgeted(

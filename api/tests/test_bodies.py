@@ -41,6 +41,20 @@ def test_the_customer_body_is_the_serializers(card):
     assert list(s.customer_body(card)) == list(s.CustomerSerializer(card).data)
 
 
+def _purchase(breakdown: list) -> dict:
+    """A recorded purchase as the purchase views hand it to the bodies."""
+    return {
+        "id": 12,
+        "amount": D("1000.00"),
+        "redeemed_points": 10,
+        "paid_amount": D("990"),
+        "earned_points": 49,
+        "points_owed_settled": 0,
+        "balance_after": 1039,
+        "earned_breakdown": breakdown,
+    }
+
+
 @pytest.mark.parametrize(
     "breakdown",
     [
@@ -51,16 +65,7 @@ def test_the_customer_body_is_the_serializers(card):
     ],
 )
 def test_the_purchase_body_is_the_serializers(breakdown):
-    data = {
-        "id": 12,
-        "amount": D("1000.00"),
-        "redeemed_points": 10,
-        "paid_amount": D("990"),
-        "earned_points": 49,
-        "points_owed_settled": 0,
-        "balance_after": 1039,
-        "earned_breakdown": breakdown,
-    }
+    data = _purchase(breakdown)
     expected = s.PurchaseResultSerializer(data).data
     assert s.purchase_result_body(data) == expected
     assert [list(part) for part in s.purchase_result_body(data)["earned_breakdown"]] == [
@@ -200,16 +205,7 @@ def test_the_fast_batch_item_parser_never_takes_what_the_serializer_refuses(data
 
 @pytest.mark.parametrize("breakdown", [[], [{"part": "base", "points": 49}]])
 def test_the_batch_results_body_is_the_serializers(breakdown):
-    purchase = {
-        "id": 12,
-        "amount": D("1000.00"),
-        "redeemed_points": 10,
-        "paid_amount": D("990"),
-        "earned_points": 49,
-        "points_owed_settled": 0,
-        "balance_after": 1039,
-        "earned_breakdown": breakdown,
-    }
+    purchase = _purchase(breakdown)
     results = [
         {"index": 0, "idempotency_key": "a", "result": "recorded", "status": 201, "purchase": purchase},
         {"index": 1, "idempotency_key": None, "result": "error", "status": 400, "error": {"detail": "x", "code": "y"}},
