@@ -38,6 +38,14 @@ budget: a budget is one counter every boosted purchase must update under its row
 boosted purchases of a budgeted boost queue on it until each commits (measured apart, once, and
 reported in docs/campaigns.md). The last lines compare each
 boosted phase with the same phase without boosts.
+
+Then, with the boosts paused (issue #16), `--batch-purchases` purchases through POST
+/api/v1/purchases/batch/ (batches of `--batch-size`, as many client threads as the single endpoint's
+phase) against the single endpoint with persistent connections (goal: ≥ 5× per purchase), and the
+history curve: a purchase and the API's customer object for a customer with 1 / 100 / 1 000 / 5 000
+earlier purchases and live lots (`--history-repeats` each; goal: 5 000 within 20 % of 1). So one run
+prints every ratio of issues #15 and #16; `--only-issue16` runs only raw SQL, the single endpoint, the
+batch and the curve; `--batch-purchases 0 --history-repeats 0` skips them.
 """
 
 import argparse
@@ -692,8 +700,16 @@ def main() -> None:
     from campaigns.models import CampaignGrant
 
     print(f"boost grant rows written: {CampaignGrant.objects.count()}")
-    api_total = sum(done for label, (done, _s) in results.items() if label.startswith("API"))
-    api_phases = sum(1 for label in results if label.startswith("API"))
+    if args.batch_purchases or args.history_repeats:  # issue #16's batch and history parts, boosts paused
+        Campaign.objects.filter(kind=Campaign.Kind.BOOST).update(status=Campaign.Status.PAUSED)
+    if args.batch_purchases:
+        batch_phases(args, customer_ids, key, results)
+        batch_report(args, results)
+    if args.history_repeats:
+        history_report(args)
+    single = {label: value for label, value in results.items() if label.startswith("API") and "batch" not in label}
+    api_total = sum(done for done, _s in single.values())  # the single endpoint's phases (their own log)
+    api_phases = len(single)
     print(f"request log lines for API purchases answered 201: {logged} (expected {api_total + api_phases * 20})")
     mismatches = ledger_problems()
     print(f"purchases in the database: {Purchase.objects.count()}; cached balances ≠ ledger: {len(mismatches)}")
@@ -701,17 +717,11 @@ def main() -> None:
         raise SystemExit("ledger mismatch")
 
 
-def issue16(args, customer_ids: list[int], key: str, results: dict[str, tuple[int, float]]) -> None:
-    """The batch endpoint against the single one (goal: ≥ 5× per purchase) and the history curve (goal: a
-    purchase and a lookup with 5 000 earlier purchases within 20 % of a new customer)."""
-    from loyalty.models import Purchase
-    from loyalty.selectors import ledger_problems, spend_day_problems
-
+def batch_phases(args, customer_ids: list[int], key: str, results: dict[str, tuple[int, float]]) -> None:
+    """The batch endpoint's load (and, with --batch-ab, the same through the per-item path) into `results`,
+    on a gunicorn with persistent connections; run with the boosts paused (a boosted item is not plain)."""
     persistent = DATABASE_URL + ("&" if "?" in DATABASE_URL else "?") + "conn_max_age=60"
     with tempfile.NamedTemporaryFile("w+", prefix="bench-api-gunicorn-", suffix=".log", delete=False) as log:
-        results["API, persistent DB connections"] = api_phase(
-            "API (persistent)", persistent, args, customer_ids, key, log
-        )[0]
         results[f"API batch of {args.batch_size}, persistent"] = batch_phase(persistent, args, customer_ids, key, log)
         if args.batch_ab:  # the same load through the per-item path (API_BATCH_SET_BASED=false)
             os.environ["API_BATCH_SET_BASED"] = "false"
@@ -722,13 +732,16 @@ def issue16(args, customer_ids: list[int], key: str, results: dict[str, tuple[in
             finally:
                 os.environ.pop("API_BATCH_SET_BASED")
     os.unlink(log.name)
+
+
+def batch_report(args, results: dict[str, tuple[int, float]]) -> None:
+    """The batch endpoint against the single one, per purchase (goal: ≥ 5), from `results`."""
     raw_rate = results["raw SQL"][0] / results["raw SQL"][1]
-    print(f"{'':38s} {'purchases':>9s} {'seconds':>8s} {'per s':>8s} {'÷ raw SQL':>9s}")
-    for label, (done, seconds) in results.items():
-        print(f"{label:38s} {done:9d} {seconds:8.2f} {done / seconds:8.1f} {done / seconds / raw_rate:9.3f}")
     single = results["API, persistent DB connections"]
     batch = results[f"API batch of {args.batch_size}, persistent"]
     print(
+        f"API batch of {args.batch_size}: {batch[0]} purchases in {batch[1]:.2f} s = {batch[0] / batch[1]:.1f}/s "
+        f"({batch[0] / batch[1] / raw_rate:.3f} of raw SQL); "
         f"batch endpoint ÷ single endpoint, per purchase: {(batch[0] / batch[1]) / (single[0] / single[1]):.2f} "
         f"(goal ≥ 5)"
     )
@@ -739,6 +752,11 @@ def issue16(args, customer_ids: list[int], key: str, results: dict[str, tuple[in
             f"{(per_item[0] / per_item[1]) / (single[0] / single[1]):.2f}; set-based ÷ per item: "
             f"{(batch[0] / batch[1]) / (per_item[0] / per_item[1]):.2f}"
         )
+
+
+def history_report(args) -> None:
+    """The history curve (goal: a purchase and a lookup with 5 000 earlier purchases within 20 % of a new
+    customer), printed."""
     curve = history_curve(args.history_repeats)
     print("earlier purchases and lots | purchase, median ms | lookup (customer object), median ms")
     for n, buy, look in curve:
@@ -748,6 +766,27 @@ def issue16(args, customer_ids: list[int], key: str, results: dict[str, tuple[in
         f"5 000 ÷ 1: purchase {last[1] / first[1]:.2f}, lookup {last[2] / first[2]:.2f} (goal ≤ 1.20); "
         f"load average after: {os.getloadavg()[0]:.2f}"
     )
+
+
+def issue16(args, customer_ids: list[int], key: str, results: dict[str, tuple[int, float]]) -> None:
+    """Only issue #16's batch and history parts: the single endpoint, the batch endpoint against it (goal:
+    ≥ 5× per purchase) and the history curve."""
+    from loyalty.models import Purchase
+    from loyalty.selectors import ledger_problems, spend_day_problems
+
+    persistent = DATABASE_URL + ("&" if "?" in DATABASE_URL else "?") + "conn_max_age=60"
+    with tempfile.NamedTemporaryFile("w+", prefix="bench-api-gunicorn-", suffix=".log", delete=False) as log:
+        results["API, persistent DB connections"] = api_phase(
+            "API (persistent)", persistent, args, customer_ids, key, log
+        )[0]
+    os.unlink(log.name)
+    batch_phases(args, customer_ids, key, results)
+    raw_rate = results["raw SQL"][0] / results["raw SQL"][1]
+    print(f"{'':38s} {'purchases':>9s} {'seconds':>8s} {'per s':>8s} {'÷ raw SQL':>9s}")
+    for label, (done, seconds) in results.items():
+        print(f"{label:38s} {done:9d} {seconds:8.2f} {done / seconds:8.1f} {done / seconds / raw_rate:9.3f}")
+    batch_report(args, results)
+    history_report(args)
     mismatches, spend = ledger_problems(), spend_day_problems()
     print(
         f"purchases in the database: {Purchase.objects.count()}; cached balances ≠ ledger: {len(mismatches)}; "
