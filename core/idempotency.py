@@ -35,6 +35,7 @@ def once_per_key(
     key_field: str = "idempotency_key",
     fingerprint_field: str = "request_fingerprint",
     check_first: bool = True,
+    same_as: tuple[str, ...] = (),
 ) -> T:
     """Run `create(lock())` at most once per `key` (no key: always), in one transaction.
 
@@ -48,13 +49,16 @@ def once_per_key(
     fails on its unique index (or on a DomainError before that) and the transaction rolls back whole; the
     row is then looked up and replayed (or refused) as above. A retry then costs more than with the
     look-up (its work up to the failing INSERT, and an error line in the database's log).
+
+    `same_as`: other fingerprints a stored row may carry and still be this request (a late purchase whose
+    key was first sent to the endpoint that dates a purchase on arrival, loyalty's purchase_record).
     """
 
     def earlier():
         return model.objects.filter(**{key_field: key}).first() if key else None
 
     def replay_or_conflict(row):
-        if getattr(row, fingerprint_field) != fingerprint:
+        if getattr(row, fingerprint_field) not in (fingerprint, *same_as):
             raise IdempotencyConflict()
         return replay(row)
 

@@ -112,6 +112,23 @@ class TestReplays:
         other = token_client(api_client_factory(name="other-shop").key)
         assert send(other, [item(customer, "k-1")]).json()["results"][0]["result"] == "recorded"
 
+    def test_a_key_first_sent_to_the_single_endpoint_replays_that_purchase(self, api, customer):
+        """A till's online request timed out, so it queued the purchase offline under the same key: the batch
+        answers the purchase already recorded (replayed), not a conflict that says to start again (tester
+        finding: that would record it twice)."""
+        online = api.post(
+            "/api/v1/purchases/",
+            {"customer": customer.pk, "amount": "1000.00"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="q-1",
+        )
+        assert online.status_code == 201
+        result = send(api, [item(customer, "q-1")]).json()["results"][0]
+        assert (result["result"], result["purchase"]["id"]) == ("replayed", online.json()["id"])
+        conflict = send(api, [item(customer, "q-1", amount="999.00")]).json()["results"][0]
+        assert conflict["error"]["code"] == "idempotency_conflict"  # another purchase under it: still refused
+        assert Purchase.objects.count() == 1 and customer.points_account.balance == 50
+
 
 class TestWindow:
     def test_the_edges_of_the_window(self, api, customer, settings):
@@ -150,9 +167,17 @@ class TestWindow:
                 item(customer, "m-2", occurred_at="yesterday"),
                 {"occurred_at": timezone.now().isoformat(), "customer": customer.pk, "amount": "10.00"},
                 item(customer, "bad key with spaces"),
+                item(customer, "m-5\n"),  # surrounding whitespace is refused, not trimmed into another key
+                item(customer, " m-6"),
+                item(customer, "m-7", occurred_at="0001-01-01T00:00:00"),  # before Python's first moment here
+                item(customer, "m-8", occurred_at="0001-01-01"),
             ],
         ).json()["results"]
-        assert [r["status"] for r in results] == [400, 400, 400, 400]
+        assert [r["status"] for r in results] == [400] * 8
+        assert results[4]["error"]["idempotency_key"] == ["The idempotency key must be 1–64 visible ASCII characters."]
+        assert results[5]["idempotency_key"] == " m-6" and "idempotency_key" in results[5]["error"]
+        assert results[6]["error"]["occurred_at"] == ["Datetime value out of range."]
+        assert results[7]["error"]["occurred_at"] == ["Datetime value out of range."]
         assert "occurred_at" in results[0]["error"] and "occurred_at" in results[1]["error"]
         assert "idempotency_key" in results[2]["error"] and results[2]["idempotency_key"] is None
         assert "idempotency_key" in results[3]["error"]

@@ -176,26 +176,31 @@ def purchase_record(
       have had the till been online; points whose expiry has already passed are credited and expired at
       once (both entries are in the ledger);
     - the tier upgrade it may cause is decided now, over the window ending now.
-    The fingerprint includes `occurred_at`, so the same key with another moment is a conflict.
+    The fingerprint includes `occurred_at`, so the same key with another moment is a conflict; but a key
+    first used for the same purchase without `occurred_at` (the till's online request, dated on arrival,
+    timed out and the till queued the purchase offline under the same key) replays that purchase.
     """
     amount = parse(rules.money_parse, amount)
     redeem = parse(rules.points_parse, redeem_points)
     parsed_lines = _lines_parse(lines, amount=amount)
     external_id = (external_id or "").strip()[:100]
-    fingerprint = purchase_fingerprint(
-        customer_id=customer_id,
-        amount=amount,
-        redeem=redeem,
-        external_id=external_id,
-        lines=parsed_lines,
-        occurred_at=occurred_at,
-    )
+    request = {
+        "customer_id": customer_id,
+        "amount": amount,
+        "redeem": redeem,
+        "external_id": external_id,
+        "lines": parsed_lines,
+    }
+    fingerprint = purchase_fingerprint(**request, occurred_at=occurred_at)
+    # A late purchase sent online first under the same key (no occurred_at): the same request, replayed.
+    same_as = (purchase_fingerprint(**request, occurred_at=None),) if occurred_at is not None else ()
     try:
         with versions_once():  # the rules, then the boosts: their versions read once for the purchase
             return once_per_key(
                 model=Purchase,
                 key=idempotency_key,
                 fingerprint=fingerprint,
+                same_as=same_as,
                 # The purchase row is the first write: a key seen before fails on its unique index, and is replayed.
                 check_first=False,
                 lock=lambda: purchase_account_lock(customer_id, now=now, spend=redeem),
