@@ -317,7 +317,26 @@ def boosts_grants_sql(customer_id: int, at: dt.datetime, earned: list[BoostEarne
 
 def _grants_insert_guarded(customer_id: int, occasion: str, at: dt.datetime, rows: list[BoostEarned]) -> set[int]:
     """_grants_guarded_ctes as a statement of its own: the ids of the campaigns at their limit (nothing
-    written), else an empty set."""
+    written), else an empty set. Elsewhere than PostgreSQL (SQLite: the demo), the same with the ORM: the
+    limits counted (the caller holds the customer's account lock), then the rows."""
+    if connection.vendor != "postgresql":
+        limited = [row for row in rows if row.limit is not None and not row.holdout]
+        used = _grants_used([row.campaign_id for row in limited], customer_id) if limited else {}
+        over = {row.campaign_id for row in limited if used[row.campaign_id] >= row.limit}
+        if not over:
+            CampaignGrant.objects.bulk_create(
+                CampaignGrant(
+                    campaign_id=row.campaign_id,
+                    customer_id=customer_id,
+                    occasion=occasion,
+                    variant_id=row.variant_id,
+                    holdout=row.holdout,
+                    points=0 if row.holdout else row.points,
+                    at=at,
+                )
+                for row in rows
+            )
+        return over
     ctes, params = _grants_guarded_ctes(customer_id, "%s::text", [occasion], at, rows)
     with prepared_cursor() as cursor:
         cursor.execute(f"WITH {ctes.strip()[1:]} SELECT campaign_id FROM boost_over", params)  # noqa: S608 - fixed fragments

@@ -39,8 +39,8 @@ def earn_reason(purchase: Purchase, cashback_percent: Decimal) -> str:
     with boosts that added points (the purchase's `earned_breakdown` parts "boost", which carry the
     campaigns' names: loyalty knows no campaigns) "Cashback 5% + boost “Shoes ×2” on purchase R-9", or
     "+ boosts “A”, “B”" for several (each name in the language's quotes), so the reason never shows a lower
-    rate than the purchase earned. At most REASON_MAX characters: names that would not fit end in "…"
-    (five boosts named with 120 characters each must not make a purchase fail)."""
+    rate than the purchase earned. At most REASON_MAX characters: the names that fit whole, then "and 3
+    more" (five boosts named with 120 characters each must not make a purchase fail)."""
     values = {"pct": percent_text(cashback_percent), "p": purchase_label(purchase)}
     names = [
         str(part.get("name") or "")
@@ -55,11 +55,18 @@ def earn_reason(purchase: Purchase, cashback_percent: Decimal) -> str:
         len(names),
     )
     quote = pgettext("a campaign's name in a reason", "“%(name)s”")
-    quoted = ", ".join(quote % {"name": name} for name in names)
+    quoted = [quote % {"name": name} for name in names]
     room = REASON_MAX - len(template % {**values, "names": ""})
-    if len(quoted) > room:
-        quoted = quoted[: max(0, room - 1)] + "…"
-    return template % {**values, "names": quoted}
+
+    def more(count: int) -> str:
+        return ngettext(" and %(n)s more", " and %(n)s more", count) % {"n": count} if count else ""
+
+    for shown in range(len(quoted), 0, -1):  # as many whole names as fit, then how many more
+        text = ", ".join(quoted[:shown]) + more(len(quoted) - shown)
+        if len(text) <= room:
+            return template % {**values, "names": text}
+    first = names[0][: max(0, room - len(quote % {"name": ""}) - len(more(len(names) - 1)) - 1)] + "…"
+    return template % {**values, "names": quote % {"name": first} + more(len(names) - 1)}
 
 
 def redeem_reason(purchase: Purchase) -> str:

@@ -110,7 +110,10 @@ def tasks_queue_many(func: str, calls: list[tuple]) -> None:
         task["kwargs"] = {}
         task["started"] = now
         pre_enqueue.send(sender="django_q", task=task)
-        packages.append((broker.list_key or Conf.CLUSTER_NAME, SignedPackage.dumps(task), timezone.now()))
+        # The lock as the ORM stores it (SQLite: naive UTC text): django-q claims a row by it (lock=…), so a
+        # raw "…+00:00" would never be claimed and the demo's worker would spin on it (tester finding).
+        lock = connection.ops.adapt_datetimefield_value(timezone.now())
+        packages.append((broker.list_key or Conf.CLUSTER_NAME, SignedPackage.dumps(task), lock))
     if len(packages) > 1 and connection.vendor != "postgresql":
         OrmQ.objects.using(Conf.ORM).bulk_create(
             OrmQ(key=key, payload=payload, lock=lock) for key, payload, lock in packages

@@ -177,7 +177,8 @@ def account_save(account: PointsAccount, *, also: tuple[str, list] | None = None
     fewer (issue #16). Both run to completion or the statement fails whole."""
     account.updated_at = timezone.now()
     sql = f"UPDATE {PointsAccount._meta.db_table} SET balance = %s, points_owed = %s, updated_at = %s "  # noqa: S608
-    params = [account.balance, account.points_owed, account.updated_at, account.pk]
+    updated_at = connection.ops.adapt_datetimefield_value(account.updated_at)  # SQLite: as the ORM stores it
+    params = [account.balance, account.points_owed, updated_at, account.pk]
     if also is not None:
         sql, params = f"WITH also AS ({also[0]}) {sql}", [*also[1], *params]
     with prepared_cursor() as cursor:
