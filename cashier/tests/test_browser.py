@@ -81,3 +81,23 @@ def test_a_category_typed_at_the_till_doubles_the_points_with_its_boost(page, ca
     page.wait_for_url("**/cashier/purchase/*/")
     assert page.inner_text("#points-earned") == "+100"
     assert "Boost “Shoes ×2”" in page.inner_text("#earned-breakdown")
+
+
+def test_a_boost_with_a_long_unbroken_name_stays_inside_a_phone_wide_till(page, cashier_user, customer):
+    """A 120-character name without spaces (the longest a campaign's name may be) wraps inside the card
+    and the quote: the page is never wider than a 375-pixel screen (tester finding: it grew to 1 334)."""
+    from decimal import Decimal
+
+    from campaigns.models import Campaign
+    from campaigns.tests.helpers import running_campaign
+
+    name = "Arabica" + "x" * 113
+    running_campaign(Campaign.Kind.BOOST, name=name, boost_multiplier=Decimal("2"))
+    page.set_viewport_size({"width": 375, "height": 800})
+    browser_login(page, "cashier")
+    page.goto(f"{page.base_url}/cashier/customer/{customer.pk}/")
+    page.fill("#id_amount", "1000")
+    page.wait_for_selector("#redeem-help >> text=Without points this purchase earns 100 points.")
+    assert name in page.inner_text("#quote-breakdown").replace("\n", "")
+    screenshot(page, "till-long-boost-name")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
