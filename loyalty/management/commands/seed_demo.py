@@ -11,6 +11,7 @@ daily run for today closes the history: tier review and the check that balances 
 """
 
 import datetime as dt
+import logging
 import math
 import random
 import time
@@ -566,6 +567,8 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="add demo data even if customers exist")
 
     def handle(self, *args, **options):
+        # django-q says "Enqueued [boomerang] N" for every task queued: thousands of lines while seeding.
+        logging.getLogger("django-q").setLevel(logging.WARNING)
         count = options["customers"]
         if count < 1:
             raise CommandError("--customers must be at least 1")
