@@ -21,7 +21,7 @@ def till(client, cashier_user):
 def _parts(page: str, list_id: str) -> list[tuple[str, str]]:
     block = page[page.index(f'id="{list_id}"') :]
     block = block[: block.index("</ul>")]
-    return re.findall(r"<span>(.*?)</span><span>(.*?)</span>", block)
+    return re.findall(r"<span[^>]*>(.*?)</span><span[^>]*>(.*?)</span>", block)
 
 
 def test_the_quote_and_the_receipt_show_the_boost(till, customer):
