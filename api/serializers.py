@@ -88,6 +88,35 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+def _latin_digits(value) -> bool:
+    """Whether a date sent as text has only ASCII digits: Python reads "٢٠٣٠" (Arabic-Indic) as 2030, a
+    date the console's and the till's forms refuse (core.forms.latin_digits_only)."""
+    return not isinstance(value, str) or not any(char.isdigit() and not char.isascii() for char in value)
+
+
+class MomentField(serializers.DateTimeField):
+    """DRF's DateTimeField, with a moment that cannot be placed in time refused as out of range (400), not
+    a 500: a naive "0001-01-01T00:00" read in the shop's time zone falls before the first moment Python has
+    (tester finding); digits other than ASCII refused as the wrong format."""
+
+    def to_internal_value(self, value):
+        if not _latin_digits(value):
+            self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]")
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:
+            self.fail("overflow")
+
+
+class LatinDateField(serializers.DateField):
+    """DRF's DateField refusing digits other than ASCII (a birthday in Arabic-Indic digits), as the forms do."""
+
+    def to_internal_value(self, value):
+        if not _latin_digits(value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
 def customer_id_field(**kwargs) -> StrictIntegerField:
     return StrictIntegerField(min_value=1, max_value=ID_MAX, help_text=_("The customer's id."), **kwargs)
 
@@ -108,7 +137,7 @@ class CustomerEnrolSerializer(serializers.Serializer):
     phone = StrictCharField(max_length=32, help_text=_("In any format; stored as E.164."))
     name = StrictCharField(max_length=200)
     email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
-    birthday = serializers.DateField(required=False, allow_null=True, help_text=_("YYYY-MM-DD"))
+    birthday = LatinDateField(required=False, allow_null=True, help_text=_("YYYY-MM-DD"))
     referral_code = StrictCharField(
         required=False, allow_null=True, allow_blank=True, max_length=32, help_text=_("Another customer's code.")
     )
@@ -168,18 +197,6 @@ class PurchaseRecordSerializer(serializers.Serializer):
 
 BATCH_MAX = 500  # purchases per batch request
 IDEMPOTENCY_KEY_TEXT = r"^[\x21-\x7e]{1,64}$"
-
-
-class MomentField(serializers.DateTimeField):
-    """DRF's DateTimeField, with a moment that cannot be placed in time refused as out of range (400), not
-    a 500: a naive "0001-01-01T00:00" read in the shop's time zone falls before the first moment Python has
-    (tester finding)."""
-
-    def to_internal_value(self, value):
-        try:
-            return super().to_internal_value(value)
-        except OverflowError:
-            self.fail("overflow")
 
 
 class BatchPurchaseSerializer(PurchaseRecordSerializer):

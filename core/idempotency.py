@@ -36,6 +36,7 @@ def once_per_key(
     fingerprint_field: str = "request_fingerprint",
     check_first: bool = True,
     same_as: tuple[str, ...] = (),
+    same_request: Callable[[Any], bool] | None = None,
 ) -> T:
     """Run `create(lock())` at most once per `key` (no key: always), in one transaction.
 
@@ -51,14 +52,18 @@ def once_per_key(
     look-up (its work up to the failing INSERT, and an error line in the database's log).
 
     `same_as`: other fingerprints a stored row may carry and still be this request (a late purchase whose
-    key was first sent to the endpoint that dates a purchase on arrival, loyalty's purchase_record).
+    key was first sent to the endpoint that dates a purchase on arrival, loyalty's purchase_record);
+    `same_request(row)`: when the fingerprints differ, whether the row is this request all the same (the
+    other way round: a purchase first recorded late, then sent again online). Both are then replayed.
     """
 
     def earlier():
         return model.objects.filter(**{key_field: key}).first() if key else None
 
     def replay_or_conflict(row):
-        if getattr(row, fingerprint_field) not in (fingerprint, *same_as):
+        if getattr(row, fingerprint_field) not in (fingerprint, *same_as) and not (
+            same_request is not None and same_request(row)
+        ):
             raise IdempotencyConflict()
         return replay(row)
 

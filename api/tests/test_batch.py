@@ -129,6 +129,27 @@ class TestReplays:
         assert conflict["error"]["code"] == "idempotency_conflict"  # another purchase under it: still refused
         assert Purchase.objects.count() == 1 and customer.points_account.balance == 50
 
+    def test_a_key_first_recorded_in_a_batch_replays_when_sent_online(self, api, customer):
+        """The other way round: the till's batch answer was lost and it sends the purchase online under the
+        same key: the purchase recorded late is answered again, not a conflict."""
+        late = send(api, [item(customer, "q-2", amount="500.00")]).json()["results"][0]
+        assert late["result"] == "recorded"
+        online = api.post(
+            "/api/v1/purchases/",
+            {"customer": customer.pk, "amount": "500.00"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="q-2",
+        )
+        assert online.status_code == 201 and online.json()["id"] == late["purchase"]["id"]
+        other = api.post(
+            "/api/v1/purchases/",
+            {"customer": customer.pk, "amount": "501.00"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="q-2",
+        )
+        assert other.status_code == 409
+        assert Purchase.objects.count() == 1
+
 
 class TestWindow:
     def test_the_edges_of_the_window(self, api, customer, settings):
@@ -171,9 +192,11 @@ class TestWindow:
                 item(customer, " m-6"),
                 item(customer, "m-7", occurred_at="0001-01-01T00:00:00"),  # before Python's first moment here
                 item(customer, "m-8", occurred_at="0001-01-01"),
+                item(customer, "m-9", occurred_at="٢٠٢٦-١٢-٠١T١٠:٢٢:٣٠"),  # Arabic-Indic digits: not read as a date
             ],
         ).json()["results"]
-        assert [r["status"] for r in results] == [400] * 8
+        assert [r["status"] for r in results] == [400] * 9
+        assert "occurred_at" in results[8]["error"]
         assert results[4]["error"]["idempotency_key"] == ["The idempotency key must be 1–64 visible ASCII characters."]
         assert results[5]["idempotency_key"] == " m-6" and "idempotency_key" in results[5]["error"]
         assert results[6]["error"]["occurred_at"] == ["Datetime value out of range."]

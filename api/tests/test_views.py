@@ -140,6 +140,13 @@ class TestEnrol:
         assert set(response.json()) == {"detail", "code", "email", "birthday"}
         assert response.json()["code"] == "invalid"
 
+    def test_a_birthday_in_other_digits_is_refused(self, api, program):
+        """ "١٩٩٠-٠٥-١٧" (Arabic-Indic digits) is not read as 17 May 1990: the forms refuse it too."""
+        response = api.post(
+            "/api/v1/customers/", {"phone": "+79001112244", "name": "Boris", "birthday": "١٩٩٠-٠٥-١٧"}, format="json"
+        )
+        assert response.status_code == 400 and "birthday" in response.json()
+
 
 class TestLookup:
     @pytest.mark.parametrize("query", ["+7 912 345-67-89", "8 (912) 345 67 89", "+79123456789", " 89123456789 "])

@@ -178,7 +178,8 @@ def purchase_record(
     - the tier upgrade it may cause is decided now, over the window ending now.
     The fingerprint includes `occurred_at`, so the same key with another moment is a conflict; but a key
     first used for the same purchase without `occurred_at` (the till's online request, dated on arrival,
-    timed out and the till queued the purchase offline under the same key) replays that purchase.
+    timed out and the till queued the purchase offline under the same key) replays that purchase, and so
+    does the same purchase sent online under the key of one recorded late (the batch's answer was lost).
     """
     amount = parse(rules.money_parse, amount)
     redeem = parse(rules.points_parse, redeem_points)
@@ -194,6 +195,17 @@ def purchase_record(
     fingerprint = purchase_fingerprint(**request, occurred_at=occurred_at)
     # A late purchase sent online first under the same key (no occurred_at): the same request, replayed.
     same_as = (purchase_fingerprint(**request, occurred_at=None),) if occurred_at is not None else ()
+
+    def recorded_late_before(row: Purchase) -> bool:
+        # Online, the key of a purchase recorded late (a batch whose answer the till lost): the same
+        # purchase if all but its moment is the same.
+        lines = [
+            LineInput(amount=line.amount, category=line.category, sku=line.sku)
+            for line in PurchaseLine.objects.filter(purchase=row).order_by("pk")
+        ]
+        again = {"customer_id": row.customer_id, "amount": row.amount, "redeem": row.redeemed_points}
+        return purchase_fingerprint(**again, external_id=row.external_id, lines=lines, occurred_at=None) == fingerprint
+
     try:
         with versions_once():  # the rules, then the boosts: their versions read once for the purchase
             return once_per_key(
@@ -201,6 +213,7 @@ def purchase_record(
                 key=idempotency_key,
                 fingerprint=fingerprint,
                 same_as=same_as,
+                same_request=recorded_late_before if occurred_at is None else None,
                 # The purchase row is the first write: a key seen before fails on its unique index, and is replayed.
                 check_first=False,
                 lock=lambda: purchase_account_lock(customer_id, now=now, spend=redeem),
