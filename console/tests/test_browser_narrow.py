@@ -87,3 +87,18 @@ def test_the_audit_log_settings_and_the_till_card_fit_375_and_1024_px(page, supe
     paths = ["/audit/", "/settings/", f"/cashier/customer/{customer.pk}/"]
     assert _too_wide(page, paths, WIDTH) == {}
     assert _too_wide(page, ["/audit/"], 1024) == {}
+
+
+def test_a_campaign_with_a_long_unbroken_name_fits_its_pages(page, marketing_user, program):
+    """A 120-character name without spaces (the longest a name may be): the campaign's page, its results and
+    its edit form stay within the window at 375 and 1280 px (the retest saw them 3 700 px wide)."""
+    from decimal import Decimal
+
+    from campaigns.models import Campaign
+    from campaigns.tests.helpers import running_campaign
+
+    campaign = running_campaign(Campaign.Kind.BOOST, name="Ж" * 120, boost_multiplier=Decimal("2"))
+    browser_login(page, "marketing")
+    paths = [f"/campaigns/{campaign.pk}/", f"/campaigns/{campaign.pk}/results/", f"/campaigns/{campaign.pk}/edit/"]
+    assert _too_wide(page, paths, WIDTH) == {}
+    assert _too_wide(page, paths, 1280) == {}
