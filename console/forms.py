@@ -295,7 +295,8 @@ def campaign_formfield(model_field, **kwargs):
     what makes sense), so that a number too large is a field error, not a database error."""
     if model_field.name in INTEGER_BOUNDS:
         kwargs["min_value"], kwargs["max_value"] = INTEGER_BOUNDS[model_field.name]
-    return local_number_formfield(model_field, **kwargs)
+    # The decimals' bounds (holdout 0–90 %) are the service's to say, in its words.
+    return local_number_formfield(model_field, say_bounds=False, **kwargs)
 
 
 class CampaignForm(EmptyChoiceDashMixin, forms.ModelForm):

@@ -157,6 +157,23 @@ class LocalDecimalField(_TypedAsPeopleType, forms.DecimalField):
     parse = staticmethod(number_parse)
     native = Decimal
 
+    def run_validators(self, value):
+        """Django's checks; a number with too many digits for a field with bounds says the bounds ("Enter a
+        number from 0 to 100.") instead of "no more than 3 digits before the decimal point" (a tester typed
+        1000 in a percentage)."""
+        try:
+            super().run_validators(value)
+        except ValidationError as exc:
+            digits = {"max_digits", "max_whole_digits"} & {error.code for error in exc.error_list}
+            low, high = self.min_value, self.max_value
+            if not digits or high is None:
+                raise
+            if low is None:
+                message = _("Enter a number no greater than %(max)s.") % {"max": _grouped(high)}
+            else:
+                message = _("Enter a number from %(min)s to %(max)s.") % {"min": _grouped(low), "max": _grouped(high)}
+            raise ValidationError(message, code="out_of_range") from None
+
 
 # The largest whole number a form takes unless told otherwise: what a PostgreSQL bigint holds. A larger
 # one was passed on to the database and overflowed there (a 500) instead of being a form error.
@@ -177,10 +194,19 @@ class LocalIntegerField(_TypedAsPeopleType, forms.IntegerField):
         super().__init__(*args, **kwargs)
 
 
-def local_number_formfield(model_field: models.Field, **kwargs) -> forms.Field | None:
+def local_number_formfield(model_field: models.Field, *, say_bounds: bool = True, **kwargs) -> forms.Field | None:
     """A ModelForm's `formfield_callback`: the model's decimal and integer fields become LocalDecimalField
-    and LocalIntegerField (bounds and digits kept), every other field its usual form field."""
+    and LocalIntegerField (bounds and digits kept; a decimal's fixed Min/MaxValueValidator bounds become the
+    form field's, so that it says them — `say_bounds` False leaves the bounds to a service that says them its
+    own way), every other field its usual form field."""
     if isinstance(model_field, models.DecimalField):
+        for validator in (
+            model_field.validators if say_bounds else ()
+        ):  # the model's fixed bounds, so that the form can say them
+            if type(validator) is MinValueValidator and not callable(validator.limit_value):
+                kwargs.setdefault("min_value", validator.limit_value)
+            elif type(validator) is MaxValueValidator and not callable(validator.limit_value):
+                kwargs.setdefault("max_value", validator.limit_value)
         return model_field.formfield(form_class=LocalDecimalField, **kwargs)
     if isinstance(model_field, models.IntegerField) and not model_field.choices:
         return model_field.formfield(form_class=LocalIntegerField, **kwargs)

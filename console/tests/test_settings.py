@@ -108,6 +108,10 @@ class TestSettings:
             ("point_value", "0", "Ensure this value is greater than or equal to 0.01."),
             ("point_value", "abc", "Enter a number."),
             ("points_lifetime_days", "0", "Ensure this value is greater than or equal to 1."),
+            # too many digits for a field with bounds: the bounds, not "no more than 3 digits" (retest finding)
+            ("boost_cap_percent", "1000", "Enter a number from 0 to 100."),
+            ("base_cashback_percent", "1234567890123", "Enter a number from 0 to 100."),
+            ("max_purchase_amount", "1234567890123", "Enter a number from 1.00 to 9,999,999,999.99."),
         ],
     )
     def test_invalid_values_say_why_and_change_nothing(self, console, field, value, message):

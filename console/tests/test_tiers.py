@@ -87,6 +87,9 @@ def test_invalid_tiers_show_the_error_and_save_nothing(client, marketing_user, p
     assert Tier.objects.get(code="gold").threshold == 50000
     response = client.post("/tiers/", formset_data({0: {"cashback_percent": "150"}}) | {"save": "1"})
     assert "Ensure this value is less than or equal to 100." in response.content.decode()
+    response = client.post("/tiers/", formset_data({0: {"cashback_percent": "1000"}}) | {"save": "1"})
+    page = response.content.decode()
+    assert "Enter a number from 0 to 100." in page and "digits" not in page
 
 
 def test_small_step_warning_and_preview_then_add_a_tier(client, marketing_user, program, customer, purchase_factory):
