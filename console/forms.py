@@ -376,6 +376,7 @@ class CampaignForm(EmptyChoiceDashMixin, forms.ModelForm):
         for name, message in (
             ("boost_multiplier", _("The multiplier is between 1 and 100.")),
             ("boost_extra_percent", _("The extra cashback is between 0 and 100 %%.")),
+            ("holdout_percent", _("The holdout is between 0 and 90 %%.")),
         ):
             if name in self.fields:
                 self.fields[name].error_messages.update({"max_digits": message, "max_whole_digits": message})

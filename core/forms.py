@@ -158,16 +158,20 @@ class LocalDecimalField(_TypedAsPeopleType, forms.DecimalField):
     native = Decimal
 
     def run_validators(self, value):
-        """Django's checks; a number with too many digits for a field with bounds says the bounds ("Enter a
-        number from 0 to 100.") instead of "no more than 3 digits before the decimal point" (a tester typed
-        1000 in a percentage)."""
+        """Django's checks; a number with too many digits says the field's bounds ("Enter a number from 0 to
+        100.") or, without bounds, "This number is too large." instead of "no more than 3 digits before the
+        decimal point" (a tester typed 1000 in a percentage). Too many decimals keeps Django's words."""
         try:
             super().run_validators(value)
         except ValidationError as exc:
-            digits = {"max_digits", "max_whole_digits"} & {error.code for error in exc.error_list}
+            codes = {error.code for error in exc.error_list}
+            too_big = "max_whole_digits" in codes or ("max_digits" in codes and "max_decimal_places" not in codes)
             low, high = self.min_value, self.max_value
-            if not digits or high is None:
+            # A form that says it in its own words (error_messages for these codes) keeps them.
+            if not too_big or {"max_digits", "max_whole_digits"} & set(self.error_messages):
                 raise
+            if high is None:  # no bounds to say: that it is too large, not how many digits fit
+                raise ValidationError(_("This number is too large."), code="too_large") from None
             if low is None:
                 message = _("Enter a number no greater than %(max)s.") % {"max": _grouped(high)}
             else:

@@ -594,6 +594,7 @@ def test_a_boost_form_shows_a_date_error_and_refuses_variants(console, program):
         ("boost_extra_percent", "1000", "The extra cashback is between 0 and 100 %."),
         ("boost_extra_percent", "150", "The extra cashback is between 0 and 100 %."),
         ("boost_multiplier", "123456", "The multiplier is between 1 and 100."),
+        ("holdout_percent", "1000", "The holdout is between 0 and 90 %."),
     ],
 )
 def test_a_boost_out_of_range_is_refused_with_the_range(console, program, field, value, message):

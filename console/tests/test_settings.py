@@ -112,6 +112,7 @@ class TestSettings:
             ("boost_cap_percent", "1000", "Enter a number from 0 to 100."),
             ("base_cashback_percent", "1234567890123", "Enter a number from 0 to 100."),
             ("max_purchase_amount", "1234567890123", "Enter a number from 1.00 to 9,999,999,999.99."),
+            ("point_value", "1234567890123", "This number is too large."),  # no upper bound: too large
         ],
     )
     def test_invalid_values_say_why_and_change_nothing(self, console, field, value, message):
