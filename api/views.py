@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from campaigns.services.events import action_record
 from core.exceptions import DomainError, InvalidIdempotencyKey
+from core.formatting import ascii_digits
 from customers.rules import phone_try_normalize
 from customers.selectors import customer_get, customer_lookup
 from customers.services import customer_enrol
@@ -187,6 +188,14 @@ class LedgerPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        """DRF's reading of `page_size`, except that digits other than ASCII ("١", "１") are not a number here
+        either (core.formatting.ascii_digits): such a value is ignored, as "abc" is (the default size)."""
+        text = request.query_params.get(self.page_size_query_param)
+        if text is not None and not ascii_digits(text.strip()):
+            return self.page_size
+        return super().get_page_size(request)
 
     def paginate_queryset(self, queryset, request, view=None):
         """A cursor whose position is not a moment (forged or damaged) is a 404 "Invalid cursor", like one

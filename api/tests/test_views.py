@@ -555,6 +555,14 @@ class TestLedger:
         assert [(e["kind"], e["points"]) for e in rest["results"]] == [("bonus", 300)]
         assert rest["next"] is None
 
+    @pytest.mark.parametrize("size", ["\u0661", "\uff11", "abc"])
+    def test_a_page_size_in_other_digits_is_ignored_as_any_non_number(self, api, customer, t0, size):
+        """ "١" (Arabic-Indic one) and "１" (fullwidth) are not read as 1: the default page, as for "abc"."""
+        for hour in range(3):
+            services.points_award(customer_id=customer.pk, points=10, reason="x", now=t0 + dt.timedelta(hours=hour))
+        body = api.get(f"/api/v1/customers/{customer.pk}/ledger/", {"page_size": size}).json()
+        assert len(body["results"]) == 3 and body["next"] is None
+
     def test_unknown_customer_is_404(self, api, program):
         response = api.get("/api/v1/customers/999999/ledger/")
         assert response.status_code == 404 and response.json() == {
