@@ -324,18 +324,7 @@ def _grants_insert_guarded(customer_id: int, occasion: str, at: dt.datetime, row
         used = _grants_used([row.campaign_id for row in limited], customer_id) if limited else {}
         over = {row.campaign_id for row in limited if used[row.campaign_id] >= row.limit}
         if not over:
-            CampaignGrant.objects.bulk_create(
-                CampaignGrant(
-                    campaign_id=row.campaign_id,
-                    customer_id=customer_id,
-                    occasion=occasion,
-                    variant_id=row.variant_id,
-                    holdout=row.holdout,
-                    points=0 if row.holdout else row.points,
-                    at=at,
-                )
-                for row in rows
-            )
+            _grant_rows_create(customer_id, occasion, at, [(row, 0 if row.holdout else row.points) for row in rows])
         return over
     ctes, params = _grants_guarded_ctes(customer_id, "%s::text", [occasion], at, rows)
     with prepared_cursor() as cursor:
@@ -408,20 +397,28 @@ def _budgeted_record(
                 asked[pk] = min(asked[pk], max(0, budget - granted))
                 if asked[pk]:
                     Campaign.objects.filter(pk=pk).update(points_granted=F("points_granted") + asked[pk])
+    _grant_rows_create(
+        customer_id,
+        occasion,
+        at,
+        [(boost, asked[boost.campaign_id]) for boost in budgeted if asked[boost.campaign_id] > 0],
+    )
+
+
+def _grant_rows_create(customer_id: int, occasion: str, at: dt.datetime, rows: list[tuple[BoostEarned, int]]) -> None:
+    """One CampaignGrant per (boost, its points) for the customer's `occasion` at `at`, in one INSERT (the
+    ORM's: budgeted boosts, and every boost where the hand-written SQL is not used)."""
     CampaignGrant.objects.bulk_create(
-        [
-            CampaignGrant(
-                campaign_id=boost.campaign_id,
-                customer_id=customer_id,
-                occasion=occasion,
-                variant_id=boost.variant_id,
-                holdout=False,
-                points=asked[boost.campaign_id],
-                at=at,
-            )
-            for boost in budgeted
-            if asked[boost.campaign_id] > 0
-        ]
+        CampaignGrant(
+            campaign_id=boost.campaign_id,
+            customer_id=customer_id,
+            occasion=occasion,
+            variant_id=boost.variant_id,
+            holdout=boost.holdout,
+            points=points,
+            at=at,
+        )
+        for boost, points in rows
     )
 
 
