@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from campaigns.models import Campaign
 from campaigns.services.events import ActionReason
+from core.formatting import foreign_digits
 from loyalty import rules
 from loyalty.models import LedgerEntry
 
@@ -88,19 +89,13 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-def _latin_digits(value) -> bool:
-    """Whether a date sent as text has only ASCII digits: Python reads "٢٠٣٠" (Arabic-Indic) as 2030, a
-    date the console's and the till's forms refuse (core.forms.latin_digits_only)."""
-    return not isinstance(value, str) or not any(char.isdigit() and not char.isascii() for char in value)
-
-
 class MomentField(serializers.DateTimeField):
     """DRF's DateTimeField, with a moment that cannot be placed in time refused as out of range (400), not
     a 500: a naive "0001-01-01T00:00" read in the shop's time zone falls before the first moment Python has
     (tester finding); digits other than ASCII refused as the wrong format."""
 
     def to_internal_value(self, value):
-        if not _latin_digits(value):
+        if isinstance(value, str) and foreign_digits(value):  # as the forms refuse it (core.forms)
             self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]")
         try:
             return super().to_internal_value(value)
@@ -112,7 +107,7 @@ class LatinDateField(serializers.DateField):
     """DRF's DateField refusing digits other than ASCII (a birthday in Arabic-Indic digits), as the forms do."""
 
     def to_internal_value(self, value):
-        if not _latin_digits(value):
+        if isinstance(value, str) and foreign_digits(value):  # as the forms refuse it (core.forms)
             self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(value)
 
@@ -197,6 +192,7 @@ class PurchaseRecordSerializer(serializers.Serializer):
 
 BATCH_MAX = 500  # purchases per batch request
 IDEMPOTENCY_KEY_TEXT = r"^[\x21-\x7e]{1,64}$"
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_TEXT)  # used with fullmatch, so a trailing newline is refused too
 
 
 class BatchPurchaseSerializer(PurchaseRecordSerializer):
@@ -216,7 +212,7 @@ class BatchPurchaseSerializer(PurchaseRecordSerializer):
     )
 
     def validate_idempotency_key(self, value: str) -> str:
-        if not re.fullmatch(IDEMPOTENCY_KEY_TEXT, value):
+        if not _IDEMPOTENCY_KEY.fullmatch(value):
             raise serializers.ValidationError(_("The idempotency key must be 1–64 visible ASCII characters."))
         return value
 
@@ -621,7 +617,6 @@ def purchase_record_fast(data) -> dict | None:
 
 
 _BATCH_FIELDS = _PURCHASE_FIELDS | {"idempotency_key", "occurred_at"}
-_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,64}")
 _OCCURRED_AT = MomentField()  # BatchPurchaseSerializer's field, for batch_purchase_fast
 
 

@@ -41,6 +41,13 @@ def ascii_digits(text: str) -> bool:
     return bool(text) and text.isascii() and text.isdigit()
 
 
+def foreign_digits(text: str) -> bool:
+    """True when `text` holds a digit other than the ASCII 0-9 ("٢٠٣٠", "２０３０"): Python's int() and date
+    parsing read them as numbers nobody typed at a Latin keypad, so dates and numbers typed with them are
+    refused (the forms: core.forms.latin_digits_only; the API's date fields)."""
+    return any(char.isdigit() and not char.isascii() for char in text)
+
+
 # --- reading numbers as people type them ------------------------------------------------------------
 
 _GROUP_SPACES = re.compile(r"[ \u00a0\u202f\u2009]+")  # space, no-break, narrow no-break, thin space

@@ -13,7 +13,7 @@ from django_filters import DateFromToRangeFilter
 from django_filters.fields import DateRangeField
 
 from .exceptions import DomainError
-from .formatting import integer_parse, number_parse
+from .formatting import foreign_digits, integer_parse, number_parse
 
 
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:
@@ -43,7 +43,7 @@ def latin_digits_only(field: forms.Field, value) -> None:
     """Refuse a typed date whose digits are not the ASCII 0-9 with the field's "invalid" message: Python's
     date parsing reads "٢٠٣٠" (Arabic-Indic) as 2030, a date nobody typed at a Latin keypad (tester finding;
     core.formatting.ascii_digits is the same rule for numbers)."""
-    if isinstance(value, str) and any(char.isdigit() and not char.isascii() for char in value):
+    if isinstance(value, str) and foreign_digits(value):
         raise ValidationError(field.error_messages["invalid"], code="invalid")
 
 
@@ -204,9 +204,8 @@ def local_number_formfield(model_field: models.Field, *, say_bounds: bool = True
     form field's, so that it says them — `say_bounds` False leaves the bounds to a service that says them its
     own way), every other field its usual form field."""
     if isinstance(model_field, models.DecimalField):
-        for validator in (
-            model_field.validators if say_bounds else ()
-        ):  # the model's fixed bounds, so that the form can say them
+        bounds = model_field.validators if say_bounds else ()  # the model's fixed bounds, for the form to say
+        for validator in bounds:
             if type(validator) is MinValueValidator and not callable(validator.limit_value):
                 kwargs.setdefault("min_value", validator.limit_value)
             elif type(validator) is MaxValueValidator and not callable(validator.limit_value):

@@ -38,7 +38,7 @@ from ...boosts import earning_plan
 from ...events import PurchaseRecorded, purchases_recorded_publish
 from ...models import LedgerEntry, LotDebit, PointsAccount, PointsLot, Purchase, PurchaseLine, TierStatus
 from ...selectors import program_settings_get, qualifying_spend_many, tier_rules, tiers_list
-from .core import Kind, Taken, _fast, parse, take_from_lots
+from .core import _LOT_COLUMNS, SOONEST_EXPIRY_SQL, Kind, Taken, _fast, parse, take_from_lots
 from .purchases import (
     BatchItem,
     LineInput,
@@ -305,7 +305,6 @@ def _tiers_lock(customer_ids: list[int], tiers: list) -> dict[int, Any]:
     return {pk: by_pk[tier_id] for pk, tier_id in rows if tier_id in by_pk}
 
 
-_LOT_COLUMNS = tuple(field.attname for field in PointsLot._meta.concrete_fields)
 _PURCHASE_COLUMNS = tuple(field.attname for field in Purchase._meta.concrete_fields)
 _ZERO = Decimal("0")
 
@@ -322,7 +321,7 @@ def _pools_read(needs: dict[int, int], *, now: dt.datetime) -> tuple[dict[int, l
         return pools, totals
     ids = sorted(needs)
     columns = ", ".join(_LOT_COLUMNS)
-    order = "expires_at ASC NULLS LAST, available_at, id"
+    order = SOONEST_EXPIRY_SQL
     with prepared_cursor() as cursor:
         cursor.execute(
             f"""

@@ -114,6 +114,8 @@ def account_lock(customer_id: Any, *, now: dt.datetime | None, spend: int = 0) -
 
 
 _LOT_COLUMNS = tuple(field.attname for field in PointsLot._meta.concrete_fields)
+# SOONEST_EXPIRY_FIRST as SQL, for the statements that read the lots that pay a debit.
+SOONEST_EXPIRY_SQL = "expires_at ASC NULLS LAST, available_at, id"
 
 
 def _lots_for_spending(customer_id: int, now: dt.datetime, spend: int) -> tuple[list, list, int]:
@@ -139,12 +141,12 @@ def _lots_for_spending(customer_id: int, now: dt.datetime, spend: int) -> tuple[
                 WHERE customer_id = %(customer)s AND remaining > 0 AND (expires_at <= %(now)s OR available_at <= %(now)s)
             ), ranked AS (
                 SELECT lots.*, SUM({live}) OVER () AS total,
-                       SUM({live}) OVER (ORDER BY dead, expires_at ASC NULLS LAST, available_at, id
+                       SUM({live}) OVER (ORDER BY dead, {SOONEST_EXPIRY_SQL}
                                          ROWS UNBOUNDED PRECEDING) AS running
                 FROM lots
             )
             SELECT {columns}, dead, total FROM ranked WHERE dead OR running - remaining < %(spend)s
-            ORDER BY dead, expires_at ASC NULLS LAST, available_at, id
+            ORDER BY dead, {SOONEST_EXPIRY_SQL}
             """,  # noqa: S608 - names from model metadata, values are parameters
             {"now": now, "customer": customer_id, "spend": spend},
         )
