@@ -73,3 +73,54 @@ def test_concurrent_api_purchases_never_overspend(customer_factory, api_client_f
     assert racing_balance == serial_balance >= 0
     assert Purchase.objects.filter(customer=racing_customer).count() == statuses.count(201)
     assert ledger_problems() == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_batches_with_the_same_new_customers_in_opposite_orders_never_deadlock(
+    customer_factory, api_client_factory
+):
+    """Customers without a points account yet, sent in two batches at once, X then Y and Y then X: each
+    batch creates the missing accounts in id order before it locks them, so neither waits for the other in
+    a circle (a tester saw a deadlock, a 500, ten times in ten)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    cache.clear()
+    key = api_client_factory(name="tills").key
+    for round_ in range(6):
+        x, y = customer_factory(), customer_factory()
+        assert not PointsAccount.objects.filter(pk__in=[x.pk, y.pk]).exists()
+        occurred = (timezone.now() - dt.timedelta(minutes=5)).isoformat()
+        barrier = threading.Barrier(2)
+        statuses: list[int] = []
+        errors: list[BaseException] = []
+
+        def batch(first, second, tag, barrier=barrier, statuses=statuses, errors=errors, occurred=occurred):
+            try:
+                client = APIClient()
+                client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+                items = [
+                    {"customer": c.pk, "amount": "100.00", "occurred_at": occurred, "idempotency_key": f"{tag}-{n}"}
+                    for n, c in enumerate((first, second))
+                ]
+                barrier.wait(timeout=30)
+                statuses.append(
+                    client.post("/api/v1/purchases/batch/", {"purchases": items}, format="json").status_code
+                )
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [
+            threading.Thread(target=batch, args=(x, y, f"a{round_}")),
+            threading.Thread(target=batch, args=(y, x, f"b{round_}")),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert errors == [] and statuses == [200, 200], (round_, statuses, errors)
+        assert {a.balance for a in PointsAccount.objects.filter(pk__in=[x.pk, y.pk])} == {10}  # 2 × 5 each
+    assert ledger_problems() == []

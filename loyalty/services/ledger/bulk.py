@@ -196,7 +196,9 @@ def points_credit_bulk_sql(
             raise UnknownCustomer(unknown)
         cursor.execute(
             f"INSERT INTO {account_t} (customer_id, balance, points_owed, updated_at) "  # noqa: S608
-            "SELECT DISTINCT customer_id, 0, 0, %s FROM loyalty_bulk_credit ON CONFLICT (customer_id) DO NOTHING",
+            # in id order, as every writer creates and locks accounts (accounts_create_missing): no deadlock
+            "SELECT DISTINCT customer_id, 0, 0, %s FROM loyalty_bulk_credit ORDER BY customer_id "
+            "ON CONFLICT (customer_id) DO NOTHING",
             [now],
         )
         cursor.execute(

@@ -41,6 +41,7 @@ from ...templatetags.money import money
 from ..tiers import tier_upgrade_on_purchase
 from .core import (
     Kind,
+    accounts_create_missing,
     accounts_for_update,
     credit,
     debit,
@@ -529,6 +530,7 @@ def purchase_record_batch(
                     ids.add(int(item.customer_id))
                 except (TypeError, ValueError):
                     continue  # the item fails alone below (UnknownCustomer)
+            accounts_create_missing(ids)  # in id order: two batches with the same new customers never deadlock
             accounts = accounts_for_update(sorted(ids))
             done: list[PurchaseResult | None] = [None] * len(chunk)
             if set_based:
