@@ -23,6 +23,7 @@ more (the budget checked in it; one that cannot cover a boost costs a locked rea
 import datetime as dt
 import logging
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -72,7 +73,41 @@ def _boost_campaigns_load() -> list[Campaign]:
         # Customers this process found at the campaign's per-customer limit (boosts_grants_record): a new copy
         # starts empty, and a launched campaign's limit cannot change, so an entry never goes stale.
         campaign.limit_reached = set()
+        # What every purchase would otherwise work out again (issue #15: five boosts within 10 % of none):
+        # the category as compared, whether the weekdays or hours can rule a moment out, and the Boost a
+        # treated customer gets when nothing is per customer (no variants, no budget; immutable, so shared).
+        campaign.category_compared = category_key(campaign.boost_category)
+        campaign.any_time = not campaign.boost_weekdays and (
+            campaign.boost_hour_from is None
+            or campaign.boost_hour_to is None
+            or campaign.boost_hour_from == campaign.boost_hour_to
+        )
+        campaign.boost_shared = None
+        if not campaign.has_variants and campaign.budget_points is None:
+            campaign.boost_shared = _boost_of(campaign, limit=campaign.per_customer_limit)
     return campaigns
+
+
+def _boost_of(
+    campaign: Campaign,
+    *,
+    variant_id: int | None = None,
+    holdout: bool = False,
+    limit: int | None = None,
+    budget_left: int | None = None,
+) -> Boost:
+    """The Boost of `campaign` for one customer: see loyalty.boosts.Boost."""
+    return Boost(
+        campaign_id=campaign.id,
+        name=campaign.name,
+        multiplier=campaign.boost_multiplier,
+        extra_percent=campaign.boost_extra_percent,
+        category=campaign.boost_category,
+        variant_id=variant_id,
+        holdout=holdout,
+        budget_left=budget_left,
+        limit=limit,
+    )
 
 
 _LIMIT_REACHED_KEPT = 100_000  # customers remembered per campaign and process (beyond: forgotten, asked again)
@@ -133,24 +168,31 @@ def boosts_for_purchase(
     knows the customer reached it; the Boost carries it (`limit`) and boosts_grants_record checks it.
     Statements: none for targets of everyone or tiers and limits left to the recording; else one for the
     other targets and one for the limits counted, in a savepoint (a failure is loyalty's to log)."""
-    local = at.astimezone(ZoneInfo(settings.TIME_ZONE))
-    # no lines: one, no category; categories compared case-insensitively, surrounding spaces ignored
-    categories = {category_key(line.category) for line in lines if line.amount > 0} or {""}
     if _boosts_cache.current() is None:
         with transaction.atomic():  # the copy is read again: a statement of its own
             boost_campaigns_active()
-    running = [
-        campaign
-        for campaign in boost_campaigns_active()
-        if campaign_is_running(campaign, at)
-        and boost_time_matches(
-            weekdays=campaign.boost_weekdays or [],
-            hour_from=campaign.boost_hour_from,
-            hour_to=campaign.boost_hour_to,
-            local=local,
-        )
-        and (not category_key(campaign.boost_category) or category_key(campaign.boost_category) in categories)
-    ]
+    categories = None  # the lines' categories as compared, worked out when a running boost has one
+    local = None  # `at` in the shop's time zone, worked out when a running boost has weekdays or hours
+    running = []
+    for campaign in boost_campaigns_active():
+        if not campaign_is_running(campaign, at):
+            continue
+        if not campaign.any_time:
+            if local is None:
+                local = at.astimezone(ZoneInfo(settings.TIME_ZONE))
+            if not boost_time_matches(
+                weekdays=campaign.boost_weekdays or [],
+                hour_from=campaign.boost_hour_from,
+                hour_to=campaign.boost_hour_to,
+                local=local,
+            ):
+                continue
+        if campaign.category_compared:
+            if categories is None:  # no lines: one, no category
+                categories = {category_key(line.category) for line in lines if line.amount > 0} or {""}
+            if campaign.category_compared not in categories:
+                continue
+        running.append(campaign)
     if not running:
         return []
     targeted, to_check = set(), []
@@ -158,24 +200,24 @@ def boosts_for_purchase(
         if campaign.target_consent:
             to_check.append(campaign)
         elif campaign.target == Campaign.Target.EVERYONE:
-            targeted.add(campaign.pk)
+            targeted.add(campaign.id)
         elif campaign.target == Campaign.Target.TIERS and tier_id is not _TIER_UNKNOWN:
             if tier_id is not None and tier_id in campaign.target_tier_ids:
-                targeted.add(campaign.pk)
+                targeted.add(campaign.id)
         else:
             to_check.append(campaign)
-    holdouts = {c.pk for c in running if in_holdout(c.pk, customer_id, c.holdout_percent)}
+    holdouts = {c.id for c in running if c.holdout_percent and in_holdout(c.id, customer_id, c.holdout_percent)}
     limited = [
         c
         for c in running
         if c.per_customer_limit is not None
-        and c.pk not in holdouts
+        and c.id not in holdouts
         and customer_id not in c.limit_reached
         and (exact or c.budget_points is not None)
     ]
     # The budget counters are read fresh for every purchase: the cached campaigns are not reloaded when
     # only `points_granted` changes (migration 0005), so their counters may be many purchases old.
-    budgeted = [c.pk for c in running if c.budget_points is not None]
+    budgeted = [c.id for c in running if c.budget_points is not None]
     budgets_left: dict[int, int] = {}
     used: dict[int, int] = {}
     if to_check or limited or budgeted:
@@ -190,40 +232,33 @@ def boosts_for_purchase(
                     )
                     if budget is not None
                 }
-            limited = [c for c in limited if c.pk in targeted]
+            limited = [c for c in limited if c.id in targeted]
             if limited:
-                used = _grants_used([c.pk for c in limited], customer_id)
+                used = _grants_used([c.id for c in limited], customer_id)
     boosts = []
     for campaign in running:
-        if campaign.pk not in targeted:
+        pk = campaign.id
+        if pk not in targeted:
             continue
-        holdout = campaign.pk in holdouts
+        holdout = pk in holdouts
         limit = None
         if not holdout and campaign.per_customer_limit is not None:
             if customer_id in campaign.limit_reached:
                 continue
-            if campaign.pk in used:
-                if used[campaign.pk] >= campaign.per_customer_limit:
+            if pk in used:
+                if used[pk] >= campaign.per_customer_limit:
                     continue
             else:
                 limit = campaign.per_customer_limit  # left to the recording (exact False)
-        variants = list(campaign.variants.all()) if campaign.has_variants else []
+        if not holdout and campaign.boost_shared is not None and limit == campaign.per_customer_limit:
+            boosts.append(campaign.boost_shared)  # nothing in it is this customer's
+            continue
         variant_id = None
-        if variants and not holdout:
-            variant_id = variants[variant_index(campaign.pk, customer_id, [v.weight for v in variants])].pk
-        boosts.append(
-            Boost(
-                campaign_id=campaign.pk,
-                name=campaign.name,
-                multiplier=campaign.boost_multiplier,
-                extra_percent=campaign.boost_extra_percent,
-                category=campaign.boost_category,
-                variant_id=variant_id,
-                holdout=holdout,
-                budget_left=None if campaign.budget_points is None else budgets_left.get(campaign.pk, 0),
-                limit=limit,
-            )
-        )
+        if campaign.has_variants and not holdout:
+            variants = list(campaign.variants.all())
+            variant_id = variants[variant_index(pk, customer_id, [v.weight for v in variants])].pk
+        budget_left = None if campaign.budget_points is None else budgets_left.get(pk, 0)
+        boosts.append(_boost_of(campaign, variant_id=variant_id, holdout=holdout, limit=limit, budget_left=budget_left))
     return boosts
 
 
@@ -270,8 +305,14 @@ def _grants_guarded_ctes(
         array_text([0 if row.holdout else row.points for row in rows]),
         array_text([row.limit for row in rows]),
     ]
+    return _grants_guarded_sql(occasion_sql), [*params, customer_id, customer_id, *occasion_params, at]
+
+
+@lru_cache(maxsize=8)
+def _grants_guarded_sql(occasion_sql: str) -> str:
+    """_grants_guarded_ctes' SQL text for the occasion expression `occasion_sql` (the same every time)."""
     table = CampaignGrant._meta.db_table
-    ctes = f"""
+    return f"""
         , boost_v (campaign_id, variant_id, holdout, points, lim) AS (
             SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::boolean[], %s::bigint[], %s::integer[])
         )
@@ -290,7 +331,6 @@ def _grants_guarded_ctes(
             WHERE NOT EXISTS (SELECT 1 FROM boost_over)
             ON CONFLICT DO NOTHING
         )"""  # noqa: S608 - table names from model metadata, values are parameters
-    return ctes, [*params, customer_id, customer_id, *occasion_params, at]
 
 
 def _plain(earned: list[BoostEarned]) -> list[BoostEarned]:

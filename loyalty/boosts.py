@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
@@ -54,6 +55,14 @@ class Boost:
     holdout: bool = False
     budget_left: int | None = None
     limit: int | None = None  # a per-customer limit the recording must still check (find with exact=False)
+
+    # Worked out once per Boost (a provider may hand the same immutable Boost to many purchases).
+    @cached_property
+    def terms(self) -> BoostTerms:
+        """Its terms for rules.boost_points (keyed by the campaign's id)."""
+        return BoostTerms(
+            key=self.campaign_id, multiplier=self.multiplier, extra_percent=self.extra_percent, category=self.category
+        )
 
 
 class BoostsStale(Exception):  # noqa: N818 - a signal, not an error: the purchase plans again
@@ -231,10 +240,14 @@ def boosts_earned(
     boosts = boosts_find(customer_id=customer_id, lines=lines, at=at, tier_id=tier_id, exact=exact)
     if not boosts:
         return []
-    categories = {category_key(line.category) for line in boost_lines(lines, amount=amount)}
-    matching = [
-        boost for boost in boosts if not category_key(boost.category) or category_key(boost.category) in categories
-    ]
+    matching = boosts
+    if any(boost.terms.category_compared for boost in boosts):
+        categories = {category_key(line.category) for line in boost_lines(lines, amount=amount)}
+        matching = [
+            boost
+            for boost in boosts
+            if not boost.terms.category_compared or boost.terms.category_compared in categories
+        ]
     treated = [boost for boost in matching if not boost.holdout]
     points = boost_points_within_budgets(
         lines=lines,
@@ -242,16 +255,8 @@ def boosts_earned(
         paid=paid,
         cashback_percent=cashback,
         point_value=program.point_value,
-        boosts=[
-            BoostTerms(
-                key=boost.campaign_id,
-                multiplier=boost.multiplier,
-                extra_percent=boost.extra_percent,
-                category=boost.category,
-            )
-            for boost in treated
-        ],
-        budgets_left={boost.campaign_id: boost.budget_left for boost in treated},
+        boosts=[boost.terms for boost in treated],
+        budgets_left={boost.campaign_id: boost.budget_left for boost in treated if boost.budget_left is not None},
         combine=program.boost_combine,
         cap_percent=program.boost_cap_percent,
     )

@@ -10,6 +10,7 @@ Entries a person writes (manual adjustments, bonuses with their own text, import
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 
 from django.conf import settings
 from django.utils import translation
@@ -54,9 +55,17 @@ def earn_reason(purchase: Purchase, cashback_percent: Decimal) -> str:
         "Cashback %(pct)s%% + boosts %(names)s on purchase %(p)s",
         len(names),
     )
+    room = REASON_MAX - len(template % {**values, "names": ""})
+    return template % {**values, "names": _boost_names(translation.get_language(), tuple(names), room)}
+
+
+@lru_cache(maxsize=512)
+def _boost_names(language: str | None, names: tuple[str, ...], room: int) -> str:
+    """The boosts' names as earn_reason quotes them in `language` (the active one: part of the key), in
+    at most `room` characters: the names that fit whole, then "and 3 more". The same few boosts name most
+    purchases, so the text is kept (a boosted purchase asks for it every time: issue #15's goal)."""
     quote = pgettext("a campaign's name in a reason", "“%(name)s”")
     quoted = [quote % {"name": name} for name in names]
-    room = REASON_MAX - len(template % {**values, "names": ""})
 
     def more(count: int) -> str:
         return ngettext(" and %(n)s more", " and %(n)s more", count) % {"n": count} if count else ""
@@ -64,9 +73,9 @@ def earn_reason(purchase: Purchase, cashback_percent: Decimal) -> str:
     for shown in range(len(quoted), 0, -1):  # as many whole names as fit, then how many more
         text = ", ".join(quoted[:shown]) + more(len(quoted) - shown)
         if len(text) <= room:
-            return template % {**values, "names": text}
+            return text
     first = names[0][: max(0, room - len(quote % {"name": ""}) - len(more(len(names) - 1)) - 1)] + "…"
-    return template % {**values, "names": quote % {"name": first} + more(len(names) - 1)}
+    return quote % {"name": first} + more(len(names) - 1)
 
 
 def redeem_reason(purchase: Purchase) -> str:

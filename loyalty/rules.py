@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, Inexact, localcontext
 from fractions import Fraction
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -272,6 +273,11 @@ class BoostTerms:
     extra_percent: Decimal | None = None
     category: str = ""
 
+    @cached_property
+    def category_compared(self) -> str:
+        """`category` as boosts compare it (category_key)."""
+        return category_key(self.category)
+
 
 def boost_percent(terms: BoostTerms, *, cashback_percent: Decimal) -> Decimal:
     """The cashback a boost adds, in percent of the line: (multiplier − 1) × the customer's cashback % plus
@@ -436,7 +442,7 @@ def _boost_points_unbudgeted(
         context.traps[Inexact] = True
         lines = boost_lines(lines, amount=amount)
         terms_percent = [
-            (terms.key, category_key(terms.category), boost_percent(terms, cashback_percent=cashback_percent))
+            (terms.key, terms.category_compared, boost_percent(terms, cashback_percent=cashback_percent))
             for terms in boosts
         ]
         scaled = {terms.key: Decimal(0) for terms in boosts}  # Σ line amount × percent
