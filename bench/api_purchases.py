@@ -93,7 +93,7 @@ def reset(customers: int) -> tuple[list[int], str]:
         cur.execute(
             "TRUNCATE customers_customer, loyalty_purchase, loyalty_tierstatus, loyalty_tierchange, "
             "loyalty_purchaseline, loyalty_refund, loyalty_ledgerentry, loyalty_pointslot, loyalty_lotdebit, "
-            "loyalty_pointsaccount, customers_auditentry, loyalty_apiclient, campaigns_campaigngrant, "
+            "loyalty_pointsaccount, customers_auditentry, loyalty_apiclient, campaigns_campaigngrant, campaigns_boostgrant, "
             "campaigns_campaign, loyalty_spendday RESTART IDENTITY CASCADE"
         )
     ids = []
@@ -697,9 +697,9 @@ def main() -> None:
     ):
         ratio = (results[boosted][0] / results[boosted][1]) / (results[plain][0] / results[plain][1])
         print(f"{boosted} ÷ without boosts: {ratio:.3f} (goal ≥ 0.900)")
-    from campaigns.models import CampaignGrant
+    from campaigns.models import BoostGrant
 
-    print(f"boost grant rows written: {CampaignGrant.objects.count()}")
+    print(f"boost grant rows written: {BoostGrant.objects.count()}")
     if args.batch_purchases or args.history_repeats:  # issue #16's batch and history parts, boosts paused
         Campaign.objects.filter(kind=Campaign.Kind.BOOST).update(status=Campaign.Status.PAUSED)
     if args.batch_purchases:

@@ -1,8 +1,8 @@
 """Earning boosts (campaign kind "boost"): campaigns' side of loyalty's boost hook (loyalty.boosts).
 
 `boosts_for_purchase` answers loyalty's question "which boosts apply to this customer's purchase now?"
-as plain data; `boosts_grants_record` writes, inside the purchase's transaction, one CampaignGrant row
-"purchase:<id>" per boost campaign (holdout rows alike, with no points) and raises each campaign's
+as plain data; `boosts_grants_record` writes, inside the purchase's transaction, one BoostGrant row
+per boost campaign and purchase (holdout rows alike, with no points) and raises each campaign's
 `points_granted`, cutting a boost down to what its budget still holds. The boost points themselves are
 part of the purchase's earn entry (loyalty), so a grant row of a boost has no entry of its own: its
 `points` say how many of the purchase's points the campaign gave. Registered at start-up (campaigns.apps).
@@ -38,17 +38,12 @@ from loyalty.boosts import Boost, BoostEarned, BoostsSql, BoostsStale, boost_pro
 from loyalty.rules import EarnLine, category_key, refund_points_split
 
 from .bounds import campaigns_within_bounds
-from .models import Campaign, CampaignGrant, CampaignVariant
+from .models import BoostGrant, Campaign, CampaignVariant
 from .rules import boost_time_matches, in_holdout, variant_index
 from .selectors import campaign_is_running
 from .targeting import campaigns_targeting_customer
 
 logger = logging.getLogger(__name__)
-
-
-def boost_occasion(purchase_id: int) -> str:
-    """The occasion of a boost's grant row: "purchase:<id>"."""
-    return f"purchase:{purchase_id}"
 
 
 def _boost_campaigns_load() -> list[Campaign]:
@@ -266,7 +261,7 @@ def _grants_used(campaign_ids: list[int], customer_id: int) -> dict[int, int]:
     """{campaign id: the customer's grants of it outside the holdout} for each of `campaign_ids` (0 included)."""
     used = dict.fromkeys(campaign_ids, 0)
     rows = (
-        CampaignGrant.objects.filter(campaign_id__in=campaign_ids, customer_id=customer_id, holdout=False)
+        BoostGrant.objects.filter(campaign_id__in=campaign_ids, customer_id=customer_id, holdout=False)
         .values_list("campaign_id")
         .annotate(n=Count("pk"))
     )
@@ -283,17 +278,17 @@ def _limit_reached_remember(campaign_ids: set[int], customer_id: int) -> None:
             campaign.limit_reached.add(customer_id)
 
 
-_GRANT_COLUMNS = "campaign_id, customer_id, occasion, variant_id, holdout, points, at"
+_GRANT_COLUMNS = "campaign_id, customer_id, purchase_id, variant_id, holdout, points, at"
 
 
 def _grants_guarded_ctes(
-    customer_id: int, occasion_sql: str, occasion_params: list, at: dt.datetime, rows: list[BoostEarned]
+    customer_id: int, purchase_sql: str, purchase_params: list, at: dt.datetime, rows: list[BoostEarned]
 ) -> tuple[str, list]:
-    """WITH items (", name AS (…)"; boost_v, boost_over, boost_written) that insert the grant rows of boosts
-    without a budget (`rows`: holdout ones with 0 points) unless the customer is at the per-customer limit
-    (BoostEarned.limit) of one of them: then they write nothing, and `boost_over` holds those campaigns'
-    ids. `occasion_sql` (with `occasion_params`) gives the occasion. ON CONFLICT DO NOTHING: the occasion is
-    new (a purchase id), so no conflict can happen; nor can the campaign be gone (grants PROTECT it)."""
+    """WITH items (", name AS (…)"; boost_v, boost_over, boost_written) that insert the BoostGrant rows of
+    boosts without a budget (`rows`: holdout ones with 0 points) unless the customer is at the per-customer
+    limit (BoostEarned.limit) of one of them: then they write nothing, and `boost_over` holds those
+    campaigns' ids. `purchase_sql` (with `purchase_params`) gives the purchase's id. No ON CONFLICT: the
+    purchase is new, so its rows cannot be there yet."""
     # One array per column (unnest): the statement's text is the same whatever the number of boosts, so that
     # PostgreSQL keeps its plan (core.db.prepared_cursor) and psycopg its parsed form (≤ 50 parameters); each
     # array sent as its literal text (core.db.array_text: psycopg's list dumping was a third of the rows' cost).
@@ -305,13 +300,13 @@ def _grants_guarded_ctes(
         array_text([0 if row.holdout else row.points for row in rows]),
         array_text([row.limit for row in rows]),
     ]
-    return _grants_guarded_sql(occasion_sql), [*params, customer_id, customer_id, *occasion_params, at]
+    return _grants_guarded_sql(purchase_sql), [*params, customer_id, customer_id, *purchase_params, at]
 
 
 @lru_cache(maxsize=8)
-def _grants_guarded_sql(occasion_sql: str) -> str:
-    """_grants_guarded_ctes' SQL text for the occasion expression `occasion_sql` (the same every time)."""
-    table = CampaignGrant._meta.db_table
+def _grants_guarded_sql(purchase_sql: str) -> str:
+    """_grants_guarded_ctes' SQL text for the purchase id expression `purchase_sql` (the same every time)."""
+    table = BoostGrant._meta.db_table
     return f"""
         , boost_v (campaign_id, variant_id, holdout, points, lim) AS (
             SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::boolean[], %s::bigint[], %s::integer[])
@@ -326,10 +321,9 @@ def _grants_guarded_sql(occasion_sql: str) -> str:
             ) >= v.lim
         ), boost_written AS (
             INSERT INTO {table} ({_GRANT_COLUMNS})
-            SELECT v.campaign_id, %s::bigint, {occasion_sql}, v.variant_id, v.holdout, v.points, %s::timestamptz
+            SELECT v.campaign_id, %s::bigint, {purchase_sql}, v.variant_id, v.holdout, v.points, %s::timestamptz
             FROM boost_v v
             WHERE NOT EXISTS (SELECT 1 FROM boost_over)
-            ON CONFLICT DO NOTHING
         )"""  # noqa: S608 - table names from model metadata, values are parameters
 
 
@@ -339,13 +333,13 @@ def _plain(earned: list[BoostEarned]) -> list[BoostEarned]:
 
 
 def boosts_grants_sql(customer_id: int, at: dt.datetime, earned: list[BoostEarned]) -> BoostsSql | None:
-    """loyalty's `record_sql`: the grant rows of the boosts without a budget, written by the purchase's own
-    INSERT (the occasion "purchase:" || its id), their per-customer limits checked there
-    (_grants_guarded_ctes); None when every boost has a budget (boosts_grants_record does those)."""
+    """loyalty's `record_sql`: the BoostGrant rows of the boosts without a budget, written by the purchase's
+    own INSERT, their per-customer limits checked there (_grants_guarded_ctes); None when every boost has a
+    budget (boosts_grants_record does those)."""
     plain = _plain(earned)
     if not plain:
         return None
-    ctes, params = _grants_guarded_ctes(customer_id, "'purchase:' || (SELECT id FROM purchase)", [], at, plain)
+    ctes, params = _grants_guarded_ctes(customer_id, "(SELECT id FROM purchase)", [], at, plain)
     return BoostsSql(
         ctes=ctes,
         params=params,
@@ -355,7 +349,7 @@ def boosts_grants_sql(customer_id: int, at: dt.datetime, earned: list[BoostEarne
     )
 
 
-def _grants_insert_guarded(customer_id: int, occasion: str, at: dt.datetime, rows: list[BoostEarned]) -> set[int]:
+def _grants_insert_guarded(customer_id: int, purchase_id: int, at: dt.datetime, rows: list[BoostEarned]) -> set[int]:
     """_grants_guarded_ctes as a statement of its own: the ids of the campaigns at their limit (nothing
     written), else an empty set. Elsewhere than PostgreSQL (SQLite: the demo), the same with the ORM: the
     limits counted (the caller holds the customer's account lock), then the rows."""
@@ -364,9 +358,9 @@ def _grants_insert_guarded(customer_id: int, occasion: str, at: dt.datetime, row
         used = _grants_used([row.campaign_id for row in limited], customer_id) if limited else {}
         over = {row.campaign_id for row in limited if used[row.campaign_id] >= row.limit}
         if not over:
-            _grant_rows_create(customer_id, occasion, at, [(row, 0 if row.holdout else row.points) for row in rows])
+            _grant_rows_create(customer_id, purchase_id, at, [(row, 0 if row.holdout else row.points) for row in rows])
         return over
-    ctes, params = _grants_guarded_ctes(customer_id, "%s::text", [occasion], at, rows)
+    ctes, params = _grants_guarded_ctes(customer_id, "%s::bigint", [purchase_id], at, rows)
     with prepared_cursor() as cursor:
         cursor.execute(f"WITH {ctes.strip()[1:]} SELECT campaign_id FROM boost_over", params)  # noqa: S608 - fixed fragments
         return {row[0] for row in cursor.fetchall()}
@@ -375,11 +369,11 @@ def _grants_insert_guarded(customer_id: int, occasion: str, at: dt.datetime, row
 def boosts_grants_record(
     customer_id: int, purchase_id: int, at: dt.datetime, earned: list[BoostEarned]
 ) -> dict[int, int]:
-    """Record the boosts of one purchase (inside its transaction): a CampaignGrant "purchase:<id>" per
-    campaign (holdout: no points), and `points_granted` raised by what each gave — cut to what a budget
-    still holds, read under the campaign's row lock (campaigns locked in id order). Returns {campaign id:
-    points granted}. Raises BoostsStale, having written nothing, when the customer is at the per-customer
-    limit of a boost whose limit was left to it (BoostEarned.limit; remembered, so find leaves it out).
+    """Record the boosts of one purchase (inside its transaction): a BoostGrant per campaign (holdout: no
+    points), and `points_granted` raised by what each gave — cut to what a budget still holds, read under
+    the campaign's row lock (campaigns locked in id order). Returns {campaign id: points granted}. Raises
+    BoostsStale, having written nothing, when the customer is at the per-customer limit of a boost whose
+    limit was left to it (BoostEarned.limit; remembered, so find leaves it out).
 
     Boosts without a budget: one INSERT (_grants_insert_guarded; on PostgreSQL a purchase has them written by
     its own INSERT instead, boosts_grants_sql, and passes only the rest here), no savepoint (nothing in it can
@@ -387,9 +381,8 @@ def boosts_grants_record(
     earned = sorted(earned, key=lambda boost: boost.campaign_id)
     asked = {boost.campaign_id: (0 if boost.holdout else boost.points) for boost in earned}
     plain = _plain(earned)
-    occasion = boost_occasion(purchase_id)
     if plain:
-        over = _grants_insert_guarded(customer_id, occasion, at, plain)
+        over = _grants_insert_guarded(customer_id, purchase_id, at, plain)
         if over:
             _limit_reached_remember(over, customer_id)
             raise BoostsStale(over)
@@ -397,7 +390,7 @@ def boosts_grants_record(
     if budgeted:
         try:
             with transaction.atomic():
-                _budgeted_record(customer_id, occasion, at, budgeted, asked)
+                _budgeted_record(customer_id, purchase_id, at, budgeted, asked)
         except Exception:
             logger.exception("recording budgeted boosts failed for purchase %s; their points not granted", purchase_id)
             for boost in budgeted:
@@ -406,7 +399,7 @@ def boosts_grants_record(
 
 
 def _budgeted_record(
-    customer_id: int, occasion: str, at: dt.datetime, budgeted: list[BoostEarned], asked: dict[int, int]
+    customer_id: int, purchase_id: int, at: dt.datetime, budgeted: list[BoostEarned], asked: dict[int, int]
 ) -> None:
     """Count budgeted boosts' points against their budgets (cutting `asked` to what a budget holds) and
     write their grant rows (boosts_grants_record)."""
@@ -439,20 +432,22 @@ def _budgeted_record(
                     Campaign.objects.filter(pk=pk).update(points_granted=F("points_granted") + asked[pk])
     _grant_rows_create(
         customer_id,
-        occasion,
+        purchase_id,
         at,
         [(boost, asked[boost.campaign_id]) for boost in budgeted if asked[boost.campaign_id] > 0],
     )
 
 
-def _grant_rows_create(customer_id: int, occasion: str, at: dt.datetime, rows: list[tuple[BoostEarned, int]]) -> None:
-    """One CampaignGrant per (boost, its points) for the customer's `occasion` at `at`, in one INSERT (the
-    ORM's: budgeted boosts, and every boost where the hand-written SQL is not used)."""
-    CampaignGrant.objects.bulk_create(
-        CampaignGrant(
+def _grant_rows_create(
+    customer_id: int, purchase_id: int, at: dt.datetime, rows: list[tuple[BoostEarned, int]]
+) -> None:
+    """One BoostGrant per (boost, its points) for the customer's purchase `purchase_id` at `at`, in one
+    INSERT (the ORM's: budgeted boosts, and every boost where the hand-written SQL is not used)."""
+    BoostGrant.objects.bulk_create(
+        BoostGrant(
             campaign_id=boost.campaign_id,
             customer_id=customer_id,
-            occasion=occasion,
+            purchase_id=purchase_id,
             variant_id=boost.variant_id,
             holdout=boost.holdout,
             points=points,
@@ -471,8 +466,8 @@ def boosts_refund_to_budgets(
     the points a campaign counts against its budget are those the customer keeps. Campaigns without a
     budget keep no counter (their points are the grant rows'). Returns {campaign id: points returned}."""
     returned: dict[int, int] = {}
-    grants = CampaignGrant.objects.filter(
-        occasion=boost_occasion(purchase_id), holdout=False, points__gt=0, campaign__budget_points__isnull=False
+    grants = BoostGrant.objects.filter(
+        purchase_id=purchase_id, holdout=False, points__gt=0, campaign__budget_points__isnull=False
     ).values_list("campaign_id", "points")
     for campaign_id, points in grants:
         before = refund_points_split(

@@ -8,7 +8,7 @@ counted purchase of theirs falls within `response_days` after the `at` of any of
 campaign (holdout rows alike), from that moment (included) to `at` + N days (excluded). A purchase counts
 when not wholly refunded; its revenue is its amount less everything refunded of it so far
 (`Purchase.amount − Purchase.refunded_amount`, whenever the refund was made): analytics' "net" as of now.
-For a boost the grant IS a purchase (occasion "purchase:<id>", `at` its moment): a customer "bought" only
+For a boost the grant IS a purchase (a BoostGrant row naming it, `at` its moment): a customer "bought" only
 with another purchase strictly after it (holdout rows alike), and a boost's points granted are net of
 what the purchase's refunds took back: its share reversed in the same proportion as loyalty's refund
 (loyalty.rules.refund_points_split: floor(points × refunded ÷ amount), all of them once wholly refunded).
@@ -126,13 +126,13 @@ def _net_points_sql(points: str, purchase: str) -> str:
 
 def boost_points_net(campaign_id: int) -> int:
     """The points a boost campaign's grant rows gave (int ≥ 0), net of what refunds of the boosted
-    purchases took back (`_net_points_sql`, the results' figure). One aggregate over its grant rows (each
-    row's occasion "purchase:<id>" names its purchase)."""
+    purchases took back (`_net_points_sql`, the results' figure). One aggregate over its BoostGrant rows
+    (each names its purchase)."""
     sql = f"""
         SELECT COALESCE(SUM({_net_points_sql("g.points", "bp")}), 0)
-        FROM campaigns_campaigngrant g
-        LEFT JOIN loyalty_purchase bp ON bp.id = CAST(SUBSTR(g.occasion, 10) AS bigint)
-        WHERE g.campaign_id = %s AND g.occasion LIKE 'purchase:%%' AND NOT g.holdout
+        FROM campaigns_boostgrant g
+        LEFT JOIN loyalty_purchase bp ON bp.id = g.purchase_id
+        WHERE g.campaign_id = %s AND NOT g.holdout
     """  # noqa: S608 - fixed fragments; the id is a parameter
     with connection.cursor() as cursor:
         cursor.execute(sql, [campaign_id])
@@ -146,12 +146,17 @@ def _customers_sql(campaign_ids_sql: str) -> str:
     grant_at, bought_at = _moment("w.at"), _moment("p.created_at")
     # fixed fragments; every value is a parameter
     return f"""
-        WITH g0 AS (
+        WITH g_rows AS (  -- the grant rows of every kind: boosts' (each names its purchase) and the others'
+            SELECT campaign_id, customer_id, holdout, variant_id, at, points, entry_id, NULL AS purchase_id
+            FROM campaigns_campaigngrant WHERE campaign_id IN ({campaign_ids_sql})
+            UNION ALL
+            SELECT campaign_id, customer_id, holdout, variant_id, at, points, NULL, purchase_id
+            FROM campaigns_boostgrant WHERE campaign_id IN ({campaign_ids_sql})
+        ),
+        g0 AS (
             SELECT g.campaign_id, g.customer_id, g.holdout, g.variant_id, g.at, g.points, g.entry_id,
-                   {window_end} AS until,
-                   CASE WHEN c.kind = 'boost' THEN CAST(SUBSTR(g.occasion, 10) AS bigint) END AS purchase_id
-            FROM campaigns_campaigngrant g JOIN campaigns_campaign c ON c.id = g.campaign_id
-            WHERE g.campaign_id IN ({campaign_ids_sql})
+                   {window_end} AS until, g.purchase_id
+            FROM g_rows g JOIN campaigns_campaign c ON c.id = g.campaign_id
         ),
         g AS (  -- a boost's points net of the share its purchase's refunds reversed (loyalty's rounding)
             SELECT g0.campaign_id, g0.customer_id, g0.holdout, g0.variant_id, g0.at, g0.entry_id, g0.until,
@@ -201,7 +206,7 @@ def _group_rows(campaign_ids: list[int]) -> list[tuple]:
         GROUP BY s.campaign_id, s.holdout, s.variant_id
     """  # noqa: S608 - fixed fragments; the ids are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, campaign_ids)
+        cursor.execute(sql, [*campaign_ids, *campaign_ids])  # the grant rows' two tables
         return cursor.fetchall()
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 from django.utils import translation
 
-from campaigns.models import Campaign, CampaignGrant, CampaignVariant
+from campaigns.models import BoostGrant, Campaign, CampaignVariant
 from campaigns.selectors import campaign_points_granted
 from loyalty.models import LedgerEntry, ProgramSettings, Purchase, Tier
 from loyalty.rules import local_midnight
@@ -62,7 +62,7 @@ def test_a_category_line_is_boosted_and_the_other_is_not(customer, t0):
     ]
     other = buy(customer, "1000.00", lines=[{"amount": "1000.00", "category": "food"}], now=t0).purchase
     assert other.earned_points == 50
-    assert not CampaignGrant.objects.filter(occasion=f"purchase:{other.pk}").exists()
+    assert not BoostGrant.objects.filter(purchase_id=other.pk).exists()
     # A purchase without lines is one line of its whole amount, with no category: not shoes.
     assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
 
@@ -76,7 +76,7 @@ def test_categories_match_ignoring_case_and_surrounding_spaces(customer, t0):
         now=t0,
     ).purchase
     assert purchase.earned_points == 80  # 50 on the check + 30 more on the 600 of "shoes"
-    assert CampaignGrant.objects.get(occasion=f"purchase:{purchase.pk}").points == 30
+    assert BoostGrant.objects.get(purchase_id=purchase.pk).points == 30
     entry = LedgerEntry.objects.get(purchase=purchase, kind=LedgerEntry.Kind.EARN)
     assert entry.points == 80 and entry.reason == f"Cashback 5% + boost “Shoes ×2” on purchase #{purchase.pk}"
     upper = buy(customer, "1000.00", lines=[{"amount": "1000.00", "category": "SHOES "}], now=t0).purchase
@@ -130,7 +130,7 @@ def test_best_keeps_only_the_largest_boost_per_line(customer, t0):
     purchase = buy(customer, "1000.00", now=t0).purchase
     assert purchase.earned_points == 150
     assert purchase.earned_breakdown[1:] == [{"part": "boost", "campaign": triple.pk, "name": "×3", "points": 100}]
-    assert not CampaignGrant.objects.filter(campaign=plus).exists()
+    assert not BoostGrant.objects.filter(campaign=plus).exists()
 
 
 def test_sum_adds_boosts_up_to_the_cap_in_percent_of_the_line(customer, t0):
@@ -153,8 +153,8 @@ def test_a_holdout_customer_is_not_boosted_but_recorded(program, t0):
     held_purchase = buy(held, "1000.00", now=t0).purchase
     assert held_purchase.earned_points == 50
     assert held_purchase.earned_breakdown == [{"part": "base", "points": 50}]
-    grant = CampaignGrant.objects.get(campaign=campaign, customer=held)
-    assert (grant.occasion, grant.holdout, grant.points, grant.entry) == (f"purchase:{held_purchase.pk}", True, 0, None)
+    grant = BoostGrant.objects.get(campaign=campaign, customer=held)
+    assert (grant.purchase_id, grant.holdout, grant.points) == (held_purchase.pk, True, 0)
     assert buy(treated, "1000.00", now=t0).purchase.earned_points == 100
     assert campaign_points_granted(campaign) == 50
 
@@ -171,7 +171,7 @@ def test_the_breakdown_with_a_tier_sums_exactly_to_the_points_earned(customer, t
         {"part": "boost", "campaign": campaign.pk, "name": "Double", "points": 69},
     ]
     assert sum(part["points"] for part in purchase.earned_breakdown) == purchase.earned_points == 138
-    assert CampaignGrant.objects.get(campaign=campaign).variant_id == variant.pk
+    assert BoostGrant.objects.get(campaign=campaign).variant_id == variant.pk
 
 
 def test_a_refund_reverses_boost_points_in_proportion(customer, t0):
@@ -193,7 +193,7 @@ def test_an_idempotent_retry_earns_once(customer, t0):
     assert again.replayed and again.purchase.pk == first.purchase.pk
     assert again.purchase.earned_breakdown == first.purchase.earned_breakdown
     assert balance(customer) == 100
-    assert CampaignGrant.objects.filter(campaign=campaign).count() == 1
+    assert BoostGrant.objects.filter(campaign=campaign).count() == 1
     assert campaign_points_granted(campaign) == 50
 
 
@@ -206,7 +206,7 @@ def test_the_budget_cuts_the_last_boost_and_then_stops(customer, t0):
     third = buy(customer, "1000.00", now=t0).purchase
     assert third.earned_points == 50
     assert Campaign.objects.get(pk=campaign.pk).points_granted == 70
-    assert CampaignGrant.objects.filter(campaign=campaign).count() == 2
+    assert BoostGrant.objects.filter(campaign=campaign).count() == 2
 
 
 def test_the_per_customer_limit_counts_boosted_purchases(customer, t0):
@@ -233,8 +233,8 @@ def test_a_limit_found_reached_when_recording_gives_the_line_to_the_next_best_bo
     assert second.earned_points == 100  # 50 base + 50 for doubling
     assert second.earned_breakdown[1:] == [{"part": "boost", "campaign": double.pk, "name": "Double", "points": 50}]
     assert LedgerEntry.objects.get(purchase=second, kind=LedgerEntry.Kind.EARN).points == 100
-    assert CampaignGrant.objects.filter(campaign=triple).count() == 1
-    assert CampaignGrant.objects.filter(campaign=double, occasion=f"purchase:{second.pk}").get().points == 50
+    assert BoostGrant.objects.filter(campaign=triple).count() == 1
+    assert BoostGrant.objects.filter(campaign=double, purchase_id=second.pk).get().points == 50
     assert buy(customer, "1000.00", now=t0).purchase.earned_points == 100  # remembered: asked no more
     assert_ledger_consistent(customer)
 
@@ -247,7 +247,7 @@ def test_a_process_that_never_saw_the_limit_reached_still_stops_at_it(customer, 
     assert [buy(customer, "1000.00", now=t0).purchase.earned_points for _i in range(2)] == [100, 100]
     boost_campaigns_forget()  # as a fresh process: nothing remembered
     assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
-    assert CampaignGrant.objects.filter(campaign=campaign).count() == 2
+    assert BoostGrant.objects.filter(campaign=campaign).count() == 2
     assert balance(customer) == 250
     assert_ledger_consistent(customer)
 
@@ -272,7 +272,7 @@ def test_boosts_for_everyone_and_tiers_with_a_limit_add_no_statement(customer, t
     with CaptureQueriesContext(connection) as boosted:
         purchase = buy(customer, "1000.00", now=t0).purchase
     assert len(boosted.captured_queries) == len(plain.captured_queries)
-    assert CampaignGrant.objects.filter(occasion=f"purchase:{purchase.pk}").count() == 4
+    assert BoostGrant.objects.filter(purchase_id=purchase.pk).count() == 4
 
 
 def test_the_target_and_its_consent_decide_who_is_boosted(customer, program, t0):
@@ -291,7 +291,7 @@ def test_the_quote_shows_the_boost(customer, t0):
         {"part": "base", "points": 50},
         {"part": "boost", "campaign": campaign.pk, "name": "Weekend", "points": 50},
     ]
-    assert not CampaignGrant.objects.exists()  # a quote writes nothing
+    assert not BoostGrant.objects.exists()  # a quote writes nothing
 
 
 def test_a_tiers_target_boosts_only_members_of_those_tiers(customer, customer_factory, t0):
@@ -424,7 +424,7 @@ def test_boost_results_count_a_later_purchase_and_points_net_of_refunds(customer
     refund(second, "300.00", now=t0 + dt.timedelta(hours=1))
     buy(other, "1000.00", now=t0 + dt.timedelta(days=1))
     buy(customer_factory(), "1000.00", now=t0)  # C: the boosted purchase only, kept
-    assert CampaignGrant.objects.filter(campaign=campaign).count() == 4
+    assert BoostGrant.objects.filter(campaign=campaign).count() == 4
     treated = campaign_results(campaign).treated
     assert (treated.customers, treated.grants, treated.points_granted, treated.buyers) == (3, 4, 135, 1)
     # the revenue is B's second check alone: a boosted purchase is never its own response

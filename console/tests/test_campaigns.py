@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from campaigns.models import Campaign, CampaignGrant, CampaignListMember
+from campaigns.models import BoostGrant, Campaign, CampaignGrant, CampaignListMember
 from campaigns.services.changes import campaign_create, campaign_launch
 from core.models import AuditEntry
 from messaging.models import MessageTemplate
@@ -833,7 +833,7 @@ def test_a_boosts_results_do_not_claim_its_points_cost_nothing(console, customer
 
     boost = running_campaign(Campaign.Kind.BOOST, name="Double", boost_multiplier=Decimal("2"))
     buy(customer, "1000.00", now=t0)
-    assert CampaignGrant.objects.filter(campaign=boost).count() == 1
+    assert BoostGrant.objects.filter(campaign=boost).count() == 1
     page = console.get(f"/campaigns/{boost.pk}/results/").content.decode()
 
     def row(figure: str) -> str:

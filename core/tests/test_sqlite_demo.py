@@ -16,7 +16,7 @@ import json
 from decimal import Decimal
 from django.utils import timezone
 from django_q.brokers import get_broker
-from campaigns.models import Campaign, CampaignGrant
+from campaigns.models import BoostGrant, Campaign
 from campaigns.services.changes import campaign_create, campaign_launch
 from customers.services import customer_enrol
 from loyalty.models import ProgramSettings
@@ -38,7 +38,7 @@ print(json.dumps({
     "first": first.purchase.earned_points,
     "second": second.purchase.earned_points,
     "breakdown": first.purchase.earned_breakdown,
-    "grants": CampaignGrant.objects.filter(customer=customer).count(),
+    "grants": BoostGrant.objects.filter(customer=customer).count(),
     "claimed": len(claimed),
     "ledger_problems": len(ledger_problems()),
 }))
