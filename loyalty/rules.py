@@ -6,6 +6,7 @@ Nothing here touches the database, so it is tested exhaustively with hypothesis.
 import datetime as dt
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, Inexact, localcontext
 from fractions import Fraction
@@ -249,9 +250,21 @@ BOOST_COMBINE_SUM = "sum"  # on each line the boosts add up, to at most the cap 
 
 
 def category_key(category: str | None) -> str:
-    """A category as boosts compare it: surrounding spaces stripped and case folded ("  Shoes " and
-    "shoes" are one category; "" = none). Campaigns' and purchase lines' categories both go through it."""
-    return (category or "").strip().casefold()
+    """A category as boosts compare it: Unicode compatibility forms folded (NFKC: full-width "ＢＯＯＫＳ" is
+    "BOOKS"), invisible format characters dropped (a zero-width space, a direction mark: category_visible),
+    surrounding spaces stripped and case folded ("  Shoes " and "shoes" are one category; "" = none).
+    Campaigns' and purchase lines' categories both go through it."""
+    category = category or ""
+    if category.isascii():  # the common case, which none of the folding changes
+        return category.strip().lower()
+    return category_visible(unicodedata.normalize("NFKC", category)).casefold()
+
+
+def category_visible(category: str) -> str:
+    """`category` without its invisible format characters (Unicode category Cf: zero-width spaces and
+    joiners, direction marks, a byte order mark) and surrounding spaces: what a boost's category is saved
+    as, so that one made of such characters alone is none (every line), as the page then says."""
+    return "".join(ch for ch in category if unicodedata.category(ch) != "Cf").strip()
 
 
 @dataclass(frozen=True)

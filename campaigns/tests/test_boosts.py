@@ -84,6 +84,41 @@ def test_categories_match_ignoring_case_and_surrounding_spaces(customer, t0):
     assert campaign.pk in {part.get("campaign") for part in upper.earned_breakdown}
 
 
+@pytest.mark.parametrize("category", ["ＢＯＯＫＳ", "\u200bBooks", "Books\u200d", "\u00a0books\u2003"])
+def test_categories_match_across_full_width_letters_and_invisible_characters(customer, t0, category):
+    """Tester finding: a line "ＢＯＯＫＳ" (full-width) or "\u200bBooks" (a zero-width space in front) is the
+    "Books" category a cashier sees: 1 000.00 of it earns 50 + 20 % = 200 more."""
+    campaign = _boost(name="Books", boost_multiplier=None, boost_extra_percent=D("20"), boost_category="Books")
+    purchase = buy(customer, "1000.00", lines=[{"amount": "1000.00", "category": category}], now=t0).purchase
+    assert purchase.earned_points == 250
+    assert BoostGrant.objects.get(purchase_id=purchase.pk, campaign=campaign).points == 200
+
+
+def test_a_boost_category_of_invisible_characters_alone_is_saved_as_none():
+    """Tester finding: a category "\u200b" was saved as it was, so the page showed an empty category
+    and no line ever matched; it is no category (every line), as the page then says."""
+    from campaigns.services.changes import campaign_create
+
+    campaign = campaign_create(
+        values={
+            "name": "Invisible",
+            "kind": Campaign.Kind.BOOST,
+            "boost_extra_percent": D("1"),
+            "boost_category": "\u200b\ufeff ",
+        }
+    )
+    assert campaign.boost_category == ""
+    named = campaign_create(
+        values={
+            "name": "Shoes",
+            "kind": Campaign.Kind.BOOST,
+            "boost_extra_percent": D("1"),
+            "boost_category": "\u200bShoes ",
+        }
+    )
+    assert named.boost_category == "Shoes"
+
+
 @pytest.mark.parametrize(
     ("moment", "boosted"),
     [

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from analytics.rfm_rules import Segment
 from core.formatting import points_format
 from loyalty.models import Tier
+from loyalty.rules import category_visible
 from messaging.models import Channel
 
 from ...bounds import (
@@ -85,6 +86,8 @@ def _clean_values(values: Mapping[str, Any]) -> dict[str, Any]:
     for name in ("target_rfm_segment", "target_consent", "boost_category", "action"):
         if name in clean:
             clean[name] = clean[name] or ""
+    if "boost_category" in clean:  # "\u200b" alone is no category: every line, as the page says
+        clean["boost_category"] = category_visible(str(clean["boost_category"]))
     return clean
 
 
