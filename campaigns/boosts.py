@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, prefetch_related_objects
 from django.db.models.functions import Greatest
 
 from core.db import array_text, prepared_cursor
@@ -258,12 +258,13 @@ def boosts_for_purchase(
 
 
 def _grants_used(campaign_ids: list[int], customer_id: int) -> dict[int, int]:
-    """{campaign id: the customer's grants of it outside the holdout} for each of `campaign_ids` (0 included)."""
+    """{campaign id: the customer's grants of it outside the holdout} for each of `campaign_ids` (campaigns
+    with a per-customer limit; 0 included): the number of their last row (BoostGrant.nth)."""
     used = dict.fromkeys(campaign_ids, 0)
     rows = (
-        BoostGrant.objects.filter(campaign_id__in=campaign_ids, customer_id=customer_id, holdout=False)
+        BoostGrant.objects.filter(campaign_id__in=campaign_ids, customer_id=customer_id, nth__isnull=False)
         .values_list("campaign_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Max("nth"))
     )
     used.update(dict(rows))
     return used
@@ -278,7 +279,7 @@ def _limit_reached_remember(campaign_ids: set[int], customer_id: int) -> None:
             campaign.limit_reached.add(customer_id)
 
 
-_GRANT_COLUMNS = "campaign_id, customer_id, purchase_id, variant_id, holdout, points, at"
+_GRANT_COLUMNS = "campaign_id, customer_id, purchase_id, variant_id, holdout, points, at, nth"
 
 
 def _grants_guarded_ctes(
@@ -292,7 +293,8 @@ def _grants_guarded_ctes(
     # One array per column (unnest): the statement's text is the same whatever the number of boosts, so that
     # PostgreSQL keeps its plan (core.db.prepared_cursor) and psycopg its parsed form (≤ 50 parameters); each
     # array sent as its literal text (core.db.array_text: psycopg's list dumping was a third of the rows' cost).
-    # The limit is counted up to the limit only (LIMIT), so its cost does not grow with the customer's grants.
+    # The limit is read from the customer's last row's number (BoostGrant.nth), so its cost does not grow with
+    # the customer's grants.
     params: list = [
         array_text([row.campaign_id for row in rows]),
         array_text([row.variant_id for row in rows]),
@@ -311,18 +313,19 @@ def _grants_guarded_sql(purchase_sql: str) -> str:
         , boost_v (campaign_id, variant_id, holdout, points, lim) AS (
             SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::boolean[], %s::bigint[], %s::integer[])
         )
-        , boost_over AS (
-            SELECT v.campaign_id FROM boost_v v
-            WHERE v.lim IS NOT NULL AND NOT v.holdout AND (
-                SELECT count(*) FROM (
-                    SELECT 1 FROM {table} g
-                    WHERE g.campaign_id = v.campaign_id AND g.customer_id = %s AND NOT g.holdout LIMIT v.lim
-                ) counted
-            ) >= v.lim
-        ), boost_written AS (
-            INSERT INTO {table} ({_GRANT_COLUMNS})
-            SELECT v.campaign_id, %s::bigint, {purchase_sql}, v.variant_id, v.holdout, v.points, %s::timestamptz
+        , boost_n AS (  -- a limited boost's row: the customer's last one's number + 1 (one index probe)
+            SELECT v.*, CASE WHEN v.lim IS NOT NULL AND NOT v.holdout THEN COALESCE((
+                SELECT g.nth FROM {table} g
+                WHERE g.campaign_id = v.campaign_id AND g.customer_id = %s AND g.nth IS NOT NULL
+                ORDER BY g.nth DESC LIMIT 1
+            ), 0) + 1 END AS nth
             FROM boost_v v
+        )
+        , boost_over AS (SELECT campaign_id FROM boost_n WHERE nth > lim)
+        , boost_written AS (
+            INSERT INTO {table} ({_GRANT_COLUMNS})
+            SELECT n.campaign_id, %s::bigint, {purchase_sql}, n.variant_id, n.holdout, n.points, %s::timestamptz, n.nth
+            FROM boost_n n
             WHERE NOT EXISTS (SELECT 1 FROM boost_over)
         )"""  # noqa: S608 - table names from model metadata, values are parameters
 
@@ -442,7 +445,11 @@ def _grant_rows_create(
     customer_id: int, purchase_id: int, at: dt.datetime, rows: list[tuple[BoostEarned, int]]
 ) -> None:
     """One BoostGrant per (boost, its points) for the customer's purchase `purchase_id` at `at`, in one
-    INSERT (the ORM's: budgeted boosts, and every boost where the hand-written SQL is not used)."""
+    INSERT (the ORM's: budgeted boosts, and every boost where the hand-written SQL is not used); the rows of
+    campaigns with a per-customer limit numbered after the customer's last (`nth`)."""
+    limited = {c.id for c in boost_campaigns_active() if c.per_customer_limit is not None}
+    limited &= {boost.campaign_id for boost, _points in rows if not boost.holdout}
+    last = _grants_used(sorted(limited), customer_id) if limited else {}
     BoostGrant.objects.bulk_create(
         BoostGrant(
             campaign_id=boost.campaign_id,
@@ -452,6 +459,7 @@ def _grant_rows_create(
             holdout=boost.holdout,
             points=points,
             at=at,
+            nth=last[boost.campaign_id] + 1 if boost.campaign_id in last and not boost.holdout else None,
         )
         for boost, points in rows
     )

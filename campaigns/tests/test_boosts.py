@@ -283,6 +283,8 @@ def test_a_process_that_never_saw_the_limit_reached_still_stops_at_it(customer, 
     boost_campaigns_forget()  # as a fresh process: nothing remembered
     assert buy(customer, "1000.00", now=t0).purchase.earned_points == 50
     assert BoostGrant.objects.filter(campaign=campaign).count() == 2
+    # numbered per customer: the limit is read from the last row, however many there are
+    assert list(BoostGrant.objects.filter(campaign=campaign).order_by("id").values_list("nth", flat=True)) == [1, 2]
     assert balance(customer) == 250
     assert_ledger_consistent(customer)
 

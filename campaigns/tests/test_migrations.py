@@ -35,22 +35,36 @@ def test_boost_rows_move_to_their_own_table_and_back():
     dates = {"created_at": now, "updated_at": now}
     boost = Campaign.objects.create(name="Double", kind="boost", boost_multiplier=D("2"), **dates)
     welcome = Campaign.objects.create(name="Hello", kind="welcome", points=300, **dates)
+    limited = Campaign.objects.create(
+        name="Twice", kind="boost", boost_extra_percent=D("1"), per_customer_limit=2, **dates
+    )
     Grant.objects.create(campaign=boost, customer=anna, occasion=f"purchase:{first.pk}", points=50, at=now)
     Grant.objects.create(campaign=boost, customer=anna, occasion=f"purchase:{second.pk}", holdout=True, at=now)
     Grant.objects.create(campaign=welcome, customer=anna, occasion="enrol", points=300, at=now)
+    Grant.objects.create(campaign=limited, customer=anna, occasion=f"purchase:{first.pk}", points=10, at=now)
+    Grant.objects.create(campaign=limited, customer=anna, occasion=f"purchase:{second.pk}", points=5, at=now)
 
     new = _migrate(AFTER)
     BoostGrant, NewGrant = new.get_model("campaigns", "BoostGrant"), new.get_model("campaigns", "CampaignGrant")
     assert list(
-        BoostGrant.objects.order_by("id").values_list("campaign_id", "customer_id", "purchase_id", "holdout", "points")
-    ) == [(boost.pk, anna.pk, first.pk, False, 50), (boost.pk, anna.pk, second.pk, True, 0)]
+        BoostGrant.objects.order_by("id").values_list(
+            "campaign_id", "customer_id", "purchase_id", "holdout", "points", "nth"
+        )
+    ) == [
+        (boost.pk, anna.pk, first.pk, False, 50, None),
+        (boost.pk, anna.pk, second.pk, True, 0, None),
+        (limited.pk, anna.pk, first.pk, False, 10, 1),  # numbered: the limit is read from the last one
+        (limited.pk, anna.pk, second.pk, False, 5, 2),
+    ]
     assert list(NewGrant.objects.values_list("campaign_id", "occasion", "points")) == [(welcome.pk, "enrol", 300)]
 
     back = _migrate(BEFORE)
     OldGrant = back.get_model("campaigns", "CampaignGrant")
     assert sorted(OldGrant.objects.values_list("occasion", "holdout", "points")) == [
         ("enrol", False, 300),
+        (f"purchase:{first.pk}", False, 10),
         (f"purchase:{first.pk}", False, 50),
+        (f"purchase:{second.pk}", False, 5),
         (f"purchase:{second.pk}", True, 0),
     ]
     _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
