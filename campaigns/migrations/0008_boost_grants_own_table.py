@@ -1,8 +1,6 @@
 """Boosts' grant rows get a table of their own (campaigns.models.BoostGrant, issue #15): the rows a boosted
 purchase writes, one per boost, cost three index entries each instead of six and no foreign-key checks at
-commit; the rows of a campaign with a per-customer limit are numbered per customer (`nth`), so that the limit
-is one index probe. The existing ones ("purchase:<id>" rows of boost campaigns) move there, numbered, in one
-statement each way."""
+commit. The existing ones ("purchase:<id>" rows of boost campaigns) move there, in one statement each way."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -12,12 +10,9 @@ BOOST_ROWS = """
     WHERE c.kind = 'boost' AND g.occasion LIKE 'purchase:%'
 """
 MOVE = [
-    "INSERT INTO campaigns_boostgrant (campaign_id, customer_id, purchase_id, variant_id, holdout, points, at, nth) "
+    "INSERT INTO campaigns_boostgrant (campaign_id, customer_id, purchase_id, variant_id, holdout, points, at) "
     "SELECT g.campaign_id, g.customer_id, CAST(SUBSTR(g.occasion, 10) AS bigint), g.variant_id, g.holdout, g.points, "
-    "g.at, CASE WHEN c.per_customer_limit IS NOT NULL AND NOT g.holdout THEN "
-    "row_number() OVER (PARTITION BY g.campaign_id, g.customer_id, g.holdout ORDER BY g.id) END"
-    + BOOST_ROWS
-    + "ORDER BY g.id",
+    "g.at" + BOOST_ROWS + "ORDER BY g.id",
     "DELETE FROM campaigns_campaigngrant WHERE id IN (SELECT g.id" + BOOST_ROWS + ")",  # noqa: S608 - fixed text
 ]
 MOVE_BACK = [
@@ -44,15 +39,6 @@ class Migration(migrations.Migration):
                 ("holdout", models.BooleanField(default=False, verbose_name="holdout")),
                 ("points", models.PositiveBigIntegerField(default=0, verbose_name="points")),
                 ("at", models.DateTimeField(verbose_name="date")),
-                (
-                    "nth",
-                    models.PositiveIntegerField(
-                        blank=True,
-                        help_text="Which of the customer's boosted purchases of a campaign with a per-customer limit this is.",
-                        null=True,
-                        verbose_name="number",
-                    ),
-                ),
                 (
                     "campaign",
                     models.ForeignKey(
@@ -103,7 +89,7 @@ class Migration(migrations.Migration):
             options={
                 "verbose_name": "boost grant",
                 "verbose_name_plural": "boost grants",
-                "indexes": [models.Index(fields=["campaign", "customer", "nth"], name="campaigns_boost_campaign_cust")],
+                "indexes": [models.Index(fields=["campaign", "customer"], name="campaigns_boost_campaign_cust")],
                 "constraints": [
                     models.UniqueConstraint(
                         fields=("purchase", "campaign"), name="campaigns_boostgrant_once_per_purchase"

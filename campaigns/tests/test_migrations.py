@@ -1,6 +1,6 @@
 """Upgrading a database with boost grant rows from before they had a table of their own (campaigns 0008):
-every boost row moves to BoostGrant with its purchase, holdout, variant and points; the other kinds' rows
-stay; going back restores them."""
+every boost row moves to BoostGrant with its purchase, holdout, variant and points, and a limited
+campaign's rows are numbered per customer (0009); the other kinds' rows stay; going back restores them."""
 
 import datetime as dt
 from decimal import Decimal as D
@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("campaigns", "0007_boosts_target_tiers_version")]
-AFTER = [("campaigns", "0008_boost_grants_own_table")]
+AFTER = [("campaigns", "0009_boost_grants_numbered")]
 
 
 def _migrate(target):
