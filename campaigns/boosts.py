@@ -236,7 +236,9 @@ def boosts_for_purchase(
         if pk not in targeted:
             continue
         holdout = pk in holdouts
-        limit = None
+        # A holdout row's limit is always left to the recording, which writes no row past it (the holdout
+        # mirrors the treated: as many occasions at most); it earns nothing, so nothing is planned again.
+        limit = campaign.per_customer_limit if holdout else None
         if not holdout and campaign.per_customer_limit is not None:
             if customer_id in campaign.limit_reached:
                 continue
@@ -258,8 +260,9 @@ def boosts_for_purchase(
 
 
 def _grants_used(campaign_ids: list[int], customer_id: int) -> dict[int, int]:
-    """{campaign id: the customer's grants of it outside the holdout} for each of `campaign_ids` (campaigns
-    with a per-customer limit; 0 included): the number of their last row (BoostGrant.nth)."""
+    """{campaign id: the customer's grant rows of it} for each of `campaign_ids` (campaigns with a per-customer
+    limit; 0 included): the number of their last row (BoostGrant.nth; a customer's rows are all treated or
+    all holdout, and the holdout's count alike)."""
     used = dict.fromkeys(campaign_ids, 0)
     rows = (
         BoostGrant.objects.filter(campaign_id__in=campaign_ids, customer_id=customer_id, nth__isnull=False)
@@ -314,19 +317,19 @@ def _grants_guarded_sql(purchase_sql: str) -> str:
             SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::boolean[], %s::bigint[], %s::integer[])
         )
         , boost_n AS (  -- a limited boost's row: the customer's last one's number + 1 (one index probe)
-            SELECT v.*, CASE WHEN v.lim IS NOT NULL AND NOT v.holdout THEN COALESCE((
+            SELECT v.*, CASE WHEN v.lim IS NOT NULL THEN COALESCE((
                 SELECT g.nth FROM {table} g
                 WHERE g.campaign_id = v.campaign_id AND g.customer_id = %s AND g.nth IS NOT NULL
                 ORDER BY g.nth DESC LIMIT 1
             ), 0) + 1 END AS nth
             FROM boost_v v
         )
-        , boost_over AS (SELECT campaign_id FROM boost_n WHERE nth > lim)
-        , boost_written AS (
+        , boost_over AS (SELECT campaign_id FROM boost_n WHERE nth > lim AND NOT holdout)
+        , boost_written AS (  -- a holdout row past the limit is not written (nothing else depends on it)
             INSERT INTO {table} ({_GRANT_COLUMNS})
             SELECT n.campaign_id, %s::bigint, {purchase_sql}, n.variant_id, n.holdout, n.points, %s::timestamptz, n.nth
             FROM boost_n n
-            WHERE NOT EXISTS (SELECT 1 FROM boost_over)
+            WHERE NOT EXISTS (SELECT 1 FROM boost_over) AND (n.nth IS NULL OR n.nth <= n.lim)
         )"""  # noqa: S608 - table names from model metadata, values are parameters
 
 
@@ -447,9 +450,9 @@ def _grant_rows_create(
     """One BoostGrant per (boost, its points) for the customer's purchase `purchase_id` at `at`, in one
     INSERT (the ORM's: budgeted boosts, and every boost where the hand-written SQL is not used); the rows of
     campaigns with a per-customer limit numbered after the customer's last (`nth`)."""
-    limited = {c.id for c in boost_campaigns_active() if c.per_customer_limit is not None}
-    limited &= {boost.campaign_id for boost, _points in rows if not boost.holdout}
-    last = _grants_used(sorted(limited), customer_id) if limited else {}
+    limits = {c.id: c.per_customer_limit for c in boost_campaigns_active() if c.per_customer_limit is not None}
+    limited = sorted(limits.keys() & {boost.campaign_id for boost, _points in rows})
+    last = _grants_used(limited, customer_id) if limited else {}
     BoostGrant.objects.bulk_create(
         BoostGrant(
             campaign_id=boost.campaign_id,
@@ -459,9 +462,11 @@ def _grant_rows_create(
             holdout=boost.holdout,
             points=points,
             at=at,
-            nth=last[boost.campaign_id] + 1 if boost.campaign_id in last and not boost.holdout else None,
+            nth=last[boost.campaign_id] + 1 if boost.campaign_id in last else None,
         )
         for boost, points in rows
+        # a holdout row past the limit is not written (the treated's are refused before: BoostsStale)
+        if not (boost.holdout and boost.campaign_id in last and last[boost.campaign_id] >= limits[boost.campaign_id])
     )
 
 

@@ -289,6 +289,17 @@ def test_a_process_that_never_saw_the_limit_reached_still_stops_at_it(customer, 
     assert_ledger_consistent(customer)
 
 
+def test_a_holdout_customer_gets_no_more_holdout_rows_than_the_limit(program, t0):
+    """Tester finding: the holdout mirrors the treated — with a limit of 2, a holdout customer's third
+    purchase writes no holdout row (results compared 8 treated occasions with 6 holdout ones instead of 4)."""
+    campaign = _boost(per_customer_limit=2, holdout_percent=D("50"))
+    customer = customer_in(campaign, holdout=True)
+    assert [buy(customer, "1000.00", now=t0).purchase.earned_points for _i in range(3)] == [50, 50, 50]
+    rows = BoostGrant.objects.filter(campaign=campaign).order_by("id")
+    assert list(rows.values_list("holdout", "points", "nth")) == [(True, 0, 1), (True, 0, 2)]
+    assert_ledger_consistent(customer)
+
+
 def test_boosts_for_everyone_and_tiers_with_a_limit_add_no_statement(customer, t0):
     """Issue #15's goal (five boosts within 10 % of none): with the copy of the boosts current, boosts whose
     target is everyone or tiers, one of them with a holdout and one with a per-customer limit, add no

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("campaigns", "0007_boosts_target_tiers_version")]
-AFTER = [("campaigns", "0009_boost_grants_numbered")]
+AFTER = [("campaigns", "0010_boost_holdout_rows_numbered")]
 
 
 def _migrate(target):
@@ -43,6 +43,13 @@ def test_boost_rows_move_to_their_own_table_and_back():
     Grant.objects.create(campaign=welcome, customer=anna, occasion="enrol", points=300, at=now)
     Grant.objects.create(campaign=limited, customer=anna, occasion=f"purchase:{first.pk}", points=10, at=now)
     Grant.objects.create(campaign=limited, customer=anna, occasion=f"purchase:{second.pk}", points=5, at=now)
+    boris = Customer.objects.create(
+        name="Boris", phone="+79120000002", card_number="2700000000002", referral_code="B1", created_at=now
+    )
+    third = Purchase.objects.create(
+        amount=D("100"), paid_amount=D("100"), earned_points=5, **common | {"customer": boris}
+    )
+    Grant.objects.create(campaign=limited, customer=boris, occasion=f"purchase:{third.pk}", holdout=True, at=now)
 
     new = _migrate(AFTER)
     BoostGrant, NewGrant = new.get_model("campaigns", "BoostGrant"), new.get_model("campaigns", "CampaignGrant")
@@ -55,6 +62,7 @@ def test_boost_rows_move_to_their_own_table_and_back():
         (boost.pk, anna.pk, second.pk, True, 0, None),
         (limited.pk, anna.pk, first.pk, False, 10, 1),  # numbered: the limit is read from the last one
         (limited.pk, anna.pk, second.pk, False, 5, 2),
+        (limited.pk, boris.pk, third.pk, True, 0, 1),  # the holdout's rows too: they mirror the treated's
     ]
     assert list(NewGrant.objects.values_list("campaign_id", "occasion", "points")) == [(welcome.pk, "enrol", 300)]
 
@@ -66,5 +74,6 @@ def test_boost_rows_move_to_their_own_table_and_back():
         (f"purchase:{first.pk}", False, 50),
         (f"purchase:{second.pk}", False, 5),
         (f"purchase:{second.pk}", True, 0),
+        (f"purchase:{third.pk}", True, 0),
     ]
     _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
