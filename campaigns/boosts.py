@@ -201,7 +201,7 @@ def boosts_for_purchase(
                 targeted.add(campaign.id)
         else:
             to_check.append(campaign)
-    holdouts = {c.id for c in running if c.holdout_percent and in_holdout(c.id, customer_id, c.holdout_percent)}
+    holdouts = {c.id for c in running if in_holdout(c.id, customer_id, c.holdout_percent)}
     limited = [
         c
         for c in running
@@ -291,8 +291,9 @@ def _grants_guarded_ctes(
     """WITH items (", name AS (…)"; boost_v, boost_over, boost_written) that insert the BoostGrant rows of
     boosts without a budget (`rows`: holdout ones with 0 points) unless the customer is at the per-customer
     limit (BoostEarned.limit) of one of them: then they write nothing, and `boost_over` holds those
-    campaigns' ids. `purchase_sql` (with `purchase_params`) gives the purchase's id. No ON CONFLICT: the
-    purchase is new, so its rows cannot be there yet."""
+    campaigns' ids. A holdout row past its limit is left out alone (it earns nothing: nothing to plan
+    again). `purchase_sql` (with `purchase_params`) gives the purchase's id. No ON CONFLICT: the purchase
+    is new, so its rows cannot be there yet."""
     # One array per column (unnest): the statement's text is the same whatever the number of boosts, so that
     # PostgreSQL keeps its plan (core.db.prepared_cursor) and psycopg its parsed form (≤ 50 parameters); each
     # array sent as its literal text (core.db.array_text: psycopg's list dumping was a third of the rows' cost).

@@ -260,9 +260,10 @@ class BoostGrant(models.Model):
     (no entry of its own), or the customer is in the campaign's holdout (`holdout`, no points). What
     CampaignGrant is to the other kinds ("purchase:<id>" occasions), in a table of its own because every
     boosted purchase writes one row per boost (issue #15: five boosts within 10 % of none): three indexes
-    instead of six and no foreign-key checks at commit. `nth` numbers the treated rows of a campaign with a
-    per-customer limit per customer (1, 2, …; None otherwise), so the limit is one index probe. Once per (purchase, campaign), by construction
-    (written with the purchase itself) and by its unique index. The references are kept by the code: a
+    instead of six and no foreign-key checks at commit. `nth` numbers a customer's rows of a campaign with
+    a per-customer limit (1, 2, …, holdout rows alike; None otherwise), so the limit is one index probe.
+    Once per (purchase, campaign), by construction (written with the purchase itself) and by its unique
+    index. The references are kept by the code: a
     campaign with rows cannot be deleted (PROTECT), and purchases and their customers never are (the
     ledger is append-only). Results read these rows with the CampaignGrant rows (campaigns.results)."""
 
